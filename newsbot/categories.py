@@ -1,0 +1,54 @@
+"""The one mapping between each edition's category slugs and names and a language-independent key."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from newsbot.normalize import clean_text, slugify
+
+
+@dataclass(frozen=True)
+class Category:
+    key: str        # language-independent, e.g. "foreign-politics"
+    language: str
+    segment: str    # the edition's URL slug, e.g. "xarici-siyaset"
+    name: str       # the display name as the edition shows it
+
+
+@lru_cache(maxsize=1)
+def all_categories() -> tuple[Category, ...]:
+    # Read as package data so it works from a zipped Scrapyd egg too.
+    table = json.loads(resources.files("newsbot").joinpath("data/categories.json").read_text("utf-8"))
+    return tuple(
+        Category(key, language, segment, name)
+        for key, editions in table["categories"].items()
+        for language, (segment, name) in editions.items()
+    )
+
+
+@lru_cache(maxsize=1)
+def _by_segment() -> dict[tuple[str, str], Category]:
+    return {(c.language, c.segment): c for c in all_categories()}
+
+
+@lru_cache(maxsize=1)
+def _by_name() -> dict[tuple[str, str], Category]:
+    return {(c.language, c.name.casefold()): c for c in all_categories()}
+
+
+def lookup(language: str, segment: str = "", name: str = "") -> Category | None:
+    """The known category for an edition's URL segment, else for its display name."""
+    return _by_segment().get((language, segment)) or _by_name().get((language, clean_text(name).casefold()))
+
+
+def derived_key(segment: str, name: str) -> str:
+    """The key of a category missing from the table: the site's own slug, else one made from the name."""
+    return slugify(segment) or slugify(name)
+
+
+def segments_for(key: str) -> dict[str, str]:
+    """language -> URL segment of a known key (used to pick categories by key on the command line)."""
+    return {c.language: c.segment for c in all_categories() if c.key == key}

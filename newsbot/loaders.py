@@ -1,0 +1,197 @@
+"""Item loaders that turn an article page into an ArticleItem.
+
+Field cleaning lives in the loader's processors (pure functions from
+normalize.py); fields derived from several others are computed once the
+loader has done its work. Spiders call extract_article() and only navigate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from parsel import Selector
+from scrapy.loader import ItemLoader
+
+from newsbot import categories, site
+from newsbot.items import ArticleItem
+from newsbot.normalize import (
+    article_id,
+    canonical_url,
+    clean_text,
+    content_hash,
+    iso_local,
+    iso_utc,
+    parse_site_datetime,
+    story_id,
+    utc_now_iso,
+    word_count,
+)
+
+SOURCE = "report.az"
+
+
+def _non_empty(values: list[str]) -> list[str]:
+    return [v for v in values if v]
+
+
+def _real_paragraphs(values: list[str]) -> list[str]:
+    return [v for v in values if v and not site.is_boilerplate(v)]
+
+
+def _unique(values: list) -> list:
+    seen, unique = set(), []
+    for value in values:
+        key = repr(value)
+        if key not in seen:
+            seen.add(key)
+            unique.append(value)
+    return unique
+
+
+class ArticleLoader(ItemLoader):
+    default_item_class = ArticleItem
+    default_input_processor = MapCompose(clean_text)
+    default_output_processor = TakeFirst()
+
+    lead_out = Compose(_real_paragraphs, lambda paragraphs: paragraphs[0] if paragraphs else None)
+    body_out = Compose(_real_paragraphs, "\n\n".join)
+    word_count_in = Identity()
+    tags_out = Compose(_non_empty, _unique)
+    images_in = Identity()
+    images_out = Compose(_unique)
+    translations_in = Identity()
+    translations_out = Identity()
+
+
+@dataclass
+class Extraction:
+    """What one article page gave: an item, or None and why; plus anything worth counting."""
+
+    item: ArticleItem | None
+    problems: list[str] = field(default_factory=list)  # drop reasons and warnings, stats-key friendly
+    failed_selectors: list[str] = field(default_factory=list)
+
+
+DROP_REASONS = ("missing_title", "missing_body")
+
+
+def _scope(selector: Selector) -> Selector:
+    # The sidebar repeats the card markup (dates, titles); read the article's own block first.
+    scoped = selector.css(site.ARTICLE_SCOPE)
+    return scoped[0] if scoped else selector
+
+
+def _texts(node: Selector) -> str:
+    return "".join(node.css("::text").getall())
+
+
+def _date_parts(node: Selector) -> tuple[str, str]:
+    items = node.css(site.DATE_ITEMS)[:2]
+    texts = [_texts(li) for li in items]
+    return (texts[0] if texts else "", texts[1] if len(texts) > 1 else "")
+
+
+def _other_editions(scope: Selector, page: Selector, base_url: str, own_language: str) -> list[dict]:
+    found: dict[str, dict] = {}
+    for link in site.first_css(scope, site.ARTICLE_OTHER_EDITIONS):
+        href = link.attrib.get("href")
+        if not href:
+            continue
+        url = canonical_url(urljoin(base_url, href))
+        language = site.language_of_path(urlsplit(url).path)
+        title = clean_text("".join(link.css(f"{site.CARD_TITLE} ::text").getall())) or clean_text(
+            " ".join(t for t in link.css("::text").getall() if clean_text(t).casefold() not in ("photo", "foto", "фото", "video", "видео"))
+        )
+        if language != own_language and language not in found and site.is_article_url(url):
+            found[language] = {"language": language, "url": url, "title": title}
+    # hreflang alternates are unconfirmed on the live site: used only to fill gaps.
+    for link in page.css("link[rel=alternate][hreflang]"):
+        language, href = link.attrib.get("hreflang", "")[:2].lower(), link.attrib.get("href")
+        if href and language in site.LANGUAGES and language != own_language and language not in found:
+            url = canonical_url(urljoin(base_url, href))
+            if site.is_article_url(url):
+                found[language] = {"language": language, "url": url, "title": ""}
+    return [found[lang] for lang in site.LANGUAGES if lang in found]
+
+
+def extract_article(html: str | Selector, url: str, crawled_at: str | None = None) -> Extraction:
+    """Everything newsbot reads from one article page, as a pure function of its HTML and URL."""
+    page = html if isinstance(html, Selector) else Selector(text=html)
+    scope = _scope(page)
+    url = canonical_url(url)
+    path_parts = site.split_article_path(urlsplit(url).path)
+    language, segment = (path_parts[0], path_parts[1]) if path_parts else (site.language_of_path(urlsplit(url).path), "")
+    problems: list[str] = []
+    failed: list[str] = []
+
+    loader = ArticleLoader(selector=scope)
+    # A title outside the article block is still the title (older and broken layouts).
+    loader.add_value("title", "".join(scope.css(f"{site.ARTICLE_TITLE} ::text").getall())
+                     or "".join(page.css(f"{site.ARTICLE_TITLE} ::text").getall()))
+    paragraphs = [_texts(p) for p in scope.css(site.ARTICLE_PARAGRAPHS)] or [
+        _texts(p) for p in page.css(site.ARTICLE_PARAGRAPHS)
+    ]
+    loader.add_value("lead", paragraphs)
+    loader.add_value("body", paragraphs)
+
+    body = loader.get_output_value("body")
+    if not loader.get_output_value("title"):
+        failed.append(site.ARTICLE_TITLE)
+        problems.append("missing_title")
+    if not body:
+        failed.append(site.ARTICLE_PARAGRAPHS)
+        problems.append("missing_body")
+    if problems:
+        return Extraction(None, problems, failed)
+
+    page_language = (page.css("html::attr(lang)").get() or "")[:2].lower()
+    if page_language in site.LANGUAGES and page_language != language:
+        problems.append("language_mismatch")
+
+    date_text, time_text = _date_parts(scope)
+    published = parse_site_datetime(date_text, time_text)
+    if published is None:
+        failed.append(site.DATE_ITEMS)
+        problems.append("unparsable_date" if date_text else "missing_date")
+
+    shown_category = clean_text(" ".join(_texts(n) for n in site.first_css(scope, site.ARTICLE_CATEGORY)[:1]))
+    known = categories.lookup(language, segment, shown_category)
+    if known:
+        category_name, category_key = shown_category or known.name, known.key
+    else:
+        category_name, category_key = shown_category, categories.derived_key(segment, shown_category)
+        problems.append("unknown_category")
+
+    for tag in site.first_css(scope, site.ARTICLE_TAGS):
+        loader.add_value("tags", _texts(tag))
+    for figure in site.first_css(scope, site.ARTICLE_PHOTOS):
+        src = figure.css("img::attr(data-src), img::attr(src)").get()
+        if src:
+            loader.add_value("images", {
+                "url": urljoin(url, src.strip()),
+                "caption": clean_text("".join(figure.css("figcaption ::text").getall())),
+            })
+    translations = _other_editions(scope, page, url, language)
+
+    loader.add_value("url", url)
+    loader.add_value("article_id", article_id(url))
+    loader.add_value("source", SOURCE)
+    loader.add_value("language", language)
+    loader.add_value("word_count", word_count(body))
+    loader.add_value("published_at", iso_local(published))
+    loader.add_value("published_at_utc", iso_utc(published))
+    loader.add_value("category", category_name)
+    loader.add_value("category_slug", category_key)
+    loader.add_value("translations", translations)
+    loader.add_value("story_id", story_id([url] + [t["url"] for t in translations]))
+    loader.add_value("crawled_at", crawled_at or utc_now_iso())
+    item = loader.load_item()
+    for list_field in ("tags", "images", "translations"):
+        item.setdefault(list_field, [])
+    item.setdefault("published_at", "")
+    item.setdefault("published_at_utc", "")
+    item["content_hash"] = content_hash({k: item.get(k) for k in (
+        "title", "body", "category_slug", "published_at", "tags", "images", "translations")})
+    return Extraction(item, problems, failed)

@@ -1,0 +1,156 @@
+"""Small pure functions that turn what a page shows into clean field values."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+BAKU = timezone(timedelta(hours=4), "Asia/Baku")  # no DST since 2016
+
+MONTHS: dict[str, int] = {}
+for _names in (
+    "january february march april may june july august september october november december",
+    "yanvar fevral mart aprel may iyun iyul avqust sentyabr oktyabr noyabr dekabr",
+    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+    "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+):
+    for _number, _name in enumerate(_names.split(), start=1):
+        MONTHS[_name] = _number
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[\s\u00a0\u2007\u202f]+")
+
+
+def clean_text(value: str | None) -> str:
+    """Text as published, but NFC, entities decoded, invisible characters gone, whitespace collapsed."""
+    if not value:
+        return ""
+    text = html.unescape(value).translate(_INVISIBLE)
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+_TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|msclkid|_ga|_gl|mc_cid|mc_eid|igshid|ref|from)$", re.I)
+_SITE_HOSTS = ("report.az", "www.report.az")
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per page: https on report.az, no www, no tracking parameters, no fragment, trailing slash."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower() or "https", (parts.hostname or "").lower()
+    if host in _SITE_HOSTS:
+        scheme, host = "https", "report.az"
+    netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+        path += "/"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _TRACKING_PARAMS.match(k)])
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def article_id(url: str) -> str:
+    """Stable across hosts and schemes: the site has no numeric ids, so the path is the identity."""
+    return _short_hash(urlsplit(canonical_url(url)).path)
+
+
+def story_id(edition_urls: Iterable[str]) -> str:
+    """The id shared by every edition of a story.
+
+    Every edition page links the others, so each sees the same set of paths;
+    the smallest path is the same from whichever edition, in whichever order.
+    """
+    paths = {urlsplit(canonical_url(u)).path for u in edition_urls if u}
+    return _short_hash(min(paths)) if paths else ""
+
+
+_DATE = re.compile(r"(\d{1,2})[\s.]+([^\W\d_]+)\.?,?\s+(\d{4})", re.UNICODE)
+_NUMERIC_DATE = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
+_TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::(\d{2}))?")
+
+
+def parse_site_datetime(date_text: str | None, time_text: str | None = None) -> datetime | None:
+    """A Baku-time datetime from the site's "28 January, 2026" / "28 yanvar, 2026" /
+    "28 января, 2026" (or "28.01.2026") and "16:35"; None when it cannot be read."""
+    date_text = clean_text(date_text).casefold()
+    match = _DATE.search(date_text)
+    if match:
+        day, month, year = int(match[1]), MONTHS.get(match[2]), int(match[3])
+    else:
+        numeric = _NUMERIC_DATE.search(date_text)
+        if not numeric:
+            return None
+        day, month, year = int(numeric[1]), int(numeric[2]), int(numeric[3])
+    time_match = _TIME.search(clean_text(time_text)) or _TIME.search(date_text[match.end():] if match else "")
+    hour, minute, second = (int(time_match[1]), int(time_match[2]), int(time_match[3] or 0)) if time_match else (0, 0, 0)
+    try:
+        return datetime(year, month or 0, day, hour, minute, second, tzinfo=BAKU)
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """A card's data-timestamp ("2026-01-28 16:35:00", Baku local) or an ISO string with offset."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BAKU)
+
+
+def parse_rss_date(value: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def iso_local(moment: datetime | None) -> str:
+    return moment.astimezone(BAKU).isoformat() if moment else ""
+
+
+def iso_utc(moment: datetime | None) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
+def utc_now_iso() -> str:
+    return iso_utc(datetime.now(timezone.utc))
+
+
+def word_count(text: str) -> int:
+    return len(re.findall(r"\w+(?:[-'’]\w+)*", text))
+
+
+def content_hash(fields: dict[str, Any]) -> str:
+    """Hash of what an edit can change, so a later crawl can tell an update from a duplicate."""
+    payload = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+_TRANSLIT = str.maketrans({
+    "ə": "e", "ğ": "g", "ı": "i", "ö": "o", "ü": "u", "ç": "c", "ş": "s",
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+})
+
+
+def slugify(text: str) -> str:
+    """An ASCII key for a name newsbot has no mapping for."""
+    ascii_text = unicodedata.normalize("NFKD", clean_text(text).casefold().translate(_TRANSLIT))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
