@@ -84,7 +84,8 @@ def _scope(selector: Selector) -> Selector:
 
 
 def _texts(node: Selector) -> str:
-    return "".join(node.css("::text").getall())
+    # Inline markup joins without spaces ("<b>Report</b>-a"), but a <br> separates like a space.
+    return "".join(part.root if isinstance(part.root, str) else " " for part in node.xpath(".//text() | .//br"))
 
 
 def _date_parts(node: Selector) -> tuple[str, str]:

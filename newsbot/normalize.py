@@ -33,6 +33,8 @@ def clean_text(value: str | None) -> str:
     """Text as published, but NFC, entities decoded, invisible characters gone, whitespace collapsed."""
     if not value:
         return ""
+    # The parser has decoded entities once; a second pass undoes the CMS's double escaping
+    # ("&amp;quot;" shown as a literal "&quot;"), which is never what the reporter wrote.
     text = html.unescape(value).translate(_INVISIBLE)
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 

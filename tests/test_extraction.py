@@ -167,3 +167,11 @@ def test_slugify_makes_ascii_keys_from_any_edition() -> None:
     assert slugify("Xarici siyasət") == "xarici-siyaset"
     assert slugify("Внешняя политика") == "vneshnyaya-politika"
     assert slugify("  Other  countries ") == "other-countries"
+
+
+def test_line_breaks_inside_a_paragraph_separate_words() -> None:
+    html = """<div class="news-detail"><ul class="news__date"><li>28 January, 2026</li><li>16:35</li></ul>
+      <h1 class="section-title">Title</h1><div class="news-detail__desc">
+      <p>The meeting was held in Baku.<br>A memorandum was signed.</p><p>By <a href="#">SOCAR</a>, today.</p></div></div>"""
+    item = extract_article(html, "https://report.az/en/energy/x/").item
+    assert item["body"] == "The meeting was held in Baku. A memorandum was signed.\n\nBy SOCAR, today."

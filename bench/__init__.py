@@ -1,0 +1,1 @@
+"""newsbot's benchmarks: `python -m bench.run [--quick]` (see bench/README.md)."""

@@ -1,0 +1,90 @@
+"""Memory: peak RSS of a `category` backfill of N stories vs 3N stories (same settings).
+
+Each size gets its own replica (started, crawled once, stopped). Peak RSS is the kernel's
+high-water mark of the crawler process (VmHWM polled from /proc every 0.25 s, and
+wait4()'s ru_maxrss at exit; the larger). Scrapy's memusage/max is reported too.
+bench.statsfile records, when the crawl first goes idle (all pages done, every
+structure of the run still alive), what holds memory: the dupe filter's fingerprints,
+the pipelines' in-run sets, stats keys, live objects by type; with trace=True also
+tracemalloc's top allocation sites (slow: only for diagnosis).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import load_stats, log, newsbot_crawl, ratio, run_measured, start_replica, tail
+
+
+def _rows(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def crawl_size(stories: int, workdir: Path, trace: bool = False) -> dict[str, Any]:
+    log(f"memory: starting a {stories}-story replica")
+    replica = start_replica(stories)
+    try:
+        expected = len(replica.ground_truth())
+        db, stats_file = workdir / f"memory-{stories}.sqlite", workdir / f"memory-{stories}.json"
+        settings = {"BENCH_TRACEMALLOC": "1"} if trace else {}
+        log(f"memory: category backfill of {stories} stories ({expected} articles){' with tracemalloc' if trace else ''}")
+        measured = run_measured(newsbot_crawl("category", replica.base_url, db, stats_file, settings=settings),
+                                replica_pid=replica.pid)
+        stats = load_stats(stats_file)
+        if measured.returncode or stats.get("finish_reason") != "finished":
+            raise RuntimeError(f"category crawl of {stories} failed ({measured.returncode}):\n{tail(measured.stderr)}")
+    finally:
+        replica.stop()
+    peak_kb = max(measured.peak_rss_kb, stats.get("bench/ru_maxrss_kb", 0))
+    startup = stats.get("memusage/startup", 0)
+    samples = measured.rss_samples
+    return {
+        "stories": stories, "articles": expected, "pages": stats.get("downloader/response_count", 0),
+        "items_scraped": stats.get("item_scraped_count", 0), "stored_rows": _rows(db) if db.exists() else 0,
+        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "memusage_max_mb": round(stats.get("memusage/max", 0) / 2 ** 20, 1),
+        "memusage_startup_mb": round(startup / 2 ** 20, 1),
+        "growth_over_startup_mb": round(peak_kb / 1024 - startup / 2 ** 20, 1) if startup else None,
+        "elapsed_seconds": round(stats.get("elapsed_time_seconds", 0), 1),
+        "pages_per_second": round(stats.get("downloader/response_count", 0) / stats["elapsed_time_seconds"], 1)
+        if stats.get("elapsed_time_seconds") else None,
+        "rss_mb_at_quarters": [round(samples[min(len(samples) - 1, int(len(samples) * q))][1] / 1024, 1)
+                               for q in (0.25, 0.5, 0.75, 0.999)] if samples else [],
+        "census": stats.get("bench/census", {}),
+        **{f"crawler_{k}": v for k, v in measured.summary().items() if k in ("wall_seconds", "cpu_seconds")},
+    }
+
+
+def run(small: int, large: int, workdir: Path, trace: bool = False) -> dict[str, Any]:
+    first = crawl_size(small, workdir, trace)
+    second = crawl_size(large, workdir, trace)
+    grown = ratio(second["peak_rss_mb"], first["peak_rss_mb"])
+    census_a, census_b = first.get("census", {}), second.get("census", {})
+    growth = {}
+    for key in ("rss_kb", "dupefilter_fingerprints", "stats_keys", "gc_objects"):
+        if key in census_a and key in census_b:
+            growth[key] = [census_a[key], census_b[key]]
+    for name in set(census_a.get("pipeline_sets", {})) | set(census_b.get("pipeline_sets", {})):
+        growth[name] = [census_a.get("pipeline_sets", {}).get(name), census_b.get("pipeline_sets", {}).get(name)]
+    types_a, types_b = census_a.get("top_types", {}), census_b.get("top_types", {})
+    growth["types_grown"] = {t: [types_a.get(t, 0), types_b.get(t, 0)] for t in types_b
+                             if types_b[t] > 1.5 * types_a.get(t, 0) + 1000}
+    return {
+        "small": first, "large": second, "ratio": grown, "target": "<= 1.2",
+        "passed": bool(grown and grown <= 1.2 and first["stored_rows"] == first["articles"]
+                       and second["stored_rows"] == second["articles"]),
+        "growth_small_vs_large": growth,
+    }
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    sizes = [int(a) for a in sys.argv[1:3]] or [300, 900]
+    with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
+        print(json.dumps(run(sizes[0], sizes[1], Path(tmp), trace="--trace" in sys.argv), indent=1))

@@ -1,0 +1,181 @@
+"""newsbot's benchmarks in one command: `.venv/bin/python -m bench.run [--quick] [--only NAMES]`.
+
+Runs crawl throughput, extraction, incremental, memory and storage against local
+replicas, writes bench/results/latest.json and prints the results as a markdown
+table: every figure next to a baseline measured in the same run. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from bench import extraction, incremental, memory, storage, throughput
+from bench.common import RESULTS, ROOT, log
+
+SIZES = {
+    "quick": {"throughput": (250, 2), "extraction": (120, 150, 5, 1), "incremental": 200,
+              "memory": (2000, 6000), "storage": 5000},
+    "full": {"throughput": (600, 3), "extraction": (300, 300, 7, 2), "incremental": 300,
+             "memory": (10000, 30000), "storage": 20000},
+}
+ALL = ("throughput", "extraction", "incremental", "memory", "storage")
+
+
+def machine() -> dict[str, Any]:
+    import scrapy
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
+                                    text=True).stdout.strip())
+    except OSError:
+        commit, dirty = "", False
+    return {"cpus": os.cpu_count(), "loadavg_at_start": os.getloadavg(), "python": platform.python_version(),
+            "scrapy": scrapy.__version__, "platform": platform.platform(), "commit": commit + ("+dirty" if dirty else "")}
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+def verdict(result: dict[str, Any]) -> str:
+    return "met" if result.get("passed") else "**not met**"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [("benchmark", "newsbot", "baseline (same run)", "ratio", "target", "result")]
+    t = results.get("throughput")
+    if t and "error" not in t:
+        rows.append((
+            f"crawl throughput: `category` backfill, {t['stories']:,} stories, {t['urls']:,} pages, "
+            f"concurrency {t['concurrency']}/{t['per_domain']} per domain, median of {t['rounds']}",
+            f"{fmt(t['newsbot_pages_per_second'])} pages/s ({fmt(t['newsbot_cpu_ms_per_page'])} ms CPU/page)",
+            f"bare Scrapy spider, same URLs: {fmt(t['bare_pages_per_second'])} pages/s "
+            f"({fmt(t['bare_cpu_ms_per_page'])} ms CPU/page)",
+            f"{fmt(t['ratio'], 2)}", "≥ 0.8", verdict(t)))
+    e = results.get("extraction")
+    if e and "error" not in e:
+        rows.append((
+            f"extraction cost: {e['pages']} saved article pages ({fmt(e['mean_page_kb'])} KB avg), CPU per page",
+            f"`extract_article` {fmt(e['newsbot_ms_per_page'], 2)} ms ({fmt(e['newsbot_pages_per_second'])} pages/s)",
+            f"trafilatura {e['trafilatura_version']} `bare_extraction` {fmt(e['trafilatura_ms_per_page'], 2)} ms "
+            f"({fmt(e['trafilatura_pages_per_second'])} pages/s)",
+            f"{fmt(e['speedup'], 1)}× faster", "≥ 20× faster", "met" if e["speedup"] >= 20 else "**not met**"))
+        all_exact = e["newsbot_all_fields_exact"] == 1.0
+        rows.append((
+            "extraction accuracy vs ground truth (exact match share)",
+            f"title {pct(e['newsbot_title_exact'])}, body {pct(e['newsbot_body_exact'])}, "
+            f"all {len(e['newsbot_field_exact'])} fields {pct(e['newsbot_all_fields_exact'])}",
+            f"trafilatura title {pct(e['trafilatura_title_exact'])}, main text {pct(e['trafilatura_text_exact'])} "
+            f"(text contains body {pct(e['trafilatura_text_contains_body'])}, token F1 {fmt(e['trafilatura_text_token_f1'], 3)})",
+            "–", "every newsbot field exact", "met" if all_exact else "**not met**"))
+    i = results.get("incremental")
+    if i and "error" not in i:
+        rows.append((
+            f"incremental: 2nd `latest` run, nothing new ({i['stories']} stories, 3 editions)",
+            f"{i['nothing_new_requests']} requests = {fmt(i['nothing_new_per_edition'], 2)} per edition",
+            f"first run: {i['first_run_requests']:,} requests",
+            f"{fmt(i['nothing_new_ratio_to_first'], 3)}", "≤ 2 per edition",
+            "met" if i["nothing_new_per_edition"] <= 2 else "**not met**"))
+        rows.append((
+            f"incremental: run after {i['new_stories']} new stories ({i['new_article_pages']} new article pages)",
+            f"{i['after_new_requests']} requests, {i['after_new_items']} items "
+            f"({fmt(i['after_new_overhead_per_edition'], 2)} per edition beyond the new pages)",
+            f"first run: {i['first_run_requests']:,} requests",
+            f"{fmt(i['after_new_ratio_to_first'], 3)}", "every new article, little else",
+            "met" if i["after_new_items"] == i["new_article_pages"] else "**not met**"))
+    m = results.get("memory")
+    if m and "error" not in m:
+        small, large = m["small"], m["large"]
+        rows.append((
+            f"memory: peak RSS of a `category` backfill, {large['stories']:,} vs {small['stories']:,} stories "
+            f"({large['pages']:,} vs {small['pages']:,} pages)",
+            f"{fmt(large['peak_rss_mb'])} MB ({fmt(large['pages_per_second'])} pages/s)",
+            f"{fmt(small['peak_rss_mb'])} MB ({fmt(small['pages_per_second'])} pages/s)",
+            f"{fmt(m['ratio'], 3)}", "≤ 1.2", verdict(m)))
+    s = results.get("storage")
+    if s and "error" not in s:
+        rows.append((
+            f"storage: {s['items']:,} articles through ITEM_PIPELINES into SQLite, FTS5 on",
+            f"{fmt(s['pipeline_articles_per_second'], 0)} articles/s",
+            f"plain `executemany` into a bare table: {fmt(s['baseline_rows_per_second'], 0)} rows/s",
+            f"{fmt(s['ratio'], 3)}", "≥ 5,000 articles/s", verdict(s)))
+    for name in ALL:
+        if name in results and "error" in results[name]:
+            rows.append((name, "failed: " + results[name]["error"].splitlines()[-1][:150], "", "", "", "**error**"))
+    lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows[1:]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (memory: 2,000 vs 6,000 stories)")
+    parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="run the memory crawls with tracemalloc (slow; to find what grows)")
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    args = parser.parse_args(argv)
+    chosen = [n.strip() for n in args.only.split(",") if n.strip()]
+    unknown = set(chosen) - set(ALL)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    mode = "quick" if args.quick else "full"
+    sizes = SIZES[mode]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"mode": mode, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine()}
+    runners: dict[str, Callable[[Path], dict[str, Any]]] = {
+        "throughput": lambda d: throughput.run(*sizes["throughput"], workdir=d),
+        "extraction": lambda d: extraction.run(*sizes["extraction"]),
+        "incremental": lambda d: incremental.run(sizes["incremental"], d),
+        "memory": lambda d: memory.run(*sizes["memory"], d, trace=args.trace_memory),
+        "storage": lambda d: storage.run(sizes["storage"], d),
+    }
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
+        for name in ALL:
+            if name not in chosen:
+                continue
+            workdir = Path(tmp) / name
+            workdir.mkdir()
+            began = time.monotonic()
+            try:
+                results[name] = runners[name](workdir)
+            except Exception:  # one broken benchmark must not hide the others
+                results[name] = {"error": traceback.format_exc()}
+                log(f"{name} failed:\n{results[name]['error']}")
+            results[name]["bench_seconds"] = round(time.monotonic() - began, 1)
+            Path(args.out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    results["machine"]["loadavg_at_end"] = os.getloadavg()
+    results["total_seconds"] = round(time.monotonic() - started, 1)
+    results["table"] = table(results)
+    Path(args.out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    print(f"newsbot benchmarks ({mode}, {results['machine']['cpus']} CPUs, commit {results['machine']['commit']}, "
+          f"{results['total_seconds']:.0f} s; details in {os.path.relpath(args.out, ROOT)})\n")
+    print(results["table"])
+    return 1 if any("error" in results.get(n, {}) for n in chosen) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""A Scrapy extension the benchmarks add to a crawl: its final stats as JSON, plus a memory census.
+
+Enabled by the setting BENCH_STATS_FILE (a path). When the crawl goes idle for the
+first time (every page done, every structure of the run still alive) it records
+what holds memory: peak RSS so far, the sizes of the request dupe filter, the
+scheduler and the pipelines' in-run sets, the number of stats keys, and the
+most common live object types. With BENCH_TRACEMALLOC=1 it also traces
+allocations from the engine's start and records the top allocation sites then.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+
+def _rss_kb(field: str) -> int:
+    """VmRSS / VmHWM of this process in kB (0 when /proc is missing)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class StatsFile:
+    def __init__(self, crawler, path: str, trace: bool) -> None:
+        self.crawler = crawler
+        self.path = Path(path)
+        self.trace = trace
+        self.census: dict = {}
+        self.started = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        path = crawler.settings.get("BENCH_STATS_FILE")
+        if not path:
+            raise NotConfigured
+        extension = cls(crawler, path, crawler.settings.getbool("BENCH_TRACEMALLOC"))
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_started(self) -> None:
+        self.started = time.monotonic()
+        if self.trace:
+            tracemalloc.start(8)
+
+    def spider_idle(self, spider) -> None:
+        if self.census:
+            return
+        engine = self.crawler.engine
+        scheduler = engine.scheduler
+        dupefilter = getattr(scheduler, "df", None)
+        census = {
+            "rss_kb": _rss_kb("VmRSS"),
+            "hwm_kb": _rss_kb("VmHWM"),
+            "seconds": round(time.monotonic() - self.started, 1),
+            "dupefilter_fingerprints": len(getattr(dupefilter, "fingerprints", ()) or ()),
+            "scheduler_pending": len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else None,
+            "stats_keys": len(self.crawler.stats.get_stats()),
+            "pipeline_sets": {},
+        }
+        # Pipelines' own in-run memory (e.g. the dedupe pipeline's set of article ids).
+        itemproc = getattr(getattr(engine, "scraper", None), "itemproc", None)
+        for middleware in getattr(itemproc, "middlewares", ()):
+            for name, value in vars(middleware).items():
+                if isinstance(value, (set, dict, list)) and len(value) > 100:
+                    census["pipeline_sets"][f"{type(middleware).__name__}.{name}"] = len(value)
+        gc.collect()
+        types = Counter(type(o).__name__ for o in gc.get_objects())
+        census["gc_objects"] = sum(types.values())
+        census["top_types"] = dict(types.most_common(15))
+        if self.trace and tracemalloc.is_tracing():
+            snapshot = tracemalloc.take_snapshot().filter_traces((
+                tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen *>")))
+            census["tracemalloc_total_kb"] = round(sum(s.size for s in snapshot.statistics("filename")) / 1024)
+            census["tracemalloc_top"] = [
+                {"where": f"{stat.traceback[0].filename}:{stat.traceback[0].lineno}",
+                 "kb": round(stat.size / 1024), "blocks": stat.count}
+                for stat in snapshot.statistics("lineno")[:15]]
+            census["tracemalloc_top_tracebacks"] = [
+                {"kb": round(stat.size / 1024), "stack": [f"{f.filename}:{f.lineno}" for f in stat.traceback]}
+                for stat in snapshot.statistics("traceback")[:6]]
+        self.census = census
+
+    def engine_stopped(self) -> None:
+        stats = dict(self.crawler.stats.get_stats())
+        stats["bench/ru_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stats["bench/census"] = self.census
+        stats["bench/python"] = sys.version.split()[0]
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")

@@ -1,0 +1,237 @@
+"""Storage: the SQLite pipeline's rate (FTS on) vs a plain executemany into a bare table.
+
+Items are the replica's ground truth (realistic titles, bodies, tags, images,
+translations), with crawled_at and content_hash added as the loader adds them.
+
+- pipelines: the classes of newsbot's ITEM_PIPELINES (project settings, in priority
+  order; ones that raise NotConfigured, like the JSON Lines writer without NEWSBOT_JSONL,
+  left out as in a crawl), built from a crawler with the project's settings, opened on a
+  fresh store (schema v2: FTS5 index kept by triggers, tags/images/translations tables,
+  indexes), fed the N items one by one through process_item as Scrapy's item manager
+  would, then closed (final flush). Rate = N / (first process_item -> close done);
+  opening the store (schema creation) is timed apart.
+- baseline: the articles' 15 scalar columns of the same N items (prepared before the
+  clock starts) inserted with executemany into a bare table (no keys, no indexes, no
+  FTS), in transactions of NEWSBOT_DB_BATCH_SIZE rows, WAL and synchronous=NORMAL like
+  the store.
+
+    python -m bench.storage --items 20000 [--out results.json]   (each part in its own subprocess)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, log, project_settings, ratio
+
+BASE_URL = "http://127.0.0.1:8000"
+
+
+def ground_truth(count: int, workdir: Path) -> Path:
+    """A JSON Lines file of at least `count` ground-truth records."""
+    stories = math.ceil(count / 2.6) + 10
+    path = workdir / f"truth-{stories}.jsonl"
+    while True:
+        subprocess.run([sys.executable, "-m", "tests.replica", "--stories", str(stories), "--ground-truth", str(path),
+                        "--base-url", BASE_URL], cwd=ROOT, check=True)
+        with path.open(encoding="utf-8") as handle:
+            lines = sum(1 for _ in handle)
+        if lines >= count:
+            return path
+        stories = math.ceil(stories * count / lines) + 10
+
+
+def load_items(truth: Path, count: int) -> list:
+    from newsbot.items import ArticleItem
+    from newsbot.normalize import content_hash, utc_now_iso
+
+    items = []
+    with truth.open(encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            record["crawled_at"] = utc_now_iso()
+            record["content_hash"] = content_hash({k: record.get(k) for k in (
+                "title", "body", "category_slug", "published_at", "tags", "images", "translations")})
+            items.append(ArticleItem(record))
+            if len(items) >= count:
+                break
+    return items
+
+
+# --- child processes ----------------------------------------------------------------
+
+def child_pipelines(truth: Path, count: int, db: Path, out: Path) -> None:
+    """newsbot's ITEM_PIPELINES, built from a crawler with the project's settings, fed the items."""
+    import asyncio
+    import inspect
+
+    import scrapy
+    from scrapy import signals
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.misc import build_from_crawler, load_object
+    from scrapy.utils.reactor import install_reactor
+    from scrapy.utils.test import get_crawler
+
+    items = load_items(truth, count)
+    settings = project_settings().copy_to_dict()
+    install_reactor(settings["TWISTED_REACTOR"])  # a crawler needs one; nothing runs on it here
+    settings.update({"NEWSBOT_DB": str(db), "LOG_LEVEL": "WARNING"})
+
+    class StorageBenchSpider(scrapy.Spider):
+        name = "storage_bench"
+
+    crawler = get_crawler(StorageBenchSpider, settings)
+    crawler.spider = StorageBenchSpider.from_crawler(crawler)
+    order = crawler.settings.getwithbase("ITEM_PIPELINES")
+    classes = [load_object(path) for path, priority in sorted(order.items(), key=lambda kv: kv[1]) if priority is not None]
+    loop = asyncio.new_event_loop()
+
+    def call(method, *args):
+        result = method(*args)
+        return loop.run_until_complete(result) if inspect.isawaitable(result) else result
+
+    started = time.perf_counter()
+    pipelines = []
+    for cls in classes:
+        try:
+            pipelines.append(build_from_crawler(cls, crawler))
+        except Exception as exc:  # NotConfigured: e.g. the JSON Lines writer without NEWSBOT_JSONL
+            if type(exc).__name__ != "NotConfigured":
+                raise
+    for pipeline in pipelines:
+        if hasattr(pipeline, "open_spider"):
+            call(pipeline.open_spider)
+    # As the engine does: pipelines open, then spider_opened; at the end spider_closed.
+    crawler.signals.send_catch_log(signal=signals.spider_opened, spider=crawler.spider)
+    opened = time.perf_counter()
+    dropped = 0
+    spent = [0.0] * len(pipelines)  # per pipeline: process_item and close_spider time
+    clock = time.perf_counter
+    for item in items:
+        try:
+            for number, pipeline in enumerate(pipelines):
+                before = clock()
+                try:
+                    item = call(pipeline.process_item, item)
+                finally:
+                    spent[number] += clock() - before
+        except DropItem as exc:
+            dropped += 1
+            crawler.signals.send_catch_log(signal=signals.item_dropped, item=item, response=None,
+                                           exception=exc, spider=crawler.spider)
+    for number, pipeline in enumerate(pipelines):
+        if hasattr(pipeline, "close_spider"):
+            before = clock()
+            call(pipeline.close_spider)
+            spent[number] += clock() - before
+    crawler.signals.send_catch_log(signal=signals.spider_closed, spider=crawler.spider, reason="finished")
+    ended = time.perf_counter()
+    seconds = ended - opened
+    stats = crawler.stats.get_stats()
+    result = {"items": len(items), "seconds": round(seconds, 3), "items_per_second": round(len(items) / seconds, 1),
+              "open_seconds": round(opened - started, 3), "dropped": dropped,
+              "us_per_item_by_pipeline": {type(p).__name__: round(1e6 * t / len(items), 1)
+                                          for p, t in zip(pipelines, spent)},
+              "pipelines": [f"{type(p).__module__}.{type(p).__name__}" for p in pipelines],
+              "store_stats": {k: v for k, v in stats.items() if k.startswith(("newsbot/store", "newsbot/items", "newsbot/dropped"))}}
+    if db.exists():
+        with sqlite3.connect(db) as conn:
+            result["rows"] = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+            result["fts_rows"] = conn.execute("SELECT count(*) FROM articles_fts").fetchone()[0]
+    out.write_text(json.dumps(result), encoding="utf-8")
+
+
+def child_baseline(truth: Path, count: int, db: Path, out: Path) -> None:
+    from newsbot.store import ARTICLE_COLUMNS, _article_row
+
+    items = load_items(truth, count)
+    batch = max(1, project_settings().getint("NEWSBOT_DB_BATCH_SIZE"))
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"CREATE TABLE bare ({', '.join(ARTICLE_COLUMNS)})")
+    insert = f"INSERT INTO bare VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})"
+    rows_all = [_article_row(item)[0] for item in items]
+    started = time.perf_counter()
+    for start in range(0, len(rows_all), batch):
+        rows = rows_all[start:start + batch]
+        conn.execute("BEGIN")
+        conn.executemany(insert, rows)
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    rows = conn.execute("SELECT count(*) FROM bare").fetchone()[0]
+    conn.close()
+    out.write_text(json.dumps({"items": len(items), "rows": rows, "batch": batch, "seconds": round(seconds, 3),
+                               "items_per_second": round(len(items) / seconds, 1)}), encoding="utf-8")
+
+
+# --- the benchmark --------------------------------------------------------------------
+
+def _child(mode: str, truth: Path, count: int, workdir: Path) -> dict[str, Any]:
+    out, db = workdir / f"storage-{mode}.json", workdir / f"storage-{mode}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    done = subprocess.run([sys.executable, "-m", "bench.storage", "--child", mode, "--truth", str(truth),
+                           "--items", str(count), "--db", str(db), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    if done.returncode or not out.exists():
+        raise RuntimeError(f"storage {mode} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def run(count: int, workdir: Path, rounds: int = 1) -> dict[str, Any]:
+    log(f"storage: generating {count} ground-truth items")
+    truth = ground_truth(count, workdir)
+    best: dict[str, dict[str, Any]] = {}
+    for number in range(rounds):
+        for mode in ("baseline", "pipelines"):
+            log(f"storage: {mode} ({number + 1}/{rounds}), {count} items")
+            result = _child(mode, truth, count, workdir)
+            if mode not in best or result["items_per_second"] > best[mode]["items_per_second"]:
+                best[mode] = result
+    pipelines, baseline = best["pipelines"], best["baseline"]
+    if "rows" not in pipelines:
+        raise RuntimeError(f"ITEM_PIPELINES in newsbot/settings.py stored nothing (pipelines: {pipelines['pipelines']})")
+    complete = pipelines.get("rows") == count and pipelines.get("fts_rows") == count
+    return {
+        "items": count, "pipelines": pipelines["pipelines"],
+        "pipeline_articles_per_second": pipelines["items_per_second"],
+        "baseline_rows_per_second": baseline["items_per_second"],
+        "ratio": ratio(pipelines["items_per_second"], baseline["items_per_second"]),
+        "target": ">= 5000 articles/s", "passed": pipelines["items_per_second"] >= 5000 and complete,
+        "stored_rows": pipelines.get("rows"), "fts_rows": pipelines.get("fts_rows"), "complete": complete,
+        "runs": best,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=20000)
+    parser.add_argument("--child", choices=("pipelines", "baseline"))
+    parser.add_argument("--truth")
+    parser.add_argument("--db")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    if args.child == "baseline":
+        child_baseline(Path(args.truth), args.items, Path(args.db), Path(args.out))
+    elif args.child:
+        child_pipelines(Path(args.truth), args.items, Path(args.db), Path(args.out))
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-storage-") as tmp:
+            result = run(args.items, Path(tmp))
+        print(json.dumps(result, indent=1))
+        if args.out:
+            Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

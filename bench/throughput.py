@@ -1,0 +1,110 @@
+"""Crawl throughput: newsbot's full stack vs a bare Scrapy spider downloading the same pages.
+
+One replica process serves every run. A first newsbot run warms the replica's page cache
+and, through /_replica/hits, yields the exact list of URLs newsbot fetches; the bare spider
+is then given that list up front. Then `rounds` times: bare, newsbot (fresh store each),
+alternating so both see the same machine state. pages/s = downloader/response_count /
+elapsed_time_seconds (spider open to close, process start-up excluded); both use the
+project's CONCURRENT_REQUESTS and CONCURRENT_REQUESTS_PER_DOMAIN, no delay, no AutoThrottle.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import (Measured, load_stats, log, median, newsbot_crawl, project_settings, ratio,
+                          run_measured, start_replica, tail)
+
+
+def _store_rows(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def _record(kind: str, run: Measured, stats: dict[str, Any], stored: int | None = None) -> dict[str, Any]:
+    pages = stats.get("downloader/response_count", 0)
+    elapsed = stats.get("elapsed_time_seconds") or run.wall_seconds
+    record = {
+        "kind": kind, "pages": pages, "elapsed_seconds": round(elapsed, 2),
+        "pages_per_second": round(pages / elapsed, 1) if elapsed else 0.0,
+        "pages_per_second_wall": round(pages / run.wall_seconds, 1) if run.wall_seconds else 0.0,
+        "finish_reason": stats.get("finish_reason"),
+        "crawler_cpu_ms_per_page": round(1000 * (run.cpu_user + run.cpu_system) / pages, 2) if pages else None,
+        "replica_cpu_ms_per_page": round(1000 * run.replica_cpu / pages, 2) if pages else None,
+        **run.summary(),
+    }
+    if stored is not None:
+        record["items_scraped"] = stats.get("item_scraped_count", 0)
+        record["stored_rows"] = stored
+    return record
+
+
+def run(stories: int, rounds: int, workdir: Path) -> dict[str, Any]:
+    settings = project_settings()
+    concurrency = settings.getint("CONCURRENT_REQUESTS")
+    per_domain = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+    replica = start_replica(stories)
+    runs: list[dict[str, Any]] = []
+    try:
+        expected = len(replica.ground_truth())
+
+        def newsbot(label: str) -> dict[str, Any]:
+            db, stats_file = workdir / f"{label}.sqlite", workdir / f"{label}.json"
+            measured = run_measured(newsbot_crawl("category", replica.base_url, db, stats_file),
+                                    replica_pid=replica.pid)
+            stats = load_stats(stats_file)
+            if measured.returncode or stats.get("finish_reason") != "finished":
+                raise RuntimeError(f"newsbot crawl failed ({measured.returncode}):\n{tail(measured.stderr)}")
+            return _record("newsbot", measured, stats, _store_rows(db))
+
+        replica.hits(reset=True)
+        log(f"throughput: warm-up newsbot crawl of {stories} stories ({expected} articles)")
+        warm = newsbot("warmup")
+        targets = [t for t in replica.hits(reset=True)["targets"] if t != "/robots.txt"]
+        urls_file = workdir / "urls.txt"
+        urls_file.write_text("\n".join(replica.base_url + t for t in targets) + "\n", encoding="utf-8")
+        for number in range(1, rounds + 1):
+            stats_file = workdir / f"bare-{number}.json"
+            log(f"throughput: round {number}/{rounds}: bare spider, {len(targets)} URLs")
+            measured = run_measured([sys.executable, "-m", "bench.bare", "--urls", str(urls_file),
+                                     "--stats", str(stats_file), "--concurrency", str(concurrency),
+                                     "--per-domain", str(per_domain)], replica_pid=replica.pid)
+            stats = load_stats(stats_file)
+            if measured.returncode or stats.get("finish_reason") != "finished":
+                raise RuntimeError(f"bare crawl failed ({measured.returncode}):\n{tail(measured.stderr)}")
+            runs.append(_record("bare", measured, stats))
+            log(f"throughput: round {number}/{rounds}: newsbot category backfill")
+            runs.append(newsbot(f"newsbot-{number}"))
+            log(f"throughput: round {number}: bare {runs[-2]['pages_per_second']} pages/s, "
+                f"newsbot {runs[-1]['pages_per_second']} pages/s")
+    finally:
+        replica.stop()
+
+    bare = [r for r in runs if r["kind"] == "bare"]
+    ours = [r for r in runs if r["kind"] == "newsbot"]
+    newsbot_rate = median([r["pages_per_second"] for r in ours])
+    bare_rate = median([r["pages_per_second"] for r in bare])
+    complete = all(r["items_scraped"] == expected and r["stored_rows"] == expected for r in ours)
+    return {
+        "stories": stories, "articles": expected, "rounds": rounds, "urls": len(targets),
+        "concurrency": concurrency, "per_domain": per_domain,
+        "newsbot_pages_per_second": newsbot_rate, "bare_pages_per_second": bare_rate,
+        "ratio": ratio(newsbot_rate, bare_rate), "target": ">= 0.8", "passed": bool(bare_rate and newsbot_rate / bare_rate >= 0.8),
+        "newsbot_cpu_ms_per_page": median([r["crawler_cpu_ms_per_page"] for r in ours]),
+        "bare_cpu_ms_per_page": median([r["crawler_cpu_ms_per_page"] for r in bare]),
+        "replica_cpu_ms_per_page": median([r["replica_cpu_ms_per_page"] for r in runs]),
+        "newsbot_complete": complete, "warmup": warm, "runs": runs,
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 100, 1, Path(tmp)), indent=1))

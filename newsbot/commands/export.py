@@ -1,0 +1,110 @@
+"""scrapy export: stored articles as JSON Lines (the item's shape) or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from datetime import date
+from typing import IO, Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from newsbot.site import LANGUAGES
+from newsbot.store import ITEM_FIELDS, Store, StoreError
+
+LIST_SEPARATOR = " | "
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def csv_row(article: dict[str, Any]) -> list[Any]:
+    """A flat row: tags joined, images and translations as their URLs joined."""
+    row = dict(article)
+    row["tags"] = LIST_SEPARATOR.join(article["tags"])
+    row["images"] = LIST_SEPARATOR.join(image["url"] for image in article["images"])
+    row["translations"] = LIST_SEPARATOR.join(t["url"] for t in article["translations"])
+    return [row[field] for field in ITEM_FIELDS]
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[-o FILE] [--format jsonl|csv] [--since DATE] [--until DATE] [--lang en,ru] [--category SLUG] [--story ID]"
+
+    def short_desc(self) -> str:
+        return "Export stored articles as JSON Lines or CSV"
+
+    def long_desc(self) -> str:
+        return ("Export articles from the SQLite store (NEWSBOT_DB, or --db) to stdout or a file, oldest first. "
+                "JSON Lines has one article per line in the item's shape; CSV has one column per item field, "
+                f"with tags, image URLs and translation URLs joined by '{LIST_SEPARATOR}'. "
+                "Dates are Baku publication days and both ends are included.")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+        parser.add_argument("--format", choices=("jsonl", "csv"),
+                            help="output format (default: csv for a .csv FILE, else jsonl)")
+        parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
+        parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
+        parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. en,ru)")
+        parser.add_argument("--category", metavar="SLUG", help="category key, e.g. energy")
+        parser.add_argument("--story", metavar="STORY_ID", help="the editions of one story")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
+        unknown = [lang for lang in languages if lang not in LANGUAGES]
+        if unknown:
+            raise UsageError(f"unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}",
+                             print_help=False)
+        output_format = opts.format or ("csv" if (opts.output or "").lower().endswith(".csv") else "jsonl")
+        path = opts.db or self.settings.get("NEWSBOT_DB")
+        try:
+            with Store(path, readonly=True) as store:
+                articles = store.iter_articles(since=opts.since, until=opts.until, languages=languages,
+                                               category=opts.category, story=opts.story)
+                with self._open_output(opts.output) as out:
+                    count = self._write(articles, output_format, out)
+        except StoreError as exc:
+            print(f"export: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        except BrokenPipeError:  # `scrapy export | head`: the reader has seen enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+        if opts.output:
+            print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
+
+    @staticmethod
+    def _open_output(path: str | None) -> IO[str]:
+        # UTF-8 whatever the locale; newline="" so CSV controls its own line ends.
+        if path:
+            return open(path, "w", encoding="utf-8", newline="")
+        return open(sys.stdout.fileno(), "w", encoding="utf-8", newline="", closefd=False)
+
+    @staticmethod
+    def _write(articles: Any, output_format: str, out: IO[str]) -> int:
+        count = 0
+        if output_format == "csv":
+            writer = csv.writer(out)
+            writer.writerow(ITEM_FIELDS)
+            for count, article in enumerate(articles, start=1):
+                writer.writerow(csv_row(article))
+        else:
+            for count, article in enumerate(articles, start=1):
+                out.write(json.dumps(article, ensure_ascii=False) + "\n")
+        return count

@@ -1,0 +1,293 @@
+"""`scrapy schedule`: start a newsbot job on Scrapyd, unless one of that spider is already queued or running.
+
+    scrapy schedule                                   # latest, on scrapy.cfg's [deploy] url
+    scrapy schedule latest -a lang=en -s NEWSBOT_DB=/var/lib/scrapyd/data/en.sqlite
+    scrapy schedule category -t node-b -a lang=en,ru -a since=2025-01-01 -a until=2025-06-30
+    scrapy schedule latest --wait                     # and exit 1 if the job's close reason says it broke
+
+It is what cron and the systemd timer in deploy/ run every few minutes: a run
+that finds the previous job of that spider still pending or running schedules
+nothing (and exits 0), so slow crawls never pile up. Only the standard library
+talks to Scrapyd (urllib), so the command needs nothing beyond Scrapy.
+
+Exit status: 0 scheduled (or skipped because one is pending or running);
+1 Scrapyd unreachable or refused, or (--wait) the job ended broken, was stopped, or its end
+could not be read; 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import ipaddress
+import json
+import os
+import re
+import socket
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict, get_config
+
+from newsbot.extensions import BROKEN_REASONS
+
+DEFAULT_SPIDER = "latest"
+# Parameters of Scrapyd's schedule.json: a spider argument of one of these names would be taken for them.
+RESERVED_ARGS = frozenset({"project", "spider", "setting", "jobid", "priority"})
+_FINISH_REASON = re.compile(r"'finish_reason': '([^']*)'")
+
+
+class ScrapydError(Exception):
+    """Scrapyd answered with an error, or not like Scrapyd."""
+
+
+class ScrapydUnreachable(ScrapydError):
+    """No answer from Scrapyd at all."""
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Scrapyd:
+    """The few Scrapyd JSON API calls newsbot needs, over urllib."""
+
+    def __init__(self, url: str, project: str, username: str = "", password: str = "", timeout: float = 10.0):
+        if not re.match(r"^https?://", url or ""):
+            raise UsageError(f"Scrapyd URL must start with http:// or https://; got {url!r}", print_help=False)
+        self.url = url.rstrip("/") + "/"
+        self.project = project
+        self.timeout = timeout
+        self.headers = {}
+        if username:
+            token = base64.b64encode(f"{username}:{password}".encode()).decode()
+            self.headers["Authorization"] = f"Basic {token}"
+        handlers = [urllib.request.ProxyHandler({})] if _is_loopback(urllib.parse.urlsplit(self.url).hostname) else []
+        self.opener = urllib.request.build_opener(*handlers)
+
+    def _open(self, path: str, data: list[tuple[str, str]] | None = None) -> bytes:
+        url = urllib.parse.urljoin(self.url, path.lstrip("/"))
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(url, data=body, headers=self.headers)
+        try:
+            with self.opener.open(request, timeout=self.timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:300].decode("utf-8", "replace").strip()
+            if exc.code == 401:
+                raise ScrapydError(f"Scrapyd at {self.url} wants credentials (HTTP 401): set username and "
+                                   "password in the scrapy.cfg deploy target") from exc
+            raise ScrapydError(f"Scrapyd at {self.url} answered HTTP {exc.code} for {path}: {detail}") from exc
+        except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise ScrapydUnreachable(f"Cannot reach Scrapyd at {self.url} ({reason}). Is it running, and is "
+                                     "the URL right (--url, -t TARGET, or [deploy] url in scrapy.cfg)?") from exc
+
+    def call(self, endpoint: str, data: list[tuple[str, str]] | None = None, **query: str) -> dict[str, Any]:
+        path = endpoint + ("?" + urllib.parse.urlencode(query) if query else "")
+        raw = self._open(path, data)
+        try:
+            answer = json.loads(raw)
+        except ValueError as exc:
+            raise ScrapydError(f"{self.url}{endpoint} did not answer like Scrapyd: {raw[:200]!r}") from exc
+        if answer.get("status") != "ok":
+            message = str(answer.get("message", answer)).strip()
+            if "not found" in message and f"'{self.project}'" in message:
+                message += f" (deploy it first: scrapyd-deploy, see docs/scrapyd.md)"
+            raise ScrapydError(f"Scrapyd at {self.url} refused {endpoint}: {message}")
+        return answer
+
+    def jobs(self) -> dict[str, list[dict]]:
+        return self.call("listjobs.json", project=self.project)
+
+    def active(self, spider: str) -> list[tuple[str, dict]]:
+        """This project's jobs of `spider` that are pending or running, as (state, job)."""
+        jobs = self.jobs()
+        return [(state, job) for state in ("running", "pending") for job in jobs.get(state, [])
+                if job.get("spider") == spider]
+
+    def schedule(self, spider: str, args: dict[str, str], settings: dict[str, str], version: str | None = None,
+                 jobid: str | None = None, priority: float | None = None) -> str:
+        data = [("project", self.project), ("spider", spider)]
+        data += [("setting", f"{name}={value}") for name, value in settings.items()]
+        data += list(args.items())
+        if version:
+            data.append(("_version", version))
+        if jobid:
+            data.append(("jobid", jobid))
+        if priority is not None:
+            data.append(("priority", str(priority)))
+        return self.call("schedule.json", data=data)["jobid"]
+
+    def state(self, jobid: str) -> str | None:
+        return self.call("status.json", job=jobid, project=self.project).get("currstate")
+
+    def finished_job(self, jobid: str) -> dict | None:
+        return next((job for job in self.jobs().get("finished", []) if job.get("id") == jobid), None)
+
+    def text(self, path: str) -> str:
+        return self._open(path).decode("utf-8", "replace")
+
+
+def finish_reason(log_text: str) -> str | None:
+    """The close reason from a job log's final stats dump (the last one, if there are several)."""
+    found = _FINISH_REASON.findall(log_text)
+    return found[-1] if found else None
+
+
+def deploy_target(name: str | None) -> dict[str, str]:
+    """scrapy.cfg's [deploy] section, overlaid with [deploy:NAME], as scrapyd-deploy reads them
+    (environment variables in values expanded)."""
+    config = get_config()
+    target = dict(config.items("deploy", raw=True)) if config.has_section("deploy") else {}
+    if name:
+        section = f"deploy:{name}"
+        if not config.has_section(section):
+            known = [s[len("deploy:"):] for s in config.sections() if s.startswith("deploy:")]
+            raise UsageError(f"No [{section}] target in scrapy.cfg (targets: {', '.join(known) or 'none'})",
+                             print_help=False)
+        target.update(config.items(section, raw=True))
+    return {key: os.path.expandvars(value) for key, value in target.items()}
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[options] [SPIDER]"
+
+    def short_desc(self) -> str:
+        return "Schedule a spider on Scrapyd (default: latest), unless one is already pending or running"
+
+    def long_desc(self) -> str:
+        return ("Schedule SPIDER (default: latest) on Scrapyd through its schedule.json. -a NAME=VALUE become "
+                "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=). Nothing is "
+                "scheduled while a job of the same spider is pending or running on that Scrapyd, unless "
+                "--allow-concurrent. The Scrapyd URL comes from --url, or from scrapy.cfg: [deploy] url, or "
+                "[deploy:TARGET] with -t TARGET. Exits 1 when Scrapyd cannot be reached or refuses.")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        for action in parser._actions:
+            if action.dest == "set":
+                action.help = "a setting for the job, sent as Scrapyd's setting=NAME=VALUE (may be repeated)"
+        parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
+                            help="spider argument for the job (may be repeated)")
+        parser.add_argument("--url", help="Scrapyd URL (default: scrapy.cfg [deploy] url)")
+        parser.add_argument("-t", "--target", help="a [deploy:TARGET] section of scrapy.cfg to take the URL, "
+                                                   "project and credentials from")
+        parser.add_argument("-p", "--project", help="Scrapyd project (default: the target's, else BOT_NAME)")
+        parser.add_argument("--version", dest="egg_version", metavar="VERSION",
+                            help="deployed egg version to run (default: Scrapyd's latest)")
+        parser.add_argument("--jobid", help="job id (default: Scrapyd makes one)")
+        parser.add_argument("--priority", type=float, help="queue priority (Scrapyd's default 0; higher first)")
+        parser.add_argument("--allow-concurrent", action="store_true",
+                            help="schedule even if a job of this spider is pending or running "
+                                 "(e.g. several partitions of a backfill on one node)")
+        parser.add_argument("--wait", action="store_true",
+                            help="wait until the job ends; exit 1 if its close reason says the crawl was broken "
+                                 f"({', '.join(sorted(BROKEN_REASONS))}) or cannot be read from its log")
+        parser.add_argument("--wait-timeout", type=float, default=6 * 3600, metavar="SECONDS",
+                            help="give up waiting after this long (exit 1; the job goes on); default 6 h")
+        parser.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
+                            help="with --wait: seconds between status checks (default 2)")
+        parser.add_argument("--http-timeout", type=float, default=15.0, metavar="SECONDS",
+                            help="timeout of each request to Scrapyd (default 15)")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        try:
+            opts.spargs = arglist_to_dict(opts.spargs)
+            opts.job_settings = arglist_to_dict(opts.set)
+        except ValueError:
+            raise UsageError("Invalid -a or -s value, use NAME=VALUE", print_help=False) from None
+        reserved = sorted(name for name in opts.spargs if name in RESERVED_ARGS or name.startswith("_"))
+        if reserved:
+            raise UsageError(f"Spider argument name(s) {', '.join(reserved)} are Scrapyd's own parameters",
+                             print_help=False)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) > 1:
+            raise UsageError("Give at most one spider")
+        spider = args[0] if args else DEFAULT_SPIDER
+        target = deploy_target(opts.target)
+        url = opts.url or target.get("url")
+        if not url:
+            raise UsageError("No Scrapyd URL: give --url or -t TARGET, or set url in scrapy.cfg's [deploy]",
+                             print_help=False)
+        project = opts.project or target.get("project") or self.settings.get("BOT_NAME")
+        scrapyd = Scrapyd(url, project, username=target.get("username", ""), password=target.get("password", ""),
+                          timeout=opts.http_timeout)
+        try:
+            self.exitcode = self.schedule(scrapyd, spider, opts)
+        except ScrapydError as exc:
+            print(f"scrapy schedule: {exc}", file=sys.stderr)
+            self.exitcode = 1
+
+    def schedule(self, scrapyd: Scrapyd, spider: str, opts: argparse.Namespace) -> int:
+        if not opts.allow_concurrent:
+            active = scrapyd.active(spider)
+            if active:
+                state, job = active[0]
+                since = f" since {job['start_time']}" if job.get("start_time") else ""
+                print(f"Not scheduled: {scrapyd.project}/{spider} job {job.get('id')} is {state}{since} on "
+                      f"{scrapyd.url} (--allow-concurrent to start another)")
+                return 0
+        jobid = scrapyd.schedule(spider, opts.spargs, opts.job_settings, version=opts.egg_version,
+                                 jobid=opts.jobid, priority=opts.priority)
+        print(f"Scheduled {scrapyd.project}/{spider} as job {jobid} on {scrapyd.url}")
+        sys.stdout.flush()
+        return self.wait(scrapyd, spider, jobid, opts) if opts.wait else 0
+
+    def wait(self, scrapyd: Scrapyd, spider: str, jobid: str, opts: argparse.Namespace) -> int:
+        deadline = time.monotonic() + opts.wait_timeout
+        while True:
+            state = scrapyd.state(jobid)
+            if state == "finished":
+                break
+            if state is None:
+                print(f"scrapy schedule: job {jobid} is no longer known to {scrapyd.url} (cancelled, or Scrapyd "
+                      "restarted with in-memory job storage)", file=sys.stderr)
+                return 1
+            if time.monotonic() >= deadline:
+                print(f"scrapy schedule: job {jobid} still {state} after {opts.wait_timeout:g} s; not waiting "
+                      "any longer (the job goes on)", file=sys.stderr)
+                return 1
+            time.sleep(max(0.1, opts.poll))
+        job = scrapyd.finished_job(jobid) or {}
+        log_url = job.get("log_url")
+        if not log_url:
+            print(f"scrapy schedule: job {jobid} finished, but Scrapyd keeps no log for it (logs_dir unset?): "
+                  "its close reason is unknown", file=sys.stderr)
+            return 1
+        reason = finish_reason(scrapyd.text(log_url))
+        where = urllib.parse.urljoin(scrapyd.url, log_url.lstrip("/"))
+        if reason is None:
+            print(f"scrapy schedule: job {jobid} ended without a close reason in its log (it died?): {where}",
+                  file=sys.stderr)
+            return 1
+        if reason in BROKEN_REASONS:
+            print(f"scrapy schedule: job {jobid} ({spider}) was broken: finish_reason {reason}; log: {where}",
+                  file=sys.stderr)
+            return 1
+        if reason == "shutdown":
+            print(f"scrapy schedule: job {jobid} ({spider}) was stopped before it ended (finish_reason shutdown: "
+                  f"cancelled?); log: {where}", file=sys.stderr)
+            return 1
+        print(f"Job {jobid} finished: finish_reason {reason}; log: {where}")
+        return 0

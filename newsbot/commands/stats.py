@@ -1,0 +1,73 @@
+"""scrapy stats: what the store holds, per day, edition and category, and how full each field is."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+
+from newsbot.store import Store, StoreError
+
+BREAKDOWNS = {"day": "Per publication day (Baku)", "edition": "Per edition", "category": "Per category"}
+
+
+def table(headers: tuple[str, str], rows: list[tuple[Any, Any]]) -> str:
+    """Two columns as plain text: keys left-aligned, values right-aligned."""
+    cells = [headers, *((str(key) if key != "" else "(none)", str(value)) for key, value in rows)]
+    left, right = max(len(k) for k, _ in cells), max(len(v) for _, v in cells)
+    return "\n".join(f"{key:<{left}}  {value:>{right}}" for key, value in cells)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--by day|edition|category] [--json]"
+
+    def short_desc(self) -> str:
+        return "Count stored articles per day, edition and category, and show field fill rates"
+
+    def long_desc(self) -> str:
+        return ("Summarise the SQLite store (NEWSBOT_DB, or --db): article counts per Baku publication day, "
+                "edition and category (all three, or the one chosen with --by), and the fill rate of every "
+                "item field (the share of articles where it is non-empty).")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
+        parser.add_argument("--by", choices=tuple(BREAKDOWNS), help="only this breakdown (default: all)")
+        parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        path = opts.db or self.settings.get("NEWSBOT_DB")
+        breakdowns = [opts.by] if opts.by else list(BREAKDOWNS)
+        try:
+            with Store(path, readonly=True) as store:
+                report = {
+                    "database": str(path),
+                    "schema_version": store.schema_version,
+                    "articles": store.count_articles(),
+                    "stories": store.count_stories(),
+                    **{f"by_{by}": dict(store.count_by(by)) for by in breakdowns},
+                    "fill_rate": store.fill_rates(),
+                }
+        except StoreError as exc:
+            print(f"stats: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        if opts.json:
+            print(json.dumps(report, ensure_ascii=False, indent=2))
+            return
+        sections = [f"{report['articles']} articles in {report['stories']} stories "
+                    f"({report['database']}, schema version {report['schema_version']})"]
+        for by in breakdowns:
+            sections.append(f"{BREAKDOWNS[by]}\n" + table((by, "articles"), list(report[f"by_{by}"].items())))
+        sections.append("Fill rate\n" + table(("field", "filled"), [
+            (field, f"{rate:.1%}") for field, rate in report["fill_rate"].items()]))
+        print("\n\n".join(sections))

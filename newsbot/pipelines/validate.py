@@ -1,0 +1,113 @@
+"""Drop articles that are incomplete or malformed before anything stores them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from newsbot.items import REQUIRED_FIELDS, ArticleItem
+from newsbot.site import LANGUAGES
+
+# published_at may be "" (an unreadable date is kept and counted elsewhere), so it is
+# checked for shape only. content_hash is what deduplication and the store compare.
+MUST_HAVE = tuple(f for f in REQUIRED_FIELDS if f != "published_at") + ("content_hash",)
+
+_HEX16 = re.compile(r"[0-9a-f]{16}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def _absolute_http(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _iso_or_empty(value: Any) -> bool:
+    if value == "":
+        return True
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return True
+
+
+def _string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
+def _images(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(v, dict) and _absolute_http(v.get("url")) and isinstance(v.get("caption", ""), str) for v in value)
+
+
+def _translations(value: Any) -> bool:
+    # One per language: the store keys translations by (article, language).
+    return (isinstance(value, list)
+            and all(isinstance(v, dict) and v.get("language") in LANGUAGES and _absolute_http(v.get("url"))
+                    and isinstance(v.get("title", ""), str) for v in value)
+            and len({v["language"] for v in value}) == len(value))
+
+
+# Field -> check of a present value. Fields not listed only need to be strings when present.
+CHECKS: dict[str, Callable[[Any], bool]] = {
+    "url": _absolute_http,
+    "article_id": lambda v: isinstance(v, str) and bool(_HEX16.fullmatch(v)),
+    "story_id": lambda v: isinstance(v, str) and bool(_HEX16.fullmatch(v)),
+    "content_hash": lambda v: isinstance(v, str) and bool(_HEX64.fullmatch(v)),
+    "language": lambda v: v in LANGUAGES,
+    "word_count": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+    "published_at": _iso_or_empty,
+    "published_at_utc": _iso_or_empty,
+    "crawled_at": lambda v: v != "" and _iso_or_empty(v),
+    "tags": _string_list,
+    "images": _images,
+    "translations": _translations,
+}
+
+
+def problems(item: Any) -> list[str]:
+    """The fields of an item that are missing or malformed, in item field order."""
+    adapter = ItemAdapter(item)
+    bad = []
+    for field in ArticleItem.fields:  # not adapter.field_names(): a dict item lists only the keys it has
+        present = field in adapter and adapter[field] is not None
+        if not present:
+            if field in MUST_HAVE:
+                bad.append(field)
+            continue
+        value = adapter[field]
+        check = CHECKS.get(field, lambda v: isinstance(v, str))
+        if not check(value) or (field in MUST_HAVE and value in ("", [])):
+            bad.append(field)
+    return bad
+
+
+class ValidationPipeline:
+    """Drops an item missing a required field or carrying a malformed value.
+
+    Counted as ``newsbot/dropped/invalid_<field>`` for the first bad field; the
+    drop message (logged by Scrapy) names the URL and every bad field.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        bad = problems(item)
+        if bad:
+            self.stats.inc_value(f"newsbot/dropped/invalid_{bad[0]}")
+            url = ItemAdapter(item).get("url") or "(no url)"
+            raise DropItem(f"Invalid article {url}: bad or missing {', '.join(bad)}")
+        return item

@@ -1,0 +1,101 @@
+"""Scrapy settings for newsbot. Every NEWSBOT_* setting can be overridden with -s or per Scrapyd job."""
+
+BOT_NAME = "newsbot"
+SPIDER_MODULES = ["newsbot.spiders"]
+NEWSPIDER_MODULE = "newsbot.spiders"
+COMMANDS_MODULE = "newsbot.commands"
+
+# --- What to crawl -------------------------------------------------------
+# The site root; tests and the offline demo point this at the replica.
+NEWSBOT_BASE_URL = "https://report.az"
+# Editions crawled when a spider gets no -a lang=.
+NEWSBOT_LANGUAGES = ["az", "en", "ru"]
+# How far back `latest` goes when neither -a since= nor an earlier complete run bounds it.
+# Older news is the category spider's job (backfill); "" walks the whole feed.
+NEWSBOT_LATEST_SINCE = "3d"
+# Render listings with Chromium: "auto" (only when a listing has no cards in its HTML), "always", "never".
+NEWSBOT_JS_MODE = "auto"
+# Scroll steps when a listing is rendered in the browser.
+NEWSBOT_JS_SCROLLS = 3
+
+# --- Where the data goes -------------------------------------------------
+# The SQLite store: the default output, and the memory of incremental crawls.
+NEWSBOT_DB = "data/newsbot.sqlite"
+# A JSON Lines file written as items arrive ("" to turn off). Scrapy's FEEDS / -O work alongside.
+NEWSBOT_JSONL = ""
+# Rows per SQLite transaction; a killed crawl loses at most this many uncommitted items.
+NEWSBOT_DB_BATCH_SIZE = 200
+# Seconds to wait on a locked database before a write is retried.
+NEWSBOT_DB_TIMEOUT = 30.0
+
+# --- Crawl health --------------------------------------------------------
+# Close as "extraction_degraded" when more than this share of article pages lack a required field.
+NEWSBOT_DEGRADED_THRESHOLD = 0.2
+# ...but only judge once this many article pages were seen.
+NEWSBOT_DEGRADED_MIN_PAGES = 20
+
+# --- Politeness ----------------------------------------------------------
+USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot/newsbot; news archive crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 4
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 5
+# Real pages are ~100 KB; anything past this is not an article page.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+DOWNLOADER_MIDDLEWARES = {
+    # Replaces Scrapy's RetryMiddleware: exponential backoff and 429 Retry-After.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newsbot.middlewares.BackoffRetryMiddleware": 550,
+}
+
+# The store is the crawl's memory: a seen-set persisted in JOBDIR can outlive the
+# items it stands for after a hard kill, so request de-duplication stays in memory.
+DUPEFILTER_CLASS = "newsbot.dupefilter.InMemoryDupeFilter"
+
+# Each pipeline does one thing; turn one off with -s 'ITEM_PIPELINES={"newsbot.pipelines.jsonlines.JsonLinesPipeline": None}'.
+ITEM_PIPELINES = {
+    "newsbot.pipelines.validate.ValidationPipeline": 100,
+    "newsbot.pipelines.dedupe.DedupePipeline": 200,
+    "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
+    "newsbot.pipelines.sqlite.SQLitePipeline": 900,
+}
+
+EXTENSIONS = {
+    "newsbot.extensions.CrawlHealth": 500,
+}
+
+# --- Browser (only used for listings rendered by script) -----------------
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    # Debian's Chromium: Playwright's own browser download cannot run here.
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    ],
+}
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_ABORT_REQUEST = "newsbot.rendering.abort_request"
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000
+# Requests without meta["playwright"] go through Scrapy's plain HTTP handler.
+PLAYWRIGHT_PROCESS_REQUEST_HEADERS = None
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,161 @@
+"""The main job: each edition's Latest News feed and its infinite scroll, newest first."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from newsbot import site
+from newsbot.normalize import clean_text, parse_timestamp
+from newsbot.spiders.base import NewsbotSpider, parse_moment
+
+logger = logging.getLogger(__name__)
+
+# Walk endings after which every card between the newest and the oldest seen was requested.
+CLEAN_STOPS = frozenset({"since", "already_stored", "end_of_feed", "max_pages"})
+
+
+@dataclass
+class Walk:
+    """One edition's walk down the feed in this run."""
+
+    newest: datetime | None = None
+    oldest: datetime | None = None
+    stop: str = ""
+    failed_articles: int = 0
+
+    def saw(self, moments: list[datetime]) -> None:
+        if moments:
+            self.newest = max(moments + ([self.newest] if self.newest else []))
+            self.oldest = min(moments + ([self.oldest] if self.oldest else []))
+
+
+class LatestSpider(NewsbotSpider):
+    """scrapy crawl latest [-a lang=en,ru] [-a since=6h|2026-01-01] [-a max_pages=N] [-a refresh=1]
+
+    Stops per edition at whichever comes first: a card older than since,
+    max_pages feed batches, or a batch whose cards are all stored already and
+    that reaches the stretch of feed an earlier complete run covered. That
+    last condition is what makes a killed run safe: its stored articles do not
+    stop the next run before the gap it left behind is filled.
+    """
+
+    name = "latest"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.walks: dict[str, Walk] = {}
+        self._coverage: dict[str, tuple[datetime, datetime] | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.default_since = parse_moment(crawler.settings.get("NEWSBOT_LATEST_SINCE") or None)
+        crawler.signals.connect(spider.record_coverage, signal=signals.spider_closed)
+        return spider
+
+    def coverage(self, language: str) -> tuple[datetime, datetime] | None:
+        """(oldest, newest) card time of the feed stretch an earlier complete run stored, read once per run."""
+        if language not in self._coverage:
+            stored = self.store.coverage(self.name, language) if self.store is not None and not self.refresh else None
+            self._coverage[language] = (parse_timestamp(stored[0]), parse_timestamp(stored[1])) if stored else None
+        return self._coverage[language]
+
+    def effective_since(self, language: str) -> datetime | None:
+        if self.since is not None:
+            return self.since
+        return None if self.coverage(language) else self.default_since
+
+    def record_coverage(self, spider, reason: str) -> None:
+        """After a clean run, remember which stretch of each feed is now fully stored."""
+        if reason != "finished" or not self.settings.get("NEWSBOT_DB"):
+            return
+        from newsbot.store import Store
+
+        with Store(self.settings.get("NEWSBOT_DB"), timeout=self.settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0)) as store:
+            for language, walk in self.walks.items():
+                if walk.failed_articles or walk.stop not in CLEAN_STOPS or walk.newest is None:
+                    continue
+                oldest, newest = walk.oldest, walk.newest
+                covered = self.coverage(language)
+                if covered and oldest <= covered[1]:
+                    oldest = min(oldest, covered[0])
+                store.record_coverage(self.name, language, oldest.isoformat(), newest.isoformat())
+
+    def article_failed(self, failure: Failure) -> None:
+        super().article_failed(failure)
+        language = site.language_of_path(urlsplit(failure.request.url).path)
+        self.walks.setdefault(language, Walk()).failed_articles += 1
+
+    def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
+        labels = site.LATEST_LABELS[language]
+        for label, url in site.find_nav_links(response.selector, response.url):
+            if clean_text(label).casefold() in labels and url.startswith(self.base_url):
+                self.crawler.stats.inc_value("newsbot/discovery/feed_from_nav")
+                yield self.feed_request(url, language, fallbacks=[])
+                return
+        logger.warning("No Latest News link in the %s navigation; trying the known paths", language)
+        yield from self.fallback_listings(language)
+
+    def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
+        self.crawler.stats.inc_value("newsbot/discovery/feed_fallback")
+        first, *rest = self.edition(language).latest_fallback_urls()
+        yield self.feed_request(first, language, fallbacks=rest)
+
+    def feed_request(self, url: str, language: str, fallbacks: list[str]) -> scrapy.Request:
+        request = self.listing_request(url, self.parse_feed, language, page=1)
+        request.meta["feed_fallbacks"] = fallbacks
+        if self.js_mode == "always":
+            return self.rendered(request)
+        return request
+
+    def listing_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        fallbacks = failure.request.meta.get("feed_fallbacks")
+        if fallbacks:
+            logger.info("Feed %s failed; trying %s", failure.request.url, fallbacks[0])
+            yield self.feed_request(fallbacks[0], failure.request.cb_kwargs["language"], fallbacks[1:])
+            return
+        super().listing_failed(failure)
+
+    def parse_feed(self, response: Response, language: str, page: int) -> Iterator[Any]:
+        cards = site.parse_cards(response.selector, response.url)
+        if self.should_render(response, cards):
+            yield self.rendered(response.request)
+            return
+        stats = self.crawler.stats
+        if not cards:
+            stats.inc_value("newsbot/listing/empty")
+            self.stopped(language, "end_of_feed" if page > 1 else "empty_feed", response.url)
+            return
+        stats.inc_value("newsbot/listing/pages")
+        since = self.effective_since(language)
+        wanted, passed_since, all_stored = self.triage_cards(cards, since=since)
+        yield from self.article_requests(wanted)
+        walk = self.walks.setdefault(language, Walk())
+        walk.saw([m for m in map(parse_timestamp, (c.timestamp for c in cards)) if m and (since is None or m >= since)])
+        covered = self.coverage(language)
+        # A rendered page may already hold several scrolls' worth: count it as one batch.
+        if passed_since:
+            self.stopped(language, "since", response.url)
+        elif all_stored and covered and walk.oldest and walk.oldest <= covered[1]:
+            self.stopped(language, "already_stored", response.url)
+        elif self.max_pages and page >= self.max_pages:
+            self.stopped(language, "max_pages", response.url)
+        elif not cards[-1].timestamp:
+            self.stopped(language, "no_timestamp", response.url)
+        else:
+            yield self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp),
+                                       self.parse_feed, language, page + 1)
+
+    def stopped(self, language: str, reason: str, url: str) -> None:
+        self.walks.setdefault(language, Walk()).stop = reason
+        self.crawler.stats.set_value(f"newsbot/stop/{language}", reason)
+        logger.info("%s feed: stopped (%s) at %s", language, reason, url)

@@ -1,0 +1,41 @@
+"""Fixtures: the report.az replica (tests/replica) as a real subprocess on a free port."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import pytest
+
+from tests.replica.client import RunningReplica, start_replica
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes more than 20 s")
+
+
+@pytest.fixture
+def replica() -> Iterator[Callable[..., RunningReplica]]:
+    """Factory: replica(stories=60, faults=None, hidden=0, js_feed=False, seed=1) -> RunningReplica.
+
+    The object has .base_url, .port, .ground_truth(), .hits(), .publish(n), .edit(i), .stop();
+    every replica started through the factory is stopped at teardown.
+    """
+    started: list[RunningReplica] = []
+
+    def start(stories: int = 60, faults: list | str | None = None, hidden: int = 0, js_feed: bool = False,
+              seed: int = 1, **kwargs) -> RunningReplica:
+        running = start_replica(stories=stories, faults=faults, hidden=hidden, js_feed=js_feed, seed=seed, **kwargs)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_replica() -> Iterator[RunningReplica]:
+    """One 60-story replica without faults for read-only tests (do not publish or edit on it)."""
+    running = start_replica(stories=60)
+    yield running
+    running.stop()

@@ -1,0 +1,61 @@
+"""python -m tests.replica: serve the report.az replica, or write its ground truth.
+
+    python -m tests.replica --port 8000 --stories 300
+    python -m tests.replica --port 0 --stories 60 --hidden 10 --faults '[{"match": "^/en/", "status": 503}]'
+    python -m tests.replica --stories 300 --ground-truth truth.jsonl --base-url http://127.0.0.1:8000
+
+Serving prints one line, "REPLICA http://127.0.0.1:PORT", once the socket listens
+(--port 0 picks a free port). --ground-truth writes the JSON Lines for the initial
+state (after --hidden) and exits without serving; a running replica serves the
+current state at /_replica/ground-truth. Fault rules: see tests/replica/faults.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tests.replica.content import Corpus
+from tests.replica.faults import load_rules
+from tests.replica.server import Replica, serve
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.replica", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument("--stories", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hidden", type=int, default=0, metavar="K",
+                        help="the K newest stories are not yet published (see /_replica/publish)")
+    parser.add_argument("--faults", default=None, metavar="FILE_OR_JSON", help="fault rules (tests/replica/faults.py)")
+    parser.add_argument("--js-feed", action="store_true", help="feed pages carry no cards; a script loads them")
+    parser.add_argument("--ground-truth", metavar="PATH", help="write the ground truth JSON Lines ('-' for stdout) and exit")
+    parser.add_argument("--base-url", help="the base URL the ground truth uses (default http://HOST:PORT)")
+    parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
+    args = parser.parse_args(argv)
+    if args.stories < 1:
+        parser.error("--stories must be at least 1")
+    if args.ground_truth and not args.base_url and args.port == 0:
+        parser.error("--ground-truth needs --base-url or a fixed --port")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    rules = load_rules(args.faults)
+    replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed)
+    if args.ground_truth:
+        base_url = args.base_url or f"http://{args.host}:{args.port}"
+        if args.ground_truth == "-":
+            sys.stdout.writelines(replica.state.truth_jsonl(base_url))
+        else:
+            with open(args.ground_truth, "w", encoding="utf-8") as out:
+                out.writelines(replica.state.truth_jsonl(base_url))
+        return 0
+    serve(replica, args.host, args.port, args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

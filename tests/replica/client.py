@@ -1,0 +1,147 @@
+"""Start the replica as a subprocess and talk to it over plain HTTP (what the test fixtures use)."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+# Loopback only: never let an http_proxy from the environment see these requests.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_RAW_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+@dataclass
+class Fetched:
+    status: int
+    headers: Any  # email.message.Message
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+
+def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 60,
+          follow_redirects: bool = True) -> Fetched:
+    """GET a URL; HTTP errors are returned, not raised."""
+    opener = _OPENER if follow_redirects else _RAW_OPENER
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return Fetched(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as error:
+        return Fetched(error.code, error.headers, error.read())
+
+
+class RunningReplica:
+    """A replica subprocess and its control endpoints."""
+
+    def __init__(self, process: subprocess.Popen, base_url: str, log_path: Path, startup_seconds: float) -> None:
+        self.process = process
+        self.base_url = base_url
+        self.log_path = log_path
+        self.startup_seconds = startup_seconds
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def get(self, path: str, **kwargs: Any) -> Fetched:
+        return fetch(self.url(path), **kwargs)
+
+    def _json(self, path: str) -> Any:
+        response = self.get(path)
+        if response.status != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status} {response.body[:200]!r}")
+        return json.loads(response.body)
+
+    def ground_truth(self) -> list[dict]:
+        response = self.get("/_replica/ground-truth", timeout=600)
+        return [json.loads(line) for line in response.text.splitlines() if line]
+
+    def hits(self, reset: bool = False) -> dict:
+        return self._json("/_replica/hits" + ("?reset=1" if reset else ""))
+
+    def publish(self, count: int) -> dict:
+        return self._json(f"/_replica/publish?count={count}")
+
+    def edit(self, story: int) -> dict:
+        return self._json(f"/_replica/edit?story={story}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self.process.stdout:
+            self.process.stdout.close()
+        self.log_path.unlink(missing_ok=True)
+
+    def log(self) -> str:
+        """What the replica wrote on stderr (tracebacks, if any)."""
+        return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
+
+
+def _die_with_parent() -> None:
+    """Linux: the replica gets SIGTERM when the process that started it dies, even by SIGKILL."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def start_replica(stories: int = 60, faults: list | str | None = None, hidden: int = 0, js_feed: bool = False,
+                  seed: int = 1, extra_args: tuple[str, ...] = (), timeout: float = 30) -> RunningReplica:
+    """Run `python -m tests.replica --port 0 ...` and wait for its REPLICA line."""
+    args = [sys.executable, "-m", "tests.replica", "--port", "0", "--quiet", "--stories", str(stories),
+            "--seed", str(seed), "--hidden", str(hidden), *extra_args]
+    if faults is not None:
+        args += ["--faults", faults if isinstance(faults, str) else json.dumps(faults)]
+    if js_feed:
+        args.append("--js-feed")
+    log = tempfile.NamedTemporaryFile(prefix="replica-", suffix=".log", delete=False)
+    started = time.monotonic()
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    log.close()
+    line = ""
+    while time.monotonic() - started < timeout and process.poll() is None:
+        ready, _, _ = select.select([process.stdout], [], [], 0.1)
+        if ready:
+            line = process.stdout.readline()
+            if line.startswith("REPLICA ") or not line:
+                break
+    if not line.startswith("REPLICA "):
+        process.kill()
+        process.wait(10)
+        raise RuntimeError(f"replica did not start within {timeout} s: {Path(log.name).read_text('utf-8')[-3000:]}")
+    return RunningReplica(process, line.split()[1], Path(log.name), time.monotonic() - started)

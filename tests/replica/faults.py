@@ -1,0 +1,168 @@
+"""Fault injection for the replica (--faults).
+
+--faults takes a JSON list of rules, or the path of a file holding one. A rule:
+
+    {"match": "<regex>",      searched (re.search) in the request target, path + "?" + query
+     "rate": 0.3,             share of matching targets that fail (default 1); a stable hash of
+                              the target decides (sha1(target)[:8] / 16**8 < rate), so the same
+                              targets fail on every run
+     "times": 2,              each matching target fails only on its first K hits, then is served
+                              normally (default: always)
+     ...one effect...}
+
+Effects:
+    "status": 500 | 503 | 404        an error page with that status
+    "status": 429, "retry_after": 5  ... with a Retry-After header (seconds)
+    "delay": 2.5                     answer after that many seconds (timer, the server stays
+                                     responsive); may be combined with any other effect
+    "mode": "truncate"               the page cut short (no closing tags): article pages inside the
+                                     body text, other pages halfway; "fraction": 0..1 cuts there
+    "mode": "malformed"              stray and unclosed tags, missing </p> and </li>, garbage text,
+                                     no </body></html>; the article is still all there
+    "mode": "no_body"                article page without div.news-detail__desc
+    "mode": "no_date"                article page without ul.news__date (the sidebar keeps its own)
+    "mode": "no_title"               article page without h1.section-title
+    "mode": "redirect"               301 to the canonical target (trailing slash added, query
+                                     dropped); "status": 302 for a temporary one, "location" for a
+                                     fixed target; an already canonical target is served normally
+    "mode": "redirect_loop"          302 to target?replica_loop=1, which redirects back: A->B->A...
+    "mode": "wrong_charset"          Content-Type says charset=iso-8859-1; the body is UTF-8 with
+                                     <meta charset="utf-8">
+    "mode": "oversized"              the page padded with an HTML comment to "size" bytes
+                                     (default 20,000,000)
+    "mode": "empty"                  200 with an empty body
+
+Rules are tried in order; the first one that matches, is selected by its rate and
+still has hits left applies. Control paths under /_replica/ never fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MODES = frozenset({"truncate", "malformed", "no_body", "no_date", "no_title", "redirect", "redirect_loop",
+                   "wrong_charset", "oversized", "empty"})
+ARTICLE_VARIANTS = frozenset({"no_body", "no_date", "no_title"})
+LOOP_MARK = "replica_loop=1"
+DEFAULT_OVERSIZE = 20_000_000
+_KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    index: int
+    pattern: re.Pattern
+    rate: float = 1.0
+    times: int | None = None
+    status: int | None = None
+    retry_after: float | None = None
+    delay: float = 0.0
+    mode: str | None = None
+    location: str | None = None
+    fraction: float | None = None
+    size: int = DEFAULT_OVERSIZE
+
+
+def load_rules(spec: str | list | None) -> list[Rule]:
+    """Rules from a JSON list, JSON text, or the path of a JSON file."""
+    if spec is None or spec == "":
+        return []
+    if isinstance(spec, str):
+        text = spec.strip()
+        spec = json.loads(text if text.startswith("[") else Path(text).read_text("utf-8"))
+    if not isinstance(spec, list):
+        raise ValueError("faults must be a JSON list of rules")
+    return [_rule(n, raw) for n, raw in enumerate(spec)]
+
+
+def _rule(index: int, raw: dict[str, Any]) -> Rule:
+    unknown = set(raw) - _KEYS
+    if unknown or "match" not in raw:
+        raise ValueError(f"fault rule {index}: needs 'match'; unknown keys {sorted(unknown)}")
+    mode = raw.get("mode")
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"fault rule {index}: unknown mode {mode!r}")
+    status = raw.get("status")
+    if mode is None and status is None and not raw.get("delay"):
+        raise ValueError(f"fault rule {index}: needs an effect (status, delay or mode)")
+    if mode is not None and status is not None and mode != "redirect":
+        raise ValueError(f"fault rule {index}: 'status' goes with 'mode' only for redirects")
+    return Rule(
+        index=index,
+        pattern=re.compile(raw["match"]),
+        rate=float(raw.get("rate", 1.0)),
+        times=None if raw.get("times") is None else int(raw["times"]),
+        status=None if status is None else int(status),
+        retry_after=raw.get("retry_after"),
+        delay=float(raw.get("delay", 0.0)),
+        mode=mode,
+        location=raw.get("location"),
+        fraction=None if raw.get("fraction") is None else float(raw["fraction"]),
+        size=int(raw.get("size", DEFAULT_OVERSIZE)),
+    )
+
+
+def selected(target: str, rate: float) -> bool:
+    """Whether a target falls in a rule's rate: the same answer on every run."""
+    if rate >= 1:
+        return True
+    return int(hashlib.sha1(target.encode("utf-8")).hexdigest()[:8], 16) / 16 ** 8 < rate
+
+
+class Faults:
+    """The rules and, per rule and target, how many times each has matched."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.counts: dict[tuple[int, str], int] = {}
+
+    def pick(self, target: str) -> Rule | None:
+        for rule in self.rules:
+            if not rule.pattern.search(target) or not selected(target, rule.rate):
+                continue
+            key = (rule.index, target)
+            self.counts[key] = hits = self.counts.get(key, 0) + 1
+            if rule.times is not None and hits > rule.times:
+                continue
+            return rule
+        return None
+
+
+# --- page transformations --------------------------------------------------------
+
+def truncate(page: str, fraction: float | None) -> str:
+    """Cut a page short; an article inside its body text, so the paragraphs never close."""
+    start = page.find('<div class="news-detail__desc">')
+    if fraction is None and start >= 0:
+        end = page.find("</div>", start)
+        return page[:start + (end - start) * 3 // 5]
+    return page[:int(len(page) * (0.5 if fraction is None else fraction))]
+
+
+def malformed(page: str) -> str:
+    """Broken markup a browser (and lxml) still recovers the article from."""
+    start = page.find('<div class="news-detail__desc">')
+    if start >= 0:
+        end = page.find("</div>", start)
+        # Paragraphs never closed.
+        page = page[:start] + page[start:end].replace("</p>", "") + page[end:]
+    page = page.replace("</li>", "", 4)
+    garbage = ('<div class="ad-banner"><span><b>Reklam</div></span> <<>> &&& <br/ >< /div> </table>'
+               '<div class="promo"><p>Promo <i>unclosed\n')
+    page = page.replace("<body>", "<body>\n" + garbage, 1)
+    page = page.replace('<aside class="latest-news">', '</td></tr><aside class="latest-news"><div><span>', 1)
+    return page.replace("</body>\n</html>", "")
+
+
+def oversized(page: str, size: int) -> bytes:
+    body = page.encode("utf-8")
+    pad = max(0, size - len(body))
+    comment = b"<!-- " + b"x" * max(0, pad - 9) + b" -->\n"
+    cut = body.rfind(b"</body>")
+    cut = len(body) if cut < 0 else cut
+    return body[:cut] + comment + body[cut:]

@@ -1,0 +1,315 @@
+"""The replica's HTTP server: one Twisted resource that routes, renders, caches and injects faults.
+
+Site map (az is unprefixed; en and ru under /en/ and /ru/):
+    /robots.txt
+    /, /en/, /ru/                                    home pages (nav: feed and every category)
+    /son-xeberler/ (+ /today/), /en/latest-news/, /ru/poslednie-novosti/   latest-news feed
+    /infinity/index?date=YYYY-MM-DD HH:MM:SS&oldest=1 (and /en/..., /ru/...)  next 20 cards, or empty
+    /{segment}/, /{segment}/page/N                   category listings, 20 cards a page
+    /{segment}/{slug}/                               article pages (also without the trailing slash)
+    /rss/, /en/rss/, /ru/rss/                        RSS 2.0, 50 newest items
+    /uploads/YYYY/MM/DD/<hash>.jpg                   a tiny JPEG
+Control (never faulted, not counted in hits, disallowed in robots.txt):
+    /_replica/publish?count=N   reveal the N next hidden stories
+    /_replica/edit?story=I      bump story I's revision (title " (updated)", one more paragraph)
+    /_replica/hits[?reset=1]    {"total": n, "paths": {path: n}, "targets": {path?query: n}}
+    /_replica/ground-truth      JSON Lines for the current state, URLs on the Host the client used
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
+
+from twisted.internet import reactor, task
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Request, Site
+
+from tests.replica import faults as fault_rules
+from tests.replica import pages
+from tests.replica.content import Corpus, State
+
+HTML = "text/html; charset=utf-8"
+FEED_PATHS = {"az": (("son-xeberler",), ("son-xeberler", "today")), "en": (("latest-news",),),
+              "ru": (("poslednie-novosti",),)}
+# The smallest JPEG there is; the crawler never looks inside.
+JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////"
+    "////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=")
+TRUTH_BATCH = 200
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    content_type: str = HTML
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def html_response(page: str, status: int = 200) -> Response:
+    return Response(status, page.encode("utf-8"))
+
+
+class LRU:
+    """Rendered pages; keys carry the state generation, so publish/edit never serve stale pages."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.data = size, OrderedDict()
+
+    def get(self, key):
+        value = self.data.get(key)
+        if value is not None:
+            self.data.move_to_end(key)
+        return value
+
+    def put(self, key, value) -> None:
+        self.data[key] = value
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+
+class Replica:
+    """Routing and rendering, independent of Twisted so it can be called directly."""
+
+    def __init__(self, corpus: Corpus, hidden: int = 0, rules: list[fault_rules.Rule] | None = None,
+                 js_feed: bool = False) -> None:
+        self.corpus = corpus
+        self.state = State(corpus, hidden)
+        self.faults = fault_rules.Faults(rules or [])
+        self.js_feed = js_feed
+        self.cache = LRU(2048)
+        self.total = 0
+        self.paths: dict[str, int] = {}
+        self.targets: dict[str, int] = {}
+
+    # --- the site ---------------------------------------------------------------
+
+    def page(self, path: str, query: dict[str, list[str]], base_url: str, variant: str | None = None) -> Response:
+        """The normal response for a path (variant: no_body / no_date / no_title for article pages)."""
+        key = (self.state.generation, path, variant, base_url, tuple(query.get("date", ())))
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = self._route(path, query, base_url, variant)
+            self.cache.put(key, cached)
+        return cached
+
+    def _route(self, path: str, query: dict[str, list[str]], base_url: str, variant: str | None) -> Response:
+        if path == "/robots.txt":
+            return Response(200, pages.ROBOTS.encode(), "text/plain; charset=utf-8")
+        parts = [p for p in path.split("/") if p]
+        lang = "az"
+        if parts and parts[0] in ("en", "ru"):
+            lang = parts.pop(0)
+        state = self.state
+        if not parts:
+            return html_response(pages.home(state, lang))
+        if parts == ["rss"]:
+            return Response(200, pages.rss(state, lang, base_url).encode("utf-8"), "application/rss+xml; charset=utf-8")
+        if parts == ["infinity", "index"]:
+            before = None
+            if query.get("date"):
+                before = parse_date(query["date"][0])
+                if before is None:
+                    return html_response(pages.error_page(400), 400)
+            return html_response(pages.fragment(state, lang, before))
+        if tuple(parts) in FEED_PATHS[lang]:
+            return html_response(pages.feed(state, lang, self.js_feed))
+        if lang == "az" and parts[0] == "uploads" and len(parts) == 5 and parts[4].endswith(".jpg"):
+            return Response(200, JPEG, "image/jpeg")
+        key = self.corpus.category_by_segment(lang, parts[0])
+        if key is not None:
+            if len(parts) == 1 or (len(parts) == 3 and parts[1] == "page" and parts[2].isdigit()):
+                number = int(parts[2]) if len(parts) == 3 else 1
+                listing = pages.category(state, lang, key, max(1, number))
+                if listing is not None:
+                    return html_response(listing)
+            elif len(parts) == 2:
+                story = self.corpus.find(lang, parts[0], parts[1])
+                if story is not None and state.is_published(story):
+                    flags = {variant: True} if variant in fault_rules.ARTICLE_VARIANTS else {}
+                    return html_response(pages.article(state, story, lang, **flags))
+        return html_response(pages.not_found(lang), 404)
+
+    # --- a request, faults included ------------------------------------------------
+
+    def respond(self, path: str, raw_query: str, base_url: str) -> tuple[Response, float]:
+        """The response to a GET and how long to hold it back."""
+        target = path + ("?" + raw_query if raw_query else "")
+        self.total += 1
+        self.paths[path] = self.paths.get(path, 0) + 1
+        self.targets[target] = self.targets.get(target, 0) + 1
+        query = parse_qs(raw_query, keep_blank_values=True)
+        if fault_rules.LOOP_MARK in raw_query.split("&"):
+            # The B of a redirect loop always sends the client back to A.
+            back = "&".join(p for p in raw_query.split("&") if p != fault_rules.LOOP_MARK)
+            return redirect(base_url, path + ("?" + back if back else ""), 302), 0.0
+        rule = self.faults.pick(target)
+        if rule is None:
+            return self.page(path, query, base_url), 0.0
+        return self._faulty(rule, path, raw_query, query, base_url), rule.delay
+
+    def _faulty(self, rule: fault_rules.Rule, path: str, raw_query: str, query: dict, base_url: str) -> Response:
+        mode = rule.mode
+        if mode is None and rule.status is not None:
+            response = html_response(pages.error_page(rule.status), rule.status)
+            if rule.retry_after is not None:
+                response.headers["Retry-After"] = str(rule.retry_after)
+            return response
+        if mode is None:  # delay only
+            return self.page(path, query, base_url)
+        if mode == "redirect":
+            location = rule.location or canonical_target(path)
+            if location == path + ("?" + raw_query if raw_query else ""):
+                return self.page(path, query, base_url)
+            return redirect(base_url, location, rule.status or 301)
+        if mode == "redirect_loop":
+            return redirect(base_url, f"{path}?{raw_query + '&' if raw_query else ''}{fault_rules.LOOP_MARK}", 302)
+        if mode == "empty":
+            return Response(200, b"")
+        normal = self.page(path, query, base_url, mode if mode in fault_rules.ARTICLE_VARIANTS else None)
+        if mode in fault_rules.ARTICLE_VARIANTS or not normal.content_type.startswith("text/html"):
+            return normal
+        text = normal.body.decode("utf-8")
+        if mode == "truncate":
+            return Response(normal.status, fault_rules.truncate(text, rule.fraction).encode("utf-8"))
+        if mode == "malformed":
+            return Response(normal.status, fault_rules.malformed(text).encode("utf-8"))
+        if mode == "wrong_charset":
+            return Response(normal.status, normal.body, "text/html; charset=iso-8859-1")
+        if mode == "oversized":
+            return Response(normal.status, fault_rules.oversized(text, rule.size))
+        raise AssertionError(mode)
+
+    # --- control ---------------------------------------------------------------------
+
+    def control(self, name: str, query: dict[str, list[str]], reset: bool = False) -> Response:
+        def number(key: str) -> int | None:
+            try:
+                return int(query[key][0])
+            except (KeyError, ValueError, IndexError):
+                return None
+
+        if name == "publish":
+            count = number("count")
+            if count is None:
+                return json_response({"error": "count=N required"}, 400)
+            hidden = self.state.publish(count)
+            return json_response({"hidden": hidden, "published": self.corpus.size - hidden})
+        if name == "edit":
+            index = number("story")
+            if index is None or not 0 <= index < self.corpus.size:
+                return json_response({"error": f"story=0..{self.corpus.size - 1} required"}, 404)
+            return json_response({"story": index, "revision": self.state.edit(index)})
+        if name == "hits":
+            body = {"total": self.total, "paths": self.paths, "targets": self.targets}
+            response = json_response(body)
+            if "reset" in query:
+                self.total, self.paths, self.targets = 0, {}, {}
+            return response
+        return json_response({"error": "unknown control"}, 404)
+
+
+def parse_date(value: str) -> datetime | None:
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def canonical_target(path: str) -> str:
+    """The spelling the site links to: trailing slash, no query."""
+    last = path.rsplit("/", 1)[-1]
+    return path if path.endswith("/") or "." in last else path + "/"
+
+
+def redirect(base_url: str, location: str, status: int) -> Response:
+    absolute = location if "://" in location else base_url + location
+    return Response(status, b"", HTML, {"Location": absolute})
+
+
+def json_response(body: dict, status: int = 200) -> Response:
+    return Response(status, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
+
+
+class ReplicaResource(Resource):
+    isLeaf = True
+
+    def __init__(self, replica: Replica, quiet: bool = True) -> None:
+        super().__init__()
+        self.replica = replica
+        self.quiet = quiet
+
+    def render_GET(self, request: Request) -> bytes | int:
+        uri = request.uri.decode("utf-8", "replace")
+        parts = urlsplit(uri)
+        host = (request.getHeader("host") or f"{request.getHost().host}:{request.getHost().port}")
+        base_url = f"http://{host}"
+        if parts.path.startswith("/_replica/"):
+            name = parts.path[len("/_replica/"):].strip("/")
+            if name == "ground-truth":
+                return self._stream_truth(request, base_url)
+            return self._send(request, self.replica.control(name, parse_qs(parts.query)), uri)
+        response, delay = self.replica.respond(parts.path or "/", parts.query, base_url)
+        if delay <= 0:
+            return self._send(request, response, uri)
+        call = reactor.callLater(delay, self._send_later, request, response, uri)
+        request.notifyFinish().addErrback(lambda _: call.active() and call.cancel())
+        return NOT_DONE_YET
+
+    def _send_later(self, request: Request, response: Response, uri: str) -> None:
+        request.write(self._send(request, response, uri))
+        request.finish()
+
+    def _send(self, request: Request, response: Response, uri: str) -> bytes:
+        request.setResponseCode(response.status)
+        request.setHeader("Content-Type", response.content_type)
+        request.setHeader("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            request.setHeader(name, value)
+        if not self.quiet:
+            print(f"{response.status} {len(response.body):>8} {uri}", file=sys.stderr, flush=True)
+        return response.body
+
+    def _stream_truth(self, request: Request, base_url: str) -> int:
+        """JSON Lines, streamed in batches so 150,000 records never sit in memory at once."""
+        request.setHeader("Content-Type", "application/x-ndjson; charset=utf-8")
+        lines = self.replica.state.truth_jsonl(base_url)
+
+        def produce():
+            batch = []
+            for line in lines:
+                batch.append(line)
+                if len(batch) >= TRUTH_BATCH:
+                    request.write("".join(batch).encode("utf-8"))
+                    batch = []
+                    yield None
+            request.write("".join(batch).encode("utf-8"))
+            request.finish()
+
+        work = task.cooperate(produce())
+
+        def gone(_failure) -> None:
+            try:
+                work.stop()
+            except task.TaskDone:
+                pass
+
+        request.notifyFinish().addErrback(gone)
+        return NOT_DONE_YET
+
+
+def serve(replica: Replica, host: str, port: int, quiet: bool) -> None:
+    """Listen, announce the URL on stdout (fixtures wait for that line), run until killed."""
+    site = Site(ReplicaResource(replica, quiet))
+    site.displayTracebacks = False
+    listening = reactor.listenTCP(port, site, interface=host)
+    print(f"REPLICA http://{host}:{listening.getHost().port}", flush=True)
+    reactor.run()

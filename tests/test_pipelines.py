@@ -1,0 +1,327 @@
+"""The item pipelines in real crawls (a spider that yields items), on real files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
+
+from newsbot.items import ArticleItem
+from newsbot.loaders import extract_article
+from newsbot.store import SCHEMA_VERSION, Store
+from tests.test_store import make_item
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINES = {
+    "newsbot.pipelines.validate.ValidationPipeline": 100,
+    "newsbot.pipelines.dedupe.DedupePipeline": 200,
+    "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
+    "newsbot.pipelines.sqlite.SQLitePipeline": 900,
+}
+EDITIONS = {"az": ("", "energetika", "Energetika", "yanvar"), "en": ("en/", "energy", "Energy", "January"),
+            "ru": ("ru/", "energetika", "Энергетика", "января")}
+
+
+def page(lang: str, slug: str, title: str, paragraphs: list[str], tags: list[str]) -> tuple[str, str]:
+    """(HTML, URL) of an article page in the site's markup, linking the story's other editions."""
+    prefix, segment, category, january = EDITIONS[lang]
+    others = "".join(
+        f'<a class="news__item" href="/{EDITIONS[o][0]}{EDITIONS[o][1]}/{slug}/">'
+        f'<h2 class="news__title">{title} ({o})</h2></a>' for o in EDITIONS if o != lang)
+    html = f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"></head><body>
+<div class="news-detail">
+  <div class="news-detail__head"><a class="news__category" href="/{prefix}{segment}/">{category}</a>
+    <ul class="news__date"><li>28 {january}, 2026</li><li>16:35</li></ul></div>
+  <h1 class="section-title">{title}</h1>
+  <div class="news-detail__desc">{"".join(f"<p>{p}</p>" for p in paragraphs)}</div>
+  <div class="news-detail__tags">{"".join(f'<a href="/tag/{t}/">{t}</a>' for t in tags)}</div>
+  <div class="news-detail__photos"><figure><img src="/uploads/{slug}.jpg"><figcaption>Photo</figcaption></figure></div>
+  <div class="news-detail__other-langs">{others}</div>
+</div></body></html>"""
+    return html, f"https://report.az/{prefix}{segment}/{slug}/"
+
+
+def article(slug: str, lang: str = "en", body: str = "SOCAR and CITIC explored joint ventures.",
+            crawled_at: str = "2026-01-28T17:00:00Z", title: str | None = None) -> ArticleItem:
+    html, url = page(lang, slug, title or f"Story {slug}", [body, "The meeting was held in Baku."], ["SOCAR"])
+    extraction = extract_article(html, url, crawled_at=crawled_at)
+    assert extraction.item is not None, extraction.problems
+    return extraction.item
+
+
+class ItemsSpider(scrapy.Spider):
+    """Yields the items it is given (-a items=...) from a callback, as newsbot's spiders do.
+
+    (Not from start(): Scrapy 2.19 never finishes closing a spider asked to close while it is
+    still taking items from start(); CLOSESPIDER_ITEMCOUNT shows the same.)
+    """
+
+    name = "items"
+
+    async def start(self):
+        yield scrapy.Request("data:,", callback=self.parse_items)
+
+    def parse_items(self, response):
+        yield from self.items
+
+
+def settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    return {"ITEM_PIPELINES": PIPELINES, "NEWSBOT_DB": str(tmp_path / "news.sqlite"), "NEWSBOT_JSONL": "",
+            "NEWSBOT_DB_BATCH_SIZE": 200, "NEWSBOT_DB_TIMEOUT": 5.0, "LOG_LEVEL": "DEBUG", **overrides}
+
+
+async def crawl(settings_dict: dict[str, Any], items: list, **spider_args: Any) -> Crawler:
+    crawler = get_crawler(ItemsSpider, settings_dict)
+    await crawler.crawl(items=items, **spider_args)
+    return crawler
+
+
+def stat(crawler: Crawler, key: str) -> int:
+    return crawler.stats.get_value(key, 0)
+
+
+def rows(path: Path, query: str, *params: Any) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+@pytest_twisted.ensureDeferred
+async def test_new_duplicate_unchanged_and_updated_are_told_apart_across_runs(tmp_path):
+    db, jsonl = tmp_path / "news.sqlite", tmp_path / "news.jsonl"
+    config = settings(tmp_path, NEWSBOT_JSONL=str(jsonl))
+    a, b = article("story-a"), article("story-b", body="A pipeline deal was signed.")
+
+    first = await crawl(config, [a, b, article("story-a")], lang="en")
+    assert stat(first, "finish_reason") == "finished"
+    assert (stat(first, "newsbot/items/new"), stat(first, "newsbot/items/duplicate")) == (2, 1)
+    assert stat(first, "item_scraped_count") == 2 and stat(first, "newsbot/store/inserted") == 2
+    with Store(db, readonly=True) as store:
+        assert store.count_articles() == 2
+
+    later = "2026-01-29T09:00:00Z"
+    second = await crawl(config, [article("story-a", crawled_at=later),
+                                  article("story-b", body="A refinery deal was signed.", crawled_at=later),
+                                  article("story-c", "ru", body="Компания подписала соглашение.", crawled_at=later)])
+    assert {k: stat(second, f"newsbot/items/{k}") for k in ("new", "updated", "unchanged", "duplicate")} == {
+        "new": 1, "updated": 1, "unchanged": 1, "duplicate": 0}
+    assert stat(second, "item_scraped_count") == 2
+    assert (stat(second, "newsbot/store/inserted"), stat(second, "newsbot/store/updated"),
+            stat(second, "newsbot/store/unchanged")) == (1, 1, 1)
+
+    with Store(db, readonly=True) as store:
+        stored = {x["url"]: x for x in store.iter_articles()}
+        assert len(stored) == 3
+        assert stored[b["url"]]["body"].startswith("A refinery deal")
+        assert [r["url"] for r in store.search("refinery")] == [b["url"]] and not store.search("pipeline")
+        assert [r["url"] for r in store.search("компания")] == ["https://report.az/ru/energetika/story-c/"]
+    # The unchanged article was seen again (last_crawled_at) but is still its first crawl.
+    assert rows(db, "SELECT crawled_at, last_crawled_at, revision FROM articles WHERE url = ?", a["url"]) == [
+        ("2026-01-28T17:00:00Z", later, 1)]
+    assert rows(db, "SELECT revision, body FROM article_revisions ORDER BY revision") == [
+        (1, "A pipeline deal was signed.\n\nThe meeting was held in Baku."),
+        (2, "A refinery deal was signed.\n\nThe meeting was held in Baku.")]
+    # Both runs are on record, with their arguments, counts and close reason.
+    runs = rows(db, "SELECT spider, arguments, finish_reason, items_scraped, items_new, items_updated, "
+                    "items_unchanged, items_duplicate, items_dropped, settings FROM crawl_runs ORDER BY run_id")
+    assert [r[:9] for r in runs] == [
+        ("items", '{"lang": "en"}', "finished", 2, 2, 0, 0, 1, 1),
+        ("items", "{}", "finished", 2, 1, 1, 1, 0, 1)]
+    assert json.loads(runs[0][9])["NEWSBOT_DB_BATCH_SIZE"] == 200
+    # The JSON Lines log has what each run kept: 2 + 2 lines, appended.
+    assert [json.loads(line)["url"] for line in jsonl.read_text("utf-8").splitlines()] == [
+        a["url"], b["url"], b["url"], "https://report.az/ru/energetika/story-c/"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_invalid_items_are_dropped_with_a_reason_and_a_count(tmp_path, caplog):
+    good = make_item(1)
+    undated = make_item(2, published_at="", published_at_utc="")
+    bad = [
+        make_item(3, title=""),
+        make_item(4, language="tr"),
+        make_item(5, url="/en/energy/story-5/"),
+        make_item(6, word_count="12"),
+        make_item(7, tags="SOCAR, energy"),
+        {k: v for k, v in dict(make_item(8)).items() if k != "body"},
+        make_item(9, images=[{"url": "uploads/x.jpg", "caption": ""}]),
+        make_item(10, content_hash="not-a-hash"),
+    ]
+    with caplog.at_level(logging.WARNING):
+        crawler = await crawl(settings(tmp_path, ITEM_PIPELINES={
+            "newsbot.pipelines.validate.ValidationPipeline": 100}), [good, undated, *bad])
+    assert stat(crawler, "item_scraped_count") == 2
+    assert stat(crawler, "item_dropped_count") == len(bad)
+    assert {k.split("/")[-1]: v for k, v in crawler.stats.get_stats().items()
+            if k.startswith("newsbot/dropped/")} == {
+        "invalid_title": 1, "invalid_language": 1, "invalid_url": 1, "invalid_word_count": 1,
+        "invalid_tags": 1, "invalid_body": 1, "invalid_images": 1, "invalid_content_hash": 1}
+    assert "Invalid article https://report.az/en/energy/story-3/: bad or missing title" in caplog.text
+
+
+@pytest_twisted.ensureDeferred
+async def test_rows_are_committed_in_batches_and_the_rest_at_close(tmp_path):
+    db = tmp_path / "news.sqlite"
+    committed: list[int] = []
+    reader: list[Store] = []
+
+    def item_scraped(item, response, spider):
+        # What another process could read right after each item went through the pipelines.
+        if not reader:
+            reader.append(Store(db, readonly=True))
+        committed.append(reader[0].count_articles())
+
+    crawler = get_crawler(ItemsSpider, settings(tmp_path, NEWSBOT_DB_BATCH_SIZE=3, CONCURRENT_ITEMS=1))
+    crawler.signals.connect(item_scraped, signal=signals.item_scraped)
+    await crawler.crawl(items=[make_item(n) for n in range(7)])
+    assert committed == [0, 0, 3, 3, 3, 6, 6]
+    assert reader[0].count_articles() == 7
+    assert stat(crawler, "newsbot/store/transactions") == 3
+    reader[0].close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_unusable_store_stops_the_crawl_as_store_unavailable(tmp_path, caplog):
+    newer = tmp_path / "newer.sqlite"
+    with Store(newer):
+        pass
+    rows(newer, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for path, message in ((newer, "newer than this newsbot understands"),
+                          (blocker / "news.sqlite", "Cannot create the directory")):
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            crawler = await crawl(settings(tmp_path, NEWSBOT_DB=str(path)), [make_item(1)])
+        assert stat(crawler, "finish_reason") == "store_unavailable"
+        assert stat(crawler, "item_scraped_count") == 0
+        assert message in caplog.text and "store is unavailable" in caplog.text
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_store_locked_beyond_the_timeout_stops_the_crawl_and_says_what_was_not_stored(tmp_path, caplog):
+    db = tmp_path / "news.sqlite"
+    with Store(db):
+        pass
+    holder = sqlite3.connect(db, isolation_level=None)
+
+    def lock_after_first(item, response, spider):
+        if not holder.in_transaction:
+            holder.execute("BEGIN IMMEDIATE")  # another writer takes the lock and keeps it
+
+    crawler = get_crawler(ItemsSpider, settings(tmp_path, NEWSBOT_DB_BATCH_SIZE=2, NEWSBOT_DB_TIMEOUT=0.05,
+                                                CONCURRENT_ITEMS=1))
+    crawler.signals.connect(lock_after_first, signal=signals.item_scraped)
+    with caplog.at_level(logging.ERROR):
+        await crawler.crawl(items=[make_item(n) for n in range(50)])
+    holder.execute("COMMIT")
+    holder.close()
+    assert stat(crawler, "finish_reason") == "store_unavailable"
+    assert "stayed locked by another writer: gave up after 4 attempts" in caplog.text
+    # What it could not store is counted and said, not silently lost.
+    scraped = stat(crawler, "item_scraped_count")
+    assert scraped >= 2 and stat(crawler, "newsbot/store/unsaved") == scraped
+    assert f"{scraped} items were not stored" in caplog.text
+    with Store(db, readonly=True) as store:
+        assert store.count_articles() == 0
+
+
+def jsonl_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+@pytest_twisted.ensureDeferred
+async def test_json_lines_are_utf8_in_field_order_at_a_templated_path(tmp_path):
+    item = article("story-x", "az", body="SOCAR Çin şirkəti ilə birgə müəssisə yaradır.",
+                   title="SOCAR Çin şirkəti ilə")
+    template = str(tmp_path / "out" / "%(name)s" / "%(name)s-%(time)s.jsonl")
+    crawler = await crawl(settings(tmp_path, NEWSBOT_JSONL=template, NEWSBOT_DB=""), [item])
+    [written] = list((tmp_path / "out" / "items").glob("items-*.jsonl"))
+    raw = written.read_bytes()
+    assert "şirkəti".encode("utf-8") in raw and b"\\u" not in raw
+    [record] = jsonl_lines(written)
+    assert list(record) == list(ArticleItem.fields)
+    assert record == dict(item)
+    assert stat(crawler, "newsbot/jsonl/items") == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_json_lines_work_alongside_feeds_without_duplicating_them(tmp_path):
+    jsonl, feed = tmp_path / "log.jsonl", tmp_path / "feed.json"
+    items = [make_item(1), make_item(2)]
+    await crawl(settings(tmp_path, NEWSBOT_JSONL=str(jsonl), FEEDS={str(feed): {"format": "json"}}), items)
+    assert [r["url"] for r in jsonl_lines(jsonl)] == [i["url"] for i in items]
+    assert [r["url"] for r in json.loads(feed.read_text("utf-8"))] == [i["url"] for i in items]
+
+
+KILLED_WRITER = """
+import sys
+sys.path.insert(0, {root!r})
+import scrapy
+from scrapy.crawler import CrawlerProcess
+from tests.test_store import make_item
+
+class Endless(scrapy.Spider):
+    name = "endless"
+    async def start(self):
+        n = 0
+        while True:
+            n += 1
+            # Lines from 1 KB to ~100 KB, so a line written in pieces would be caught half-way.
+            yield make_item(n, body="Uzun mətn şirkəti. " * (50 + (n * 7919) % 5000))
+
+process = CrawlerProcess({{"ITEM_PIPELINES": {{"newsbot.pipelines.jsonlines.JsonLinesPipeline": 800}},
+                           "NEWSBOT_JSONL": sys.argv[1], "LOG_LEVEL": "ERROR"}})
+process.crawl(Endless)
+process.start()
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_killed_crawl_leaves_only_whole_lines_and_a_resumed_one_appends(tmp_path):
+    path = tmp_path / "killed.jsonl"
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER.format(root=str(ROOT)), str(path)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not (path.exists() and path.read_bytes().count(b"\n") >= 150):
+            assert writer.poll() is None, writer.stderr.read().decode()
+            assert time.monotonic() < deadline, "the writer did not get going"
+            time.sleep(0.05)
+        os.kill(writer.pid, signal.SIGKILL)
+    finally:
+        writer.wait()
+    assert writer.returncode == -signal.SIGKILL
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    records = [json.loads(line) for line in raw.decode("utf-8").splitlines()]
+    assert len(records) >= 150 and [r["url"] for r in records[:3]] == [make_item(n)["url"] for n in (1, 2, 3)]
+
+    # A resumed crawl continues the same file.
+    await crawl(settings(tmp_path, NEWSBOT_JSONL=str(path), NEWSBOT_DB=""), [make_item(9001), make_item(9002)])
+    resumed = jsonl_lines(path)
+    assert resumed[:len(records)] == records and len(resumed) == len(records) + 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_partial_last_line_is_removed_before_appending(tmp_path, caplog):
+    path = tmp_path / "partial.jsonl"
+    whole = json.dumps(dict(make_item(1)), ensure_ascii=False) + "\n"
+    path.write_text(whole + whole[:40], encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        await crawl(settings(tmp_path, NEWSBOT_JSONL=str(path), NEWSBOT_DB=""), [make_item(2)])
+    assert [r["url"] for r in jsonl_lines(path)] == [make_item(1)["url"], make_item(2)["url"]]
+    assert "ended in a partial line (40 bytes)" in caplog.text

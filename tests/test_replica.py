@@ -1,0 +1,585 @@
+"""The report.az replica over real sockets: pages, listings, ground truth, control endpoints, faults."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+import urllib.robotparser
+import xml.etree.ElementTree as ET
+from collections import Counter
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import pytest
+from parsel import Selector
+
+from newsbot import site
+from newsbot.items import GROUND_TRUTH_FIELDS
+from newsbot.loaders import extract_article
+from newsbot.normalize import canonical_url, clean_text, parse_timestamp
+from tests.replica import pages, texts
+from tests.replica.client import ROOT, fetch, start_replica
+from tests.replica.content import LANGS, Corpus, category_table
+from tests.replica.faults import selected
+
+PREFIX = {"az": "/", "en": "/en/", "ru": "/ru/"}
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def by_lang(truth: list[dict], lang: str) -> list[dict]:
+    return [t for t in truth if t["language"] == lang]
+
+
+def feed_url(replica, lang: str) -> str:
+    """The latest-news feed as a crawler finds it: the home page's nav link with the feed's label."""
+    home = replica.get(PREFIX[lang])
+    for label, url in site.find_nav_links(Selector(text=home.text), replica.base_url):
+        if label.casefold() in site.LATEST_LABELS[lang]:
+            return url
+    raise AssertionError(f"no latest-news link on the {lang} home page")
+
+
+def walk_feed(replica, lang: str) -> list[site.Card]:
+    """The feed page, then the infinity endpoint from each batch's last card until it answers empty."""
+    first = fetch(feed_url(replica, lang))
+    assert first.status == 200
+    cards = site.parse_cards(Selector(text=first.text), replica.base_url)
+    assert 0 < len(cards) <= pages.PER_PAGE
+    edition = site.Edition(replica.base_url, lang)
+    while True:
+        batch = fetch(edition.infinity_url(cards[-1].timestamp))
+        assert batch.status == 200 and batch.headers["Content-Type"] == "text/html; charset=utf-8"
+        if not batch.body.strip():
+            return cards
+        more = site.parse_cards(Selector(text=batch.text), replica.base_url)
+        assert 0 < len(more) <= pages.PER_PAGE
+        assert more[-1].timestamp < cards[-1].timestamp, "the endpoint does not move on"
+        cards += more
+
+
+# --- site furniture --------------------------------------------------------------
+
+def test_robots_txt_disallows_search_and_control(shared_replica):
+    response = shared_replica.get("/robots.txt")
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/plain")
+    robots = urllib.robotparser.RobotFileParser()
+    robots.parse(response.text.splitlines())
+    assert response.text.startswith("User-agent: *\n")
+    assert robots.can_fetch("newsbot", shared_replica.url("/en/"))
+    assert robots.can_fetch("newsbot", shared_replica.url("/infinity/index?date=2026-01-01%2000:00:00&oldest=1"))
+    assert not robots.can_fetch("newsbot", shared_replica.url("/search/?q=x"))
+    assert not robots.can_fetch("newsbot", shared_replica.url("/_replica/hits"))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_home_page_nav_links_the_feed_and_every_category(shared_replica, lang):
+    response = shared_replica.get(PREFIX[lang])
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert int(response.headers["Content-Length"]) == len(response.body)
+    page = Selector(text=response.text)
+    assert page.css("html::attr(lang)").get() == lang
+    links = site.find_nav_links(page, shared_replica.base_url)
+    by_url = {url: label for label, url in links}
+    feed = [url for label, url in links if label.casefold() in site.LATEST_LABELS[lang]]
+    assert feed == [shared_replica.url(texts.LATEST_PATH[lang])]
+    for key, editions in category_table().items():
+        segment, name = editions[lang]
+        assert by_url.get(shared_replica.url(f"{PREFIX[lang]}{segment}/")) == name, key
+    # The language switcher reaches the other home pages; the main column has cards.
+    assert {shared_replica.url(PREFIX[other]) for other in LANGS} <= set(by_url)
+    assert len(site.parse_cards(page, shared_replica.base_url)) == pages.HOME_CARDS
+
+
+def test_unknown_paths_are_404_html(shared_replica):
+    for path in ("/no-such-page/", "/en/energy/no-such-story/", "/ru/nope/deeper/still/", "/en/energy/page/99",
+                 "/en/tag/socar/", "/en/energy/page/x"):
+        response = shared_replica.get(path)
+        assert response.status == 404, path
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert "<h1>404" in response.text
+
+
+# --- listings ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_feed_and_infinity_reach_every_story_exactly_once(shared_replica, lang):
+    truth = {t["url"]: t for t in by_lang(shared_replica.ground_truth(), lang)}
+    cards = walk_feed(shared_replica, lang)
+    urls = [canonical_url(card.url) for card in cards]
+    assert len(urls) == len(set(urls)), "a story repeated"
+    assert set(urls) == set(truth)
+    stamps = [card.timestamp for card in cards]
+    assert stamps == sorted(stamps, reverse=True) and len(set(stamps)) == len(stamps)
+    for card, url in zip(cards, urls):
+        assert parse_timestamp(card.timestamp).isoformat() == truth[url]["published_at"]
+        assert clean_text(card.title) == truth[url]["title"]
+        assert card.category == truth[url]["category"]
+    # As on the real site, some links lack the trailing slash.
+    hrefs = [path_of(card.url) for card in cards]
+    assert any(h.endswith("/") for h in hrefs) and any(not h.endswith("/") for h in hrefs)
+
+
+def test_feed_aliases_and_infinity_edges(shared_replica):
+    az_feed = site.parse_cards(Selector(text=shared_replica.get("/son-xeberler/").text), shared_replica.base_url)
+    today = site.parse_cards(Selector(text=shared_replica.get("/son-xeberler/today/").text), shared_replica.base_url)
+    assert az_feed == today and len(az_feed) == pages.PER_PAGE
+    page = Selector(text=shared_replica.get("/en/latest-news/").text)
+    assert page.css("div.infinity-container::attr(data-infinity)").get() == "/en/infinity/index"
+    # Strictly older than the date given; nothing before the oldest story; a bad date is a client error.
+    first = site.parse_cards(page, shared_replica.base_url)
+    after_first = site.parse_cards(Selector(text=shared_replica.get(
+        f"/en/infinity/index?date={first[0].timestamp.replace(' ', '%20')}&oldest=1").text), shared_replica.base_url)
+    assert after_first[0] == first[1]
+    assert shared_replica.get("/en/infinity/index?date=2000-01-01%2000:00:00&oldest=1").body == b""
+    assert shared_replica.get("/en/infinity/index?date=yesterday&oldest=1").status == 400
+
+
+def test_category_pagination_covers_each_category_then_404(replica):
+    site_300 = replica(stories=300)
+    truth = site_300.ground_truth()
+    multi_page = 0
+    for lang in LANGS:
+        edition = site.Edition(site_300.base_url, lang)
+        for key, editions in category_table().items():
+            expected = {t["url"] for t in by_lang(truth, lang) if t["category_slug"] == key}
+            url, seen, page_count, stamps = edition.category_url(editions[lang][0]), [], 0, []
+            while url:
+                response = fetch(url)
+                assert response.status == 200, url
+                page = Selector(text=response.text)
+                cards = site.parse_cards(page, site_300.base_url)
+                assert len(cards) <= pages.PER_PAGE
+                seen += [canonical_url(c.url) for c in cards]
+                stamps += [c.timestamp for c in cards]
+                page_count += 1
+                url = site.next_page_url(page, site_300.base_url)
+            assert len(seen) == len(set(seen)) and set(seen) == expected, (lang, key)
+            assert stamps == sorted(stamps, reverse=True)
+            multi_page += page_count > 1
+            past_end = fetch(edition.category_url(editions[lang][0], page_count + 1))
+            assert past_end.status == 404
+    assert multi_page >= 6
+
+
+# --- articles and ground truth ----------------------------------------------------------
+
+def test_every_article_page_extracts_to_its_ground_truth(shared_replica):
+    """The extraction acceptance test: newsbot's loader on every page equals the replica's source."""
+    truth = shared_replica.ground_truth()
+    assert {t["language"] for t in truth} == set(LANGS)
+    mismatches = []
+    for record in truth:
+        response = fetch(record["url"])
+        assert response.status == 200, record["url"]
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        extraction = extract_article(response.text, record["url"])
+        assert extraction.problems == [], (record["url"], extraction.problems)
+        item = dict(extraction.item)
+        mismatches += [(record["url"], k, record[k], item.get(k)) for k in GROUND_TRUTH_FIELDS
+                       if item.get(k) != record[k]]
+    assert not mismatches, json.dumps(mismatches[:5], ensure_ascii=False, indent=1)
+
+
+def test_article_urls_without_trailing_slash_or_with_tracking_serve_the_same_page(shared_replica):
+    record = shared_replica.ground_truth()[0]
+    canonical = shared_replica.get(path_of(record["url"]))
+    assert shared_replica.get(path_of(record["url"]).rstrip("/")).body == canonical.body
+    assert shared_replica.get(path_of(record["url"]) + "?utm_source=telegram").body == canonical.body
+
+
+def test_ground_truth_records_are_complete_and_consistent(shared_replica):
+    truth = shared_replica.ground_truth()
+    assert all(list(t) == list(GROUND_TRUTH_FIELDS) for t in truth)
+    assert len({t["url"] for t in truth}) == len(truth)
+    stories = {}
+    for t in truth:
+        stories.setdefault(t["story_id"], []).append(t)
+        assert t["url"] == canonical_url(t["url"]) and t["url"].startswith(shared_replica.base_url + "/")
+        assert t["lead"] == t["body"].split("\n\n")[0]
+        assert t["published_at_utc"][11:13] == f"{(int(t['published_at'][11:13]) - 4) % 24:02d}"
+        assert [tr["language"] for tr in t["translations"]] == [l for l in LANGS if l in
+                                                                [o["language"] for o in t["translations"]]]
+        assert all(img["url"].startswith(shared_replica.base_url + "/uploads/") for img in t["images"])
+    for editions in stories.values():
+        urls = {e["url"] for e in editions}
+        for e in editions:
+            assert {tr["url"] for tr in e["translations"]} == urls - {e["url"]}
+            assert len({e["category_slug"], *(x["category_slug"] for x in editions)}) == 1
+    assert {len(e) for e in stories.values()} >= {1, 2, 3}
+    assert {t["category_slug"] for t in truth} == set(category_table())
+
+
+def test_ground_truth_follows_the_host_the_client_used(shared_replica):
+    response = shared_replica.get("/_replica/ground-truth", headers={"Host": f"localhost:{shared_replica.port}"})
+    urls = [json.loads(line)["url"] for line in response.text.splitlines()]
+    assert urls and all(u.startswith(f"http://localhost:{shared_replica.port}/") for u in urls)
+
+
+def test_ground_truth_cli_writes_the_same_records(shared_replica):
+    result = subprocess.run([sys.executable, "-m", "tests.replica", "--stories", "60", "--ground-truth", "-",
+                             "--base-url", shared_replica.base_url], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == shared_replica.ground_truth()
+
+
+def test_generated_text_is_clean_unique_and_never_boilerplate():
+    """Over a whole 2,000-story corpus: what the ground truth holds is what clean_text leaves alone."""
+    corpus = Corpus(2000, seed=1)
+    titles = {lang: set() for lang in LANGS}
+    slugs = {lang: set() for lang in LANGS}
+    for story in corpus.stories:
+        for lang in story.langs:
+            text = corpus.text(story.index, lang)
+            for value in (text.title, *text.paragraphs, *text.tags, *(i.caption for i in text.images)):
+                assert clean_text(value) == value, repr(value)
+            assert 2 <= len(text.paragraphs) <= 8 and 1 <= len(text.tags) <= 5 and len(text.images) <= 3
+            assert len(set(text.tags)) == len(text.tags)
+            for paragraph in (text.title, *text.paragraphs):
+                assert not site.is_boilerplate(paragraph), paragraph
+            for _, furniture in text.boilerplate:
+                assert furniture == "" or site.is_boilerplate(furniture), furniture
+            assert text.title not in titles[lang]
+            titles[lang].add(text.title)
+            slug = story.slugs[lang]
+            assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and slug not in slugs[lang]
+            slugs[lang].add(slug)
+    for lang_texts in texts.BOILERPLATE.values():
+        assert all(site.is_boilerplate(b) for b in lang_texts)
+    minutes = [s.minute for s in corpus.stories]
+    assert minutes == sorted(minutes, reverse=True) and len(set(minutes)) == len(minutes)
+    assert corpus.stories[0].local.isoformat() == "2026-01-28T21:06:00"
+    # The mix the brief asks for: editions, letters, a Cyrillic letter in some English titles.
+    mix = Counter(s.langs for s in corpus.stories)
+    assert 0.7 < mix[("az", "en", "ru")] / 2000 < 0.9 and mix[("az",)] and mix[("az", "en")] and mix[("az", "ru")]
+    az_text = " ".join(corpus.text(s.index, "az").body for s in corpus.stories[:50] if "az" in s.langs)
+    assert set("əğıöüçşİ") <= set(az_text)
+    assert any(re.search("[а-я]", s.titles["en"]) for s in corpus.stories if "en" in s.langs)
+    assert sum(s.zero_pad for s in corpus.stories) > 0
+    assert Corpus(60, seed=2).stories[0].titles != Corpus(60, seed=1).stories[0].titles
+
+
+def test_pages_carry_markup_noise_and_the_sidebar_stays_outside_the_article(shared_replica):
+    bodies = [fetch(t["url"]).text for t in shared_replica.ground_truth()[:60]]
+    joined = "".join(bodies)
+    for noise in ("&nbsp;", "\u200b", "&#8203;", "&amp;", "\u00a0"):
+        assert noise in joined, noise
+    assert any(unicodedata.combining(ch) for ch in joined), "no NFD letters"
+    assert re.search(r"<p>&nbsp;</p>", joined)
+    # Inline markup inside paragraphs, touching punctuation as on the real site.
+    assert re.search(r"<p>[^<]*<(strong|a href=\"[^\"]*\")>[^<]+</(strong|a)>[.,]", joined)
+    page = Selector(text=bodies[0])
+    assert len(page.css("aside.latest-news div.index-post-block")) == pages.SIDEBAR_CARDS
+    assert not page.css("div.news-detail aside, div.news-detail div.index-post-block")
+
+
+def test_leading_zero_days_show_on_some_pages(replica):
+    corpus = Corpus(300)
+    story = next(s for s in corpus.stories if s.zero_pad)
+    site_300 = replica(stories=300)
+    html = site_300.get(corpus.path(story, story.langs[0])).text
+    assert re.search(rf"<li>[^<]*0{story.local.day}[^<]*</li>", html)
+
+
+# --- RSS -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_rss_lists_the_newest_items_with_rfc822_dates(shared_replica, lang):
+    truth = {t["url"]: t for t in by_lang(shared_replica.ground_truth(), lang)}
+    response = shared_replica.get(f"{PREFIX[lang]}rss/")
+    assert response.status == 200 and response.headers["Content-Type"].startswith("application/rss+xml")
+    channel = ET.fromstring(response.body).find("channel")
+    items = channel.findall("item")
+    assert len(items) == min(pages.RSS_ITEMS, len(truth))
+    dates = []
+    for item in items:
+        link = item.findtext("link")
+        record = truth[canonical_url(link)]
+        assert link == record["url"] and item.findtext("guid") == link
+        assert item.findtext("title") == record["title"]
+        assert item.findtext("category") == record["category"]
+        assert item.findtext("description") == record["lead"]
+        assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0400", item.findtext("pubDate"))
+        moment = parsedate_to_datetime(item.findtext("pubDate"))
+        assert moment.isoformat() == record["published_at"]
+        dates.append(moment)
+    assert dates == sorted(dates, reverse=True)
+
+
+# --- control endpoints ----------------------------------------------------------------
+
+def test_hits_count_requests_per_path(replica):
+    running = replica(stories=20)
+    for path in ("/en/", "/en/", "/robots.txt", "/en/infinity/index?date=2026-01-01%2000:00:00&oldest=1"):
+        running.get(path)
+    hits = running.hits()
+    assert hits["total"] == 4
+    assert hits["paths"] == {"/en/": 2, "/robots.txt": 1, "/en/infinity/index": 1}
+    assert hits["targets"]["/en/infinity/index?date=2026-01-01%2000:00:00&oldest=1"] == 1
+    assert running.hits(reset=True)["total"] == 4 and running.hits()["total"] == 0
+
+
+def test_hidden_stories_appear_only_when_published(replica):
+    corpus = Corpus(30)
+    running = replica(stories=30, hidden=5)
+    hidden_paths = {corpus.path(s, lang) for s in corpus.stories[:5] for lang in s.langs}
+    truth = running.ground_truth()
+    assert len(truth) == sum(len(s.langs) for s in corpus.stories[5:])
+    assert not hidden_paths & {path_of(t["url"]) for t in truth}
+    assert all(running.get(p).status == 404 for p in hidden_paths)
+
+    linked = set()
+    for lang in LANGS:
+        linked |= {path_of(canonical_url(c.url)) for c in walk_feed(running, lang)}
+        home = Selector(text=running.get(PREFIX[lang]).text)
+        linked |= {path_of(canonical_url(c.url)) for c in site.parse_cards(home, running.base_url)}
+        rss = ET.fromstring(running.get(f"{PREFIX[lang]}rss/").body)
+        linked |= {path_of(link.text) for link in rss.iter("link")}
+    article = Selector(text=running.get(path_of(truth[0]["url"])).text)
+    linked |= {path_of(canonical_url(running.url(h))) for h in article.css("a::attr(href)").getall()}
+    assert not hidden_paths & linked
+
+    assert running.publish(2) == {"hidden": 3, "published": 27}
+    newly = corpus.stories[3:5]
+    for story in newly:
+        for lang in story.langs:
+            assert running.get(corpus.path(story, lang)).status == 200
+    truth_after = running.ground_truth()
+    assert len(truth_after) == len(truth) + sum(len(s.langs) for s in newly)
+    lang = newly[0].langs[0]
+    first = walk_feed(running, lang)[0]
+    assert path_of(canonical_url(first.url)) == corpus.path(newly[0], lang)
+    assert running.get(corpus.path(corpus.stories[2], corpus.stories[2].langs[0])).status == 404
+
+
+def test_edit_updates_title_body_and_ground_truth(replica):
+    running = replica(stories=30)
+    before = {t["url"]: t for t in running.ground_truth()}
+    corpus = Corpus(30)
+    story = next(s for s in corpus.stories[3:] if len(s.langs) == 3)
+    assert running.edit(story.index) == {"story": story.index, "revision": 1}
+    after = {t["url"]: t for t in running.ground_truth()}
+    changed = {url for url in after if after[url] != before[url]}
+    edited = {running.url(corpus.path(story, lang)) for lang in story.langs}
+    assert changed == edited
+    for url in edited:
+        old, new = before[url], after[url]
+        assert new["title"] == old["title"] + " (updated)"
+        assert new["body"].startswith(old["body"] + "\n\n") and new["body"].count("\n\n") == old["body"].count("\n\n") + 1
+        assert new["lead"] == old["lead"] and new["word_count"] > old["word_count"]
+        assert all(t["title"].endswith(" (updated)") for t in new["translations"])
+        item = extract_article(fetch(url).text, url).item
+        assert {k: item[k] for k in GROUND_TRUTH_FIELDS} == new
+    running.edit(story.index)
+    twice = {t["url"]: t for t in running.ground_truth()}
+    assert all(twice[u]["title"].endswith(" (updated)") and twice[u]["body"].count("\n\n") ==
+               before[u]["body"].count("\n\n") + 2 for u in edited)
+    assert running.get(f"/_replica/edit?story={corpus.size}").status == 404
+
+
+# --- faults ------------------------------------------------------------------------------
+
+FAULT_CORPUS = Corpus(60)
+EN_PATHS = [FAULT_CORPUS.path(s, "en") for s in FAULT_CORPUS.stories if "en" in s.langs]
+FAULTS = {
+    "500": {"status": 500}, "503": {"status": 503}, "404": {"status": 404},
+    "429": {"status": 429, "retry_after": 7}, "delay": {"delay": 1.0}, "truncate": {"mode": "truncate"},
+    "malformed": {"mode": "malformed"}, "no_body": {"mode": "no_body"}, "no_date": {"mode": "no_date"},
+    "no_title": {"mode": "no_title"}, "redirect": {"mode": "redirect"}, "redirect_loop": {"mode": "redirect_loop"},
+    "wrong_charset": {"mode": "wrong_charset"}, "oversized": {"mode": "oversized"}, "empty": {"mode": "empty"},
+    "times": {"status": 503, "times": 2}, "302": {"mode": "redirect", "status": 302},
+}
+FAULT_PATH = dict(zip(FAULTS, EN_PATHS))
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    rules = [{"match": re.escape(FAULT_PATH[name].rstrip("/")), **effect} for name, effect in FAULTS.items()]
+    rules.append({"match": r"[?&]probe=", "rate": 0.5, "status": 500})
+    running = start_replica(stories=60, faults=rules)
+    truth = {path_of(t["url"]): t for t in running.ground_truth()}
+    yield running, truth
+    running.stop()
+
+
+@pytest.mark.parametrize("name,status", [("500", 500), ("503", 503), ("404", 404)])
+def test_fault_status(faulty, name, status):
+    running, _ = faulty
+    for _ in range(2):
+        response = running.get(FAULT_PATH[name])
+        assert response.status == status and response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_fault_429_sends_retry_after(faulty):
+    response = faulty[0].get(FAULT_PATH["429"])
+    assert response.status == 429 and response.headers["Retry-After"] == "7"
+
+
+def test_fault_delay_holds_the_answer_without_blocking_the_server(faulty):
+    running, truth = faulty
+    result = {}
+
+    def slow():
+        started = time.monotonic()
+        result["response"] = running.get(FAULT_PATH["delay"])
+        result["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert running.get("/robots.txt").status == 200
+    assert time.monotonic() - started < 0.5, "the server blocked during a delay"
+    thread.join(10)
+    assert 0.9 <= result["seconds"] < 5
+    assert result["response"].status == 200
+    assert extract_article(result["response"].text, running.url(FAULT_PATH["delay"])).item["title"] == \
+        truth[FAULT_PATH["delay"]]["title"]
+
+
+def test_fault_truncate_cuts_inside_the_body(faulty):
+    running, truth = faulty
+    response = running.get(FAULT_PATH["truncate"])
+    assert response.status == 200 and int(response.headers["Content-Length"]) == len(response.body)
+    html = response.text
+    assert '<div class="news-detail__desc">' in html and "</html>" not in html
+    assert "news-detail__tags" not in html and not html.rstrip().endswith(">")
+    last_paragraph = truth[FAULT_PATH["truncate"]]["body"].split("\n\n")[-1]
+    assert last_paragraph not in clean_text(" ".join(Selector(text=html).css("p ::text").getall()))
+
+
+def test_fault_malformed_still_holds_the_article(faulty):
+    running, truth = faulty
+    path = FAULT_PATH["malformed"]
+    html = running.get(path).text
+    assert "</body>" not in html and "<<>>" in html
+    desc = html[html.index('<div class="news-detail__desc">'):]
+    assert "</p>" not in desc[:desc.index("</div>")]
+    item = extract_article(html, running.url(path)).item
+    for field in ("title", "lead", "body", "published_at", "category", "tags", "translations"):
+        assert item[field] == truth[path][field], field
+
+
+@pytest.mark.parametrize("name,problem", [("no_body", "missing_body"), ("no_date", "missing_date"),
+                                          ("no_title", "missing_title")])
+def test_fault_missing_parts(faulty, name, problem):
+    running, truth = faulty
+    response = running.get(FAULT_PATH[name])
+    assert response.status == 200
+    extraction = extract_article(response.text, running.url(FAULT_PATH[name]))
+    assert problem in extraction.problems
+    page = Selector(text=response.text)
+    assert page.css("aside.latest-news ul.news__date"), "the sidebar keeps its dates"
+    if name == "no_date":
+        assert extraction.item["title"] == truth[FAULT_PATH[name]]["title"]
+
+
+def test_fault_redirect_to_the_canonical_page(faulty):
+    running, _ = faulty
+    for name, status in (("redirect", 301), ("302", 302)):
+        path = FAULT_PATH[name]
+        for variant in (path.rstrip("/"), path + "?utm_source=x", path.rstrip("/") + "?utm_source=x&fbclid=1"):
+            response = running.get(variant, follow_redirects=False)
+            assert response.status == status and response.headers["Location"] == running.url(path), variant
+        assert running.get(path, follow_redirects=False).status == 200
+        assert running.get(path + "?utm_source=x").status == 200  # followed
+
+
+def test_fault_redirect_loop(faulty):
+    running, _ = faulty
+    path = FAULT_PATH["redirect_loop"]
+    a = running.get(path, follow_redirects=False)
+    assert a.status == 302 and a.headers["Location"] != running.url(path)
+    b = fetch(a.headers["Location"], follow_redirects=False)
+    assert b.status == 302 and b.headers["Location"] == running.url(path)
+    assert running.get(path).status == 302  # urllib gives up on the loop
+
+
+def test_fault_wrong_charset_header(faulty):
+    running, truth = faulty
+    response = running.get(FAULT_PATH["wrong_charset"])
+    assert response.headers["Content-Type"] == "text/html; charset=iso-8859-1"
+    html = response.body.decode("utf-8")
+    assert '<meta charset="utf-8">' in html
+    assert extract_article(html, running.url(FAULT_PATH["wrong_charset"])).item["title"] == \
+        truth[FAULT_PATH["wrong_charset"]]["title"]
+
+
+def test_fault_oversized_and_empty(faulty):
+    running, _ = faulty
+    big = running.get(FAULT_PATH["oversized"])
+    assert big.status == 200 and 20_000_000 <= len(big.body) < 21_000_000
+    assert int(big.headers["Content-Length"]) == len(big.body)
+    assert b'<h1 class="section-title">' in big.body and big.body.rstrip().endswith(b"</html>")
+    empty = running.get(FAULT_PATH["empty"])
+    assert empty.status == 200 and empty.body == b"" and empty.headers["Content-Length"] == "0"
+
+
+def test_fault_times_then_success(faulty):
+    running, _ = faulty
+    path = FAULT_PATH["times"]
+    assert [running.get(path).status for _ in range(4)] == [503, 503, 200, 200]
+
+
+def test_fault_rate_is_a_stable_share_of_targets(faulty):
+    running, _ = faulty
+    targets = [f"/robots.txt?probe={k}" for k in range(60)]
+    first = [running.get(t).status for t in targets]
+    again = [running.get(t).status for t in targets]
+    assert first == again
+    assert first == [500 if selected(t, 0.5) else 200 for t in targets]
+    assert 15 < first.count(500) < 45
+
+
+def test_unfaulted_pages_and_control_paths_are_untouched(faulty):
+    running, truth = faulty
+    path = EN_PATHS[-1]
+    assert path not in FAULT_PATH.values()
+    assert running.get(path).status == 200 and running.get("/_replica/hits").status == 200
+
+
+# --- the script-only feed --------------------------------------------------------------
+
+def test_js_feed_has_no_cards_in_html_but_the_endpoint_works(replica):
+    running = replica(stories=60, js_feed=True)
+    truth = by_lang(running.ground_truth(), "en")
+    page = Selector(text=running.get("/en/latest-news/").text)
+    assert site.parse_cards(page, running.base_url) == []
+    assert site.has_card_container(page)
+    assert page.css("div.infinity-container::attr(data-infinity)").get() == "/en/infinity/index"
+    script = " ".join(page.css("script::text").getall())
+    assert "data-infinity" in script and pages.JS_FEED_START in script
+    first = running.get(f"/en/infinity/index?date={pages.JS_FEED_START.replace(' ', '%20')}&oldest=1")
+    cards = site.parse_cards(Selector(text=first.text), running.base_url)
+    assert [canonical_url(c.url) for c in cards] == [t["url"] for t in truth[:pages.PER_PAGE]]
+
+
+# --- scale ---------------------------------------------------------------------------------
+
+def rss_megabytes(pid: int) -> float:
+    out = subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True, text=True).stdout
+    return int(out.strip()) / 1024
+
+
+def test_50000_stories_start_fast_in_modest_memory():
+    running = start_replica(stories=50_000, timeout=60)
+    try:
+        assert running.startup_seconds < 15, running.startup_seconds
+        corpus_paths = [running.get("/en/").status, running.get("/en/energy/page/50").status]
+        assert corpus_paths == [200, 200]
+        oldest = running.get("/en/infinity/index?date=2025-12-25%2004:00:00&oldest=1")
+        assert oldest.status == 200 and oldest.body
+        article = site.parse_cards(Selector(text=oldest.text), running.base_url)[-1]
+        assert fetch(article.url).status == 200
+        assert rss_megabytes(running.pid) < 500
+    finally:
+        running.stop()

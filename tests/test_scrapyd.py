@@ -1,0 +1,277 @@
+"""newsbot under real Scrapyd daemons on loopback: deploy, schedule, outputs, failures, shards and merge.
+
+Two Scrapyd processes (node-a with one process slot, node-b with two), each in
+its own directory with its own scrapyd.conf, get the project through
+`scrapyd-deploy` (one egg, built once from a copy of the project). Jobs crawl
+the offline replica; everything is bounded by timeouts, and the daemons and
+their crawl processes are stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from newsbot.store import ITEM_FIELDS, Store
+from tests.crawling import assert_matches_ground_truth
+from tests.scrapyd_helpers import (PROJECT, ScrapydNode, cli, clean_env, copy_project, deploy_targets,
+                                   free_port)
+
+pytestmark = pytest.mark.slow
+
+# What every job here gets besides its own settings: no politeness delays on loopback, and
+# no default `latest` window (the replica's stories are from January 2026).
+QUICK = {"NEWSBOT_LATEST_SINCE": "", "AUTOTHROTTLE_ENABLED": "0", "DOWNLOAD_DELAY": "0"}
+JOB_TIMEOUT = 120
+
+
+@dataclass
+class Nodes:
+    a: ScrapydNode
+    b: ScrapydNode
+    config_home: Path  # XDG_CONFIG_HOME holding scrapy.cfg with [deploy:node-a] and [deploy:node-b]
+    egg: Path
+
+
+@pytest.fixture(scope="session")
+def nodes(tmp_path_factory) -> Nodes:
+    base = tmp_path_factory.mktemp("scrapyd")
+    project = copy_project(base / "project")
+    a, b = ScrapydNode("node-a", base / "node-a"), ScrapydNode("node-b", base / "node-b")
+    try:
+        a.start(max_proc=1)
+        b.start(max_proc=2)
+        config_home = deploy_targets(base / "xdg", a, b)
+        # As an operator deploys: scrapyd-deploy builds the egg (setup.py bdist_egg) and uploads it...
+        assert a.deploy(project, "r1", config_home)["spiders"] == 3
+        # ...and the very egg node-a stores goes to the other node.
+        assert b.deploy(project, "r1", config_home, egg=a.egg_path())["spiders"] == 3
+        yield Nodes(a, b, config_home, a.egg_path())
+    finally:
+        a.stop()
+        b.stop()
+
+
+def schedule_cli(*args: str, nodes: Nodes | None = None) -> subprocess.CompletedProcess:
+    env = {"XDG_CONFIG_HOME": str(nodes.config_home)} if nodes else None
+    return cli("scrapy", "schedule", *args, env=env, timeout=60)
+
+
+def job_settings(**settings: str) -> list[str]:
+    return [arg for name, value in {**QUICK, **settings}.items() for arg in ("-s", f"{name}={value}")]
+
+
+def jobid_of(result: subprocess.CompletedProcess) -> str:
+    found = re.search(r"Scheduled newsbot/\w+ as job (\w+) on ", result.stdout)
+    assert found, result.stdout + result.stderr
+    return found[1]
+
+
+def scheduled_job(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return jobid_of(result)
+
+
+def stored_articles(path: Path) -> list[dict]:
+    with Store(path, readonly=True) as store:
+        return list(store.iter_articles())
+
+
+def test_the_deployed_egg_carries_its_data_and_runs_zipped(nodes, tmp_path):
+    with zipfile.ZipFile(nodes.egg) as egg:
+        names = set(egg.namelist())
+        entry_points = egg.read("EGG-INFO/entry_points.txt").decode()
+    assert {"newsbot/data/categories.json", "newsbot/data/schema_v1.sql", "newsbot/data/migrate_v1_v2.sql",
+            "newsbot/settings.py", "newsbot/spiders/latest.py"} <= names
+    assert re.search(r"\[scrapy\]\s*settings = newsbot\.settings", entry_points)
+    assert not any(name.startswith("tests/") for name in names)
+
+    # Activated as Scrapyd's runner does, from a directory with no project in sight: newsbot is imported
+    # from inside the zipped egg and reads its package data there (importlib.resources on a zip).
+    probe = (
+        "import sys; from importlib import resources; from scrapyd.runner import activate_egg\n"
+        "activate_egg(sys.argv[1])\n"
+        "import newsbot, newsbot.categories as c, newsbot.store as s\n"
+        "assert newsbot.__file__.startswith(sys.argv[1]), newsbot.__file__\n"
+        "assert type(resources.files('newsbot')).__module__.startswith('zipfile'), resources.files('newsbot')\n"
+        "assert len(c.all_categories()) > 10\n"
+        "with s.Store('probe.sqlite') as store: assert store.schema_version == s.SCHEMA_VERSION\n"
+        "print('OK', newsbot.__file__)\n")
+    result = subprocess.run([sys.executable, "-c", probe, str(nodes.egg)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60, env=clean_env())
+    assert result.returncode == 0 and result.stdout.startswith("OK"), result.stderr[-3000:]
+    for node in (nodes.a, nodes.b):
+        assert sorted(node.get("listspiders.json", project=PROJECT)["spiders"]) == ["article", "category", "latest"]
+
+
+def test_latest_job_stores_the_ground_truth_and_is_never_started_twice(nodes, replica, tmp_path):
+    node = nodes.a  # one process slot: a second job waits in the queue
+    site = replica(stories=60, faults=[{"match": "/infinity/", "delay": 2}])  # a slow walk down the feed
+    stall = replica(stories=10, faults=[{"match": ".", "delay": 60}])  # answers nothing for a minute
+    truth = site.ground_truth()
+    db = tmp_path / "node.sqlite"
+
+    # Someone else's job holds the only slot, so the `latest` scheduled next stays pending.
+    blocker = node.schedule("category", settings={**QUICK, "NEWSBOT_BASE_URL": stall.base_url,
+                                                  "NEWSBOT_DB": str(tmp_path / "blocker.sqlite")})
+    node.wait_for_state(blocker, ("running",), 30)
+    first = scheduled_job(schedule_cli("latest", "--url", node.url, *job_settings(
+        NEWSBOT_BASE_URL=site.base_url, NEWSBOT_DB=str(db), NEWSBOT_JSONL=str(tmp_path / "%(name)s-%(_job)s.jsonl"))))
+    assert node.state(first) == "pending"
+
+    again = schedule_cli("latest", "--url", node.url, *job_settings(NEWSBOT_BASE_URL=site.base_url))
+    assert again.returncode == 0, again.stderr
+    assert f"Not scheduled: newsbot/latest job {first} is pending" in again.stdout
+    assert [job["id"] for job in node.active("latest")] == [first]
+
+    # Cancel the blocker (a second cancel forces Scrapy's shutdown); `latest` starts.
+    for _ in range(2):
+        node.post("cancel.json", [("project", PROJECT), ("job", blocker)])
+    node.wait_for_state(first, ("running", "finished"), 30)
+    assert node.state(first) == "running"
+    again = schedule_cli("latest", "--url", node.url, *job_settings(NEWSBOT_BASE_URL=site.base_url))
+    assert again.returncode == 0, again.stderr
+    assert f"Not scheduled: newsbot/latest job {first} is running" in again.stdout
+    assert node.state(first) == "running", "the job ended before the refusal was checked: make the feed slower"
+    assert [job["id"] for job in node.active("latest")] == [first]
+
+    job = node.wait_finished(first, JOB_TIMEOUT)
+    assert job.finish_reason == "finished", job.describe()
+    assert job.error_lines() == [], job.describe()
+    assert "log_count/ERROR" not in job.log
+    # The per-job settings reached the crawl: the store and the JSON Lines file it was given...
+    assert_matches_ground_truth(stored_articles(db), truth)
+    assert len((tmp_path / f"latest-{first}.jsonl").read_text("utf-8").splitlines()) == len(truth)
+    # ...and Scrapyd's own items feed (items_dir) still has every item.
+    assert_matches_ground_truth(job.items(), truth)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (len(truth),) * 2
+        # The store's record of the run names the Scrapyd job.
+        assert conn.execute("SELECT job_id, finish_reason FROM crawl_runs").fetchall() == [(first, "finished")]
+
+    # Only one latest ran: the refused schedules left nothing behind.
+    jobs = node.jobs()
+    assert not jobs["pending"] and not jobs["running"]
+    assert [j["id"] for j in jobs["finished"] if j["spider"] == "latest"] == [first]
+
+
+def test_a_broken_job_says_so_in_its_scrapyd_log_and_exit_status(nodes, replica, tmp_path):
+    node = nodes.b
+    site = replica(stories=30, faults=[{"match": ".", "mode": "no_body"}])  # every article page lost its body
+    result = schedule_cli("latest", "--url", node.url, "--wait", "--poll", "0.3", "--wait-timeout", str(JOB_TIMEOUT),
+                          "-a", "lang=en", *job_settings(NEWSBOT_BASE_URL=site.base_url,
+                                                         NEWSBOT_DB=str(tmp_path / "broken.sqlite"),
+                                                         NEWSBOT_DEGRADED_MIN_PAGES="5"))
+    assert result.returncode == 1, result.stdout + result.stderr
+    jobid = jobid_of(result)
+    assert f"job {jobid} (latest) was broken: finish_reason extraction_degraded" in result.stderr
+    job = node.wait_finished(jobid, 10)
+    assert job.finish_reason == "extraction_degraded", job.describe()
+    assert "Crawl is broken (extraction_degraded)" in job.log
+    assert "Selector 'div.news-detail__desc p' found nothing" in job.log
+    # The crawl process exited 1 (newsbot's crawl command), and Scrapyd's own log shows it.
+    assert re.search(rf"Process died: exitstatus=1 project='newsbot' spider='latest' job='{jobid}'", node.output())
+
+
+def test_schedule_fails_clearly_when_scrapyd_is_unreachable_or_lacks_the_project(nodes):
+    dead = f"http://127.0.0.1:{free_port()}"
+    result = schedule_cli("latest", "--url", dead)
+    assert result.returncode == 1
+    assert f"Cannot reach Scrapyd at {dead}/" in result.stderr
+    assert "Connection refused" in result.stderr
+
+    missing = schedule_cli("latest", "-t", "node-a", "-p", "nosuch", nodes=nodes)
+    assert missing.returncode == 1
+    assert "project 'nosuch' not found" in missing.stderr
+
+    unknown = schedule_cli("nosuch", "-t", "node-a", nodes=nodes)
+    assert unknown.returncode == 1
+    assert "spider 'nosuch' not found" in unknown.stderr
+    assert not nodes.a.jobs()["pending"]
+
+
+def test_schedule_sends_the_targets_credentials(tmp_path):
+    node = ScrapydNode("secured", tmp_path / "secured")
+    try:
+        node.start(max_proc=1, extra_conf="username = newsbot\npassword = s3cret\n")
+        config_home = tmp_path / "xdg"
+        config_home.mkdir()
+        (config_home / "scrapy.cfg").write_text(
+            f"[deploy:secured]\nurl = {node.url}\nproject = newsbot\nusername = newsbot\npassword = ${{NODE_PASSWORD}}\n"
+            f"[deploy:anonymous]\nurl = {node.url}\nproject = newsbot\n", "utf-8")
+        env = {"XDG_CONFIG_HOME": str(config_home), "NODE_PASSWORD": "s3cret"}
+        denied = cli("scrapy", "schedule", "-t", "anonymous", env=env)
+        assert denied.returncode == 1 and "wants credentials (HTTP 401)" in denied.stderr, denied.stderr
+        # Past the authentication (password from the environment): nothing is deployed there.
+        allowed = cli("scrapy", "schedule", "-t", "secured", env=env)
+        assert allowed.returncode == 1 and "project 'newsbot' not found" in allowed.stderr, allowed.stderr
+    finally:
+        node.stop()
+
+
+def test_partitioned_backfill_on_two_nodes_merges_into_the_single_node_result(nodes, replica, tmp_path):
+    site = replica(stories=150)
+    since, until = "2026-01-10", "2026-01-20"
+    window = [t for t in site.ground_truth() if since <= t["published_at"][:10] <= until]
+    assert window and {t["language"] for t in window} == {"az", "en", "ru"}
+    shard_a, shard_b = tmp_path / "shard-a.sqlite", tmp_path / "shard-b.sqlite"
+    common = ["-a", f"since={since}", "-a", f"until={until}"]
+
+    # The backfill split by edition over the two nodes (targets from the user's scrapy.cfg)...
+    jobs = [
+        (nodes.a, scheduled_job(schedule_cli("category", "-t", "node-a", "-a", "lang=az", *common, *job_settings(
+            NEWSBOT_BASE_URL=site.base_url, NEWSBOT_DB=str(shard_a)), nodes=nodes))),
+        (nodes.b, scheduled_job(schedule_cli("category", "-t", "node-b", "-a", "lang=en,ru", *common, *job_settings(
+            NEWSBOT_BASE_URL=site.base_url, NEWSBOT_DB=str(shard_b)), nodes=nodes))),
+    ]
+    # ...and the same range on one node, into that node's default store (relative: Scrapyd's directory).
+    refused = schedule_cli("category", "-t", "node-b", *common, *job_settings(NEWSBOT_BASE_URL=site.base_url),
+                           nodes=nodes)
+    assert "Not scheduled: newsbot/category job" in refused.stdout, refused.stdout + refused.stderr
+    jobs.append((nodes.b, scheduled_job(schedule_cli("category", "-t", "node-b", "--allow-concurrent", *common,
+                                                     *job_settings(NEWSBOT_BASE_URL=site.base_url), nodes=nodes))))
+    for node, jobid in jobs:
+        job = node.wait_finished(jobid, JOB_TIMEOUT)
+        assert job.finish_reason == "finished" and job.error_lines() == [], job.describe()
+    single = nodes.b.home / "data" / "newsbot.sqlite"
+    assert single.is_file(), "the default NEWSBOT_DB should resolve against Scrapyd's working directory"
+
+    a_rows, b_rows = stored_articles(shard_a), stored_articles(shard_b)
+    assert {r["language"] for r in a_rows} == {"az"} and {r["language"] for r in b_rows} == {"en", "ru"}
+
+    merged = tmp_path / "merged.sqlite"
+    result = cli("scrapy", "merge", str(shard_a), str(shard_b), "--db", str(merged))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{merged}: {len(window)} articles ({len(window)} added, 0 updated" in result.stdout
+
+    def content(rows: list[dict]) -> dict[str, dict]:
+        return {r["article_id"]: {k: r[k] for k in ITEM_FIELDS if k != "crawled_at"} for r in rows}
+
+    merged_rows = stored_articles(merged)
+    assert content(merged_rows) == content(stored_articles(single))
+    assert_matches_ground_truth(merged_rows, window)
+
+    # Merging a shard again (or both) adds nothing and duplicates nothing.
+    def table_counts(path: Path) -> dict[str, int]:
+        with sqlite3.connect(path) as conn:
+            return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("articles", "tags", "images", "translations", "article_revisions")}
+
+    before = table_counts(merged)
+    again = cli("scrapy", "merge", str(shard_b), str(shard_a), "--db", str(merged))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{shard_b}: 0 added, 0 updated" in again.stdout and f"{shard_a}: 0 added, 0 updated" in again.stdout
+    assert table_counts(merged) == before
+    assert content(stored_articles(merged)) == content(merged_rows)
+    with sqlite3.connect(merged) as conn:
+        assert conn.execute("SELECT count(*), count(DISTINCT url) FROM articles").fetchone() == (len(window),) * 2
+
+    broken = cli("scrapy", "merge", str(tmp_path / "nope.sqlite"), "--db", str(merged))
+    assert broken.returncode == 1 and "no such shard" in broken.stderr

@@ -1,0 +1,160 @@
+"""End-to-end crawls of the replica over real sockets: latest, category and article spiders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import pytest_twisted
+
+from newsbot.normalize import BAKU
+from newsbot.store import Store
+from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
+
+LANGS = ("az", "en", "ru")
+
+
+def requests_beyond_robots(result) -> int:
+    return result.stat("downloader/request_count") - result.stat("robotstxt/request_count")
+
+
+@pytest_twisted.ensureDeferred
+async def test_latest_first_run_gets_every_article_then_rerun_is_cheap(replica, tmp_path):
+    site = replica(stories=60)
+    settings = crawl_settings(site.base_url, tmp_path / "news.sqlite")
+
+    first = await crawl("latest", settings)
+    assert first.reason == "finished"
+    assert first.errors == 0
+    assert_matches_ground_truth(first.items, site.ground_truth())
+    with Store(tmp_path / "news.sqlite", readonly=True) as store:
+        assert store.count_articles() == len(first.items)
+
+    second = await crawl("latest", settings)
+    assert second.reason == "finished" and second.errors == 0
+    assert second.items == []
+    # Per edition: the home page (navigation) and the first feed batch, all of it stored.
+    assert requests_beyond_robots(second) <= 2 * len(LANGS)
+    assert all(second.stats[f"newsbot/stop/{lang}"] == "already_stored" for lang in LANGS)
+
+
+@pytest_twisted.ensureDeferred
+async def test_latest_picks_up_new_and_edited_stories_only(replica, tmp_path):
+    site = replica(stories=60, hidden=10)
+    settings = crawl_settings(site.base_url, tmp_path / "news.sqlite")
+    first = await crawl("latest", settings)
+    assert_matches_ground_truth(first.items, site.ground_truth())
+    before = {t["url"] for t in site.ground_truth()}
+
+    site.publish(10)
+    site.edit(12)  # already stored, and still in the feed's first batch
+    truth = site.ground_truth()
+    second = await crawl("latest", settings)
+    new_urls = {t["url"] for t in truth} - before
+    edited = [t for t in truth if t["url"] in before and t["title"].endswith("(updated)")]
+    assert new_urls and edited
+    assert_matches_ground_truth(second.items, [t for t in truth if t["url"] in new_urls] + edited)
+    assert second.stat("newsbot/cards/updated") == len(edited)
+    assert requests_beyond_robots(second) <= 3 * len(LANGS) + len(new_urls) + len(edited)
+
+
+@pytest_twisted.ensureDeferred
+async def test_latest_honours_lang_since_and_max_pages(replica, tmp_path):
+    site = replica(stories=120)
+    truth = site.ground_truth()
+    en = sorted((t for t in truth if t["language"] == "en"), key=lambda t: t["published_at"], reverse=True)
+    since = en[30]["published_at"]
+    settings = crawl_settings(site.base_url, tmp_path / "a.sqlite")
+    result = await crawl("latest", settings, lang="en", since=since)
+    assert_matches_ground_truth(result.items, [t for t in en if t["published_at"] >= since])
+    assert result.stats["newsbot/stop/en"] == "since"
+
+    capped = await crawl("latest", crawl_settings(site.base_url, tmp_path / "b.sqlite"), lang="ru,az", max_pages=1)
+    assert {i["language"] for i in capped.items} == {"ru", "az"}
+    assert 0 < len([i for i in capped.items if i["language"] == "ru"]) <= 20
+    assert capped.stats["newsbot/stop/ru"] == "max_pages"
+
+
+@pytest_twisted.ensureDeferred
+async def test_category_backfill_honours_since_until_and_category(replica, tmp_path):
+    site = replica(stories=150)
+    truth = site.ground_truth()
+    since, until = "2026-01-10", "2026-01-20"
+    window = [t for t in truth if since <= t["published_at"][:10] <= until]
+    assert window and len(window) < len(truth)
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "c.sqlite"), since=since, until=until)
+    assert result.reason == "finished" and result.errors == 0
+    assert_matches_ground_truth(result.items, window)
+
+    energy = await crawl("category", crawl_settings(site.base_url, tmp_path / "d.sqlite"), category="energy",
+                         lang="az,en")
+    assert_matches_ground_truth(energy.items, [t for t in truth if t["category_slug"] == "energy"
+                                               and t["language"] in ("az", "en")])
+
+
+@pytest_twisted.ensureDeferred
+async def test_article_spider_recrawls_named_urls_even_when_stored(replica, tmp_path):
+    site = replica(stories=20)
+    truth = site.ground_truth()[:3]
+    settings = crawl_settings(site.base_url, tmp_path / "e.sqlite")
+    urls = ",".join(t["url"] for t in truth) + f",{site.base_url}/en/"
+    first = await crawl("article", settings, url=urls)
+    assert_matches_ground_truth(first.items, truth)
+    assert first.stat("newsbot/skipped/not_an_article_url") == 1
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("# re-crawl\n" + truth[0]["url"].removesuffix("/") + "\n", encoding="utf-8")
+    again = await crawl("article", settings, urls_file=str(urls_file))
+    # Fetched although stored; the store then knows it is unchanged.
+    assert again.stat("newsbot/pages/article") == 1
+    assert again.stat("newsbot/items/unchanged") == 1 and again.items == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_js_only_feed_is_rendered_with_chromium(replica, tmp_path):
+    site = replica(stories=60, js_feed=True)
+    truth = [t for t in site.ground_truth() if t["language"] == "en"]
+    newest = sorted(truth, key=lambda t: t["published_at"], reverse=True)
+    result = await crawl("latest", crawl_settings(site.base_url, tmp_path / "f.sqlite"), lang="en")
+    assert result.stat("newsbot/listing/rendered") >= 1
+    assert result.stat("playwright/page_count") >= 1
+    assert_matches_ground_truth(result.items, newest)
+
+    never = await crawl("latest", crawl_settings(site.base_url, tmp_path / "g.sqlite", NEWSBOT_JS_MODE="never"),
+                        lang="en")
+    assert never.items == [] and never.reason == "no_listings"
+
+
+def test_scrapy_crawl_exits_nonzero_when_the_crawl_is_broken(replica, tmp_path):
+    site = replica(stories=30, faults=[{"match": r"^/en/(?!latest-news|infinity)[^/]+/[^/]+", "mode": "no_body"}])
+    ok = scrapy_cli("crawl", "latest", "-a", "lang=az", "-s", f"NEWSBOT_BASE_URL={site.base_url}",
+                    "-s", f"NEWSBOT_DB={tmp_path / 'ok.sqlite'}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "NEWSBOT_LATEST_SINCE=")
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    broken = scrapy_cli("crawl", "latest", "-a", "lang=en", "-s", f"NEWSBOT_BASE_URL={site.base_url}",
+                        "-s", f"NEWSBOT_DB={tmp_path / 'broken.sqlite'}", "-s", "AUTOTHROTTLE_ENABLED=0",
+                        "-s", "NEWSBOT_DEGRADED_MIN_PAGES=5", "-s", "NEWSBOT_LATEST_SINCE=")
+    assert broken.returncode == 1
+    assert "'finish_reason': 'extraction_degraded'" in broken.stderr
+    assert "Selector 'div.news-detail__desc p' found nothing" in broken.stderr
+    unreachable = scrapy_cli("crawl", "latest", "-s", "NEWSBOT_BASE_URL=http://127.0.0.1:9",
+                             "-s", f"NEWSBOT_DB={tmp_path / 'none.sqlite'}", "-s", "RETRY_TIMES=0")
+    assert unreachable.returncode == 1
+    assert "'finish_reason': 'no_listings'" in unreachable.stderr
+
+
+def test_spider_arguments_are_checked(tmp_path):
+    result = scrapy_cli("crawl", "latest", "-a", "lang=de", "-s", f"NEWSBOT_DB={tmp_path / 'x.sqlite'}")
+    assert result.returncode != 0
+    assert "lang must be a comma-separated subset of az,en,ru" in result.stderr
+
+
+def test_since_accepts_dates_datetimes_and_durations():
+    from newsbot.spiders.base import parse_moment
+
+    now = datetime(2026, 1, 28, 12, 0, tzinfo=BAKU)
+    assert parse_moment("6h", now=now) == datetime(2026, 1, 28, 6, 0, tzinfo=BAKU)
+    assert parse_moment("2d", now=now) == datetime(2026, 1, 26, 12, 0, tzinfo=BAKU)
+    assert parse_moment("2025-01-01") == datetime(2025, 1, 1, tzinfo=BAKU)
+    assert parse_moment("2025-06-30", end_of_day=True).date().isoformat() == "2025-06-30"
+    assert parse_moment("2025-06-30T10:00:00+00:00").utcoffset().total_seconds() == 0
+    with pytest.raises(ValueError):
+        parse_moment("last tuesday")
