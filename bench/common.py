@@ -78,7 +78,7 @@ class Measured:
 
 def run_measured(command: list[str], *, replica_pid: int | None = None, timeout: float = 7200,
                  poll: float = 0.25, env: dict | None = None) -> Measured:
-    """Run a command, polling its /proc RSS; wait4() gives its exact CPU time and peak RSS."""
+    """Run a command, polling its /proc VmRSS and VmHWM (peak RSS); wait4() gives its exact CPU time."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         replica_before = cpu_seconds(replica_pid) if replica_pid else 0.0
         started = time.monotonic()
@@ -105,9 +105,10 @@ def run_measured(command: list[str], *, replica_pid: int | None = None, timeout:
         replica_cpu = cpu_seconds(replica_pid) - replica_before if replica_pid else 0.0
         out.seek(0)
         err.seek(0)
+        # Not rusage.ru_maxrss: Linux carries the parent's high-water mark over fork/vfork + exec,
+        # so a child of a big process "peaks" at the parent's size. VmHWM belongs to the new image.
         return Measured(command, process.returncode, wall, rusage.ru_utime, rusage.ru_stime,
-                        max(peak, rusage.ru_maxrss), samples[:: max(1, len(samples) // 200)],
-                        out.read(), err.read(), replica_cpu)
+                        peak, samples[:: max(1, len(samples) // 200)], out.read(), err.read(), replica_cpu)
 
 
 def extensions_with_statsfile() -> str:

@@ -98,6 +98,9 @@ class StatsFile:
 
     def engine_stopped(self) -> None:
         stats = dict(self.crawler.stats.get_stats())
+        # VmHWM: this process image's peak RSS. ru_maxrss (what Scrapy's memusage/* reports) also
+        # counts the parent's high-water mark inherited through fork/vfork + exec.
+        stats["bench/vmhwm_kb"] = _rss_kb("VmHWM")
         stats["bench/ru_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         stats["bench/census"] = self.census
         stats["bench/python"] = sys.version.split()[0]

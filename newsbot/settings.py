@@ -76,10 +76,9 @@ EXTENSIONS = {
 }
 
 # --- Browser (only used for listings rendered by script) -----------------
-DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-}
+# The Playwright download handler is installed by the listing spiders for the
+# scheme of NEWSBOT_BASE_URL only (see NewsbotSpider.update_settings): each
+# handler instance starts its own driver, and one per scheme is wasted work.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {

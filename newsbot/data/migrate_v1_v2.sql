@@ -27,7 +27,6 @@ ALTER TABLE articles DROP COLUMN images;
 ALTER TABLE articles ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
 
 CREATE INDEX articles_category ON articles (category_slug, published_at);
-CREATE INDEX tags_tag ON tags (tag);
 
 -- Every version of an edited article (revision 1 = first seen); nothing for never-edited ones.
 CREATE TABLE article_revisions (

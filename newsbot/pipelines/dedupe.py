@@ -6,11 +6,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 
-from newsbot.store import Store, StoreError
+from newsbot.store import Store, StoreError, as_mapping
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +69,8 @@ class DedupePipeline:
             self.store = None
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        article_id, url = adapter["article_id"], adapter.get("url")
+        values = as_mapping(item)
+        article_id, url = values["article_id"], values.get("url")
         if article_id in self.seen:
             self.stats.inc_value("newsbot/items/duplicate")
             raise DropItem(f"Duplicate article {url} (article_id {article_id} already seen in this run)",
@@ -81,7 +80,7 @@ class DedupePipeline:
         stored_hash = store.stored_hash(article_id) if store else None
         if stored_hash is None:
             self.stats.inc_value("newsbot/items/new")
-        elif stored_hash == adapter.get("content_hash"):
+        elif stored_hash == values.get("content_hash"):
             self.stats.inc_value("newsbot/items/unchanged")
             raise UnchangedItem(f"Unchanged since the last crawl: {url}", log_level="DEBUG")
         else:

@@ -10,26 +10,37 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import apply_uri_params
 
 from newsbot.items import ArticleItem
+from newsbot.store import as_mapping
 
 logger = logging.getLogger(__name__)
 
 FIELD_ORDER = tuple(ArticleItem.fields)
 
 
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
 def jsonl_path(template: str, spider: Any) -> Path:
-    """The file for a run: %(name)s, %(time)s and any spider attribute, as in FEEDS URIs."""
-    params = {name: getattr(spider, name) for name in dir(spider) if not name.startswith("__")}
-    params["time"] = datetime.now(tz=timezone.utc).replace(microsecond=0).isoformat().replace(":", "-")
+    """The file for a run: %(time)s and spider attributes such as %(name)s or Scrapyd's %(_job)s,
+    as in FEEDS URIs (only the attributes the template names are read)."""
+    params = {}
+    for name in set(_PLACEHOLDER.findall(template)):
+        if name == "time":
+            params[name] = datetime.now(tz=timezone.utc).replace(microsecond=0).isoformat().replace(":", "-")
+        elif hasattr(spider, name):
+            params[name] = getattr(spider, name)
+        else:
+            raise ValueError(f"NEWSBOT_JSONL names %({name})s, but the spider has no attribute {name!r}")
     return Path(apply_uri_params(template, params))
 
 
@@ -78,9 +89,9 @@ class JsonLinesPipeline:
         logger.info("Writing articles to %s", self.path)
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        record = {field: adapter[field] for field in FIELD_ORDER if field in adapter}
-        record.update((k, v) for k, v in adapter.items() if k not in record)
+        values = as_mapping(item)
+        record = {field: values[field] for field in FIELD_ORDER if field in values}
+        record.update((k, v) for k, v in values.items() if k not in record)
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         # One write() of the whole line goes straight to the kernel: no Python buffer to lose.
         written = os.write(self.fd, line)

@@ -7,7 +7,6 @@ import os
 from datetime import date
 from typing import Any
 
-from itemadapter import ItemAdapter
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
@@ -56,7 +55,7 @@ class SQLitePipeline:
         self.stats = crawler.stats
         self.store: Store | None = None
         self.run_id: int | None = None
-        self.pending: list[ItemAdapter] = []
+        self.pending: list[Any] = []
         self.failed = False
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -96,12 +95,14 @@ class SQLitePipeline:
             self._add(item)
 
     def _add(self, item: Any) -> None:
-        self.pending.append(ItemAdapter(item))
+        if self.store is None:  # never opened (the spider is closing) or already closed
+            return
+        self.pending.append(item)
         if len(self.pending) >= self.batch_size and not self.failed:
             self._flush()
 
     def _flush(self) -> bool:
-        if not self.pending or self.store is None:
+        if not self.pending:
             return True
         try:
             result = self.store.write(self.pending)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
-from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newsbot.items import REQUIRED_FIELDS, ArticleItem
 from newsbot.site import LANGUAGES
+from newsbot.store import as_mapping
 
 # published_at may be "" (an unreadable date is kept and counted elsewhere), so it is
 # checked for shape only. content_hash is what deduplication and the store compare.
@@ -20,13 +19,12 @@ MUST_HAVE = tuple(f for f in REQUIRED_FIELDS if f != "published_at") + ("content
 
 _HEX16 = re.compile(r"[0-9a-f]{16}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# Scheme and host (anything after them): a regex, as urlsplit costs ~10 µs and an article has ~4 URLs.
+_ABSOLUTE_HTTP = re.compile(r"https?://[^\s/?#@:]+(?::\d+)?(?:[/?#].*)?", re.IGNORECASE)
 
 
 def _absolute_http(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    return isinstance(value, str) and bool(_ABSOLUTE_HTTP.fullmatch(value))
 
 
 def _iso_or_empty(value: Any) -> bool:
@@ -37,6 +35,10 @@ def _iso_or_empty(value: Any) -> bool:
     except (AttributeError, TypeError, ValueError):
         return False
     return True
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def _string_list(value: Any) -> bool:
@@ -56,7 +58,7 @@ def _translations(value: Any) -> bool:
             and len({v["language"] for v in value}) == len(value))
 
 
-# Field -> check of a present value. Fields not listed only need to be strings when present.
+# Field -> check of a present value; fields not listed need only be strings.
 CHECKS: dict[str, Callable[[Any], bool]] = {
     "url": _absolute_http,
     "article_id": lambda v: isinstance(v, str) and bool(_HEX16.fullmatch(v)),
@@ -73,19 +75,21 @@ CHECKS: dict[str, Callable[[Any], bool]] = {
 }
 
 
+# (field, check of a present value, required) in item field order: every field, not only the
+# item's own keys (a dict item lists only what it has).
+_RULES = tuple((field, CHECKS.get(field, _is_str), field in MUST_HAVE) for field in ArticleItem.fields)
+
+
 def problems(item: Any) -> list[str]:
     """The fields of an item that are missing or malformed, in item field order."""
-    adapter = ItemAdapter(item)
+    values = as_mapping(item)
     bad = []
-    for field in ArticleItem.fields:  # not adapter.field_names(): a dict item lists only the keys it has
-        present = field in adapter and adapter[field] is not None
-        if not present:
-            if field in MUST_HAVE:
+    for field, check, required in _RULES:
+        value = values.get(field)
+        if value is None:
+            if required:
                 bad.append(field)
-            continue
-        value = adapter[field]
-        check = CHECKS.get(field, lambda v: isinstance(v, str))
-        if not check(value) or (field in MUST_HAVE and value in ("", [])):
+        elif not check(value) or (required and (value == "" or value == [])):
             bad.append(field)
     return bad
 
@@ -108,6 +112,6 @@ class ValidationPipeline:
         bad = problems(item)
         if bad:
             self.stats.inc_value(f"newsbot/dropped/invalid_{bad[0]}")
-            url = ItemAdapter(item).get("url") or "(no url)"
+            url = as_mapping(item).get("url") or "(no url)"
             raise DropItem(f"Invalid article {url}: bad or missing {', '.join(bad)}")
         return item

@@ -19,6 +19,7 @@ class ArticleSpider(NewsbotSpider):
     name = "article"
     # Asked for by name: always fetched, stored or not.
     incremental = False
+    renders_listings = False
 
     def __init__(self, url: str | None = None, urls_file: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)

@@ -24,6 +24,8 @@ from newsbot.normalize import BAKU, canonical_url, clean_text, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -64,6 +66,16 @@ class NewsbotSpider(scrapy.Spider):
 
     # Ask the store whether an article is known, so re-runs skip it.
     incremental = True
+    # Listings may need Chromium; article pages never do.
+    renders_listings = True
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        if cls.renders_listings and settings.get("NEWSBOT_JS_MODE", "auto") != "never":
+            scheme = urlsplit(settings.get("NEWSBOT_BASE_URL") or site.DEFAULT_BASE_URL).scheme or "https"
+            # Spider priority: a DOWNLOAD_HANDLERS given with -s still wins.
+            settings.set("DOWNLOAD_HANDLERS", {scheme: PLAYWRIGHT_HANDLER}, priority="spider")
 
     def __init__(self, lang: str | None = None, since: str | None = None, until: str | None = None,
                  max_pages: str | int | None = None, refresh: str | None = None, **kwargs: Any):
