@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_twisted
 import scrapy
 from scrapy import signals
@@ -287,15 +286,15 @@ class Endless(scrapy.Spider):
         n = 0
         while True:
             n += 1
-            # Lines from 1 KB to ~100 KB.
-            yield make_item(n, body="Uzun mətn şirkəti. " * (50 + (n * 7919) % 5000))
+            # Lines of ~1.2 KB: a buffered writer would be holding several back.
+            yield make_item(n, body="Uzun mətn şirkəti. " * (1 + n % 10))
 
 progress = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 def item_scraped(item, response, spider):  # after every pipeline: its line was written
     os.write(progress, b".")
 
 process = CrawlerProcess({{"ITEM_PIPELINES": {{"newsbot.pipelines.jsonlines.JsonLinesPipeline": 800}},
-                           "NEWSBOT_JSONL": sys.argv[1], "LOG_LEVEL": "ERROR"}})
+                           "NEWSBOT_JSONL": sys.argv[1], "CONCURRENT_ITEMS": 1, "LOG_LEVEL": "ERROR"}})
 crawler = process.create_crawler(Endless)
 crawler.signals.connect(item_scraped, signal=signals.item_scraped)
 process.crawl(crawler)

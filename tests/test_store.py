@@ -83,6 +83,9 @@ def test_new_store_is_current_wal_and_readable_in_the_sqlite3_shell(tmp_path):
     assert sqlite3_cli(path, "SELECT languages, editions FROM stories") == "az,en,ru|3\n"
     assert sqlite3_cli(path, "SELECT tags FROM article_view WHERE language = 'en'") == '["SOCAR","tag-1"]\n'
     assert sqlite3_cli(path, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'energy'") == "3\n"
+    # Datasette finds the index of a table by this pattern, and then offers search on it.
+    assert sql(path, "SELECT name FROM sqlite_master WHERE rootpage = 0 "
+                     """AND sql LIKE '%VIRTUAL TABLE%USING FTS%content="articles"%'""") == [("articles_fts",)]
 
 
 def test_write_then_lookup_and_count_see_other_processes_writes(tmp_path):

@@ -41,7 +41,8 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[-o FILE] [--format jsonl|csv] [--since DATE] [--until DATE] [--lang en,ru] [--category SLUG] [--story ID]"
+        return ("[-o FILE] [--format jsonl|csv] [--since DATE] [--until DATE] [--lang en,ru] "
+                "[--category SLUG] [--story ID]")
 
     def short_desc(self) -> str:
         return "Export stored articles as JSON Lines or CSV"

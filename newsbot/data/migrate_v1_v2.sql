@@ -42,9 +42,10 @@ CREATE TABLE article_revisions (
 -- External-content FTS5 index: the text lives once, in articles; triggers keep the index in sync.
 -- remove_diacritics 2 folds "İ" to "i" and "ş" to "s" so case and accents do not matter
 -- ("ŞİRKƏTİ", "şirkəti" and "sirkəti" all find each other); "ə" and "ı" are letters of their own.
+-- Written content="articles" (no spaces) so that Datasette recognises it as the index of articles.
 CREATE VIRTUAL TABLE articles_fts USING fts5 (
     title, body,
-    content = 'articles', content_rowid = 'id',
+    content="articles", content_rowid="id",
     tokenize = 'unicode61 remove_diacritics 2'
 );
 INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');

@@ -94,6 +94,8 @@ class NewsbotSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # Scrapy keeps no record of the -a arguments; crawl_runs stores this one.
+        spider.arguments = dict(kwargs)
         spider.base_url = crawler.settings.get("NEWSBOT_BASE_URL").rstrip("/")
         spider.allowed_domains = [urlsplit(spider.base_url).hostname]
         spider.languages = parse_languages(spider.lang_arg, crawler.settings.getlist("NEWSBOT_LANGUAGES"))
