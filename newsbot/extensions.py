@@ -76,14 +76,14 @@ class CrawlHealth:
         if stats.get_value("newsbot/listing/pages", 0) == 0 and spider.name != "article":
             self.close(spider, "no_listings", "no listing page gave any article card")
             raise DontCloseSpider
-        responses = stats.get_value("response_received_count", 0)
-        # Failed downloads, error statuses, and pages whose parsing raised (a broken egg, a code bug).
-        failures = stats.get_value("spider_exceptions/count", 0) + sum(
-            v for k, v in stats.get_stats().items()
-            if k.startswith("downloader/exception_type_count/")
-            or (k.startswith("downloader/response_status_count/") and k.rsplit("/", 1)[1][:1] in "45"))
-        if responses + failures and failures / max(1, responses) > self.error_threshold:
-            self.close(spider, "too_many_errors", "%d of %d downloads failed", failures, responses)
+        # Pages given up on (after retries) and pages whose parsing raised (a broken egg, a code bug);
+        # a 503 that a retry absorbed is not a failure.
+        failures = sum(stats.get_value(k, 0) for k in (
+            "newsbot/pages/article_failed", "newsbot/listing/failed", "spider_exceptions/count"))
+        attempted = failures + sum(stats.get_value(k, 0) for k in (
+            "newsbot/pages/article", "newsbot/listing/pages", "newsbot/listing/empty"))
+        if attempted and failures / attempted > self.error_threshold:
+            self.close(spider, "too_many_errors", "%d of %d pages failed", failures, attempted)
             raise DontCloseSpider
 
     def close(self, spider, reason: str, message: str, *args) -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.utils.response import response_status_message
 
 
@@ -64,3 +64,34 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
         return await self._wait_then(self._retry(request, exception), request, None)
+
+
+class Utf8RescueMiddleware:
+    """Decode as UTF-8 a page whose headers claim a Latin charset but whose bytes are UTF-8.
+
+    Scrapy (like browsers) lets the Content-Type header win over <meta charset>;
+    a misconfigured server would then turn every ə, ş and Cyrillic letter into
+    mojibake. Non-ASCII bytes that decode cleanly as UTF-8 are UTF-8 in practice.
+    """
+
+    _LATIN = frozenset({"cp1252", "latin-1", "latin1", "iso-8859-1", "iso8859-1", "windows-1252", "ascii"})
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        if not isinstance(response, TextResponse) or response.encoding.lower() not in self._LATIN:
+            return response
+        body = response.body
+        if body.isascii():
+            return response
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return response
+        self.stats.inc_value("newsbot/warnings/wrong_charset")
+        return response.replace(encoding="utf-8")

@@ -61,6 +61,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaces Scrapy's RetryMiddleware: exponential backoff and 429 Retry-After.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.middlewares.BackoffRetryMiddleware": 550,
+    # Low number: sees responses last, after decompression.
+    "newsbot.middlewares.Utf8RescueMiddleware": 100,
 }
 
 # The store is the crawl's memory: a seen-set persisted in JOBDIR can outlive the

@@ -208,3 +208,13 @@ def next_page_url(selector: Selector, base_url: str) -> str | None:
 def has_pagination(selector: Selector) -> bool:
     """Whether the page shows its own pagination (then a missing next link means the last page)."""
     return bool(selector.css(".pagination, nav.pagination, ul.pagination"))
+
+
+def looks_truncated(body: bytes) -> bool:
+    """A full page cut in transit (a 200 with a short body): it ends before its footer and </html>.
+
+    Either one is enough to call a page whole, so sloppy markup that never closes
+    its tags is not mistaken for a cut.
+    """
+    lowered = body.lower()
+    return b"</html>" not in lowered[-4096:] and b"<footer" not in lowered

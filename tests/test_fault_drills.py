@@ -7,8 +7,6 @@ Every drill checks the same contract:
 - every failure is counted in the stats with its reason;
 - the process never crashes: finish_reason "finished", no CRITICAL, no Python traceback
   in the log.
-Where a drill found a bug in the crawler it is marked xfail(strict=True) with the reason,
-so fixing the bug turns it into a failure until the mark is removed.
 
 Drills crawl the English edition of a small replica (fast); the SIGKILL drill runs
 `scrapy crawl` as a subprocess, kills it with SIGKILL and resumes it with the same JOBDIR.
@@ -190,11 +188,6 @@ async def test_bursts_of_500_and_503_are_retried_until_every_article_is_stored(r
     assert result.stat("newsbot/retry/wait_seconds") > 0  # backed off before each retry
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "newsbot.extensions.CrawlHealth.spider_idle counts every 5xx response as a failed download, "
-    "retried ones included, against response_received_count, which leaves retried responses out: a 503 "
-    "burst that retries fully absorb (every article stored) still closes the crawl as too_many_errors "
-    "and `scrapy crawl` exits 1"))
 @pytest_twisted.ensureDeferred
 async def test_a_503_burst_absorbed_by_retries_is_not_too_many_errors(replica, tmp_path, quiet_caplog):
     site = replica(stories=30, faults=[{"match": EN_ARTICLE, "rate": 0.6, "status": 503, "times": 2}])
@@ -262,10 +255,6 @@ async def test_malformed_html_still_gives_every_article_exactly(replica, tmp_pat
     assert not any(k.startswith("newsbot/dropped/") for k in result.stats)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a truncated 200 response is taken as complete: an article page cut inside its body is stored with "
-    "the body cut short (no warning, no retry, nothing counted), and a category listing cut before its "
-    "cards counts as newsbot/listing/empty, ending that category's walk, so its articles are never requested"))
 @pytest_twisted.ensureDeferred
 async def test_pages_truncated_once_are_fetched_again_not_stored_cut_short(replica, tmp_path, quiet_caplog):
     site = replica(stories=60, faults=[{"match": EN_ARTICLE, "rate": 0.2, "mode": "truncate", "times": 1},
@@ -276,10 +265,6 @@ async def test_pages_truncated_once_are_fetched_again_not_stored_cut_short(repli
     assert_stored_exactly(db, english(site))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Content-Type charset=iso-8859-1 wins over the page's <meta charset=utf-8>: Scrapy decodes the UTF-8 "
-    "bytes as Latin-1 and newsbot stores mojibake titles, bodies and tags (and unparsable_date where the "
-    "date has non-ASCII text) without any warning"))
 @pytest_twisted.ensureDeferred
 async def test_wrong_charset_header_still_gives_the_right_text(replica, tmp_path, quiet_caplog):
     site = replica(stories=30, faults=[{"match": EN_ARTICLE, "rate": 0.5, "mode": "wrong_charset"}])
@@ -303,10 +288,6 @@ async def test_redirect_loop_is_abandoned_without_a_crash(replica, tmp_path, qui
     assert result.stat("dupefilter/filtered") + result.stat("newsbot/pages/article_failed") >= len(looping)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a redirect loop is not counted as a failure: the redirect back to the article is dropped by the dupe "
-    "filter (only dupefilter/filtered, logged once at DEBUG), the errback never runs, so neither "
-    "newsbot/pages/article_failed nor any newsbot/dropped/<reason> says an article was lost"))
 @pytest_twisted.ensureDeferred
 async def test_redirect_loop_is_counted_as_a_lost_article(replica, tmp_path, quiet_caplog):
     [looping] = pick(english_paths(15), 1)
@@ -332,10 +313,6 @@ async def test_oversized_page_is_skipped_and_counted(replica, tmp_path, quiet_ca
     assert result.stat("retry/count") == 0  # never worth fetching again
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "an oversized page (over DOWNLOAD_MAXSIZE) is counted only as newsbot/pages/article_failed with an "
-    "ERROR 'Article page failed' and downloader/exception_type_count/...DownloadCancelledError; the README "
-    "promises newsbot/dropped/<reason>, and nothing says the reason was its size"))
 @pytest_twisted.ensureDeferred
 async def test_oversized_page_is_counted_as_dropped_for_its_size(replica, tmp_path, quiet_caplog):
     [huge] = pick(english_paths(15), 1)

@@ -14,6 +14,8 @@ from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -103,6 +105,7 @@ class NewsbotSpider(scrapy.Spider):
         if spider.js_mode not in ("auto", "always", "never"):
             raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {spider.js_mode!r}")
         crawler.signals.connect(spider._close_store, scrapy.signals.spider_closed)
+        crawler.signals.connect(spider.request_dropped, scrapy.signals.request_dropped)
         return spider
 
     def edition(self, language: str) -> site.Edition:
@@ -223,9 +226,22 @@ class NewsbotSpider(scrapy.Spider):
                               dont_filter=dont_filter)
 
     # --- articles ----------------------------------------------------------
+    def refetch_if_truncated(self, response: Response) -> Iterator[scrapy.Request] | None:
+        """Fetch a cut-short page again (Scrapy's retry limits apply); None when the page is whole."""
+        if not site.looks_truncated(response.body):
+            return None
+        retry = get_retry_request(response.request, spider=self, reason="truncated_html")
+        if retry is None:
+            self.count_drop("truncated", response.url)
+        return iter([retry] if retry else [])
+
     def parse_article(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, scrapy.http.TextResponse):
             self.count_drop("not_html", response.url)
+            return
+        refetch = self.refetch_if_truncated(response)
+        if refetch is not None:
+            yield from refetch
             return
         extraction = extract_article(response.selector, response.url)
         self.record_extraction(extraction, response.url)
@@ -251,5 +267,15 @@ class NewsbotSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("newsbot/pages/article_failed")
+        if failure.check(DownloadCancelledError):
+            # Past DOWNLOAD_MAXSIZE: not an article page, and never worth fetching again.
+            self.count_drop("too_large", failure.request.url)
+            return
         logger.error("Article page failed: %s (%s)", failure.request.url, failure.value)
+
+    def request_dropped(self, request: scrapy.Request, spider) -> None:
+        """A redirect back to a page already on its way (A -> B -> A) loses that article: count it."""
+        previous = [canonical_url(u) for u in request.meta.get("redirect_urls", ())]
+        if request.callback == self.parse_article and canonical_url(request.url) in previous:
+            self.count_drop("redirect_loop", previous[0])
 

@@ -87,6 +87,10 @@ class CategorySpider(NewsbotSpider):
         super().listing_failed(failure)
 
     def parse_listing(self, response: Response, language: str, page: int, segment: str) -> Iterator[Any]:
+        refetch = self.refetch_if_truncated(response)
+        if refetch is not None:
+            yield from refetch
+            return
         cards = site.parse_cards(response.selector, response.url)
         if self.should_render(response, cards):
             yield self.rendered(response.request)

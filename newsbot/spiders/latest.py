@@ -126,6 +126,11 @@ class LatestSpider(NewsbotSpider):
         super().listing_failed(failure)
 
     def parse_feed(self, response: Response, language: str, page: int) -> Iterator[Any]:
+        # Batches after the first are HTML fragments, with no </html> to check.
+        refetch = self.refetch_if_truncated(response) if page == 1 else None
+        if refetch is not None:
+            yield from refetch
+            return
         cards = site.parse_cards(response.selector, response.url)
         if self.should_render(response, cards):
             yield self.rendered(response.request)
