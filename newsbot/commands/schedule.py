@@ -106,7 +106,7 @@ class Scrapyd:
         if answer.get("status") != "ok":
             message = str(answer.get("message", answer)).strip()
             if "not found" in message and f"'{self.project}'" in message:
-                message += f" (deploy it first: scrapyd-deploy, see docs/scrapyd.md)"
+                message += " (deploy it first: scrapyd-deploy, see docs/scrapyd.md)"
             raise ScrapydError(f"Scrapyd at {self.url} refused {endpoint}: {message}")
         return answer
 

@@ -161,6 +161,19 @@ class NewsbotSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsbot/listing/failed")
         logger.error("Listing page failed: %s (%s)", failure.request.url, failure.value)
 
+    def read_listing(self, response: Response, whole_page: bool = True) -> tuple[list[site.Card] | None, list]:
+        """(cards, requests to send first). Cards are None when the page cannot be read yet:
+        it was cut short (fetched again) or its cards need a browser (rendered)."""
+        if whole_page:
+            refetch = self.refetch_if_truncated(response)
+            if refetch is not None:
+                return None, list(refetch)
+        cards = site.parse_cards(response.selector, response.url)
+        if self.should_render(response, cards):
+            return None, [self.rendered(response.request)]
+        self.crawler.stats.inc_value("newsbot/listing/pages" if cards else "newsbot/listing/empty")
+        return cards, []
+
     def should_render(self, response: Response, cards: list[site.Card]) -> bool:
         """A listing with no cards in its HTML is rendered by script: ask Chromium (mode auto)."""
         return (self.js_mode == "auto" and not cards and not response.meta.get("playwright")

@@ -87,19 +87,10 @@ class CategorySpider(NewsbotSpider):
         super().listing_failed(failure)
 
     def parse_listing(self, response: Response, language: str, page: int, segment: str) -> Iterator[Any]:
-        refetch = self.refetch_if_truncated(response)
-        if refetch is not None:
-            yield from refetch
-            return
-        cards = site.parse_cards(response.selector, response.url)
-        if self.should_render(response, cards):
-            yield self.rendered(response.request)
-            return
-        stats = self.crawler.stats
+        cards, first = self.read_listing(response)
+        yield from first
         if not cards:
-            stats.inc_value("newsbot/listing/empty")
             return
-        stats.inc_value("newsbot/listing/pages")
         wanted, passed_since, all_stored = self.triage_cards(cards)
         yield from self.article_requests(wanted)
         if passed_since or (all_stored and self.stops_at_stored) or (self.max_pages and page >= self.max_pages):

@@ -126,21 +126,14 @@ class LatestSpider(NewsbotSpider):
         super().listing_failed(failure)
 
     def parse_feed(self, response: Response, language: str, page: int) -> Iterator[Any]:
-        # Batches after the first are HTML fragments, with no </html> to check.
-        refetch = self.refetch_if_truncated(response) if page == 1 else None
-        if refetch is not None:
-            yield from refetch
+        # Batches after the first are HTML fragments, with no footer or </html> to check.
+        cards, first = self.read_listing(response, whole_page=page == 1)
+        yield from first
+        if cards is None:
             return
-        cards = site.parse_cards(response.selector, response.url)
-        if self.should_render(response, cards):
-            yield self.rendered(response.request)
-            return
-        stats = self.crawler.stats
         if not cards:
-            stats.inc_value("newsbot/listing/empty")
             self.stopped(language, "end_of_feed" if page > 1 else "empty_feed", response.url)
             return
-        stats.inc_value("newsbot/listing/pages")
         since = self.effective_since(language)
         wanted, passed_since, all_stored = self.triage_cards(cards, since=since)
         yield from self.article_requests(wanted)
