@@ -57,12 +57,9 @@ class ArticleLoader(ItemLoader):
 
     lead_out = Compose(_real_paragraphs, lambda paragraphs: paragraphs[0] if paragraphs else None)
     body_out = Compose(_real_paragraphs, "\n\n".join)
-    word_count_in = Identity()
     tags_out = Compose(_non_empty, _unique)
     images_in = Identity()
     images_out = Compose(_unique)
-    translations_in = Identity()
-    translations_out = Identity()
 
 
 @dataclass
@@ -136,12 +133,18 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     ]
     loader.add_value("lead", paragraphs)
     loader.add_value("body", paragraphs)
+    loader.add_value("tags", [_texts(tag) for tag in site.first_css(scope, site.ARTICLE_TAGS)])
+    loader.add_value("images", [
+        {"url": urljoin(url, src.strip()), "caption": clean_text("".join(figure.css("figcaption ::text").getall()))}
+        for figure in site.first_css(scope, site.ARTICLE_PHOTOS)
+        if (src := figure.css("img::attr(data-src), img::attr(src)").get())
+    ])
+    item = loader.load_item()
 
-    body = loader.get_output_value("body")
-    if not loader.get_output_value("title"):
+    if not item.get("title"):
         failed.append(site.ARTICLE_TITLE)
         problems.append("missing_title")
-    if not body:
+    if not item.get("body"):
         failed.append(site.ARTICLE_PARAGRAPHS)
         problems.append("missing_body")
     if problems:
@@ -164,35 +167,25 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     else:
         category_name, category_key = shown_category, categories.derived_key(segment, shown_category)
         problems.append("unknown_category")
-
-    for tag in site.first_css(scope, site.ARTICLE_TAGS):
-        loader.add_value("tags", _texts(tag))
-    for figure in site.first_css(scope, site.ARTICLE_PHOTOS):
-        src = figure.css("img::attr(data-src), img::attr(src)").get()
-        if src:
-            loader.add_value("images", {
-                "url": urljoin(url, src.strip()),
-                "caption": clean_text("".join(figure.css("figcaption ::text").getall())),
-            })
     translations = _other_editions(scope, page, url, language)
 
-    loader.add_value("url", url)
-    loader.add_value("article_id", article_id(url))
-    loader.add_value("source", SOURCE)
-    loader.add_value("language", language)
-    loader.add_value("word_count", word_count(body))
-    loader.add_value("published_at", iso_local(published))
-    loader.add_value("published_at_utc", iso_utc(published))
-    loader.add_value("category", category_name)
-    loader.add_value("category_slug", category_key)
-    loader.add_value("translations", translations)
-    loader.add_value("story_id", story_id([url] + [t["url"] for t in translations]))
-    loader.add_value("crawled_at", crawled_at or utc_now_iso())
-    item = loader.load_item()
-    for list_field in ("tags", "images", "translations"):
-        item.setdefault(list_field, [])
-    item.setdefault("published_at", "")
-    item.setdefault("published_at_utc", "")
+    # Fields derived from the URL and the cleaned values: plain functions, no loader round trip.
+    item.setdefault("tags", [])
+    item.setdefault("images", [])
+    item.update(
+        url=url,
+        article_id=article_id(url),
+        source=SOURCE,
+        language=language,
+        word_count=word_count(item["body"]),
+        published_at=iso_local(published),
+        published_at_utc=iso_utc(published),
+        category=category_name,
+        category_slug=category_key,
+        translations=translations,
+        story_id=story_id([url] + [t["url"] for t in translations]),
+        crawled_at=crawled_at or utc_now_iso(),
+    )
     item["content_hash"] = content_hash({k: item.get(k) for k in (
         "title", "body", "category_slug", "published_at", "tags", "images", "translations")})
     return Extraction(item, problems, failed)
