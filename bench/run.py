@@ -1,8 +1,9 @@
 """newsbot's benchmarks in one command: `.venv/bin/python -m bench.run [--quick] [--only NAMES]`.
 
 Runs crawl throughput, extraction, incremental, memory and storage against local
-replicas, writes bench/results/latest.json and prints the results as a markdown
-table: every figure next to a baseline measured in the same run. See bench/README.md.
+replicas, writes bench/results/latest.json (and a dated copy per run) and prints the
+results as a markdown table: every figure next to a baseline measured in the same run.
+See bench/README.md.
 """
 
 from __future__ import annotations
@@ -170,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     results["machine"]["loadavg_at_end"] = os.getloadavg()
     results["total_seconds"] = round(time.monotonic() - started, 1)
     results["table"] = table(results)
-    Path(args.out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    text = json.dumps(results, indent=1, ensure_ascii=False, default=str)
+    Path(args.out).write_text(text, encoding="utf-8")
+    # latest.json is overwritten by every run (a --only subset too): keep each run's own copy as well.
+    (RESULTS / f"{mode}-{time.strftime('%Y%m%d-%H%M%S')}-{'-'.join(chosen)}.json").write_text(text, encoding="utf-8")
     print(f"newsbot benchmarks ({mode}, {results['machine']['cpus']} CPUs, commit {results['machine']['commit']}, "
           f"{results['total_seconds']:.0f} s; details in {os.path.relpath(args.out, ROOT)})\n")
     print(results["table"])
