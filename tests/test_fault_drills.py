@@ -266,12 +266,34 @@ async def test_pages_truncated_once_are_fetched_again_not_stored_cut_short(repli
 
 
 @pytest_twisted.ensureDeferred
+async def test_pages_cut_or_empty_every_time_are_dropped_after_the_retries_and_counted(
+        replica, tmp_path, quiet_caplog):
+    cut, empty = pick(english_paths(30), 1, 1)
+    site = replica(stories=30, faults=[{"match": only(cut), "mode": "truncate"},
+                                       {"match": only(empty), "mode": "empty"}])
+    truth = english(site)
+    db = tmp_path / "news.sqlite"
+    result = await drill_crawl("latest", crawl_settings(site.base_url, db, RETRY_TIMES=2), lang="en")
+    assert_never_crashed(result, quiet_caplog)
+    assert_stored_exactly(db, without(truth, urls(site, cut + empty)))
+    # Fetched 1 + RETRY_TIMES times each, then one drop each, under one reason.
+    assert site.hits()["paths"][cut[0]] == site.hits()["paths"][empty[0]] == 3
+    assert result.stat("retry/reason_count/truncated_html") == 2 * 2
+    assert result.stat("newsbot/dropped/truncated") == 2
+    assert sum(v for k, v in result.stats.items() if k.startswith("newsbot/dropped/")) == 2
+
+
+@pytest_twisted.ensureDeferred
 async def test_wrong_charset_header_still_gives_the_right_text(replica, tmp_path, quiet_caplog):
     site = replica(stories=30, faults=[{"match": EN_ARTICLE, "rate": 0.5, "mode": "wrong_charset"}])
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("latest", crawl_settings(site.base_url, db), lang="en")
     assert_never_crashed(result, quiet_caplog)
-    assert_stored_exactly(db, english(site))
+    truth = english(site)
+    assert_stored_exactly(db, truth)
+    # Each mislabelled page with non-ASCII text (every article here) is counted once.
+    mislabelled = selected_paths(truth, EN_ARTICLE, 0.5)
+    assert mislabelled and result.stat("newsbot/warnings/wrong_charset") == len(mislabelled)
 
 
 @pytest_twisted.ensureDeferred
