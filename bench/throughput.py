@@ -98,6 +98,10 @@ def run(stories: int, rounds: int, workdir: Path) -> dict[str, Any]:
         "ratio": ratio(newsbot_rate, bare_rate), "target": ">= 0.8", "passed": bool(bare_rate and newsbot_rate / bare_rate >= 0.8),
         "newsbot_cpu_ms_per_page": median([r["crawler_cpu_ms_per_page"] for r in ours]),
         "bare_cpu_ms_per_page": median([r["crawler_cpu_ms_per_page"] for r in bare]),
+        # Pages per CPU-second of the crawler process, newsbot over bare: steadier than the
+        # wall-clock ratio when other work shares the machine's cores.
+        "cpu_ratio": ratio(median([r["crawler_cpu_ms_per_page"] for r in bare]),
+                           median([r["crawler_cpu_ms_per_page"] for r in ours])),
         "replica_cpu_ms_per_page": median([r["replica_cpu_ms_per_page"] for r in runs]),
         "newsbot_complete": complete, "warmup": warm, "runs": runs,
     }
