@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "extraction": lambda d: extraction.run(*sizes["extraction"]),
         "incremental": lambda d: incremental.run(sizes["incremental"], d),
         "memory": lambda d: memory.run(*sizes["memory"], d, trace=args.trace_memory),
-        "storage": lambda d: storage.run(sizes["storage"], d),
+        "storage": lambda d: storage.run(sizes["storage"], d, rounds=3),
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:

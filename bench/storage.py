@@ -151,7 +151,7 @@ def child_pipelines(truth: Path, count: int, db: Path, out: Path) -> None:
 
 
 def child_baseline(truth: Path, count: int, db: Path, out: Path) -> None:
-    from newsbot.store import ARTICLE_COLUMNS, _article_row
+    from newsbot.store import ARTICLE_COLUMNS, article_row
 
     items = load_items(truth, count)
     batch = max(1, project_settings().getint("NEWSBOT_DB_BATCH_SIZE"))
@@ -160,7 +160,7 @@ def child_baseline(truth: Path, count: int, db: Path, out: Path) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute(f"CREATE TABLE bare ({', '.join(ARTICLE_COLUMNS)})")
     insert = f"INSERT INTO bare VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})"
-    rows_all = [_article_row(item)[0] for item in items]
+    rows_all = [article_row(item).scalars for item in items]
     started = time.perf_counter()
     for start in range(0, len(rows_all), batch):
         rows = rows_all[start:start + batch]

@@ -41,7 +41,8 @@ class CrawlHealth:
         self.pages = 0
         self.degraded_pages = 0
         self.filled: Counter[str] = Counter()
-        self.failed_selectors: dict[str, list[str]] = {}
+        self.selector_misses: Counter[str] = Counter()  # selector -> article pages it found nothing on
+        self.selector_samples: dict[str, list[str]] = {}
         self.closing = False
 
     @classmethod
@@ -61,7 +62,8 @@ class CrawlHealth:
         if any(item.get(field) in (None, "") for field in REQUIRED_FIELDS):
             self.degraded_pages += 1
         for selector in extraction.failed_selectors:
-            urls = self.failed_selectors.setdefault(selector, [])
+            self.selector_misses[selector] += 1
+            urls = self.selector_samples.setdefault(selector, [])
             if len(urls) < _SAMPLE_LIMIT:
                 urls.append(url)
         if (not self.closing and self.pages >= self.min_pages
@@ -89,12 +91,13 @@ class CrawlHealth:
     def close(self, spider, reason: str, message: str, *args) -> None:
         self.closing = True
         logger.error("Crawl is broken (%s): " + message, reason, *args)
-        self.log_failed_selectors()
+        self.log_failed_selectors(logging.ERROR)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
-    def log_failed_selectors(self) -> None:
-        for selector, urls in self.failed_selectors.items():
-            logger.error("Selector %r found nothing on %d page(s), e.g. %s", selector, len(urls), ", ".join(urls[:5]))
+    def log_failed_selectors(self, level: int) -> None:
+        for selector, misses in self.selector_misses.most_common():
+            logger.log(level, "Selector %r found nothing on %d of %d article page(s), e.g. %s",
+                       selector, misses, self.pages, ", ".join(self.selector_samples[selector][:5]))
 
     def spider_closed(self, spider, reason: str) -> None:
         stats = self.crawler.stats
@@ -102,5 +105,9 @@ class CrawlHealth:
         if self.pages:
             for field in ArticleItem.fields:
                 stats.set_value(f"newsbot/fill_rate/{field}", round(self.filled[field] / self.pages, 4))
-        if not self.closing and self.failed_selectors:
-            self.log_failed_selectors()
+        for selector, misses in self.selector_misses.items():
+            stats.set_value(f"newsbot/selector_missed/{selector}", misses)
+        if not self.closing:
+            # Below the threshold: a few odd pages (counted as drops or warnings), not a broken crawl,
+            # so no log_count/ERROR for monitoring to page someone over.
+            self.log_failed_selectors(logging.WARNING)

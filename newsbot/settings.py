@@ -23,8 +23,11 @@ NEWSBOT_JS_SCROLLS = 3
 NEWSBOT_DB = "data/newsbot.sqlite"
 # A JSON Lines file written as items arrive ("" to turn off). Scrapy's FEEDS / -O work alongside.
 NEWSBOT_JSONL = ""
-# Rows per SQLite transaction; a killed crawl loses at most this many uncommitted items.
-NEWSBOT_DB_BATCH_SIZE = 200
+# Rows per SQLite transaction. Bigger batches index faster (FTS5 writes one segment per
+# commit); a killed crawl loses its uncommitted items from the store, and the next run fetches them again.
+NEWSBOT_DB_BATCH_SIZE = 1000
+# Seconds after which items waiting for a full batch are committed anyway (0: only full batches).
+NEWSBOT_DB_FLUSH_INTERVAL = 10.0
 # Seconds to wait on a locked database before a write is retried.
 NEWSBOT_DB_TIMEOUT = 30.0
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -195,8 +196,9 @@ def as_mapping(item: Any) -> Mapping[str, Any]:
     return item if isinstance(item, Mapping) else ItemAdapter(item)
 
 
-def _article_row(item: Mapping[str, Any]) -> _Row:
-    get = item.get
+def article_row(item: Any) -> _Row:
+    """An item (ArticleItem, dict, any item type) as the rows Store.write_rows stores."""
+    get = as_mapping(item).get
     scalars = [get(column) or "" for column in ARTICLE_COLUMNS]
     scalars[_WORD_COUNT] = int(scalars[_WORD_COUNT] or 0)
     if not scalars[_CRAWLED_AT]:  # an item that lost its crawled_at was still crawled now
@@ -217,6 +219,46 @@ def _article_dict(row: tuple) -> dict[str, Any]:
     return article
 
 
+class _Checkpointer:
+    """Copies the WAL back into the database on a thread and connection of its own.
+
+    A checkpoint ends in fsyncs; run by the writer (SQLite's autocheckpoint) it stalls the
+    writes for them, about a fifth of the time of a bulk load. PASSIVE never waits for readers
+    or writers, so it is safe beside any other process.
+    """
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="newsbot-checkpoint", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        self._wanted.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(_uri(self.path, "rw"), uri=True, timeout=self.timeout, isolation_level=None)
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                if self._stopping:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                except sqlite3.Error as exc:  # busy with another process's checkpoint: the next one catches up
+                    logger.debug("Background checkpoint of %s skipped: %s", self.path, exc)
+        finally:
+            conn.close()
+
+
 class Store:
     """The newsbot SQLite database. Use as a context manager, or call close().
 
@@ -225,13 +267,19 @@ class Store:
     """
 
     def __init__(self, path: str | os.PathLike, timeout: float = 30.0, readonly: bool = False,
-                 retries: int = 3) -> None:
+                 retries: int = 3, background_checkpoints: bool = False) -> None:
+        """background_checkpoints: checkpoint the WAL on a thread of its own (for bulk writers)."""
         self.path = Path(path)
         self.timeout = float(timeout)
         self.readonly = readonly
         self.retries = retries  # write attempts after the first, each after sqlite waited `timeout`
+        self._checkpointer: _Checkpointer | None = None
         self._conn = self._open_readonly() if readonly else self._open_writable()
         self.schema_version: int = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if background_checkpoints and not readonly:
+            # Autocheckpoint stays on as a backstop, at ~200 MB of WAL, should the thread fall behind.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 50000")
+            self._checkpointer = _Checkpointer(self.path, self.timeout)
 
     # --- Opening ---------------------------------------------------------
 
@@ -343,6 +391,9 @@ class Store:
                 f"(any crawl does) to migrate it to version {SCHEMA_VERSION}")
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self._conn.close()
 
     def __enter__(self) -> Store:
@@ -363,6 +414,8 @@ class Store:
                 try:
                     result = work(conn)
                     conn.execute("COMMIT")
+                    if self._checkpointer is not None:
+                        self._checkpointer.request()
                 except BaseException:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
@@ -389,15 +442,18 @@ class Store:
         moves; different content_hash and crawled later -> updated, with the previous and new
         content kept in article_revisions; crawled earlier than what is stored -> left alone.
         """
-        rows: dict[str, _Row] = {}
-        for item in items:
-            row = _article_row(as_mapping(item))
-            kept = rows.get(row.article_id)
+        return self.write_rows(map(article_row, items))
+
+    def write_rows(self, rows: Iterable[_Row]) -> WriteResult:
+        """write() of items already made into rows by article_row (which need not hold the store)."""
+        newest: dict[str, _Row] = {}
+        for row in rows:
+            kept = newest.get(row.article_id)
             if kept is None or row.crawled_at >= kept.crawled_at:  # one article twice: the newest crawl wins
-                rows[row.article_id] = row
-        if not rows:
+                newest[row.article_id] = row
+        if not newest:
             return WriteResult()
-        return self._write(lambda conn: self._write_rows(conn, list(rows.values())))
+        return self._write(lambda conn: self._write_rows(conn, list(newest.values())))
 
     @staticmethod
     def _write_rows(conn: sqlite3.Connection, rows: list[_Row]) -> WriteResult:

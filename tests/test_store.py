@@ -107,6 +107,34 @@ def test_write_then_lookup_and_count_see_other_processes_writes(tmp_path):
         assert reader.count_articles() == 2
 
 
+def _rows_in_main_file(path: Path) -> int:
+    """Articles in the database file itself, ignoring the WAL: what checkpoints have copied back."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'articles'").fetchone():
+            return 0  # even the schema is still in the WAL
+        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_background_checkpoints_copy_commits_into_the_database_file_while_the_writer_goes_on(tmp_path, background):
+    path = tmp_path / "news.sqlite"
+    with Store(path, background_checkpoints=background) as store:
+        store.write([make_item(n) for n in range(1, 11)])
+        deadline = time.monotonic() + (5 if background else 0.5)
+        while _rows_in_main_file(path) < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Without the thread, a small write stays in the WAL until ~40 MB of it pile up.
+        assert _rows_in_main_file(path) == (10 if background else 0)
+        assert store.write([make_item(n) for n in range(11, 21)]).inserted == 10
+    # Closing checkpoints everything (and stops the thread).
+    assert _rows_in_main_file(path) == 20
+    assert sql(path, "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'energy'") == [(20,)]
+    assert not any(t.name == "newsbot-checkpoint" for t in threading.enumerate())
+
+
 def test_articles_round_trip_in_the_items_shape(tmp_path):
     items = [make_item(1, "en"), make_item(2, "ru", tags=[], images=[], translations=[]),
              make_item(3, "az", published_at="", published_at_utc="")]

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 
 from newsbot.normalize import utc_now_iso
 from newsbot.pipelines.dedupe import UnchangedItem
-from newsbot.store import Store, StoreError
+from newsbot.store import Store, StoreError, WriteResult, article_row
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +27,12 @@ CLOSE_REASON = "store_unavailable"
 # Settings recorded with each crawl run, besides every NEWSBOT_* one.
 RECORDED_SETTINGS = ("BOT_NAME", "JOBDIR", "USER_AGENT", "CONCURRENT_REQUESTS", "DOWNLOAD_DELAY",
                      "AUTOTHROTTLE_ENABLED", "CLOSESPIDER_ITEMCOUNT", "CLOSESPIDER_TIMEOUT")
+# Batches handed to the writer thread and not yet committed before process_item waits for the
+# oldest: enough to keep the writer busy, few enough that a slow disk slows the crawl down
+# instead of piling items up in memory.
+MAX_BATCHES_IN_FLIGHT = 2
+
+_T = TypeVar("_T")
 
 
 def spider_arguments(spider: Spider) -> dict[str, Any]:
@@ -36,12 +47,18 @@ def spider_arguments(spider: Spider) -> dict[str, Any]:
 
 
 class SQLitePipeline:
-    """Stores items in batches of NEWSBOT_DB_BATCH_SIZE (one transaction each, and one at close) and
-    records the crawl in crawl_runs.
+    """Stores items in batches of NEWSBOT_DB_BATCH_SIZE (one transaction each; also whatever waited
+    NEWSBOT_DB_FLUSH_INTERVAL seconds, and the rest at close) and records the crawl in crawl_runs.
+
+    Every store call runs on one writer thread of its own, which owns the SQLite connection: the
+    reactor goes on downloading and parsing while a batch is indexed and committed (sqlite3
+    releases the GIL while SQLite works), and a writer waiting on another process's lock never
+    stalls the crawl. Items reach the thread in order, so the writes are the same as inline ones.
 
     If the store cannot be opened (read-only, unwritable path, newer schema) or stays locked by
     another writer beyond NEWSBOT_DB_TIMEOUT and the retries, it logs an error and closes the
-    spider with the reason "store_unavailable": a crawl that cannot keep what it finds stops.
+    spider with the reason "store_unavailable": a crawl that cannot keep what it finds stops,
+    and the items it could not store are counted (newsbot/store/unsaved) and said.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -49,14 +66,19 @@ class SQLitePipeline:
         self.path = settings.get("NEWSBOT_DB") or ""
         if not self.path:
             raise NotConfigured("NEWSBOT_DB is empty")
-        self.batch_size = max(1, settings.getint("NEWSBOT_DB_BATCH_SIZE", 200))
+        self.batch_size = max(1, settings.getint("NEWSBOT_DB_BATCH_SIZE", 1000))
+        self.flush_interval = settings.getfloat("NEWSBOT_DB_FLUSH_INTERVAL", 10.0)
         self.timeout = settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0)
         self.crawler = crawler
         self.stats = crawler.stats
         self.store: Store | None = None
         self.run_id: int | None = None
         self.pending: list[Any] = []
+        self.in_flight: deque[tuple[Future[WriteResult], list[Any]]] = deque()
         self.failed = False
+        self.closing = False
+        self.writer: ThreadPoolExecutor | None = None
+        self.flusher: task.LoopingCall | None = None
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -64,30 +86,56 @@ class SQLitePipeline:
     def from_crawler(cls, crawler: Crawler) -> SQLitePipeline:
         return cls(crawler)
 
+    def _on_writer(self, work: Callable[..., _T], *args: Any) -> Future[_T]:
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
+        return self.writer.submit(work, *args)
+
     # async, like DedupePipeline.open_spider: a failure then surfaces while Scrapy awaits every
     # pipeline's start-up, not while it is still calling them (which would skip the later ones).
     async def open_spider(self) -> None:
         spider = self.crawler.spider
-        settings = self.crawler.settings
-        recorded = {k: v for k, v in settings.copy_to_dict().items()
+        recorded = {k: v for k, v in self.crawler.settings.copy_to_dict().items()
                     if k.startswith("NEWSBOT_") or k in RECORDED_SETTINGS}
+        job_id = getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB")
         try:
-            self.store = Store(self.path, timeout=self.timeout)
-            self.run_id = self.store.start_run(
-                spider.name, spider_arguments(spider), recorded,
-                job_id=getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB"))
+            self.run_id = await asyncio.wrap_future(self._on_writer(self._open, spider, recorded, job_id))
         except StoreError as exc:
             logger.error("The article store is unavailable, stopping the crawl: %s", exc)
             self.stats.inc_value("newsbot/store/unavailable")
-            if self.store is not None:
-                self.store.close()
-                self.store = None
+            self._stop_writer()
             raise CloseSpider(CLOSE_REASON) from exc
         logger.info("Storing articles in %s (crawl run %d)", self.path, self.run_id)
+        if self.flush_interval > 0:
+            self.flusher = task.LoopingCall(self._flush_waiting)
+            self.flusher.start(self.flush_interval, now=False)
+
+    def _open(self, spider: Spider, recorded: dict[str, Any], job_id: str | None) -> int:
+        """On the writer thread, which keeps the connection (sqlite3 ties it to its thread)."""
+        store = Store(self.path, timeout=self.timeout, background_checkpoints=True)
+        try:
+            run_id = store.start_run(spider.name, spider_arguments(spider), recorded, job_id=job_id)
+        except BaseException:
+            store.close()
+            raise
+        self.store = store
+        return run_id
 
     def process_item(self, item: Any) -> Any:
         self._add(item)
+        if len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
+            return self._writer_caught_up(item)  # a coroutine: Scrapy awaits it
         return item
+
+    async def _writer_caught_up(self, item: Any) -> Any:
+        while len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
+            await self._next_written()
+        return item
+
+    async def _next_written(self) -> None:
+        # Waited for, not raised here: _collect accounts for a failed write.
+        await asyncio.wait([asyncio.wrap_future(self.in_flight[0][0])])
+        self._collect()
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
         # An unchanged article is not stored again, but its last_crawled_at should move.
@@ -97,32 +145,60 @@ class SQLitePipeline:
     def _add(self, item: Any) -> None:
         if self.store is None:  # never opened (the spider is closing) or already closed
             return
-        self.pending.append(item)
-        if len(self.pending) >= self.batch_size and not self.failed:
+        self._collect()
+        # Made into rows here rather than on the writer thread: that would hold the GIL for a
+        # whole batch's worth of Python while the crawl waits for it.
+        self.pending.append(article_row(item))
+        if len(self.pending) >= self.batch_size:
             self._flush()
 
-    def _flush(self) -> bool:
-        if not self.pending:
-            return True
-        try:
-            result = self.store.write(self.pending)
-        except StoreError as exc:
-            self.stats.inc_value("newsbot/store/write_failed")
-            if not self.failed:
-                self.failed = True
-                logger.error("Cannot write to the article store, stopping the crawl (%d items waiting): %s",
-                             len(self.pending), exc)
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
-            return False
-        self.pending = []
-        self.stats.inc_value("newsbot/store/transactions")
-        for name in ("inserted", "updated", "unchanged", "stale"):
-            if count := getattr(result, name):
-                self.stats.inc_value(f"newsbot/store/{name}", count)
-        return True
+    def _flush_waiting(self) -> None:
+        # Items of a slow crawl are committed within flush_interval, not only when a batch fills up.
+        self._collect()
+        if not self.in_flight:
+            self._flush()
 
-    def close_spider(self) -> None:
-        if not self._flush():
+    def _flush(self, retry: bool = False) -> None:
+        if self.pending and (retry or not self.failed):
+            batch, self.pending = self.pending, []
+            self.in_flight.append((self._on_writer(self.store.write_rows, batch), batch))
+
+    def _collect(self) -> None:
+        """Account for the batches the writer has finished, oldest first (on the reactor's thread)."""
+        while self.in_flight and self.in_flight[0][0].done():
+            future, batch = self.in_flight.popleft()
+            try:
+                result = future.result()
+            except Exception as exc:  # StoreError, or an SQLite error nobody foresaw: the batch is kept either way
+                if not isinstance(exc, StoreError):
+                    logger.error("Unexpected error writing %d items to %s", len(batch), self.path, exc_info=exc)
+                self.stats.inc_value("newsbot/store/write_failed")
+                self.pending[:0] = batch  # kept, to be tried once more at close and counted if that fails
+                if self.closing:
+                    logger.error("Cannot write to the article store: %s", exc)
+                elif not self.failed:
+                    self.failed = True
+                    logger.error("Cannot write to the article store, stopping the crawl (%d items waiting): %s",
+                                 len(self.pending), exc)
+                    deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
+                continue
+            self.stats.inc_value("newsbot/store/transactions")
+            for name in ("inserted", "updated", "unchanged", "stale"):
+                if count := getattr(result, name):
+                    self.stats.inc_value(f"newsbot/store/{name}", count)
+
+    async def close_spider(self) -> None:
+        self.closing = True
+        if self.flusher is not None and self.flusher.running:
+            self.flusher.stop()
+        if self.store is None:
+            return
+        while self.in_flight:
+            await self._next_written()
+        self._flush(retry=True)  # the rest, and one last attempt for what a failed write left waiting
+        while self.in_flight:
+            await self._next_written()
+        if self.pending:
             logger.error("%d items were not stored in %s (they are in the JSON Lines log if NEWSBOT_JSONL is set)",
                          len(self.pending), self.path)
             self.stats.set_value("newsbot/store/unsaved", len(self.pending))
@@ -132,17 +208,28 @@ class SQLitePipeline:
         if self.store is None:
             return
         stats = self.stats.get_stats()
+        counts = {
+            "scraped": stats.get("item_scraped_count", 0),
+            "new": stats.get("newsbot/items/new", 0),
+            "updated": stats.get("newsbot/items/updated", 0),
+            "unchanged": stats.get("newsbot/items/unchanged", 0),
+            "duplicate": stats.get("newsbot/items/duplicate", 0),
+            "dropped": stats.get("item_dropped_count", 0),
+        }
+        # Waited for here, on the reactor's thread: one small write, and the process may end next.
+        self._on_writer(self._finish, reason, counts, stats, utc_now_iso()).result()
+        self._stop_writer()
+
+    def _finish(self, reason: str, counts: dict[str, int], stats: dict[str, Any], finished_at: str) -> None:
         try:
-            self.store.finish_run(self.run_id, reason, {
-                "scraped": stats.get("item_scraped_count", 0),
-                "new": stats.get("newsbot/items/new", 0),
-                "updated": stats.get("newsbot/items/updated", 0),
-                "unchanged": stats.get("newsbot/items/unchanged", 0),
-                "duplicate": stats.get("newsbot/items/duplicate", 0),
-                "dropped": stats.get("item_dropped_count", 0),
-            }, stats=stats, finished_at=utc_now_iso())
+            self.store.finish_run(self.run_id, reason, counts, stats=stats, finished_at=finished_at)
         except StoreError as exc:
             logger.error("Could not record the end of crawl run %s in %s: %s", self.run_id, self.path, exc)
         finally:
             self.store.close()
             self.store = None
+
+    def _stop_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
+            self.writer = None
