@@ -77,6 +77,7 @@ WARMUP = 20
 def run(stories: int, count: int, newsbot_reps: int, trafilatura_reps: int) -> dict[str, Any]:
     import trafilatura
     from newsbot.loaders import extract_article
+    from newsbot.normalize import canonical_url
 
     directory = RESULTS / "pages"
     log(f"extraction: saving {count + WARMUP} article pages from a {stories}-story replica")
@@ -92,6 +93,8 @@ def run(stories: int, count: int, newsbot_reps: int, trafilatura_reps: int) -> d
     def timed(function, reps: int) -> list[float]:
         per_page = []
         for _ in range(reps):
+            # Every pass as the first: newsbot's memo of canonical URLs starts empty, as in a new crawl.
+            canonical_url.cache_clear()
             # CPU time of this process: other work on the machine does not count against either.
             started = time.process_time()
             for html, url, _ in pages:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
+from lxml import etree
 from parsel import Selector
 from scrapy.loader import ItemLoader
 
@@ -74,39 +75,49 @@ class Extraction:
 DROP_REASONS = ("missing_title", "missing_body")
 
 
-def _scope(selector: Selector) -> Selector:
+def _scope(root: etree._Element) -> etree._Element:
     # The sidebar repeats the card markup (dates, titles); read the article's own block first.
-    scoped = selector.css(site.ARTICLE_SCOPE)
-    return scoped[0] if scoped else selector
+    scoped = site.compiled(site.ARTICLE_SCOPE)(root)
+    return scoped[0] if scoped else root
 
 
-def _texts(node: Selector) -> str:
+_TEXT_AND_BREAKS = etree.XPath(".//text() | .//br", smart_strings=False)
+_ALL_TEXT = "::text"
+
+
+def _texts(node: etree._Element) -> str:
     # Inline markup joins without spaces ("<b>Report</b>-a"), but a <br> separates like a space.
-    return "".join(part.root if isinstance(part.root, str) else " " for part in node.xpath(".//text() | .//br"))
+    return "".join(part if isinstance(part, str) else " " for part in _TEXT_AND_BREAKS(node))
 
 
-def _date_parts(node: Selector) -> tuple[str, str]:
-    items = node.css(site.DATE_ITEMS)[:2]
-    texts = [_texts(li) for li in items]
+def _text_of(node: etree._Element, query: str) -> str:
+    return "".join(site.compiled(query)(node))
+
+
+def _date_parts(node: etree._Element) -> tuple[str, str]:
+    texts = [_texts(li) for li in site.compiled(site.DATE_ITEMS)(node)[:2]]
     return (texts[0] if texts else "", texts[1] if len(texts) > 1 else "")
 
 
-def _other_editions(scope: Selector, page: Selector, base_url: str, own_language: str) -> list[dict]:
+_MEDIA_LABELS = ("photo", "foto", "фото", "video", "видео")
+
+
+def _other_editions(scope: etree._Element, root: etree._Element, base_url: str, own_language: str) -> list[dict]:
     found: dict[str, dict] = {}
-    for link in site.first_css(scope, site.ARTICLE_OTHER_EDITIONS):
-        href = link.attrib.get("href")
+    for link in site.find(scope, site.ARTICLE_OTHER_EDITIONS):
+        href = link.get("href")
         if not href:
             continue
         url = canonical_url(urljoin(base_url, href))
         language = site.language_of_path(urlsplit(url).path)
-        title = clean_text("".join(link.css(f"{site.CARD_TITLE} ::text").getall())) or clean_text(
-            " ".join(t for t in link.css("::text").getall() if clean_text(t).casefold() not in ("photo", "foto", "фото", "video", "видео"))
+        title = clean_text(_text_of(link, f"{site.CARD_TITLE} ::text")) or clean_text(
+            " ".join(t for t in site.compiled(_ALL_TEXT)(link) if clean_text(t).casefold() not in _MEDIA_LABELS)
         )
         if language != own_language and language not in found and site.is_article_url(url):
             found[language] = {"language": language, "url": url, "title": title}
     # hreflang alternates are unconfirmed on the live site: used only to fill gaps.
-    for link in page.css("link[rel=alternate][hreflang]"):
-        language, href = link.attrib.get("hreflang", "")[:2].lower(), link.attrib.get("href")
+    for link in site.compiled(site.HREFLANG_LINKS)(root):
+        language, href = (link.get("hreflang") or "")[:2].lower(), link.get("href")
         if href and language in site.LANGUAGES and language != own_language and language not in found:
             url = canonical_url(urljoin(base_url, href))
             if site.is_article_url(url):
@@ -116,28 +127,29 @@ def _other_editions(scope: Selector, page: Selector, base_url: str, own_language
 
 def extract_article(html: str | Selector, url: str, crawled_at: str | None = None) -> Extraction:
     """Everything newsbot reads from one article page, as a pure function of its HTML and URL."""
-    page = html if isinstance(html, Selector) else Selector(text=html)
-    scope = _scope(page)
+    root = (html if isinstance(html, Selector) else Selector(text=html)).root
+    scope = _scope(root)
     url = canonical_url(url)
     path_parts = site.split_article_path(urlsplit(url).path)
     language, segment = (path_parts[0], path_parts[1]) if path_parts else (site.language_of_path(urlsplit(url).path), "")
     problems: list[str] = []
     failed: list[str] = []
 
-    loader = ArticleLoader(selector=scope)
+    loader = ArticleLoader()
     # A title outside the article block is still the title (older and broken layouts).
-    loader.add_value("title", "".join(scope.css(f"{site.ARTICLE_TITLE} ::text").getall())
-                     or "".join(page.css(f"{site.ARTICLE_TITLE} ::text").getall()))
-    paragraphs = [_texts(p) for p in scope.css(site.ARTICLE_PARAGRAPHS)] or [
-        _texts(p) for p in page.css(site.ARTICLE_PARAGRAPHS)
+    title_query = f"{site.ARTICLE_TITLE} ::text"
+    loader.add_value("title", _text_of(scope, title_query) or _text_of(root, title_query))
+    paragraphs = [_texts(p) for p in site.compiled(site.ARTICLE_PARAGRAPHS)(scope)] or [
+        _texts(p) for p in site.compiled(site.ARTICLE_PARAGRAPHS)(root)
     ]
     loader.add_value("lead", paragraphs)
     loader.add_value("body", paragraphs)
-    loader.add_value("tags", [_texts(tag) for tag in site.first_css(scope, site.ARTICLE_TAGS)])
+    loader.add_value("tags", [_texts(tag) for tag in site.find(scope, site.ARTICLE_TAGS)])
+    image_source = site.compiled("img::attr(data-src), img::attr(src)")
     loader.add_value("images", [
-        {"url": urljoin(url, src.strip()), "caption": clean_text("".join(figure.css("figcaption ::text").getall()))}
-        for figure in site.first_css(scope, site.ARTICLE_PHOTOS)
-        if (src := figure.css("img::attr(data-src), img::attr(src)").get())
+        {"url": urljoin(url, sources[0].strip()), "caption": clean_text(_text_of(figure, "figcaption ::text"))}
+        for figure in site.find(scope, site.ARTICLE_PHOTOS)
+        if (sources := image_source(figure))
     ])
     item = loader.load_item()
 
@@ -150,7 +162,7 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     if problems:
         return Extraction(None, problems, failed)
 
-    page_language = (page.css("html::attr(lang)").get() or "")[:2].lower()
+    page_language = next(iter(site.compiled(site.PAGE_LANGUAGE)(root)), "")[:2].lower()
     if page_language in site.LANGUAGES and page_language != language:
         problems.append("language_mismatch")
 
@@ -160,14 +172,14 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
         failed.append(site.DATE_ITEMS)
         problems.append("unparsable_date" if date_text else "missing_date")
 
-    shown_category = clean_text(" ".join(_texts(n) for n in site.first_css(scope, site.ARTICLE_CATEGORY)[:1]))
+    shown_category = clean_text(" ".join(_texts(n) for n in site.find(scope, site.ARTICLE_CATEGORY)[:1]))
     known = categories.lookup(language, segment, shown_category)
     if known:
         category_name, category_key = shown_category or known.name, known.key
     else:
         category_name, category_key = shown_category, categories.derived_key(segment, shown_category)
         problems.append("unknown_category")
-    translations = _other_editions(scope, page, url, language)
+    translations = _other_editions(scope, root, url, language)
 
     # Fields derived from the URL and the cleaned values: plain functions, no loader round trip.
     item.setdefault("tags", [])
