@@ -26,7 +26,7 @@ from bench.common import RESULTS, ROOT, log
 SIZES = {
     "quick": {"throughput": (250, 2), "extraction": (120, 150, 5, 1), "incremental": 200,
               "memory": (2000, 6000), "storage": 5000},
-    "full": {"throughput": (600, 3), "extraction": (300, 300, 7, 2), "incremental": 300,
+    "full": {"throughput": (2000, 3), "extraction": (300, 300, 7, 2), "incremental": 300,
              "memory": (10000, 30000), "storage": 20000},
 }
 ALL = ("throughput", "extraction", "incremental", "memory", "storage")

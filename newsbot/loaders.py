@@ -56,7 +56,6 @@ class ArticleLoader(ItemLoader):
     default_input_processor = MapCompose(clean_text)
     default_output_processor = TakeFirst()
 
-    lead_out = Compose(_real_paragraphs, lambda paragraphs: paragraphs[0] if paragraphs else None)
     body_out = Compose(_real_paragraphs, "\n\n".join)
     tags_out = Compose(_non_empty, _unique)
     images_in = Identity()
@@ -142,7 +141,6 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     paragraphs = [_texts(p) for p in site.compiled(site.ARTICLE_PARAGRAPHS)(scope)] or [
         _texts(p) for p in site.compiled(site.ARTICLE_PARAGRAPHS)(root)
     ]
-    loader.add_value("lead", paragraphs)
     loader.add_value("body", paragraphs)
     loader.add_value("tags", [_texts(tag) for tag in site.find(scope, site.ARTICLE_TAGS)])
     image_source = site.compiled("img::attr(data-src), img::attr(src)")
@@ -182,6 +180,8 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     translations = _other_editions(scope, root, url, language)
 
     # Fields derived from the URL and the cleaned values: plain functions, no loader round trip.
+    # The lead is the body's first paragraph (cleaned paragraphs hold no newlines).
+    item["lead"] = item["body"].split("\n\n", 1)[0]
     item.setdefault("tags", [])
     item.setdefault("images", [])
     item.update(

@@ -157,26 +157,36 @@ class Card:
     category: str
 
 
+def _joined(node: etree._Element, query: str) -> str:
+    return "".join(compiled(query)(node)).strip()
+
+
+def _first(node: etree._Element, query: str) -> str | None:
+    found = compiled(query)(node)
+    return found[0] if found else None
+
+
 def parse_cards(selector: Selector, base_url: str) -> list[Card]:
+    root = selector.root
     cards = []
-    for block in selector.css(CARD):
-        href = block.css(f"{CARD_LINK}::attr(href)").get() or block.css("a::attr(href)").get()
+    for block in compiled(CARD)(root):
+        href = _first(block, f"{CARD_LINK}::attr(href)") or _first(block, "a::attr(href)")
         if not href:
             continue
         cards.append(Card(
             url=urljoin(base_url, href.strip()),
-            title="".join(block.css(f"{CARD_TITLE} ::text").getall()).strip(),
-            timestamp=(block.attrib.get("data-timestamp") or "").strip(),
-            category="".join(block.css(f"{CARD_CATEGORY} ::text").getall()).strip(),
+            title=_joined(block, f"{CARD_TITLE} ::text"),
+            timestamp=(block.get("data-timestamp") or "").strip(),
+            category=_joined(block, f"{CARD_CATEGORY} ::text"),
         ))
     if not cards:
-        for block in selector.css(OLD_CARD):
-            href = block.css(f"{OLD_CARD_LINK}::attr(href)").get()
+        for block in compiled(OLD_CARD)(root):
+            href = _first(block, f"{OLD_CARD_LINK}::attr(href)")
             if href:
                 cards.append(Card(
                     url=urljoin(base_url, href.strip()),
-                    title="".join(block.css(f"{OLD_CARD_LINK} ::text").getall()).strip(),
-                    timestamp=(block.attrib.get("data-timestamp") or "").strip(),
+                    title=_joined(block, f"{OLD_CARD_LINK} ::text"),
+                    timestamp=(block.get("data-timestamp") or "").strip(),
                     category="",
                 ))
     return cards
