@@ -25,7 +25,7 @@ NEWSBOT_DB = "data/newsbot.sqlite"
 NEWSBOT_JSONL = ""
 # Rows per SQLite transaction. Bigger batches index faster (FTS5 writes one segment per
 # commit); a killed crawl loses its uncommitted items from the store, and the next run fetches them again.
-NEWSBOT_DB_BATCH_SIZE = 1000
+NEWSBOT_DB_BATCH_SIZE = 2000
 # Seconds after which items waiting for a full batch are committed anyway (0: only full batches).
 NEWSBOT_DB_FLUSH_INTERVAL = 10.0
 # Seconds to wait on a locked database before a write is retried.

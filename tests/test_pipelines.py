@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,38 @@ async def test_rows_are_committed_in_batches_and_the_rest_at_close(tmp_path):
     assert stat(crawler, "newsbot/store/transactions") == 3
     assert stat(crawler, "newsbot/store/inserted") == 7
     reader[0].close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_writer_held_up_by_a_lock_holds_the_crawl_back_instead_of_queueing_items(tmp_path):
+    db = tmp_path / "news.sqlite"
+    with Store(db):
+        pass
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    scraped_at: list[float] = []
+    released_at: list[float] = []
+
+    def release():
+        released_at.append(time.monotonic())
+        holder.execute("COMMIT")
+
+    def item_scraped(item, response, spider):
+        scraped_at.append(time.monotonic())
+        if len(scraped_at) == 1:  # another writer takes the lock for a second
+            holder.execute("BEGIN IMMEDIATE")
+            threading.Timer(1.0, release).start()
+
+    crawler = get_crawler(ItemsSpider, settings(tmp_path, NEWSBOT_DB_BATCH_SIZE=2, NEWSBOT_DB_TIMEOUT=10.0,
+                                                CONCURRENT_ITEMS=1))
+    crawler.signals.connect(item_scraped, signal=signals.item_scraped)
+    await crawler.crawl(items=[make_item(n) for n in range(10)])
+    holder.close()
+    # Batch 1 (items 0-1) waits on the lock in the writer; batch 2 (items 2-3) queues behind it;
+    # item 3 then waits for the writer: only items 0-2 got through while the lock was held.
+    assert sum(t < released_at[0] for t in scraped_at) == 3
+    assert stat(crawler, "finish_reason") == "finished"
+    assert stat(crawler, "newsbot/store/inserted") == 10 and stat(crawler, "newsbot/store/transactions") == 5
+    assert rows(db, "SELECT count(*) FROM articles") == [(10,)]
 
 
 class SlowItemsSpider(ItemsSpider):

@@ -129,6 +129,8 @@ def test_scrapy_crawl_exits_nonzero_when_the_crawl_is_broken(replica, tmp_path):
     ok = scrapy_cli("crawl", "latest", "-a", "lang=az", "-s", f"NEWSBOT_BASE_URL={site.base_url}",
                     "-s", f"NEWSBOT_DB={tmp_path / 'ok.sqlite'}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "NEWSBOT_LATEST_SINCE=")
     assert ok.returncode == 0, ok.stderr[-2000:]
+    # Nothing needed a browser, so Playwright's driver was never started (the JS test starts it).
+    assert "Starting download handler" not in ok.stderr and "Closing download handler" in ok.stderr
     broken = scrapy_cli("crawl", "latest", "-a", "lang=en", "-s", f"NEWSBOT_BASE_URL={site.base_url}",
                         "-s", f"NEWSBOT_DB={tmp_path / 'broken.sqlite'}", "-s", "AUTOTHROTTLE_ENABLED=0",
                         "-s", "NEWSBOT_DEGRADED_MIN_PAGES=5", "-s", "NEWSBOT_LATEST_SINCE=")

@@ -27,10 +27,10 @@ CLOSE_REASON = "store_unavailable"
 # Settings recorded with each crawl run, besides every NEWSBOT_* one.
 RECORDED_SETTINGS = ("BOT_NAME", "JOBDIR", "USER_AGENT", "CONCURRENT_REQUESTS", "DOWNLOAD_DELAY",
                      "AUTOTHROTTLE_ENABLED", "CLOSESPIDER_ITEMCOUNT", "CLOSESPIDER_TIMEOUT")
-# Batches handed to the writer thread and not yet committed before process_item waits for the
-# oldest: enough to keep the writer busy, few enough that a slow disk slows the crawl down
-# instead of piling items up in memory.
-MAX_BATCHES_IN_FLIGHT = 2
+# Batches handed to the writer thread and not yet committed; one more and process_item waits
+# for the oldest. One batch being written and one queued keep the writer busy; more would only
+# pile items up in memory while a slow disk or another process's lock holds the writer.
+MAX_BATCHES_IN_FLIGHT = 1
 
 _T = TypeVar("_T")
 
@@ -66,7 +66,7 @@ class SQLitePipeline:
         self.path = settings.get("NEWSBOT_DB") or ""
         if not self.path:
             raise NotConfigured("NEWSBOT_DB is empty")
-        self.batch_size = max(1, settings.getint("NEWSBOT_DB_BATCH_SIZE", 1000))
+        self.batch_size = max(1, settings.getint("NEWSBOT_DB_BATCH_SIZE", 2000))
         self.flush_interval = settings.getfloat("NEWSBOT_DB_FLUSH_INTERVAL", 10.0)
         self.timeout = settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0)
         self.crawler = crawler
