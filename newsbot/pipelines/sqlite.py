@@ -6,9 +6,9 @@ import asyncio
 import logging
 import os
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from scrapy import Spider, signals
@@ -73,7 +73,7 @@ class SQLitePipeline:
         self.stats = crawler.stats
         self.store: Store | None = None
         self.run_id: int | None = None
-        self.pending: list[Any] = []
+        self.pending: list[Any] = []  # rows (store.article_row) waiting for a full batch
         self.in_flight: deque[tuple[Future[WriteResult], list[Any]]] = deque()
         self.failed = False
         self.closing = False
