@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Iterator
 
 import pytest
@@ -39,3 +40,10 @@ def shared_replica() -> Iterator[RunningReplica]:
     running = start_replica(stories=60)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def warnings_caplog(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """caplog recording WARNING and above: what the drills and health checks judge a crawl by."""
+    caplog.set_level(logging.WARNING)
+    return caplog

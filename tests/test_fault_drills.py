@@ -14,7 +14,6 @@ Drills crawl the English edition of a small replica (fast); the SIGKILL drill ru
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import signal
@@ -152,16 +151,10 @@ def timeout_count(stats: dict, prefix: str) -> int:
     return sum(v for k, v in stats.items() if k.startswith(prefix) and "Timeout" in k)
 
 
-@pytest.fixture
-def quiet_caplog(caplog):
-    caplog.set_level(logging.WARNING)
-    return caplog
-
-
 # --- HTTP errors --------------------------------------------------------------------------
 
 @pytest_twisted.ensureDeferred
-async def test_bursts_of_500_and_503_are_retried_until_every_article_is_stored(replica, tmp_path, quiet_caplog):
+async def test_bursts_of_500_and_503_are_retried_until_every_article_is_stored(replica, tmp_path, warnings_caplog):
     faults = [
         {"match": r"^/en/$", "status": 503, "times": 1},
         {"match": EN_ARTICLE, "rate": 0.15, "status": 503, "times": 2},
@@ -172,7 +165,7 @@ async def test_bursts_of_500_and_503_are_retried_until_every_article_is_stored(r
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("category", crawl_settings(site.base_url, db), lang="en")
 
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, truth)
     # Every fault counted with its reason: each faulty target failed exactly `times` times.
     targets = site.hits()["targets"]
@@ -189,7 +182,7 @@ async def test_bursts_of_500_and_503_are_retried_until_every_article_is_stored(r
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_503_burst_absorbed_by_retries_is_not_too_many_errors(replica, tmp_path, quiet_caplog):
+async def test_a_503_burst_absorbed_by_retries_is_not_too_many_errors(replica, tmp_path, warnings_caplog):
     site = replica(stories=30, faults=[{"match": EN_ARTICLE, "rate": 0.6, "status": 503, "times": 2}])
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("latest", crawl_settings(site.base_url, db), lang="en")
@@ -199,14 +192,14 @@ async def test_a_503_burst_absorbed_by_retries_is_not_too_many_errors(replica, t
 
 
 @pytest_twisted.ensureDeferred
-async def test_429_retry_after_is_honoured(replica, tmp_path, quiet_caplog):
+async def test_429_retry_after_is_honoured(replica, tmp_path, warnings_caplog):
     [limited] = pick(english_paths(30), 3)
     site = replica(stories=30, faults=[{"match": only(limited), "status": 429, "retry_after": 1, "times": 1}])
     truth = english(site)
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("latest", crawl_settings(site.base_url, db), lang="en")
 
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, truth)
     assert result.stat("newsbot/retry/retry_after_honoured") == len(limited)
     assert result.stat("retry/reason_count/429 Unknown Status") == len(limited)
@@ -220,7 +213,7 @@ async def test_429_retry_after_is_honoured(replica, tmp_path, quiet_caplog):
 
 
 @pytest_twisted.ensureDeferred
-async def test_slow_pages_time_out_and_are_retried_or_given_up_and_counted(replica, tmp_path, quiet_caplog):
+async def test_slow_pages_time_out_and_are_retried_or_given_up_and_counted(replica, tmp_path, warnings_caplog):
     slow_once, always_slow = pick(english_paths(30), 3, 1)
     site = replica(stories=30, faults=[{"match": only(slow_once), "delay": 3, "times": 1},
                                        {"match": only(always_slow), "delay": 3}])
@@ -229,7 +222,7 @@ async def test_slow_pages_time_out_and_are_retried_or_given_up_and_counted(repli
     settings = crawl_settings(site.base_url, db, DOWNLOAD_TIMEOUT=1, RETRY_TIMES=2)
     result = await drill_crawl("latest", settings, lang="en")
 
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, without(truth, urls(site, always_slow)))
     # Slow once: one timeout each, then served. Always slow: 1 + RETRY_TIMES timeouts, then given up.
     attempts = len(slow_once) + 3 * len(always_slow)
@@ -242,7 +235,7 @@ async def test_slow_pages_time_out_and_are_retried_or_given_up_and_counted(repli
 # --- broken pages ---------------------------------------------------------------------------
 
 @pytest_twisted.ensureDeferred
-async def test_malformed_html_still_gives_every_article_exactly(replica, tmp_path, quiet_caplog):
+async def test_malformed_html_still_gives_every_article_exactly(replica, tmp_path, warnings_caplog):
     site = replica(stories=60, faults=[{"match": EN_ARTICLE, "rate": 0.5, "mode": "malformed"},
                                        {"match": EN_LISTING, "mode": "malformed"},
                                        {"match": r"^/en/$", "mode": "malformed"}])
@@ -250,31 +243,31 @@ async def test_malformed_html_still_gives_every_article_exactly(replica, tmp_pat
     assert selected_paths(truth, EN_ARTICLE, 0.5)
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("category", crawl_settings(site.base_url, db), lang="en")
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, truth)
     assert not any(k.startswith("newsbot/dropped/") for k in result.stats)
 
 
 @pytest_twisted.ensureDeferred
-async def test_pages_truncated_once_are_fetched_again_not_stored_cut_short(replica, tmp_path, quiet_caplog):
+async def test_pages_truncated_once_are_fetched_again_not_stored_cut_short(replica, tmp_path, warnings_caplog):
     site = replica(stories=60, faults=[{"match": EN_ARTICLE, "rate": 0.2, "mode": "truncate", "times": 1},
                                        {"match": EN_LISTING, "rate": 0.5, "mode": "truncate", "times": 1}])
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("category", crawl_settings(site.base_url, db), lang="en")
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, english(site))
 
 
 @pytest_twisted.ensureDeferred
 async def test_pages_cut_or_empty_every_time_are_dropped_after_the_retries_and_counted(
-        replica, tmp_path, quiet_caplog):
+        replica, tmp_path, warnings_caplog):
     cut, empty = pick(english_paths(30), 1, 1)
     site = replica(stories=30, faults=[{"match": only(cut), "mode": "truncate"},
                                        {"match": only(empty), "mode": "empty"}])
     truth = english(site)
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("latest", crawl_settings(site.base_url, db, RETRY_TIMES=2), lang="en")
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, without(truth, urls(site, cut + empty)))
     # Fetched 1 + RETRY_TIMES times each, then one drop each, under one reason.
     assert site.hits()["paths"][cut[0]] == site.hits()["paths"][empty[0]] == 3
@@ -284,11 +277,11 @@ async def test_pages_cut_or_empty_every_time_are_dropped_after_the_retries_and_c
 
 
 @pytest_twisted.ensureDeferred
-async def test_wrong_charset_header_still_gives_the_right_text(replica, tmp_path, quiet_caplog):
+async def test_wrong_charset_header_still_gives_the_right_text(replica, tmp_path, warnings_caplog):
     site = replica(stories=30, faults=[{"match": EN_ARTICLE, "rate": 0.5, "mode": "wrong_charset"}])
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("latest", crawl_settings(site.base_url, db), lang="en")
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     truth = english(site)
     assert_stored_exactly(db, truth)
     # Each mislabelled page with non-ASCII text (every article here) is counted once.
@@ -297,13 +290,13 @@ async def test_wrong_charset_header_still_gives_the_right_text(replica, tmp_path
 
 
 @pytest_twisted.ensureDeferred
-async def test_redirect_loop_is_abandoned_without_a_crash(replica, tmp_path, quiet_caplog):
+async def test_redirect_loop_is_abandoned_without_a_crash(replica, tmp_path, warnings_caplog):
     [looping] = pick(english_paths(30), 2)
     site = replica(stories=30, faults=[{"match": only(looping), "mode": "redirect_loop"}])
     truth = english(site)
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("latest", crawl_settings(site.base_url, db), lang="en")
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, without(truth, urls(site, looping)))
     # A -> A?replica_loop=1 -> A: the second visit of A is the dupe filter's (or a max-redirects) stop.
     assert result.stat("downloader/response_status_count/302") >= 2 * len(looping)
@@ -311,7 +304,7 @@ async def test_redirect_loop_is_abandoned_without_a_crash(replica, tmp_path, qui
 
 
 @pytest_twisted.ensureDeferred
-async def test_redirect_loop_is_counted_as_a_lost_article(replica, tmp_path, quiet_caplog):
+async def test_redirect_loop_is_counted_as_a_lost_article(replica, tmp_path, warnings_caplog):
     [looping] = pick(english_paths(15), 1)
     site = replica(stories=15, faults=[{"match": only(looping), "mode": "redirect_loop"}])
     result = await drill_crawl("latest", crawl_settings(site.base_url, tmp_path / "news.sqlite"), lang="en")
@@ -321,14 +314,14 @@ async def test_redirect_loop_is_counted_as_a_lost_article(replica, tmp_path, qui
 
 
 @pytest_twisted.ensureDeferred
-async def test_oversized_page_is_skipped_and_counted(replica, tmp_path, quiet_caplog):
+async def test_oversized_page_is_skipped_and_counted(replica, tmp_path, warnings_caplog):
     [huge] = pick(english_paths(30), 2)
     site = replica(stories=30, faults=[{"match": only(huge), "mode": "oversized", "size": 3_000_000}])
     truth = english(site)
     db = tmp_path / "news.sqlite"
     settings = crawl_settings(site.base_url, db, DOWNLOAD_MAXSIZE=2_000_000, DOWNLOAD_WARNSIZE=1_000_000)
     result = await drill_crawl("latest", settings, lang="en")
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     assert_stored_exactly(db, without(truth, urls(site, huge)))
     assert result.stat("downloader/exception_type_count/scrapy.exceptions.DownloadCancelledError") == len(huge)
     assert result.stat("newsbot/pages/article_failed") == len(huge)
@@ -336,7 +329,7 @@ async def test_oversized_page_is_skipped_and_counted(replica, tmp_path, quiet_ca
 
 
 @pytest_twisted.ensureDeferred
-async def test_oversized_page_is_counted_as_dropped_for_its_size(replica, tmp_path, quiet_caplog):
+async def test_oversized_page_is_counted_as_dropped_for_its_size(replica, tmp_path, warnings_caplog):
     [huge] = pick(english_paths(15), 1)
     site = replica(stories=15, faults=[{"match": only(huge), "mode": "oversized", "size": 3_000_000}])
     settings = crawl_settings(site.base_url, tmp_path / "news.sqlite", DOWNLOAD_MAXSIZE=2_000_000,
@@ -349,7 +342,7 @@ async def test_oversized_page_is_counted_as_dropped_for_its_size(replica, tmp_pa
 
 @pytest_twisted.ensureDeferred
 async def test_pages_missing_body_or_title_are_dropped_and_missing_date_kept_with_a_warning(
-        replica, tmp_path, quiet_caplog):
+        replica, tmp_path, warnings_caplog):
     no_body, no_title, no_date = pick(english_paths(60), 2, 1, 2)
     site = replica(stories=60, faults=[{"match": only(no_body), "mode": "no_body"},
                                        {"match": only(no_title), "mode": "no_title"},
@@ -358,14 +351,14 @@ async def test_pages_missing_body_or_title_are_dropped_and_missing_date_kept_wit
     db = tmp_path / "news.sqlite"
     result = await drill_crawl("category", crawl_settings(site.base_url, db), lang="en")
 
-    assert_never_crashed(result, quiet_caplog)
+    assert_never_crashed(result, warnings_caplog)
     undated = [{**t, "published_at": "", "published_at_utc": ""} if path_of(t["url"]) in no_date else t
                for t in without(truth, urls(site, no_body + no_title))]
     assert_stored_exactly(db, undated)
     assert result.stat("newsbot/dropped/missing_body") == len(no_body)
     assert result.stat("newsbot/dropped/missing_title") == len(no_title)
     assert result.stat("newsbot/warnings/missing_date") == len(no_date)
-    warned = [r.getMessage() for r in quiet_caplog.records if "missing date" in r.getMessage()]
+    warned = [r.getMessage() for r in warnings_caplog.records if "missing date" in r.getMessage()]
     assert sorted(w.rsplit(" ", 1)[1] for w in warned) == sorted(urls(site, no_date))
 
 

@@ -5,7 +5,6 @@ extraction_degraded close reason (threshold, failing selectors and sample URLs i
 from __future__ import annotations
 
 import datetime
-import logging
 import re
 
 import pytest
@@ -31,14 +30,8 @@ def filled(value) -> bool:
     return value not in (None, "", [], {})
 
 
-@pytest.fixture
-def warnings_log(caplog):
-    caplog.set_level(logging.WARNING)
-    return caplog
-
-
 @pytest_twisted.ensureDeferred
-async def test_every_crawl_reports_the_fill_rate_of_every_field(replica, tmp_path, warnings_log):
+async def test_every_crawl_reports_the_fill_rate_of_every_field(replica, tmp_path, warnings_caplog):
     no_body, no_date = pick(english_paths(60), 2, 3)
     site = replica(stories=60, faults=[{"match": only(no_body), "mode": "no_body"},
                                        {"match": only(no_date), "mode": "no_date"}])
@@ -60,7 +53,7 @@ async def test_every_crawl_reports_the_fill_rate_of_every_field(replica, tmp_pat
     assert result.stats["newsbot/fill_rate/body"] < 1.0 and result.stats["newsbot/fill_rate/images"] < 1.0
     # Below the threshold: the failing selectors are still named, with their pages, as warnings
     # (a healthy crawl has no log_count/ERROR), and counted in the stats.
-    named = {r.getMessage(): r.levelname for r in warnings_log.records if r.getMessage().startswith("Selector ")}
+    named = {r.getMessage(): r.levelname for r in warnings_caplog.records if r.getMessage().startswith("Selector ")}
     for selector, misses in ((BODY_SELECTOR, 2), (DATE_SELECTOR, 3)):
         line = [m for m in named if m.startswith(f"Selector {selector!r} found nothing on {misses} of {pages} ")]
         assert len(line) == 1 and named[line[0]] == "WARNING", named
@@ -113,7 +106,7 @@ def test_degraded_threshold_just_below_passes_and_just_above_fails_with_exit_1(r
 
 @pytest_twisted.ensureDeferred
 async def test_extraction_degraded_closes_mid_crawl_and_names_the_failing_selector(replica, tmp_path,
-                                                                                   warnings_log):
+                                                                                   warnings_caplog):
     # Half the pages lose their date: items are kept, but published_at is a required field.
     site = replica(stories=80, faults=[{"match": EN_ARTICLE, "rate": 0.5, "mode": "no_date"}])
     truth = english(site)
@@ -125,7 +118,7 @@ async def test_extraction_degraded_closes_mid_crawl_and_names_the_failing_select
     assert 20 <= result.stat("newsbot/article_pages") < len(truth)
     assert 0 < result.stats["newsbot/fill_rate/published_at"] < 0.8
     assert result.stats["newsbot/fill_rate/title"] == 1.0
-    messages = [r.getMessage() for r in warnings_log.records]
+    messages = [r.getMessage() for r in warnings_caplog.records]
     assert any(m.startswith("Crawl is broken (extraction_degraded)") for m in messages), messages
     selector_lines = [m for m in messages if m.startswith(f"Selector {DATE_SELECTOR!r} found nothing")]
     assert len(selector_lines) == 1
