@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, NoReturn, TypeVar
 from urllib.parse import quote
 
 from itemadapter import ItemAdapter
@@ -132,6 +132,15 @@ def _error_code(exc: sqlite3.Error) -> int:
         if text in message:
             return value
     return 0
+
+
+def _abandon(conn: sqlite3.Connection | None, exc: StoreError | sqlite3.Error, failed: str) -> NoReturn:
+    """Close a connection that could not be set up, and raise why as a StoreError."""
+    if conn is not None:
+        conn.close()
+    if isinstance(exc, StoreError):
+        raise exc
+    raise StoreError(f"{failed}: {exc}") from exc
 
 
 def _uri(path: Path, mode: str) -> str:
@@ -310,11 +319,7 @@ class Store:
             if version == 0:
                 raise StoreError(f"{self.path} is empty, not a newsbot database")
         except (StoreError, sqlite3.Error) as exc:
-            if conn is not None:
-                conn.close()
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"Cannot read {self.path}: {exc}") from exc
+            _abandon(conn, exc, f"Cannot read {self.path}")
         return conn
 
     def _open_writable(self) -> sqlite3.Connection:
@@ -350,11 +355,7 @@ class Store:
             self._conn = conn
             self._migrate()
         except (StoreError, sqlite3.Error) as exc:
-            if conn is not None:
-                conn.close()
-            if isinstance(exc, StoreError):
-                raise
-            raise StoreError(f"Cannot open {self.path} for writing: {exc}") from exc
+            _abandon(conn, exc, f"Cannot open {self.path} for writing")
         return conn
 
     def _check_version(self, conn: sqlite3.Connection, version: int) -> None:
