@@ -8,6 +8,7 @@ import scrapy
 class ArticleItem(scrapy.Item):
     url = scrapy.Field()               # canonical absolute URL
     article_id = scrapy.Field()        # stable 16-hex id of the canonical path
+    site_id = scrapy.Field()           # the site's own numeric article id (short link report.az/2844552), or None
     source = scrapy.Field()            # "report.az"
     language = scrapy.Field()          # az | en | ru
     title = scrapy.Field()

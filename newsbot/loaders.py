@@ -1,21 +1,23 @@
-"""Item loaders that turn an article page into an ArticleItem.
+"""The item loader that turns an article page into an ArticleItem.
 
-Field cleaning lives in the loader's processors (pure functions from
-normalize.py); fields derived from several others are computed once the
-loader has done its work. Spiders call extract_article() and only navigate.
+newsbot.evidence says what the page shows for each field and from which source;
+the loader's input and output processors (small pure functions, mostly from
+newsbot.normalize) clean every field. Spiders call extract_article() and only navigate.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
-from itemloaders.processors import Compose, Identity, MapCompose, TakeFirst
-from lxml import etree
+from itemloaders.processors import Compose, Identity, Join, MapCompose, TakeFirst
 from parsel import Selector
 from scrapy.loader import ItemLoader
 
 from newsbot import categories, site
+from newsbot.evidence import Page
 from newsbot.items import ArticleItem
 from newsbot.normalize import (
     article_id,
@@ -24,21 +26,22 @@ from newsbot.normalize import (
     content_hash,
     iso_local,
     iso_utc,
-    parse_site_datetime,
+    repair_mojibake,
     story_id,
     utc_now_iso,
     word_count,
 )
+from newsbot.site import markup
 
 SOURCE = "report.az"
+DROP_REASONS = ("missing_title", "missing_body")
+# What the content hash covers: what an edit of the article can change (site_id cannot, and adding it
+# would make every stored article look edited on its next crawl).
+HASHED_FIELDS = ("title", "body", "category_slug", "published_at", "tags", "images", "translations")
 
 
 def _non_empty(values: list[str]) -> list[str]:
     return [v for v in values if v]
-
-
-def _real_paragraphs(values: list[str]) -> list[str]:
-    return [v for v in values if v and not site.is_boilerplate(v)]
 
 
 def _unique(values: list) -> list:
@@ -51,15 +54,63 @@ def _unique(values: list) -> list:
     return unique
 
 
+def _first_or_empty(values: list[str]) -> str:
+    return next((v for v in values if v), "")
+
+
+def _real_paragraphs(values: list[str], loader_context: dict) -> list[str]:
+    """Drops known page furniture; what was dropped is left in the context, once per rule."""
+    rules = [site.furniture_rule(v) for v in values]
+    loader_context["furniture"] = Counter(r for r in rules if r)
+    return [v for v, rule in zip(values, rules) if rule is None]
+
+
+def _positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _image(value: tuple[str, str]) -> dict[str, str]:
+    url, caption = value
+    return {"url": url.strip(), "caption": clean_text(repair_mojibake(caption))}
+
+
+def _translation(value: tuple[str, str, str]) -> dict[str, str]:
+    language, url, title = value
+    return {"language": language, "url": canonical_url(url), "title": clean_text(repair_mojibake(title))}
+
+
+_TEXT = MapCompose(repair_mojibake, clean_text)
+_EMPTY: dict[str, Any] = {"site_id": None, "published_at": "", "published_at_utc": "", "category": "", "tags": [],
+                          "images": [], "translations": []}
+
+
 class ArticleLoader(ItemLoader):
     default_item_class = ArticleItem
-    default_input_processor = MapCompose(clean_text)
+    default_input_processor = Identity()
     default_output_processor = TakeFirst()
 
-    body_out = Compose(_real_paragraphs, "\n\n".join)
+    url_in = MapCompose(canonical_url)
+    article_id_in = MapCompose(canonical_url, article_id)
+    site_id_in = MapCompose(_positive_int)
+    title_in = _TEXT
+    body_in = _TEXT
+    body_out = Compose(_real_paragraphs, Join("\n\n"))
+    lead_out = _first_or_empty
+    word_count_in = MapCompose(word_count)
+    published_at_in = MapCompose(iso_local)
+    published_at_out = _first_or_empty
+    published_at_utc_in = MapCompose(iso_utc)
+    published_at_utc_out = _first_or_empty
+    category_in = _TEXT
+    category_out = _first_or_empty
+    tags_in = MapCompose(repair_mojibake, clean_text, lambda tag: tag.lstrip("#").strip())
     tags_out = Compose(_non_empty, _unique)
-    images_in = Identity()
+    images_in = MapCompose(_image)
     images_out = Compose(_unique)
+    translations_in = MapCompose(_translation)
+    translations_out = Identity()
+    story_id_in = MapCompose(canonical_url)
+    story_id_out = Compose(story_id)
 
 
 @dataclass
@@ -69,135 +120,90 @@ class Extraction:
     item: ArticleItem | None
     problems: list[str] = field(default_factory=list)  # drop reasons and warnings, stats-key friendly
     failed_selectors: list[str] = field(default_factory=list)
-
-
-DROP_REASONS = ("missing_title", "missing_body")
-
-
-def _scope(root: etree._Element) -> etree._Element:
-    # The sidebar repeats the card markup (dates, titles); read the article's own block first.
-    scoped = site.compiled(site.ARTICLE_SCOPE)(root)
-    return scoped[0] if scoped else root
-
-
-_TEXT_AND_BREAKS = etree.XPath(".//text() | .//br", smart_strings=False)
-_ALL_TEXT = "::text"
-
-
-def _texts(node: etree._Element) -> str:
-    # Inline markup joins without spaces ("<b>Report</b>-a"), but a <br> separates like a space.
-    return "".join(part if isinstance(part, str) else " " for part in _TEXT_AND_BREAKS(node))
-
-
-def _text_of(node: etree._Element, query: str) -> str:
-    return "".join(site.compiled(query)(node))
-
-
-def _date_parts(node: etree._Element) -> tuple[str, str]:
-    texts = [_texts(li) for li in site.compiled(site.DATE_ITEMS)(node)[:2]]
-    return (texts[0] if texts else "", texts[1] if len(texts) > 1 else "")
-
-
-_MEDIA_LABELS = ("photo", "foto", "фото", "video", "видео")
-
-
-def _other_editions(scope: etree._Element, root: etree._Element, base_url: str, own_language: str) -> list[dict]:
-    found: dict[str, dict] = {}
-    for link in site.find(scope, site.ARTICLE_OTHER_EDITIONS):
-        href = link.get("href")
-        if not href:
-            continue
-        url = canonical_url(urljoin(base_url, href))
-        language = site.language_of_path(urlsplit(url).path)
-        title = clean_text(_text_of(link, f"{site.CARD_TITLE} ::text")) or clean_text(
-            " ".join(t for t in site.compiled(_ALL_TEXT)(link) if clean_text(t).casefold() not in _MEDIA_LABELS)
-        )
-        if language != own_language and language not in found and site.is_article_url(url):
-            found[language] = {"language": language, "url": url, "title": title}
-    # hreflang alternates are unconfirmed on the live site: used only to fill gaps.
-    for link in site.compiled(site.HREFLANG_LINKS)(root):
-        language, href = (link.get("hreflang") or "")[:2].lower(), link.get("href")
-        if href and language in site.LANGUAGES and language != own_language and language not in found:
-            url = canonical_url(urljoin(base_url, href))
-            if site.is_article_url(url):
-                found[language] = {"language": language, "url": url, "title": ""}
-    return [found[lang] for lang in site.LANGUAGES if lang in found]
+    markup: str = site.UNKNOWN_VERSION                  # the design generation that matched
+    furniture: Counter = field(default_factory=Counter)  # furniture rule -> paragraphs dropped
+    sources: dict[str, str] = field(default_factory=dict)  # field -> the source that answered
 
 
 def extract_article(html: str | Selector, url: str, crawled_at: str | None = None) -> Extraction:
     """Everything newsbot reads from one article page, as a pure function of its HTML and URL."""
     root = (html if isinstance(html, Selector) else Selector(text=html)).root
-    scope = _scope(root)
-    url = canonical_url(url)
-    path_parts = site.split_article_path(urlsplit(url).path)
-    language, segment = (path_parts[0], path_parts[1]) if path_parts else (site.language_of_path(urlsplit(url).path), "")
+    page = Page(root, url)
+    sources: dict[str, str] = {}
     problems: list[str] = []
     failed: list[str] = []
-
     loader = ArticleLoader()
-    # A title outside the article block is still the title (older and broken layouts).
-    title_query = f"{site.ARTICLE_TITLE} ::text"
-    loader.add_value("title", _text_of(scope, title_query) or _text_of(root, title_query))
-    paragraphs = [_texts(p) for p in site.compiled(site.ARTICLE_PARAGRAPHS)(scope)] or [
-        _texts(p) for p in site.compiled(site.ARTICLE_PARAGRAPHS)(root)
-    ]
+
+    page_url, sources["url"] = page.url_value()
+    loader.add_value("url", page_url)
+    url = loader.get_output_value("url")
+    path = urlsplit(url).path
+    path_parts = site.split_article_path(path)
+    language, segment = (path_parts[0], path_parts[1]) if path_parts else (site.language_of_path(path), "")
+
+    title, sources["title"] = page.title()
+    loader.add_value("title", title)
+    paragraphs, sources["body"] = page.body()
+    if page.paragraphs:
+        paragraphs = [p.text for p in page.real_paragraphs()]
     loader.add_value("body", paragraphs)
-    loader.add_value("tags", [_texts(tag) for tag in site.find(scope, site.ARTICLE_TAGS)])
-    image_source = site.compiled("img::attr(data-src), img::attr(src)")
-    loader.add_value("images", [
-        {"url": urljoin(url, sources[0].strip()), "caption": clean_text(_text_of(figure, "figcaption ::text"))}
-        for figure in site.find(scope, site.ARTICLE_PHOTOS)
-        if (sources := image_source(figure))
-    ])
-    item = loader.load_item()
-
-    if not item.get("title"):
-        failed.append(site.ARTICLE_TITLE)
+    body = loader.get_output_value("body")
+    if not loader.get_output_value("title"):
+        failed.append(site.selectors("title"))
         problems.append("missing_title")
-    if not item.get("body"):
-        failed.append(site.ARTICLE_PARAGRAPHS)
+    if not body:
+        failed.append(site.selectors("body"))
         problems.append("missing_body")
+    furniture = loader.context.get("furniture", Counter())
     if problems:
-        return Extraction(None, problems, failed)
+        return Extraction(None, problems, failed, page.version, furniture, sources)
 
-    page_language = next(iter(site.compiled(site.PAGE_LANGUAGE)(root)), "")[:2].lower()
+    page_language = next(iter(site.compiled(markup.PAGE_LANGUAGE)(root)), "")[:2].lower()
     if page_language in site.LANGUAGES and page_language != language:
         problems.append("language_mismatch")
 
-    date_text, time_text = _date_parts(scope)
-    published = parse_site_datetime(date_text, time_text)
+    published, sources["published_at"], disagree = page.published()
     if published is None:
-        failed.append(site.DATE_ITEMS)
-        problems.append("unparsable_date" if date_text else "missing_date")
+        failed.append(site.selectors("date"))
+        problems.append("unparsable_date" if page.visible_date_text().strip() else "missing_date")
+    elif disagree:
+        problems.append("date_disagrees")
 
-    shown_category = clean_text(" ".join(_texts(n) for n in site.find(scope, site.ARTICLE_CATEGORY)[:1]))
+    shown_category, sources["category"] = page.category()
+    loader.add_value("category", shown_category)
+    shown_category = loader.get_output_value("category")
     known = categories.lookup(language, segment, shown_category)
     if known:
-        category_name, category_key = shown_category or known.name, known.key
+        category_key = known.key
+        if not shown_category:
+            loader.replace_value("category", known.name)
     else:
-        category_name, category_key = shown_category, categories.derived_key(segment, shown_category)
+        category_key = categories.derived_key(segment, shown_category)
         problems.append("unknown_category")
-    translations = _other_editions(scope, root, url, language)
 
-    # Fields derived from the URL and the cleaned values: plain functions, no loader round trip.
-    # The lead is the body's first paragraph (cleaned paragraphs hold no newlines).
-    item["lead"] = item["body"].split("\n\n", 1)[0]
-    item.setdefault("tags", [])
-    item.setdefault("images", [])
-    item.update(
-        url=url,
-        article_id=article_id(url),
-        source=SOURCE,
-        language=language,
-        word_count=word_count(item["body"]),
-        published_at=iso_local(published),
-        published_at_utc=iso_utc(published),
-        category=category_name,
-        category_slug=category_key,
-        translations=translations,
-        story_id=story_id([url] + [t["url"] for t in translations]),
-        crawled_at=crawled_at or utc_now_iso(),
-    )
-    item["content_hash"] = content_hash({k: item.get(k) for k in (
-        "title", "body", "category_slug", "published_at", "tags", "images", "translations")})
-    return Extraction(item, problems, failed)
+    tags, translations, sources["translations"] = page.links(language)
+    sources["tags"] = "structure" if tags else ""
+    images, sources["images"] = page.images(url)
+    site_id, sources["site_id"] = page.site_id()
+
+    loader.add_value("article_id", url)
+    loader.add_value("site_id", site_id)
+    loader.add_value("source", SOURCE)
+    loader.add_value("language", language)
+    loader.add_value("lead", body.split("\n\n", 1)[0])  # cleaned paragraphs hold no newlines
+    loader.add_value("word_count", body)
+    loader.add_value("published_at", published)
+    loader.add_value("published_at_utc", published)
+    loader.add_value("category_slug", category_key)
+    loader.add_value("tags", tags)
+    loader.add_value("images", images)
+    loader.add_value("translations", translations)
+    loader.add_value("story_id", [url] + [t[1] for t in translations])
+    loader.add_value("crawled_at", crawled_at or utc_now_iso())
+    loaded = loader.load_item()
+    # The loader leaves a field with no value unset; the item says "none" instead, in field order
+    # (what JSON Lines and exports show). The content hash is a digest of the loaded item itself.
+    values = {**_EMPTY, **loaded}
+    values["content_hash"] = content_hash({k: values.get(k) for k in HASHED_FIELDS})
+    item = ArticleItem({name: values[name] for name in ArticleItem.fields if name in values})
+    return Extraction(item, problems, failed, page.version, furniture, sources)

@@ -13,18 +13,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-BAKU = timezone(timedelta(hours=4), "Asia/Baku")  # no DST since 2016
+import ftfy
 
-MONTHS: dict[str, int] = {}
-for _names in (
-    "january february march april may june july august september october november december",
-    "yanvar fevral mart aprel may iyun iyul avqust sentyabr oktyabr noyabr dekabr",
-    "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
-    "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",
-    "jan feb mar apr may jun jul aug sep oct nov dec",
-):
-    for _number, _name in enumerate(_names.split(), start=1):
-        MONTHS[_name] = _number
+from newsbot.site.urls import SITE_HOSTS
+from newsbot.site.words import MONTHS
+
+BAKU = timezone(timedelta(hours=4), "Asia/Baku")  # no DST since 2016
 
 # A regex, not str.translate: translate with a table costs ~40 µs per paragraph of non-ASCII text.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
@@ -41,8 +35,19 @@ def clean_text(value: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+# UTF-8 read as cp1252/Latin-1 starts every non-ASCII letter with one of these (Ã¶ for ö, Ð¿ for п,
+# â€ for quotes); none of them is a letter of Azerbaijani or Russian, so clean text never pays for ftfy.
+_MOJIBAKE_LEAD = re.compile("[\u00c2-\u00c6\u00c9\u00d0\u00d1\u00d8\u00d9\u00e2]")
+
+
+def repair_mojibake(value: str | None) -> str:
+    """Text that went through a wrong charset, decoded back (ftfy); clean text unchanged."""
+    if not value or not _MOJIBAKE_LEAD.search(value):
+        return value or ""
+    return ftfy.fix_encoding(value)
+
+
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|msclkid|_ga|_gl|mc_cid|mc_eid|igshid|ref|from)$", re.I)
-_SITE_HOSTS = ("report.az", "www.report.az")
 
 
 @functools.lru_cache(maxsize=8192)  # a story's URLs recur on every edition page, card and feed
@@ -50,8 +55,8 @@ def canonical_url(url: str) -> str:
     """One spelling per page: https on report.az, no www, no tracking parameters, no fragment, trailing slash."""
     parts = urlsplit(url.strip())
     scheme, host = parts.scheme.lower() or "https", (parts.hostname or "").lower()
-    if host in _SITE_HOSTS:
-        scheme, host = "https", "report.az"
+    if host in SITE_HOSTS:
+        scheme, host = "https", SITE_HOSTS[0]
     netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
     path = re.sub(r"/{2,}", "/", parts.path or "/")
     if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
@@ -80,7 +85,8 @@ def story_id(edition_urls: Iterable[str]) -> str:
     return _short_hash(min(paths)) if paths else ""
 
 
-_DATE = re.compile(r"(\d{1,2})[\s.]+([^\W\d_]+)\.?,?\s+(\d{4})", re.UNICODE)
+# "28 January, 2026", "01 dekabr, 2024", and the older design's "7 Fevral , 2024".
+_DATE = re.compile(r"(\d{1,2})[\s.]+([^\W\d_]+)\.?\s*,?\s*(\d{4})", re.UNICODE)
 _NUMERIC_DATE = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::(\d{2}))?")
 

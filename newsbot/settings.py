@@ -36,6 +36,20 @@ NEWSBOT_DB_TIMEOUT = 30.0
 NEWSBOT_DEGRADED_THRESHOLD = 0.2
 # ...but only judge once this many article pages were seen.
 NEWSBOT_DEGRADED_MIN_PAGES = 20
+# Optional fields, judged when a crawl's work is done (spidermon monitors, newsbot/monitors.py) if it
+# saw NEWSBOT_DEGRADED_MIN_PAGES article pages: the crawl closes as "extraction_degraded" when a
+# field's fill rate (newsbot/fill_rate/<field>) is below NEWSBOT_FILL_HISTORY_RATIO of its median
+# over the store's last NEWSBOT_FILL_HISTORY_RUNS complete ("finished") runs of the same spider
+# that saw NEWSBOT_DEGRADED_MIN_PAGES article pages, once there are NEWSBOT_FILL_HISTORY_MIN_RUNS
+# of them; with less history, below the field's floor here. The keys are the watched fields
+# (known_category: the page's category is one of newsbot/data/categories.json). Low on purpose:
+# the share of a real site's stories with other editions, tags or photos is not known, and a
+# false alarm on every crawl is as bad as none. -s takes JSON and replaces the whole dict:
+# -s 'NEWSBOT_FILL_FLOORS={"translations": 0.05, "tags": 0.05}' watches only those two.
+NEWSBOT_FILL_FLOORS = {"translations": 0.05, "tags": 0.05, "images": 0.05, "known_category": 0.05}
+NEWSBOT_FILL_HISTORY_RUNS = 10
+NEWSBOT_FILL_HISTORY_MIN_RUNS = 3
+NEWSBOT_FILL_HISTORY_RATIO = 0.5
 
 # --- Politeness ----------------------------------------------------------
 USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot/newsbot; news archive crawler)"

@@ -34,20 +34,24 @@ from newsbot.normalize import canonical_url, utc_now_iso
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The script that brings a database from version v-1 to v. A new database runs
 # them all, so a fresh file and a migrated one are the same by construction.
-_SCRIPTS = {1: "schema_v1.sql", 2: "migrate_v1_v2.sql"}
+_SCRIPTS = {1: "schema_v1.sql", 2: "migrate_v1_v2.sql", 3: "migrate_v2_v3.sql"}
+# The oldest schema merge_from copies from as it is (v1 kept images as JSON and had no revisions);
+# columns a newer version added are NULL for an older shard's articles.
+_MERGE_MIN_VERSION = 2
 
 ITEM_FIELDS: tuple[str, ...] = tuple(ArticleItem.fields)
 LIST_FIELDS = ("tags", "images", "translations")
-# The item's scalar fields as stored in `articles`, in the order every row tuple uses.
+# The item's scalar fields as stored in `articles`, in the order every row tuple uses
+# (the item's order, but article_id first: _Row.article_id is scalars[0]).
 ARTICLE_COLUMNS = (
-    "article_id", "url", "source", "language", "title", "lead", "body", "word_count", "published_at",
+    "article_id", "url", "site_id", "source", "language", "title", "lead", "body", "word_count", "published_at",
     "published_at_utc", "category", "category_slug", "story_id", "crawled_at", "content_hash",
 )
-_WORD_COUNT, _CRAWLED_AT, _CONTENT_HASH = (ARTICLE_COLUMNS.index(c)
-                                           for c in ("word_count", "crawled_at", "content_hash"))
+_SITE_ID, _WORD_COUNT, _CRAWLED_AT, _CONTENT_HASH = (ARTICLE_COLUMNS.index(c) for c in (
+    "site_id", "word_count", "crawled_at", "content_hash"))
 # Child tables and the columns copied between stores (merge_from).
 _CHILD_COLUMNS = {
     "tags": ("article_id", "position", "tag"),
@@ -58,7 +62,7 @@ _REVISION_COLUMNS = ("article_id", "revision", "content_hash", "title", "body", 
 _ALL_ARTICLE_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "revision")
 
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_CANTOPEN = 5, 6, 8, 14
-_CHUNK = 500  # ids per IN (...) list, or rows per multi-row INSERT (500 x 17 values: SQLite >= 3.32 allows 32766)
+_CHUNK = 500  # ids per IN (...) list, or rows per multi-row INSERT (500 x 18 values: SQLite >= 3.32 allows 32766)
 _MAX_BACKOFF = 8.0
 
 # --- Statements (fixed text, so sqlite3's statement cache prepares each once) ---
@@ -66,7 +70,9 @@ _MAX_BACKOFF = 8.0
 _INSERT_ARTICLES = f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, first_seen_at, last_crawled_at)"
 _UPSERT_ARTICLES = (
     "ON CONFLICT (article_id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "article_id")
+    + ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c not in ("article_id", "site_id"))
+    # A page that no longer shows its short link keeps the site_id known from before.
+    + ", site_id = coalesce(excluded.site_id, site_id)"
     + ", revision = revision + 1, last_crawled_at = max(last_crawled_at, excluded.last_crawled_at)"
 )
 # Keeps the stored version as a revision; run before and after an update so both
@@ -75,7 +81,9 @@ _SNAPSHOT_REVISION = (
     f"INSERT OR IGNORE INTO article_revisions ({', '.join(_REVISION_COLUMNS)}) "
     f"SELECT {', '.join(_REVISION_COLUMNS)} FROM articles WHERE article_id = ?"
 )
-_TOUCH = "UPDATE articles SET last_crawled_at = max(last_crawled_at, ?) WHERE article_id = ?"
+# Also fills in a site_id not known yet (an article stored before schema v3), which is no content change.
+_TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?), site_id = coalesce(site_id, ?) "
+          "WHERE article_id = ?")
 _INSERT_CHILD = {t: f"INSERT INTO {t} ({', '.join(c)})" for t, c in _CHILD_COLUMNS.items()}
 _DELETE_CHILD = {t: f"DELETE FROM {t} WHERE article_id = ?" for t in _CHILD_COLUMNS}
 
@@ -191,6 +199,10 @@ class _Row(NamedTuple):
         return self.scalars[0]
 
     @property
+    def site_id(self) -> int | None:
+        return self.scalars[_SITE_ID]
+
+    @property
     def crawled_at(self) -> str:
         return self.scalars[_CRAWLED_AT]
 
@@ -210,6 +222,8 @@ def article_row(item: Any) -> _Row:
     get = as_mapping(item).get
     scalars = [get(column) or "" for column in ARTICLE_COLUMNS]
     scalars[_WORD_COUNT] = int(scalars[_WORD_COUNT] or 0)
+    site_id = get("site_id")  # an INTEGER or NULL, never '' (0 is not an id either)
+    scalars[_SITE_ID] = int(site_id) if site_id not in (None, "", 0) else None
     if not scalars[_CRAWLED_AT]:  # an item that lost its crawled_at was still crawled now
         scalars[_CRAWLED_AT] = utc_now_iso()
     aid = scalars[0]
@@ -466,7 +480,7 @@ class Store:
         result = WriteResult()
         to_write: list[_Row] = []
         changed: list[tuple[str]] = []
-        touched: list[tuple[str, str]] = []
+        touched: list[tuple[str, int | None, str]] = []
         for row in rows:
             previous = stored.get(row.article_id)
             if previous is None:
@@ -474,14 +488,14 @@ class Store:
                 to_write.append(row)
             elif previous[0] == row.content_hash:
                 result.unchanged += 1
-                touched.append((row.crawled_at, row.article_id))
+                touched.append((row.crawled_at, row.site_id, row.article_id))
             elif row.crawled_at >= previous[1]:
                 result.updated += 1
                 to_write.append(row)
                 changed.append((row.article_id,))
             else:
                 result.stale += 1
-                touched.append((row.crawled_at, row.article_id))
+                touched.append((row.crawled_at, row.site_id, row.article_id))
 
         conn.executemany(_SNAPSHOT_REVISION, changed)
         # first_seen_at and last_crawled_at of a new article are its crawled_at.
@@ -582,7 +596,7 @@ class Store:
             f"SELECT {key} AS key, count(*) FROM articles GROUP BY key ORDER BY key").fetchall()
 
     def fill_rates(self) -> dict[str, float]:
-        """Per item field, the share of articles where it is non-empty (word_count: > 0)."""
+        """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
         self._require_current()
         expressions = []
         for field in ITEM_FIELDS:
@@ -590,6 +604,8 @@ class Store:
                 expressions.append(f"sum(EXISTS (SELECT 1 FROM {field} AS c WHERE c.article_id = a.article_id))")
             elif field == "word_count":
                 expressions.append("sum(word_count > 0)")
+            elif field == "site_id":
+                expressions.append("sum(site_id IS NOT NULL)")
             else:
                 expressions.append(f"sum({field} != '')")
         total, *filled = self._conn.execute(
@@ -599,6 +615,25 @@ class Store:
     def count_stories(self) -> int:
         self._require_current()
         return self._conn.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0]
+
+    def complete_run_stats(self, spider: str, keys: Iterable[str], *, min_pages: int,
+                           limit: int = 10) -> list[dict[str, Any]]:
+        """The stats named by `keys` (those recorded) of the last `limit` complete runs of `spider`
+        (finish_reason 'finished') whose stats say they saw at least `min_pages` article pages
+        (newsbot/article_pages), newest first; crawl health's history."""
+        if self.schema_version < 2:  # crawl_runs.stats came with version 2
+            return []
+        keys = list(keys)
+        # Keys hold slashes: quoted JSON paths. The run being recorded has no finish_reason yet.
+        rows = self._conn.execute(
+            "SELECT stats FROM crawl_runs WHERE spider = ? AND finish_reason = 'finished' AND stats IS NOT NULL "
+            "AND json_valid(stats) AND json_extract(stats, '$.\"newsbot/article_pages\"') >= ? "
+            "ORDER BY run_id DESC LIMIT ?", (spider, min_pages, limit)).fetchall()
+        runs = []
+        for (text,) in rows:
+            stats = json.loads(text)
+            runs.append({key: stats[key] for key in keys if key in stats})
+        return runs
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
         """Full-text search over title and body (FTS5 query syntax), best match first."""
@@ -613,7 +648,7 @@ class Store:
 
     def coverage(self, spider: str, language: str) -> tuple[str, str] | None:
         """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
-        if self.schema_version < SCHEMA_VERSION:  # not migrated yet: no run has recorded any
+        if self.schema_version < 2:  # feed_coverage came with v2: no run has recorded any
             return None
         row = self._conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
                                  (spider, language)).fetchone()
@@ -633,7 +668,9 @@ class Store:
 
         An article only there is added; one in both keeps the content of the crawl that saw it
         last, and the revision histories are united by content_hash (so nothing is duplicated and
-        merging twice changes nothing).
+        merging twice changes nothing). A shard of an older schema (from _MERGE_MIN_VERSION) is
+        read as it is, never migrated: what it lacks (v2: site_id) is NULL for the articles it
+        adds and left as it was for those in both. A site_id is never replaced by a NULL.
         """
         if self.readonly:
             raise StoreError(f"{self.path} is open read-only")
@@ -641,7 +678,7 @@ class Store:
         if other.exists() and other.resolve() == self.path.resolve():
             raise StoreError("Cannot merge a database into itself")
         with Store(other, timeout=self.timeout, readonly=True) as source:
-            if source.schema_version != SCHEMA_VERSION:
+            if source.schema_version < _MERGE_MIN_VERSION:
                 raise StoreError(f"{other} has schema version {source.schema_version}; open it read-write "
                                  f"once to migrate it to {SCHEMA_VERSION} before merging")
         # ATTACH is not allowed inside a transaction, so it wraps the write.
@@ -660,11 +697,15 @@ class Store:
             "FROM src.articles AS s LEFT JOIN main.articles AS m USING (article_id)"):
             (diverged if present and not identical else same if present else new).append((aid,))
 
+        # The source's columns: an older shard lacks those later versions added (v2: articles.site_id).
+        src_articles = {name for _, name, *_ in conn.execute("PRAGMA src.table_info(articles)")}
         conn.execute("CREATE TEMP TABLE merge_ids (article_id TEXT PRIMARY KEY)")
         try:
             conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", new)
             for table, columns in (("articles", _ALL_ARTICLE_COLUMNS), ("article_revisions", _REVISION_COLUMNS),
                                    *_CHILD_COLUMNS.items()):
+                if table == "articles":  # the columns it lacks take their default (site_id: NULL)
+                    columns = [c for c in columns if c in src_articles]
                 names = ", ".join(columns)
                 conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} "
                              "WHERE article_id IN (SELECT article_id FROM temp.merge_ids)")
@@ -672,8 +713,11 @@ class Store:
 
             conn.execute("DELETE FROM temp.merge_ids")
             conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", same)
+            fill_site_id = ("site_id = coalesce(main.articles.site_id, s.site_id), "
+                            if "site_id" in src_articles else "")
             conn.execute(
-                "UPDATE main.articles SET first_seen_at = min(main.articles.first_seen_at, s.first_seen_at), "
+                f"UPDATE main.articles SET {fill_site_id}"
+                "first_seen_at = min(main.articles.first_seen_at, s.first_seen_at), "
                 "last_crawled_at = max(main.articles.last_crawled_at, s.last_crawled_at) "
                 "FROM src.articles AS s WHERE s.article_id = main.articles.article_id "
                 "AND s.article_id IN (SELECT article_id FROM temp.merge_ids)")
@@ -682,15 +726,16 @@ class Store:
             conn.execute("DROP TABLE temp.merge_ids")
 
         for (aid,) in diverged:
-            if self._merge_article(conn, aid):
+            if self._merge_article(conn, aid, src_articles):
                 result.updated += 1
             else:
                 result.unchanged += 1
         return result
 
     @staticmethod
-    def _merge_article(conn: sqlite3.Connection, aid: str) -> bool:
-        """Unite one article's histories from both stores; True if the local copy changed."""
+    def _merge_article(conn: sqlite3.Connection, aid: str, src_articles: set[str]) -> bool:
+        """Unite one article's histories from both stores; True if the local copy changed.
+        src_articles: the columns src.articles has."""
         def state(schema: str) -> tuple[tuple, list[tuple]]:
             current = conn.execute(
                 f"SELECT content_hash, last_crawled_at, first_seen_at, revision, title, body, crawled_at "
@@ -708,16 +753,21 @@ class Store:
             versions.setdefault(version[0], version)  # the first crawl that saw each content
         history = [v for h, v in versions.items() if h != current_hash] + [versions[current_hash]]
 
-        if take_theirs:
-            columns = [c for c in ARTICLE_COLUMNS if c != "article_id"]
+        if take_theirs:  # (a column an older shard lacks keeps the local value)
+            columns = [c for c in ARTICLE_COLUMNS if c != "article_id" and c in src_articles]
+            values = ["coalesce(s.site_id, main.articles.site_id)" if c == "site_id" else f"s.{c}" for c in columns]
             conn.execute(f"UPDATE main.articles SET ({', '.join(columns)}) = "
-                         f"(SELECT {', '.join(columns)} FROM src.articles WHERE article_id = ?) "
+                         f"(SELECT {', '.join(values)} FROM src.articles AS s WHERE s.article_id = ?) "
                          "WHERE article_id = ?", (aid, aid))
             for table, child_columns in _CHILD_COLUMNS.items():
                 names = ", ".join(child_columns)
                 conn.execute(f"DELETE FROM main.{table} WHERE article_id = ?", (aid,))
                 conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} "
                              "WHERE article_id = ?", (aid,))
+        elif "site_id" in src_articles:  # keeping ours: fill in a site_id only theirs knows
+            conn.execute("UPDATE main.articles SET site_id = coalesce(site_id, "
+                         "(SELECT s.site_id FROM src.articles AS s WHERE s.article_id = ?)) WHERE article_id = ?",
+                         (aid, aid))
         conn.execute("DELETE FROM main.article_revisions WHERE article_id = ?", (aid,))
         if len(history) > 1:
             conn.executemany(

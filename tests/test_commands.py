@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsbot.store import ITEM_FIELDS, Store
-from tests.test_store import make_item
+from tests.test_store import make_item, make_v2_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ def filled(tmp_path_factory) -> tuple[Path, list[dict]]:
         make_item(1, "ru", day="2026-01-27", title="SOCAR и китайская компания"),
         make_item(2, "en", day="2026-01-28", category="finance", tags=[]),
         make_item(2, "ru", day="2026-01-28", category="finance", images=[]),
-        make_item(3, "az", published_at="", published_at_utc="", translations=[]),
+        make_item(3, "az", published_at="", published_at_utc="", translations=[], site_id=None),
     ]
     path = tmp_path_factory.mktemp("commands") / "news.sqlite"
     with Store(path) as store:
@@ -92,7 +92,8 @@ def test_export_csv_to_a_file(filled, tmp_path):
     assert first["images"] == "https://report.az/uploads/1.jpg"
     assert first["translations"] == f"{items[1]['url']} | {items[2]['url']}"
     assert first["word_count"] == str(items[0]["word_count"])
-    assert by_url[items[5]["url"]]["translations"] == ""
+    assert first["site_id"] == str(items[0]["site_id"])
+    assert by_url[items[5]["url"]]["translations"] == by_url[items[5]["url"]]["site_id"] == ""
     # --format wins over the file name.
     assert scrapy("export", "--db", str(path), "--format", "csv").stdout.startswith(",".join(ITEM_FIELDS))
 
@@ -112,7 +113,7 @@ def test_stats_as_json(filled):
     result = scrapy("stats", "--db", str(path), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["articles"], report["stories"], report["schema_version"]) == (6, 3, 2)
+    assert (report["articles"], report["stories"], report["schema_version"]) == (6, 3, 3)
     assert report["by_day"] == {"": 1, "2026-01-27": 3, "2026-01-28": 2}
     assert report["by_edition"] == {"az": 2, "en": 2, "ru": 2}
     assert report["by_category"] == {"energy": 4, "finance": 2}
@@ -120,7 +121,7 @@ def test_stats_as_json(filled):
     assert list(fill) == list(ITEM_FIELDS)
     assert fill["url"] == fill["body"] == fill["story_id"] == 1.0
     assert fill["published_at"] == fill["published_at_utc"] == pytest.approx(5 / 6)
-    assert fill["tags"] == fill["images"] == fill["translations"] == pytest.approx(5 / 6)
+    assert fill["tags"] == fill["images"] == fill["translations"] == fill["site_id"] == pytest.approx(5 / 6)
     only = json.loads(scrapy("stats", "--db", str(path), "--json", "--by", "edition").stdout)
     assert "by_edition" in only and "by_day" not in only and "by_category" not in only
 
@@ -130,7 +131,7 @@ def test_stats_as_tables(filled):
     result = scrapy("stats", "--db", str(path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"6 articles in 3 stories ({path}, schema version 2)"
+    assert lines[0] == f"6 articles in 3 stories ({path}, schema version 3)"
     text = result.stdout
     assert "Per edition\nedition  articles\naz              2\nen              2\nru              2\n" in text
     assert "Per category\ncategory  articles\nenergy           4\nfinance          2\n" in text
@@ -139,3 +140,19 @@ def test_stats_as_tables(filled):
     by_day = scrapy("stats", "--db", str(path), "--by", "day").stdout
     assert "Per publication day (Baku)" in by_day and "Per edition" not in by_day
     assert scrapy("stats", "--db", str(path / "nope")).returncode == 1
+
+
+def test_merge_takes_a_v2_shard_and_a_v3_shard(tmp_path):
+    v2, v3, target = tmp_path / "v2.sqlite", tmp_path / "v3.sqlite", tmp_path / "merged" / "news.sqlite"
+    old, new = make_item(1, "az"), make_item(2, "ru")
+    make_v2_file(v2, [old])
+    with Store(v3) as store:
+        store.write([new, make_item(3, "en", site_id=None)])
+    result = scrapy("merge", str(v2), str(v3), "--db", str(target))
+    assert result.returncode == 0, result.stderr
+    assert f"{v2}: 1 added, 0 updated, 0 unchanged" in result.stdout
+    assert f"{v3}: 2 added, 0 updated, 0 unchanged" in result.stdout
+    exported = export_jsonl("--db", str(target))
+    assert {r["url"]: r["site_id"] for r in exported} == {old["url"]: None, new["url"]: new["site_id"],
+                                                          make_item(3, "en")["url"]: None}
+    assert [r for r in exported if r["url"] == new["url"]] == [dict(new)]

@@ -12,6 +12,7 @@ from hypothesis import given, strategies as st
 from parsel import Selector
 
 from newsbot import categories, site
+from newsbot.evidence import ORDER
 from newsbot.loaders import extract_article
 from newsbot.normalize import (
     BAKU,
@@ -19,6 +20,7 @@ from newsbot.normalize import (
     canonical_url,
     clean_text,
     iso_local,
+    repair_mojibake,
     iso_utc,
     parse_site_datetime,
     slugify,
@@ -35,6 +37,7 @@ def test_fixture_page_gives_expected_item(name: str) -> None:
     extraction = extract_article((FIXTURES / f"{name}.html").read_text("utf-8"), expected["url"],
                                  crawled_at="2026-01-28T17:00:00Z")
     assert extraction.problems == expected["problems"]
+    assert extraction.markup == expected["markup"]
     if expected["item"] is None:
         assert extraction.item is None
         assert extraction.failed_selectors, "a dropped page must name the selector that failed"
@@ -42,6 +45,23 @@ def test_fixture_page_gives_expected_item(name: str) -> None:
     item = dict(extraction.item)
     assert item.pop("crawled_at") == "2026-01-28T17:00:00Z"
     assert item == expected["item"]
+
+
+def test_the_source_that_answered_each_field_is_one_of_its_declared_sources() -> None:
+    seen: dict[str, set[str]] = {}
+    for name in PAGES:
+        expected = json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))
+        extraction = extract_article((FIXTURES / f"{name}.html").read_text("utf-8"), expected["url"])
+        for field_name, source in extraction.sources.items():
+            assert source in (*ORDER[field_name], ""), (name, field_name, source)
+            seen.setdefault(field_name, set()).add(source)
+    assert {"canonical", "response"} <= seen["url"] and {"markup", "meta"} <= seen["category"]
+
+
+def test_every_markup_version_has_a_fixture() -> None:
+    versions = {json.loads((FIXTURES / f"{name}.json").read_text("utf-8"))["markup"] for name in PAGES}
+    missing = {m.version for m in site.MARKUPS} - versions
+    assert not missing, f"markup versions without a saved page in {FIXTURES}: {sorted(missing)}"
 
 
 def test_fixtures_cover_every_edition_and_the_awkward_cases() -> None:
@@ -52,6 +72,7 @@ def test_fixtures_cover_every_edition_and_the_awkward_cases() -> None:
     assert {"missing_body", "missing_title", "unparsable_date", "unknown_category"} <= problems
     assert any(i["translations"] == [] for i in items), "a story in one edition only"
     assert any(i["published_at"].endswith("T00:00:00+04:00") for i in items), "midnight"
+    assert any(i["site_id"] for i in items) and any(i["site_id"] is None for i in items)
 
 
 def test_sidebar_dates_and_titles_are_not_the_articles() -> None:
@@ -79,13 +100,250 @@ def test_old_card_markup_is_parsed_not_crashed_on() -> None:
         ("https://report.az/en/energy/old-story", "Old story", "2019-05-01 10:00:00")]
 
 
-def test_boilerplate_rules_keep_reporting_that_mentions_social_networks() -> None:
-    assert site.is_boilerplate("Follow Report on Telegram for the latest news")
-    assert site.is_boilerplate("Mənbə: APA")
-    assert site.is_boilerplate("Источник: Report")
-    assert not site.is_boilerplate(
-        "Telegram founder Pavel Durov said on Monday that the company would cooperate with investigators in France.")
-    assert not site.is_boilerplate("Sources say the talks will continue.")
+def test_cards_as_they_really_are() -> None:
+    html = """<div class="loadContainer" data-url="/infinity/index">
+      <div class="col-md-3 index-post-block" data-timestamp="2026-01-13 18:27:00">
+      <a href="/biznes-xeberleri/baku-electronics-yeni-kampaniya" class="news__item" target="_blank">
+      <h2 class="news__title ">Baku Electronics yeni kampaniya</h2><span class="news__category">Biznes</span>
+      <ul class="news__date"><li>13 yanvar, 2026</li><li>18:27</li></ul></a></div></div>"""
+    page = Selector(text=html)
+    assert site.parse_cards(page, "https://report.az/son-xeberler") == [site.Card(
+        "https://report.az/biznes-xeberleri/baku-electronics-yeni-kampaniya", "Baku Electronics yeni kampaniya",
+        "2026-01-13 18:27:00", "Biznes")]
+    assert site.feed_endpoint(page) == "/infinity/index"
+    assert site.Edition("https://report.az", "az").infinity_url("2026-01-13 18:27:00", "/infinity/index") == (
+        "https://report.az/infinity/index?date=2026-01-13%2018%3A27%3A00&oldest=1")
+
+
+# --- the body: every real paragraph, furniture by exact phrasing only ---------------------
+
+CITING = {
+    "az": ("Nazirlik Telegram kanalında bildirib ki, yol martın 1-dək bağlı olacaq.",
+           "Şirkət Facebook səhifəsində yazıb ki, kampaniya davam edir.",
+           "Ən son xəbərləri nazirlik WhatsApp kanalında paylaşır."),
+    "en": ("The ministry said on its Telegram channel that the road would stay closed.",
+           "Follow-up talks were announced on the company's Facebook page.",
+           "Share prices rose after the bank posted its results on its WhatsApp channel."),
+    "ru": ("Министерство сообщило в своем Telegram-канале, что дорога будет закрыта.",
+           "Подписывайтесь на обновления, призвал мэр в своем Telegram-канале жителей города.",
+           "Как сообщает Report, компания поделилась результатами в WhatsApp."),
+}
+
+
+def article_page(body: str, extra: str = "", head: str = "") -> str:
+    return (f'<html><head>{head}</head><body><header><nav><a href="/en/latest-news">Latest News</a></nav></header>'
+            f'<main><article><ul class="news__date"><li>28 January, 2026</li><li>16:35</li></ul>'
+            f'<h1 class="section-title">A title</h1><div class="news-detail__desc">{body}</div>{extra}</article>'
+            f'<aside><div class="index-post-block"><a href="/en/energy/other" class="news__item">'
+            f'<h2 class="news__title">Sidebar</h2></a></div></aside></main><footer>©</footer></body></html>')
+
+
+@pytest.mark.parametrize("language", ["az", "en", "ru"])
+def test_reporting_that_cites_channels_is_kept_in_every_language(language: str) -> None:
+    paragraphs = CITING[language]
+    html = article_page("".join(f"<p>{p}</p>" for p in paragraphs))
+    extraction = extract_article(html, f"https://report.az/{'' if language == 'az' else language + '/'}energy/x")
+    assert extraction.item["body"].split("\n\n") == list(paragraphs)
+    assert not extraction.furniture
+
+
+def test_known_furniture_is_dropped_and_counted_by_rule() -> None:
+    furniture = ["Sosial şəbəkələrdə paylaşın", "Mənbə: APA", "Источник: Report", "&nbsp;",
+                 site.FURNITURE_PHRASINGS["subscription"][0] + ":"]
+    html = article_page("<p>Real reporting.</p>" + "".join(f"<p>{f}</p>" for f in furniture))
+    extraction = extract_article(html, "https://report.az/en/energy/x")
+    assert extraction.item["body"] == "Real reporting."
+    assert extraction.furniture == {"share_prompt": 1, "source_line": 2, "empty": 1, "subscription": 1}
+    assert site.furniture_rule("Sources say the talks will continue.") is None
+    assert site.furniture_rule("Source: the ministry said on Monday that the bridge. Will reopen.") is None
+
+
+def test_embeds_are_removed_and_inline_text_joins_as_a_browser_shows_it() -> None:
+    body = ('<p>Report<b>-a</b> <a href="/en/tag/socar">SOCAR</a>, today.</p>'
+            '<p><iframe src="https://www.youtube.com/embed/x"></iframe></p><script>var x = "not text";</script>'
+            '<noscript>Enable JS</noscript><style>p{}</style>'
+            '<blockquote class="twitter-tweet"><p>Tweet text</p></blockquote>'
+            '<blockquote><p>A quote from the minister.</p></blockquote>'
+            'Loose text before a break<br><br>and after it.<div>A paragraph in a div.</div>')
+    extraction = extract_article(article_page(body), "https://report.az/en/energy/x")
+    assert extraction.item["body"].split("\n\n") == [
+        "Report-a SOCAR, today.", "A quote from the minister.", "Loose text before a break", "and after it.",
+        "A paragraph in a div."]
+    assert extraction.item["tags"] == [], "a tag link inside a paragraph is not the tags line"
+
+
+def test_mojibake_inside_the_page_is_repaired() -> None:
+    text = "Nazir «Çin şirkəti ilə» görüşüb — привет"
+    broken = text.encode("utf-8").decode("cp1252", errors="strict") if False else text.encode("utf-8").decode(
+        "latin-1")
+    extraction = extract_article(article_page(f"<p>{broken}</p>"), "https://report.az/energy/x")
+    assert extraction.item["body"] == text
+    assert repair_mojibake(text) == text
+
+
+# --- structural rules: parts whose real markup is unknown -----------------------------------
+
+TAG_LINES = {
+    "links in a div": '<div class="x"><a href="/en/tag/socar">SOCAR</a><a href="/en/tag/citic">CITIC</a></div>',
+    "a list": '<ul><li><a href="/en/tags/socar">#SOCAR</a></li><li><a href="/en/tags/citic">#CITIC</a></li></ul>',
+    "a labelled line": '<p>Tags: <a href="https://report.az/en/tag/socar/">SOCAR</a>, '
+                       '<a href="https://report.az/en/tag/citic/">CITIC</a></p>',
+    "inside the body block": None,
+}
+
+
+@pytest.mark.parametrize("shape", TAG_LINES)
+def test_tags_are_links_to_tag_pages_after_the_title(shape: str) -> None:
+    line = TAG_LINES[shape]
+    trending = '<div><a href="/en/tag/wuf13">WUF13</a></div>'
+    if line is None:
+        html = article_page('<p>Text.</p><p>Tags: <a href="/en/tag/socar">SOCAR</a>, <a href="/en/tag/citic">CITIC</a>'
+                            '</p>')
+    else:
+        html = article_page("<p>Text.</p>", extra=line)
+    html = html.replace("<main><article>", f"<main>{trending}<article>")
+    item = extract_article(html, "https://report.az/en/energy/x").item
+    assert item["tags"] == ["SOCAR", "CITIC"]
+    assert item["body"] == "Text."
+
+
+EDITION_LINKS = {
+    "cards with a badge": ('<div><a href="/energetika/az-slug"><span>Photo</span><h3>Az başlıq</h3></a>'
+                           '<a href="/ru/energetika/ru-slug"><span>Фото</span><h3>Русский заголовок</h3></a></div>'),
+    "labelled list": ('<ul><li>AZ: <a href="https://www.report.az/energetika/az-slug">Az başlıq</a></li>'
+                      '<li>RU: <a href="https://report.az/ru/energetika/ru-slug/">Русский заголовок</a></li></ul>'),
+    "image link then title link": ('<a href="/energetika/az-slug"><img src="/photo/a_490.jpg" alt="Az başlıq"></a>'
+                                   '<a href="/energetika/az-slug">Az başlıq</a>'
+                                   '<a href="/ru/energetika/ru-slug"><img src="/photo/r_490.jpg"></a>'
+                                   '<a href="/ru/energetika/ru-slug"><span>RU</span> Русский заголовок</a>'),
+}
+
+
+@pytest.mark.parametrize("shape", EDITION_LINKS)
+def test_other_editions_are_links_to_an_article_of_another_edition(shape: str) -> None:
+    html = article_page("<p>Text.</p>", extra=EDITION_LINKS[shape])
+    item = extract_article(html, "https://report.az/en/energy/x").item
+    assert [(t["language"], t["url"], t["title"]) for t in item["translations"]] == [
+        ("az", "https://report.az/energetika/az-slug/", "Az başlıq"),
+        ("ru", "https://report.az/ru/energetika/ru-slug/", "Русский заголовок")]
+    assert item["images"] == [], "another edition's thumbnail is not this article's photo"
+
+
+def test_navigation_sidebar_and_footer_links_are_never_other_editions() -> None:
+    html = article_page("<p>Text.</p>").replace(
+        "<footer>©</footer>", '<footer><a href="/ru/energetika/ru-slug">RU story</a></footer>').replace(
+        '<nav>', '<nav><a href="/energetika/az-slug">AZ story</a>')
+    item = extract_article(html, "https://report.az/en/energy/x").item
+    assert item["translations"] == []
+    hreflang = '<link rel="alternate" hreflang="ru" href="https://report.az/ru/energetika/ru-slug">'
+    item = extract_article(article_page("<p>Text.</p>", head=hreflang), "https://report.az/en/energy/x").item
+    assert item["translations"] == [{"language": "ru", "url": "https://report.az/ru/energetika/ru-slug/",
+                                      "title": ""}]
+
+
+PHOTOS = {
+    "figure": '<figure><img src="https://static.report.az/photo/a_850.jpg"><figcaption>A caption</figcaption></figure>',
+    "wrapper with a span": ('<div class="p"><img data-src="https://static.report.az/photo/a_850.jpg" '
+                            'src="https://static.report.az/assets/thunk_400.jpg"><span>A caption</span></div>'),
+    "wrapper with a caption block": ('<div><div><img srcset="https://static.report.az/photo/a_490.jpg 490w, '
+                                     'https://static.report.az/photo/a_850.jpg 850w" src="data:image/gif;base64,R0l">'
+                                     '</div><div>A caption</div></div>'),
+    "lazy cloudflare": ('<div><img data-cfsrc="https://static.report.az/photo/a_850.jpg" src="data:,">'
+                        '<p>A caption</p></div>'),
+}
+
+
+@pytest.mark.parametrize("shape", PHOTOS)
+def test_photos_take_the_real_url_and_the_shown_caption(shape: str) -> None:
+    html = article_page("<p>Text one.</p>" + PHOTOS[shape] + "<p>Text two.</p>")
+    item = extract_article(html, "https://report.az/en/energy/x").item
+    assert item["images"] == [{"url": "https://static.report.az/photo/a_850.jpg", "caption": "A caption"}]
+    assert item["body"] == "Text one.\n\nText two."
+
+
+def test_og_image_only_fills_a_gap_and_a_placeholder_is_never_an_image() -> None:
+    og = '<meta property="og:image" content="https://static.report.az/photo/og_850.jpg">'
+    item = extract_article(article_page("<p>T.</p>", head=og), "https://report.az/en/energy/x").item
+    assert item["images"] == [{"url": "https://static.report.az/photo/og_850.jpg", "caption": ""}]
+    shown = '<div class="news-detail__main-photo"><img data-src="/photo/main_850.jpg" src="/thunk_600.webp"></div>'
+    item = extract_article(article_page("<p>T.</p>", extra=shown, head=og), "https://report.az/en/energy/x").item
+    assert item["images"] == [{"url": "https://report.az/photo/main_850.jpg", "caption": ""}]
+    only_placeholder = '<div><img src="https://static.report.az/assets/img/thunk_600.webp"></div>'
+    item = extract_article(article_page("<p>T.</p>", extra=only_placeholder), "https://report.az/en/energy/x").item
+    assert item["images"] == []
+
+
+# --- structured data: fills gaps, never overrides what the page shows ---------------------------
+
+def json_ld(**fields) -> str:
+    return f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", **fields})}</script>'
+
+
+def test_json_ld_fills_a_missing_date_and_a_disagreement_keeps_the_visible_one() -> None:
+    undated = article_page("<p>T.</p>").replace('<ul class="news__date"><li>28 January, 2026</li><li>16:35</li></ul>',
+                                                "")
+    for published in ("2026-01-28T16:35:00+04:00", "2026-01-28T12:35:00Z", "2026-01-28 16:35:00"):
+        extraction = extract_article(undated.replace("<head>", "<head>" + json_ld(datePublished=published)),
+                                     "https://report.az/en/energy/x")
+        assert extraction.item["published_at"] == "2026-01-28T16:35:00+04:00", published
+        assert extraction.sources["published_at"] == "json-ld" and extraction.problems == []
+    meta = '<meta property="article:published_time" content="2026-01-28T16:35:00+04:00">'
+    assert extract_article(undated.replace("<head>", "<head>" + meta),
+                           "https://report.az/en/energy/x").item["published_at"] == "2026-01-28T16:35:00+04:00"
+    disagreeing = article_page("<p>T.</p>", head=json_ld(datePublished="2026-01-28T18:00:00+04:00"))
+    extraction = extract_article(disagreeing, "https://report.az/en/energy/x")
+    assert extraction.item["published_at"] == "2026-01-28T16:35:00+04:00"
+    assert extraction.problems == ["date_disagrees"]
+
+
+def test_visible_title_wins_over_a_truncated_headline_and_json_ld_fills_a_missing_one() -> None:
+    long_title = "A" * 60 + " " + "b" * 60
+    page = article_page("<p>T.</p>", head=json_ld(headline=long_title[:109] + "…")).replace("A title", long_title)
+    assert extract_article(page, "https://report.az/en/energy/x").item["title"] == long_title
+    untitled = article_page("<p>T.</p>", head=json_ld(headline="From JSON-LD")).replace(
+        '<h1 class="section-title">A title</h1>', "")
+    assert extract_article(untitled, "https://report.az/en/energy/x").item["title"] == "From JSON-LD"
+
+
+def test_category_from_the_head_then_the_breadcrumb_then_article_section() -> None:
+    crumbs = ('<script type="application/ld+json">{"@type": "BreadcrumbList", "itemListElement": ['
+              '{"position": 1, "name": "Home", "item": "https://report.az/en"}, '
+              '{"position": 2, "name": "Foreign policy", "item": "https://report.az/en/foreign-politics"}]}</script>')
+    section = '<meta property="article:section" content="Energy | Report.az">'
+    url = "https://report.az/en/foreign-politics/x"
+    assert extract_article(article_page("<p>T.</p>", head=crumbs + section), url).item["category"] == "Foreign policy"
+    item = extract_article(article_page("<p>T.</p>", head=section), "https://report.az/en/energy/x").item
+    assert (item["category"], item["category_slug"]) == ("Energy", "energy")
+    head = '<div class="news-detail__head"><a class="news__category" href="/en/region">Region</a></div>'
+    page = article_page("<p>T.</p>", head=crumbs).replace("<article>", f"<article>{head}")
+    assert extract_article(page, url).item["category"] == "Region"
+
+
+@pytest.mark.parametrize("short_link, expected", [
+    ("report.az/2844552", 2844552), ("https://report.az/2844552", 2844552), ("http://report.az/2844552/", 2844552),
+    ("report.az/en/energy/x", None), ("", None)])
+def test_site_id_is_the_number_of_the_short_link(short_link: str, expected: int | None) -> None:
+    page = article_page("<p>T.</p>", extra=f'<span class="copy-url" data-url="{short_link}">Copy</span>')
+    assert extract_article(page, "https://report.az/en/energy/x").item["site_id"] == expected
+
+
+FIRST = "The first paragraph of a story on a page whose design newsbot has never seen."
+SECOND = "The second paragraph, as long as a real one, so that structure can tell it is the text."
+
+
+def test_a_page_of_no_known_generation_is_read_by_structure_and_counted() -> None:
+    html = ('<html><body><header><h1>Report.az</h1></header><div class="wrap"><h1>Unknown design</h1>'
+            f'<div class="text"><p>{FIRST}</p><p>{SECOND}</p></div>'
+            '<p class="tags">Tags: <a href="/en/tag/x">x</a></p></div>'
+            '<aside><p>Sidebar text that is long enough to look like a paragraph of reporting, or longer.</p></aside>'
+            '</body></html>')
+    extraction = extract_article(html, "https://report.az/en/energy/x")
+    assert extraction.markup == site.UNKNOWN_VERSION
+    assert (extraction.item["title"], extraction.item["body"], extraction.item["tags"]) == (
+        "Unknown design", f"{FIRST}\n\n{SECOND}", ["x"])
+    # Without enough reporting on it, a page of no known generation has no body, rather than a made-up one.
+    thin = html.replace(FIRST, "Short.").replace(SECOND, "Also short.")
+    assert extract_article(thin, "https://report.az/en/energy/x").problems == ["missing_body"]
 
 
 # --- dates -------------------------------------------------------------------
@@ -110,6 +368,11 @@ def test_site_dates_round_trip_in_every_language(moment: datetime, months: list[
 def test_unreadable_dates_give_none_never_raise(text: str) -> None:
     result = parse_site_datetime(text, text)
     assert result is None or result.tzinfo is not None
+
+
+def test_the_older_designs_dates_are_read() -> None:
+    assert parse_site_datetime("7 Fevral , 2024", "18:27") == datetime(2024, 2, 7, 18, 27, tzinfo=BAKU)
+    assert parse_site_datetime("13 yanvar, 2026", "18:27") == datetime(2026, 1, 13, 18, 27, tzinfo=BAKU)
 
 
 def test_impossible_date_is_none() -> None:
@@ -170,7 +433,7 @@ def test_slugify_makes_ascii_keys_from_any_edition() -> None:
 
 
 def test_line_breaks_inside_a_paragraph_separate_words() -> None:
-    html = """<div class="news-detail"><ul class="news__date"><li>28 January, 2026</li><li>16:35</li></ul>
+    html = """<div><ul class="news__date"><li>28 January, 2026</li><li>16:35</li></ul>
       <h1 class="section-title">Title</h1><div class="news-detail__desc">
       <p>The meeting was held in Baku.<br>A memorandum was signed.</p><p>By <a href="#">SOCAR</a>, today.</p></div></div>"""
     item = extract_article(html, "https://report.az/en/energy/x/").item

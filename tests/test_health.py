@@ -1,22 +1,28 @@
 """Crawl health on the replica: per-field fill rates in every crawl's stats, and the
 extraction_degraded close reason (threshold, failing selectors and sample URLs in the log,
-`scrapy crawl` exiting non-zero)."""
+`scrapy crawl` exiting non-zero), for required fields during the crawl and for the optional ones
+(translations, tags, images, known categories) against the store's history or the floors once its
+work is done."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import re
+import sqlite3
 
 import pytest
 import pytest_twisted
 
+from newsbot import site as site_markup
 from newsbot.items import ArticleItem
 from tests.crawling import crawl, crawl_settings, scrapy_cli
 from tests.replica.faults import selected
 from tests.test_fault_drills import EN_ARTICLE, english, english_paths, only, path_of, pick, urls
 
-BODY_SELECTOR = "div.news-detail__desc p"
-DATE_SELECTOR = "ul.news__date > li"
+# How crawl health names a part that found nothing: every markup generation's selector for it.
+BODY_SELECTOR = site_markup.selectors("body")
+DATE_SELECTOR = site_markup.selectors("date")
 
 
 def stats_from_log(stderr: str) -> dict:
@@ -28,6 +34,19 @@ def stats_from_log(stderr: str) -> dict:
 
 def filled(value) -> bool:
     return value not in (None, "", [], {})
+
+
+def runs(db) -> list[tuple[str, dict]]:
+    """(finish_reason, stats) of every crawl run recorded in the store, oldest first."""
+    with sqlite3.connect(db) as conn:
+        return [(reason, json.loads(stats or "{}")) for reason, stats in
+                conn.execute("SELECT finish_reason, stats FROM crawl_runs ORDER BY run_id")]
+
+
+def cli_crawl(site, db, *args: str):
+    return scrapy_cli("crawl", "latest", "-a", "lang=en", "-s", f"NEWSBOT_BASE_URL={site.base_url}",
+                      "-s", f"NEWSBOT_DB={db}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0",
+                      "-s", "NEWSBOT_LATEST_SINCE=", "-s", "TELNETCONSOLE_ENABLED=0", *args)
 
 
 @pytest_twisted.ensureDeferred
@@ -50,6 +69,8 @@ async def test_every_crawl_reports_the_fill_rate_of_every_field(replica, tmp_pat
         else:
             expected = sum(filled(t[field]) for t in kept)
         assert result.stats[f"newsbot/fill_rate/{field}"] == round(expected / pages, 4), field
+    # Not an item field: pages that gave an item in one of the known categories (all of the replica's).
+    assert result.stats["newsbot/fill_rate/known_category"] == round(len(kept) / pages, 4)
     assert result.stats["newsbot/fill_rate/body"] < 1.0 and result.stats["newsbot/fill_rate/images"] < 1.0
     # Below the threshold: the failing selectors are still named, with their pages, as warnings
     # (a healthy crawl has no log_count/ERROR), and counted in the stats.
@@ -125,3 +146,102 @@ async def test_extraction_degraded_closes_mid_crawl_and_names_the_failing_select
     named = selector_lines[0].split(", e.g. ", 1)[1].split(", ")
     assert named and set(named) <= undated
     assert not any(m.startswith(f"Selector {BODY_SELECTOR!r}") for m in messages)
+
+
+# --- Optional fields: judged when the crawl's work is done ---------------------------------
+
+def test_pages_that_lose_their_edition_links_close_extraction_degraded_with_exit_1(replica, tmp_path):
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "mode": "no_translations"}])
+    truth = english(site)
+    pages = len(truth)
+    assert pages >= 20 and sum(filled(t["translations"]) for t in truth) / pages > 0.5  # what was lost
+    db = tmp_path / "news.sqlite"
+    run = cli_crawl(site, db)
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "extraction_degraded"
+    # Every article page was parsed: the crawl was judged once its work was done.
+    assert stats["newsbot/article_pages"] == pages and stats["newsbot/fill_rate/translations"] == 0.0
+    # One ERROR line, for the one field that failed, with the numbers; no traceback, no report.
+    errors = [line for line in run.stderr.splitlines() if "] ERROR: " in line]
+    assert len(errors) == 1 and stats["log_count/ERROR"] == 1, errors
+    assert errors[0].endswith(
+        f"[newsbot.extensions] ERROR: Crawl is broken (extraction_degraded): translations filled on 0% of "
+        f"{pages} article pages (0); below the floor of 5% (NEWSBOT_FILL_FLOORS; 0 complete run(s) of 20+ "
+        "article pages in the store's history, 3 needed for a median)"), errors
+    assert "Traceback" not in run.stderr and "[Spidermon]" not in run.stderr
+    # Recorded, but not as a complete run: it is no history for the next crawl.
+    assert [reason for reason, _ in runs(db)] == ["extraction_degraded"]
+    assert runs(db)[0][1]["newsbot/fill_rate/translations"] == 0.0
+
+
+@pytest_twisted.ensureDeferred
+async def test_fill_rates_are_judged_against_the_stores_history_else_the_floors(replica, tmp_path,
+                                                                                  warnings_caplog):
+    rate = 0.7
+    normal, faulty = replica(stories=60), replica(stories=60, faults=[
+        {"match": EN_ARTICLE, "rate": rate, "mode": "no_translations"}])
+    truth = english(faulty)
+    pages = len(truth)
+    usual = sum(filled(t["translations"]) for t in truth) / pages
+    left = sum(filled(t["translations"]) for t in truth if not selected(path_of(t["url"]), rate)) / pages
+    # The thresholds from the replica's ground truth: the faulty crawl is below half the usual share,
+    # well above the 5% floor, so a threshold wrong in either direction fails one of the two crawls.
+    assert 0.05 < left < usual / 2, (left, usual)
+
+    history = tmp_path / "history.sqlite"
+    for _ in range(3):
+        result = await crawl("category", crawl_settings(normal.base_url, history), lang="en", refresh="1")
+        assert result.reason == "finished" and result.stat("newsbot/article_pages") >= 20
+        assert result.stats["newsbot/fill_rate/translations"] == round(usual, 4)
+    assert [reason for reason, _ in runs(history)] == ["finished"] * 3
+    assert all(stats["newsbot/fill_rate/translations"] == round(usual, 4) for _, stats in runs(history))
+    warnings_caplog.clear()
+
+    with_history = await crawl("category", crawl_settings(faulty.base_url, history), lang="en")
+    assert with_history.reason == "extraction_degraded"
+    assert with_history.stats["newsbot/fill_rate/translations"] == round(left, 4)
+    assert with_history.stat("newsbot/article_pages") == pages  # judged once every page was in
+    errors = [r.getMessage() for r in warnings_caplog.records if r.levelname == "ERROR"]
+    assert errors == [
+        f"Crawl is broken (extraction_degraded): translations filled on {left:.0%} of {pages} article pages "
+        f"({round(left * pages)}); the last 3 complete runs' median is {usual:.0%} "
+        f"(alarm below 50% of it, {usual / 2:.1%})"], errors
+    assert [reason for reason, _ in runs(history)] == ["finished"] * 3 + ["extraction_degraded"]
+    warnings_caplog.clear()
+
+    fresh = await crawl("category", crawl_settings(faulty.base_url, tmp_path / "fresh.sqlite"), lang="en")
+    assert fresh.reason == "finished", [r.getMessage() for r in warnings_caplog.records]
+    assert fresh.stats["newsbot/fill_rate/translations"] == round(left, 4)
+    assert "log_count/ERROR" not in fresh.stats
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_crawl_of_fewer_article_pages_than_the_minimum_is_not_judged(replica, tmp_path, warnings_caplog):
+    site = replica(stories=15, faults=[{"match": EN_ARTICLE, "mode": "no_translations"},
+                                      {"match": EN_ARTICLE, "mode": "no_tags"}])
+    pages = len(english(site))
+    assert 0 < pages < 20
+    result = await crawl("latest", crawl_settings(site.base_url, tmp_path / "news.sqlite"), lang="en")
+    assert result.reason == "finished"
+    assert result.stat("newsbot/article_pages") == pages
+    assert result.stats["newsbot/fill_rate/translations"] == 0.0
+    assert "log_count/ERROR" not in result.stats
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_crawl_closed_for_another_reason_is_not_judged_and_its_run_keeps_the_fill_rates(
+        replica, tmp_path, warnings_caplog):
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "mode": "no_images"}])
+    db = tmp_path / "news.sqlite"
+    result = await crawl("latest", crawl_settings(site.base_url, db, CLOSESPIDER_ITEMCOUNT=25), lang="en")
+    assert result.reason == "closespider_itemcount"
+    assert result.stat("newsbot/article_pages") >= 20 and result.stats["newsbot/fill_rate/images"] == 0.0
+    assert "log_count/ERROR" not in result.stats
+    # The stats of the recorded run were taken after CrawlHealth set the fill rates at close
+    # (no spider_idle on this path): the same figures as the crawl's own.
+    [(reason, stats)] = runs(db)
+    assert reason == "closespider_itemcount"
+    for key in ("newsbot/article_pages", "newsbot/fill_rate/images", "newsbot/fill_rate/translations",
+                "newsbot/fill_rate/known_category"):
+        assert stats[key] == result.stats[key], key

@@ -24,6 +24,7 @@ from scrapy.utils.test import get_crawler
 
 from newsbot.items import ArticleItem
 from newsbot.loaders import extract_article
+from newsbot.pipelines.validate import problems
 from newsbot.store import SCHEMA_VERSION, Store
 from tests.test_store import make_item
 
@@ -151,7 +152,7 @@ async def test_new_duplicate_unchanged_and_updated_are_told_apart_across_runs(tm
 @pytest_twisted.ensureDeferred
 async def test_invalid_items_are_dropped_with_a_reason_and_a_count(tmp_path, caplog):
     good = make_item(1)
-    undated = make_item(2, published_at="", published_at_utc="")
+    undated = make_item(2, published_at="", published_at_utc="", site_id=None)
     bad = [
         make_item(3, title=""),
         make_item(4, language="tr"),
@@ -161,6 +162,7 @@ async def test_invalid_items_are_dropped_with_a_reason_and_a_count(tmp_path, cap
         {k: v for k, v in dict(make_item(8)).items() if k != "body"},
         make_item(9, images=[{"url": "uploads/x.jpg", "caption": ""}]),
         make_item(10, content_hash="not-a-hash"),
+        make_item(11, site_id="2844552"),
     ]
     with caplog.at_level(logging.WARNING):
         crawler = await crawl(settings(tmp_path, ITEM_PIPELINES={
@@ -170,8 +172,16 @@ async def test_invalid_items_are_dropped_with_a_reason_and_a_count(tmp_path, cap
     assert {k.split("/")[-1]: v for k, v in crawler.stats.get_stats().items()
             if k.startswith("newsbot/dropped/")} == {
         "invalid_title": 1, "invalid_language": 1, "invalid_url": 1, "invalid_word_count": 1,
-        "invalid_tags": 1, "invalid_body": 1, "invalid_images": 1, "invalid_content_hash": 1}
+        "invalid_tags": 1, "invalid_body": 1, "invalid_images": 1, "invalid_content_hash": 1, "invalid_site_id": 1}
     assert "Invalid article https://report.az/en/energy/story-3/: bad or missing title" in caplog.text
+
+
+def test_site_id_is_optional_but_a_present_one_is_a_positive_int():
+    assert problems(make_item(1)) == [] and isinstance(make_item(1)["site_id"], int)
+    assert problems(make_item(1, site_id=None)) == []
+    assert problems({k: v for k, v in dict(make_item(1)).items() if k != "site_id"}) == []  # absent: fine too
+    for bad in ("123", True, False, 0, -2844552, 2844552.0):
+        assert problems(make_item(1, site_id=bad)) == ["site_id"], bad
 
 
 @pytest_twisted.ensureDeferred
@@ -308,6 +318,21 @@ async def test_a_store_locked_beyond_the_timeout_stops_the_crawl_and_says_what_w
 
 def jsonl_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+@pytest_twisted.ensureDeferred
+async def test_site_id_goes_through_every_pipeline_to_json_lines_and_the_store(tmp_path):
+    db, jsonl = tmp_path / "news.sqlite", tmp_path / "news.jsonl"
+    items = [make_item(1), make_item(2, site_id=None)]
+    crawler = await crawl(settings(tmp_path, NEWSBOT_JSONL=str(jsonl)), items)
+    assert stat(crawler, "item_scraped_count") == 2
+    records = jsonl_lines(jsonl)
+    assert [list(r) for r in records] == [list(ArticleItem.fields)] * 2
+    assert records == [dict(i) for i in items]
+    assert [r["site_id"] for r in records] == [items[0]["site_id"], None]
+    with Store(db, readonly=True) as store:
+        assert list(store.iter_articles()) == records
+    assert rows(db, "SELECT typeof(site_id) FROM articles ORDER BY id") == [("integer",), ("null",)]
 
 
 @pytest_twisted.ensureDeferred

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from newsbot.site import selectors
 from newsbot.store import ITEM_FIELDS, Store
 from tests.crawling import assert_matches_ground_truth
 from tests.scrapyd_helpers import (PROJECT, ScrapydNode, cli, clean_env, copy_project, deploy_targets,
@@ -89,6 +90,7 @@ def test_the_deployed_egg_carries_its_data_and_runs_zipped(nodes, tmp_path):
         names = set(egg.namelist())
         entry_points = egg.read("EGG-INFO/entry_points.txt").decode()
     assert {"newsbot/data/categories.json", "newsbot/data/schema_v1.sql", "newsbot/data/migrate_v1_v2.sql",
+            "newsbot/data/migrate_v2_v3.sql",
             "newsbot/settings.py", "newsbot/spiders/latest.py"} <= names
     assert re.search(r"\[scrapy\]\s*settings = newsbot\.settings", entry_points)
     assert not any(name.startswith("tests/") for name in names)
@@ -175,7 +177,7 @@ def test_a_broken_job_says_so_in_its_scrapyd_log_and_exit_status(nodes, replica,
     job = node.wait_finished(jobid, 10)
     assert job.finish_reason == "extraction_degraded", job.describe()
     assert "Crawl is broken (extraction_degraded)" in job.log
-    assert "Selector 'div.news-detail__desc p' found nothing" in job.log
+    assert f"Selector {selectors('body')!r} found nothing" in job.log
     # The crawl process exited 1 (newsbot's crawl command), and Scrapyd's own log shows it.
     assert re.search(rf"Process died: exitstatus=1 project='newsbot' spider='latest' job='{jobid}'", node.output())
 

@@ -8,6 +8,7 @@ import pytest
 import pytest_twisted
 
 from newsbot.normalize import BAKU
+from newsbot.site import selectors
 from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
 
@@ -136,7 +137,7 @@ def test_scrapy_crawl_exits_nonzero_when_the_crawl_is_broken(replica, tmp_path):
                         "-s", "NEWSBOT_DEGRADED_MIN_PAGES=5", "-s", "NEWSBOT_LATEST_SINCE=")
     assert broken.returncode == 1
     assert "'finish_reason': 'extraction_degraded'" in broken.stderr
-    assert "Selector 'div.news-detail__desc p' found nothing" in broken.stderr
+    assert f"Selector {selectors('body')!r} found nothing" in broken.stderr
     unreachable = scrapy_cli("crawl", "latest", "-s", "NEWSBOT_BASE_URL=http://127.0.0.1:9",
                              "-s", f"NEWSBOT_DB={tmp_path / 'none.sqlite'}", "-s", "RETRY_TIMES=0")
     assert unreachable.returncode == 1

@@ -36,11 +36,12 @@ def make_item(n: int, lang: str = "en", *, body: str | None = None, title: str |
               tags: list[str] | None = None, **overrides: Any) -> ArticleItem:
     """A valid article as the loaders make it (ids and content_hash computed the same way)."""
     url = edition_url(n, lang, category)
+    site_id = 2844000 + 3 * n + ("az", "en", "ru").index(lang) if lang in ("az", "en", "ru") else 2844000 + n
     others = [{"language": other, "url": edition_url(n, other, category), "title": f"Story {n} ({other})"}
               for other in ("az", "en", "ru") if other != lang]
     body = body if body is not None else f"Story number {n} in {lang}.\n\nA second paragraph about energy."
     item = ArticleItem(
-        url=url, article_id=article_id(url), source="report.az", language=lang,
+        url=url, article_id=article_id(url), site_id=site_id, source="report.az", language=lang,
         title=title if title is not None else f"Story {n} ({lang})", lead=body.split("\n\n")[0], body=body,
         word_count=len(body.split()), published_at=f"{day}T16:35:00+04:00", published_at_utc=f"{day}T12:35:00Z",
         category=category.title(), category_slug=category,
@@ -72,7 +73,7 @@ def sqlite3_cli(path: Path, query: str) -> str:
 def test_new_store_is_current_wal_and_readable_in_the_sqlite3_shell(tmp_path):
     path = tmp_path / "sub" / "dir" / "news.sqlite"
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.write([make_item(1, "az"), make_item(1, "en"), make_item(1, "ru")]).inserted == 3
     assert sql(path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in sql(path, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
@@ -137,12 +138,32 @@ def test_background_checkpoints_copy_commits_into_the_database_file_while_the_wr
 
 def test_articles_round_trip_in_the_items_shape(tmp_path):
     items = [make_item(1, "en"), make_item(2, "ru", tags=[], images=[], translations=[]),
-             make_item(3, "az", published_at="", published_at_utc="")]
+             make_item(3, "az", published_at="", published_at_utc="", site_id=None)]
     with Store(tmp_path / "news.sqlite") as store:
         store.write(items)
         exported = {a["url"]: a for a in store.iter_articles()}
     assert {url: list(a) for url, a in exported.items()} == {i["url"]: list(ITEM_FIELDS) for i in items}
     assert exported == {i["url"]: dict(i) for i in items}
+    assert sql(tmp_path / "news.sqlite", "SELECT typeof(site_id), site_id FROM articles ORDER BY id") == [
+        ("integer", items[0]["site_id"]), ("integer", items[1]["site_id"]), ("null", None)]
+
+
+def test_site_id_is_an_integer_or_null_and_a_known_one_is_never_lost_to_a_null(tmp_path):
+    path = tmp_path / "news.sqlite"
+    one, two = make_item(1), make_item(2, site_id=None)
+    with Store(path) as store:
+        store.write([one, two, {**make_item(3), "site_id": ""}])  # a dict item with '' (as from a CSV): NULL
+        # An edit of a page that no longer shows its short link keeps the id known from before.
+        assert store.write([make_item(1, body="Edited.", site_id=None, crawled_at="2026-01-29T00:00:00Z")]).updated == 1
+        # The same content seen again with an id the store lacks fills it in, and is still no new revision.
+        assert store.write([make_item(2, crawled_at="2026-01-30T00:00:00Z")]).unchanged == 1
+        assert {a["url"]: a["site_id"] for a in store.iter_articles()} == {
+            one["url"]: one["site_id"], two["url"]: make_item(2)["site_id"], edition_url(3, "en"): None}
+    assert sql(path, "SELECT typeof(site_id), revision FROM articles ORDER BY id") == [
+        ("integer", 2), ("integer", 1), ("null", 1)]
+    # The index a later lookup by the site's id uses.
+    [(_, _, _, plan)] = sql(path, "EXPLAIN QUERY PLAN SELECT article_id FROM articles WHERE site_id = ?", 1)
+    assert "articles_site_id" in plan
 
 
 def test_an_edit_keeps_both_versions_and_the_index_follows(tmp_path):
@@ -230,11 +251,75 @@ def make_v1_file(path: Path) -> None:
     conn.close()
 
 
+# The articles columns of schema v2, spelled out (not ARTICLE_COLUMNS): what release 2 wrote.
+V2_ARTICLE_COLUMNS = ("article_id", "url", "source", "language", "title", "lead", "body", "word_count",
+                      "published_at", "published_at_utc", "category", "category_slug", "story_id", "crawled_at",
+                      "content_hash")
+
+
+def make_v2_file(path: Path, items: list[ArticleItem]) -> None:
+    """A database as release 2 made it (schema_v1.sql, then migrate_v1_v2.sql) and filled it: no site_id."""
+    conn = sqlite3.connect(path)
+    for script in ("schema_v1.sql", "migrate_v1_v2.sql"):
+        conn.executescript(resources.files("newsbot").joinpath(f"data/{script}").read_text("utf-8"))
+    for item in items:
+        aid = item["article_id"]
+        conn.execute(f"INSERT INTO articles ({', '.join(V2_ARTICLE_COLUMNS)}, first_seen_at, last_crawled_at) "
+                     f"VALUES ({', '.join('?' * (len(V2_ARTICLE_COLUMNS) + 2))})",
+                     (*(item[c] for c in V2_ARTICLE_COLUMNS), item["crawled_at"], item["crawled_at"]))
+        conn.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(aid, i, t) for i, t in enumerate(item["tags"])])
+        conn.executemany("INSERT INTO images VALUES (?, ?, ?, ?)",
+                         [(aid, i, im["url"], im["caption"]) for i, im in enumerate(item["images"])])
+        conn.executemany("INSERT INTO translations VALUES (?, ?, ?, ?)",
+                         [(aid, t["language"], t["url"], t["title"]) for t in item["translations"]])
+    conn.commit()
+    conn.execute("PRAGMA journal_mode = WAL")  # as every v2 store was
+    conn.close()
+
+
 def schema_of(path: Path) -> list[tuple]:
     return sql(path, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
 
 
-def test_a_v1_file_migrates_to_v2_with_its_data(tmp_path):
+def test_a_v2_file_migrates_to_v3_and_later_crawls_fill_in_site_ids(tmp_path):
+    old = tmp_path / "v2.sqlite"
+    stored = [make_item(1, "en"), make_item(2, "ru", tags=[], images=[])]
+    make_v2_file(old, stored)
+    assert sql(old, "PRAGMA user_version") == [(2,)]
+    assert "site_id" not in [c[1] for c in sql(old, "PRAGMA table_info(articles)")]
+    with Store(old, readonly=True) as reader:  # a reader neither migrates nor refuses it
+        assert reader.schema_version == 2 and reader.count_articles() == 2
+        assert reader.stored_hash(stored[0]["article_id"]) == stored[0]["content_hash"]
+        assert list(reader.lookup([stored[1]["url"]])) == [stored[1]["url"]]
+        with pytest.raises(StoreError, match="schema version 2; open it read-write"):
+            reader.iter_articles()
+    assert sql(old, "PRAGMA user_version") == [(2,)]
+
+    with Store(old) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        exported = {a["url"]: a for a in store.iter_articles()}
+        assert {url: list(a) for url, a in exported.items()} == {i["url"]: list(ITEM_FIELDS) for i in stored}
+        assert exported == {i["url"]: {**dict(i), "site_id": None} for i in stored}  # nothing else lost
+        assert sorted(r["url"] for r in store.search("paragraph energy")) == sorted(i["url"] for i in stored)
+        assert store.fill_rates()["site_id"] == 0.0
+        result = store.write([make_item(1, "en", crawled_at="2026-02-01T00:00:00Z"),       # same content
+                              make_item(2, "ru", body="Edited.", crawled_at="2026-02-01T00:00:00Z"),
+                              make_item(3, "az")])
+        assert (result.inserted, result.updated, result.unchanged) == (1, 1, 1)
+        assert store.fill_rates()["site_id"] == 1.0
+    assert sql(old, "SELECT url, site_id, revision FROM articles ORDER BY id") == [
+        (i["url"], i["site_id"], revision) for i, revision in ((stored[0], 1), (stored[1], 2), (make_item(3, "az"), 1))]
+    assert sql(old, "SELECT count(*) FROM article_revisions") == [(2,)]
+    assert sql(old, "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')") == []
+
+    # The migrated file and a new one are the same database, site_id index and view included.
+    with Store(tmp_path / "new.sqlite"):
+        pass
+    assert schema_of(old) == schema_of(tmp_path / "new.sqlite")
+    assert ("index", "articles_site_id", "articles") in [row[:3] for row in schema_of(old)]
+
+
+def test_a_v1_file_migrates_to_the_current_schema_with_its_data(tmp_path):
     old = tmp_path / "v1.sqlite"
     make_v1_file(old)
     assert sql(old, "PRAGMA user_version") == [(1,)]
@@ -244,8 +329,9 @@ def test_a_v1_file_migrates_to_v2_with_its_data(tmp_path):
             reader.iter_articles()
 
     with Store(old) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         [article] = store.iter_articles()
+        assert article["site_id"] is None
         assert article["images"] == [{"url": "https://report.az/a.jpg", "caption": "A"},
                                      {"url": "https://report.az/b.jpg", "caption": ""}]
         assert article["tags"] == ["SOCAR"] and len(article["translations"]) == 2
@@ -269,7 +355,8 @@ def test_a_newer_schema_is_refused(tmp_path):
         pass
     sql(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     for readonly in (False, True):
-        with pytest.raises(StoreError, match=r"schema version 3, newer than this newsbot understands \(2\)"):
+        with pytest.raises(StoreError, match=rf"schema version {SCHEMA_VERSION + 1}, newer than this newsbot "
+                                             rf"understands \({SCHEMA_VERSION}\)"):
             Store(path, readonly=readonly)
 
 
@@ -463,6 +550,40 @@ def test_merge_adds_new_takes_the_later_crawl_and_unites_histories(tmp_path):
         (2, 1, "Story number 1 in en.\n\nA second paragraph about energy."), (2, 2, "Edited: a pipeline deal.")]
     assert sql(ours, "SELECT last_crawled_at FROM articles WHERE url = ?", edition_url(2, "en")) == [
         ("2026-01-29T10:00:00Z",)]
+    assert sql(ours, "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')") == []
+
+
+def test_merge_takes_a_v2_and_a_v3_shard_and_keeps_every_site_id(tmp_path):
+    ours, v2, v3 = tmp_path / "ours.sqlite", tmp_path / "v2.sqlite", tmp_path / "v3.sqlite"
+    later = "2026-01-29T10:00:00Z"
+    with Store(ours) as store:
+        store.write([make_item(1), make_item(2, site_id=None), make_item(3),
+                     make_item(7, body="Seven, newer here.", site_id=None, crawled_at=later)])
+    make_v2_file(v2, [make_item(1, body="Edited in the v2 shard.", tags=["v2"], crawled_at=later), make_item(4)])
+    with Store(v3) as store:
+        store.write([make_item(2),                                       # same content, the id only here
+                     make_item(3, body="Edited in the v3 shard.", tags=["v3"], site_id=None, crawled_at=later),
+                     make_item(5), make_item(6, site_id=None),
+                     make_item(7, body="Seven, older there.", tags=["old"])])  # ours is newer: kept, id filled in
+
+    with Store(ours) as store:
+        from_v2 = store.merge_from(v2)
+        assert (from_v2.added, from_v2.updated, from_v2.unchanged) == (1, 1, 0)
+        from_v3 = store.merge_from(v3)
+        assert (from_v3.added, from_v3.updated, from_v3.unchanged) == (2, 2, 1)
+        merged = {a["url"]: a for a in store.iter_articles()}
+        # The later crawls' content won; a shard without the id (v2) or without a value (v3 NULL) kept ours.
+        assert [(merged[edition_url(n, "en")]["body"], merged[edition_url(n, "en")]["tags"]) for n in (1, 3, 7)] == [
+            ("Edited in the v2 shard.", ["v2"]), ("Edited in the v3 shard.", ["v3"]),
+            ("Seven, newer here.", ["SOCAR", "tag-7"])]
+        assert {url: a["site_id"] for url, a in merged.items()} == {
+            edition_url(n, "en"): make_item(n)["site_id"] if n in (1, 2, 3, 5, 7) else None for n in range(1, 8)}
+        assert all(list(a) == list(ITEM_FIELDS) for a in merged.values())
+        before = table_counts(ours)
+        again = [store.merge_from(v2), store.merge_from(v3)]
+        assert [(r.added, r.updated, r.unchanged) for r in again] == [(0, 0, 2), (0, 0, 5)]
+    assert table_counts(ours) == before
+    assert sql(v2, "PRAGMA user_version") == [(2,)]  # the shard was read as it is, not migrated
     assert sql(ours, "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')") == []
 
 

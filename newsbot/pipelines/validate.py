@@ -62,6 +62,8 @@ def _translations(value: Any) -> bool:
 CHECKS: dict[str, Callable[[Any], bool]] = {
     "url": _absolute_http,
     "article_id": lambda v: isinstance(v, str) and bool(_HEX16.fullmatch(v)),
+    # Optional (None: the page shows no short link); a present one is a positive int, not "123" or True.
+    "site_id": lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0,
     "story_id": lambda v: isinstance(v, str) and bool(_HEX16.fullmatch(v)),
     "content_hash": lambda v: isinstance(v, str) and bool(_HEX64.fullmatch(v)),
     "language": lambda v: v in LANGUAGES,

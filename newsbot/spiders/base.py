@@ -264,6 +264,14 @@ class NewsbotSpider(scrapy.Spider):
     def record_extraction(self, extraction: Extraction, url: str) -> None:
         stats = self.crawler.stats
         stats.inc_value("newsbot/pages/article")
+        # Which design generation read the page, which source gave each field, what furniture went:
+        # a redesign shows here as a shift long before a field goes empty.
+        stats.inc_value(f"newsbot/markup/{extraction.markup}")
+        for field, source in extraction.sources.items():
+            if source:
+                stats.inc_value(f"newsbot/source/{field}/{source}")
+        for rule, count in extraction.furniture.items():
+            stats.inc_value(f"newsbot/boilerplate/{rule}", count)
         self.crawler.signals.send_catch_log(signal=article_extracted, extraction=extraction, url=url,
                                             spider=self)
         if extraction.item is None:

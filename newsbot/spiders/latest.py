@@ -150,8 +150,12 @@ class LatestSpider(NewsbotSpider):
         elif not cards[-1].timestamp:
             self.stopped(language, "no_timestamp", response.url)
         else:
-            yield self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp),
-                                       self.parse_feed, language, page + 1)
+            # The feed page names its endpoint (.loadContainer[data-url]); later batches carry it on.
+            endpoint = site.feed_endpoint(response.selector) if page == 1 else response.meta.get("feed_endpoint")
+            request = self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp, endpoint),
+                                           self.parse_feed, language, page + 1)
+            request.meta["feed_endpoint"] = endpoint
+            yield request
 
     def stopped(self, language: str, reason: str, url: str) -> None:
         self.walks.setdefault(language, Walk()).stop = reason

@@ -229,8 +229,9 @@ _SLOT_RULES = {
     "MON2": lambda s, l: _month_range_end(1 + s.u(26, 11), l),
     "DATE": lambda s, l: _tomorrow(s.local, l),
 }
-# Digest slots 27.. are for choices outside the text: template, look-alike letter.
-SLOT_TEMPLATE, SLOT_LOOKALIKE, SLOT_LOOKALIKE_AT = 27, 28, 29
+# Digest slots 27.. are for choices outside the text: template, look-alike letter, a long title's tail.
+SLOT_TEMPLATE, SLOT_LOOKALIKE, SLOT_LOOKALIKE_AT, SLOT_TAIL = 27, 28, 29, 30
+LONG_TITLES = 5  # percent of stories whose titles carry a tail (longer than a JSON-LD headline may be)
 
 
 def _tomorrow(local: datetime, lang: str) -> str:
@@ -276,10 +277,23 @@ class Story:
         return EPOCH + timedelta(minutes=self.minute)
 
 
+PHOTO_ROOT = "https://static.report.az/photo/"
+
+
 @dataclass(frozen=True)
 class Image:
-    path: str
+    uuid: str
     caption: str
+
+    @property
+    def url(self) -> str:
+        """The article's photo (what the ground truth holds)."""
+        return f"{PHOTO_ROOT}{self.uuid}_850.jpg"
+
+    @property
+    def card_url(self) -> str:
+        """The same photo as listings show it."""
+        return f"{PHOTO_ROOT}{self.uuid}_490.jpg"
 
 
 @dataclass(frozen=True)
@@ -287,7 +301,10 @@ class Plan:
     paragraphs: tuple[tuple[int, ...], ...]  # sentence numbers per paragraph
     tags: tuple[int, ...]                    # which of the story's entities are tags
     captions: tuple[int | None, ...]         # per image: caption template, None for no caption
-    furniture: tuple[tuple[int, int | None], ...]  # (which boilerplate, position or None for the end)
+    furniture: tuple[tuple[str, float | None], ...]  # (kind, share of the way into the text; None: the end)
+    opener: int | None                       # wire-credit first paragraph (texts.OPENERS), or None
+    channel: tuple[int, float] | None        # a paragraph citing a channel (texts.CHANNEL_PARAGRAPHS), where
+    figures: tuple[float, ...]               # per image after the first: where in the body it stands
 
 
 @dataclass(frozen=True)
@@ -297,8 +314,9 @@ class EditionText:
     title: str
     paragraphs: tuple[str, ...]
     tags: tuple[str, ...]
-    images: tuple[Image, ...]
-    boilerplate: tuple[tuple[int, str], ...]  # (position among real paragraphs, furniture text)
+    images: tuple[Image, ...]                 # the main photo first, then the body figures
+    boilerplate: tuple[tuple[int, str], ...]  # (position among real paragraphs, furniture text; "" = empty <p>)
+    figure_at: tuple[int, ...] = ()           # per body figure (images[1:]): the paragraph it precedes
 
     @property
     def lead(self) -> str:
@@ -375,8 +393,12 @@ class Corpus:
                 template = templates[slots.u(SLOT_TEMPLATE, len(templates))]
                 titles = {}
                 # One edition at a time: most repeats show in the first, so a retry costs little.
+                tail = (texts.TITLE_TAILS[slots.u(SLOT_TAIL, 997) % len(texts.TITLE_TAILS)]
+                        if slots.u(SLOT_TAIL, 100) < LONG_TITLES else None)
                 for lang in story.langs:
                     title = _capitalize_first(template[LANG_POS[lang]].format_map(slots.values(lang)))
+                    if tail is not None:
+                        title += tail[LANG_POS[lang]].format_map(slots.values(lang))
                     if lang == "en" and slots.u(SLOT_LOOKALIKE, 100) < 6:
                         title = _lookalike(title, slots.u(SLOT_LOOKALIKE_AT, 1000))
                     if title in seen[lang]:
@@ -452,10 +474,17 @@ class Corpus:
         captions = tuple(None if rng.random() < 0.3 else rng.randrange(len(texts.CAPTIONS))
                          for _ in range(rng.choices((0, 1, 2, 3), (30, 40, 20, 10))[0]))
         furniture = []
-        for which in rng.sample(range(4), rng.randint(0, 3)):
-            # Mostly after the text (None: after any update paragraphs too), sometimes first or in between.
-            furniture.append((which, rng.choice((None, None, 0, rng.randint(0, len(paragraphs))))))
-        return Plan(paragraphs, tags, captions, tuple(furniture))
+        # Rare, as on the live site: a source or share line, mostly at the end (None: after any update
+        # paragraphs too), sometimes first or in between; now and then an empty paragraph.
+        if rng.random() < 0.12:
+            furniture.append((rng.choice(("source", "source", "share", "subscribe")),
+                              rng.choice((None, None, None, 0.0, rng.random()))))
+        if rng.random() < 0.12:
+            furniture.append(("empty", rng.choice((None, rng.random()))))
+        opener = rng.randrange(len(texts.OPENERS)) if rng.random() < 0.25 else None
+        channel = ((rng.randrange(len(texts.CHANNEL_PARAGRAPHS)), rng.random()) if rng.random() < 0.5 else None)
+        figures = tuple(sorted(rng.random() for _ in captions[1:]))
+        return Plan(paragraphs, tags, captions, tuple(furniture), opener, channel, figures)
 
     @lru_cache(maxsize=4096)
     def text(self, index: int, lang: str, revision: int = 0) -> EditionText:
@@ -465,6 +494,13 @@ class Corpus:
         values = slots.values(lang)
         n = LANG_POS[lang]
         paragraphs = [" ".join(texts.SENTENCES[k][n].format_map(values) for k in picks) for picks in plan.paragraphs]
+        if plan.channel is not None:
+            which, where = plan.channel
+            paragraphs.insert(1 + int(where * len(paragraphs)),
+                              texts.CHANNEL_PARAGRAPHS[which][n].format_map(values))
+        if plan.opener is not None:
+            paragraphs.insert(0, texts.OPENERS[plan.opener][n].format_map(values))
+        original = len(paragraphs)
         for r in range(1, revision + 1):
             paragraphs.append(texts.UPDATE_PARAGRAPH[n].format(N=r, N_AZORD=az_ordinal(r)))
 
@@ -476,19 +512,129 @@ class Corpus:
             if candidates[k][form] not in tags:
                 tags.append(candidates[k][form])
 
-        day = story.local
         images = tuple(
-            Image(f"/uploads/{day:%Y/%m/%d}/{hashlib.sha1(f'{self.seed}:{index}:{k}'.encode()).hexdigest()[:20]}.jpg",
+            Image(_uuid(hashlib.sha1(f"{self.seed}:{index}:{k}".encode()).digest()),
                   "" if caption is None else texts.CAPTIONS[caption][n].format_map(values))
             for k, caption in enumerate(plan.captions))
-        furniture = texts.BOILERPLATE[lang] + ("",)  # "" is an empty <p>&nbsp;</p>
-        boilerplate = tuple((len(paragraphs) if where is None else where, furniture[which])
-                            for which, where in plan.furniture)
+        # Body figures stand between paragraphs of the original text, in the order of the images.
+        figure_at = tuple(1 + int(where * (original - 1)) for where in plan.figures)
+        boilerplate = []
+        for kind, where in plan.furniture:
+            furniture = "" if kind == "empty" else texts.FURNITURE[lang].get(kind)
+            if furniture is not None:  # not every edition has every kind
+                boilerplate.append((len(paragraphs) if where is None else int(where * (original + 1)), furniture))
         title = story.titles[lang] + (UPDATED_SUFFIX if revision else "")
-        return EditionText(title, tuple(paragraphs), tuple(tags), images, boilerplate)
+        return EditionText(title, tuple(paragraphs), tuple(tags), images, tuple(boilerplate), figure_at)
+
+    @lru_cache(maxsize=8192)
+    def layout(self, index: int, lang: str) -> "Layout":
+        """How the page of one edition is marked up: from the story's own digest (and the edition's)."""
+        d = _UNPACK(hashlib.sha512(f"replica:{self.seed}:{index}:layout".encode()).digest())
+        e = _UNPACK(hashlib.sha512(f"replica:{self.seed}:{index}:{lang}:layout".encode()).digest())
+        version = "current" if d[0] % 100 < CURRENT_SHARE else "legacy"
+        current = version == "current"
+        jsonld = d[9] % 100 < 50
+        meta_published = d[12] % 100 < 65
+        meta_section = d[13] % 100 < 65
+        hidden_date = current and d[16] % 100 < 3
+        if not current and not jsonld:
+            meta_section = True  # a legacy page shows no category: its breadcrumb or meta must carry it
+        if hidden_date and not jsonld:
+            meta_published = True  # the date is still in the page, only not visible
+        embeds = ()
+        if d[17] % 100 < 25:
+            kinds = [EMBEDS[d[18] % len(EMBEDS)]]
+            if d[19] % 2:
+                second = EMBEDS[(d[18] + 1 + d[20] % (len(EMBEDS) - 1)) % len(EMBEDS)]
+                kinds.append(second)
+            embeds = tuple((kind, d[21 + k] / 65536) for k, kind in enumerate(kinds))
+        return Layout(
+            version=version,
+            tags=TAG_VARIANTS[d[1] % len(TAG_VARIANTS)],
+            tag_href=TAG_HREFS[d[2] % len(TAG_HREFS)],
+            editions=EDITION_VARIANTS[d[3] % len(EDITION_VARIANTS)],
+            captions=CAPTION_VARIANTS[d[4] % len(CAPTION_VARIANTS)],
+            lazy=LAZY_VARIANTS[d[5] % len(LAZY_VARIANTS)],
+            placeholder=PLACEHOLDERS[d[6] % len(PLACEHOLDERS)],
+            category_tag=("a", "span")[d[7] % 2] if current else None,
+            copy_url=("bare", "https")[d[8] % 2] if current else None,
+            site_id=site_id(index, lang) if current else None,
+            jsonld=jsonld,
+            jsonld_form=("scripts", "graph")[d[10] % 2],
+            date_format=DATE_FORMATS[d[11] % len(DATE_FORMATS)],
+            meta_published=meta_published,
+            meta_section=meta_section,
+            og_image=d[14] % 100 < 70,
+            canonical=d[15] % 100 < 70,
+            hidden_date=hidden_date,
+            embeds=embeds,
+            mojibake=e[0] % 100 < MOJIBAKE_SHARE,
+        )
 
     def title(self, story: Story, lang: str, revision: int = 0) -> str:
         return story.titles[lang] + (UPDATED_SUFFIX if revision else "")
+
+
+def _uuid(digest: bytes) -> str:
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
+
+
+def site_id(index: int, lang: str) -> int:
+    """The site's own 7-digit article id: one per edition page, newer pages higher."""
+    return SITE_ID_TOP - 4 * index - LANG_POS[lang]
+
+
+# --- page layouts --------------------------------------------------------------------
+# Each part of an article page whose real markup is unknown comes in several plausible
+# markups (pages.py renders them); a story's digest picks one of each, independently.
+CURRENT_SHARE = 70     # percent of stories in the current design; the rest in the 2024 (legacy) one
+MOJIBAKE_SHARE = 5     # percent of pages with one paragraph in mojibake (when one round-trips)
+SITE_ID_TOP = 2_900_000
+TAG_VARIANTS = ("links_div", "list_ul", "label_p")
+TAG_HREFS = ("tag", "tag/", "tags")                  # /tag/<slug>, /tag/<slug>/, /tags/<slug>
+EDITION_VARIANTS = ("photo_cards", "label_list", "image_links")
+CAPTION_VARIANTS = ("figcaption", "div_span", "table")
+LAZY_VARIANTS = ("data-src", "data-cfsrc", "srcset", "src")
+PLACEHOLDERS = ("https://static.report.az/assets/img/thunk_600.webp",
+                "https://static.report.az/assets/img/thunk_400.jpg",
+                "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+DATE_FORMATS = ("offset", "utc", "local")            # JSON-LD datePublished: +04:00, Z, Baku wall clock
+EMBEDS = ("youtube", "script", "noscript", "style", "tweet")
+
+
+@dataclass(frozen=True)
+class Layout:
+    version: str                 # "current" | "legacy"
+    tags: str                    # TAG_VARIANTS
+    tag_href: str                # TAG_HREFS
+    editions: str                # EDITION_VARIANTS
+    captions: str                # CAPTION_VARIANTS
+    lazy: str                    # where <img> keeps the photo: LAZY_VARIANTS
+    placeholder: str             # the src of a lazy <img>
+    category_tag: str | None     # current: the head's category is an "a" or a "span"; legacy: none shown
+    copy_url: str | None         # current: .copy-url[data-url] "report.az/N" ("bare") or "https://report.az/N"
+    site_id: int | None
+    jsonld: bool                 # NewsArticle + BreadcrumbList
+    jsonld_form: str             # "scripts" (one script each) | "graph" (one script, @graph)
+    date_format: str             # DATE_FORMATS
+    meta_published: bool         # meta[property=article:published_time]
+    meta_section: bool           # meta[property=article:section] "Energy | Report.az"
+    og_image: bool               # og:image (when the story has photos)
+    canonical: bool              # link[rel=canonical]
+    hidden_date: bool            # no visible date (JSON-LD or article:published_time still has it)
+    embeds: tuple[tuple[str, float], ...]  # (EMBEDS kind, share of the way into the body)
+    mojibake: bool               # one paragraph as UTF-8 read as cp1252 (pages.mojibake_paragraph)
+
+    def describe(self) -> dict:
+        return {"version": self.version, "tags": self.tags, "tag_href": self.tag_href, "editions": self.editions,
+                "captions": self.captions, "lazy": self.lazy, "placeholder": self.placeholder,
+                "category_tag": self.category_tag, "copy_url": self.copy_url, "site_id": self.site_id,
+                "jsonld": self.jsonld, "jsonld_form": self.jsonld_form if self.jsonld else None,
+                "date_format": self.date_format if self.jsonld else None,
+                "meta_published": self.meta_published, "meta_section": self.meta_section,
+                "og_image": self.og_image, "canonical": self.canonical, "hidden_date": self.hidden_date,
+                "embeds": [kind for kind, _ in self.embeds]}
 
 
 def _lookalike(title: str, choice: int) -> str:
@@ -582,6 +728,7 @@ class State:
                 yield {
                     "url": urls[lang],
                     "article_id": article_id(urls[lang]),
+                    "site_id": corpus.layout(story.index, lang).site_id,
                     "source": SOURCE,
                     "language": lang,
                     "title": text.title,
@@ -593,12 +740,19 @@ class State:
                     "category": corpus.category_name(story.category, lang),
                     "category_slug": story.category,
                     "tags": list(text.tags),
-                    "images": [{"url": base + image.path, "caption": image.caption} for image in text.images],
+                    "images": [{"url": image.url, "caption": image.caption} for image in text.images],
                     "translations": [{"language": other, "url": urls[other],
                                       "title": corpus.title(story, other, revision)}
                                      for other in story.langs if other != lang],
                     "story_id": shared_story_id,
                 }
+
+    def truth_index(self, base_url: str) -> Iterator[tuple[int, dict]]:
+        """(story index, {"url", "language"}) per published edition, the URLs as the ground truth has them."""
+        root = canonical_url(base_url.rstrip("/") + "/")[:-1]
+        for story in self.corpus.stories[self.hidden:]:
+            for lang in story.langs:
+                yield story.index, {"url": root + self.corpus.path(story, lang), "language": lang}
 
     def truth_jsonl(self, base_url: str) -> Iterator[str]:
         return (json.dumps(record, ensure_ascii=False) + "\n" for record in self.truth_records(base_url))

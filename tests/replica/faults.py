@@ -16,12 +16,20 @@ Effects:
     "delay": 2.5                     answer after that many seconds (timer, the server stays
                                      responsive); may be combined with any other effect
     "mode": "truncate"               the page cut short (no closing tags): article pages inside the
-                                     body text, other pages halfway; "fraction": 0..1 cuts there
+                                     body text (div.news-detail__desc or, legacy, div.editor-body),
+                                     other pages halfway; "fraction": 0..1 cuts there
     "mode": "malformed"              stray and unclosed tags, missing </p> and </li>, garbage text,
                                      no </body></html>; the article is still all there
-    "mode": "no_body"                article page without div.news-detail__desc
-    "mode": "no_date"                article page without ul.news__date (the sidebar keeps its own)
-    "mode": "no_title"               article page without h1.section-title
+    "mode": "no_body"                article page without its body block (and JSON-LD articleBody)
+    "mode": "no_date"                article page without any date of the article: no visible date,
+                                     no JSON-LD datePublished, no article:published_time (the
+                                     sidebar cards keep their own times)
+    "mode": "no_title"               article page without its h1 (and without og:title and the
+                                     JSON-LD headline)
+    "mode": "no_translations"        article page without the links to the story's other editions
+    "mode": "no_tags"                article page without its tags line
+    "mode": "no_images"              article page without its photos (main photo, body figures,
+                                     og:image, JSON-LD image)
     "mode": "redirect"               301 to the canonical target (trailing slash added, query
                                      dropped); "status": 302 for a temporary one, "location" for a
                                      fixed target; an already canonical target is served normally
@@ -45,9 +53,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MODES = frozenset({"truncate", "malformed", "no_body", "no_date", "no_title", "redirect", "redirect_loop",
-                   "wrong_charset", "oversized", "empty"})
-ARTICLE_VARIANTS = frozenset({"no_body", "no_date", "no_title"})
+ARTICLE_VARIANTS = frozenset({"no_body", "no_date", "no_title", "no_translations", "no_tags", "no_images"})
+MODES = frozenset({"truncate", "malformed", "redirect", "redirect_loop", "wrong_charset", "oversized",
+                   "empty"}) | ARTICLE_VARIANTS
 LOOP_MARK = "replica_loop=1"
 DEFAULT_OVERSIZE = 20_000_000
 _KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size"}
@@ -135,9 +143,17 @@ class Faults:
 
 # --- page transformations --------------------------------------------------------
 
+BODY_BLOCKS = ('<div class="news-detail__desc">', '<div class="editor-body">')  # current, legacy design
+
+
+def body_start(page: str) -> int:
+    """Where an article page's body block starts, in either design; -1 if it has none."""
+    return max(page.find(block) for block in BODY_BLOCKS)
+
+
 def truncate(page: str, fraction: float | None) -> str:
     """Cut a page short; an article inside its body text, so the paragraphs never close."""
-    start = page.find('<div class="news-detail__desc">')
+    start = body_start(page)
     if fraction is None and start >= 0:
         end = page.find("</div>", start)
         return page[:start + (end - start) * 3 // 5]
@@ -146,7 +162,7 @@ def truncate(page: str, fraction: float | None) -> str:
 
 def malformed(page: str) -> str:
     """Broken markup a browser (and lxml) still recovers the article from."""
-    start = page.find('<div class="news-detail__desc">')
+    start = body_start(page)
     if start >= 0:
         end = page.find("</div>", start)
         # Paragraphs never closed.

@@ -8,19 +8,22 @@ clean text from content.py. Dates use this module's own month tables.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import random
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape as xml_escape
 
 from tests.replica import texts
-from tests.replica.content import LANGS, PREFIX, State, Story, make_slug
+from tests.replica.content import LANG_POS, LANGS, PREFIX, EditionText, Layout, State, Story, make_slug
 
 PER_PAGE = 20          # cards per feed batch and per category page
 HOME_CARDS = 12
 SIDEBAR_CARDS = 10
 RSS_ITEMS = 50
+HEADLINE_MAX = 110     # JSON-LD headline length
 JS_FEED_START = "2026-01-29 00:00:00"  # later than any story: the first batch of a script-only feed
 
 MONTHS = {
@@ -138,14 +141,14 @@ def rfc822(moment: datetime) -> str:
 # --- page chrome --------------------------------------------------------------
 
 _STYLE = (".index-post-block{min-height:120px;border-bottom:1px solid #ddd}"
-          ".news-detail__desc p{margin:0 0 1em}body{font-family:sans-serif}")
+          ".news-detail__desc p,.editor-body p{margin:0 0 1em}body{font-family:sans-serif}")
 
 
 def layout(state: State, lang: str, title: str, main: str, head: str = "") -> str:
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{esc(title)}</title>\n{head}<style>{_STYLE}</style>\n</head>\n<body>\n"
-            f"{header(state, lang)}\n<main class=\"container\">\n{main}\n</main>\n"
+            f"{header(state, lang)}\n{trending(lang)}\n<main class=\"container\">\n{main}\n</main>\n"
             f'<footer class="footer"><p>© 2026 Report.az</p></footer>\n</body>\n</html>\n')
 
 
@@ -153,16 +156,30 @@ def header(state: State, lang: str) -> str:
     corpus = state.corpus
     links = [f'<a href="{texts.LATEST_PATH[lang]}">{esc(texts.LATEST_LABEL[lang])}</a>']
     for key in corpus.categories:
-        links.append(f'<a href="{PREFIX[lang]}{corpus.segment(key, lang)}/">{esc(corpus.category_name(key, lang))}</a>')
+        links.append(f'<a href="{PREFIX[lang]}{corpus.segment(key, lang)}">{esc(corpus.category_name(key, lang))}</a>')
     switcher = "".join(f'<a href="{PREFIX[other]}" hreflang="{other}">{other.upper()}</a>' for other in LANGS)
     return (f'<header class="header"><a class="logo" href="{PREFIX[lang]}">Report.az</a>\n'
             f'<nav class="header-menu">{"".join(links)}</nav>\n'
             f'<div class="lang-switcher">{switcher}</div></header>')
 
 
+def trending(lang: str) -> str:
+    """The trending-tags bar at the top of every page: tag links that are no article's tags."""
+    links = " ".join(f'<a href="{PREFIX[lang]}tag/{make_slug(t)}">{esc(t)}</a>' for t in texts.TRENDING[lang])
+    return (f'<div class="trending-tags"><span class="trending-tags__label">{esc(texts.TRENDING_LABEL[lang])}</span> '
+            f"{links}</div>")
+
+
 def href(state: State, story: Story, lang: str) -> str:
+    """How the site links to an article: no trailing slash (current design)."""
+    return state.corpus.path(story, lang).rstrip("/")
+
+
+def old_href(state: State, story: Story, lang: str) -> str:
+    """Links inside article pages: legacy-era pages are still linked with the trailing slash, mostly."""
     path = state.corpus.path(story, lang)
-    return path.rstrip("/") if story.noslash else path
+    layout_ = state.corpus.layout(story.index, lang)
+    return path if layout_.version == "legacy" and not story.noslash else path.rstrip("/")
 
 
 def card(state: State, story: Story, lang: str, sidebar: bool = False) -> str:
@@ -186,13 +203,14 @@ def _render_card(state: State, story: Story, lang: str, sidebar: bool) -> str:
     if sidebar:
         badge = f'<span class="news__badge">{texts.PHOTO_BADGE[lang]}</span>' if text.images else ""
         inner = (f'<ul class="news__date"><li>{time_text(story)}</li></ul>{badge}'
-                 f'<h2 class="news__title">{title}</h2><span class="news__category">{category}</span>')
+                 f'<h2 class="news__title ">{title}</h2><span class="news__category">{category}</span>')
     else:
-        image = (f'<div class="news__img"><img src="{text.images[0].path}" alt=""></div>' if text.images else "")
-        inner = (f'{image}<h2 class="news__title">{title}</h2><span class="news__category">{category}</span>'
+        image = (f'<div class="news__img"><img src="{text.images[0].card_url}" alt="{attr(text.title)}"></div>'
+                 if text.images else "")
+        inner = (f'{image}<h2 class="news__title ">{title}</h2><span class="news__category">{category}</span>'
                  f'<ul class="news__date"><li>{date_text(story, lang)}</li><li>{time_text(story)}</li></ul>')
-    return (f'<div class="index-post-block" data-timestamp="{data_timestamp(story)}">'
-            f'<a class="news__item" href="{href(state, story, lang)}">{inner}</a></div>')
+    return (f'<div class="col-md-3 index-post-block" data-timestamp="{data_timestamp(story)}">'
+            f'<a href="{href(state, story, lang)}" class="news__item" target="_blank">{inner}</a></div>')
 
 
 def cards(state: State, stories: list[Story], lang: str) -> str:
@@ -211,8 +229,8 @@ def home(state: State, lang: str) -> str:
 
 _FEED_SCRIPT = """<script>
 (function () {
-  // Infinite scroll: fetch older cards from the endpoint in data-infinity.
-  var box = document.querySelector('.infinity-container');
+  // Infinite scroll: fetch older cards from the endpoint the container's data-url names.
+  var box = document.querySelector('.loadContainer');
   var busy = false, done = false;
   function lastStamp() {
     var all = box.querySelectorAll('.index-post-block');
@@ -224,7 +242,7 @@ _FEED_SCRIPT = """<script>
   function load() {
     if (busy || done) return;
     busy = true;
-    var url = box.getAttribute('data-infinity') + '?date=' + encodeURIComponent(lastStamp()) + '&oldest=1';
+    var url = box.getAttribute('data-url') + '?date=' + encodeURIComponent(lastStamp()) + '&oldest=1';
     fetch(url, {credentials: 'same-origin'})
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (fragment) {
@@ -245,7 +263,7 @@ def feed(state: State, lang: str, js_only: bool) -> str:
     """The latest-news feed: the first batch in HTML, or none when the feed is script-only."""
     first = "" if js_only else cards(state, state.latest(lang, PER_PAGE), lang)
     main = (f'<section class="news-feed"><h1 class="section-title">{esc(texts.LATEST_LABEL[lang])}</h1>\n'
-            f'<div class="infinity-container" data-infinity="{PREFIX[lang]}infinity/index">\n{first}\n</div>\n'
+            f'<div class="row loadContainer" data-url="{PREFIX[lang]}infinity/index">\n{first}\n</div>\n'
             f"</section>\n{_FEED_SCRIPT % {'start': JS_FEED_START}}")
     return layout(state, lang, texts.LATEST_LABEL[lang], main)
 
@@ -261,63 +279,310 @@ def category(state: State, lang: str, key: str, page: int) -> str | None:
     found, has_next = state.category_page(lang, key, page, PER_PAGE)
     if page > 1 and not found:
         return None
-    base = f"{PREFIX[lang]}{corpus.segment(key, lang)}/"
+    base = f"{PREFIX[lang]}{corpus.segment(key, lang)}"
     links = []
     if page > 1:
-        links.append(f'<a rel="prev" class="prev" href="{base if page == 2 else f"{base}page/{page - 1}"}">‹</a>')
+        links.append(f'<a rel="prev" class="prev" href="{base if page == 2 else f"{base}/page/{page - 1}"}">‹</a>')
     if has_next:
-        links.append(f'<a rel="next" class="next" href="{base}page/{page + 1}">›</a>')
+        links.append(f'<a rel="next" class="next" href="{base}/page/{page + 1}">›</a>')
     name = corpus.category_name(key, lang)
     main = (f'<section class="news-list"><h1 class="section-title">{esc(name)}</h1>\n{cards(state, found, lang)}\n'
             f'<div class="pagination">{"".join(links)}</div></section>')
     return layout(state, lang, name, main)
 
 
-def article(state: State, story: Story, lang: str, *, no_body: bool = False, no_date: bool = False,
-            no_title: bool = False) -> str:
+# --- article pages -------------------------------------------------------------------
+# The layout of a page (content.Layout) picks one markup for each part whose real markup is
+# unknown; the ground truth is what a browser shows, whichever markup carries it.
+
+def legacy_date_text(story: Story, lang: str) -> str:
+    """The 2024 design: "7 Fevral , 2024" (capital month, a space before the comma)."""
+    local = story.local
+    day = f"{local.day:02d}" if story.zero_pad else str(local.day)
+    month = MONTHS[lang][local.month - 1]
+    month = ("İ" + month[1:] if lang == "az" and month[0] == "i" else month[0].upper() + month[1:])
+    return f"{day} {month} , {local.year}"
+
+
+def headline(title: str) -> str:
+    """JSON-LD headline: at most 110 characters (Google's guideline), cut with an ellipsis."""
+    return title if len(title) <= HEADLINE_MAX else title[:HEADLINE_MAX - 1].rstrip() + "…"
+
+
+def structured_date(story: Story, fmt: str) -> str:
+    local = story.local
+    if fmt == "utc":
+        return f"{local - timedelta(hours=4):%Y-%m-%dT%H:%M:%S}Z"
+    if fmt == "local":
+        return f"{local:%Y-%m-%d %H:%M:%S}"
+    return f"{local:%Y-%m-%dT%H:%M:%S}+04:00"
+
+
+def to_mojibake(text: str) -> str:
+    """UTF-8 bytes read as Windows-1252, as a browser trusting a wrong charset shows them."""
+    import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252: undefined bytes stay C1 controls)
+    return text.encode("utf-8").decode("sloppy-windows-1252")
+
+
+def mojibake_paragraph(text: EditionText, page_layout: Layout, index: int) -> int | None:
+    """Which paragraph a mojibake page garbles: the first (from a story-chosen start) that ftfy repairs.
+
+    Repairs means ftfy.fix_text and ftfy.fix_encoding both give the paragraph back, also after
+    whitespace normalisation (clean_text) of the garbled text; other paragraphs are never garbled.
+    """
+    if not page_layout.mojibake:
+        return None
+    count = len(text.paragraphs)
+    for k in range(count):
+        n = (index + k) % count
+        if repairable(text.paragraphs[n]):
+            return n
+    return None
+
+
+def repairable(original: str) -> bool:
+    import ftfy
+    from newsbot.normalize import clean_text
+    broken = to_mojibake(original)
+    return (broken != original and ftfy.fix_text(broken) == original and ftfy.fix_encoding(broken) == original
+            and ftfy.fix_encoding(clean_text(broken)) == original)
+
+
+def _img(url: str, page_layout: Layout, alt: str) -> str:
+    lazy, placeholder = page_layout.lazy, page_layout.placeholder
+    alt = attr(alt)
+    if lazy == "data-src":
+        return f'<img class="lazyload" src="{placeholder}" data-src="{url}" alt="{alt}">'
+    if lazy == "data-cfsrc":
+        return (f'<img data-cfsrc="{url}" src="{placeholder}" alt="{alt}" style="display:none;visibility:hidden;">'
+                f'<noscript><img src="{url}" alt="{alt}"></noscript>')
+    if lazy == "srcset":
+        return f'<img src="{placeholder}" srcset="{url} 850w" sizes="(max-width: 850px) 100vw, 850px" alt="{alt}">'
+    return f'<img src="{url}" alt="{alt}">'
+
+
+def captioned(img: str, caption: str, variant: str, noise: Noise) -> str:
+    """A photo and its caption (none when the caption is empty) in one of the caption markups."""
+    shown = noise(caption) if caption else ""
+    if variant == "figcaption":
+        return f'<figure class="photo">{img}' + (f"<figcaption>{shown}</figcaption>" if caption else "") + "</figure>"
+    if variant == "div_span":
+        return (f'<div class="photo-item">{img}'
+                + (f'<span class="photo-item__caption">{shown}</span>' if caption else "") + "</div>")
+    rows = f'<tr><td class="image-caption__text">{shown}</td></tr>' if caption else ""
+    return f'<table class="image-caption"><tbody><tr><td>{img}</td></tr>{rows}</tbody></table>'
+
+
+def tags_line(state: State, story: Story, lang: str, text: EditionText, page_layout: Layout, noise: Noise) -> str:
+    style = page_layout.tag_href
+    segment, slash = ("tags", "") if style == "tags" else ("tag", "/" if style == "tag/" else "")
+    links = [f'<a href="{PREFIX[lang]}{segment}/{make_slug(t)}{slash}">{noise(t, pad=False)}</a>' for t in text.tags]
+    if page_layout.tags == "links_div":
+        return f'<div class="news-detail__tags">{" ".join(links)}</div>'
+    if page_layout.tags == "list_ul":
+        return '<ul class="tags-list">' + "".join(f"<li>{link}</li>" for link in links) + "</ul>"
+    return (f'<p class="tags-line"><strong>{esc(texts.TAGS_LABEL[lang])}</strong> ' + ", ".join(links) + "</p>")
+
+
+def edition_links(state: State, story: Story, lang: str, text: EditionText, page_layout: Layout,
+                  photos: bool) -> str:
+    """The story's other editions, each a link showing that edition's title (in LANGS order)."""
+    others = [other for other in story.langs if other != lang]
+    if not others:
+        return ""
+    badge = texts.PHOTO_BADGE[lang]
+    items = []
+    for other in others:
+        link = old_href(state, story, other)
+        title = noise_for(state, story, other)(state.title(story, other))
+        if page_layout.editions == "photo_cards":
+            mark = f'<span class="news__badge">{badge}</span>' if photos else ""
+            items.append(f'<a href="{link}" class="other-lang-news">{mark}<h3 class="other-lang-news__title">'
+                         f"{title}</h3></a>")
+        elif page_layout.editions == "label_list":
+            items.append(f'<li><span class="article-langs__label">{esc(texts.EDITION_LABEL[other])}:</span> '
+                         f'<a href="{link}" hreflang="{other}">{title}</a></li>')
+        else:
+            # A story without photos (or the no_images variant) shows no picture here either.
+            picture = (f'<img src="{text.images[0].card_url}" alt="{attr(state.title(story, other))}">'
+                       f'<span class="photo-badge">{badge}</span>' if photos else "")
+            items.append(f'<a class="lang-version" href="{link}">{picture}'
+                         f'<span class="lang-version__title">{title}</span></a>')
+    if page_layout.editions == "label_list":
+        return '<ul class="article-langs">' + "".join(items) + "</ul>"
+    cls = "news-detail__other-langs" if page_layout.editions == "photo_cards" else "lang-versions"
+    return f'<div class="{cls}">' + "".join(items) + "</div>"
+
+
+def embed(kind: str, state: State, story: Story, lang: str) -> str:
+    values = state.corpus.slots(story).values(lang)
+    code = hashlib.sha1(f"{state.corpus.seed}:{story.index}:{kind}".encode()).hexdigest()
+    if kind == "youtube":
+        return (f'<p><iframe width="560" height="315" src="https://www.youtube.com/embed/{code[:11]}" '
+                f'title="YouTube video player" frameborder="0" allowfullscreen></iframe></p>')
+    if kind == "script":
+        return ('<script>window.adsbygoogle = window.adsbygoogle || []; '
+                "(adsbygoogle).push({slot: 'report-inline'}); document.write('<p>Reklam</p>');</script>")
+    if kind == "noscript":
+        return (f'<noscript>{esc(texts.NOSCRIPT[lang])}</noscript>'
+                f'<noscript><img src="https://mc.yandex.ru/watch/{int(code[:6], 16)}" alt=""></noscript>')
+    if kind == "style":
+        return "<style>.news-detail__desc iframe, .editor-body iframe {max-width: 100%; border: 0}</style>"
+    tweet = texts.TWEETS[int(code[:2], 16) % len(texts.TWEETS)][LANG_POS[lang]].format_map(values)
+    handle = "".join(ch for ch in values["P"] if ch.isascii() and ch.isalpha()) or "report_az"
+    return (f'<blockquote class="twitter-tweet"><p lang="{lang}" dir="ltr">{esc(tweet)}</p>&mdash; '
+            f'{esc(values["P"])} (@{handle}) <a href="https://twitter.com/{handle}/status/{int(code[:15], 16)}">'
+            f"{date_text(story, 'en')}</a></blockquote>"
+            '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>')
+
+
+def _json_ld(data: dict) -> str:
+    body = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return f'<script type="application/ld+json">{body}</script>\n'
+
+
+def describe_layout(state: State, story: Story, lang: str) -> dict:
+    """What /_replica/layouts says about one page."""
+    text = state.text(story, lang)
+    page_layout = state.corpus.layout(story.index, lang)
+    plan = state.corpus.plan(story.index)
+    kinds = {"": "empty", **{v: k for k, v in texts.FURNITURE[lang].items()}}
+    return {**page_layout.describe(),
+            "mojibake": mojibake_paragraph(text, page_layout, story.index) is not None,
+            "opener": plan.opener is not None, "channel": plan.channel is not None,
+            "furniture": [kinds[f] for _, f in text.boilerplate], "images": len(text.images),
+            "og_image": page_layout.og_image and bool(text.images)}
+
+
+def article(state: State, story: Story, lang: str, base_url: str = "", *, no_body: bool = False,
+            no_date: bool = False, no_title: bool = False, no_translations: bool = False, no_tags: bool = False,
+            no_images: bool = False) -> str:
+    """An article page in its layout; the no_* flags are the fault variants (faults.ARTICLE_VARIANTS)."""
     corpus = state.corpus
     text = state.text(story, lang)
+    page_layout = corpus.layout(story.index, lang)
     noise = noise_for(state, story, lang)
     segment = corpus.segment(story.category, lang)
     name = corpus.category_name(story.category, lang)
+    current = page_layout.version == "current"
+    photos = bool(text.images) and not no_images
+    title_html = noise(text.title)
+    alt_title = text.title
 
-    parts = [f'<div class="news-detail">\n<div class="news-detail__head">'
-             f'<a class="news__category" href="{PREFIX[lang]}{segment}/">{esc(name)}</a>']
-    if not no_date:
-        parts.append(f'<ul class="news__date"><li>{noise(date_text(story, lang))}</li><li>{time_text(story)}</li></ul>')
-    parts.append("</div>")
-    if not no_title:
-        parts.append(f'<h1 class="section-title">{noise(text.title)}</h1>')
+    # The main photo: the first image.
+    main_photo = ""
+    if photos:
+        image = text.images[0]
+        img = _img(image.url, page_layout, alt_title)
+        if not current:
+            img = f'<div class="image">{img}</div>'
+        main_photo = captioned(img, image.caption, page_layout.captions, noise)
+        main_photo = (f'<div class="news-detail__main-photo">{main_photo}</div>' if current
+                      else f'<div class="news-cover">{main_photo}</div>')
+
+    # The body block: paragraphs with figures, embeds and furniture between them.
+    body_html = ""
     if not no_body:
         person = corpus.slots(story).values(lang)["P"]
-        paragraphs = [f"<p>{inline_markup(p, person, lang, noise)}</p>" for p in text.paragraphs]
-        # Furniture goes in from the back so earlier positions stay valid.
-        for where, furniture in sorted(text.boilerplate, key=lambda b: -b[0]):
-            paragraphs.insert(where, f"<p>{noise(furniture)}</p>" if furniture else "<p>&nbsp;</p>")
-        parts.append('<div class="news-detail__desc">\n' + "\n".join(paragraphs) + "\n</div>")
-    tags = "".join(f'<a href="{PREFIX[lang]}tag/{make_slug(t)}/">{noise(t)}</a>' for t in text.tags)
-    parts.append(f'<div class="news-detail__tags">{tags}</div>')
-    if text.images:
-        figures = "".join(
-            f'<figure><img src="{image.path}" alt="{attr(image.caption)}">'
-            f'<figcaption>{noise(image.caption)}</figcaption></figure>' for image in text.images)
-        parts.append(f'<div class="news-detail__photos">{figures}</div>')
-    others = [other for other in story.langs if other != lang]
-    if others:
-        badge = f'<span class="news__badge">{texts.PHOTO_BADGE[lang]}</span>' if text.images else ""
-        links = "".join(
-            f'<a class="news__item" href="{href(state, story, other)}">{badge}'
-            f'<h2 class="news__title">{noise_for(state, story, other)(state.title(story, other))}</h2></a>'
-            for other in others)
-        parts.append(f'<div class="news-detail__other-langs">{links}</div>')
-    parts.append("</div>")
+        garbled = mojibake_paragraph(text, page_layout, story.index)
+        count = len(text.paragraphs)
+        before: dict[int, list[str]] = {}
+        for n, image in enumerate(text.images[1:] if photos else ()):
+            img = _img(image.url, page_layout, "")
+            before.setdefault(text.figure_at[n], []).append(captioned(img, image.caption, page_layout.captions, noise))
+        for kind, where in page_layout.embeds:
+            before.setdefault(1 + int(where * (count - 1)), []).append(embed(kind, state, story, lang))
+        for where, furniture in text.boilerplate:
+            before.setdefault(min(where, count), []).append(
+                f"<p>{noise(furniture)}</p>" if furniture else "<p>&nbsp;</p>")
+        blocks = []
+        for n in range(count + 1):
+            blocks += before.get(n, ())
+            if n < count:
+                paragraph = text.paragraphs[n]
+                blocks.append(f"<p>{esc(to_mojibake(paragraph))}</p>" if n == garbled
+                              else f"<p>{inline_markup(paragraph, person, lang, noise)}</p>")
+        cls = "news-detail__desc" if current else "editor-body"
+        body_html = f'<div class="{cls}">\n' + "\n".join(blocks) + "\n</div>"
+
+    show_date = not no_date and not page_layout.hidden_date
+    parts = []
+    if current:
+        parts.append('<div class="news-detail">')
+        if not no_title:
+            parts.append(f'<h1 class="section-title">{title_html}</h1>')
+        tag = page_layout.category_tag
+        category_html = (f'<a class="news__category" href="{PREFIX[lang]}{segment}">{esc(name)}</a>' if tag == "a"
+                         else f'<span class="news__category">{esc(name)}</span>')
+        date_html = (f'<ul class="news__date"><li>{noise(date_text(story, lang))}</li><li>{time_text(story)}</li></ul>'
+                     if show_date else "")
+        parts.append(f'<div class="news-detail__head">{category_html}{date_html}</div>')
+        short = f"report.az/{page_layout.site_id}"
+        data_url = short if page_layout.copy_url == "bare" else f"https://{short}"
+        parts.append(f'<div class="copy-url" data-url="{data_url}"><span>{esc(texts.COPY_LINK[lang])}</span></div>')
+    else:
+        parts.append('<article class="news-page">')
+        if not no_title:
+            parts.append(f'<h1 class="news-title">{title_html}</h1>')
+        if show_date:
+            parts.append(f'<div class="news-date"><span>{noise(legacy_date_text(story, lang))}</span>'
+                         f"<span>{time_text(story)}</span></div>")
+    if main_photo:
+        parts.append(main_photo)
+    if body_html:
+        parts.append(body_html)
+    if not no_tags and text.tags:
+        parts.append(tags_line(state, story, lang, text, page_layout, noise))
+    if not no_translations:
+        links = edition_links(state, story, lang, text, page_layout, photos)
+        if links:
+            parts.append(links)
+    parts.append("</div>" if current else "</article>")
 
     sidebar = "\n".join(card(state, s, lang, sidebar=True) for s in state.latest(lang, SIDEBAR_CARDS))
     main = ("\n".join(parts) + f'\n<aside class="latest-news"><h3>{esc(texts.LATEST_LABEL[lang])}</h3>\n{sidebar}\n'
             f'<a href="{texts.LATEST_PATH[lang]}">{esc(texts.ALL_NEWS[lang])}</a></aside>')
-    head = (f'<meta property="og:title" content="{attr(text.title)}">\n<meta property="og:type" content="article">\n'
-            f'<meta property="article:section" content="{attr(name)}">\n')
-    return layout(state, lang, f"{text.title} | Report.az", main, head)
+
+    # The head: OpenGraph, article:*, canonical and JSON-LD, as the page's layout has them.
+    page_url = base_url + (old_href(state, story, lang))
+    head = [] if no_title else [f'<meta property="og:title" content="{attr(text.title)}">']
+    head.append('<meta property="og:type" content="article">')
+    if photos and page_layout.og_image:
+        head.append(f'<meta property="og:image" content="{text.images[0].url}">')
+    if page_layout.meta_published and not no_date:
+        fmt = page_layout.date_format if page_layout.date_format != "local" else "offset"
+        head.append(f'<meta property="article:published_time" content="{structured_date(story, fmt)}">')
+    if page_layout.meta_section:
+        head.append(f'<meta property="article:section" content="{attr(name)} | Report.az">')
+    if page_layout.canonical:
+        head.append(f'<link rel="canonical" href="{attr(page_url)}">')
+    head_html = "".join(line + "\n" for line in head)
+    if page_layout.jsonld:
+        news: dict = {"@context": "https://schema.org", "@type": "NewsArticle"}
+        if not no_title:
+            news["headline"] = headline(text.title)
+        if not no_date:
+            news["datePublished"] = structured_date(story, page_layout.date_format)
+        if not no_body:
+            news["description"] = text.lead
+            news["articleBody"] = " ".join(text.paragraphs)
+        if photos:
+            news["image"] = ([image.url for image in text.images] if page_layout.jsonld_form == "graph"
+                             else {"@type": "ImageObject", "url": text.images[0].url})
+        news["inLanguage"] = lang
+        news["mainEntityOfPage"] = {"@type": "WebPage", "@id": page_url}
+        news["publisher"] = {"@type": "Organization", "name": "Report.az"}
+        crumbs = [{"@type": "ListItem", "position": 1, "name": texts.HOME_LABEL[lang], "item": base_url + PREFIX[lang]},
+                  {"@type": "ListItem", "position": 2, "name": name, "item": f"{base_url}{PREFIX[lang]}{segment}"}]
+        if not no_title:
+            crumbs.append({"@type": "ListItem", "position": 3, "name": text.title})
+        trail = {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": crumbs}
+        if page_layout.jsonld_form == "graph":
+            del news["@context"], trail["@context"]
+            head_html += _json_ld({"@context": "https://schema.org", "@graph": [news, trail]})
+        else:
+            head_html += _json_ld(news) + _json_ld(trail)
+    return layout(state, lang, "Report.az" if no_title else f"{text.title} | Report.az", main, head_html)
 
 
 def rss(state: State, lang: str, base_url: str) -> str:

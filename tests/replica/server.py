@@ -1,19 +1,41 @@
 """The replica's HTTP server: one Twisted resource that routes, renders, caches and injects faults.
 
-Site map (az is unprefixed; en and ru under /en/ and /ru/):
+Site map (az is unprefixed; en and ru under /en/ and /ru/). Every page answers with and without
+the trailing slash; the site itself links without it (nav, cards, pagination):
     /robots.txt
     /, /en/, /ru/                                    home pages (nav: feed and every category)
-    /son-xeberler/ (+ /today/), /en/latest-news/, /ru/poslednie-novosti/   latest-news feed
+    /son-xeberler (+ /today), /en/latest-news, /ru/poslednie-novosti   latest-news feed; its
+                                                     .loadContainer[data-url] names the infinity endpoint
     /infinity/index?date=YYYY-MM-DD HH:MM:SS&oldest=1 (and /en/..., /ru/...)  next 20 cards, or empty
-    /{segment}/, /{segment}/page/N                   category listings, 20 cards a page
-    /{segment}/{slug}/                               article pages (also without the trailing slash)
+    /{segment}, /{segment}/page/N                    category listings, 20 cards a page
+    /{segment}/{slug}                                article pages, in the story's layout (below)
     /rss/, /en/rss/, /ru/rss/                        RSS 2.0, 50 newest items
-    /uploads/YYYY/MM/DD/<hash>.jpg                   a tiny JPEG
+    /uploads/YYYY/MM/DD/<hash>.jpg                   a tiny JPEG (photos themselves are absolute URLs on
+                                                     https://static.report.az/photo/, never fetched)
 Control (never faulted, not counted in hits, disallowed in robots.txt):
     /_replica/publish?count=N   reveal the N next hidden stories
     /_replica/edit?story=I      bump story I's revision (title " (updated)", one more paragraph)
     /_replica/hits[?reset=1]    {"total": n, "paths": {path: n}, "targets": {path?query: n}}
     /_replica/ground-truth      JSON Lines for the current state, URLs on the Host the client used
+    /_replica/layouts           JSON {url: layout} for every published article page, URLs exactly as in
+                                the ground truth. A layout (content.Layout.describe + what the text adds):
+        {"version": "current" | "legacy",         current: h1.section-title, .news-detail__head, div.news-detail__desc,
+                                                  .copy-url; legacy (2024): h1.news-title, .news-date span,
+                                                  div.editor-body, div.news-cover div.image img, no .copy-url
+         "tags": "links_div" | "list_ul" | "label_p",          the tags line's markup
+         "tag_href": "tag" | "tag/" | "tags",                  /tag/<slug>, /tag/<slug>/, /tags/<slug>
+         "editions": "photo_cards" | "label_list" | "image_links",   the other editions' links
+         "captions": "figcaption" | "div_span" | "table",      photo + caption markup
+         "lazy": "data-src" | "data-cfsrc" | "srcset" | "src", "placeholder": "<src of a lazy img>",
+         "category_tag": "a" | "span" | null, "copy_url": "bare" | "https" | null, "site_id": int | null,
+         "jsonld": bool, "jsonld_form": "scripts" | "graph" | null,
+         "date_format": "offset" | "utc" | "local" | null,    JSON-LD datePublished
+         "meta_published": bool, "meta_section": bool, "og_image": bool, "canonical": bool,
+         "hidden_date": bool,                                  no visible date (structured date only)
+         "embeds": ["youtube" | "script" | "noscript" | "style" | "tweet", ...],
+         "mojibake": bool, "opener": bool, "channel": bool,    the text's traits on this page
+         "furniture": [kind, ...], "images": n}
+        og_image: the page has og:image (only stories with photos do).
 """
 
 from __future__ import annotations
@@ -133,7 +155,7 @@ class Replica:
                 story = self.corpus.find(lang, parts[0], parts[1])
                 if story is not None and state.is_published(story):
                     flags = {variant: True} if variant in fault_rules.ARTICLE_VARIANTS else {}
-                    return html_response(pages.article(state, story, lang, **flags))
+                    return html_response(pages.article(state, story, lang, base_url, **flags))
         return html_response(pages.not_found(lang), 404)
 
     # --- a request, faults included ------------------------------------------------
@@ -187,6 +209,12 @@ class Replica:
         raise AssertionError(mode)
 
     # --- control ---------------------------------------------------------------------
+
+    def layouts(self, base_url: str) -> dict[str, dict]:
+        """Every published article page's layout, keyed by its ground-truth URL."""
+        state = self.state
+        return {record["url"]: pages.describe_layout(state, self.corpus.stories[index], record["language"])
+                for index, record in state.truth_index(base_url)}
 
     def control(self, name: str, query: dict[str, list[str]], reset: bool = False) -> Response:
         def number(key: str) -> int | None:
@@ -256,6 +284,8 @@ class ReplicaResource(Resource):
             name = parts.path[len("/_replica/"):].strip("/")
             if name == "ground-truth":
                 return self._stream_truth(request, base_url)
+            if name == "layouts":
+                return self._send(request, json_response(self.replica.layouts(base_url)), uri)
             return self._send(request, self.replica.control(name, parse_qs(parts.query)), uri)
         response, delay = self.replica.respond(parts.path or "/", parts.query, base_url)
         if delay <= 0:

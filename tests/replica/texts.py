@@ -411,16 +411,78 @@ CAPTIONS: tuple[tuple[str, str, str], ...] = (
     ("Sənədlərin imzalanma mərasimi", "Signing ceremony", "Церемония подписания документов"),
 )
 
-# Page furniture a crawler must drop (newsbot.site.is_boilerplate is True for each).
-BOILERPLATE: dict[str, tuple[str, ...]] = {
-    "az": ("Ən son xəbərləri Telegram kanalımızda izləyin", "Sosial şəbəkələrdə paylaşın", "Mənbə: Report"),
-    "en": ("Follow Report on Telegram for the latest news", "Share on Facebook, Twitter, WhatsApp", "Source: Report"),
-    "ru": ("Подписывайтесь на Report в Telegram", "Поделиться в WhatsApp", "Источник: Report"),
+# Page furniture a crawler must drop, by kind, as REPORT_AZ.md quotes it (exact phrasings only;
+# none mentions a messenger and a channel: reporting that cites channels is real text).
+FURNITURE: dict[str, dict[str, str]] = {
+    "az": {"source": "Mənbə: Report", "share": "Sosial şəbəkələrdə paylaşın",
+           "subscribe": "Report İnformasiya Agentliyinin dərc etdiyi xəbərlərə abunə olmaq, fotoları əldə etmək "
+                        "üçün agentliyin kommersiya bölməsinə müraciət edə bilərsiz:"},
+    "en": {"source": "Source: Report"},
+    "ru": {"source": "Источник: Report"},
 }
+BOILERPLATE: dict[str, tuple[str, ...]] = {lang: tuple(kinds.values()) for lang, kinds in FURNITURE.items()}
+
+# Real first paragraphs: the agency's wire credit (az, en, ru).
+OPENERS: tuple[tuple[str, str, str], ...] = (
+    ('"Report" xəbər verir ki, bu barədə {ORG} rəsmi açıqlama yayıb.',
+     "Report informs, citing {ORG}, that an official statement was issued on the matter.",
+     "Как сообщает Report, об этом говорится в официальном заявлении {ORG_GEN}."),
+    ('"Report" xəbər verir ki, məsələ {CITY} şəhərində keçirilən görüşdə müzakirə olunub.',
+     "Report informs that the issue was discussed at a meeting held in {CITY}.",
+     "Как сообщает Report, вопрос обсуждался на встрече в городе {CITY}."),
+)
+
+# Real paragraphs that cite a messenger or a social network (never furniture).
+CHANNEL_PARAGRAPHS: tuple[tuple[str, str, str], ...] = (
+    ("{ORG} Telegram kanalında bildirib ki, işlər plan üzrə davam etdirilir.",
+     "{ORG} said on its Telegram channel that the work is proceeding as planned.",
+     "В своем Telegram-канале {ORG} сообщает, что работы идут по плану."),
+    ("{P} Facebook səhifəsində yazıb ki, görüş səmərəli keçib.",
+     "{P} wrote on Facebook that the meeting had been productive.",
+     "{P} написал в Facebook, что встреча прошла продуктивно."),
+    ("{P} WhatsApp vasitəsilə göndərdiyi mesajda qərarın artıq qəbul edildiyini bildirib.",
+     "{P} said in a WhatsApp message that the decision had already been made.",
+     "{P} сообщил в WhatsApp, что решение уже принято."),
+    ("Yeni qrafik {ORG} Telegram kanalında dərc olunub.",
+     "The new schedule was published on the {ORG} Telegram channel.",
+     "Новый график опубликован в Telegram-канале {ORG_GEN}."),
+)
+
+# Embedded tweets: their text is not the article's.
+TWEETS: tuple[tuple[str, str, str], ...] = (
+    ("Bu gün {A} ilə əməkdaşlıq məsələlərini müzakirə etdik.", "Discussed cooperation with {A} today.",
+     "Сегодня обсудили сотрудничество с партнерами из {A_GEN}."),
+    ("{CITY} görüşü üçün təşəkkür edirik!", "Thank you, {CITY}, for a productive meeting!",
+     "Спасибо за продуктивную встречу в городе {CITY}!"),
+)
+NOSCRIPT = {"az": "Videonu izləmək üçün JavaScript-i aktivləşdirin.",
+            "en": "Please enable JavaScript to watch this video.",
+            "ru": "Включите JavaScript, чтобы посмотреть видео."}
+
+# A tail some long titles carry (longer than JSON-LD's 110-character headline).
+TITLE_TAILS: tuple[tuple[str, str, str], ...] = (
+    (": {CITY} şəhərində keçirilən görüşdə tərəflər növbəti addımları və birgə layihələrin icra qrafikini "
+     "müzakirə ediblər",
+     ": at the meeting in {CITY}, the parties discussed the next steps and the implementation schedule of "
+     "joint projects",
+     ": на встрече в городе {CITY} стороны обсудили дальнейшие шаги и график реализации совместных проектов"),
+)
+
+# The trending-tags bar at the top of every page (not any article's own tags).
+TRENDING: dict[str, tuple[str, ...]] = {
+    "az": ("İlham Əliyev", "WUF13", "Azərbaycan-Ermənistan sülh prosesi"),
+    "en": ("Ilham Aliyev", "WUF13", "Azerbaijan-Armenia peace process"),
+    "ru": ("Ильхам Алиев", "WUF13", "Мирный процесс между Азербайджаном и Арменией"),
+}
+TAGS_LABEL = {"az": "Teqlər:", "en": "Tags:", "ru": "Теги:"}
+EDITION_LABEL = {"az": "Azərbaycanca", "en": "English", "ru": "Русский"}
+COPY_LINK = {"az": "Linki kopyala", "en": "Copy link", "ru": "Скопировать ссылку"}
+HOME_LABEL = {"az": "Ana səhifə", "en": "Home", "ru": "Главная"}
+TRENDING_LABEL = {"az": "Trend", "en": "Trending", "ru": "В тренде"}
 
 # Page chrome per edition.
 LATEST_LABEL = {"az": "Son xəbərlər", "en": "Latest News", "ru": "Последние новости"}
-LATEST_PATH = {"az": "/son-xeberler/", "en": "/en/latest-news/", "ru": "/ru/poslednie-novosti/"}
+LATEST_PATH = {"az": "/son-xeberler", "en": "/en/latest-news", "ru": "/ru/poslednie-novosti"}
 SITE_TITLE = {"az": "Report.az — Azərbaycanın xəbər agentliyi", "en": "Report.az — News Agency of Azerbaijan",
               "ru": "Report.az — Информационное агентство Азербайджана"}
 PHOTO_BADGE = {"az": "Foto", "en": "Photo", "ru": "Фото"}

@@ -1,0 +1,564 @@
+"""What one article page says about each field, from every source it offers.
+
+All of a page's sources are read here, and for each field the first source that
+answers wins, in the order of ``ORDER``:
+
+- JSON-LD (``NewsArticle``, ``BreadcrumbList``) and ``article:*`` / OpenGraph meta,
+- ``link[rel=canonical]``,
+- the markup table of the design generation that matched (``newsbot.site.markup``),
+- structural rules for what has no known markup (the tags line, the links to the other
+  editions, photo captions): found by what they are (links to tag pages, links to an
+  article of another edition, the text beside an image) and where they are (inside the
+  article block, after the title, outside the page chrome), never by a class name.
+
+The values returned are raw page text; cleaning is the item loader's job (newsbot.loaders).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterator
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from newsbot import site
+from newsbot.normalize import canonical_url, clean_text, parse_site_datetime, parse_timestamp
+from newsbot.site import markup
+
+# Which source answers first, per field ("markup" is the generation's table, "structure" the rules
+# for unknown markup); each reader below tries them in this order and says which one answered.
+# The visible headline comes before JSON-LD's: sites cut `headline` to 110 characters, as Google's
+# guideline asks. The visible date comes before structured ones, whose format and offset on the live
+# site are unconfirmed: a disagreement keeps the visible one and is counted.
+ORDER: dict[str, tuple[str, ...]] = {
+    "url": ("canonical", "response"),
+    "title": ("markup", "structure", "json-ld", "og"),
+    "body": ("markup", "structure", "json-ld"),
+    "published_at": ("markup", "json-ld", "meta"),
+    "category": ("markup", "breadcrumb", "meta"),
+    "tags": ("structure",),
+    "images": ("markup+structure", "og", "json-ld"),
+    "translations": ("structure", "hreflang"),
+    "site_id": ("markup", "shortlink"),
+}
+
+_NEWS_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
+                         "WebPage"})
+_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|\?)", re.IGNORECASE)
+_CAPTION_MAX = 300
+# A paragraph found by structure is reporting when this much of its text is not link text, and a
+# block of them is a story when they hold this much text (else the page has no body).
+_REPORTING_MIN = 40
+_STORY_MIN = 120
+_SRCSET_ITEM = re.compile(r"\s*(\S+)(?:\s+(\d+)[wx])?\s*(?:,|$)")
+_LABEL_TRIM = " :·•|-–—#"
+_MARKED_LABEL = re.compile(r"([^:|•·]+?)\s*[:|•·]\s*(.+)")
+
+
+def _text(node: etree._Element, skip=None) -> str:
+    """The text of a node as a browser shows it: inline markup joined without spaces, <br> as a space,
+    scripts, styles and embeds left out."""
+    parts: list[str] = []
+    _collect(node, parts, skip)
+    return "".join(parts)
+
+
+def _collect(node: etree._Element, parts: list[str], skip) -> None:
+    if node.text:
+        parts.append(node.text)
+    for child in node:
+        if isinstance(child.tag, str) and not _is_embed(child) and (skip is None or not skip(child)):
+            if child.tag == "br":
+                parts.append(" ")
+            else:
+                _collect(child, parts, skip)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def _classes(node: etree._Element) -> str:
+    return node.get("class") or ""
+
+
+def _is_embed(node: etree._Element) -> bool:
+    if node.tag in markup.EMBED_TAGS:
+        return True
+    classes = _classes(node)
+    return bool(classes) and any(c in classes for c in markup.EMBED_CLASSES)
+
+
+def _is_chrome(node: etree._Element) -> bool:
+    """Page chrome, or a block of listing cards (the "Latest News" sidebar, related stories)."""
+    return node.tag in markup.CHROME_TAGS or "index-post-block" in _classes(node)
+
+
+_HOLDS_CHROME = etree.XPath(
+    "descendant-or-self::*[self::header or self::nav or self::footer or self::aside"
+    " or contains(concat(' ', normalize-space(@class), ' '), ' index-post-block ')][1]")
+# An <img> inside <noscript> repeats a lazy image for browsers without script: not a second image.
+_IMAGES = etree.XPath(".//img[not(ancestor::noscript)]")
+
+
+def _ancestors(node: etree._Element) -> Iterator[etree._Element]:
+    node = node.getparent()
+    while node is not None:
+        yield node
+        node = node.getparent()
+
+
+def _common_ancestor(a: etree._Element, b: etree._Element) -> etree._Element:
+    above_a = {id(n) for n in (a, *_ancestors(a))}
+    for node in (b, *_ancestors(b)):
+        if id(node) in above_a:
+            return node
+    return a.getroottree().getroot()
+
+
+# --- structured data -------------------------------------------------------------------
+
+def _json_ld_objects(root: etree._Element) -> Iterator[dict]:
+    for raw in site.compiled(markup.JSON_LD)(root):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue  # broken structured data must never cost the page
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            obj = stack.pop(0)
+            if isinstance(obj, dict):
+                yield obj
+                if isinstance(obj.get("@graph"), list):
+                    stack.extend(obj["@graph"])
+            elif isinstance(obj, list):
+                stack.extend(obj)
+
+
+def _types(obj: dict) -> set[str]:
+    kind = obj.get("@type")
+    return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _string(value.get("url") or value.get("@id") or value.get("name"))
+    if isinstance(value, list) and value:
+        return _string(value[0])
+    return ""
+
+
+@dataclass
+class StructuredData:
+    article: dict = field(default_factory=dict)
+    breadcrumb: list[dict] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, root: etree._Element) -> StructuredData:
+        found = cls()
+        for obj in _json_ld_objects(root):
+            types = _types(obj)
+            if "BreadcrumbList" in types and not found.breadcrumb:
+                items = [i for i in obj.get("itemListElement") or () if isinstance(i, dict)]
+                found.breadcrumb = sorted(items, key=lambda i: i.get("position") if isinstance(
+                    i.get("position"), int) else 0)
+            elif types & _NEWS_TYPES and (not found.article or "WebPage" in _types(found.article)):
+                found.article = obj
+        for node in site.compiled(markup.META_PROPERTY)(root):
+            prop, content = node.get("property") or "", node.get("content")
+            if content and (prop.startswith("article:") or prop.startswith("og:")):
+                found.meta.setdefault(prop, content)
+        return found
+
+
+# --- the page -------------------------------------------------------------------------
+
+@dataclass
+class Paragraph:
+    text: str                         # raw, uncleaned
+    links: list[etree._Element]       # the links inside it
+
+
+class Page:
+    """One article page: the generation that matched, its article block, and a reader per field."""
+
+    def __init__(self, root: etree._Element, url: str) -> None:
+        self.root, self.url = root, url
+        self.version = site.UNKNOWN_VERSION
+        self.structural_paragraphs: list[etree._Element] | None = None
+        self.title_node = self._first_of("title")
+        self.body_node = self._first_of("body")
+        if self.title_node is None:
+            self.title_node = self._structural_title()
+        if self.body_node is None:
+            self.body_node = self._structural_body()
+        self.block = self._article_block()
+        self.data = StructuredData.read(root)
+        self.paragraphs: list[Paragraph] = self._paragraphs() if self.body_node is not None else []
+
+    # --- where things are ---------------------------------------------------------
+
+    def _first_of(self, part: str) -> etree._Element | None:
+        """The first generation's node for a part; the version is the one whose body (else title) matched."""
+        for table in site.MARKUPS:
+            query = getattr(table, part)
+            found = site.compiled(query)(self.root) if query else []
+            if found:
+                if part == "body" or self.version == site.UNKNOWN_VERSION:
+                    self.version = table.version
+                return found[0]
+        return None
+
+    def _structural_title(self) -> etree._Element | None:
+        for node in self.root.iter("h1"):
+            if not any(_is_chrome(a) for a in _ancestors(node)) and _text(node).strip():
+                return node
+        return None
+
+    def _structural_body(self) -> etree._Element | None:
+        """No generation's body block is on the page: the block whose own paragraphs of reporting (not
+        link lines such as a tags line, not chrome) hold the most text, if they hold enough to be a story."""
+        totals: dict[etree._Element, int] = {}
+        for p in self.root.iter("p"):
+            parent = p.getparent()
+            if parent is None or _is_chrome(parent) or any(_is_chrome(a) for a in _ancestors(parent)):
+                continue
+            text = len(_text(p).strip())
+            if text - sum(len(_text(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN:
+                totals[parent] = totals.get(parent, 0) + text
+        best = max(totals.items(), key=lambda kv: kv[1], default=(None, 0))
+        if best[1] < _STORY_MIN:
+            return None
+        self.structural_paragraphs = [p for p in best[0] if p.tag == "p" and len(_text(p).strip()) - sum(
+            len(_text(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN]
+        return best[0]
+
+    def _article_block(self) -> etree._Element:
+        """The smallest block holding the title and the body, widened until the next step up would
+        take in page chrome or a list of cards: that is where the tags line, the photos and the other
+        editions' links are (after the body on every layout seen)."""
+        anchors = [n for n in (self.title_node, self.body_node) if n is not None]
+        if not anchors:
+            return self.root
+        node = _common_ancestor(*anchors) if len(anchors) == 2 else anchors[0]
+        while True:
+            parent = node.getparent()
+            if parent is None or parent.tag in ("body", "html"):
+                return node
+            if any(sibling is not node and isinstance(sibling.tag, str) and _HOLDS_CHROME(sibling)
+                   for sibling in parent):
+                return node
+            node = parent
+
+    def _links_after_title(self) -> Iterator[etree._Element]:
+        """Links inside the article block after the title (a trending-tags bar comes before it),
+        outside page chrome and listing cards, in page order."""
+        passed = self.title_node is None
+        for node in self.block.iter():
+            if node is self.title_node:
+                passed = True
+            if node.tag == "a" and passed and not self._inside_chrome(node):
+                yield node
+
+    def _inside_chrome(self, node: etree._Element) -> bool:
+        for above in _ancestors(node):
+            if above is self.block:
+                return False
+            if _is_chrome(above) or _is_embed(above):
+                return True
+        return False
+
+    # --- the body -----------------------------------------------------------------
+
+    def _is_figure(self, node: etree._Element) -> bool:
+        """A block that is an image with, at most, its caption (not a paragraph of the text)."""
+        if node.tag == "figure":
+            return True
+        images = _IMAGES(node) if node.tag != "img" else [node]
+        return bool(images) and len(images) == 1 and len(_text(node).strip()) <= _CAPTION_MAX and sum(
+            1 for d in node.iter("p", "div", "li") if d is not node and _text(d).strip()) <= 1
+
+    def _paragraphs(self) -> list[Paragraph]:
+        if self.structural_paragraphs is not None:
+            # A block found by structure may hold more than the story: only its paragraphs of reporting.
+            return [Paragraph(_text(p), list(p.iter("a"))) for p in self.structural_paragraphs]
+        found: list[Paragraph] = []
+        self._walk(self.body_node, found)
+        return found
+
+    def _walk(self, block: etree._Element, found: list[Paragraph]) -> None:
+        """Block children are paragraphs (or hold them); loose inline content between blocks is one too."""
+        run: list[str] = [block.text] if block.text else []
+        run_links: list[etree._Element] = []
+        breaks = 0  # <br>s in a row with only whitespace between them
+
+        def flush() -> None:
+            if "".join(run).strip():
+                found.append(Paragraph("".join(run), list(run_links)))
+            run.clear()
+            run_links.clear()
+
+        for child in block:
+            tag = child.tag
+            if not isinstance(tag, str) or _is_embed(child):
+                pass
+            elif tag in markup.INLINE_TAGS and not self._has_blocks(child):
+                if tag == "img" or _IMAGES(child):
+                    flush()  # an image between paragraphs: read by images()
+                elif tag == "br":
+                    if breaks:
+                        flush()  # <br><br> separates paragraphs of loose text
+                    else:
+                        run.append(" ")
+                else:
+                    run.append(_text(child))
+                    run_links.extend(child.iter("a"))
+            else:
+                flush()
+                if self._is_figure(child):
+                    pass
+                elif self._has_blocks(child):
+                    self._walk(child, found)
+                else:
+                    found.append(Paragraph(_text(child), list(child.iter("a"))))
+            breaks = breaks + 1 if tag == "br" and not (child.tail or "").strip() else 0
+            if child.tail:
+                run.append(child.tail)
+        flush()
+
+    @staticmethod
+    def _has_blocks(node: etree._Element) -> bool:
+        return any(isinstance(d.tag, str) and d.tag not in markup.INLINE_TAGS and not _is_embed(d)
+                   for d in node.iterdescendants())
+
+    # --- readers: (raw value, source) -------------------------------------------------
+
+    def url_value(self) -> tuple[str, str]:
+        href = next(iter(site.compiled(markup.CANONICAL)(self.root)), "").strip()
+        if href:
+            canonical = urljoin(self.url, href)
+            if site.is_site_url(canonical, self.url) and site.is_article_url(canonical):
+                return canonical, "canonical"
+        return self.url, "response"
+
+    def title(self) -> tuple[str, str]:
+        if self.title_node is not None and _text(self.title_node).strip():
+            return _text(self.title_node), "markup" if self.version != site.UNKNOWN_VERSION else "structure"
+        headline = _string(self.data.article.get("headline"))
+        if headline and not headline.rstrip().endswith(("…", "...")):
+            return headline, "json-ld"
+        og = self.data.meta.get("og:title", "")
+        return (og.rsplit(" | ", 1)[0], "og") if og else ("", "")
+
+    def body(self) -> tuple[list[str], str]:
+        if self.paragraphs:
+            return [p.text for p in self.paragraphs], "markup" if self.version != site.UNKNOWN_VERSION else "structure"
+        article_body = _string(self.data.article.get("articleBody"))
+        if article_body.strip():
+            return [line for line in article_body.splitlines() if line.strip()], "json-ld"
+        return [], ""
+
+    def date_parts(self) -> tuple[str, str]:
+        for table in site.MARKUPS:
+            if table.date:
+                nodes = site.compiled(table.date)(self.block)
+                if nodes:
+                    return _text(nodes[0]), _text(nodes[1]) if len(nodes) > 1 else ""
+        return "", ""
+
+    def published(self) -> tuple[datetime | None, str, bool]:
+        """(moment, source, visible and structured disagree)."""
+        date_text, time_text = self.date_parts()
+        visible = parse_site_datetime(date_text, time_text) if date_text else None
+        structured, source = None, ""
+        for candidate, name in ((_string(self.data.article.get("datePublished")), "json-ld"),
+                                (self.data.meta.get("article:published_time", ""), "meta")):
+            structured = parse_timestamp(candidate) if candidate else None
+            if structured is not None:
+                source = name
+                break
+        if visible is None:
+            return structured, source, False
+        disagree = structured is not None and abs((visible - structured).total_seconds()) >= 60
+        return visible, "markup", disagree
+
+    def visible_date_text(self) -> str:
+        return self.date_parts()[0]
+
+    def category(self) -> tuple[str, str]:
+        for table in site.MARKUPS:
+            if table.category:
+                nodes = site.compiled(table.category)(self.root)
+                if nodes and _text(nodes[0]).strip():
+                    return _text(nodes[0]), "markup"
+        crumbs = self.data.breadcrumb
+        for crumb in reversed(crumbs):
+            target = urljoin(self.url, _string(crumb.get("item")))
+            path = urlsplit(target).path
+            if _string(crumb.get("name")) and site.category_segment_of_listing(path) and target != self.url:
+                return _string(crumb.get("name")), "breadcrumb"
+        if len(crumbs) >= 3 and _string(crumbs[-2].get("name")):
+            return _string(crumbs[-2].get("name")), "breadcrumb"
+        section = self.data.meta.get("article:section", "")
+        return (section.split(" | ", 1)[0], "meta") if section.strip() else ("", "")
+
+    def site_id(self) -> tuple[int | None, str]:
+        for table in site.MARKUPS:
+            if table.site_id:
+                for node in site.compiled(table.site_id)(self.root):
+                    found = site.site_id_of_short_link(node.get(table.site_id_attr))
+                    if found is not None:
+                        return found, "markup"
+        found = site.site_id_of_short_link(next(iter(site.compiled(markup.SHORTLINK)(self.root)), ""))
+        return (found, "shortlink") if found is not None else (None, "")
+
+    def links(self, own_language: str) -> tuple[list[str], list[tuple[str, str, str]], str]:
+        """(tag texts, [(language, url, title)] of other editions, the source of the first edition found),
+        in page order, from one pass over the article block's links."""
+        inline = {id(a) for p in self.paragraphs for a in p.links if not self._is_link_line(p)}
+        tags: list[str] = []
+        editions: dict[str, tuple[str, str, str]] = {}
+        for a in self._links_after_title():
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:")):
+                continue
+            target = urljoin(self.url, href)
+            if not site.is_site_url(target, self.url):
+                continue
+            path = urlsplit(target).path
+            if site.is_tag_path(path):
+                if id(a) not in inline:
+                    tags.append(_text(a).strip().lstrip("#"))
+                continue
+            parts = site.split_article_path(path)
+            if parts is None or parts[0] == own_language:
+                continue
+            title = _link_title(a)
+            known = editions.get(parts[0])
+            if known is None:
+                editions[parts[0]] = (parts[0], target, title)
+            elif not clean_text(known[2]) and canonical_url(known[1]) == canonical_url(target):
+                editions[parts[0]] = (parts[0], target, title)  # an image link first, its title link second
+        source = "structure" if editions else ""
+        for node in site.compiled(markup.HREFLANG_LINKS)(self.root):
+            language, href = (node.get("hreflang") or "")[:2].lower(), (node.get("href") or "").strip()
+            if href and language in site.LANGUAGES and language != own_language and language not in editions:
+                target = urljoin(self.url, href)
+                if site.is_site_url(target, self.url) and site.is_article_url(target):
+                    editions[language] = (language, target, "")
+                    source = source or "hreflang"
+        return tags, [editions[lang] for lang in site.LANGUAGES if lang in editions], source
+
+    @staticmethod
+    def _is_link_line(paragraph: Paragraph) -> bool:
+        """A paragraph that is only links and a label ("Tags: a, b"): a tags line, not reporting."""
+        if not paragraph.links:
+            return False
+        rest = paragraph.text
+        for a in paragraph.links:
+            rest = rest.replace(_text(a), "", 1)
+        rest = clean_text(re.sub(r"[,;|•·#]", " ", rest))
+        return not rest or (rest.endswith(":") and len(rest.split()) <= 3)
+
+    def real_paragraphs(self) -> list[Paragraph]:
+        return [p for p in self.paragraphs if not self._is_link_line(p) or not any(
+            site.is_tag_path(urlsplit(urljoin(self.url, a.get("href") or "")).path) for a in p.links)]
+
+    # --- images -----------------------------------------------------------------------
+
+    def images(self, base_url: str) -> tuple[list[tuple[str, str]], str]:
+        """[(url, caption)]: the main photo, then the other photos of the article block in page order;
+        relative addresses are resolved against base_url (the page's canonical URL)."""
+        found: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        candidates = [n for table in site.MARKUPS if table.main_photo
+                      for n in site.compiled(table.main_photo)(self.root)[:1]]
+        candidates += [n for n in self.block.iter("img") if not self._linked_away(n)]
+        for node in candidates:
+            url = _image_url(node)
+            if url:
+                url = urljoin(base_url, url)
+                if url not in seen:
+                    seen.add(url)
+                    found.append((url, self._caption(node)))
+        if found:
+            return found, "markup+structure"
+        for url, source in ((self.data.meta.get("og:image", ""), "og"),
+                            (_string(self.data.article.get("image")), "json-ld")):
+            if url and not _is_placeholder(url):
+                return [(urljoin(base_url, url), "")], source
+        return [], ""
+
+    def _linked_away(self, img: etree._Element) -> bool:
+        """An image inside chrome, an embed or a link to a page (a card's or another edition's thumbnail,
+        a share button) is not one of this article's photos; a link to the image file itself is fine."""
+        for node in _ancestors(img):
+            if node is self.block:
+                return False
+            if _is_chrome(node) or _is_embed(node) or (
+                    node.tag == "a" and not _IMAGE_FILE.search(node.get("href") or "")):
+                return True
+        return False
+
+    def _caption(self, img: etree._Element) -> str:
+        """The text shown with a photo: its figcaption, else the text of the smallest wrapper that holds
+        this image alone (not the body, not the head with the title)."""
+        node = img
+        stops = {id(n) for n in (self.block, self.body_node, self.root) if n is not None}
+        while True:
+            parent = node.getparent()
+            if (parent is None or id(parent) in stops or len(_IMAGES(parent)) != 1
+                    or (self.title_node is not None and self.title_node in parent.iter())
+                    or len(_text(parent).strip()) > _CAPTION_MAX):
+                break
+            node = parent
+        for caption in node.iter("figcaption"):
+            return _text(caption)
+        return _text(node) if node is not img else ""
+
+
+def _link_title(a: etree._Element) -> str:
+    """A link's visible text without its badges and language labels ("Photo", "AZ:")."""
+    def label(node: etree._Element) -> bool:
+        return clean_text(_text(node)).casefold().strip(_LABEL_TRIM) in site.LINK_LABELS
+
+    text = clean_text(_text(a, skip=label))
+    # A label written as bare text inside the link, marked as one ("AZ: Title", "Photo | Title"): without
+    # the mark it may be the title's first word ("Az sayda ...", "Русский язык ...").
+    marked = _MARKED_LABEL.match(text)
+    return marked[2] if marked and marked[1].casefold() in site.LINK_LABELS else text
+
+
+def _is_placeholder(url: str) -> bool:
+    lowered = url.strip().lower()
+    return not lowered or lowered.startswith("data:") or any(mark in lowered for mark in markup.PLACEHOLDER_MARKS)
+
+
+def _srcset_best(value: str) -> str:
+    best, best_width = "", -1
+    for match in _SRCSET_ITEM.finditer(value or ""):
+        url, width = match[1], int(match[2] or 0)
+        if url and not _is_placeholder(url) and width > best_width:
+            best, best_width = url, width
+    return best
+
+
+def _image_url(img: etree._Element) -> str:
+    """The real address of a (lazy) image; "" when only a placeholder is there."""
+    for attribute in markup.IMAGE_SOURCES[:-1]:
+        value = (img.get(attribute) or "").strip()
+        if value and not _is_placeholder(value):
+            return value
+    parent = img.getparent()
+    sources = [img] + (list(parent.iter("source")) if parent is not None and parent.tag == "picture" else [])
+    for node in sources:
+        best = _srcset_best(node.get("data-srcset") or node.get("srcset") or "")
+        if best:
+            return best
+    src = (img.get("src") or "").strip()
+    return "" if _is_placeholder(src) else src

@@ -1,0 +1,117 @@
+"""report.az's hosts, editions and URL rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, urljoin, urlsplit
+
+LANGUAGES: tuple[str, ...] = ("az", "en", "ru")
+DEFAULT_BASE_URL = "https://report.az"
+# Spellings of the site's own host; canonical URLs use the first.
+SITE_HOSTS: tuple[str, ...] = ("report.az", "www.report.az")
+
+# The az edition is the unprefixed default.
+EDITION_PREFIX: dict[str, str] = {"az": "/", "en": "/en/", "ru": "/ru/"}
+
+LATEST_FALLBACK_PATHS: dict[str, tuple[str, ...]] = {
+    "az": ("/son-xeberler/",),
+    "en": ("/en/latest-news/", "/en/son-xeberler/"),
+    "ru": ("/ru/poslednie-novosti/", "/ru/son-xeberler/"),
+}
+# Path of the feed's infinity endpoint when the page does not name it (seen once, az only).
+INFINITY_PATH = "infinity/index"
+
+# Path segments under an edition that are never a category or an article.
+NON_CATEGORY_SEGMENTS = frozenset(
+    {"en", "ru", "rss", "infinity", "search", "tag", "tags", "page", "son-xeberler",
+     "latest-news", "poslednie-novosti", "uploads", "static", "video", "photo", "authors", "archive"}
+)
+# Tag pages: /tag/<slug>, /tags/<slug>, under the edition's prefix.
+TAG_SEGMENTS = frozenset({"tag", "tags"})
+
+# The short link of .copy-url[data-url]: "report.az/2844552", with or without a scheme.
+_SHORT_LINK_ID = re.compile(r"(?:^|/)(\d{4,})/?$")
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One language edition of the site at a base URL (the live site or the replica)."""
+
+    base_url: str
+    language: str
+
+    @property
+    def home_url(self) -> str:
+        return urljoin(self.base_url, EDITION_PREFIX[self.language])
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url, path)
+
+    def latest_fallback_urls(self) -> list[str]:
+        return [self.url(p) for p in LATEST_FALLBACK_PATHS[self.language]]
+
+    def rss_url(self) -> str:
+        return self.url(EDITION_PREFIX[self.language] + "rss/")
+
+    def infinity_url(self, last_timestamp: str, endpoint: str | None = None) -> str:
+        """The next feed batch: `endpoint` is what the feed page names (.loadContainer[data-url]);
+        without it, the az path under the edition's prefix is the best guess."""
+        endpoint = self.url(endpoint) if endpoint else self.url(EDITION_PREFIX[self.language] + INFINITY_PATH)
+        separator = "&" if "?" in endpoint else "?"
+        return f"{endpoint}{separator}date={quote(last_timestamp)}&oldest=1"
+
+    def category_url(self, category_segment: str, page: int = 1) -> str:
+        path = f"{EDITION_PREFIX[self.language]}{category_segment}/"
+        return self.url(path if page <= 1 else f"{path}page/{page}")
+
+
+def _parts(path: str) -> tuple[str, list[str]]:
+    parts = [p for p in path.split("/") if p]
+    if parts and parts[0] in ("en", "ru"):
+        return parts[0], parts[1:]
+    return "az", parts
+
+
+def language_of_path(path: str) -> str:
+    return _parts(path)[0]
+
+
+def split_article_path(path: str) -> tuple[str, str, str] | None:
+    """(language, category segment, slug) of an article path, or None if it is not one."""
+    language, parts = _parts(path)
+    if len(parts) != 2 or parts[0] in NON_CATEGORY_SEGMENTS or parts[1] in NON_CATEGORY_SEGMENTS:
+        return None
+    return language, parts[0], parts[1]
+
+
+def is_article_url(url: str) -> bool:
+    return split_article_path(urlsplit(url).path) is not None
+
+
+def is_tag_path(path: str) -> bool:
+    """/tag/x, /tags/x, /en/tag/x ... : a tag page of any edition."""
+    parts = _parts(path)[1]
+    return len(parts) == 2 and parts[0] in TAG_SEGMENTS
+
+
+def is_site_url(url: str, base_url: str) -> bool:
+    """A link to the site being crawled (the live host in either spelling, or the replica's)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host == (urlsplit(base_url).hostname or "").lower() or host in SITE_HOSTS
+
+
+def category_segment_of_listing(path: str) -> str | None:
+    """The category segment of a listing path like /en/energy/ or /en/energy/page/3."""
+    parts = _parts(path)[1]
+    if not parts or parts[0] in NON_CATEGORY_SEGMENTS:
+        return None
+    if len(parts) == 1 or (len(parts) == 3 and parts[1] == "page" and parts[2].isdigit()):
+        return parts[0]
+    return None
+
+
+def site_id_of_short_link(value: str | None) -> int | None:
+    """2844552 from "report.az/2844552" or "https://report.az/2844552/"; None for anything else."""
+    match = _SHORT_LINK_ID.search((value or "").strip())
+    return int(match[1]) if match else None
