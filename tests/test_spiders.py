@@ -40,6 +40,18 @@ async def test_latest_first_run_gets_every_article_then_rerun_is_cheap(replica, 
 
 
 @pytest_twisted.ensureDeferred
+async def test_latest_follows_the_feed_endpoint_the_page_names(replica, tmp_path):
+    # The endpoint is only on the feed page (.loadContainer[data-url]); the known path answers 404.
+    site = replica(stories=60, extra_args=("--infinity-path", "news/older"))
+    result = await crawl("latest", crawl_settings(site.base_url, tmp_path / "news.sqlite"))
+    assert result.reason == "finished" and result.errors == 0
+    assert_matches_ground_truth(result.items, site.ground_truth())
+    paths = site.hits()["paths"]
+    assert not [p for p in paths if "infinity" in p]
+    assert {p for p in paths if p.endswith("news/older")} == {"/news/older", "/en/news/older", "/ru/news/older"}
+
+
+@pytest_twisted.ensureDeferred
 async def test_latest_picks_up_new_and_edited_stories_only(replica, tmp_path):
     site = replica(stories=60, hidden=10)
     settings = crawl_settings(site.base_url, tmp_path / "news.sqlite")

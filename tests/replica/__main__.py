@@ -30,6 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the K newest stories are not yet published (see /_replica/publish)")
     parser.add_argument("--faults", default=None, metavar="FILE_OR_JSON", help="fault rules (tests/replica/faults.py)")
     parser.add_argument("--js-feed", action="store_true", help="feed pages carry no cards; a script loads them")
+    parser.add_argument("--infinity-path", default="infinity/index", metavar="PATH",
+                        help="the feed's endpoint for older cards, under each edition's prefix (named in "
+                             ".loadContainer[data-url])")
     parser.add_argument("--ground-truth", metavar="PATH", help="write the ground truth JSON Lines ('-' for stdout) and exit")
     parser.add_argument("--base-url", help="the base URL the ground truth uses (default http://HOST:PORT)")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
@@ -44,7 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rules = load_rules(args.faults)
-    replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed)
+    replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed,
+                      infinity_path=args.infinity_path)
     if args.ground_truth:
         base_url = args.base_url or f"http://{args.host}:{args.port}"
         if args.ground_truth == "-":

@@ -259,11 +259,12 @@ _FEED_SCRIPT = """<script>
 </script>"""
 
 
-def feed(state: State, lang: str, js_only: bool) -> str:
-    """The latest-news feed: the first batch in HTML, or none when the feed is script-only."""
+def feed(state: State, lang: str, js_only: bool, endpoint: str = "infinity/index") -> str:
+    """The latest-news feed: the first batch in HTML, or none when the feed is script-only.
+    `endpoint` is the infinity path under the edition's prefix, named in .loadContainer[data-url]."""
     first = "" if js_only else cards(state, state.latest(lang, PER_PAGE), lang)
     main = (f'<section class="news-feed"><h1 class="section-title">{esc(texts.LATEST_LABEL[lang])}</h1>\n'
-            f'<div class="row loadContainer" data-url="{PREFIX[lang]}infinity/index">\n{first}\n</div>\n'
+            f'<div class="row loadContainer" data-url="{PREFIX[lang]}{endpoint}">\n{first}\n</div>\n'
             f"</section>\n{_FEED_SCRIPT % {'start': JS_FEED_START}}")
     return layout(state, lang, texts.LATEST_LABEL[lang], main)
 

@@ -7,6 +7,7 @@ the trailing slash; the site itself links without it (nav, cards, pagination):
     /son-xeberler (+ /today), /en/latest-news, /ru/poslednie-novosti   latest-news feed; its
                                                      .loadContainer[data-url] names the infinity endpoint
     /infinity/index?date=YYYY-MM-DD HH:MM:SS&oldest=1 (and /en/..., /ru/...)  next 20 cards, or empty
+                                                     (--infinity-path moves it: only data-url tells)
     /{segment}, /{segment}/page/N                    category listings, 20 cards a page
     /{segment}/{slug}                                article pages, in the story's layout (below)
     /rss/, /en/rss/, /ru/rss/                        RSS 2.0, 50 newest items
@@ -100,11 +101,13 @@ class Replica:
     """Routing and rendering, independent of Twisted so it can be called directly."""
 
     def __init__(self, corpus: Corpus, hidden: int = 0, rules: list[fault_rules.Rule] | None = None,
-                 js_feed: bool = False) -> None:
+                 js_feed: bool = False, infinity_path: str = "infinity/index") -> None:
         self.corpus = corpus
         self.state = State(corpus, hidden)
         self.faults = fault_rules.Faults(rules or [])
         self.js_feed = js_feed
+        # Where the feed's older batches come from: only the feed page's .loadContainer[data-url] says.
+        self.infinity_path = infinity_path.strip("/")
         self.cache = LRU(2048)
         self.total = 0
         self.paths: dict[str, int] = {}
@@ -133,7 +136,7 @@ class Replica:
             return html_response(pages.home(state, lang))
         if parts == ["rss"]:
             return Response(200, pages.rss(state, lang, base_url).encode("utf-8"), "application/rss+xml; charset=utf-8")
-        if parts == ["infinity", "index"]:
+        if parts == self.infinity_path.split("/"):
             before = None
             if query.get("date"):
                 before = parse_date(query["date"][0])
@@ -141,7 +144,7 @@ class Replica:
                     return html_response(pages.error_page(400), 400)
             return html_response(pages.fragment(state, lang, before))
         if tuple(parts) in FEED_PATHS[lang]:
-            return html_response(pages.feed(state, lang, self.js_feed))
+            return html_response(pages.feed(state, lang, self.js_feed, self.infinity_path))
         if lang == "az" and parts[0] == "uploads" and len(parts) == 5 and parts[4].endswith(".jpg"):
             return Response(200, JPEG, "image/jpeg")
         key = self.corpus.category_by_segment(lang, parts[0])
