@@ -101,6 +101,7 @@ _HOLDS_CHROME = etree.XPath(
     " or contains(concat(' ', normalize-space(@class), ' '), ' index-post-block ')][1]")
 # An <img> inside <noscript> repeats a lazy image for browsers without script: not a second image.
 _IMAGES = etree.XPath(".//img[not(ancestor::noscript)]")
+_PRECEDING_LINKS = etree.XPath("preceding::a")
 
 
 def _ancestors(node: etree._Element) -> Iterator[etree._Element]:
@@ -189,6 +190,7 @@ class Page:
 
     def __init__(self, root: etree._Element, url: str) -> None:
         self.root, self.url = root, url
+        self.links_of = _Resolver(url)
         self.version = site.UNKNOWN_VERSION
         self.structural_paragraphs: list[etree._Element] | None = None
         self.title_node = self._first_of("title")
@@ -258,11 +260,9 @@ class Page:
     def _links_after_title(self) -> Iterator[etree._Element]:
         """Links inside the article block after the title (a trending-tags bar comes before it),
         outside page chrome and listing cards, in page order."""
-        passed = self.title_node is None
-        for node in self.block.iter():
-            if node is self.title_node:
-                passed = True
-            if node.tag == "a" and passed and not self._inside_chrome(node):
+        before = set(_PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
+        for node in self.block.iter("a"):
+            if node not in before and not self._inside_chrome(node):
                 yield node
 
     def _inside_chrome(self, node: etree._Element) -> bool:
@@ -341,9 +341,9 @@ class Page:
     def url_value(self) -> tuple[str, str]:
         href = next(iter(site.compiled(markup.CANONICAL)(self.root)), "").strip()
         if href:
-            canonical = urljoin(self.url, href)
-            if site.is_site_url(canonical, self.url) and site.is_article_url(canonical):
-                return canonical, "canonical"
+            path = self.links_of.site_path(href)
+            if path is not None and site.split_article_path(path) is not None:
+                return self.links_of.absolute(href), "canonical"
         return self.url, "response"
 
     def title(self) -> tuple[str, str]:
@@ -393,7 +393,7 @@ class Page:
     def category(self) -> tuple[str, str]:
         for table in site.MARKUPS:
             if table.category:
-                nodes = site.compiled(table.category)(self.root)
+                nodes = site.compiled(table.category)(self.block)
                 if nodes and _text(nodes[0]).strip():
                     return _text(nodes[0]), "markup"
         crumbs = self.data.breadcrumb
@@ -410,7 +410,8 @@ class Page:
     def site_id(self) -> tuple[int | None, str]:
         for table in site.MARKUPS:
             if table.site_id:
-                for node in site.compiled(table.site_id)(self.root):
+                # In the article's share bar, else anywhere on the page.
+                for node in site.compiled(table.site_id)(self.block) or site.compiled(table.site_id)(self.root):
                     found = site.site_id_of_short_link(node.get(table.site_id_attr))
                     if found is not None:
                         return found, "markup"
@@ -427,18 +428,18 @@ class Page:
             href = (a.get("href") or "").strip()
             if not href or href.startswith(("#", "javascript:", "mailto:")):
                 continue
-            target = urljoin(self.url, href)
-            if not site.is_site_url(target, self.url):
+            path = self.links_of.site_path(href)
+            if path is None:
                 continue
-            path = urlsplit(target).path
             if site.is_tag_path(path):
-                if id(a) not in inline:
+                if id(a) not in inline and site.language_of_path(path) == own_language:
                     tags.append(_text(a).strip().lstrip("#"))
                 continue
             parts = site.split_article_path(path)
             if parts is None or parts[0] == own_language:
                 continue
             title = _link_title(a)
+            target = self.links_of.absolute(href)
             known = editions.get(parts[0])
             if known is None:
                 editions[parts[0]] = (parts[0], target, title)
@@ -448,9 +449,9 @@ class Page:
         for node in site.compiled(markup.HREFLANG_LINKS)(self.root):
             language, href = (node.get("hreflang") or "")[:2].lower(), (node.get("href") or "").strip()
             if href and language in site.LANGUAGES and language != own_language and language not in editions:
-                target = urljoin(self.url, href)
-                if site.is_site_url(target, self.url) and site.is_article_url(target):
-                    editions[language] = (language, target, "")
+                path = self.links_of.site_path(href)
+                if path is not None and site.split_article_path(path) is not None:
+                    editions[language] = (language, self.links_of.absolute(href), "")
                     source = source or "hreflang"
         return tags, [editions[lang] for lang in site.LANGUAGES if lang in editions], source
 
@@ -467,7 +468,7 @@ class Page:
 
     def real_paragraphs(self) -> list[Paragraph]:
         return [p for p in self.paragraphs if not self._is_link_line(p) or not any(
-            site.is_tag_path(urlsplit(urljoin(self.url, a.get("href") or "")).path) for a in p.links)]
+            site.is_tag_path(self.links_of.site_path(a.get("href") or "") or "") for a in p.links)]
 
     # --- images -----------------------------------------------------------------------
 
@@ -477,7 +478,7 @@ class Page:
         found: list[tuple[str, str]] = []
         seen: set[str] = set()
         candidates = [n for table in site.MARKUPS if table.main_photo
-                      for n in site.compiled(table.main_photo)(self.root)[:1]]
+                      for n in site.compiled(table.main_photo)(self.block)[:1]]
         candidates += [n for n in self.block.iter("img") if not self._linked_away(n)]
         for node in candidates:
             url = _image_url(node)
@@ -532,6 +533,39 @@ def _link_title(a: etree._Element) -> str:
     # the mark it may be the title's first word ("Az sayda ...", "Русский язык ...").
     marked = _MARKED_LABEL.match(text)
     return marked[2] if marked and marked[1].casefold() in site.LINK_LABELS else text
+
+
+_SCHEME_HOST = re.compile(r"(https?)://([^/?#]*)", re.IGNORECASE)
+
+
+class _Resolver:
+    """Links of one page made absolute and judged (this site's or not), without urljoin's general
+    machinery for the usual cases: an article page carries ~40 links."""
+
+    def __init__(self, page_url: str) -> None:
+        self.page_url = page_url
+        match = _SCHEME_HOST.match(page_url)
+        self.scheme, self.origin = (match[1].lower(), match[0]) if match else ("https", "")
+        self.hosts = {*site.SITE_HOSTS, (urlsplit(page_url).hostname or "").lower()}
+
+    def absolute(self, href: str) -> str:
+        if href.startswith("/") and not href.startswith("//") and self.origin:
+            return self.origin + href
+        if href.startswith(("http://", "https://")):
+            return href
+        return urljoin(self.page_url, href)
+
+    def site_path(self, href: str) -> str | None:
+        """The path of a link to this site (either host spelling of the live site, or the page's own
+        host), else None."""
+        url = self.absolute(href)
+        match = _SCHEME_HOST.match(url)
+        if not match:
+            return None
+        host = match[2].rsplit("@", 1)[-1].split(":", 1)[0].lower()
+        if host not in self.hosts:
+            return None
+        return url[match.end():].split("?", 1)[0].split("#", 1)[0] or "/"
 
 
 def _is_placeholder(url: str) -> bool:

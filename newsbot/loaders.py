@@ -7,7 +7,9 @@ newsbot.normalize) clean every field. Spiders call extract_article() and only na
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -111,6 +113,21 @@ class ArticleLoader(ItemLoader):
     translations_out = Identity()
     story_id_in = MapCompose(canonical_url)
     story_id_out = Compose(story_id)
+
+    # ItemLoader finds a field's processor on every add_value and get_output_value (getattr, then the
+    # item field's metadata through a new ItemAdapter); an article page makes ~40 of those calls, which
+    # cost more than the cleaning itself. The processors are class attributes: look each up once.
+    def get_input_processor(self, field_name: str) -> Callable[..., Any]:
+        return _processor(type(self), field_name, "in")
+
+    def get_output_processor(self, field_name: str) -> Callable[..., Any]:
+        return _processor(type(self), field_name, "out")
+
+
+@functools.cache
+def _processor(loader: type[ItemLoader], field_name: str, kind: str) -> Callable[..., Any]:
+    method = ItemLoader.get_input_processor if kind == "in" else ItemLoader.get_output_processor
+    return method(loader(), field_name)
 
 
 @dataclass
