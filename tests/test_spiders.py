@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import datetime
 
 import pytest
 import pytest_twisted
 
 from newsbot.normalize import BAKU
-from newsbot.site import selectors
+from newsbot.site import MARKUPS, selectors
 from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
 
@@ -17,6 +19,10 @@ LANGS = ("az", "en", "ru")
 
 def requests_beyond_robots(result) -> int:
     return result.stat("downloader/request_count") - result.stat("robotstxt/request_count")
+
+
+# The replica's names for the furniture it renders -> newsbot's rules (newsbot/site/furniture.py).
+FURNITURE_RULES = {"source": "source_line", "share": "share_prompt", "subscribe": "subscription", "empty": "empty"}
 
 
 @pytest_twisted.ensureDeferred
@@ -28,6 +34,18 @@ async def test_latest_first_run_gets_every_article_then_rerun_is_cheap(replica, 
     assert first.reason == "finished"
     assert first.errors == 0
     assert_matches_ground_truth(first.items, site.ground_truth())
+    # Which design generation read each page, and what furniture went, as the replica rendered them.
+    layouts = json.loads(site.get("/_replica/layouts").text).values()
+    versions = Counter(layout["version"] for layout in layouts)
+    assert {f"newsbot/markup/{v}": n for v, n in versions.items()} == {
+        k: v for k, v in first.stats.items() if k.startswith("newsbot/markup/")}
+    assert set(versions) == {m.version for m in MARKUPS}
+    furniture = Counter(FURNITURE_RULES[kind] for layout in layouts for kind in layout["furniture"])
+    for rule, count in furniture.items():
+        # An embed alone in a paragraph (<p><iframe></p>) is an empty paragraph too.
+        assert first.stat(f"newsbot/boilerplate/{rule}") >= count if rule == "empty" else \
+            first.stat(f"newsbot/boilerplate/{rule}") == count, rule
+    assert first.stat("newsbot/source/tags/structure") == sum(1 for t in site.ground_truth() if t["tags"])
     with Store(tmp_path / "news.sqlite", readonly=True) as store:
         assert store.count_articles() == len(first.items)
 
