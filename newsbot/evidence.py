@@ -104,6 +104,11 @@ _IMAGES = etree.XPath(".//img[not(ancestor::noscript)]")
 _PRECEDING_LINKS = etree.XPath("preceding::a")
 
 
+def _is_reporting(p: etree._Element) -> bool:
+    """A paragraph with enough text of its own, beyond its links, to be reporting."""
+    return len(_text(p).strip()) - sum(len(_text(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN
+
+
 def _ancestors(node: etree._Element) -> Iterator[etree._Element]:
     node = node.getparent()
     while node is not None:
@@ -112,9 +117,11 @@ def _ancestors(node: etree._Element) -> Iterator[etree._Element]:
 
 
 def _common_ancestor(a: etree._Element, b: etree._Element) -> etree._Element:
-    above_a = {id(n) for n in (a, *_ancestors(a))}
+    # A set of the elements themselves, not their id()s: lxml makes a new proxy object for a node
+    # whenever none is alive, so only proxies kept alive compare (and hash) as the same node.
+    above_a = {a, *_ancestors(a)}
     for node in (b, *_ancestors(b)):
-        if id(node) in above_a:
+        if node in above_a:
             return node
     return a.getroottree().getroot()
 
@@ -230,14 +237,12 @@ class Page:
             parent = p.getparent()
             if parent is None or _is_chrome(parent) or any(_is_chrome(a) for a in _ancestors(parent)):
                 continue
-            text = len(_text(p).strip())
-            if text - sum(len(_text(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN:
-                totals[parent] = totals.get(parent, 0) + text
+            if _is_reporting(p):
+                totals[parent] = totals.get(parent, 0) + len(_text(p).strip())
         best = max(totals.items(), key=lambda kv: kv[1], default=(None, 0))
         if best[1] < _STORY_MIN:
             return None
-        self.structural_paragraphs = [p for p in best[0] if p.tag == "p" and len(_text(p).strip()) - sum(
-            len(_text(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN]
+        self.structural_paragraphs = [p for p in best[0] if p.tag == "p" and _is_reporting(p)]
         return best[0]
 
     def _article_block(self) -> etree._Element:
@@ -279,6 +284,8 @@ class Page:
         """A block that is an image with, at most, its caption (not a paragraph of the text)."""
         if node.tag == "figure":
             return True
+        if node.tag != "img" and node.find(".//img") is None:
+            return False  # most blocks: no image at all, no need to count them
         images = _IMAGES(node) if node.tag != "img" else [node]
         return bool(images) and len(images) == 1 and len(_text(node).strip()) <= _CAPTION_MAX and sum(
             1 for d in node.iter("p", "div", "li") if d is not node and _text(d).strip()) <= 1
@@ -421,7 +428,7 @@ class Page:
     def links(self, own_language: str) -> tuple[list[str], list[tuple[str, str, str]], str]:
         """(tag texts, [(language, url, title)] of other editions, the source of the first edition found),
         in page order, from one pass over the article block's links."""
-        inline = {id(a) for p in self.paragraphs for a in p.links if not self._is_link_line(p)}
+        inline = {a for p in self.paragraphs for a in p.links if not self._is_link_line(p)}
         tags: list[str] = []
         editions: dict[str, tuple[str, str, str]] = {}
         for a in self._links_after_title():
@@ -432,7 +439,7 @@ class Page:
             if path is None:
                 continue
             if site.is_tag_path(path):
-                if id(a) not in inline and site.language_of_path(path) == own_language:
+                if a not in inline and site.language_of_path(path) == own_language:
                     tags.append(_text(a).strip().lstrip("#"))
                 continue
             parts = site.split_article_path(path)
@@ -507,14 +514,18 @@ class Page:
         return False
 
     def _caption(self, img: etree._Element) -> str:
-        """The text shown with a photo: its figcaption, else the text of the smallest wrapper that holds
-        this image alone (not the body, not the head with the title)."""
+        """The text shown with a photo: its figcaption, else the text of the widest wrapper around it that
+        holds no other image, not the title, and no more than a caption's worth of text (the body block
+        and the article block themselves never count)."""
         node = img
-        stops = {id(n) for n in (self.block, self.body_node, self.root) if n is not None}
+        # From these up, a wrapper holds the title or the whole article (elements, kept alive: see
+        # _common_ancestor).
+        stops = {n for n in (self.block, self.body_node, self.root) if n is not None}
+        if self.title_node is not None:
+            stops.update(_ancestors(self.title_node))
         while True:
             parent = node.getparent()
-            if (parent is None or id(parent) in stops or len(_IMAGES(parent)) != 1
-                    or (self.title_node is not None and self.title_node in parent.iter())
+            if (parent is None or parent in stops or len(_IMAGES(parent)) != 1
                     or len(_text(parent).strip()) > _CAPTION_MAX):
                 break
             node = parent
