@@ -364,7 +364,8 @@ class Page:
 
     def body(self) -> tuple[list[str], str]:
         if self.paragraphs:
-            return [p.text for p in self.paragraphs], "markup" if self.version != site.UNKNOWN_VERSION else "structure"
+            return ([p.text for p in self._without_tags_line()],
+                    "markup" if self.version != site.UNKNOWN_VERSION else "structure")
         article_body = _string(self.data.article.get("articleBody"))
         if article_body.strip():
             return [line for line in article_body.splitlines() if line.strip()], "json-ld"
@@ -473,7 +474,8 @@ class Page:
         rest = clean_text(re.sub(r"[,;|•·#]", " ", rest))
         return not rest or (rest.endswith(":") and len(rest.split()) <= 3)
 
-    def real_paragraphs(self) -> list[Paragraph]:
+    def _without_tags_line(self) -> list[Paragraph]:
+        """The body's paragraphs but a tags line inside the body block."""
         return [p for p in self.paragraphs if not self._is_link_line(p) or not any(
             site.is_tag_path(self.links_of.site_path(a.get("href") or "") or "") for a in p.links)]
 

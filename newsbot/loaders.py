@@ -161,8 +161,6 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     title, sources["title"] = page.title()
     loader.add_value("title", title)
     paragraphs, sources["body"] = page.body()
-    if page.paragraphs:
-        paragraphs = [p.text for p in page.real_paragraphs()]
     loader.add_value("body", paragraphs)
     body = loader.get_output_value("body")
     if not loader.get_output_value("title"):
