@@ -20,8 +20,6 @@ from newsbot.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
-# Close reasons that mean the crawl's output cannot be trusted; `scrapy crawl` exits 1 on them.
-BROKEN_REASONS = frozenset({"extraction_degraded", "too_many_errors", "no_listings", "store_unavailable"})
 _SAMPLE_LIMIT = 20
 # Not an item field: article pages that gave an item whose category is one of newsbot/data/categories.json.
 KNOWN_CATEGORY = "known_category"

@@ -10,7 +10,7 @@ import argparse
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from newsbot.extensions import BROKEN_REASONS
+from newsbot.reasons import exit_code
 
 
 class Command(ScrapyCrawlCommand):
@@ -22,5 +22,7 @@ class Command(ScrapyCrawlCommand):
         super().run(args, opts)
         crawler = getattr(self, "crawler", None)
         reason = crawler.stats.get_value("finish_reason") if crawler and crawler.stats else None
-        if reason in BROKEN_REASONS or (crawler and crawler.spider is None):
+        if crawler and crawler.spider is None:
             self.exitcode = 1
+        else:
+            self.exitcode = exit_code(reason) or self.exitcode

@@ -35,7 +35,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import arglist_to_dict, get_config
 
-from newsbot.extensions import BROKEN_REASONS
+from newsbot.reasons import BROKEN_REASONS
 
 DEFAULT_SPIDER = "latest"
 # Parameters of Scrapyd's schedule.json: a spider argument of one of these names would be taken for them.
