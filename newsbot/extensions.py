@@ -1,4 +1,5 @@
-"""Crawl health: field fill rates, and a close reason that says when a crawl was broken."""
+"""Crawl health: field fill rates, and small monitors that each give one close reason when the crawl
+is broken (newsbot/reasons.py)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from newsbot.config import config
 from newsbot.items import REQUIRED_FIELDS, ArticleItem
 from newsbot.loaders import Extraction
 from newsbot.monitors import PAGES_STAT, Baseline, baselines, fill_rate_stat, judge
+from newsbot.reasons import close_broken, closing
 from newsbot.signals import article_extracted
 from newsbot.store import Store, StoreError
 
@@ -26,41 +28,33 @@ KNOWN_CATEGORY = "known_category"
 
 
 class CrawlHealth:
-    """Watches every article page's extraction.
+    """Watches every article page's extraction, and closes the crawl when required fields go missing.
 
     - When the spider goes idle and at close: `newsbot/fill_rate/<field>` for every item field
-      and `newsbot/fill_rate/known_category` (share of article pages).
+      and `newsbot/fill_rate/known_category` (share of article pages), and `newsbot/article_pages`:
+      what the monitors below (and the store's crawl history) judge by.
     - During the crawl: once NEWSBOT_DEGRADED_MIN_PAGES pages were seen, if more than
       NEWSBOT_DEGRADED_THRESHOLD of them lack a required field, the crawl closes as
-      `extraction_degraded` and the failing selectors are logged with sample URLs.
-    - When the spider goes idle: `no_listings` if no listing page gave any card
-      (site down or redesigned) and `too_many_errors` if most responses failed; else, once its
-      work is done and if it saw NEWSBOT_DEGRADED_MIN_PAGES article pages, the fill rates of
-      the optional fields (the keys of NEWSBOT_FILL_FLOORS) are judged by spidermon monitors
-      (newsbot.monitors) against the store's history or the floors, and a field far below
-      closes the crawl as `extraction_degraded` (one ERROR line per field). A crawl closed for
-      any other reason (killed, CLOSESPIDER_*, a broken store) is not judged.
+      `extraction_degraded` and the failing selectors are logged with sample URLs (as warnings
+      when the crawl ends otherwise).
+
+    The other checks are monitors of their own, each an entry of EXTENSIONS (off with
+    `-s 'EXTENSIONS={"newsbot.extensions.ErrorRateMonitor": null}'`, or by its setting):
+    ListingsMonitor (`no_listings`), ErrorRateMonitor (`too_many_errors`) and FillRateMonitor
+    (optional fields, `extraction_degraded`). They read the crawl's stats, nothing else.
     """
 
     def __init__(self, crawler: Crawler):
-        settings = crawler.settings
+        settings = config(crawler)
         self.crawler = crawler
-        self.threshold = settings.getfloat("NEWSBOT_DEGRADED_THRESHOLD", 0.2)
-        self.min_pages = settings.getint("NEWSBOT_DEGRADED_MIN_PAGES", 20)
-        self.error_threshold = settings.getfloat("NEWSBOT_ERROR_THRESHOLD", 0.5)
-        # Defaults in settings.py.
-        self.fill_floors = {field: float(floor) for field, floor in settings.getdict("NEWSBOT_FILL_FLOORS").items()}
-        self.history_runs = settings.getint("NEWSBOT_FILL_HISTORY_RUNS")
-        self.history_min_runs = settings.getint("NEWSBOT_FILL_HISTORY_MIN_RUNS")
-        self.history_ratio = settings.getfloat("NEWSBOT_FILL_HISTORY_RATIO")
-        self.db_path = settings.get("NEWSBOT_DB") or ""
+        self.threshold = settings.degraded_threshold
+        self.min_pages = settings.degraded_min_pages
         self.pages = 0
         self.degraded_pages = 0
         self.filled: Counter[str] = Counter()  # item field (and KNOWN_CATEGORY) -> article pages with it
         self.selector_misses: Counter[str] = Counter()  # selector -> article pages it found nothing on
         self.selector_samples: dict[str, list[str]] = {}
-        self.closing = False
-        self.baselines: dict[str, Baseline] | None = None  # read from the store once, when first judged
+        self.closed_it = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "CrawlHealth":
@@ -85,72 +79,15 @@ class CrawlHealth:
             urls = self.selector_samples.setdefault(selector, [])
             if len(urls) < _SAMPLE_LIMIT:
                 urls.append(url)
-        if (not self.closing and self.pages >= self.min_pages
-                and self.degraded_pages / self.pages > self.threshold):
-            self.close(spider, "extraction_degraded",
-                       "%d of %d article pages lack a required field", self.degraded_pages, self.pages)
+        if (self.pages >= self.min_pages and self.degraded_pages / self.pages > self.threshold
+                and close_broken(self.crawler, "extraction_degraded",
+                                 "%d of %d article pages lack a required field", self.degraded_pages, self.pages)):
+            self.closed_it = True
+            self.log_failed_selectors(logging.ERROR)
 
     def spider_idle(self, spider) -> None:
-        if self.closing:
-            return
-        stats = self.crawler.stats
-        if stats.get_value("newsbot/listing/pages", 0) == 0 and spider.name != "article":
-            self.close(spider, "no_listings", "no listing page gave any article card")
-            raise DontCloseSpider
-        # Pages given up on (after retries) and pages whose parsing raised (a broken egg, a code bug);
-        # a 503 that a retry absorbed is not a failure.
-        failures = sum(stats.get_value(k, 0) for k in (
-            "newsbot/pages/article_failed", "newsbot/listing/failed", "spider_exceptions/count"))
-        attempted = failures + sum(stats.get_value(k, 0) for k in (
-            "newsbot/pages/article", "newsbot/listing/pages", "newsbot/listing/empty"))
-        if attempted and failures / attempted > self.error_threshold:
-            self.close(spider, "too_many_errors", "%d of %d pages failed", failures, attempted)
-            raise DontCloseSpider
-        # The work is done (idle, and no other check closed it): the close reason is still ours to give.
+        # Before the monitors that judge them (extensions connect in EXTENSIONS order).
         self.record_fill_rates()
-        if self.pages >= self.min_pages and self.fill_floors and self.fill_rates_fail(spider):
-            self.closing = True
-            # The per-field lines say what broke; the selector misses (required fields, below
-            # their own threshold) stay warnings, as on a healthy crawl.
-            self.log_failed_selectors(logging.WARNING)
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="extraction_degraded"))
-            raise DontCloseSpider
-
-    def fill_rates_fail(self, spider) -> bool:
-        """Judge the watched fields' fill rates (spidermon's runner, see newsbot.monitors); True if
-        one is far below its baseline (each is logged as an ERROR line by the suite's action)."""
-        if self.baselines is None:
-            history = self.history(spider.name)
-            self.baselines = baselines(self.fill_floors, history, min_runs=self.history_min_runs,
-                                       ratio=self.history_ratio, min_pages=self.min_pages)
-        verdict = judge(self.crawler, self.crawler.stats.get_stats(), self.baselines)
-        for error in verdict.errors:  # a bug in a check is said, but does not fail the crawl
-            logger.error("Fill-rate check could not run: %s", error)
-        if not verdict.failed:
-            logger.info("Fill rates of %d article pages are as usual: %s", self.pages, ", ".join(
-                f"{field} {self.crawler.stats.get_value(fill_rate_stat(field), 0):.0%} "
-                f"(>= {b.threshold:.1%}, {'median of %d runs' % b.runs if b.median is not None else 'floor'})"
-                for field, b in self.baselines.items()))
-        return bool(verdict.failed)
-
-    def history(self, spider_name: str) -> list[dict[str, Any]]:
-        """Fill rates of the store's last complete runs of this spider (none without a store)."""
-        if not self.db_path or self.history_runs <= 0:
-            return []
-        keys = [fill_rate_stat(field) for field in self.fill_floors]
-        try:
-            with Store(self.db_path, readonly=True) as store:
-                return store.complete_run_stats(spider_name, keys, min_pages=self.min_pages,
-                                                limit=self.history_runs)
-        except (StoreError, sqlite3.Error) as exc:
-            logger.warning("No crawl history for the fill-rate check (the floors apply): %s", exc)
-            return []
-
-    def close(self, spider, reason: str, message: str, *args) -> None:
-        self.closing = True
-        logger.error("Crawl is broken (%s): " + message, reason, *args)
-        self.log_failed_selectors(logging.ERROR)
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def log_failed_selectors(self, level: int) -> None:
         for selector, misses in self.selector_misses.most_common():
@@ -172,7 +109,136 @@ class CrawlHealth:
         self.record_fill_rates()
         for selector, misses in self.selector_misses.items():
             stats.set_value(f"newsbot/selector_missed/{selector}", misses)
-        if not self.closing:
-            # Below the threshold: a few odd pages (counted as drops or warnings), not a broken crawl,
-            # so no log_count/ERROR for monitoring to page someone over.
+        if not self.closed_it:
+            # Below the threshold: a few odd pages (counted as drops or warnings), not a broken crawl
+            # of this check's, so no log_count/ERROR for monitoring to page someone over.
             self.log_failed_selectors(logging.WARNING)
+
+
+class ListingsMonitor:
+    """`no_listings` when the spider's work is done and no listing page gave any card (site down or
+    redesigned). The article spider reads no listings and is not judged."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ListingsMonitor:
+        monitor = cls(crawler)
+        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
+        return monitor
+
+    def spider_idle(self, spider) -> None:
+        if (spider.name != "article" and not closing(self.crawler)
+                and self.crawler.stats.get_value("newsbot/listing/pages", 0) == 0
+                and close_broken(self.crawler, "no_listings", "no listing page gave any article card")):
+            raise DontCloseSpider
+
+
+class ErrorRateMonitor:
+    """`too_many_errors` when more than NEWSBOT_ERROR_THRESHOLD of the pages attempted failed: judged
+    each time a download ends once NEWSBOT_DEGRADED_MIN_PAGES pages were attempted, and when the
+    spider goes idle. Off with NEWSBOT_ERROR_THRESHOLD >= 1."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = config(crawler)
+        if settings.error_threshold >= 1:
+            raise NotConfigured("NEWSBOT_ERROR_THRESHOLD >= 1: no share of failed pages is too many")
+        self.crawler = crawler
+        self.error_threshold = settings.error_threshold
+        self.min_pages = settings.degraded_min_pages
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ErrorRateMonitor:
+        monitor = cls(crawler)
+        crawler.signals.connect(monitor.request_left_downloader, signal=signals.request_left_downloader)
+        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
+        return monitor
+
+    def request_left_downloader(self, request, spider) -> None:
+        """Errors as they come (the spider counts a page it gave up on just after its last download)."""
+        self.judge(min_attempted=self.min_pages)
+
+    def spider_idle(self, spider) -> None:
+        if self.judge(min_attempted=1):
+            raise DontCloseSpider
+
+    def judge(self, min_attempted: int) -> bool:
+        """Pages given up on (after retries) and pages whose parsing raised (a broken egg, a code bug)
+        are failures; a 503 that a retry absorbed is not."""
+        if closing(self.crawler):
+            return False
+        stats = self.crawler.stats
+        failures = sum(stats.get_value(k, 0) for k in (
+            "newsbot/pages/article_failed", "newsbot/listing/failed", "spider_exceptions/count"))
+        attempted = failures + sum(stats.get_value(k, 0) for k in (
+            "newsbot/pages/article", "newsbot/listing/pages", "newsbot/listing/empty"))
+        if attempted < max(1, min_attempted) or failures / attempted <= self.error_threshold:
+            return False
+        return close_broken(self.crawler, "too_many_errors", "%d of %d pages failed", failures, attempted)
+
+
+class FillRateMonitor:
+    """The optional fields (the keys of NEWSBOT_FILL_FLOORS; off when it is empty), judged once the
+    crawl's work is done, if it saw NEWSBOT_DEGRADED_MIN_PAGES article pages, by spidermon monitors
+    (newsbot.monitors) against the store's history or the floors: a field far below closes the
+    crawl as `extraction_degraded` (one ERROR line per field). A crawl closed for any other reason
+    (killed, CLOSESPIDER_*, a broken store) is not judged."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = config(crawler)
+        if not settings.fill_floors:
+            raise NotConfigured("NEWSBOT_FILL_FLOORS is empty: no optional field is watched")
+        self.crawler = crawler
+        self.min_pages = settings.degraded_min_pages
+        self.fill_floors = {field: float(floor) for field, floor in settings.fill_floors.items()}
+        self.history_runs = settings.fill_history_runs
+        self.history_min_runs = settings.fill_history_min_runs
+        self.history_ratio = settings.fill_history_ratio
+        self.db_path = settings.db
+        self.baselines: dict[str, Baseline] | None = None  # read from the store once, when first judged
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FillRateMonitor:
+        monitor = cls(crawler)
+        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
+        return monitor
+
+    def spider_idle(self, spider) -> None:
+        # The work is done (idle, and no other check closed it): the close reason is still ours to give.
+        pages = self.crawler.stats.get_value(PAGES_STAT, 0)
+        if closing(self.crawler) or pages < self.min_pages or not self.fill_rates_fail(spider, pages):
+            return
+        # The per-field lines said what broke (spidermon's action logged them).
+        close_broken(self.crawler, "extraction_degraded")
+        raise DontCloseSpider
+
+    def fill_rates_fail(self, spider, pages: int) -> bool:
+        """Judge the watched fields' fill rates (spidermon's runner, see newsbot.monitors); True if
+        one is far below its baseline (each is logged as an ERROR line by the suite's action)."""
+        if self.baselines is None:
+            history = self.history(spider.name)
+            self.baselines = baselines(self.fill_floors, history, min_runs=self.history_min_runs,
+                                       ratio=self.history_ratio, min_pages=self.min_pages)
+        verdict = judge(self.crawler, self.crawler.stats.get_stats(), self.baselines)
+        for error in verdict.errors:  # a bug in a check is said, but does not fail the crawl
+            logger.error("Fill-rate check could not run: %s", error)
+        if not verdict.failed:
+            logger.info("Fill rates of %d article pages are as usual: %s", pages, ", ".join(
+                f"{field} {self.crawler.stats.get_value(fill_rate_stat(field), 0):.0%} "
+                f"(>= {b.threshold:.1%}, {'median of %d runs' % b.runs if b.median is not None else 'floor'})"
+                for field, b in self.baselines.items()))
+        return bool(verdict.failed)
+
+    def history(self, spider_name: str) -> list[dict[str, Any]]:
+        """Fill rates of the store's last complete runs of this spider (none without a store)."""
+        if not self.db_path or self.history_runs <= 0:
+            return []
+        keys = [fill_rate_stat(field) for field in self.fill_floors]
+        try:
+            with Store(self.db_path, readonly=True) as store:
+                return store.complete_run_stats(spider_name, keys, min_pages=self.min_pages,
+                                                limit=self.history_runs)
+        except (StoreError, sqlite3.Error) as exc:
+            logger.warning("No crawl history for the fill-rate check (the floors apply): %s", exc)
+            return []

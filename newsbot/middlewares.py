@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import response_status_message
+
+from newsbot import site
+from newsbot.config import Config, config
+from newsbot.reasons import close_broken
+
+logger = logging.getLogger(__name__)
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
@@ -38,8 +46,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.backoff = settings.getfloat("NEWSBOT_RETRY_BACKOFF", 1.0)
-        self.backoff_max = settings.getfloat("NEWSBOT_RETRY_BACKOFF_MAX", 60.0)
+        config = Config.from_settings(settings)
+        self.backoff = config.retry_backoff
+        self.backoff_max = config.retry_backoff_max
 
     async def _wait_then(self, retry: Request | None, request: Request, asked: float | None) -> Request | None:
         if retry is None:
@@ -64,6 +73,65 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
         return await self._wait_then(self._retry(request, exception), request, None)
+
+
+class Blocked(IgnoreRequest):
+    """A block answer that goes no further: a challenge page (no page of the site to parse), or any
+    block answer once the crawl is closing as blocked (no retry, no wait for a Retry-After).
+    `quiet`: the block was already said; the spider logs the page at INFO, not once more per page."""
+
+    def __init__(self, message: str, quiet: bool = False):
+        super().__init__(message)
+        self.quiet = quiet
+
+
+class BlockDetectorMiddleware:
+    """Closes the crawl as `blocked` when the site refuses it.
+
+    Sees every response before the retry middleware does (retries included). A 403 or 429
+    (newsbot.site.BLOCK_STATUSES) or a challenge page (a WAF's interstitial, no site markup:
+    newsbot.site.is_challenge) is a block answer, counted as `newsbot/blocked/<status>` or
+    `newsbot/blocked/challenge`; any other response ends the run. NEWSBOT_BLOCK_AFTER block answers
+    in a row close the crawl at once, with one ERROR line naming the status and the URL: nothing
+    more is scheduled, only what is in flight comes back. A lone 429 goes on to the retry
+    middleware, which honours its Retry-After.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.block_after = config(crawler).block_after
+        self.run = 0         # block answers in a row
+        self.first_url = ""  # where the run began
+        self.blocked = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        if response.status in site.BLOCK_STATUSES:
+            kind = str(response.status)
+        elif isinstance(response, TextResponse) and site.is_challenge(response.body):
+            kind = "challenge"
+        else:
+            self.run = 0
+            return response
+        self.stats.inc_value(f"newsbot/blocked/{kind}")
+        what = f"HTTP {response.status}" + (" challenge page" if kind == "challenge" else "")
+        if self.blocked:
+            raise Blocked(f"{what}; the crawl is closing as blocked", quiet=True)
+        self.run += 1
+        if self.run == 1:
+            self.first_url = response.url
+        if self.block_after > 0 and self.run >= self.block_after:
+            self.blocked = True
+            close_broken(self.crawler, "blocked", "%s on %s; %d block answers (403, 429 or challenge "
+                         "pages) in a row since %s", what, response.url, self.run, self.first_url)
+            raise Blocked(f"{what}; the crawl is closing as blocked", quiet=True)
+        if kind == "challenge":
+            raise Blocked(f"{what} (not a page of the site)")
+        return response
 
 
 class Utf8RescueMiddleware:

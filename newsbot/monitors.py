@@ -10,9 +10,9 @@ of NEWSBOT_FILL_FLOORS) asserts `newsbot/fill_rate/<field>` >= the field's thres
   site's stories have tags or other editions is not known, and a false alarm on every crawl is
   as bad as none).
 
-CrawlHealth runs FillRateSuite itself, from its spider_idle handler (spidermon's own extension
+newsbot.extensions.FillRateMonitor runs FillRateSuite itself, from its spider_idle handler (spidermon's own extension
 runs suites at spider_closed, when the close reason is already fixed), with spidermon's plain
-MonitorRunner: its failed action logs one ERROR line per failing field, and CrawlHealth closes
+MonitorRunner: its failed action logs one ERROR line per failing field, and FillRateMonitor closes
 the crawl as `extraction_degraded` when a monitor failed.
 """
 

@@ -50,6 +50,14 @@ NEWSBOT_FILL_FLOORS = {"translations": 0.05, "tags": 0.05, "images": 0.05, "know
 NEWSBOT_FILL_HISTORY_RUNS = 10
 NEWSBOT_FILL_HISTORY_MIN_RUNS = 3
 NEWSBOT_FILL_HISTORY_RATIO = 0.5
+# Close as "too_many_errors" when more than this share of pages failed (given up after retries, or
+# their parsing raised): judged as failures come, once NEWSBOT_DEGRADED_MIN_PAGES pages were
+# attempted, and when the spider goes idle.
+NEWSBOT_ERROR_THRESHOLD = 0.5
+# Close as "blocked" (at once, the queue left) after this many block answers in a row: HTTP 403 or
+# 429, or a WAF's challenge page (newsbot/site/block.py); counted as newsbot/blocked/<status|challenge>.
+# A lone 429 is retried after its Retry-After. 0 turns the check off.
+NEWSBOT_BLOCK_AFTER = 5
 
 # --- Politeness ----------------------------------------------------------
 USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot/newsbot; news archive crawler)"
@@ -70,6 +78,13 @@ DOWNLOAD_TIMEOUT = 30
 RETRY_ENABLED = True
 RETRY_TIMES = 4
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Seconds before the first retry, doubled for each next one; a 429's or 503's Retry-After wins.
+# No wait is longer than NEWSBOT_RETRY_BACKOFF_MAX.
+NEWSBOT_RETRY_BACKOFF = 1.0
+# Retries go before new pages (Scrapy's default, -1, sends them after every page queued): a page is
+# done, stored or given up, before the next ones start, so too_many_errors is judged on the way.
+RETRY_PRIORITY_ADJUST = 1
+NEWSBOT_RETRY_BACKOFF_MAX = 60.0
 REDIRECT_MAX_TIMES = 5
 # Real pages are ~100 KB; anything past this is not an article page.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
@@ -79,6 +94,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaces Scrapy's RetryMiddleware: exponential backoff and 429 Retry-After.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsbot.middlewares.BackoffRetryMiddleware": 550,
+    # Between decompression (590) and the retries: sees every answer, retried ones included.
+    "newsbot.middlewares.BlockDetectorMiddleware": 580,
     # Low number: sees responses last, after decompression.
     "newsbot.middlewares.Utf8RescueMiddleware": 100,
 }
@@ -96,7 +113,11 @@ ITEM_PIPELINES = {
 }
 
 EXTENSIONS = {
+    # Crawl health: what extraction gave, and one monitor per close reason (each off with None here).
     "newsbot.extensions.CrawlHealth": 500,
+    "newsbot.extensions.ListingsMonitor": 510,
+    "newsbot.extensions.ErrorRateMonitor": 520,
+    "newsbot.extensions.FillRateMonitor": 530,
 }
 
 # --- Browser (only used for listings rendered by script) -----------------

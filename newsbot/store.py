@@ -62,6 +62,7 @@ _REVISION_COLUMNS = ("article_id", "revision", "content_hash", "title", "body", 
 _ALL_ARTICLE_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "revision")
 
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_CANTOPEN = 5, 6, 8, 14
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13  # the disk failed a write, or has no room for it
 _CHUNK = 500  # ids per IN (...) list, or rows per multi-row INSERT (500 x 18 values: SQLite >= 3.32 allows 32766)
 _MAX_BACKOFF = 8.0
 
@@ -102,6 +103,10 @@ class StoreBusyError(StoreError):
     """Another process kept the database locked beyond the timeout and every retry."""
 
 
+class StoreWriteError(StoreError):
+    """The disk refused a write: full (SQLITE_FULL) or an I/O error (SQLITE_IOERR). Nothing was committed."""
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     url: str
@@ -136,7 +141,8 @@ def _error_code(exc: sqlite3.Error) -> int:
         return code & 0xFF
     message = str(exc)
     for text, value in (("locked", _SQLITE_BUSY), ("readonly", _SQLITE_READONLY),
-                        ("unable to open", _SQLITE_CANTOPEN)):
+                        ("unable to open", _SQLITE_CANTOPEN), ("disk is full", _SQLITE_FULL),
+                        ("disk I/O error", _SQLITE_IOERR)):
         if text in message:
             return value
     return 0
@@ -437,6 +443,8 @@ class Store:
                     raise
                 return result
             except sqlite3.OperationalError as exc:
+                if _error_code(exc) in (_SQLITE_FULL, _SQLITE_IOERR):  # the transaction was rolled back
+                    raise StoreWriteError(f"{self.path}: {exc}") from exc
                 if _error_code(exc) not in (_SQLITE_BUSY, _SQLITE_LOCKED):
                     raise
                 if attempt == self.retries:

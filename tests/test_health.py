@@ -245,3 +245,25 @@ async def test_a_crawl_closed_for_another_reason_is_not_judged_and_its_run_keeps
     for key in ("newsbot/article_pages", "newsbot/fill_rate/images", "newsbot/fill_rate/translations",
                 "newsbot/fill_rate/known_category"):
         assert stats[key] == result.stats[key], key
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_monitor_is_its_own_extension_and_off_when_its_setting_says_so(replica, tmp_path):
+    # Rules are tried in order: 85% of English articles fail, the rest lost their edition links.
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "rate": 0.85, "status": 503},
+                                       {"match": EN_ARTICLE, "mode": "no_translations"}])
+
+    async def run(name: str, **overrides):
+        settings = crawl_settings(site.base_url, tmp_path / f"{name}.sqlite", RETRY_TIMES=0, **overrides)
+        return await crawl("category", settings, lang="en")
+
+    # All on: most English pages fail, and the first check to judge says so.
+    assert (await run("on")).reason == "too_many_errors"
+    # The error-rate monitor off by its setting: the pages that did come lost their edition links.
+    off = await run("errors_off", NEWSBOT_ERROR_THRESHOLD=1.0, NEWSBOT_DEGRADED_MIN_PAGES=5)
+    assert off.reason == "extraction_degraded" and off.stats["newsbot/fill_rate/translations"] == 0.0
+    # ... and the fill-rate monitor off too, by its entry in EXTENSIONS and by an empty NEWSBOT_FILL_FLOORS.
+    for name, extra in (("fill_off", {"EXTENSIONS": {"newsbot.extensions.FillRateMonitor": None}}),
+                        ("floors_empty", {"NEWSBOT_FILL_FLOORS": {}})):
+        quiet = await run(name, NEWSBOT_ERROR_THRESHOLD=1.0, NEWSBOT_DEGRADED_MIN_PAGES=5, **extra)
+        assert quiet.reason == "finished", name

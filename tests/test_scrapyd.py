@@ -182,6 +182,19 @@ def test_a_broken_job_says_so_in_its_scrapyd_log_and_exit_status(nodes, replica,
     assert re.search(rf"Process died: exitstatus=1 project='newsbot' spider='latest' job='{jobid}'", node.output())
 
 
+def test_a_blocked_job_is_reported_blocked_by_schedule_wait(nodes, replica, tmp_path):
+    node = nodes.b
+    site = replica(stories=30, faults=[{"block_after": 10}])  # a WAF: 403 from the 11th request on
+    result = schedule_cli("latest", "--url", node.url, "--wait", "--poll", "0.3", "--wait-timeout", str(JOB_TIMEOUT),
+                          "-a", "lang=en", *job_settings(NEWSBOT_BASE_URL=site.base_url,
+                                                         NEWSBOT_DB=str(tmp_path / "blocked.sqlite")))
+    assert result.returncode == 1, result.stdout + result.stderr
+    jobid = jobid_of(result)
+    assert f"job {jobid} (latest) was broken: finish_reason blocked" in result.stderr
+    job = node.wait_finished(jobid, 10)
+    assert job.finish_reason == "blocked" and "Crawl is broken (blocked): HTTP 403 on " in job.log
+
+
 def test_schedule_fails_clearly_when_scrapyd_is_unreachable_or_lacks_the_project(nodes):
     dead = f"http://127.0.0.1:{free_port()}"
     result = schedule_cli("latest", "--url", dead)

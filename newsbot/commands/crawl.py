@@ -1,4 +1,4 @@
-"""`scrapy crawl`, but exiting 1 when the crawl was broken.
+"""`scrapy crawl`, but exiting 1 when the crawl was broken and 2, with one line, for a bad argument.
 
 Scrapy's own command exits 0 whatever happened; cron, systemd and CI need
 the exit status to notice a crawl that extracted nothing or degraded.
@@ -7,13 +7,43 @@ the exit status to notice a crawl that extracted nothing or degraded.
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
 
-from newsbot.reasons import exit_code
+from newsbot.reasons import USAGE_ERROR, exit_code
+
+
+def usage_error(command: str, message: str) -> NoReturn:
+    """One line on stderr, like argparse's own error line but without the usage block, and exit 2."""
+    print(f"{command}: error: {message}", file=sys.stderr)
+    sys.exit(USAGE_ERROR)
 
 
 class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        # Before the crawler process exists: no log lines, no reactor, no request for a bad argument.
+        if len(args) == 1:
+            self.check_spider_arguments(args[0], opts.spargs)
+
+    def check_spider_arguments(self, name: str, spargs: dict) -> None:
+        assert self.settings is not None
+        try:
+            spidercls = get_spider_loader(self.settings).load(name)
+        except KeyError:
+            return  # Scrapy's own "Spider not found" comes from run()
+        check = getattr(spidercls, "check_arguments", None)
+        if check is None:
+            return
+        try:
+            check(self.settings, **spargs)
+        except UsageError as exc:
+            usage_error("crawl", str(exc))
+
     def _create_crawler(self, spname):
         self.crawler = super()._create_crawler(spname)
         return self.crawler
@@ -21,8 +51,12 @@ class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         super().run(args, opts)
         crawler = getattr(self, "crawler", None)
-        reason = crawler.stats.get_value("finish_reason") if crawler and crawler.stats else None
-        if crawler and crawler.spider is None:
+        if crawler is None:
+            return
+        # The private attributes are None when the crawl never started (the spider could not be created).
+        stats = getattr(crawler, "_stats", None)
+        reason = stats.get_value("finish_reason") if stats is not None else None
+        if crawler.spider is None:
             self.exitcode = 1
         else:
             self.exitcode = exit_code(reason) or self.exitcode

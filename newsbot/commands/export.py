@@ -8,11 +8,13 @@ import json
 import os
 import sys
 from datetime import date
+from pathlib import Path
 from typing import IO, Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
+from newsbot.commands.crawl import usage_error
+from newsbot.config import Config
 from newsbot.site import LANGUAGES
 from newsbot.store import ITEM_FIELDS, Store, StoreError
 
@@ -70,15 +72,20 @@ class Command(ScrapyCommand):
         languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
         unknown = [lang for lang in languages if lang not in LANGUAGES]
         if unknown:
-            raise UsageError(f"unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}",
-                             print_help=False)
+            usage_error("export", f"--lang: unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}")
+        if opts.output:
+            self._check_output(opts.output)
         output_format = opts.format or ("csv" if (opts.output or "").lower().endswith(".csv") else "jsonl")
-        path = opts.db or self.settings.get("NEWSBOT_DB")
+        path = opts.db or Config.from_settings(self.settings).db
         try:
             with Store(path, readonly=True) as store:
                 articles = store.iter_articles(since=opts.since, until=opts.until, languages=languages,
                                                category=opts.category, story=opts.story)
-                with self._open_output(opts.output) as out:
+                try:
+                    out = self._open_output(opts.output)
+                except OSError as exc:
+                    usage_error("export", f"-o {opts.output}: cannot write it ({exc.strerror or type(exc).__name__})")
+                with out:
                     count = self._write(articles, output_format, out)
         except StoreError as exc:
             print(f"export: {exc}", file=sys.stderr)
@@ -89,6 +96,18 @@ class Command(ScrapyCommand):
             return
         if opts.output:
             print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
+
+    @staticmethod
+    def _check_output(path: str) -> None:
+        """A bad -o is a usage error (one line, exit 2), found before the store is read."""
+        target = Path(path)
+        if target.is_dir():
+            usage_error("export", f"-o {path}: is a directory")
+        parent = target.parent
+        if not parent.exists():
+            usage_error("export", f"-o {path}: no such directory: {parent}")
+        if not parent.is_dir():
+            usage_error("export", f"-o {path}: not a directory: {parent}")
 
     @staticmethod
     def _open_output(path: str | None) -> IO[str]:

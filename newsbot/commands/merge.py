@@ -21,6 +21,8 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from newsbot.config import Config
+
 
 class Command(ScrapyCommand):
     requires_project = True
@@ -47,7 +49,8 @@ class Command(ScrapyCommand):
 
         if not args:
             raise UsageError("Give at least one shard to merge")
-        target = Path(opts.db or self.settings.get("NEWSBOT_DB") or "")
+        config = Config.from_settings(self.settings)
+        target = Path(opts.db or config.db)
         if not str(target) or str(target) == ".":
             raise UsageError("No target store: give --db TARGET or set NEWSBOT_DB", print_help=False)
         shards = [Path(a) for a in dict.fromkeys(args)]
@@ -56,7 +59,7 @@ class Command(ScrapyCommand):
             print(f"scrapy merge: no such shard: {', '.join(missing)}", file=sys.stderr)
             self.exitcode = 1
             return
-        timeout = self.settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0)
+        timeout = config.db_timeout
         failed = []
         totals = {"added": 0, "updated": 0, "unchanged": 0}
         try:

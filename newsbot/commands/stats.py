@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from newsbot.config import Config
 from newsbot.store import Store, StoreError
 
 BREAKDOWNS = {"day": "Per publication day (Baku)", "edition": "Per edition", "category": "Per category"}
@@ -45,7 +46,7 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        path = opts.db or self.settings.get("NEWSBOT_DB")
+        path = opts.db or Config.from_settings(self.settings).db
         breakdowns = [opts.by] if opts.by else list(BREAKDOWNS)
         try:
             with Store(path, readonly=True) as store:

@@ -9,6 +9,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
 
+from newsbot.config import config
 from newsbot.store import Store, StoreError, as_mapping
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ class DedupePipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        self.db_path = crawler.settings.get("NEWSBOT_DB") or ""
-        self.timeout = crawler.settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0)
+        self.db_path = config(crawler).db
+        self.timeout = config(crawler).db_timeout
         self.seen: set[str] = set()
         self.store: Store | None = None
 

@@ -17,9 +17,10 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from newsbot.config import config
 from newsbot.normalize import utc_now_iso
 from newsbot.pipelines.dedupe import UnchangedItem
-from newsbot.store import Store, StoreError, WriteResult, article_row
+from newsbot.store import Store, StoreError, StoreWriteError, WriteResult, article_row
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +60,20 @@ class SQLitePipeline:
     another writer beyond NEWSBOT_DB_TIMEOUT and the retries, it logs an error and closes the
     spider with the reason "store_unavailable": a crawl that cannot keep what it finds stops,
     and the items it could not store are counted (newsbot/store/unsaved) and said.
+
+    A disk that refuses a write (full, I/O error) is said once, in one ERROR line naming the
+    store, and counted as newsbot/output_errors/store; what follows from it (the last attempt at
+    close, the unsaved count, the run record) is said at WARNING, without a traceback.
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        settings = crawler.settings
-        self.path = settings.get("NEWSBOT_DB") or ""
+        settings = config(crawler)
+        self.path = settings.db
         if not self.path:
             raise NotConfigured("NEWSBOT_DB is empty")
-        self.batch_size = max(1, settings.getint("NEWSBOT_DB_BATCH_SIZE", 2000))
-        self.flush_interval = settings.getfloat("NEWSBOT_DB_FLUSH_INTERVAL", 10.0)
-        self.timeout = settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0)
+        self.batch_size = max(1, settings.db_batch_size)
+        self.flush_interval = settings.db_flush_interval
+        self.timeout = settings.db_timeout
         self.crawler = crawler
         self.stats = crawler.stats
         self.store: Store | None = None
@@ -76,6 +81,7 @@ class SQLitePipeline:
         self.pending: list[Any] = []  # rows (store.article_row) waiting for a full batch
         self.in_flight: deque[tuple[Future[WriteResult], list[Any]]] = deque()
         self.failed = False
+        self.disk_failed = False  # a StoreWriteError was reported: later consequences are warnings
         self.closing = False
         self.writer: ThreadPoolExecutor | None = None
         self.flusher: task.LoopingCall | None = None
@@ -103,6 +109,8 @@ class SQLitePipeline:
         except StoreError as exc:
             logger.error("The article store is unavailable, stopping the crawl: %s", exc)
             self.stats.inc_value("newsbot/store/unavailable")
+            if isinstance(exc, StoreWriteError):  # full before the first article
+                self.stats.inc_value("newsbot/output_errors/store")
             self._stop_writer()
             raise CloseSpider(CLOSE_REASON) from exc
         logger.info("Storing articles in %s (crawl run %d)", self.path, self.run_id)
@@ -133,8 +141,12 @@ class SQLitePipeline:
         return item
 
     async def _next_written(self) -> None:
-        # Waited for, not raised here: _collect accounts for a failed write.
-        await asyncio.wait([asyncio.wrap_future(self.in_flight[0][0])])
+        # Waited for, not raised here: _collect accounts for a failed write. The asyncio copy's
+        # exception is taken (and dropped) so asyncio does not log it with a traceback when collected.
+        waited = asyncio.wrap_future(self.in_flight[0][0])
+        await asyncio.wait([waited])
+        if not waited.cancelled():
+            waited.exception()
         self._collect()
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
@@ -174,6 +186,12 @@ class SQLitePipeline:
                     logger.error("Unexpected error writing %d items to %s", len(batch), self.path, exc_info=exc)
                 self.stats.inc_value("newsbot/store/write_failed")
                 self.pending[:0] = batch  # kept, to be tried once more at close and counted if that fails
+                if self.disk_failed:  # said already; this is the last attempt at close failing again
+                    logger.warning("Still cannot write to the article store: %s", exc)
+                    continue
+                if isinstance(exc, StoreWriteError):
+                    self.disk_failed = True
+                    self.stats.inc_value("newsbot/output_errors/store")
                 if self.closing:
                     logger.error("Cannot write to the article store: %s", exc)
                 elif not self.failed:
@@ -199,8 +217,9 @@ class SQLitePipeline:
         while self.in_flight:
             await self._next_written()
         if self.pending:
-            logger.error("%d items were not stored in %s (they are in the JSON Lines log if NEWSBOT_JSONL is set)",
-                         len(self.pending), self.path)
+            logger.log(logging.WARNING if self.disk_failed else logging.ERROR,
+                       "%d items were not stored in %s (they are in the JSON Lines log if NEWSBOT_JSONL is set)",
+                       len(self.pending), self.path)
             self.stats.set_value("newsbot/store/unsaved", len(self.pending))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -224,7 +243,10 @@ class SQLitePipeline:
         try:
             self.store.finish_run(self.run_id, reason, counts, stats=stats, finished_at=finished_at)
         except StoreError as exc:
-            logger.error("Could not record the end of crawl run %s in %s: %s", self.run_id, self.path, exc)
+            if isinstance(exc, StoreWriteError) and not self.disk_failed:  # the first write the disk refused
+                self.stats.inc_value("newsbot/output_errors/store")
+            logger.log(logging.WARNING if self.disk_failed else logging.ERROR,
+                       "Could not record the end of crawl run %s in %s: %s", self.run_id, self.path, exc)
         finally:
             self.store.close()
             self.store = None

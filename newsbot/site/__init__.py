@@ -5,11 +5,13 @@
 - markup: one table per design generation (current, legacy), cards, and the
   structural facts the rules for unknown markup rely on
 - furniture: the exact phrasings of page furniture inside bodies
+- block: what its WAF answers (block statuses, challenge pages)
 
 A redesign of the site is a change to this package only. Facts marked
 "unconfirmed" in shared/site/REPORT_AZ.md always have a fallback.
 """
 
+from newsbot.site.block import BLOCK_STATUSES, CHALLENGE_MARKERS, is_challenge
 from newsbot.site.furniture import PHRASINGS as FURNITURE_PHRASINGS
 from newsbot.site.furniture import rule_for as furniture_rule
 from newsbot.site.markup import (
@@ -52,6 +54,7 @@ from newsbot.site.urls import (
 from newsbot.site.words import LATEST_LABELS, LINK_LABELS, MONTHS
 
 __all__ = [
+    "BLOCK_STATUSES", "CHALLENGE_MARKERS", "is_challenge",
     "CARD", "CARD_CATEGORY", "CARD_LINK", "CARD_TITLE", "CURRENT", "DEFAULT_BASE_URL", "EDITION_PREFIX",
     "FURNITURE_PHRASINGS", "LANGUAGES", "LATEST_LABELS", "LEGACY", "LINK_LABELS", "MARKUPS", "MONTHS",
     "SITE_HOSTS", "UNKNOWN_VERSION", "ArticleMarkup", "Card", "Edition", "category_segment_of_listing", "compiled",

@@ -5,14 +5,39 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Any, AsyncIterator
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
 
 from newsbot import site
+from newsbot.loaders import Extraction
+from newsbot.reasons import close_broken, closing
 from newsbot.spiders.base import NewsbotSpider
 
 logger = logging.getLogger(__name__)
+
+# A list of URLs, not a data file: a bigger file is not what the argument is for.
+MAX_URLS_FILE_BYTES = 16 * 1024 * 1024
+
+
+def read_urls_file(path: str) -> list[tuple[int, str]]:
+    """(line number, URL text) of each line that is not blank or a # comment; ValueError when unreadable.
+
+    The messages never quote the file's content: it may be any file the user can read."""
+    file = Path(path)
+    try:
+        if not file.is_file():
+            raise ValueError(f"urls_file {path}: {'no such file' if not file.exists() else 'not a regular file'}")
+        if file.stat().st_size > MAX_URLS_FILE_BYTES:
+            raise ValueError(f"urls_file {path}: larger than {MAX_URLS_FILE_BYTES // (1024 * 1024)} MB")
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"urls_file {path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ValueError(f"urls_file {path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+    return [(number, line.strip()) for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
 class ArticleSpider(NewsbotSpider):
@@ -23,18 +48,91 @@ class ArticleSpider(NewsbotSpider):
 
     def __init__(self, url: str | None = None, urls_file: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.requested = [u for u in (url or "").replace(",", " ").split() if u]
+        self.urls_file = urls_file
+        # (where it came from, its line number or None, the text given)
+        self.given: list[tuple[str, int | None, str]] = [("url", None, u)
+                                                        for u in (url or "").replace(",", " ").split() if u]
         if urls_file:
-            lines = Path(urls_file).read_text(encoding="utf-8").splitlines()
-            self.requested += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-        if not self.requested:
+            self.given += [("urls_file", number, line) for number, line in read_urls_file(urls_file)]
+        elif urls_file is not None:
+            raise ValueError("urls_file: empty path")
+        if not self.given:
             raise ValueError("give the articles with -a url=URL[,URL...] or -a urls_file=PATH")
+        self.requested: list[str] = []
+        self.articles = 0  # pages that gave an item
+
+    def configure(self, settings) -> None:
+        """Keep the given URLs that are this site's article pages; ValueError when none is."""
+        super().configure(settings)
+        skipped_urls, skipped_lines = [], []
+        requested = []
+        for source, number, raw in self.given:
+            url = self.article_url(raw)
+            if url:
+                requested.append(url)
+            elif source == "url":
+                skipped_urls.append(raw)
+            else:
+                skipped_lines.append(number)
+        self.requested = requested
+        self.skipped = len(skipped_urls) + len(skipped_lines)
+        problems = []
+        if skipped_urls:
+            problems.append(f"url: not an article URL of {self.base_url}: "
+                            + ", ".join(repr(u) for u in skipped_urls[:3])
+                            + (f" and {len(skipped_urls) - 3} more" if len(skipped_urls) > 3 else ""))
+        if self.urls_file:
+            from_file = sum(1 for source, _, _ in self.given if source == "urls_file") - len(skipped_lines)
+            summary = f"urls_file {self.urls_file}: {from_file} article URL{'' if from_file == 1 else 's'}"
+            if skipped_lines:
+                summary += (f", {len(skipped_lines)} line{'' if len(skipped_lines) == 1 else 's'} skipped"
+                            f" (first: line {skipped_lines[0]})")
+                problems.append(summary)
+            elif not from_file:
+                problems.append(summary)
+        if not requested:
+            raise ValueError("; ".join(problems) or "no article URL given")
+        for problem in problems:
+            logger.warning("%s; those are skipped", problem)
+
+    def article_url(self, raw: str) -> str | None:
+        """The absolute URL of an article page of the crawled site, else None."""
+        url = urljoin(self.base_url + "/", raw)
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        host, base_host = parts.hostname.lower(), (urlsplit(self.base_url).hostname or "").lower()
+        # The live site's two spellings are one site; the replica (or a mirror) only its own host.
+        same_site = host == base_host or (host in site.SITE_HOSTS and base_host in site.SITE_HOSTS)
+        return url if same_site and site.is_article_url(url) else None
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Connected once the crawl opens, so after the health monitors' idle checks: the first reason stands.
+        crawler.signals.connect(spider._connect_idle_check, signal=signals.spider_opened)
+        return spider
+
+    def _connect_idle_check(self, spider) -> None:
+        self.crawler.signals.connect(self.judge_when_idle, signal=signals.spider_idle)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for raw in self.requested:
-            url = urljoin(self.base_url + "/", raw)
-            if site.is_article_url(url):
-                yield self.article_request(url, dont_filter=True)
-            else:
-                self.crawler.stats.inc_value("newsbot/skipped/not_an_article_url")
-                logger.error("Not an article URL, skipped: %s", raw)
+        if self.skipped:
+            self.crawler.stats.inc_value("newsbot/skipped/not_an_article_url", self.skipped)
+        for url in self.requested:
+            yield self.article_request(url, dont_filter=True)
+
+    def record_extraction(self, extraction: Extraction, url: str) -> None:
+        super().record_extraction(extraction, url)
+        if extraction.item is not None:
+            self.articles += 1
+
+    def judge_when_idle(self, spider) -> None:
+        """However few pages it was given: a crawl none of whose pages is an article is broken."""
+        if self.articles or closing(self.crawler):
+            return
+        failed = self.crawler.stats.get_value("newsbot/pages/article_failed", 0)
+        if close_broken(self.crawler, "no_articles", "none of the %d page(s) given is an article (%d failed)",
+                        len(self.requested), failed):
+            from scrapy.exceptions import DontCloseSpider
+            raise DontCloseSpider

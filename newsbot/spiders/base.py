@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import DownloadCancelledError
+from scrapy.exceptions import DownloadCancelledError, UsageError
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newsbot import site
+from newsbot.config import Config
 from newsbot.loaders import Extraction, extract_article
 from newsbot.signals import article_extracted
 from newsbot.normalize import BAKU, canonical_url, clean_text, parse_timestamp
@@ -63,6 +64,39 @@ def parse_flag(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
+def parse_max_pages(value: str | int | None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        pages = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"max_pages: not a whole number: {value!r}") from None
+    if pages < 1:
+        raise ValueError(f"max_pages must be at least 1; got {value!r}")
+    return pages
+
+
+def argument(name: str, parse, value: Any, **kwargs: Any) -> Any:
+    """parse(value), its ValueError naming the -a argument: 'since: not a date ...'."""
+    try:
+        return parse(value, **kwargs)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+# Meta keys Scrapy's components set on a request as it is downloaded (retries, redirects, timing,
+# the cache): a request built again from a response's request leaves them behind (Scrapy's
+# MetaCopyDetectionMiddleware warns about each of them).
+INTERNAL_META = frozenset({"_auth_proxy", "_dont_cache", "_scheme_proxy", "cache_timestamp", "download_latency",
+                           "redirect_reasons", "redirect_times", "redirect_ttl", "redirect_urls", "retry_times"})
+# The truncated-page refetches of a request so far (Scrapy's retry_times, under a key of our own).
+REFETCH_TIMES = "newsbot_refetch_times"
+
+
+def own_meta(request: scrapy.Request) -> dict[str, Any]:
+    return {k: v for k, v in request.meta.items() if k not in INTERNAL_META}
+
+
 class NewsbotSpider(scrapy.Spider):
     """Base for the spiders: -a lang, since, until, max_pages, refresh."""
 
@@ -74,8 +108,9 @@ class NewsbotSpider(scrapy.Spider):
     @classmethod
     def update_settings(cls, settings) -> None:
         super().update_settings(settings)
-        if cls.renders_listings and settings.get("NEWSBOT_JS_MODE", "auto") != "never":
-            scheme = urlsplit(settings.get("NEWSBOT_BASE_URL") or site.DEFAULT_BASE_URL).scheme or "https"
+        config = Config.from_settings(settings)
+        if cls.renders_listings and config.js_mode != "never":
+            scheme = urlsplit(config.base_url or site.DEFAULT_BASE_URL).scheme or "https"
             # Spider priority: a DOWNLOAD_HANDLERS given with -s still wins.
             settings.set("DOWNLOAD_HANDLERS", {scheme: PLAYWRIGHT_HANDLER}, priority="spider")
 
@@ -83,27 +118,41 @@ class NewsbotSpider(scrapy.Spider):
                  max_pages: str | int | None = None, refresh: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.lang_arg = lang
-        self.since = parse_moment(since)
-        self.until = parse_moment(until, end_of_day=True)
+        if lang is not None:
+            parse_languages(lang, ())  # the default (a setting) is read in from_crawler
+        self.since = argument("since", parse_moment, since)
+        self.until = argument("until", parse_moment, until, end_of_day=True)
         if self.since and self.until and self.since > self.until:
-            raise ValueError("since is after until")
-        self.max_pages = int(max_pages) if max_pages not in (None, "") else None
-        if self.max_pages is not None and self.max_pages < 1:
-            raise ValueError("max_pages must be at least 1")
+            raise ValueError(f"since ({since}) is after until ({until})")
+        self.max_pages = parse_max_pages(max_pages)
         self.refresh = parse_flag(refresh)
         self._store = None
+
+    @classmethod
+    def check_arguments(cls, settings, **kwargs: Any) -> None:
+        """Raise UsageError for the first bad -a argument (or newsbot setting), before any crawl starts:
+        `scrapy crawl` calls this; a spider created otherwise (Scrapyd) still checks in __init__/from_crawler."""
+        try:
+            cls(**kwargs).configure(settings)
+        except ValueError as exc:
+            raise UsageError(str(exc), print_help=False) from None
+
+    def configure(self, settings) -> None:
+        """What the spider takes from the settings; ValueError for a bad one."""
+        self.config = Config.from_settings(settings)
+        self.base_url = (self.config.base_url or site.DEFAULT_BASE_URL).rstrip("/")
+        self.allowed_domains = [urlsplit(self.base_url).hostname]
+        self.languages = parse_languages(self.lang_arg, self.config.languages)
+        self.js_mode = self.config.js_mode
+        if self.js_mode not in ("auto", "always", "never"):
+            raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {self.js_mode!r}")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # Scrapy keeps no record of the -a arguments; crawl_runs stores this one.
         spider.arguments = dict(kwargs)
-        spider.base_url = crawler.settings.get("NEWSBOT_BASE_URL").rstrip("/")
-        spider.allowed_domains = [urlsplit(spider.base_url).hostname]
-        spider.languages = parse_languages(spider.lang_arg, crawler.settings.getlist("NEWSBOT_LANGUAGES"))
-        spider.js_mode = crawler.settings.get("NEWSBOT_JS_MODE", "auto")
-        if spider.js_mode not in ("auto", "always", "never"):
-            raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {spider.js_mode!r}")
+        spider.configure(crawler.settings)
         crawler.signals.connect(spider._close_store, scrapy.signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, scrapy.signals.request_dropped)
         return spider
@@ -116,11 +165,11 @@ class NewsbotSpider(scrapy.Spider):
     def store(self):
         """The SQLite store, read fresh on every lookup: another process may be writing it."""
         if self._store is None:
-            path = self.settings.get("NEWSBOT_DB")
+            path = self.config.db
             if not path or not Path(path).exists():
                 return None
             from newsbot.store import Store
-            self._store = Store(path, timeout=self.settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0), readonly=True)
+            self._store = Store(path, timeout=self.config.db_timeout, readonly=True)
         return self._store
 
     def _close_store(self, spider) -> None:
@@ -146,7 +195,7 @@ class NewsbotSpider(scrapy.Spider):
         """Without a home page there is no navigation: fall back to the known paths."""
         language = failure.request.cb_kwargs["language"]
         self.crawler.stats.inc_value("newsbot/discovery/home_failed")
-        logger.warning("Home page of the %s edition failed (%s); using known paths", language, failure.value)
+        logger.warning("Home page of the %s edition failed (%s); using known paths", language, failure_reason(failure))
         yield from self.fallback_listings(language)
 
     def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
@@ -159,7 +208,7 @@ class NewsbotSpider(scrapy.Spider):
 
     def listing_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("newsbot/listing/failed")
-        logger.error("Listing page failed: %s (%s)", failure.request.url, failure.value)
+        logger.log(failure_level(failure), "Listing page failed: %s (%s)", failure.request.url, failure_reason(failure))
 
     def read_listing(self, response: Response, whole_page: bool = True) -> tuple[list[site.Card] | None, list]:
         """(cards, requests to send first). Cards are None when the page cannot be read yet:
@@ -182,9 +231,9 @@ class NewsbotSpider(scrapy.Spider):
     def rendered(self, request: scrapy.Request) -> scrapy.Request:
         from newsbot.rendering import scroll_methods
 
-        methods = scroll_methods(self.settings.getint("NEWSBOT_JS_SCROLLS", 3))
+        methods = scroll_methods(self.config.js_scrolls)
         self.crawler.stats.inc_value("newsbot/listing/rendered")
-        return request.replace(dont_filter=True, meta={**request.meta, "playwright": True,
+        return request.replace(dont_filter=True, meta={**own_meta(request), "playwright": True,
                                                        "playwright_page_methods": methods})
 
     def triage_cards(self, cards: list[site.Card], since: datetime | None = None) -> tuple[list[site.Card], bool, bool]:
@@ -243,10 +292,18 @@ class NewsbotSpider(scrapy.Spider):
         """Fetch a cut-short page again (Scrapy's retry limits apply); None when the page is whole."""
         if not site.looks_truncated(response.body):
             return None
-        retry = get_retry_request(response.request, spider=self, reason="truncated_html")
+        # A new request, not a copy of the downloaded one: Scrapy's download-time meta (retry_times,
+        # download_latency, redirect_*) stays behind, and the refetch count goes under our own key
+        # (still within RETRY_TIMES, together with the retries this request has had).
+        request = response.request
+        tries = request.meta.get(REFETCH_TIMES, 0) + request.meta.get("retry_times", 0)
+        retry = get_retry_request(request.replace(meta={**own_meta(request), "retry_times": tries}),
+                                  spider=self, reason="truncated_html")
         if retry is None:
             self.count_drop("truncated", response.url)
-        return iter([retry] if retry else [])
+            return iter([])
+        retry.meta[REFETCH_TIMES] = retry.meta.pop("retry_times")
+        return iter([retry])
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, scrapy.http.TextResponse):
@@ -292,7 +349,7 @@ class NewsbotSpider(scrapy.Spider):
             # Past DOWNLOAD_MAXSIZE: not an article page, and never worth fetching again.
             self.count_drop("too_large", failure.request.url)
             return
-        logger.error("Article page failed: %s (%s)", failure.request.url, failure.value)
+        logger.log(failure_level(failure), "Article page failed: %s (%s)", failure.request.url, failure_reason(failure))
 
     def request_dropped(self, request: scrapy.Request, spider) -> None:
         """A redirect back to a page already on its way (A -> B -> A) loses that article: count it."""
@@ -300,3 +357,32 @@ class NewsbotSpider(scrapy.Spider):
         if request.callback == self.parse_article and canonical_url(request.url) in previous:
             self.count_drop("redirect_loop", previous[0])
 
+
+
+# --- how a failure is logged ---------------------------------------------------
+
+def failure_reason(failure: Failure) -> str:
+    """What a failure line says: "HTTP 503 after 4 retries", "TimeoutError: ... after 2 retries"."""
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    request = getattr(failure, "request", None)
+    retries = request.meta.get("retry_times", 0) if request is not None else 0
+    after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}{after}"
+    message = str(failure.value)
+    name = type(failure.value).__name__
+    return (f"{name}: {message}" if message and name not in message else message or name) + after
+
+
+def failure_level(failure: Failure) -> int:
+    """ERROR for a page lost, but WARNING for a block answer (403, 429, challenge page): whether it is
+    a block is the block detector's call (newsbot.middlewares), which says so in one ERROR line."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    if failure.check(HttpError) and failure.value.response.status in site.BLOCK_STATUSES:
+        return logging.WARNING
+    if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        return logging.INFO if getattr(failure.value, "quiet", False) else logging.WARNING
+    return logging.ERROR

@@ -32,6 +32,11 @@ class CategorySpider(NewsbotSpider):
     def __init__(self, category: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.category_keys = {c.strip() for c in (category or "").split(",") if c.strip()} or None
+        known = {c.key for c in categories.all_categories()}
+        unknown = sorted((self.category_keys or set()) - known)
+        if unknown:
+            raise ValueError(f"category: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                             f"the keys are {', '.join(sorted(known))}")
 
     @property
     def stops_at_stored(self) -> bool:
@@ -41,17 +46,18 @@ class CategorySpider(NewsbotSpider):
         return self.category_keys is None or key in self.category_keys
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
-        found = {}
+        found, in_nav = {}, 0
         for _label, url in site.find_nav_links(response.selector, response.url):
             path = urlsplit(url).path
             segment = site.category_segment_of_listing(path)
             if not url.startswith(self.base_url) or segment is None or site.language_of_path(path) != language:
                 continue
+            in_nav += 1
             known = categories.lookup(language, segment)
             key = known.key if known else categories.derived_key(segment, "")
             if self.wants(key) and segment not in found:
                 found[segment] = key
-        if not found:
+        if not in_nav:
             logger.warning("No category links in the %s navigation; using the known categories", language)
             yield from self.fallback_listings(language)
             return
@@ -62,6 +68,8 @@ class CategorySpider(NewsbotSpider):
             segment = categories.segments_for(key).get(language)
             if segment:
                 found[segment] = key
+        for key in sorted((self.category_keys or set()) - set(found.values())):
+            logger.warning("Category %s is not in the %s edition (neither its navigation nor the table)", key, language)
         for segment in found:
             yield self.page_request(language, segment, 1)
 

@@ -58,7 +58,7 @@ class LatestSpider(NewsbotSpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.default_since = parse_moment(crawler.settings.get("NEWSBOT_LATEST_SINCE") or None)
+        spider.default_since = parse_moment(spider.config.latest_since or None)
         crawler.signals.connect(spider.record_coverage, signal=signals.spider_closed)
         return spider
 
@@ -76,11 +76,11 @@ class LatestSpider(NewsbotSpider):
 
     def record_coverage(self, spider, reason: str) -> None:
         """After a clean run, remember which stretch of each feed is now fully stored."""
-        if reason != "finished" or not self.settings.get("NEWSBOT_DB"):
+        if reason != "finished" or not self.config.db:
             return
         from newsbot.store import Store
 
-        with Store(self.settings.get("NEWSBOT_DB"), timeout=self.settings.getfloat("NEWSBOT_DB_TIMEOUT", 30.0)) as store:
+        with Store(self.config.db, timeout=self.config.db_timeout) as store:
             for language, walk in self.walks.items():
                 if walk.failed_articles or walk.stop not in CLEAN_STOPS or walk.newest is None:
                     continue

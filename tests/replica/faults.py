@@ -8,6 +8,10 @@
                               targets fail on every run
      "times": 2,              each matching target fails only on its first K hits, then is served
                               normally (default: always)
+     "block_after": 40,       the rule applies only to requests after the replica's first N: every
+                              request but robots.txt and /_replica/ counts, in arrival order
+                              (robots.txt is never blocked); its effect is 403 unless it says
+                              another; "match" may be left out (every path)
      ...one effect...}
 
 Effects:
@@ -39,6 +43,13 @@ Effects:
     "mode": "oversized"              the page padded with an HTML comment to "size" bytes
                                      (default 20,000,000)
     "mode": "empty"                  200 with an empty body
+    "mode": "challenge"              200 with a Cloudflare-like "Just a moment..." interstitial
+                                     (cf-chl script and form, no site markup), as a WAF answers a
+                                     client it suspects
+
+A site-wide block, as report.az's WAF gives (403 after 40 requests; challenge pages on articles):
+    [{"block_after": 40}]
+    [{"match": "<article path regex>", "mode": "challenge"}]
 
 Rules are tried in order; the first one that matches, is selected by its rate and
 still has hits left applies. Control paths under /_replica/ never fail.
@@ -55,10 +66,31 @@ from typing import Any
 
 ARTICLE_VARIANTS = frozenset({"no_body", "no_date", "no_title", "no_translations", "no_tags", "no_images"})
 MODES = frozenset({"truncate", "malformed", "redirect", "redirect_loop", "wrong_charset", "oversized",
-                   "empty"}) | ARTICLE_VARIANTS
+                   "empty", "challenge"}) | ARTICLE_VARIANTS
 LOOP_MARK = "replica_loop=1"
 DEFAULT_OVERSIZE = 20_000_000
-_KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size"}
+_KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size",
+         "block_after"}
+BLOCK_STATUS = 403
+# What Cloudflare's JavaScript challenge looks like to a client without a browser (trimmed).
+CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
+<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">
+<meta name="robots" content="noindex,nofollow"><meta name="viewport" content="width=device-width,initial-scale=1">
+<style>*{box-sizing:border-box;margin:0;padding:0}html{line-height:1.15}body{display:flex}</style>
+</head><body><div class="main-wrapper" role="main"><div class="main-content">
+<h1 class="zone-name-title h1">report.az</h1>
+<h2 class="h2" id="challenge-running">Checking if the site connection is secure</h2>
+<noscript><div id="challenge-error-title"><div class="h2"><span>Enable JavaScript and cookies to continue</span></div></div></noscript>
+<div id="challenge-body-text" class="core-msg spacer">report.az needs to review the security of your connection before proceeding.</div>
+<form id="challenge-form" action="/?__cf_chl_f_tk=Rf0lXc1EZlh7gmYn" method="POST" enctype="application/x-www-form-urlencoded">
+<input type="hidden" name="md" value="zK5Ovd3dyGC3nOGhsWnZJh0Y"></form></div></div>
+<script>(function(){window._cf_chl_opt={cvId: '3',cZone: "report.az",cType: 'managed',cRay: '8f1a2b3c4d5e6f70'};
+var cpo=document.createElement('script');cpo.src='/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1?ray=8f1a2b3c4d5e6f70';
+document.getElementsByTagName('head')[0].appendChild(cpo);}());</script>
+<div class="footer" role="contentinfo"><div class="footer-inner"><div class="text-center" id="footer-text">Performance &amp;
+security by <a rel="noopener noreferrer" href="https://www.cloudflare.com" target="_blank">Cloudflare</a></div></div></div>
+</body></html>
+"""
 
 
 @dataclass(frozen=True)
@@ -74,6 +106,7 @@ class Rule:
     location: str | None = None
     fraction: float | None = None
     size: int = DEFAULT_OVERSIZE
+    block_after: int | None = None
 
 
 def load_rules(spec: str | list | None) -> list[Rule]:
@@ -90,19 +123,22 @@ def load_rules(spec: str | list | None) -> list[Rule]:
 
 def _rule(index: int, raw: dict[str, Any]) -> Rule:
     unknown = set(raw) - _KEYS
-    if unknown or "match" not in raw:
+    block_after = None if raw.get("block_after") is None else int(raw["block_after"])
+    if unknown or ("match" not in raw and block_after is None):
         raise ValueError(f"fault rule {index}: needs 'match'; unknown keys {sorted(unknown)}")
     mode = raw.get("mode")
     if mode is not None and mode not in MODES:
         raise ValueError(f"fault rule {index}: unknown mode {mode!r}")
     status = raw.get("status")
+    if block_after is not None and mode is None and status is None and not raw.get("delay"):
+        status = BLOCK_STATUS
     if mode is None and status is None and not raw.get("delay"):
         raise ValueError(f"fault rule {index}: needs an effect (status, delay or mode)")
     if mode is not None and status is not None and mode != "redirect":
         raise ValueError(f"fault rule {index}: 'status' goes with 'mode' only for redirects")
     return Rule(
         index=index,
-        pattern=re.compile(raw["match"]),
+        pattern=re.compile(raw.get("match", "")),
         rate=float(raw.get("rate", 1.0)),
         times=None if raw.get("times") is None else int(raw["times"]),
         status=None if status is None else int(status),
@@ -112,6 +148,7 @@ def _rule(index: int, raw: dict[str, Any]) -> Rule:
         location=raw.get("location"),
         fraction=None if raw.get("fraction") is None else float(raw["fraction"]),
         size=int(raw.get("size", DEFAULT_OVERSIZE)),
+        block_after=block_after,
     )
 
 
@@ -129,8 +166,12 @@ class Faults:
         self.rules = rules
         self.counts: dict[tuple[int, str], int] = {}
 
-    def pick(self, target: str) -> Rule | None:
+    def pick(self, target: str, ordinal: int = 0) -> Rule | None:
+        """The rule for a target; `ordinal` is the request's number among those a block counts
+        (0 for one it does not count: robots.txt)."""
         for rule in self.rules:
+            if rule.block_after is not None and (ordinal == 0 or ordinal <= rule.block_after):
+                continue
             if not rule.pattern.search(target) or not selected(target, rule.rate):
                 continue
             key = (rule.index, target)

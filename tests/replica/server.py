@@ -110,6 +110,7 @@ class Replica:
         self.infinity_path = infinity_path.strip("/")
         self.cache = LRU(2048)
         self.total = 0
+        self.counted = 0  # requests a block_after rule counts: all but robots.txt (and /_replica/)
         self.paths: dict[str, int] = {}
         self.targets: dict[str, int] = {}
 
@@ -169,12 +170,16 @@ class Replica:
         self.total += 1
         self.paths[path] = self.paths.get(path, 0) + 1
         self.targets[target] = self.targets.get(target, 0) + 1
+        ordinal = 0
+        if path != "/robots.txt":
+            self.counted += 1
+            ordinal = self.counted
         query = parse_qs(raw_query, keep_blank_values=True)
         if fault_rules.LOOP_MARK in raw_query.split("&"):
             # The B of a redirect loop always sends the client back to A.
             back = "&".join(p for p in raw_query.split("&") if p != fault_rules.LOOP_MARK)
             return redirect(base_url, path + ("?" + back if back else ""), 302), 0.0
-        rule = self.faults.pick(target)
+        rule = self.faults.pick(target, ordinal)
         if rule is None:
             return self.page(path, query, base_url), 0.0
         return self._faulty(rule, path, raw_query, query, base_url), rule.delay
@@ -197,6 +202,8 @@ class Replica:
             return redirect(base_url, f"{path}?{raw_query + '&' if raw_query else ''}{fault_rules.LOOP_MARK}", 302)
         if mode == "empty":
             return Response(200, b"")
+        if mode == "challenge":
+            return Response(200, fault_rules.CHALLENGE_PAGE.encode("utf-8"))
         normal = self.page(path, query, base_url, mode if mode in fault_rules.ARTICLE_VARIANTS else None)
         if mode in fault_rules.ARTICLE_VARIANTS or not normal.content_type.startswith("text/html"):
             return normal

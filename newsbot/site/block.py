@@ -1,0 +1,22 @@
+"""How report.az says "not you": its WAF's answers (REPORT_AZ.md, "Blocking and encoding").
+
+Public scrapers got HTTP 403 from report.az ("likely Cloudflare"), and one treats 403/429 as a
+site-wide block that bursts trigger. A challenge page is the other form of the same answer: an
+HTML page (often 200) with none of the site's markup, only Cloudflare's interstitial.
+"""
+
+from __future__ import annotations
+
+# Statuses that, answered in a row, mean the site (its WAF) refuses the crawler.
+BLOCK_STATUSES = frozenset({403, 429})
+# Cloudflare's interstitials: "Attention Required! | Cloudflare", "Just a moment..." (or "…"),
+# the challenge platform's script and its cf-chl-* names.
+CHALLENGE_MARKERS = (b"Attention Required", b"Just a moment", b"cf-chl", b"cf_chl_", b"challenge-platform")
+# Class names every page of the site carries somewhere (cards, article head and body, both designs):
+# a page with one of them is the site's, whatever its text says.
+SITE_MARKS = (b"news__", b"index-post-block", b"news-detail", b"editor-body", b"news-title", b"section-title")
+
+
+def is_challenge(body: bytes) -> bool:
+    """A WAF challenge page rather than a page of the site."""
+    return any(m in body for m in CHALLENGE_MARKERS) and not any(m in body for m in SITE_MARKS)
