@@ -6,7 +6,6 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-import pytest
 from scrapy.settings import Settings
 
 from newsbot import settings as project_settings
