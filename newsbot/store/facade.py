@@ -1,0 +1,176 @@
+"""Store: the one object callers use. It holds the connection and delegates each job to the
+module that does it (connection, schema, articles, queries, runs, merge)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from newsbot.store import merge, queries, runs, schema
+from newsbot.store.articles import WriteResult, _Row, article_row, newest_rows, write_rows
+from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction
+from newsbot.store.merge import MergeResult
+from newsbot.store.queries import StoredArticle
+
+_T = TypeVar("_T")
+
+
+class Store:
+    """The newsbot SQLite database. Use as a context manager, or call close().
+
+    ``readonly=True`` never creates or migrates; it reads databases of this
+    version (and the lookups also older ones) and refuses newer ones.
+    """
+
+    def __init__(self, path: str | os.PathLike, timeout: float = 30.0, readonly: bool = False,
+                 retries: int = 3, background_checkpoints: bool = False) -> None:
+        """background_checkpoints: checkpoint the WAL on a thread of its own (for bulk writers)."""
+        self.path = Path(path)
+        self.timeout = float(timeout)
+        self.readonly = readonly
+        self.retries = retries  # write attempts after the first, each after sqlite waited `timeout`
+        self._checkpointer: Checkpointer | None = None
+        if readonly:
+            self._conn = open_readonly(self.path, self.timeout, lambda conn: schema.check_readable(conn, self.path))
+        else:
+            self._conn = open_writable(self.path, self.timeout, lambda conn: schema.migrate(
+                conn, self.path, lambda work: transaction(
+                    conn, work, path=self.path, timeout=self.timeout, retries=self.retries)))
+        self.schema_version: int = schema.version_of(self._conn)
+        if background_checkpoints and not readonly:
+            # Autocheckpoint stays on as a backstop, at ~200 MB of WAL, should the thread fall behind.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 50000")
+            self._checkpointer = Checkpointer(self.path, self.timeout)
+
+    def _require_current(self) -> None:
+        schema.require_current(self.path, self.schema_version)
+
+    def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- Writing -----------------------------------------------------------
+
+    def _write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run work(conn) in one BEGIN IMMEDIATE transaction, retrying with backoff while another
+        process holds the write lock (sqlite itself already waited `timeout` seconds each time)."""
+        checkpointer = self._checkpointer
+        return transaction(self._conn, work, path=self.path, timeout=self.timeout, retries=self.retries,
+                           on_commit=checkpointer.request if checkpointer is not None else None)
+
+    def write(self, items: Iterable[Any]) -> WriteResult:
+        """Store articles (ArticleItems, dicts, any item type) in one transaction.
+
+        Decided under the write lock against what is stored, so it is right even when another
+        process wrote in between: new -> inserted; same content_hash -> only last_crawled_at
+        moves; different content_hash and crawled later -> updated, with the previous and new
+        content kept in article_revisions; crawled earlier than what is stored -> left alone
+        (articles.decide says which).
+        """
+        return self.write_rows(map(article_row, items))
+
+    def write_rows(self, rows: Iterable[_Row]) -> WriteResult:
+        """write() of items already made into rows by article_row (which need not hold the store)."""
+        newest = newest_rows(rows)  # one article twice: the newest crawl wins
+        if not newest:
+            return WriteResult()
+        return self._write(lambda conn: write_rows(conn, newest))
+
+    def start_run(self, spider: str, arguments: Mapping[str, Any], settings: Mapping[str, Any],
+                  job_id: str | None = None, started_at: str | None = None) -> int:
+        """Record a crawl run starting; returns its run_id for finish_run()."""
+        return self._write(lambda conn: runs.start_run(conn, spider, arguments, settings, job_id, started_at))
+
+    def finish_run(self, run_id: int, reason: str, counts: Mapping[str, int | None],
+                   stats: Mapping[str, Any] | None = None, finished_at: str | None = None) -> None:
+        """Close a crawl run: its finish reason, item counts (keys: scraped, new, updated,
+        unchanged, duplicate, dropped) and the crawler's final stats."""
+        self._write(lambda conn: runs.finish_run(conn, run_id, reason, counts, stats, finished_at))
+
+    def record_coverage(self, spider: str, language: str, oldest: str, newest: str) -> None:
+        """Replace the feed stretch recorded for `spider` and `language` (the spider merges ranges itself)."""
+        self._write(lambda conn: runs.record_coverage(conn, spider, language, oldest, newest))
+
+    # --- Reading (each call is its own read: it sees what other processes committed) ---
+
+    def lookup(self, urls: list[str]) -> dict[str, StoredArticle]:
+        """The stored articles among `urls`, keyed by the URL as given (matched canonically)."""
+        return queries.lookup(self._conn, urls)
+
+    def count_articles(self) -> int:
+        return queries.count_articles(self._conn)
+
+    def stored_hash(self, article_id: str) -> str | None:
+        """The content_hash stored for an article, or None if it is not stored."""
+        return queries.stored_hash(self._conn, article_id)
+
+    def iter_articles(self, *, since: date | None = None, until: date | None = None,
+                      languages: Iterable[str] = (), category: str | None = None,
+                      story: str | None = None) -> Iterator[dict[str, Any]]:
+        """Articles in the item's shape (ITEM_FIELDS order, lists as lists), oldest first.
+        since/until are Baku dates, both inclusive; articles without a date only match no date filter."""
+        self._require_current()
+        return queries.iter_articles(self._conn, since=since, until=until, languages=languages,
+                                     category=category, story=story)
+
+    def count_by(self, by: str) -> list[tuple[str, int]]:
+        """(key, articles) per Baku publication day, edition (language) or category slug."""
+        self._require_current()
+        return queries.count_by(self._conn, by)
+
+    def fill_rates(self) -> dict[str, float]:
+        """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
+        self._require_current()
+        return queries.fill_rates(self._conn)
+
+    def count_stories(self) -> int:
+        self._require_current()
+        return queries.count_stories(self._conn)
+
+    def complete_run_stats(self, spider: str, keys: Iterable[str], *, min_pages: int,
+                           limit: int = 10) -> list[dict[str, Any]]:
+        """The stats named by `keys` (those recorded) of the last `limit` complete runs of `spider`
+        (finish_reason 'finished') whose stats say they saw at least `min_pages` article pages
+        (newsbot/article_pages), newest first; crawl health's history."""
+        return queries.complete_run_stats(self._conn, self.schema_version, spider, keys,
+                                          min_pages=min_pages, limit=limit)
+
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search over title and body (FTS5 query syntax), best match first."""
+        self._require_current()
+        return queries.search(self._conn, query, limit)
+
+    def coverage(self, spider: str, language: str) -> tuple[str, str] | None:
+        """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
+        return queries.coverage(self._conn, self.schema_version, spider, language)
+
+    # --- Merging -----------------------------------------------------------
+
+    def merge_from(self, other_path: str | os.PathLike) -> MergeResult:
+        """Copy another store's articles, with their tags, images, translations and revisions.
+
+        An article only there is added; one in both keeps the content of the crawl that saw it
+        last, and the revision histories are united by content_hash (so nothing is duplicated and
+        merging twice changes nothing). A shard of an older schema (from merge._MERGE_MIN_VERSION) is
+        read as it is, never migrated: what it lacks (v2: site_id) is NULL for the articles it
+        adds and left as it was for those in both. A site_id is never replaced by a NULL.
+        """
+        if self.readonly:
+            raise StoreError(f"{self.path} is open read-only")
+        other = Path(other_path)
+        merge.check_shard(self.path, other)
+        with Store(other, timeout=self.timeout, readonly=True) as source:
+            merge.check_shard_version(other, source.schema_version)
+        return merge.merge_attached_from(self._conn, other, self._write)

@@ -1,0 +1,162 @@
+"""Read-only queries. Each is its own read on the connection given: it sees what other
+processes committed. Those that need the current schema are guarded by the caller
+(Store checks the version first); those that also read older schemas take it as an argument."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from newsbot.normalize import canonical_url
+from newsbot.store.articles import ITEM_FIELDS, LIST_FIELDS
+from newsbot.store.connection import chunks
+
+_COUNT_BY = {
+    "day": "substr(published_at, 1, 10)",
+    "edition": "language",
+    "category": "category_slug",
+}
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    url: str
+    article_id: str
+    title: str
+    published_at: str
+    content_hash: str
+
+
+def _article_dict(row: tuple) -> dict[str, Any]:
+    article = dict(zip(ITEM_FIELDS, row))
+    for field in LIST_FIELDS:
+        article[field] = json.loads(article[field])
+    return article
+
+
+def lookup(conn: sqlite3.Connection, urls: list[str]) -> dict[str, StoredArticle]:
+    """The stored articles among `urls`, keyed by the URL as given (matched canonically)."""
+    wanted: dict[str, list[str]] = {}
+    for url in urls:
+        wanted.setdefault(canonical_url(url), []).append(url)
+    found: dict[str, StoredArticle] = {}
+    for chunk in chunks(list(wanted)):
+        for row in conn.execute(
+            "SELECT url, article_id, title, published_at, content_hash FROM articles "
+            f"WHERE url IN ({', '.join('?' * len(chunk))})", chunk):
+            article = StoredArticle(*row)
+            for given in wanted[article.url]:
+                found[given] = article
+    return found
+
+
+def count_articles(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def stored_hash(conn: sqlite3.Connection, article_id: str) -> str | None:
+    """The content_hash stored for an article, or None if it is not stored."""
+    row = conn.execute("SELECT content_hash FROM articles WHERE article_id = ?", (article_id,)).fetchone()
+    return row[0] if row else None
+
+
+def iter_articles(conn: sqlite3.Connection, *, since: date | None = None, until: date | None = None,
+                  languages: Iterable[str] = (), category: str | None = None,
+                  story: str | None = None) -> Iterator[dict[str, Any]]:
+    """Articles in the item's shape (ITEM_FIELDS order, lists as lists), oldest first.
+    since/until are Baku dates, both inclusive; articles without a date only match no date filter."""
+    where, params = [], []
+    if since:
+        where.append("published_at >= ?")
+        params.append(since.isoformat())
+    if until:
+        where.append("published_at < ?")
+        params.append((until + timedelta(days=1)).isoformat())
+    if since or until:
+        where.append("published_at != ''")
+    languages = list(languages)
+    if languages:
+        where.append(f"language IN ({', '.join('?' * len(languages))})")
+        params.extend(languages)
+    if category:
+        where.append("category_slug = ?")
+        params.append(category)
+    if story:
+        where.append("story_id = ?")
+        params.append(story)
+    sql = f"SELECT {', '.join(ITEM_FIELDS)} FROM article_view"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    # Not a generator function: the checks above and the query run now, not at the first next().
+    cursor = conn.execute(sql + " ORDER BY published_at, url", params)
+    return (_article_dict(row) for row in cursor)
+
+
+def count_by(conn: sqlite3.Connection, by: str) -> list[tuple[str, int]]:
+    """(key, articles) per Baku publication day, edition (language) or category slug."""
+    key = _COUNT_BY[by]  # a fixed expression, never user text
+    return conn.execute(f"SELECT {key} AS key, count(*) FROM articles GROUP BY key ORDER BY key").fetchall()
+
+
+def fill_rates(conn: sqlite3.Connection) -> dict[str, float]:
+    """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
+    expressions = []
+    for field in ITEM_FIELDS:
+        if field in LIST_FIELDS:
+            expressions.append(f"sum(EXISTS (SELECT 1 FROM {field} AS c WHERE c.article_id = a.article_id))")
+        elif field == "word_count":
+            expressions.append("sum(word_count > 0)")
+        elif field == "site_id":
+            expressions.append("sum(site_id IS NOT NULL)")
+        else:
+            expressions.append(f"sum({field} != '')")
+    total, *filled = conn.execute(f"SELECT count(*), {', '.join(expressions)} FROM articles AS a").fetchone()
+    return {field: (count or 0) / total if total else 0.0 for field, count in zip(ITEM_FIELDS, filled)}
+
+
+def count_stories(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0]
+
+
+def complete_run_stats(conn: sqlite3.Connection, schema_version: int, spider: str, keys: Iterable[str], *,
+                       min_pages: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The stats named by `keys` (those recorded) of the last `limit` complete runs of `spider`
+    (finish_reason 'finished') whose stats say they saw at least `min_pages` article pages
+    (newsbot/article_pages), newest first; crawl health's history."""
+    if schema_version < 2:  # crawl_runs.stats came with version 2
+        return []
+    keys = list(keys)
+    # Keys hold slashes: quoted JSON paths. The run being recorded has no finish_reason yet.
+    rows = conn.execute(
+        "SELECT stats FROM crawl_runs WHERE spider = ? AND finish_reason = 'finished' AND stats IS NOT NULL "
+        "AND json_valid(stats) AND json_extract(stats, '$.\"newsbot/article_pages\"') >= ? "
+        "ORDER BY run_id DESC LIMIT ?", (spider, min_pages, limit)).fetchall()
+    runs = []
+    for (text,) in rows:
+        stats = json.loads(text)
+        runs.append({key: stats[key] for key in keys if key in stats})
+    return runs
+
+
+def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Full-text search over title and body (FTS5 query syntax), best match first."""
+    cursor = conn.execute(
+        "SELECT a.article_id, a.url, a.language, a.title, "
+        "snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet "
+        "FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
+        "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", (query, limit))
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor]
+
+
+def coverage(conn: sqlite3.Connection, schema_version: int, spider: str, language: str) -> tuple[str, str] | None:
+    """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
+    if schema_version < 2:  # feed_coverage came with v2: no run has recorded any
+        return None
+    row = conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
+                       (spider, language)).fetchone()
+    return (row[0], row[1]) if row else None

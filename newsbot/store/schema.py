@@ -1,0 +1,86 @@
+"""The schema version and its migrations: the packaged scripts newsbot/data/*.sql, run in order.
+
+The scripts are read as package data (importlib.resources), so they are found in a zipped
+Scrapyd egg as well as in a checkout.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from importlib import resources
+from pathlib import Path
+
+from newsbot.store.connection import StoreError
+
+logger = logging.getLogger("newsbot.store")
+
+SCHEMA_VERSION = 3
+# The script that brings a database from version v-1 to v. A new database runs
+# them all, so a fresh file and a migrated one are the same by construction.
+_SCRIPTS = {1: "schema_v1.sql", 2: "migrate_v1_v2.sql", 3: "migrate_v2_v3.sql"}
+
+
+def _script_statements(name: str) -> Iterator[str]:
+    """The statements of a packaged SQL script (read as package data: works from a Scrapyd egg)."""
+    text = resources.files("newsbot").joinpath(f"data/{name}").read_text("utf-8")
+    statement = ""
+    for line in text.splitlines(keepends=True):
+        statement += line
+        # complete_statement knows trigger bodies: their inner ";" do not end the statement.
+        if sqlite3.complete_statement(statement):
+            yield statement.strip()
+            statement = ""
+
+
+def version_of(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def check_version(conn: sqlite3.Connection, path: Path, version: int) -> None:
+    """Refuse a newer schema, and a database with tables but no schema version."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {version}, newer than this newsbot understands "
+            f"({SCHEMA_VERSION}); upgrade newsbot to use it")
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(f"{path} is not a newsbot database (it has tables but no schema version)")
+
+
+def check_readable(conn: sqlite3.Connection, path: Path) -> None:
+    """What a read-only store accepts: a newsbot database of this version or an older one."""
+    version = version_of(conn)
+    check_version(conn, path, version)
+    if version == 0:
+        raise StoreError(f"{path} is empty, not a newsbot database")
+
+
+def migrate(conn: sqlite3.Connection, path: Path,
+            write: Callable[[Callable[[sqlite3.Connection], int]], int]) -> None:
+    """Bring the database to SCHEMA_VERSION; write(work) runs work(conn) in one write transaction."""
+    version = version_of(conn)
+    check_version(conn, path, version)
+    if version == SCHEMA_VERSION:
+        return
+
+    def run_scripts(conn: sqlite3.Connection) -> int:
+        # Read again under the write lock: another process may have migrated meanwhile.
+        start = version_of(conn)
+        check_version(conn, path, start)
+        for target in range(start + 1, SCHEMA_VERSION + 1):
+            for statement in _script_statements(_SCRIPTS[target]):
+                conn.execute(statement)
+        return start
+
+    start = write(run_scripts)
+    if start:
+        logger.info("Migrated %s from schema version %d to %d", path, start, SCHEMA_VERSION)
+
+
+def require_current(path: Path, version: int) -> None:
+    """Refuse a store of an older schema (opened read-only, so never migrated) for what needs this one."""
+    if version != SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} has schema version {version}; open it read-write once "
+            f"(any crawl does) to migrate it to version {SCHEMA_VERSION}")
