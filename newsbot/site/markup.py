@@ -124,16 +124,6 @@ def compiled(query: str) -> etree.XPath:
     return etree.XPath(_CSS.css_to_xpath(query), smart_strings=False)
 
 
-def find(node: etree._Element, queries: tuple[str, ...] | str) -> list:
-    """The matches of the first query that matches anything (selectors with fallbacks)."""
-    for query in (queries,) if isinstance(queries, str) else queries:
-        if query:
-            found = compiled(query)(node)
-            if found:
-                return found
-    return []
-
-
 def first_css(selector: Selector, queries: tuple[str, ...] | str) -> list[Selector]:
     for query in (queries,) if isinstance(queries, str) else queries:
         found = selector.css(query)

@@ -95,12 +95,6 @@ def is_tag_path(path: str) -> bool:
     return len(parts) == 2 and parts[0] in TAG_SEGMENTS
 
 
-def is_site_url(url: str, base_url: str) -> bool:
-    """A link to the site being crawled (the live host in either spelling, or the replica's)."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host == (urlsplit(base_url).hostname or "").lower() or host in SITE_HOSTS
-
-
 def category_segment_of_listing(path: str) -> str | None:
     """The category segment of a listing path like /en/energy/ or /en/energy/page/3."""
     parts = _parts(path)[1]
