@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable
 from importlib import resources
 
 from newsbot.normalize import clean_text, slugify
@@ -52,3 +53,36 @@ def derived_key(segment: str, name: str) -> str:
 def segments_for(key: str) -> dict[str, str]:
     """language -> URL segment of a known key (used to pick categories by key on the command line)."""
     return {c.language: c.segment for c in all_categories() if c.key == key}
+
+
+# Which edition's slug names a category none of the table knows: en slugs are English words,
+# the nearest thing the site has to a language-independent name.
+KEY_PREFERENCE = ("en", "ru", "az")
+
+
+@lru_cache(maxsize=1)
+def known_keys() -> frozenset[str]:
+    return frozenset(c.key for c in all_categories())
+
+
+def is_known_key(key: str) -> bool:
+    return key in known_keys()
+
+
+def edition_key(language: str, segment: str, name: str = "") -> str:
+    """The key of one edition's category: the table's, else one derived from its slug (or name)."""
+    known = lookup(language, segment, name)
+    return known.key if known is not None else derived_key(segment, name)
+
+
+def unify(editions: Iterable[tuple[str, str]]) -> str:
+    """The one key the editions of a story share, from each edition's (language, key): a key the
+    table knows (the en edition's if they disagree), else the en edition's, else ru's, else az's.
+    A story's linked editions are the only evidence of which slugs are one category."""
+    by_language: dict[str, str] = {}
+    for language, key in editions:
+        if key:
+            by_language.setdefault(language, key)
+    order = [*KEY_PREFERENCE, *sorted(set(by_language) - set(KEY_PREFERENCE))]
+    ranked = [by_language[language] for language in order if language in by_language]
+    return next((key for key in ranked if is_known_key(key)), ranked[0] if ranked else "")

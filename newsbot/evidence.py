@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsbot import site
-from newsbot.normalize import canonical_url, clean_text, parse_site_datetime, parse_timestamp
+from newsbot.normalize import clean_text, parse_site_datetime, parse_timestamp, url_key
 from newsbot.site import markup
 
 # Which source answers first, per field ("markup" is the generation's table, "structure" the rules
@@ -451,7 +451,7 @@ class Page:
             known = editions.get(parts[0])
             if known is None:
                 editions[parts[0]] = (parts[0], target, title)
-            elif not clean_text(known[2]) and canonical_url(known[1]) == canonical_url(target):
+            elif not clean_text(known[2]) and url_key(known[1]) == url_key(target):
                 editions[parts[0]] = (parts[0], target, title)  # an image link first, its title link second
         source = "structure" if editions else ""
         for node in site.compiled(markup.HREFLANG_LINKS)(self.root):

@@ -53,19 +53,26 @@ _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|msclkid|_ga|_gl|mc_
 
 @functools.lru_cache(maxsize=8192)  # a story's URLs recur on every edition page, card and feed
 def canonical_url(url: str) -> str:
-    """One spelling per page: https on report.az, no www, no tracking parameters, no fragment, trailing slash."""
+    """One spelling per link: https on report.az, no www, no tracking parameters, no fragment.
+    The path stays as the site wrote it: current links have no trailing slash and older ones
+    have one, and the site may answer the other spelling with a redirect or a 404."""
     parts = urlsplit(url.strip())
     scheme, host = parts.scheme.lower() or "https", (parts.hostname or "").lower()
     if host in SITE_HOSTS:
         scheme, host = "https", SITE_HOSTS[0]
     netloc = host if parts.port in (None, 80, 443) else f"{host}:{parts.port}"
     path = _SLASHES.sub("/", parts.path or "/")
-    if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
-        path += "/"
     # Most links carry no query: skip parsing and re-encoding one (a third of the cost of a call).
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not _TRACKING_PARAMS.match(k)]) if parts.query else ""
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+@functools.lru_cache(maxsize=8192)
+def url_key(url: str) -> str:
+    """What identifies a page whatever the spelling of its link: the canonical path without its
+    trailing slash, so /x/y and /x/y/ (and either on any host or scheme) are one page."""
+    return urlsplit(canonical_url(url)).path.rstrip("/") or "/"
 
 
 def _short_hash(text: str) -> str:
@@ -73,18 +80,19 @@ def _short_hash(text: str) -> str:
 
 
 def article_id(url: str) -> str:
-    """Stable across hosts and schemes: the site has no numeric ids, so the path is the identity."""
-    return _short_hash(urlsplit(canonical_url(url)).path)
+    """The id of the page at a URL: a hash of its url_key (the same for /x/y and /x/y/).
+    An article whose slug is edited keeps the id it was first stored under (the store
+    recognises it by its site_id); this is the id a URL starts out with."""
+    return _short_hash(url_key(url))
 
 
 def story_id(edition_urls: Iterable[str]) -> str:
-    """The id shared by every edition of a story.
-
-    Every edition page links the others, so each sees the same set of paths;
-    the smallest path is the same from whichever edition, in whichever order.
-    """
-    paths = {urlsplit(canonical_url(u)).path for u in edition_urls if u}
-    return _short_hash(min(paths)) if paths else ""
+    """The id a page proposes for its story: from the smallest url_key among its own URL and
+    the editions it links. Every edition that links all the others proposes the same one; the
+    store keeps the story as the connected component of every edition link it has seen and
+    may give it the id of a story it merged into (newsbot.store.stories)."""
+    keys = {url_key(u) for u in edition_urls if u}
+    return _short_hash(min(keys)) if keys else ""
 
 
 # "28 January, 2026", "01 dekabr, 2024", and the older design's "7 Fevral , 2024".
