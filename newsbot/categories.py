@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from typing import Container, Iterable
 from importlib import resources
 
 from newsbot.normalize import clean_text, slugify
@@ -75,14 +75,15 @@ def edition_key(language: str, segment: str, name: str = "") -> str:
     return known.key if known is not None else derived_key(segment, name)
 
 
-def unify(editions: Iterable[tuple[str, str]]) -> str:
+def unify(editions: Iterable[tuple[str, str]], also_known: Container[str] = ()) -> str:
     """The one key the editions of a story share, from each edition's (language, key): a key the
     table knows (the en edition's if they disagree), else the en edition's, else ru's, else az's.
-    A story's linked editions are the only evidence of which slugs are one category."""
+    A story's linked editions are the only evidence of which slugs are one category.
+    also_known: keys that count as known besides the table's (those a store has taught)."""
     by_language: dict[str, str] = {}
     for language, key in editions:
         if key:
             by_language.setdefault(language, key)
     order = [*KEY_PREFERENCE, *sorted(set(by_language) - set(KEY_PREFERENCE))]
     ranked = [by_language[language] for language in order if language in by_language]
-    return next((key for key in ranked if is_known_key(key)), ranked[0] if ranked else "")
+    return next((key for key in ranked if is_known_key(key) or key in also_known), ranked[0] if ranked else "")

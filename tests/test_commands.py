@@ -113,7 +113,7 @@ def test_stats_as_json(filled):
     result = scrapy("stats", "--db", str(path), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["articles"], report["stories"], report["schema_version"]) == (6, 3, 3)
+    assert (report["articles"], report["stories"], report["schema_version"]) == (6, 3, 4)
     assert report["by_day"] == {"": 1, "2026-01-27": 3, "2026-01-28": 2}
     assert report["by_edition"] == {"az": 2, "en": 2, "ru": 2}
     assert report["by_category"] == {"energy": 4, "finance": 2}
@@ -131,7 +131,7 @@ def test_stats_as_tables(filled):
     result = scrapy("stats", "--db", str(path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"6 articles in 3 stories ({path}, schema version 3)"
+    assert lines[0] == f"6 articles in 3 stories ({path}, schema version 4)"
     text = result.stdout
     assert "Per edition\nedition  articles\naz              2\nen              2\nru              2\n" in text
     assert "Per category\ncategory  articles\nenergy           4\nfinance          2\n" in text
@@ -156,3 +156,25 @@ def test_merge_takes_a_v2_shard_and_a_v3_shard(tmp_path):
     assert {r["url"]: r["site_id"] for r in exported} == {old["url"]: None, new["url"]: new["site_id"],
                                                           make_item(3, "en")["url"]: None}
     assert [r for r in exported if r["url"] == new["url"]] == [dict(new)]
+
+
+def test_stats_lists_learned_and_unknown_category_slugs(tmp_path):
+    from tests.test_identity import linked
+
+    def slug(item, value):
+        item["category_slug"] = value
+        return item
+
+    path = tmp_path / "news.sqlite"
+    with Store(path) as store:
+        store.write([slug(linked(6, "az", ("en",)), "futbol-xeberleri"), slug(linked(6, "en", ("az",)), "football"),
+                     slug(linked(7, "az", ()), "hadise")])
+    report = json.loads(scrapy("stats", "--db", str(path), "--json").stdout)
+    assert report["categories"] == {
+        "learned": [{"language": "az", "slug": "futbol-xeberleri", "key": "football"}],
+        # en "football" is no table's key, but it is the key the store learned: not unknown.
+        "unknown": [{"language": "az", "slug": "hadise", "articles": 1}]}
+    text = scrapy("stats", "--db", str(path)).stdout
+    assert "Category slugs learned from a linked edition\nedition/slug              key\naz/futbol-xeberleri  football" \
+        in text
+    assert "Category slugs no table or linked edition knows\nedition/slug  articles\naz/hadise            1" in text

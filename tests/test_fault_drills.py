@@ -14,6 +14,7 @@ Drills crawl the English edition of a small replica (fast); the SIGKILL drill ru
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -377,9 +378,9 @@ def test_sigkill_mid_crawl_then_resume_stores_every_article_exactly_once(spider,
     # Slowed article pages, so the kill lands mid-crawl; small batches, so some rows are committed by then.
     site = replica(stories=50, faults=[{"match": ANY_ARTICLE, "delay": 0.4}])
     truth = site.ground_truth()
-    db, jobdir = tmp_path / "news.sqlite", tmp_path / "job"
+    db, jobdir, jsonl = tmp_path / "news.sqlite", tmp_path / "job", tmp_path / "news.jsonl"
     args = ["crawl", spider, "-s", f"NEWSBOT_BASE_URL={site.base_url}", "-s", f"NEWSBOT_DB={db}",
-            "-s", f"JOBDIR={jobdir}", "-s", "NEWSBOT_DB_BATCH_SIZE=5", "-s", "AUTOTHROTTLE_ENABLED=0",
+            "-s", f"JOBDIR={jobdir}", "-s", f"NEWSBOT_JSONL={jsonl}", "-s", "NEWSBOT_DB_BATCH_SIZE=5", "-s", "AUTOTHROTTLE_ENABLED=0",
             "-s", "DOWNLOAD_DELAY=0", "-s", "NEWSBOT_LATEST_SINCE=", "-s", "TELNETCONSOLE_ENABLED=0"]
     scrapy = str(Path(sys.executable).with_name("scrapy"))
     log = (tmp_path / "killed.log").open("w")
@@ -410,3 +411,7 @@ def test_sigkill_mid_crawl_then_resume_stores_every_article_exactly_once(spider,
     # The resumed run fetched what was missing, not everything again.
     scraped = re.search(r"'item_scraped_count': (\d+)", resumed.stderr)
     assert scraped and int(scraped[1]) <= len(truth) - before
+    # The JSON Lines journal holds each article once: lines of a batch the kill caught before its
+    # commit were cut, and those articles written again with the batch that stored them.
+    lines = [json.loads(line) for line in jsonl.read_text("utf-8").splitlines()]
+    assert sorted(r["article_id"] for r in lines) == sorted(t["article_id"] for t in truth)

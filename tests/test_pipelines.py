@@ -110,8 +110,8 @@ async def test_new_duplicate_unchanged_and_updated_are_told_apart_across_runs(tm
 
     first = await crawl(config, [a, b, article("story-a")], lang="en")
     assert stat(first, "finish_reason") == "finished"
-    assert (stat(first, "newsbot/items/new"), stat(first, "newsbot/items/duplicate")) == (2, 1)
-    assert stat(first, "item_scraped_count") == 2 and stat(first, "newsbot/store/inserted") == 2
+    assert (stat(first, "newsbot/store/inserted"), stat(first, "newsbot/items/duplicate")) == (2, 1)
+    assert stat(first, "item_scraped_count") == 2
     with Store(db, readonly=True) as store:
         assert store.count_articles() == 2
 
@@ -119,11 +119,12 @@ async def test_new_duplicate_unchanged_and_updated_are_told_apart_across_runs(tm
     second = await crawl(config, [article("story-a", crawled_at=later),
                                   article("story-b", body="A refinery deal was signed.", crawled_at=later),
                                   article("story-c", "ru", body="Компания подписала соглашение.", crawled_at=later)])
-    assert {k: stat(second, f"newsbot/items/{k}") for k in ("new", "updated", "unchanged", "duplicate")} == {
-        "new": 1, "updated": 1, "unchanged": 1, "duplicate": 0}
-    assert stat(second, "item_scraped_count") == 2
-    assert (stat(second, "newsbot/store/inserted"), stat(second, "newsbot/store/updated"),
-            stat(second, "newsbot/store/unchanged")) == (1, 1, 1)
+    # The store alone decides new, updated or unchanged; every item goes through (no drop for
+    # unchanged ones), and the JSON Lines journal gets only what the store kept.
+    assert {k: stat(second, f"newsbot/store/{k}") for k in ("inserted", "updated", "unchanged")} == {
+        "inserted": 1, "updated": 1, "unchanged": 1}
+    assert stat(second, "newsbot/items/duplicate") == 0
+    assert stat(second, "item_scraped_count") == 3
 
     with Store(db, readonly=True) as store:
         stored = {x["url"]: x for x in store.iter_articles()}
@@ -142,7 +143,7 @@ async def test_new_duplicate_unchanged_and_updated_are_told_apart_across_runs(tm
                     "items_unchanged, items_duplicate, items_dropped, settings FROM crawl_runs ORDER BY run_id")
     assert [r[:9] for r in runs] == [
         ("items", '{"lang": "en"}', "finished", 2, 2, 0, 0, 1, 1),
-        ("items", "{}", "finished", 2, 1, 1, 1, 0, 1)]
+        ("items", "{}", "finished", 3, 1, 1, 1, 0, 0)]
     assert json.loads(runs[0][9])["NEWSBOT_DB_BATCH_SIZE"] == 200
     # The JSON Lines log has what each run kept: 2 + 2 lines, appended.
     assert [json.loads(line)["url"] for line in jsonl.read_text("utf-8").splitlines()] == [
@@ -438,3 +439,65 @@ async def test_a_partial_last_line_is_removed_before_appending(tmp_path, caplog)
         await crawl(settings(tmp_path, NEWSBOT_JSONL=str(path), NEWSBOT_DB=""), [make_item(2)])
     assert [r["url"] for r in jsonl_lines(path)] == [make_item(1)["url"], make_item(2)["url"]]
     assert "ended in a partial line (40 bytes)" in caplog.text
+
+
+KILLED_IN_A_TRANSACTION = """
+import os, signal, sys
+sys.path.insert(0, {root!r})
+import scrapy
+from scrapy.crawler import CrawlerProcess
+from newsbot.pipelines import jsonlines
+from tests.test_store import make_item
+
+appended = 0
+real_append = jsonlines.JsonLinesFile.append
+
+def append_then_die(self, records):
+    # The worst moment for the journal: lines written, their transaction not committed.
+    global appended
+    size = real_append(self, records)
+    appended += 1
+    if appended == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return size
+
+jsonlines.JsonLinesFile.append = append_then_die
+
+
+class Sixty(scrapy.Spider):
+    name = "sixty"
+
+    async def start(self):
+        yield scrapy.Request("data:,", callback=self.parse_items)
+
+    def parse_items(self, response):
+        for n in range(1, 61):
+            yield make_item(n)
+
+process = CrawlerProcess({{"ITEM_PIPELINES": {pipelines!r}, "NEWSBOT_DB": sys.argv[1], "NEWSBOT_JSONL": sys.argv[2],
+                           "NEWSBOT_DB_BATCH_SIZE": 20, "LOG_LEVEL": "ERROR"}})
+process.crawl(Sixty)
+process.start()
+"""
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_crawl_killed_between_journal_and_commit_leaves_each_article_once(tmp_path, caplog):
+    db, jsonl, script = tmp_path / "news.sqlite", tmp_path / "news.jsonl", tmp_path / "killed.py"
+    script.write_text(KILLED_IN_A_TRANSACTION.format(root=str(ROOT), pipelines=PIPELINES), encoding="utf-8")
+    killed = subprocess.run([sys.executable, str(script), str(db), str(jsonl)], capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    stored = rows(db, "SELECT count(*) FROM articles")[0][0]
+    on_file = len(jsonl_lines(jsonl))
+    assert (stored, on_file) == (40, 60)  # two batches committed, the third's lines written, not stored
+
+    with caplog.at_level(logging.WARNING):
+        crawler = await crawl(settings(tmp_path, NEWSBOT_DB=str(db), NEWSBOT_JSONL=str(jsonl),
+                                       NEWSBOT_DB_BATCH_SIZE=20), [make_item(n) for n in range(1, 61)])
+    assert "never committed" in caplog.text
+    lines = jsonl_lines(jsonl)
+    assert [r["url"] for r in lines] == [make_item(n)["url"] for n in range(1, 61)]
+    assert (stat(crawler, "newsbot/store/inserted"), stat(crawler, "newsbot/store/unchanged")) == (20, 40)
+    assert stat(crawler, "newsbot/jsonl/items") == 20
+    assert rows(db, "SELECT count(*) FROM articles")[0][0] == 60
+    assert rows(db, "SELECT size FROM journal_files") == [(jsonl.stat().st_size,)]

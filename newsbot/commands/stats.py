@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from newsbot.categories import is_known_key
 from newsbot.config import Config
 from newsbot.store import Store, StoreError
 
@@ -20,6 +21,22 @@ def table(headers: tuple[str, str], rows: list[tuple[Any, Any]]) -> str:
     cells = [headers, *((str(key) if key != "" else "(none)", str(value)) for key, value in rows)]
     left, right = max(len(k) for k, _ in cells), max(len(v) for _, v in cells)
     return "\n".join(f"{key:<{left}}  {value:>{right}}" for key, value in cells)
+
+
+def identity_report(summary: dict[str, Any]) -> dict[str, Any]:
+    """The store's identity summary as the report shows it: learned and unknown category slugs
+    (unknown: neither the packaged table nor a learned mapping gives them a key), and alias counts."""
+    learned = [{"language": language, "slug": slug, "key": key} for language, slug, key in summary["learned"]]
+    taught = {c["key"] for c in learned}
+    unknown = [{"language": language, "slug": slug, "articles": count}
+               for language, slug, count in summary["categories"]
+               if slug and not is_known_key(slug) and slug not in taught]
+    return {
+        "categories": {"learned": learned, "unknown": unknown},
+        "identity": {"articles renamed (slug edited)": summary["renamed_articles"],
+                     "article ids re-keyed or merged": summary["article_aliases"],
+                     "story ids merged into another": summary["story_aliases"]},
+    }
 
 
 class Command(ScrapyCommand):
@@ -57,6 +74,7 @@ class Command(ScrapyCommand):
                     "stories": store.count_stories(),
                     **{f"by_{by}": dict(store.count_by(by)) for by in breakdowns},
                     "fill_rate": store.fill_rates(),
+                    **identity_report(store.identity_summary()),
                 }
         except StoreError as exc:
             print(f"stats: {exc}", file=sys.stderr)
@@ -71,4 +89,13 @@ class Command(ScrapyCommand):
             sections.append(f"{BREAKDOWNS[by]}\n" + table((by, "articles"), list(report[f"by_{by}"].items())))
         sections.append("Fill rate\n" + table(("field", "filled"), [
             (field, f"{rate:.1%}") for field, rate in report["fill_rate"].items()]))
+        categories = report["categories"]
+        sections.append("Category slugs learned from a linked edition\n" + (table(("edition/slug", "key"), [
+            (f"{c['language']}/{c['slug']}", c["key"]) for c in categories["learned"]]) if categories["learned"]
+            else "(none)"))
+        sections.append("Category slugs no table or linked edition knows\n" + (table(("edition/slug", "articles"), [
+            (f"{c['language']}/{c['slug']}", c["articles"]) for c in categories["unknown"]]) if categories["unknown"]
+            else "(none)"))
+        identity = report["identity"]
+        sections.append("Identity\n" + table(("of identity", "count"), list(identity.items())))
         print("\n\n".join(sections))

@@ -1,12 +1,22 @@
-"""The always-on JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL).
+"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL).
 
-Not a feed export (FEEDS / -o / -O still work alongside): one line per item, in
-the file's own write call, so a crawl killed with SIGKILL leaves only whole
-lines, and the file is opened for appending so a resumed crawl continues it.
+Not a feed export (FEEDS / -o / -O still work alongside): one line per article, appended with
+the file's own write call, the file opened for appending so that later crawls continue it.
+
+With a store (NEWSBOT_DB and the SQLite pipeline on), the file is the store's journal: the
+SQLite pipeline appends the articles each transaction keeps (new or updated, never unchanged),
+under the ids the store gave them (a merged story's surviving id, an edited slug's first id,
+a learned category key), inside that transaction, and the store records the file's committed
+size with them. A crawl killed mid-batch leaves lines of articles it never stored; the next
+crawl cuts them before its first write (Store.open_journal), and fetches those articles again.
+So each article appears once per content, however often a crawl is killed and resumed.
+
+Without a store, JsonLinesPipeline appends every item that reaches it; a crawl killed and
+resumed may then write an article twice (no store remembers what was kept).
 
 A write the disk refuses (full, I/O error) is said once, in one ERROR line naming the file,
-counted (newsbot/output_errors/jsonl), and closes the crawl as "output_unavailable"; the part
-of the line that did get written is cut off again, the items not written are counted
+counted (newsbot/output_errors/jsonl), and closes the crawl as "output_unavailable"; the part of
+the lines that did get written is cut off again, the items not written are counted
 (newsbot/jsonl/unsaved), and the other outputs go on until the crawl has closed.
 """
 
@@ -17,6 +27,7 @@ import json
 import logging
 import os
 import re
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,6 +36,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.extensions.feedexport import apply_uri_params
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 
 from newsbot.config import config
 from newsbot.items import ArticleItem
@@ -34,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 FIELD_ORDER = tuple(ArticleItem.fields)
 CLOSE_REASON = "output_unavailable"
+STORE_PIPELINE = "newsbot.pipelines.sqlite.SQLitePipeline"
 # fsync errors that mean "this file cannot be synced" (a device such as /dev/full, a pipe), not lost data.
 _NO_FSYNC = (errno.EINVAL, errno.EROFS, errno.ENOTSUP)
 
@@ -55,6 +68,22 @@ def jsonl_path(template: str, spider: Any) -> Path:
     return Path(apply_uri_params(template, params))
 
 
+def store_keeps_journal(crawler: Crawler) -> bool:
+    """Whether the SQLite pipeline writes NEWSBOT_JSONL (a store is configured and its pipeline on)."""
+    pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
+    enabled = {load_object(path) if isinstance(path, str) else path
+               for path, order in pipelines.items() if order is not None}
+    from newsbot.pipelines.sqlite import SQLitePipeline
+    return bool(config(crawler).db) and any(isinstance(p, type) and issubclass(p, SQLitePipeline) for p in enabled)
+
+
+def record_of(item: Any) -> dict[str, Any]:
+    values = as_mapping(item)
+    record = {field: values[field] for field in FIELD_ORDER if field in values}
+    record.update((k, v) for k, v in values.items() if k not in record)
+    return record
+
+
 def _drop_partial_last_line(path: Path) -> int:
     """Cut what follows the last newline (only a write interrupted mid-line leaves anything); bytes cut."""
     with path.open("rb+") as handle:
@@ -72,106 +101,189 @@ def _drop_partial_last_line(path: Path) -> int:
         return size - end
 
 
+class JsonLinesFile:
+    """One JSON Lines file, appended a batch of records at a time (the store's Journal).
+
+    Appends and rollbacks may come from the store's writer thread; a lock keeps them whole.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.key = str(path.absolute())
+        self.fd: int | None = None
+        self._uncommitted: int | None = None  # the size before appends whose transaction has not committed
+        self._end = 0  # where our last append ended
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        """Create or continue the file (OSError when it cannot be)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            cut = _drop_partial_last_line(self.path)
+            if cut:
+                logger.warning("%s ended in a partial line (%d bytes) from an interrupted crawl; removed it",
+                               self.path, cut)
+        # O_APPEND: every write lands at the end, even with another writer on the same file.
+        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def size(self) -> int:
+        return os.fstat(self.fd).st_size
+
+    def append(self, records: list[dict[str, Any]]) -> int:
+        data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode("utf-8")
+        with self._lock:
+            before = self.size()
+            if self._uncommitted is None:
+                self._uncommitted = before
+            self._write(data, before)
+            self._end = before + len(data)
+            return self._end
+
+    def committed(self) -> None:
+        with self._lock:
+            self._uncommitted = None
+
+    def rollback(self) -> None:
+        with self._lock:
+            if self._uncommitted is not None:
+                # Only while our lines are still the last: another process may have appended since
+                # (its own transaction, after ours let the lock go); the next crawl's trim then decides.
+                if self.size() == self._end:
+                    self._truncate(self._uncommitted)
+                self._uncommitted = None
+
+    def trim(self, committed: int | None) -> int:
+        with self._lock:
+            size = self.size()
+            if committed is None or committed >= size:
+                return 0
+            self._truncate(committed)
+            logger.warning("%s: cut %d bytes of lines written by a transaction that never committed "
+                           "(a crawl killed mid-batch); those articles are fetched again", self.path, size - committed)
+            return size - committed
+
+    def _write(self, data: bytes, before: int) -> None:
+        """One write() of all the lines straight to the kernel: no Python buffer to lose. A write the
+        disk cuts short is finished; one it refuses takes back what it wrote, so no torn line stays."""
+        written = 0
+        try:
+            while written < len(data):  # more than once only on a full disk or a signal
+                written += os.write(self.fd, data[written:])
+        except OSError:
+            if written:
+                self._take_back(before, written)
+            raise
+
+    def _take_back(self, before: int, written: int) -> None:
+        # Cut only if nothing follows our lines (another writer's line after ours stays; the next
+        # run's trim of a partial last line has nothing to do then either).
+        try:
+            if self.size() == before + written:
+                self._truncate(before)
+                return
+        except OSError as exc:
+            logger.debug("Could not cut the partial line from %s: %s", self.path, exc)
+        logger.warning("%s ends in a partial line (%d bytes); the next crawl removes it", self.path, written)
+
+    def _truncate(self, size: int) -> None:
+        os.ftruncate(self.fd, size)
+
+    def close(self) -> OSError | None:
+        """fsync and close; the error if the kernel could not write back what it had taken."""
+        if self.fd is None:
+            return None
+        fd, self.fd = self.fd, None
+        try:
+            os.fsync(fd)
+        except OSError as exc:
+            if exc.errno not in _NO_FSYNC:
+                return exc
+        finally:
+            os.close(fd)
+        return None
+
+
 class JsonLinesPipeline:
-    """Appends each item as one UTF-8 JSON object (ArticleItem field order) to NEWSBOT_JSONL."""
+    """Without a store: appends each item as one UTF-8 JSON object (ArticleItem field order) to
+    NEWSBOT_JSONL. With one, the SQLite pipeline writes the file as the store's journal."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).jsonl
         if not self.template:
             raise NotConfigured("NEWSBOT_JSONL is empty")
+        if store_keeps_journal(crawler):
+            # The SQLite pipeline writes the file, as the store's journal. (No message: Scrapy would
+            # log it as a warning on every crawl.)
+            raise NotConfigured()
         self.crawler = crawler
-        self.path: Path | None = None
-        self.fd: int | None = None
+        self.file: JsonLinesFile | None = None
         self.failed = False  # a write failed: said once; later items are only counted
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonLinesPipeline:
         return cls(crawler)
 
-    # async, like DedupePipeline.open_spider: a CloseSpider raised here then surfaces while Scrapy
+    # async, like SQLitePipeline.open_spider: a CloseSpider raised here then surfaces while Scrapy
     # awaits every pipeline's start-up, not while it is still calling them.
     async def open_spider(self) -> None:
-        self.path = jsonl_path(self.template, self.crawler.spider)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if self.path.exists():
-                cut = _drop_partial_last_line(self.path)
-                if cut:
-                    logger.warning("%s ended in a partial line (%d bytes) from an interrupted crawl; removed it",
-                                   self.path, cut)
-            # O_APPEND: every write lands at the end, even with another writer on the same file.
-            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        except OSError as exc:
-            self._count_failure()
-            logger.error("Cannot open the JSON Lines file %s, stopping the crawl: %s", self.path, _reason(exc))
-            raise CloseSpider(CLOSE_REASON) from exc
-        logger.info("Writing articles to %s", self.path)
+        self.file = open_jsonl(self.crawler, jsonl_path(self.template, self.crawler.spider))
 
     def process_item(self, item: Any) -> Any:
-        if self.fd is None or self.failed:
+        if self.file is None or self.file.fd is None or self.failed:
             self.crawler.stats.inc_value("newsbot/jsonl/unsaved")
             return item  # the other outputs still get it
-        values = as_mapping(item)
-        record = {field: values[field] for field in FIELD_ORDER if field in values}
-        record.update((k, v) for k, v in values.items() if k not in record)
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         try:
-            self._append(line)
+            self.file.append([record_of(item)])
         except OSError as exc:
-            self._count_failure()
+            self.failed = True
             self.crawler.stats.inc_value("newsbot/jsonl/unsaved")
-            logger.error("Cannot write to the JSON Lines file %s, stopping the crawl: %s", self.path, _reason(exc))
-            closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
-            closing.addErrback(lambda failure: logger.debug("Closing after the JSON Lines error: %s", failure.value))
+            jsonl_failed(self.crawler, self.file.path, exc)
             return item
         self.crawler.stats.inc_value("newsbot/jsonl/items")
         return item
 
-    def _append(self, line: bytes) -> None:
-        """One write() of the whole line goes straight to the kernel: no Python buffer to lose. A write
-        the disk cuts short is finished; one it refuses takes back what it wrote, so no torn line stays."""
-        written = 0
-        try:
-            while written < len(line):  # more than once only on a full disk or a signal
-                written += os.write(self.fd, line[written:])
-        except OSError:
-            if written:
-                self._take_back(written)
-            raise
-
-    def _take_back(self, written: int) -> None:
-        # After an O_APPEND write the offset is the end of what it wrote; cut only if nothing follows it
-        # (another writer's line after ours stays; the next run's trim has nothing to do then either).
-        try:
-            end = os.lseek(self.fd, 0, os.SEEK_CUR)
-            if os.fstat(self.fd).st_size == end:
-                os.ftruncate(self.fd, end - written)
-                return
-        except OSError as exc:
-            logger.debug("Could not cut the partial line from %s: %s", self.path, exc)
-        logger.warning("%s ends in a partial line (%d bytes); the next crawl removes it", self.path, written)
-
-    def _count_failure(self) -> None:
-        self.failed = True
-        self.crawler.stats.inc_value("newsbot/output_errors/jsonl")
-
     def close_spider(self) -> None:
-        if self.fd is not None:
-            fd, self.fd = self.fd, None
-            try:
-                os.fsync(fd)
-            except OSError as exc:
-                if exc.errno not in _NO_FSYNC:  # the kernel could not write back what it had taken
-                    if self.failed:
-                        logger.warning("Could not sync the JSON Lines file %s: %s", self.path, _reason(exc))
-                    else:
-                        self._count_failure()
-                        logger.error("Could not sync the JSON Lines file %s: %s", self.path, _reason(exc))
-            finally:
-                os.close(fd)
-        unsaved = self.crawler.stats.get_value("newsbot/jsonl/unsaved", 0)
-        if unsaved:
-            logger.warning("%d items were not written to %s", unsaved, self.path)
+        close_jsonl(self.crawler, self.file, self.failed)
+
+
+def open_jsonl(crawler: Crawler, path: Path) -> JsonLinesFile:
+    """The JSON Lines file opened for appending; CloseSpider(output_unavailable) if it cannot be."""
+    jsonl = JsonLinesFile(path)
+    try:
+        jsonl.open()
+    except OSError as exc:
+        crawler.stats.inc_value("newsbot/output_errors/jsonl")
+        logger.error("Cannot open the JSON Lines file %s, stopping the crawl: %s", path, _reason(exc))
+        raise CloseSpider(CLOSE_REASON) from exc
+    logger.info("Writing articles to %s", path)
+    return jsonl
+
+
+def jsonl_failed(crawler: Crawler, path: Path, exc: OSError, close: bool = True) -> None:
+    """Say a refused write once, count it and close the crawl (the other outputs carry on meanwhile).
+    close=False: the crawl is closing already (the caller makes output_unavailable its reason)."""
+    crawler.stats.inc_value("newsbot/output_errors/jsonl")
+    if not close:
+        logger.error("Cannot write to the JSON Lines file %s: %s", path, _reason(exc))
+        return
+    logger.error("Cannot write to the JSON Lines file %s, stopping the crawl: %s", path, _reason(exc))
+    closing = deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
+    closing.addErrback(lambda failure: logger.debug("Closing after the JSON Lines error: %s", failure.value))
+
+
+def close_jsonl(crawler: Crawler, jsonl: JsonLinesFile | None, failed: bool) -> None:
+    if jsonl is None:
+        return
+    error = jsonl.close()
+    if error is not None:
+        if failed:
+            logger.warning("Could not sync the JSON Lines file %s: %s", jsonl.path, _reason(error))
+        else:
+            crawler.stats.inc_value("newsbot/output_errors/jsonl")
+            logger.error("Could not sync the JSON Lines file %s: %s", jsonl.path, _reason(error))
+    unsaved = crawler.stats.get_value("newsbot/jsonl/unsaved", 0)
+    if unsaved:
+        logger.warning("%d items were not written to %s", unsaved, jsonl.path)
 
 
 def _reason(exc: OSError) -> str:

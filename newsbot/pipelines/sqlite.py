@@ -19,7 +19,7 @@ from twisted.internet import task
 
 from newsbot.config import config
 from newsbot.normalize import utc_now_iso
-from newsbot.pipelines.dedupe import UnchangedItem
+from newsbot.pipelines import jsonlines
 from newsbot.store import Store, StoreError, StoreWriteError, WriteResult, article_row
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,12 @@ class SQLitePipeline:
     A disk that refuses a write (full, I/O error) is said once, in one ERROR line naming the
     store, and counted as newsbot/output_errors/store; what follows from it (the last attempt at
     close, the unsaved count, the run record) is said at WARNING, without a traceback.
+
+    With NEWSBOT_JSONL set, the JSON Lines file is the store's journal: each transaction appends the
+    articles it keeps, under the store's ids, and records the file's size (newsbot.pipelines.jsonlines).
+
+    Every item is written, unchanged ones too (their last_crawled_at moves): the store alone says
+    what is new, updated or unchanged (newsbot/store/inserted, updated, unchanged, stale).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -85,7 +91,11 @@ class SQLitePipeline:
         self.closing = False
         self.writer: ThreadPoolExecutor | None = None
         self.flusher: task.LoopingCall | None = None
-        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        self.jsonl_template = settings.jsonl
+        self.journal: jsonlines.JsonLinesFile | None = None
+        self.journal_failed = False
+        # A breakage found once the close had begun (the last batch): the run's reason becomes it.
+        self.broken_at_close: str | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -104,6 +114,8 @@ class SQLitePipeline:
         recorded = {k: v for k, v in self.crawler.settings.copy_to_dict().items()
                     if k.startswith("NEWSBOT_") or k in RECORDED_SETTINGS}
         job_id = getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB")
+        if self.jsonl_template:
+            self.journal = jsonlines.open_jsonl(self.crawler, jsonlines.jsonl_path(self.jsonl_template, spider))
         try:
             self.run_id = await asyncio.wrap_future(self._on_writer(self._open, spider, recorded, job_id))
         except StoreError as exc:
@@ -112,6 +124,7 @@ class SQLitePipeline:
             if isinstance(exc, StoreWriteError):  # full before the first article
                 self.stats.inc_value("newsbot/output_errors/store")
             self._stop_writer()
+            self._close_journal()
             raise CloseSpider(CLOSE_REASON) from exc
         logger.info("Storing articles in %s (crawl run %d)", self.path, self.run_id)
         if self.flush_interval > 0:
@@ -122,6 +135,8 @@ class SQLitePipeline:
         """On the writer thread, which keeps the connection (sqlite3 ties it to its thread)."""
         store = Store(self.path, timeout=self.timeout, background_checkpoints=True)
         try:
+            if self.journal is not None:
+                store.open_journal(self.journal)
             run_id = store.start_run(spider.name, spider_arguments(spider), recorded, job_id=job_id)
         except BaseException:
             store.close()
@@ -149,11 +164,6 @@ class SQLitePipeline:
             waited.exception()
         self._collect()
 
-    def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Spider) -> None:
-        # An unchanged article is not stored again, but its last_crawled_at should move.
-        if isinstance(exception, UnchangedItem):
-            self._add(item)
-
     def _add(self, item: Any) -> None:
         if self.store is None:  # never opened (the spider is closing) or already closed
             return
@@ -173,7 +183,8 @@ class SQLitePipeline:
     def _flush(self, retry: bool = False) -> None:
         if self.pending and (retry or not self.failed):
             batch, self.pending = self.pending, []
-            self.in_flight.append((self._on_writer(self.store.write_rows, batch), batch))
+            journal = None if self.journal_failed else self.journal
+            self.in_flight.append((self._on_writer(self.store.write_rows, batch, journal), batch))
 
     def _collect(self) -> None:
         """Account for the batches the writer has finished, oldest first (on the reactor's thread)."""
@@ -194,6 +205,7 @@ class SQLitePipeline:
                     self.stats.inc_value("newsbot/output_errors/store")
                 if self.closing:
                     logger.error("Cannot write to the article store: %s", exc)
+                    self.broken_at_close = self.broken_at_close or CLOSE_REASON
                 elif not self.failed:
                     self.failed = True
                     logger.error("Cannot write to the article store, stopping the crawl (%d items waiting): %s",
@@ -201,9 +213,28 @@ class SQLitePipeline:
                     deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
                 continue
             self.stats.inc_value("newsbot/store/transactions")
-            for name in ("inserted", "updated", "unchanged", "stale"):
+            for name in ("inserted", "updated", "unchanged", "stale", "slug_edits", "stories_merged",
+                         "categories_learned"):
                 if count := getattr(result, name):
                     self.stats.inc_value(f"newsbot/store/{name}", count)
+            self._account_journal(result)
+
+    def _account_journal(self, result: WriteResult) -> None:
+        if self.journal is None:
+            return
+        if result.journal_lines:
+            self.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
+        kept = result.inserted + result.updated
+        if result.journal_error is not None:
+            self.stats.inc_value("newsbot/jsonl/unsaved", kept)
+            if not self.journal_failed:
+                self.journal_failed = True
+                jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error,
+                                       close=not self.closing)
+                if self.closing:
+                    self.broken_at_close = self.broken_at_close or jsonlines.CLOSE_REASON
+        elif self.journal_failed and kept:
+            self.stats.inc_value("newsbot/jsonl/unsaved", kept)
 
     async def close_spider(self) -> None:
         self.closing = True
@@ -218,26 +249,32 @@ class SQLitePipeline:
             await self._next_written()
         if self.pending:
             logger.log(logging.WARNING if self.disk_failed else logging.ERROR,
-                       "%d items were not stored in %s (they are in the JSON Lines log if NEWSBOT_JSONL is set)",
+                       "%d items were not stored in %s (nor in the JSON Lines journal, which follows the store)",
                        len(self.pending), self.path)
             self.stats.set_value("newsbot/store/unsaved", len(self.pending))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         # After close_spider (so every item is counted); the signal is what carries the reason.
+        # Connected after Scrapy's CoreStats, so its finish_reason is set and may be corrected here.
+        if reason == "finished" and self.broken_at_close:
+            reason = self.broken_at_close
+            self.stats.set_value("finish_reason", reason)
         if self.store is None:
+            self._close_journal()
             return
         stats = self.stats.get_stats()
         counts = {
             "scraped": stats.get("item_scraped_count", 0),
-            "new": stats.get("newsbot/items/new", 0),
-            "updated": stats.get("newsbot/items/updated", 0),
-            "unchanged": stats.get("newsbot/items/unchanged", 0),
+            "new": stats.get("newsbot/store/inserted", 0),
+            "updated": stats.get("newsbot/store/updated", 0),
+            "unchanged": stats.get("newsbot/store/unchanged", 0),
             "duplicate": stats.get("newsbot/items/duplicate", 0),
             "dropped": stats.get("item_dropped_count", 0),
         }
         # Waited for here, on the reactor's thread: one small write, and the process may end next.
         self._on_writer(self._finish, reason, counts, stats, utc_now_iso()).result()
         self._stop_writer()
+        self._close_journal()
 
     def _finish(self, reason: str, counts: dict[str, int], stats: dict[str, Any], finished_at: str) -> None:
         try:
@@ -250,6 +287,10 @@ class SQLitePipeline:
         finally:
             self.store.close()
             self.store = None
+
+    def _close_journal(self) -> None:
+        journal, self.journal = self.journal, None
+        jsonlines.close_jsonl(self.crawler, journal, self.journal_failed)
 
     def _stop_writer(self) -> None:
         if self.writer is not None:

@@ -7,12 +7,13 @@ import enum
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from itemadapter import ItemAdapter
 
 from newsbot.items import ArticleItem
-from newsbot.normalize import utc_now_iso
+from newsbot.normalize import url_key, utc_now_iso
+from newsbot.store import identity
 from newsbot.store.connection import chunks
 
 ITEM_FIELDS: tuple[str, ...] = tuple(ArticleItem.fields)
@@ -23,8 +24,9 @@ ARTICLE_COLUMNS = (
     "article_id", "url", "site_id", "source", "language", "title", "lead", "body", "word_count", "published_at",
     "published_at_utc", "category", "category_slug", "story_id", "crawled_at", "content_hash",
 )
-_SITE_ID, _WORD_COUNT, _CRAWLED_AT, _CONTENT_HASH = (ARTICLE_COLUMNS.index(c) for c in (
-    "site_id", "word_count", "crawled_at", "content_hash"))
+_URL, _SITE_ID, _LANGUAGE, _WORD_COUNT, _CATEGORY_SLUG, _STORY_ID, _CRAWLED_AT, _CONTENT_HASH = (
+    ARTICLE_COLUMNS.index(c) for c in (
+        "url", "site_id", "language", "word_count", "category_slug", "story_id", "crawled_at", "content_hash"))
 # Child tables and the columns copied between stores (merge_from).
 CHILD_COLUMNS = {
     "tags": ("article_id", "position", "tag"),
@@ -50,11 +52,37 @@ _SNAPSHOT_REVISION = (
     f"INSERT OR IGNORE INTO article_revisions ({', '.join(REVISION_COLUMNS)}) "
     f"SELECT {', '.join(REVISION_COLUMNS)} FROM articles WHERE article_id = ?"
 )
-# Also fills in a site_id not known yet (an article stored before schema v3), which is no content change.
-_TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?), site_id = coalesce(site_id, ?) "
-          "WHERE article_id = ?")
+# Also fills in a site_id not known yet (an article stored before schema v3), which is no content
+# change, and the URL the page was last fetched at (the link's current spelling).
+_TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?), site_id = coalesce(site_id, ?), "
+          "url = ? WHERE article_id = ?")
+_INSERT_URL = "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at) VALUES (?, ?, ?, ?)"
+_RECORD_JOURNAL = ("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at")
 _INSERT_CHILD = {t: f"INSERT INTO {t} ({', '.join(c)})" for t, c in CHILD_COLUMNS.items()}
 _DELETE_CHILD = {t: f"DELETE FROM {t} WHERE article_id = ?" for t in CHILD_COLUMNS}
+
+
+class Journal(Protocol):
+    """A file that records every article a transaction keeps (newsbot.pipelines.jsonlines.JsonLinesFile):
+    appended inside the transaction, its committed size recorded in the same transaction."""
+
+    key: str  # the file, as journal_files names it
+
+    def append(self, records: list[dict[str, Any]]) -> int:
+        """Write the records; the file's size after them. OSError: nothing of them stays written."""
+
+    def committed(self) -> None:
+        """The transaction that appended committed: its lines stay."""
+
+    def rollback(self) -> None:
+        """The transaction that appended did not commit: take its lines back."""
+
+    def trim(self, committed: int | None) -> int:
+        """Cut what follows `committed` bytes (None: nothing recorded yet); the bytes cut."""
+
+    def size(self) -> int:
+        """The file's size now."""
 
 
 @dataclass
@@ -63,6 +91,11 @@ class WriteResult:
     updated: int = 0    # content changed: a new revision
     unchanged: int = 0  # same content: only last_crawled_at moved
     stale: int = 0      # different content, but crawled before what is stored (another process was newer)
+    slug_edits: int = 0        # a known article (same edition, same site_id) at a new URL
+    stories_merged: int = 0    # stories joined into another by a new edition link
+    categories_learned: int = 0
+    journal_lines: int = 0
+    journal_error: OSError | None = None  # the journal refused the lines; the articles are stored all the same
 
 
 class Outcome(str, enum.Enum):
@@ -97,6 +130,40 @@ class _Row(NamedTuple):
     @property
     def content_hash(self) -> str:
         return self.scalars[_CONTENT_HASH]
+
+    @property
+    def url(self) -> str:
+        return self.scalars[_URL]
+
+    @property
+    def language(self) -> str:
+        return self.scalars[_LANGUAGE]
+
+    @property
+    def story_id(self) -> str:
+        return self.scalars[_STORY_ID]
+
+    @property
+    def category_slug(self) -> str:
+        return self.scalars[_CATEGORY_SLUG]
+
+    def with_identity(self, article_id: str, story_id: str, category_slug: str) -> _Row:
+        """The same row under the ids the store gave it."""
+        scalars = list(self.scalars)
+        scalars[0], scalars[_STORY_ID], scalars[_CATEGORY_SLUG] = article_id, story_id, category_slug
+        if article_id == self.article_id:
+            return self._replace(scalars=tuple(scalars))
+        return _Row(tuple(scalars), *([(article_id, *child[1:]) for child in children]
+                                      for children in (self.tags, self.images, self.translations)))
+
+    def record(self) -> dict[str, Any]:
+        """The row as the item it was made from (ITEM_FIELDS order), under the store's ids."""
+        values = dict(zip(ARTICLE_COLUMNS, self.scalars))
+        values["tags"] = [tag for _, _, tag in self.tags]
+        values["images"] = [{"url": url, "caption": caption} for _, _, url, caption in self.images]
+        values["translations"] = [{"language": language, "url": url, "title": title}
+                                  for _, language, url, title in self.translations]
+        return {field: values[field] for field in ITEM_FIELDS}
 
 
 def as_mapping(item: Any) -> Mapping[str, Any]:
@@ -159,18 +226,19 @@ def _insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], confl
                      [value for row in chunk for value in row])
 
 
-def write_rows(conn: sqlite3.Connection, rows: list[_Row]) -> WriteResult:
-    """Store rows (one per article) inside the caller's write transaction, each as decide() says
-    against what is stored now."""
+def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | None = None) -> WriteResult:
+    """Store rows inside the caller's write transaction, each as decide() says against what is
+    stored now, under the article, story and category identity the store keeps (identity)."""
+    result = WriteResult()
+    rows = _resolve_articles(conn, rows, result)
     stored: dict[str, tuple[str, str]] = {}  # article_id -> (content_hash, crawled_at)
     for chunk in chunks([row.article_id for row in rows]):
         stored.update((aid, (h, c)) for aid, h, c in conn.execute(
             "SELECT article_id, content_hash, crawled_at FROM articles "
             f"WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk))
-    result = WriteResult()
     to_write: list[_Row] = []
     changed: list[tuple[str]] = []
-    touched: list[tuple[str, int | None, str]] = []
+    touched: list[tuple[str, int | None, str, str]] = []
     for row in rows:
         outcome = decide(stored.get(row.article_id), row)
         if outcome is Outcome.NEW:
@@ -185,7 +253,8 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row]) -> WriteResult:
                 result.unchanged += 1
             else:
                 result.stale += 1
-            touched.append((row.crawled_at, row.site_id, row.article_id))
+            touched.append((row.crawled_at, row.site_id, row.url, row.article_id))
+    to_write = _place_in_stories(conn, to_write, result)
 
     conn.executemany(_SNAPSHOT_REVISION, changed)
     # first_seen_at and last_crawled_at of a new article are its crawled_at.
@@ -196,4 +265,60 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row]) -> WriteResult:
         conn.executemany(_DELETE_CHILD[table], changed)
         _insert_rows(conn, _INSERT_CHILD[table], [child for r in to_write for child in getattr(r, table)])
     conn.executemany(_TOUCH, touched)
+    conn.executemany(_INSERT_URL, [(url_key(r.url), r.article_id, r.url, r.crawled_at) for r in rows])
+    if journal is not None and to_write:
+        try:
+            size = journal.append([r.record() for r in to_write])
+        except OSError as exc:
+            result.journal_error = exc
+        else:
+            result.journal_lines = len(to_write)
+            conn.execute(_RECORD_JOURNAL, (journal.key, size, utc_now_iso()))
     return result
+
+
+def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult) -> list[_Row]:
+    """The rows under the ids of the stored articles they are (one row per article, the newest)."""
+    found = identity.stored_ids(conn, [(url_key(r.url), r.article_id, r.language, r.site_id) for r in rows])
+    resolved = []
+    for row, stored_id in zip(rows, found):
+        if stored_id is not None and stored_id != row.article_id:
+            row = row.with_identity(stored_id, row.story_id, row.category_slug)
+            result.slug_edits += 1
+        resolved.append(row)
+    return newest_rows(resolved)
+
+
+def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult) -> list[_Row]:
+    """The rows to write with the story ids of the graph their edition links extend, and the
+    category keys their stories teach; merges and learned keys reach earlier rows too."""
+    if not rows:
+        return rows
+    now = utc_now_iso()
+    stored_keys: dict[str, list[str]] = {}  # an article's earlier URLs are pages of its story too
+    ids = [r.article_id for r in rows]
+    for chunk in chunks(ids):
+        for aid, key in conn.execute(
+                f"SELECT article_id, url_key FROM article_urls WHERE article_id IN ({', '.join('?' * len(chunk))})",
+                chunk):
+            stored_keys.setdefault(aid, []).append(key)
+    groups = []
+    for row in rows:
+        nodes = [url_key(row.url), *stored_keys.get(row.article_id, ()),
+                 *(url_key(url) for _, _, url, _ in row.translations)]
+        groups.append((row.story_id, list(dict.fromkeys(nodes))))
+    assignment = identity.assign_stories(groups, identity.known_nodes(conn, (n for _, ns in groups for n in ns)))
+    identity.apply_stories(conn, assignment, now)
+    result.stories_merged += len(assignment.merged)
+
+    learned = identity.category_map(conn)
+    editions: dict[str, list[tuple[str, str]]] = {}
+    slugs = []
+    for row, story in zip(rows, assignment.stories):
+        slug = learned.get((row.language, row.category_slug), row.category_slug)
+        slugs.append(slug)
+        editions.setdefault(story, []).append((row.language, slug))
+    new = identity.learn_and_apply_categories(conn, editions, learned, now)
+    result.categories_learned += len(new)
+    return [row.with_identity(row.article_id, story, new.get((row.language, slug), slug))
+            for row, story, slug in zip(rows, assignment.stories, slugs)]

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
 from newsbot.store import merge, queries, runs, schema
-from newsbot.store.articles import WriteResult, _Row, article_row, newest_rows, write_rows
+from newsbot.normalize import utc_now_iso
+from newsbot.store.articles import Journal, WriteResult, _Row, article_row, newest_rows, write_rows
 from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction
 from newsbot.store.merge import MergeResult
 from newsbot.store.queries import StoredArticle
@@ -70,7 +72,7 @@ class Store:
         return transaction(self._conn, work, path=self.path, timeout=self.timeout, retries=self.retries,
                            on_commit=checkpointer.request if checkpointer is not None else None)
 
-    def write(self, items: Iterable[Any]) -> WriteResult:
+    def write(self, items: Iterable[Any], journal: Journal | None = None) -> WriteResult:
         """Store articles (ArticleItems, dicts, any item type) in one transaction.
 
         Decided under the write lock against what is stored, so it is right even when another
@@ -79,14 +81,38 @@ class Store:
         content kept in article_revisions; crawled earlier than what is stored -> left alone
         (articles.decide says which).
         """
-        return self.write_rows(map(article_row, items))
+        return self.write_rows(map(article_row, items), journal)
 
-    def write_rows(self, rows: Iterable[_Row]) -> WriteResult:
-        """write() of items already made into rows by article_row (which need not hold the store)."""
+    def write_rows(self, rows: Iterable[_Row], journal: Journal | None = None) -> WriteResult:
+        """write() of items already made into rows by article_row (which need not hold the store).
+
+        journal: a file that gets the articles this transaction keeps (new or updated), under the
+        ids the store gave them, written inside the transaction; its committed size is recorded
+        with them, so open_journal can cut what a transaction that never committed left there."""
         newest = newest_rows(rows)  # one article twice: the newest crawl wins
         if not newest:
             return WriteResult()
-        return self._write(lambda conn: write_rows(conn, newest))
+        try:
+            result = self._write(lambda conn: write_rows(conn, newest, journal))
+        except BaseException:
+            if journal is not None:
+                journal.rollback()
+            raise
+        if journal is not None:
+            journal.committed()
+        return result
+
+    def open_journal(self, journal: Journal) -> int:
+        """Before a journal's first write: cut what transactions that never committed appended
+        (a killed crawl), in a write transaction, so no other process is mid-transaction on it.
+        Returns the bytes cut."""
+        def check(conn: sqlite3.Connection) -> int:
+            cut = journal.trim(queries.journal_size(conn, journal.key))
+            conn.execute("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at",
+                         (journal.key, journal.size(), utc_now_iso()))
+            return cut
+        return self._write(check)
 
     def start_run(self, spider: str, arguments: Mapping[str, Any], settings: Mapping[str, Any],
                   job_id: str | None = None, started_at: str | None = None) -> int:
@@ -107,7 +133,7 @@ class Store:
 
     def lookup(self, urls: list[str]) -> dict[str, StoredArticle]:
         """The stored articles among `urls`, keyed by the URL as given (matched canonically)."""
-        return queries.lookup(self._conn, urls)
+        return queries.lookup(self._conn, urls, self.schema_version)
 
     def count_articles(self) -> int:
         return queries.count_articles(self._conn)
@@ -135,6 +161,16 @@ class Store:
         self._require_current()
         return queries.fill_rates(self._conn)
 
+    def identity_summary(self) -> dict[str, Any]:
+        """Aliases, merged stories, learned and unknown category slugs (scrapy stats shows them)."""
+        self._require_current()
+        return queries.identity_summary(self._conn)
+
+    def story_of(self, story_id: str) -> str:
+        """The current id of a story id (an alias after a merge maps to the survivor)."""
+        self._require_current()
+        return queries.story_of(self._conn, story_id)
+
     def count_stories(self) -> int:
         self._require_current()
         return queries.count_stories(self._conn)
@@ -159,13 +195,14 @@ class Store:
     # --- Merging -----------------------------------------------------------
 
     def merge_from(self, other_path: str | os.PathLike) -> MergeResult:
-        """Copy another store's articles, with their tags, images, translations and revisions.
+        """Copy another store's articles, with their tags, images, translations and revisions, and
+        join its story graph, URLs and learned categories to this store's (newsbot.store.merge).
 
-        An article only there is added; one in both keeps the content of the crawl that saw it
-        last, and the revision histories are united by content_hash (so nothing is duplicated and
-        merging twice changes nothing). A shard of an older schema (from merge._MERGE_MIN_VERSION) is
-        read as it is, never migrated: what it lacks (v2: site_id) is NULL for the articles it
-        adds and left as it was for those in both. A site_id is never replaced by a NULL.
+        An article only there is added; one in both (the same url_key, or the same edition's
+        site_id) keeps the content of the crawl that saw it last, and the revision histories are
+        united by content_hash (so nothing is duplicated and merging twice changes nothing). A
+        shard of an older schema (from merge._MERGE_MIN_VERSION) is migrated in a scratch copy,
+        never in place. A site_id is never replaced by a NULL.
         """
         if self.readonly:
             raise StoreError(f"{self.path} is open read-only")
@@ -173,4 +210,8 @@ class Store:
         merge.check_shard(self.path, other)
         with Store(other, timeout=self.timeout, readonly=True) as source:
             merge.check_shard_version(other, source.schema_version)
-        return merge.merge_attached_from(self._conn, other, self._write)
+        with tempfile.TemporaryDirectory(prefix="newsbot-merge-") as scratch:
+            copy = Path(scratch) / other.name
+            merge.copy_store(other, copy, self.timeout)
+            Store(copy, timeout=self.timeout).close()  # migrates the copy of an older shard
+            return merge.merge_attached_from(self._conn, copy, self._write)

@@ -1,6 +1,12 @@
-"""Merging another store (a shard) into this one: articles, children and revision histories.
+"""Merging another store (a shard) into this one: articles, children, revision histories, and identity.
 
-The shard is ATTACHed read-only as ``src`` and copied in one write transaction.
+The shard is first copied (SQLite's backup) to a scratch file, which opening migrates to this
+schema version if it is older (v2 and v3 shards re-key their ids as any v3 store does), so the
+shard itself is never changed. The copy is ATTACHed as ``src`` and, in one write transaction:
+its articles take the ids this store knows them by (the same url_key, or the same edition's
+site_id: a slug edited on one node and not on the other), they are copied or united as before,
+and the story graphs are joined: a story that the shard and this store each hold a part of
+becomes one story, the smaller id surviving and the other kept as an alias.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsbot.normalize import url_key, utc_now_iso
+from newsbot.store import identity
 from newsbot.store.articles import ALL_ARTICLE_COLUMNS, ARTICLE_COLUMNS, CHILD_COLUMNS, REVISION_COLUMNS
 from newsbot.store.connection import StoreError, uri
 from newsbot.store.schema import SCHEMA_VERSION
@@ -39,15 +47,102 @@ def check_shard_version(other: Path, version: int) -> None:
                          f"once to migrate it to {SCHEMA_VERSION} before merging")
 
 
-def merge_attached_from(conn: sqlite3.Connection, other: Path,
-                        write: Callable[[Callable[[sqlite3.Connection], MergeResult]], MergeResult]) -> MergeResult:
-    """ATTACH `other` as src and merge it in with write(work), one write transaction."""
-    # ATTACH is not allowed inside a transaction, so it wraps the write.
-    conn.execute("ATTACH DATABASE ? AS src", (uri(other, "ro"),))
+def copy_store(source: Path, target: Path, timeout: float) -> None:
+    """A consistent copy of a store (SQLite's online backup: a writer may be at work on it)."""
+    src = sqlite3.connect(uri(source, "ro"), uri=True, timeout=timeout)
+    dst = sqlite3.connect(target)
     try:
-        return write(merge_attached)
+        src.backup(dst)
+    except sqlite3.Error as exc:
+        raise StoreError(f"Cannot read {source}: {exc}") from exc
+    finally:
+        dst.close()
+        src.close()
+
+
+def merge_attached_from(conn: sqlite3.Connection, copy: Path,
+                        write: Callable[[Callable[[sqlite3.Connection], MergeResult]], MergeResult]) -> MergeResult:
+    """ATTACH the shard's scratch copy (current schema) as src and merge it in with write(work),
+    one write transaction."""
+    # ATTACH is not allowed inside a transaction, so it wraps the write. Read-write: the copy's
+    # ids are changed to this store's before the articles are copied.
+    conn.execute("ATTACH DATABASE ? AS src", (uri(copy, "rw"),))
+    try:
+        return write(_merge_copy)
     finally:
         conn.execute("DETACH DATABASE src")
+
+
+def _merge_copy(conn: sqlite3.Connection) -> MergeResult:
+    identity.rekey(conn, _ids_here(conn), schema="src")
+    result = merge_attached(conn)
+    _merge_identity(conn)
+    return result
+
+
+def _ids_here(conn: sqlite3.Connection) -> dict[str, str]:
+    """src article id -> the id this store knows the same article by, where they differ. Of two src
+    articles that are one here, the more recently crawled is kept and the other dropped from the copy."""
+    keys: dict[str, list[str]] = {}
+    for key, aid in conn.execute("SELECT url_key, article_id FROM src.article_urls"):
+        keys.setdefault(aid, []).append(key)
+    articles = conn.execute("SELECT article_id, url, language, site_id, last_crawled_at FROM src.articles").fetchall()
+    probes = [(key, aid, language, site_id)
+              for aid, url, language, site_id, _ in articles for key in keys.get(aid) or [url_key(url)]]
+    found = identity.stored_ids(conn, probes)
+    here: dict[str, str] = {}
+    for (_, aid, _, _), stored in zip(probes, found):
+        if stored is not None:
+            here.setdefault(aid, stored)
+    mapping: dict[str, str] = {}
+    taken: dict[str, tuple[str, str]] = {}  # id here -> (last_crawled_at, src id) of the src article given it
+    for aid, _, _, _, last in articles:
+        target = here.get(aid, aid)
+        previous = taken.get(target)
+        if previous is not None:  # two src articles are one article here: keep the later crawl
+            loser = aid if previous[0] >= last else previous[1]
+            conn.execute("DELETE FROM src.articles WHERE article_id = ?", (loser,))
+            mapping.pop(loser, None)
+            if loser == previous[1]:
+                taken[target] = (last, aid)
+            else:
+                continue
+        else:
+            taken[target] = (last, aid)
+        if target != aid:
+            mapping[aid] = target
+    return mapping
+
+
+def _merge_identity(conn: sqlite3.Connection) -> None:
+    """Join the copy's URLs, aliases, learned categories and story graph to this store's."""
+    now = utc_now_iso()
+    conn.execute("INSERT OR IGNORE INTO main.article_urls (url_key, article_id, url, first_seen_at) "
+                 "SELECT url_key, article_id, url, first_seen_at FROM src.article_urls "
+                 "WHERE article_id IN (SELECT article_id FROM main.articles)")
+    conn.execute("INSERT OR IGNORE INTO main.article_aliases SELECT alias, article_id, reason FROM src.article_aliases")
+    conn.execute("INSERT OR IGNORE INTO main.category_map SELECT language, slug, key, learned_at FROM src.category_map")
+    groups: dict[str, list[str]] = {}
+    for story, node in conn.execute("SELECT story_id, node FROM src.story_nodes"):
+        groups.setdefault(story, []).append(node)
+    known = identity.known_nodes(conn, (node for nodes in groups.values() for node in nodes))
+    assignment = identity.assign_stories(groups.items(), known, proposals_are_ids=True)
+    identity.apply_stories(conn, assignment, now)
+    final = dict(zip(groups, assignment.stories))
+    conn.executemany("INSERT OR IGNORE INTO main.story_aliases (alias, story_id, merged_at) VALUES (?, ?, ?)",
+                     [(alias, final.get(story, story), merged_at) for alias, story, merged_at in
+                      conn.execute("SELECT alias, story_id, merged_at FROM src.story_aliases").fetchall()])
+    # The copied articles carry the shard's story ids: give each its component's.
+    conn.execute(
+        "UPDATE main.articles SET story_id = coalesce((SELECT min(n.story_id) FROM main.article_urls AS u "
+        "JOIN main.story_nodes AS n ON n.node = u.url_key WHERE u.article_id = main.articles.article_id), story_id) "
+        "WHERE article_id IN (SELECT article_id FROM src.articles)")
+    stories: dict[str, list[tuple[str, str]]] = {}
+    for story, language, slug in conn.execute(
+            "SELECT story_id, language, category_slug FROM main.articles "
+            "WHERE article_id IN (SELECT article_id FROM src.articles)"):
+        stories.setdefault(story, []).append((language, slug))
+    identity.learn_and_apply_categories(conn, {s: [] for s in stories}, identity.category_map(conn), now)
 
 
 def merge_attached(conn: sqlite3.Connection) -> MergeResult:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from newsbot.normalize import canonical_url
+from newsbot.normalize import canonical_url, url_key
 from newsbot.store.articles import ITEM_FIELDS, LIST_FIELDS
 from newsbot.store.connection import chunks
 
@@ -38,11 +38,32 @@ def _article_dict(row: tuple) -> dict[str, Any]:
     return article
 
 
-def lookup(conn: sqlite3.Connection, urls: list[str]) -> dict[str, StoredArticle]:
-    """The stored articles among `urls`, keyed by the URL as given (matched canonically)."""
+def lookup(conn: sqlite3.Connection, urls: list[str], schema_version: int) -> dict[str, StoredArticle]:
+    """The stored articles among `urls`, keyed by the URL as given (matched by url_key, so either
+    spelling of a link, and an earlier URL of an article whose slug was edited, finds it)."""
+    if schema_version < 4:  # no article_urls: match the canonical spelling an older store kept
+        return _lookup_by_url(conn, urls)
     wanted: dict[str, list[str]] = {}
     for url in urls:
-        wanted.setdefault(canonical_url(url), []).append(url)
+        wanted.setdefault(url_key(url), []).append(url)
+    found: dict[str, StoredArticle] = {}
+    for chunk in chunks(list(wanted)):
+        for key, *row in conn.execute(
+            "SELECT u.url_key, a.url, a.article_id, a.title, a.published_at, a.content_hash "
+            "FROM article_urls AS u JOIN articles AS a USING (article_id) "
+            f"WHERE u.url_key IN ({', '.join('?' * len(chunk))})", chunk):
+            article = StoredArticle(*row)
+            for given in wanted[key]:
+                found[given] = article
+    return found
+
+
+def _lookup_by_url(conn: sqlite3.Connection, urls: list[str]) -> dict[str, StoredArticle]:
+    wanted: dict[str, list[str]] = {}
+    for url in urls:
+        canonical = canonical_url(url)
+        for spelling in {canonical, canonical if canonical.endswith("/") else canonical + "/"}:
+            wanted.setdefault(spelling, []).append(url)
     found: dict[str, StoredArticle] = {}
     for chunk in chunks(list(wanted)):
         for row in conn.execute(
@@ -52,6 +73,34 @@ def lookup(conn: sqlite3.Connection, urls: list[str]) -> dict[str, StoredArticle
             for given in wanted[article.url]:
                 found[given] = article
     return found
+
+
+def journal_size(conn: sqlite3.Connection, key: str) -> int | None:
+    """The size of a JSON Lines journal as of the last committed transaction that wrote to it."""
+    row = conn.execute("SELECT size FROM journal_files WHERE path = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def identity_summary(conn: sqlite3.Connection) -> dict[str, Any]:
+    """What the store knows of identity: aliases, merged stories, and category slugs per kind."""
+    known_slugs = conn.execute(
+        "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
+        "ORDER BY language, category_slug").fetchall()
+    return {
+        "renamed_articles": conn.execute(
+            "SELECT count(*) FROM (SELECT article_id FROM article_urls GROUP BY article_id HAVING count(*) > 1)"
+        ).fetchone()[0],
+        "article_aliases": conn.execute("SELECT count(*) FROM article_aliases").fetchone()[0],
+        "story_aliases": conn.execute("SELECT count(*) FROM story_aliases").fetchone()[0],
+        "learned": conn.execute("SELECT language, slug, key FROM category_map ORDER BY language, slug").fetchall(),
+        "categories": known_slugs,
+    }
+
+
+def story_of(conn: sqlite3.Connection, story_id: str) -> str:
+    """The current id of a story id, following a merge (an id that never merged is its own)."""
+    row = conn.execute("SELECT story_id FROM story_aliases WHERE alias = ?", (story_id,)).fetchone()
+    return row[0] if row else story_id
 
 
 def count_articles(conn: sqlite3.Connection) -> int:

@@ -12,14 +12,18 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
+from newsbot.store import identity
 from newsbot.store.connection import StoreError
 
 logger = logging.getLogger("newsbot.store")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # The script that brings a database from version v-1 to v. A new database runs
 # them all, so a fresh file and a migrated one are the same by construction.
-_SCRIPTS = {1: "schema_v1.sql", 2: "migrate_v1_v2.sql", 3: "migrate_v2_v3.sql"}
+_SCRIPTS = {1: "schema_v1.sql", 2: "migrate_v1_v2.sql", 3: "migrate_v2_v3.sql", 4: "migrate_v3_v4.sql"}
+# What SQL alone cannot do, run after a version's script in the same transaction (v4 re-keys
+# ids with the hash newsbot.normalize computes).
+_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: identity.migrate_v4}
 
 
 def _script_statements(name: str) -> Iterator[str]:
@@ -71,6 +75,8 @@ def migrate(conn: sqlite3.Connection, path: Path,
         for target in range(start + 1, SCHEMA_VERSION + 1):
             for statement in _script_statements(_SCRIPTS[target]):
                 conn.execute(statement)
+            if target in _STEPS:
+                _STEPS[target](conn)
         return start
 
     start = write(run_scripts)

@@ -1,0 +1,306 @@
+"""Identity in the store: which stored article a row is, which story it belongs to, which category key
+its editions share.
+
+- **Articles.** A row's id starts as the hash of its url_key (newsbot.normalize.article_id). It is
+  the stored article with that url_key (article_urls holds every spelling an article was seen at),
+  else the stored article of the same edition with the same site_id (a slug edit: the article keeps
+  the id it was first stored under, and the new URL joins its article_urls), else a new article.
+- **Stories.** Every edition link seen is an edge between two pages (url_keys, stored or not). A
+  story is a connected component of that graph (story_nodes: node -> story_id). A new component
+  takes the id its pages propose (the smallest url_key's hash, newsbot.normalize.story_id); a page
+  that joins a component takes its id; when a link joins two components the smaller id survives
+  and the other becomes an alias (story_aliases), every member and article moving to the survivor.
+  So a story's id changes only when it merges, and merging is the same whichever order or shard
+  the links came from.
+- **Categories.** A slug the packaged table does not know takes the key its story's editions share
+  (newsbot.categories.unify); the mapping is kept (category_map) and applied to earlier rows.
+
+The decisions are pure functions (assign_stories, learn_categories); the rest runs them inside the
+caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from newsbot.categories import is_known_key, unify
+from newsbot.normalize import article_id, url_key, utc_now_iso
+from newsbot.store.connection import chunks
+
+
+# --- pure decisions ---------------------------------------------------------------
+
+
+@dataclass
+class StoryAssignment:
+    """What assign_stories decided for a batch of pages."""
+
+    stories: list[str]                                    # the story id of each group, in order
+    new_nodes: dict[str, str] = field(default_factory=dict)  # node -> story id, for nodes not stored yet
+    merged: dict[str, str] = field(default_factory=dict)     # story id that lost -> the one that survived
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent.setdefault(x, x)
+        if parent != x:
+            root = self.find(parent)
+            self.parent[x] = root
+            return root
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[str, str],
+                   proposals_are_ids: bool = False) -> StoryAssignment:
+    """Story ids for groups of pages linked to each other, given the stored story of known nodes.
+
+    groups: (the id the pages propose, their nodes: a page's url_key and those of the editions it
+    links). known: node -> stored story id, for the nodes already in the graph. A component with
+    stored stories keeps the smallest of their ids (the others are merged into it); one without
+    takes the smallest id its pages propose. proposals_are_ids: the proposals are story ids of
+    another store (a shard being merged), which compete with the stored ones and become aliases
+    when they lose.
+    """
+    groups = [(hint, list(nodes)) for hint, nodes in groups]
+    uf = _UnionFind()
+    for _, nodes in groups:
+        for node in nodes[1:]:
+            uf.union(nodes[0], node)
+    # Nodes and stored story ids live in one union-find; "\0" keeps the two apart.
+    for _, nodes in groups:
+        for node in nodes:
+            if node in known:
+                uf.union(node, "\0" + known[node])
+    stored_ids: dict[str, set[str]] = defaultdict(set)
+    hints: dict[str, set[str]] = defaultdict(set)
+    for hint, nodes in groups:
+        if not nodes:
+            continue
+        root = uf.find(nodes[0])
+        hints[root].add(hint)
+        if proposals_are_ids and hint:
+            stored_ids[root].add(hint)
+        for node in nodes:
+            if node in known:
+                stored_ids[root].add(known[node])
+    chosen: dict[str, str] = {}
+    result = StoryAssignment([])
+    for root in hints:
+        ids = stored_ids.get(root)
+        if ids:
+            survivor = min(ids)
+            result.merged.update((other, survivor) for other in ids if other != survivor)
+        else:
+            survivor = min(h for h in hints[root] if h) if any(hints[root]) else ""
+        chosen[root] = survivor
+    for hint, nodes in groups:
+        story = chosen[uf.find(nodes[0])] if nodes else hint
+        result.stories.append(story)
+        for node in nodes:
+            if node not in known:
+                result.new_nodes[node] = story
+    return result
+
+
+def learn_categories(stories: Mapping[str, Iterable[tuple[str, str]]],
+                     learned: Mapping[tuple[str, str], str]) -> dict[tuple[str, str], str]:
+    """New (language, slug) -> key mappings: for each story's editions (language, category key),
+    the key they should share (newsbot.categories.unify) for every slug the table does not know
+    and nothing has taught yet. A slug taught once keeps its key (the first story wins)."""
+    new: dict[tuple[str, str], str] = {}
+    for editions in stories.values():
+        taught = {*learned.values(), *new.values()}  # keys a store has taught count as known
+        pairs = [(language, slug, learned.get((language, slug), new.get((language, slug), slug)))
+                 for language, slug in editions if slug]
+        if len({language for language, _, _ in pairs}) < 2:
+            continue  # one edition alone teaches nothing
+        key = unify([(language, mapped) for language, _, mapped in pairs], taught)
+        for language, slug, mapped in pairs:
+            if mapped != key and not is_known_key(mapped) and mapped not in taught:
+                new.setdefault((language, slug), key)
+    return new
+
+
+# --- in the write transaction ------------------------------------------------------
+
+
+def stored_ids(conn: sqlite3.Connection, rows: list[tuple[str, str, str, int | None]]) -> list[str | None]:
+    """The stored article each (url_key, article_id, language, site_id) is, or None for a new one:
+    by url_key, else by the id itself, else by the same edition's site_id (a slug edit)."""
+    found: dict[str, str] = {}
+    keys = list({key for key, *_ in rows})
+    for chunk in chunks(keys):
+        found.update(conn.execute(
+            f"SELECT url_key, article_id FROM article_urls WHERE url_key IN ({', '.join('?' * len(chunk))})",
+            chunk).fetchall())
+    ids: set[str] = set()
+    missing_ids = list({aid for key, aid, *_ in rows if key not in found})
+    for chunk in chunks(missing_ids):
+        ids.update(a for (a,) in conn.execute(
+            f"SELECT article_id FROM articles WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk))
+    by_site: dict[tuple[int, str], str] = {}
+    site_ids = list({sid for key, aid, _, sid in rows if sid is not None and key not in found and aid not in ids})
+    for chunk in chunks(site_ids):
+        for sid, language, aid in conn.execute(
+                "SELECT site_id, language, article_id FROM articles "
+                f"WHERE site_id IN ({', '.join('?' * len(chunk))})", chunk):
+            by_site.setdefault((sid, language), aid)
+    result: list[str | None] = []
+    for key, aid, language, sid in rows:
+        if key in found:
+            result.append(found[key])
+        elif aid in ids:
+            result.append(aid)
+        else:
+            result.append(by_site.get((sid, language)) if sid is not None else None)
+    return result
+
+
+def known_nodes(conn: sqlite3.Connection, nodes: Iterable[str]) -> dict[str, str]:
+    known: dict[str, str] = {}
+    for chunk in chunks(list(set(nodes))):
+        known.update(conn.execute(
+            f"SELECT node, story_id FROM story_nodes WHERE node IN ({', '.join('?' * len(chunk))})",
+            chunk).fetchall())
+    return known
+
+
+def apply_stories(conn: sqlite3.Connection, assignment: StoryAssignment, now: str | None = None) -> None:
+    """Store the new nodes, and move every member, article and alias of a merged story to its survivor."""
+    if assignment.new_nodes:
+        conn.executemany("INSERT OR REPLACE INTO story_nodes (node, story_id) VALUES (?, ?)",
+                         assignment.new_nodes.items())
+    if assignment.merged:
+        now = now or utc_now_iso()
+        pairs = [(survivor, loser) for loser, survivor in assignment.merged.items()]
+        conn.executemany("UPDATE story_nodes SET story_id = ? WHERE story_id = ?", pairs)
+        conn.executemany("UPDATE articles SET story_id = ? WHERE story_id = ?", pairs)
+        conn.executemany("UPDATE story_aliases SET story_id = ? WHERE story_id = ?", pairs)
+        conn.executemany("INSERT OR REPLACE INTO story_aliases (alias, story_id, merged_at) VALUES (?, ?, ?)",
+                         [(loser, survivor, now) for survivor, loser in pairs])
+
+
+def category_map(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+    return {(language, slug): key for language, slug, key in
+            conn.execute("SELECT language, slug, key FROM category_map")}
+
+
+def learn_and_apply_categories(conn: sqlite3.Connection, stories: Mapping[str, list[tuple[str, str]]],
+                               learned: Mapping[tuple[str, str], str], now: str | None = None
+                               ) -> dict[tuple[str, str], str]:
+    """Learn keys from `stories` (story id -> editions (language, key) about to be written), together
+    with the editions already stored for those stories; store what was learned and apply it to every
+    earlier row. Returns the new mappings (the caller applies them to its own rows)."""
+    editions: dict[str, list[tuple[str, str]]] = {story: list(pairs) for story, pairs in stories.items()}
+    for chunk in chunks(list(editions)):
+        for story, language, slug in conn.execute(
+                "SELECT story_id, language, category_slug FROM articles "
+                f"WHERE story_id IN ({', '.join('?' * len(chunk))})", chunk):
+            editions[story].append((language, slug))
+    new = learn_categories(editions, learned)
+    if new:
+        now = now or utc_now_iso()
+        conn.executemany("INSERT OR IGNORE INTO category_map (language, slug, key, learned_at) VALUES (?, ?, ?, ?)",
+                         [(language, slug, key, now) for (language, slug), key in new.items()])
+        conn.executemany("UPDATE articles SET category_slug = ? WHERE language = ? AND category_slug = ?",
+                         [(key, language, slug) for (language, slug), key in new.items()])
+    return new
+
+
+ARTICLE_TABLES = ("articles", "tags", "images", "translations", "article_revisions", "article_urls")
+
+
+def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "main") -> None:
+    """Give articles new ids (old -> new) in every table that holds one, inside the caller's transaction."""
+    if not mapping:
+        return
+    # Children point at articles without ON UPDATE CASCADE: check the keys at COMMIT, once all moved.
+    conn.execute("PRAGMA defer_foreign_keys = ON")
+    conn.execute("CREATE TEMP TABLE rekey (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
+    try:
+        conn.executemany("INSERT INTO temp.rekey VALUES (?, ?)", mapping.items())
+        tables = {name for (name,) in conn.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table'")}
+        for table in ARTICLE_TABLES:
+            if table not in tables:
+                continue
+            # Two steps, through ids no article has ("~" is not hex), so that an id another article
+            # is about to give up is free when it is taken.
+            conn.execute(f"UPDATE {schema}.{table} SET article_id = '~' || "
+                         "(SELECT new FROM temp.rekey WHERE old = article_id) "
+                         "WHERE article_id IN (SELECT old FROM temp.rekey)")
+            conn.execute(f"UPDATE {schema}.{table} SET article_id = substr(article_id, 2) "
+                         "WHERE article_id LIKE '~%'")
+    finally:
+        conn.execute("DROP TABLE temp.rekey")
+
+
+# --- schema v4 ------------------------------------------------------------------------
+
+
+def migrate_v4(conn: sqlite3.Connection) -> None:
+    """After migrate_v3_v4.sql: re-key article ids by url_key, fill article_urls, build the story
+    graph from every stored article and edition link (joining stories an earlier version split),
+    and learn category keys from it."""
+    now = utc_now_iso()
+    by_new: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for aid, url, last, first in conn.execute(
+            "SELECT article_id, url, last_crawled_at, first_seen_at FROM articles"):
+        by_new[article_id(url)].append((last, aid, url, first))
+    moves: dict[str, str] = {}
+    aliases: list[tuple[str, str, str]] = []
+    urls: list[tuple[str, str, str, str]] = []
+    dropped: list[tuple[str]] = []
+    for new, group in by_new.items():
+        group.sort(reverse=True)  # the most recently crawled row of one article survives
+        _, keep, url, first = group[0]
+        if keep != new:
+            moves[keep] = new
+            aliases.append((keep, new, "rekeyed"))
+        for _, other, _, _ in group[1:]:
+            dropped.append((other,))
+            aliases.append((other, new, "merged"))
+        urls.append((url_key(url), new, url, min(g[3] for g in group)))
+    conn.executemany("DELETE FROM articles WHERE article_id = ?", dropped)
+    rekey(conn, moves)
+    conn.executemany("INSERT OR REPLACE INTO article_aliases (alias, article_id, reason) VALUES (?, ?, ?)", aliases)
+    conn.executemany("INSERT INTO article_urls (url_key, article_id, url, first_seen_at) VALUES (?, ?, ?, ?)", urls)
+    rebuild_graph(conn, now)
+
+
+def rebuild_graph(conn: sqlite3.Connection, now: str) -> None:
+    """Add every stored article and edition link to the story graph, merging what they join."""
+    known: dict[str, str] = {}
+    for key, story in conn.execute(
+            "SELECT u.url_key, a.story_id FROM article_urls AS u JOIN articles AS a USING (article_id)"):
+        known.setdefault(key, story)
+    known.update(conn.execute("SELECT node, story_id FROM story_nodes").fetchall())
+    conn.executemany("INSERT OR IGNORE INTO story_nodes (node, story_id) VALUES (?, ?)", known.items())
+    links: dict[str, list[str]] = defaultdict(list)
+    for aid, url in conn.execute("SELECT article_id, url FROM translations"):
+        links[aid].append(url_key(url))
+    groups = []
+    for aid, url, story in conn.execute("SELECT article_id, url, story_id FROM articles"):
+        groups.append((story, [url_key(url), *links.get(aid, ())]))
+    assignment = assign_stories(groups, known)
+    apply_stories(conn, assignment, now)
+    editions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for story, language, slug in conn.execute("SELECT story_id, language, category_slug FROM articles"):
+        editions[story].append((language, slug))
+    learned = category_map(conn)
+    new = learn_categories(editions, learned)
+    if new:
+        conn.executemany("INSERT OR IGNORE INTO category_map (language, slug, key, learned_at) VALUES (?, ?, ?, ?)",
+                         [(language, slug, key, now) for (language, slug), key in new.items()])
+        conn.executemany("UPDATE articles SET category_slug = ? WHERE language = ? AND category_slug = ?",
+                         [(key, language, slug) for (language, slug), key in new.items()])
