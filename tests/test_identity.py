@@ -155,6 +155,8 @@ def test_a_link_that_joins_two_stories_merges_them_and_the_loser_id_stays_an_ali
         loser = max(before)
         assert store.story_of(loser) == survivor and store.story_of(survivor) == survivor
         assert [a["story_id"] for a in store.iter_articles(story=survivor)] == [survivor] * 3
+        # An earlier export's id still finds the story, under its current id.
+        assert [a["story_id"] for a in store.iter_articles(story=loser)] == [survivor] * 3
     assert sql(db, "SELECT alias, story_id FROM story_aliases") == [(loser, survivor)]
     assert sql(db, "SELECT DISTINCT story_id FROM story_nodes") == [(survivor,)]
     assert sql(db, "SELECT story_id, editions FROM stories") == [(survivor, 3)]

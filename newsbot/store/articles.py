@@ -254,7 +254,7 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
             else:
                 result.stale += 1
             touched.append((row.crawled_at, row.site_id, row.url, row.article_id))
-    to_write = _place_in_stories(conn, to_write, result)
+    to_write = _place_in_stories(conn, to_write, {aid for (aid,) in changed}, result)
 
     conn.executemany(_SNAPSHOT_REVISION, changed)
     # first_seen_at and last_crawled_at of a new article are its crawled_at.
@@ -289,15 +289,16 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
     return newest_rows(resolved)
 
 
-def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult) -> list[_Row]:
+def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],
+                      result: WriteResult) -> list[_Row]:
     """The rows to write with the story ids of the graph their edition links extend, and the
-    category keys their stories teach; merges and learned keys reach earlier rows too."""
+    category keys their stories teach; merges and learned keys reach earlier rows too.
+    stored_ids: the rows that update a stored article (the others are new)."""
     if not rows:
         return rows
     now = utc_now_iso()
-    stored_keys: dict[str, list[str]] = {}  # an article's earlier URLs are pages of its story too
-    ids = [r.article_id for r in rows]
-    for chunk in chunks(ids):
+    stored_keys: dict[str, list[str]] = {}  # a stored article's earlier URLs are pages of its story too
+    for chunk in chunks(list(stored_ids)):
         for aid, key in conn.execute(
                 f"SELECT article_id, url_key FROM article_urls WHERE article_id IN ({', '.join('?' * len(chunk))})",
                 chunk):
@@ -307,18 +308,25 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
         nodes = [url_key(row.url), *stored_keys.get(row.article_id, ()),
                  *(url_key(url) for _, _, url, _ in row.translations)]
         groups.append((row.story_id, list(dict.fromkeys(nodes))))
-    assignment = identity.assign_stories(groups, identity.known_nodes(conn, (n for _, ns in groups for n in ns)))
+    known = identity.known_nodes(conn, (n for _, ns in groups for n in ns))
+    assignment = identity.assign_stories(groups, known)
     identity.apply_stories(conn, assignment, now)
     result.stories_merged += len(assignment.merged)
 
     learned = identity.category_map(conn)
     editions: dict[str, list[tuple[str, str]]] = {}
+    earlier: set[str] = set()  # stories stored before this batch: their stored editions may teach or learn
     slugs = []
-    for row, story in zip(rows, assignment.stories):
+    for row, story, (_, nodes) in zip(rows, assignment.stories, groups):
         slug = learned.get((row.language, row.category_slug), row.category_slug)
         slugs.append(slug)
         editions.setdefault(story, []).append((row.language, slug))
-    new = identity.learn_and_apply_categories(conn, editions, learned, now)
+        if any(node in known for node in nodes):
+            earlier.add(story)
+    # Only a story with two editions, in this batch or stored, can teach a key.
+    editions = {story: pairs for story, pairs in editions.items()
+                if story in earlier or len({language for language, _ in pairs}) > 1}
+    new = identity.learn_and_apply_categories(conn, editions, learned, now, stored=earlier)
     result.categories_learned += len(new)
     return [row.with_identity(row.article_id, story, new.get((row.language, slug), slug))
             for row, story, slug in zip(rows, assignment.stories, slugs)]

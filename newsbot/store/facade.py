@@ -146,8 +146,11 @@ class Store:
                       languages: Iterable[str] = (), category: str | None = None,
                       story: str | None = None) -> Iterator[dict[str, Any]]:
         """Articles in the item's shape (ITEM_FIELDS order, lists as lists), oldest first.
-        since/until are Baku dates, both inclusive; articles without a date only match no date filter."""
+        since/until are Baku dates, both inclusive; articles without a date only match no date filter.
+        story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
         self._require_current()
+        if story:
+            story = queries.story_of(self._conn, story)
         return queries.iter_articles(self._conn, since=since, until=until, languages=languages,
                                      category=category, story=story)
 

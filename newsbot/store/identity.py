@@ -197,13 +197,15 @@ def category_map(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
 
 
 def learn_and_apply_categories(conn: sqlite3.Connection, stories: Mapping[str, list[tuple[str, str]]],
-                               learned: Mapping[tuple[str, str], str], now: str | None = None
-                               ) -> dict[tuple[str, str], str]:
+                               learned: Mapping[tuple[str, str], str], now: str | None = None,
+                               stored: Iterable[str] | None = None) -> dict[tuple[str, str], str]:
     """Learn keys from `stories` (story id -> editions (language, key) about to be written), together
-    with the editions already stored for those stories; store what was learned and apply it to every
-    earlier row. Returns the new mappings (the caller applies them to its own rows)."""
+    with the editions already stored for those stories (`stored`: only for these; None: all); store
+    what was learned and apply it to every earlier row. Returns the new mappings (the caller applies
+    them to its own rows)."""
     editions: dict[str, list[tuple[str, str]]] = {story: list(pairs) for story, pairs in stories.items()}
-    for chunk in chunks(list(editions)):
+    with_history = list(editions) if stored is None else [story for story in stored if story in editions]
+    for chunk in chunks(with_history):
         for story, language, slug in conn.execute(
                 "SELECT story_id, language, category_slug FROM articles "
                 f"WHERE story_id IN ({', '.join('?' * len(chunk))})", chunk):
