@@ -142,6 +142,18 @@ class Extraction:
     sources: dict[str, str] = field(default_factory=dict)  # field -> the source that answered
 
 
+def story_category(language: str, segment: str, name: str, edition_urls: list[str]) -> str:
+    """The category key of a page: one its story's editions share, from the page's own slug (or name)
+    and the slug in each linked edition's URL. Each edition's slug alone is often unknown (most
+    have no known counterpart), but a slug the table knows in any edition names them all."""
+    editions = [(language, categories.edition_key(language, segment, name))]
+    for url in edition_urls:
+        parts = site.split_article_path(urlsplit(url).path)
+        if parts is not None:
+            editions.append((parts[0], categories.edition_key(parts[0], parts[1])))
+    return categories.unify(editions)
+
+
 def extract_article(html: str | Selector, url: str, crawled_at: str | None = None) -> Extraction:
     """Everything newsbot reads from one article page, as a pure function of its HTML and URL."""
     root = (html if isinstance(html, Selector) else Selector(text=html)).root
@@ -188,16 +200,14 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     loader.add_value("category", shown_category)
     shown_category = loader.get_output_value("category")
     known = categories.lookup(language, segment, shown_category)
-    if known:
-        category_key = known.key
-        if not shown_category:
-            loader.replace_value("category", known.name)
-    else:
-        category_key = categories.derived_key(segment, shown_category)
-        problems.append("unknown_category")
+    if known and not shown_category:
+        loader.replace_value("category", known.name)
 
     tags, translations, sources["translations"] = page.links(language)
     sources["tags"] = "structure" if tags else ""
+    category_key = story_category(language, segment, shown_category, [t[1] for t in translations])
+    if not categories.is_known_key(category_key):
+        problems.append("unknown_category")
     images, sources["images"] = page.images(url)
     site_id, sources["site_id"] = page.site_id()
 

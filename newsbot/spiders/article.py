@@ -120,7 +120,9 @@ class ArticleSpider(NewsbotSpider):
         if self.skipped:
             self.crawler.stats.inc_value("newsbot/skipped/not_an_article_url", self.skipped)
         for url in self.requested:
-            yield self.article_request(url, dont_filter=True)
+            request = self.article_request(url, dont_filter=True)
+            if request is not None:
+                yield request
 
     def record_extraction(self, extraction: Extraction, url: str) -> None:
         super().record_extraction(extraction, url)

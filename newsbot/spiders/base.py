@@ -11,7 +11,7 @@ import re
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
@@ -23,7 +23,7 @@ from newsbot import site
 from newsbot.config import Config
 from newsbot.loaders import Extraction, extract_article
 from newsbot.signals import article_extracted
-from newsbot.normalize import BAKU, canonical_url, clean_text, parse_timestamp
+from newsbot.normalize import BAKU, clean_text, parse_timestamp, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,10 @@ class NewsbotSpider(scrapy.Spider):
         self.max_pages = parse_max_pages(max_pages)
         self.refresh = parse_flag(refresh)
         self._store = None
+        # url_key of every article requested this run: the site links one page as /x/y and /x/y/,
+        # which Scrapy's dupefilter (exact URLs, so that a 301 between the two is still followed)
+        # would fetch twice.
+        self.requested_keys: set[str] = set()
 
     @classmethod
     def check_arguments(cls, settings, **kwargs: Any) -> None:
@@ -253,10 +257,11 @@ class NewsbotSpider(scrapy.Spider):
             if moment is not None and self.until and moment > self.until:
                 continue
             in_window.append(card)
-        stored = self.stored_versions([canonical_url(c.url) for c in in_window])
+        # As the cards give them: the store matches each by its url_key.
+        stored = self.stored_versions([c.url for c in in_window])
         wanted = []
         for card in in_window:
-            known = stored.get(canonical_url(card.url))
+            known = stored.get(card.url)
             if known is None:
                 wanted.append(card)
             elif self._card_shows_edit(card, known):
@@ -277,14 +282,23 @@ class NewsbotSpider(scrapy.Spider):
 
     def article_requests(self, cards: list[site.Card]) -> Iterator[scrapy.Request]:
         for card in cards:
-            if site.is_article_url(card.url):
-                yield self.article_request(card.url)
-            else:
+            if not site.is_article_url(card.url):
                 self.crawler.stats.inc_value("newsbot/cards/not_an_article_url")
+                continue
+            request = self.article_request(card.url)
+            if request is not None:
+                yield request
 
-    def article_request(self, url: str, dont_filter: bool = False) -> scrapy.Request:
-        # The dupe filter keys on the canonical URL, so a link with and without its slash is one request.
-        return scrapy.Request(canonical_url(url), callback=self.parse_article, errback=self.article_failed,
+    def article_request(self, url: str, dont_filter: bool = False) -> scrapy.Request | None:
+        """A request for an article link exactly as the page wrote it (whether the site redirects
+        or 404s the other spelling of a path is its own business); None when this run already
+        asked for the same page under either spelling."""
+        key = url_key(url)
+        if key in self.requested_keys:
+            self.crawler.stats.inc_value("newsbot/requests/same_article")
+            return None
+        self.requested_keys.add(key)
+        return scrapy.Request(urldefrag(url)[0], callback=self.parse_article, errback=self.article_failed,
                               dont_filter=dont_filter)
 
     # --- articles ----------------------------------------------------------
@@ -353,8 +367,8 @@ class NewsbotSpider(scrapy.Spider):
 
     def request_dropped(self, request: scrapy.Request, spider) -> None:
         """A redirect back to a page already on its way (A -> B -> A) loses that article: count it."""
-        previous = [canonical_url(u) for u in request.meta.get("redirect_urls", ())]
-        if request.callback == self.parse_article and canonical_url(request.url) in previous:
+        previous = request.meta.get("redirect_urls", ())
+        if request.callback == self.parse_article and url_key(request.url) in map(url_key, previous):
             self.count_drop("redirect_loop", previous[0])
 
 

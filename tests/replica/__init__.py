@@ -2,9 +2,16 @@
 
     python -m tests.replica --port 8000 --stories 300      (see __main__.py)
 
-Modules: texts (word banks), content (stories, state, ground truth, page layouts), pages
-(HTML/RSS with markup noise), faults (fault rules), server (Twisted resource and control
-endpoints), client (start a replica subprocess and talk to it; used by tests/conftest.py).
+Modules: texts (word banks), categories (the replica's own category table: slugs per edition and
+the key an analyst expects, independent of newsbot's), content (stories, state, ground truth, page
+layouts), pages (HTML/RSS with markup noise), faults (fault rules), server (Twisted resource and
+control endpoints; the site map), client (start a replica subprocess and talk to it; used by
+tests/conftest.py).
+
+Each article page has one spelling, used by every link to it: no trailing slash in the current
+design, a trailing slash in the legacy one; the other spelling answers as --other-spelling says
+(301 by default, 404, or served). Slug edits (/_replica/rename, --renamed-old) and editions
+published late (--late, /_replica/publish-late) are in server.py.
 
 Article pages come in several layouts, picked per story from its own digest (content.Corpus.layout),
 so that a crawler rule fitting one markup fails the tests. GET /_replica/layouts lists every page's

@@ -7,7 +7,8 @@
 Serving prints one line, "REPLICA http://127.0.0.1:PORT", once the socket listens
 (--port 0 picks a free port). --ground-truth writes the JSON Lines for the initial
 state (after --hidden) and exits without serving; a running replica serves the
-current state at /_replica/ground-truth. Fault rules: see tests/replica/faults.py.
+current state at /_replica/ground-truth. Fault rules: see tests/replica/faults.py; URL
+spellings, slug edits and late editions (--other-spelling, --renamed-old, --late): server.py.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--infinity-path", default="infinity/index", metavar="PATH",
                         help="the feed's endpoint for older cards, under each edition's prefix (named in "
                              ".loadContainer[data-url])")
+    parser.add_argument("--other-spelling", choices=("301", "404", "serve"), default="301",
+                        help="what an article path with its trailing slash added or removed answers (default 301 "
+                             "to the page's one spelling, as a Laravel site does)")
+    parser.add_argument("--renamed-old", choices=("301", "404"), default="301",
+                        help="what the old path of a renamed article (/_replica/rename) answers (default 301)")
+    parser.add_argument("--late", type=int, default=0, metavar="K",
+                        help="the last edition of the K newest stories with 2+ editions is not published yet "
+                             "(see /_replica/publish-late)")
     parser.add_argument("--ground-truth", metavar="PATH", help="write the ground truth JSON Lines ('-' for stdout) and exit")
     parser.add_argument("--base-url", help="the base URL the ground truth uses (default http://HOST:PORT)")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
@@ -48,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rules = load_rules(args.faults)
     replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed,
-                      infinity_path=args.infinity_path)
+                      infinity_path=args.infinity_path, other_spelling=args.other_spelling,
+                      renamed_old=args.renamed_old, late=args.late)
     if args.ground_truth:
         base_url = args.base_url or f"http://{args.host}:{args.port}"
         if args.ground_truth == "-":

@@ -94,6 +94,13 @@ class RunningReplica:
     def edit(self, story: int) -> dict:
         return self._json(f"/_replica/edit?story={story}")
 
+    def rename(self, story: int) -> dict:
+        """A slug edit of every edition of the story: {"story": i, "paths": {lang: new path}}."""
+        return self._json(f"/_replica/rename?story={story}")
+
+    def publish_late(self) -> dict:
+        return self._json("/_replica/publish-late")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -120,10 +127,15 @@ def _die_with_parent() -> None:
 
 
 def start_replica(stories: int = 60, faults: list | str | None = None, hidden: int = 0, js_feed: bool = False,
-                  seed: int = 1, extra_args: tuple[str, ...] = (), timeout: float = 30) -> RunningReplica:
+                  seed: int = 1, extra_args: tuple[str, ...] = (), timeout: float = 30,
+                  other_spelling: str | None = None, renamed_old: str | None = None, late: int = 0) -> RunningReplica:
     """Run `python -m tests.replica --port 0 ...` and wait for its REPLICA line."""
     args = [sys.executable, "-m", "tests.replica", "--port", "0", "--quiet", "--stories", str(stories),
-            "--seed", str(seed), "--hidden", str(hidden), *extra_args]
+            "--seed", str(seed), "--hidden", str(hidden), "--late", str(late), *extra_args]
+    if other_spelling is not None:
+        args += ["--other-spelling", other_spelling]
+    if renamed_old is not None:
+        args += ["--renamed-old", renamed_old]
     if faults is not None:
         args += ["--faults", faults if isinstance(faults, str) else json.dumps(faults)]
     if js_feed:

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
-from pathlib import Path
 from typing import Iterator
 
 # Identity and counting definitions shared with the crawler, so ids match by construction.
 from newsbot.normalize import article_id, canonical_url, story_id, word_count
 from tests.replica import texts
+from tests.replica.categories import BY_KEY as CATEGORIES
 
 LANGS: tuple[str, ...] = ("az", "en", "ru")
 LANG_POS = {lang: n for n, lang in enumerate(LANGS)}
@@ -37,13 +37,8 @@ NEWEST = datetime(2026, 1, 28, 21, 6)  # Baku wall clock (UTC+04:00, no DST)
 EPOCH = datetime(1970, 1, 1)
 SPREAD_MINUTES = 42 * 24 * 60
 UPDATED_SUFFIX = " (updated)"
-CATEGORIES_JSON = Path(__file__).resolve().parents[2] / "newsbot" / "data" / "categories.json"
-
-# Uneven on purpose: listings of different lengths, a few nearly empty categories.
-CATEGORY_WEIGHTS = {
-    "energy": 14, "foreign-politics": 14, "other-countries": 12, "business": 12, "domestic-politics": 10,
-    "economy": 10, "region": 9, "finance": 8, "society": 6, "sports": 4, "ict": 3, "culture": 2,
-}
+# A slug edit (State.rename): the editors correct every edition's title, so each gets a new slug.
+RENAMED_SUFFIX = {"az": " (dəqiqləşdirilib)", "en": " (corrected)", "ru": " (уточнено)"}
 # Which editions a story has: ~80% all three, then az+en, az+ru, az only, a few en only.
 EDITION_SETS = ((0.79, ("az", "en", "ru")), (0.89, ("az", "en")), (0.94, ("az", "ru")), (0.99, ("az",)),
                 (1.0, ("en",)))
@@ -106,11 +101,10 @@ def _decimal(value: float, digits: int, lang: str) -> str:
     return text if lang == "en" else text.replace(".", ",")
 
 
-@lru_cache(maxsize=1)
 def category_table() -> dict[str, dict[str, tuple[str, str]]]:
-    """key -> language -> (URL segment, display name), as the crawler's own table has it."""
-    table = json.loads(CATEGORIES_JSON.read_text("utf-8"))["categories"]
-    return {key: {lang: (seg, name) for lang, (seg, name) in editions.items()} for key, editions in table.items()}
+    """key -> language -> (URL segment, display name): the replica's own table (tests/replica/categories.py);
+    an edition without the section has no entry."""
+    return {key: dict(category.editions) for key, category in CATEGORIES.items()}
 
 
 _UNPACK = struct.Struct(">32H").unpack
@@ -260,8 +254,7 @@ def _capitalize_first(text: str) -> str:
 class Story:
     """What listings and lookups need; __slots__ keep 50,000 of them small."""
 
-    __slots__ = ("index", "minute", "category", "langs", "titles", "slugs", "attempt", "zero_pad", "noslash",
-                 "noisy")
+    __slots__ = ("index", "minute", "category", "langs", "titles", "slugs", "attempt", "zero_pad", "noisy")
 
     def __init__(self, index: int, minute: int, category: str, langs: tuple[str, ...]) -> None:
         self.index, self.minute, self.category, self.langs = index, minute, category, langs
@@ -269,7 +262,6 @@ class Story:
         self.slugs: dict[str, str] = {}
         self.attempt = 0
         self.zero_pad = False   # "01 dekabr, 2024" rather than "1 dekabr, 2024"
-        self.noslash = False    # links to it lack the trailing slash, as some on the real site do
         self.noisy = False      # its markup carries entities, invisible characters, NFD letters
 
     @property
@@ -340,7 +332,7 @@ class Corpus:
         self.size, self.seed = stories, seed
         self.categories = category_table()
         keys = list(self.categories)
-        cumulative = list(accumulate(CATEGORY_WEIGHTS.get(k, 3) for k in keys))
+        cumulative = list(accumulate(CATEGORIES[k].weight for k in keys))
         step = max(1, SPREAD_MINUTES // stories)
         minute = _local_minute(NEWEST)
         self.stories: list[Story] = []
@@ -355,10 +347,11 @@ class Corpus:
             category = keys[bisect_right(cumulative, meta[2] / 65536 * cumulative[-1])]
             story = Story(i, minute, category, langs)
             story.zero_pad = story.local.day < 10 and meta[3] % 2 == 0
-            story.noslash = meta[4] % 100 < 15
             story.noisy = meta[5] % 100 < 40
             self.stories.append(story)
         self._use_every_category(keys)
+        for story in self.stories:
+            story.langs = self._editions_in_category(story.langs, CATEGORIES[story.category])
         self._make_titles()
         self._build_indexes()
 
@@ -378,6 +371,15 @@ class Corpus:
             counts[biggest] -= 1
             counts[key] += 1
 
+    @staticmethod
+    def _editions_in_category(langs: tuple[str, ...], category) -> tuple[str, ...]:
+        """The story's editions that have its category's section, plus one whose page alone names
+        the category (category.named_by) when none of them does."""
+        kept = [lang for lang in langs if lang in category.editions]
+        if not set(kept) & set(category.named_by):
+            kept.append(category.named_by[0])
+        return tuple(lang for lang in LANGS if lang in kept)
+
     def slots(self, story: Story) -> Slots:
         return Slots(f"replica:{self.seed}:{story.index}:slots:{story.attempt}", story.minute)
 
@@ -385,7 +387,7 @@ class Corpus:
         seen: dict[str, set[str]] = {lang: set() for lang in LANGS}
         slugs: dict[str, set[str]] = {lang: set() for lang in LANGS}
         for story in self.stories:
-            templates = texts.TITLES[story.category] if story.category in texts.TITLES else texts.TITLES["region"]
+            templates = texts.TITLES[CATEGORIES[story.category].topic]
             titles: dict[str, str] = {}
             for attempt in range(40):
                 story.attempt = attempt
@@ -430,7 +432,7 @@ class Corpus:
         self.lang_index: dict[str, array] = {lang: array("l") for lang in LANGS}
         self.lang_neg_minute: dict[str, array] = {lang: array("q") for lang in LANGS}
         self.category_index: dict[tuple[str, str], array] = {
-            (lang, key): array("l") for key in self.categories for lang in LANGS}
+            (lang, key): array("l") for key, editions in self.categories.items() for lang in editions}
         for story in self.stories:
             for lang in story.langs:
                 self.by_slug[lang][story.slugs[lang]] = story.index
@@ -448,12 +450,23 @@ class Corpus:
 
     def category_by_segment(self, lang: str, segment: str) -> str | None:
         for key, editions in self.categories.items():
-            if editions[lang][0] == segment:
+            if lang in editions and editions[lang][0] == segment:
                 return key
         return None
 
-    def path(self, story: Story, lang: str) -> str:
-        return f"{PREFIX[lang]}{self.segment(story.category, lang)}/{story.slugs[lang]}/"
+    def categories_of(self, lang: str) -> list[str]:
+        """The keys of the categories the edition has a section for, in table order."""
+        return [key for key, editions in self.categories.items() if lang in editions]
+
+    def path(self, story: Story, lang: str, slug: str | None = None) -> str:
+        """The page's one spelling, the one every link uses: current-design pages without the
+        trailing slash, pages still in the 2024 design with it (as their links were written then)."""
+        slash = "/" if self.layout(story.index, lang).version == "legacy" else ""
+        return f"{PREFIX[lang]}{self.segment(story.category, lang)}/{slug or story.slugs[lang]}{slash}"
+
+    def other_spelling(self, path: str) -> str:
+        """The same path with its trailing slash added or removed."""
+        return path[:-1] if path.endswith("/") else path + "/"
 
     def find(self, lang: str, segment: str, slug: str) -> Story | None:
         index = self.by_slug[lang].get(slug)
@@ -487,7 +500,7 @@ class Corpus:
         return Plan(paragraphs, tags, captions, tuple(furniture), opener, channel, figures)
 
     @lru_cache(maxsize=4096)
-    def text(self, index: int, lang: str, revision: int = 0) -> EditionText:
+    def text(self, index: int, lang: str, revision: int = 0, renamed: bool = False) -> EditionText:
         story = self.stories[index]
         plan = self.plan(index)
         slots = self.slots(story)
@@ -505,7 +518,7 @@ class Corpus:
             paragraphs.append(texts.UPDATE_PARAGRAPH[n].format(N=r, N_AZORD=az_ordinal(r)))
 
         candidates = (slots.a, slots.b, slots.org, slots.person, slots.city,
-                      texts.TOPIC_TAGS.get(story.category, texts.TOPIC_TAGS["region"]))
+                      texts.TOPIC_TAGS[CATEGORIES[story.category].topic])
         tags: list[str] = []
         for k in plan.tags:
             form = (_COUNTRY_FORMS[lang][0] if len(candidates[k]) == 5 else _TRIPLE[lang])
@@ -523,7 +536,7 @@ class Corpus:
             furniture = "" if kind == "empty" else texts.FURNITURE[lang].get(kind)
             if furniture is not None:  # not every edition has every kind
                 boilerplate.append((len(paragraphs) if where is None else int(where * (original + 1)), furniture))
-        title = story.titles[lang] + (UPDATED_SUFFIX if revision else "")
+        title = self.title(story, lang, revision, renamed)
         return EditionText(title, tuple(paragraphs), tuple(tags), images, tuple(boilerplate), figure_at)
 
     @lru_cache(maxsize=8192)
@@ -571,8 +584,8 @@ class Corpus:
             mojibake=e[0] % 100 < MOJIBAKE_SHARE,
         )
 
-    def title(self, story: Story, lang: str, revision: int = 0) -> str:
-        return story.titles[lang] + (UPDATED_SUFFIX if revision else "")
+    def title(self, story: Story, lang: str, revision: int = 0, renamed: bool = False) -> str:
+        return story.titles[lang] + (RENAMED_SUFFIX[lang] if renamed else "") + (UPDATED_SUFFIX if revision else "")
 
 
 def _uuid(digest: bytes) -> str:
@@ -647,59 +660,142 @@ def _lookalike(title: str, choice: int) -> str:
 
 
 class State:
-    """What changes while the replica runs: unpublished stories and edits."""
+    """What changes while the replica runs: unpublished stories, edits, slug edits, late editions."""
 
-    def __init__(self, corpus: Corpus, hidden: int = 0) -> None:
+    def __init__(self, corpus: Corpus, hidden: int = 0, late: int = 0) -> None:
         self.corpus = corpus
         self.hidden = max(0, min(hidden, corpus.size))
         self.revisions: dict[int, int] = {}
+        # Slug edits: story -> language -> its new slug; and the old slugs, still recognised.
+        self.renamed: dict[int, dict[str, str]] = {}
+        self.old_slugs: dict[str, dict[str, int]] = {lang: {} for lang in LANGS}
+        # (story, language) of the editions not published yet: the last edition (LANGS order) of
+        # the `late` newest stories that have two or more.
+        multi = (s for s in corpus.stories if len(s.langs) > 1)
+        self.held: set[tuple[int, str]] = {(s.index, s.langs[-1]) for _, s in zip(range(max(0, late)), multi)}
         self.generation = 0  # bumped on every change; caches key on it
         self.snippets: dict[tuple, str] = {}  # rendered cards, keyed by story, edition and revision
+        self._reindex()
+
+    def _reindex(self) -> None:
+        """The listing indexes without the held editions (the corpus's own when none is held)."""
+        corpus = self.corpus
+        if not self.held:
+            self.lang_index, self.lang_neg_minute = corpus.lang_index, corpus.lang_neg_minute
+            self.category_index = corpus.category_index
+            return
+        skip: dict[str, set[int]] = {lang: set() for lang in LANGS}
+        for index, lang in self.held:
+            skip[lang].add(index)
+        self.lang_index, self.lang_neg_minute = {}, {}
+        for lang in LANGS:
+            keep = [k for k, index in enumerate(corpus.lang_index[lang]) if index not in skip[lang]]
+            self.lang_index[lang] = array("l", (corpus.lang_index[lang][k] for k in keep))
+            self.lang_neg_minute[lang] = array("q", (corpus.lang_neg_minute[lang][k] for k in keep))
+        self.category_index = {(lang, key): array("l", (i for i in index if i not in skip[lang]))
+                               for (lang, key), index in corpus.category_index.items()}
 
     def publish(self, count: int) -> int:
         self.hidden = max(0, self.hidden - max(0, count))
         self.generation += 1
         return self.hidden
 
+    def publish_late(self) -> int:
+        """Publish every held edition; the other editions of its story now link it. How many there were."""
+        count = len(self.held)
+        self.held.clear()
+        self._reindex()
+        self.generation += 1
+        return count
+
     def edit(self, index: int) -> int:
         self.revisions[index] = self.revisions.get(index, 0) + 1
         self.generation += 1
         return self.revisions[index]
 
+    def rename(self, index: int) -> dict[str, str] | None:
+        """Correct the title of every edition of story `index`, which gives each a new slug (the
+        site's short link, site_id, stays). The new paths by language; None if it was renamed already."""
+        if index in self.renamed:
+            return None
+        story = self.corpus.stories[index]
+        slugs = {}
+        for lang in story.langs:
+            base = slug = make_slug(self.corpus.title(story, lang, renamed=True), lang)
+            n = 1
+            # A long title's slug is cut at 90 characters, where the correction may not show.
+            while slug in self.corpus.by_slug[lang] or slug in self.old_slugs[lang]:
+                n += 1
+                slug = f"{base}-{n}"
+            slugs[lang] = slug
+            self.old_slugs[lang][story.slugs[lang]] = index
+        self.renamed[index] = slugs
+        self.generation += 1
+        return {lang: self.path(story, lang) for lang in story.langs}
+
     def revision(self, index: int) -> int:
         return self.revisions.get(index, 0)
+
+    def is_renamed(self, story: Story) -> bool:
+        return story.index in self.renamed
 
     def is_published(self, story: Story) -> bool:
         return story.index >= self.hidden
 
+    def has_edition(self, story: Story, lang: str) -> bool:
+        """A published story's edition is out unless it is held back (--late)."""
+        return lang in story.langs and (story.index, lang) not in self.held
+
+    def langs(self, story: Story) -> tuple[str, ...]:
+        """The story's published editions, in LANGS order."""
+        return tuple(lang for lang in story.langs if (story.index, lang) not in self.held)
+
+    def path(self, story: Story, lang: str) -> str:
+        """The page's path now, in its one spelling (a slug edit moves it)."""
+        return self.corpus.path(story, lang, self.renamed.get(story.index, {}).get(lang))
+
+    def find(self, lang: str, segment: str, slug: str) -> tuple[Story, bool] | None:
+        """(story, whether `slug` is its current slug) for an article path's segment and slug."""
+        corpus = self.corpus
+        index = next((i for i, slugs in self.renamed.items() if slugs.get(lang) == slug), None)
+        current = True
+        if index is None:
+            index = self.old_slugs[lang].get(slug)
+            current = False
+        if index is None:
+            story = corpus.find(lang, segment, slug)
+            return (story, True) if story is not None else None
+        story = corpus.stories[index]
+        return (story, current) if corpus.segment(story.category, lang) == segment else None
+
     def text(self, story: Story, lang: str) -> EditionText:
-        return self.corpus.text(story.index, lang, self.revision(story.index))
+        return self.corpus.text(story.index, lang, self.revision(story.index), self.is_renamed(story))
 
     def title(self, story: Story, lang: str) -> str:
-        return self.corpus.title(story, lang, self.revision(story.index))
+        return self.corpus.title(story, lang, self.revision(story.index), self.is_renamed(story))
 
     # --- listings: story indices, newest first ----------------------------------
 
     def latest(self, lang: str, count: int, before: datetime | None = None) -> list[Story]:
         """The newest published stories of an edition, strictly older than `before` when given."""
-        index = self.corpus.lang_index[lang]
+        index = self.lang_index[lang]
         start = bisect_left(index, self.hidden)
         if before is not None:
             # Stories at minute m are older than `before` when m*60 < its seconds.
             seconds = int((before - EPOCH).total_seconds())
             limit = -(-seconds // 60)  # ceil
-            start = max(start, bisect_right(self.corpus.lang_neg_minute[lang], -limit))
+            start = max(start, bisect_right(self.lang_neg_minute[lang], -limit))
         return [self.corpus.stories[i] for i in index[start:start + count]]
 
     def category_page(self, lang: str, key: str, page: int, per_page: int) -> tuple[list[Story], bool]:
         """One page of a category listing and whether a next page exists."""
-        index = self.corpus.category_index[(lang, key)]
+        index = self.category_index[(lang, key)]
         start = bisect_left(index, self.hidden) + (page - 1) * per_page
         found = [self.corpus.stories[i] for i in index[start:start + per_page]]
         return found, start + per_page < len(index)
 
     def published_count(self, lang: str, key: str | None = None) -> int:
-        index = self.corpus.lang_index[lang] if key is None else self.corpus.category_index[(lang, key)]
+        index = self.lang_index[lang] if key is None else self.category_index[(lang, key)]
         return len(index) - bisect_left(index, self.hidden)
 
     # --- ground truth ---------------------------------------------------------------
@@ -708,23 +804,28 @@ class State:
         """One record per published edition, exactly the fields newsbot.items.GROUND_TRUTH_FIELDS.
 
         The state is read when this is called, so a stream stays consistent if
-        stories are published or edited while it is being sent.
+        stories are published, edited or renamed while it is being sent.
         """
-        return self._truth(base_url.rstrip("/"), self.hidden, dict(self.revisions))
+        return self._truth(base_url.rstrip("/"), self.hidden, dict(self.revisions),
+                           {i: dict(slugs) for i, slugs in self.renamed.items()}, set(self.held))
 
-    def _truth(self, base: str, hidden: int, revisions: dict[int, int]) -> Iterator[dict]:
+    def _truth(self, base: str, hidden: int, revisions: dict[int, int], renamed: dict[int, dict[str, str]],
+               held: set[tuple[int, str]]) -> Iterator[dict]:
         corpus = self.corpus
-        # Paths are already canonical (lower-case, trailing slash), so canonical_url(base + path)
+        # Paths are lower-case and spelled as the site links them, so canonical_url(base + path)
         # is the canonical root followed by the path.
         root = canonical_url(base + "/")[:-1]
         for story in corpus.stories[hidden:]:
             revision = revisions.get(story.index, 0)
-            urls = {lang: root + corpus.path(story, lang) for lang in story.langs}
+            slugs = renamed.get(story.index, {})
+            is_renamed = story.index in renamed
+            langs = [lang for lang in story.langs if (story.index, lang) not in held]
+            urls = {lang: root + corpus.path(story, lang, slugs.get(lang)) for lang in langs}
             shared_story_id = story_id(urls.values())
             local = story.local
             utc = local - timedelta(hours=4)
-            for lang in story.langs:
-                text = corpus.text(story.index, lang, revision)
+            for lang in langs:
+                text = corpus.text(story.index, lang, revision, is_renamed)
                 yield {
                     "url": urls[lang],
                     "article_id": article_id(urls[lang]),
@@ -742,8 +843,8 @@ class State:
                     "tags": list(text.tags),
                     "images": [{"url": image.url, "caption": image.caption} for image in text.images],
                     "translations": [{"language": other, "url": urls[other],
-                                      "title": corpus.title(story, other, revision)}
-                                     for other in story.langs if other != lang],
+                                      "title": corpus.title(story, other, revision, is_renamed)}
+                                     for other in langs if other != lang],
                     "story_id": shared_story_id,
                 }
 
@@ -751,8 +852,8 @@ class State:
         """(story index, {"url", "language"}) per published edition, the URLs as the ground truth has them."""
         root = canonical_url(base_url.rstrip("/") + "/")[:-1]
         for story in self.corpus.stories[self.hidden:]:
-            for lang in story.langs:
-                yield story.index, {"url": root + self.corpus.path(story, lang), "language": lang}
+            for lang in self.langs(story):
+                yield story.index, {"url": root + self.path(story, lang), "language": lang}
 
     def truth_jsonl(self, base_url: str) -> Iterator[str]:
         return (json.dumps(record, ensure_ascii=False) + "\n" for record in self.truth_records(base_url))

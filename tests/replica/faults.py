@@ -34,9 +34,10 @@ Effects:
     "mode": "no_tags"                article page without its tags line
     "mode": "no_images"              article page without its photos (main photo, body figures,
                                      og:image, JSON-LD image)
-    "mode": "redirect"               301 to the canonical target (trailing slash added, query
-                                     dropped); "status": 302 for a temporary one, "location" for a
-                                     fixed target; an already canonical target is served normally
+    "mode": "redirect"               301 to the canonical target, query dropped: an article page's
+                                     one spelling (content.Corpus.path), else the path with a
+                                     trailing slash; "status": 302 for a temporary one, "location"
+                                     for a fixed target; an already canonical target is served normally
     "mode": "redirect_loop"          302 to target?replica_loop=1, which redirects back: A->B->A...
     "mode": "wrong_charset"          Content-Type says charset=iso-8859-1; the body is UTF-8 with
                                      <meta charset="utf-8">

@@ -155,7 +155,7 @@ def layout(state: State, lang: str, title: str, main: str, head: str = "") -> st
 def header(state: State, lang: str) -> str:
     corpus = state.corpus
     links = [f'<a href="{texts.LATEST_PATH[lang]}">{esc(texts.LATEST_LABEL[lang])}</a>']
-    for key in corpus.categories:
+    for key in corpus.categories_of(lang):
         links.append(f'<a href="{PREFIX[lang]}{corpus.segment(key, lang)}">{esc(corpus.category_name(key, lang))}</a>')
     switcher = "".join(f'<a href="{PREFIX[other]}" hreflang="{other}">{other.upper()}</a>' for other in LANGS)
     return (f'<header class="header"><a class="logo" href="{PREFIX[lang]}">Report.az</a>\n'
@@ -171,21 +171,15 @@ def trending(lang: str) -> str:
 
 
 def href(state: State, story: Story, lang: str) -> str:
-    """How the site links to an article: no trailing slash (current design)."""
-    return state.corpus.path(story, lang).rstrip("/")
-
-
-def old_href(state: State, story: Story, lang: str) -> str:
-    """Links inside article pages: legacy-era pages are still linked with the trailing slash, mostly."""
-    path = state.corpus.path(story, lang)
-    layout_ = state.corpus.layout(story.index, lang)
-    return path if layout_.version == "legacy" and not story.noslash else path.rstrip("/")
+    """How the site links to an article, wherever the link stands: the page's one spelling (no trailing
+    slash in the current design, the slash of the 2024 one), after any slug edit."""
+    return state.path(story, lang)
 
 
 def card(state: State, story: Story, lang: str, sidebar: bool = False) -> str:
     """The teaser shared by the feed, the infinity fragment, listings and the sidebar."""
     # Every article page repeats the sidebar's cards: render each card once per revision.
-    key = (story.index, lang, state.revision(story.index), sidebar)
+    key = (story.index, lang, state.revision(story.index), state.is_renamed(story), sidebar)
     cached = state.snippets.get(key)
     if cached is None:
         if len(state.snippets) > 50_000:
@@ -388,13 +382,13 @@ def tags_line(state: State, story: Story, lang: str, text: EditionText, page_lay
 def edition_links(state: State, story: Story, lang: str, text: EditionText, page_layout: Layout,
                   photos: bool) -> str:
     """The story's other editions, each a link showing that edition's title (in LANGS order)."""
-    others = [other for other in story.langs if other != lang]
+    others = [other for other in state.langs(story) if other != lang]
     if not others:
         return ""
     badge = texts.PHOTO_BADGE[lang]
     items = []
     for other in others:
-        link = old_href(state, story, other)
+        link = href(state, story, other)
         title = noise_for(state, story, other)(state.title(story, other))
         if page_layout.editions == "photo_cards":
             mark = f'<span class="news__badge">{badge}</span>' if photos else ""
@@ -545,7 +539,7 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
             f'<a href="{texts.LATEST_PATH[lang]}">{esc(texts.ALL_NEWS[lang])}</a></aside>')
 
     # The head: OpenGraph, article:*, canonical and JSON-LD, as the page's layout has them.
-    page_url = base_url + (old_href(state, story, lang))
+    page_url = base_url + href(state, story, lang)
     head = [] if no_title else [f'<meta property="og:title" content="{attr(text.title)}">']
     head.append('<meta property="og:type" content="article">')
     if photos and page_layout.og_image:
@@ -591,7 +585,7 @@ def rss(state: State, lang: str, base_url: str) -> str:
     items = []
     for story in state.latest(lang, RSS_ITEMS):
         text = state.text(story, lang)
-        link = base_url + corpus.path(story, lang)
+        link = base_url + href(state, story, lang)
         items.append(
             f"<item><title>{xml_escape(text.title)}</title><link>{xml_escape(link)}</link>"
             f'<guid isPermaLink="true">{xml_escape(link)}</guid><pubDate>{rfc822(story.local)}</pubDate>'

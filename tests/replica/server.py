@@ -1,7 +1,12 @@
 """The replica's HTTP server: one Twisted resource that routes, renders, caches and injects faults.
 
-Site map (az is unprefixed; en and ru under /en/ and /ru/). Every page answers with and without
-the trailing slash; the site itself links without it (nav, cards, pagination):
+Site map (az is unprefixed; en and ru under /en/ and /ru/). The site links listings without the
+trailing slash (nav, pagination); they answer with and without it. An article page has ONE spelling,
+the one every link to it uses (cards, feed, infinity fragments, RSS, other editions' links,
+canonical, JSON-LD): no trailing slash in the current design, a trailing slash for a page still in
+the 2024 (legacy) design, as its links were written then (content.Corpus.path). The other spelling
+(slash added or removed) answers as --other-spelling says: "301" (default, as a Laravel site does)
+to the page's spelling, "404", or "serve" (the page itself, as the old replica did):
     /robots.txt
     /, /en/, /ru/                                    home pages (nav: feed and every category)
     /son-xeberler (+ /today), /en/latest-news, /ru/poslednie-novosti   latest-news feed; its
@@ -9,15 +14,31 @@ the trailing slash; the site itself links without it (nav, cards, pagination):
     /infinity/index?date=YYYY-MM-DD HH:MM:SS&oldest=1 (and /en/..., /ru/...)  next 20 cards, or empty
                                                      (--infinity-path moves it: only data-url tells)
     /{segment}, /{segment}/page/N                    category listings, 20 cards a page
-    /{segment}/{slug}                                article pages, in the story's layout (below)
+    /{segment}/{slug}[/]                             article pages, in the story's layout (below); a
+                                                     slug edit (/_replica/rename) moves a page, and its
+                                                     old path answers as --renamed-old says: "301" to
+                                                     the new path (default), or "404"
     /rss/, /en/rss/, /ru/rss/                        RSS 2.0, 50 newest items
     /uploads/YYYY/MM/DD/<hash>.jpg                   a tiny JPEG (photos themselves are absolute URLs on
                                                      https://static.report.az/photo/, never fetched)
 Control (never faulted, not counted in hits, disallowed in robots.txt):
     /_replica/publish?count=N   reveal the N next hidden stories
     /_replica/edit?story=I      bump story I's revision (title " (updated)", one more paragraph)
+    /_replica/rename?story=I    a slug edit: every edition of story I gets a corrected title (" (corrected)",
+                                " (dəqiqləşdirilib)", " (уточнено)") and so a new slug and path; its site_id
+                                (.copy-url) stays; its pages' canonical/JSON-LD and the other editions'
+                                links name the new path; {"story": I, "paths": {lang: new path}}; 409 if
+                                it was renamed already
+    /_replica/publish-late      publish the editions --late K held back: for the K newest stories with
+                                two or more editions, the last one (az, en, ru order) 404s, is in no
+                                listing and is linked by no other edition until then; afterwards it is
+                                served and linked, and its siblings' pages change (an update);
+                                {"published": n}
     /_replica/hits[?reset=1]    {"total": n, "paths": {path: n}, "targets": {path?query: n}}
-    /_replica/ground-truth      JSON Lines for the current state, URLs on the Host the client used
+    /_replica/ground-truth      JSON Lines for the current state, URLs on the Host the client used, in
+                                each page's one spelling (after slug edits; held editions left out, also
+                                from their siblings' translations); category_slug is the key written
+                                by hand in tests/replica/categories.py (the replica's own table)
     /_replica/layouts           JSON {url: layout} for every published article page, URLs exactly as in
                                 the ground truth. A layout (content.Layout.describe + what the text adds):
         {"version": "current" | "legacy",         current: h1.section-title, .news-detail__head, div.news-detail__desc,
@@ -65,6 +86,8 @@ JPEG = base64.b64decode(
     "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////"
     "////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=")
 TRUTH_BATCH = 200
+OTHER_SPELLING = ("301", "404", "serve")  # what an article path in its other spelling answers
+RENAMED_OLD = ("301", "404")             # what the old path of a renamed article answers
 
 
 @dataclass
@@ -101,9 +124,16 @@ class Replica:
     """Routing and rendering, independent of Twisted so it can be called directly."""
 
     def __init__(self, corpus: Corpus, hidden: int = 0, rules: list[fault_rules.Rule] | None = None,
-                 js_feed: bool = False, infinity_path: str = "infinity/index") -> None:
+                 js_feed: bool = False, infinity_path: str = "infinity/index", other_spelling: str = "301",
+                 renamed_old: str = "301", late: int = 0) -> None:
+        if other_spelling not in OTHER_SPELLING:
+            raise ValueError(f"other_spelling must be one of {', '.join(OTHER_SPELLING)}; got {other_spelling!r}")
+        if renamed_old not in RENAMED_OLD:
+            raise ValueError(f"renamed_old must be one of {', '.join(RENAMED_OLD)}; got {renamed_old!r}")
         self.corpus = corpus
-        self.state = State(corpus, hidden)
+        self.state = State(corpus, hidden, late)
+        self.other_spelling = other_spelling
+        self.renamed_old = renamed_old
         self.faults = fault_rules.Faults(rules or [])
         self.js_feed = js_feed
         # Where the feed's older batches come from: only the feed page's .loadContainer[data-url] says.
@@ -156,11 +186,31 @@ class Replica:
                 if listing is not None:
                     return html_response(listing)
             elif len(parts) == 2:
-                story = self.corpus.find(lang, parts[0], parts[1])
-                if story is not None and state.is_published(story):
-                    flags = {variant: True} if variant in fault_rules.ARTICLE_VARIANTS else {}
-                    return html_response(pages.article(state, story, lang, base_url, **flags))
+                found = state.find(lang, parts[0], parts[1])
+                if found is not None and state.is_published(found[0]) and state.has_edition(found[0], lang):
+                    story, current = found
+                    canonical = state.path(story, lang)
+                    if not current:
+                        if self.renamed_old == "301":
+                            return redirect(base_url, canonical, 301)
+                    elif path == canonical or self.other_spelling == "serve":
+                        flags = {variant: True} if variant in fault_rules.ARTICLE_VARIANTS else {}
+                        return html_response(pages.article(state, story, lang, base_url, **flags))
+                    elif self.other_spelling == "301":
+                        return redirect(base_url, canonical, 301)
         return html_response(pages.not_found(lang), 404)
+
+    def article_path(self, path: str) -> str | None:
+        """The current path of the published article page a path names in any spelling (or under
+        its old slug), else None."""
+        parts = [p for p in path.split("/") if p]
+        lang = parts.pop(0) if parts and parts[0] in ("en", "ru") else "az"
+        if len(parts) != 2 or self.corpus.category_by_segment(lang, parts[0]) is None:
+            return None
+        found = self.state.find(lang, parts[0], parts[1])
+        if found is None or not self.state.is_published(found[0]) or not self.state.has_edition(found[0], lang):
+            return None
+        return self.state.path(found[0], lang)
 
     # --- a request, faults included ------------------------------------------------
 
@@ -194,7 +244,7 @@ class Replica:
         if mode is None:  # delay only
             return self.page(path, query, base_url)
         if mode == "redirect":
-            location = rule.location or canonical_target(path)
+            location = rule.location or self.article_path(path) or canonical_target(path)
             if location == path + ("?" + raw_query if raw_query else ""):
                 return self.page(path, query, base_url)
             return redirect(base_url, location, rule.status or 301)
@@ -244,6 +294,16 @@ class Replica:
             if index is None or not 0 <= index < self.corpus.size:
                 return json_response({"error": f"story=0..{self.corpus.size - 1} required"}, 404)
             return json_response({"story": index, "revision": self.state.edit(index)})
+        if name == "rename":
+            index = number("story")
+            if index is None or not 0 <= index < self.corpus.size:
+                return json_response({"error": f"story=0..{self.corpus.size - 1} required"}, 404)
+            paths = self.state.rename(index)
+            if paths is None:
+                return json_response({"error": f"story {index} was renamed already"}, 409)
+            return json_response({"story": index, "paths": paths})
+        if name == "publish-late":
+            return json_response({"published": self.state.publish_late()})
         if name == "hits":
             body = {"total": self.total, "paths": self.paths, "targets": self.targets}
             response = json_response(body)
@@ -263,7 +323,7 @@ def parse_date(value: str) -> datetime | None:
 
 
 def canonical_target(path: str) -> str:
-    """The spelling the site links to: trailing slash, no query."""
+    """A redirect fault's target for a path that is no article page: trailing slash, no query."""
     last = path.rsplit("/", 1)[-1]
     return path if path.endswith("/") or "." in last else path + "/"
 
