@@ -202,7 +202,9 @@ async def test_fill_rates_are_judged_against_the_stores_history_else_the_floors(
     assert all(stats["newsbot/fill_rate/translations"] == round(usual, 4) for _, stats in runs(history))
     warnings_caplog.clear()
 
-    with_history = await crawl("category", crawl_settings(faulty.base_url, history), lang="en")
+    # refresh: the store knows these pages (keyed by path, whatever the host), and the judgement
+    # needs them fetched again.
+    with_history = await crawl("category", crawl_settings(faulty.base_url, history), lang="en", refresh="1")
     assert with_history.reason == "extraction_degraded"
     assert with_history.stats["newsbot/fill_rate/translations"] == round(left, 4)
     assert with_history.stat("newsbot/article_pages") == pages  # judged once every page was in
