@@ -23,7 +23,8 @@ from newsbot.store import Store, StoreError
 logger = logging.getLogger(__name__)
 
 _SAMPLE_LIMIT = 20
-# Not an item field: article pages that gave an item whose category is one of newsbot/data/categories.json.
+# Not an item field: article pages that gave an item whose category key (unified over the page's
+# linked editions) is one of newsbot/data/categories.json.
 KNOWN_CATEGORY = "known_category"
 
 

@@ -21,7 +21,9 @@ NEWSBOT_JS_SCROLLS = 3
 # --- Where the data goes -------------------------------------------------
 # The SQLite store: the default output, and the memory of incremental crawls.
 NEWSBOT_DB = "data/newsbot.sqlite"
-# A JSON Lines file written as items arrive ("" to turn off). Scrapy's FEEDS / -O work alongside.
+# A JSON Lines file of every article kept ("" to turn off): with a store, its journal, written in
+# each transaction (each article once, under the store's ids); without one, as items arrive.
+# Scrapy's FEEDS / -O work alongside.
 NEWSBOT_JSONL = ""
 # Rows per SQLite transaction. Bigger batches index faster (FTS5 writes one segment per
 # commit); a killed crawl loses its uncommitted items from the store, and the next run fetches them again.
@@ -42,7 +44,8 @@ NEWSBOT_DEGRADED_MIN_PAGES = 20
 # over the store's last NEWSBOT_FILL_HISTORY_RUNS complete ("finished") runs of the same spider
 # that saw NEWSBOT_DEGRADED_MIN_PAGES article pages, once there are NEWSBOT_FILL_HISTORY_MIN_RUNS
 # of them; with less history, below the field's floor here. The keys are the watched fields
-# (known_category: the page's category is one of newsbot/data/categories.json). Low on purpose:
+# (known_category: the page's category key, unified over its linked editions, is one of
+# newsbot/data/categories.json). Low on purpose:
 # the share of a real site's stories with other editions, tags or photos is not known, and a
 # false alarm on every crawl is as bad as none. -s takes JSON and replaces the whole dict:
 # -s 'NEWSBOT_FILL_FLOORS={"translations": 0.05, "tags": 0.05}' watches only those two.

@@ -253,3 +253,27 @@ def test_a_v3_store_migrates_with_ids_rekeyed_aliases_kept_and_split_stories_joi
     assert sorted(sql(db, "SELECT alias, reason FROM article_aliases")) == sorted(
         (_old_id(edition_url(1, lang)), "rekeyed") for lang in LANGS)
     assert sql(db, "PRAGMA foreign_key_check") == []
+
+
+def test_the_json_lines_journal_shows_the_ids_the_store_gave(tmp_path: Path) -> None:
+    import json
+
+    from newsbot.pipelines.jsonlines import JsonLinesFile
+
+    journal = JsonLinesFile(tmp_path / "news.jsonl")
+    journal.open()
+    with Store(tmp_path / "news.sqlite") as store:
+        store.open_journal(journal)
+        store.write([linked(1, "az", ())], journal)
+        store.write([linked(1, "ru", ())], journal)
+        store.write([linked(1, "en", ("az", "ru"))], journal)  # joins the two: the smaller id survives
+        renamed = linked(1, "en", ("az", "ru"), title="Story 1 (en), corrected", crawled_at="2026-01-29T08:00:00Z",
+                         slug_url=edition_url(1, "en").replace("story-1", "story-1-corrected"))
+        store.write([renamed], journal)
+        [survivor] = stories_of(store)
+    journal.close()
+    lines = [json.loads(line) for line in (tmp_path / "news.jsonl").read_text("utf-8").splitlines()]
+    assert [(r["language"], r["story_id"] == survivor) for r in lines] == [
+        ("az", survivor == lines[0]["story_id"]), ("ru", survivor == lines[1]["story_id"]), ("en", True), ("en", True)]
+    # The edited article's line carries its first id and its new URL.
+    assert (lines[3]["article_id"], lines[3]["url"]) == (lines[2]["article_id"], renamed["url"])
