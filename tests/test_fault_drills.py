@@ -38,7 +38,7 @@ from tests.replica.faults import selected
 # The English edition's article pages and category listings (page 1 and /page/N), as fault-rule regexes.
 # An article path ends with a slash or not, as the page's design has it (the crawler requests it as linked).
 EN_ARTICLE = r"^/en/(?!latest-news/|infinity/)[^/]+/(?!page/)[^/]+/?$"
-EN_LISTING = r"^/en/(?!latest-news/|infinity/)[^/]+/(?:page/\d+)?$"
+EN_LISTING = r"^/en/(?!latest-news/?$|infinity/)[^/]+(?:/page/\d+)?/?$"
 # Article pages of every edition (az is unprefixed).
 ANY_ARTICLE = r"^/(?:(?:en|ru)/)?(?!(?:en|ru|infinity|uploads|son-xeberler|latest-news|poslednie-novosti)/)[^/]+/(?!page/)[^/]+/?$"
 RETRY_503 = "retry/reason_count/503 Service Unavailable"

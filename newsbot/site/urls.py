@@ -62,8 +62,9 @@ class Edition:
         return f"{endpoint}{separator}date={quote(last_timestamp)}&oldest=1"
 
     def category_url(self, category_segment: str, page: int = 1) -> str:
-        path = f"{EDITION_PREFIX[self.language]}{category_segment}/"
-        return self.url(path if page <= 1 else f"{path}page/{page}")
+        # As the site's navigation and pagination write them: no trailing slash.
+        path = f"{EDITION_PREFIX[self.language]}{category_segment}"
+        return self.url(path if page <= 1 else f"{path}/page/{page}")
 
 
 def _parts(path: str) -> tuple[str, list[str]]:

@@ -46,7 +46,7 @@ class CategorySpider(NewsbotSpider):
         return self.category_keys is None or key in self.category_keys
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
-        found, in_nav = {}, 0
+        found, in_nav, nav_urls = {}, 0, {}
         for _label, url in site.find_nav_links(response.selector, response.url):
             path = urlsplit(url).path
             segment = site.category_segment_of_listing(path)
@@ -57,6 +57,7 @@ class CategorySpider(NewsbotSpider):
             key = known.key if known else categories.derived_key(segment, "")
             if self.wants(key) and segment not in found:
                 found[segment] = key
+                nav_urls[segment] = url  # requested as the navigation writes it
         if not in_nav:
             logger.warning("No category links in the %s navigation; using the known categories", language)
             yield from self.fallback_listings(language)
@@ -71,7 +72,7 @@ class CategorySpider(NewsbotSpider):
         for key in sorted((self.category_keys or set()) - set(found.values())):
             logger.warning("Category %s is not in the %s edition (neither its navigation nor the table)", key, language)
         for segment in found:
-            yield self.page_request(language, segment, 1)
+            yield self.page_request(language, segment, 1, url=nav_urls.get(segment))
 
     def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("newsbot/discovery/category_fallback")
