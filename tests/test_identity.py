@@ -277,3 +277,18 @@ def test_the_json_lines_journal_shows_the_ids_the_store_gave(tmp_path: Path) -> 
         ("az", survivor == lines[0]["story_id"]), ("ru", survivor == lines[1]["story_id"]), ("en", True), ("en", True)]
     # The edited article's line carries its first id and its new URL.
     assert (lines[3]["article_id"], lines[3]["url"]) == (lines[2]["article_id"], renamed["url"])
+
+
+def test_an_older_crawl_of_an_edited_article_changes_neither_its_content_nor_its_url(tmp_path: Path) -> None:
+    old = edition_url(1, "en")
+    new = old.replace("story-1", "story-1-corrected")
+    edited = make_item(1, title="Story 1 (en), corrected", crawled_at="2026-01-29T08:00:00Z")
+    edited["url"], edited["article_id"] = new, article_id(new)
+    with Store(tmp_path / "news.sqlite") as store:
+        store.write([edited])
+        # Another process, slower, writes what it fetched before the edit: stale, under the same id.
+        result = store.write([make_item(1, crawled_at="2026-01-28T17:00:00Z")])
+        assert (result.inserted, result.stale) == (0, 1)
+        [article] = store.iter_articles()
+        assert (article["url"], article["title"]) == (new, "Story 1 (en), corrected")
+        assert len(store.lookup([old, new])) == 2

@@ -53,9 +53,10 @@ _SNAPSHOT_REVISION = (
     f"SELECT {', '.join(REVISION_COLUMNS)} FROM articles WHERE article_id = ?"
 )
 # Also fills in a site_id not known yet (an article stored before schema v3), which is no content
-# change, and the URL the page was last fetched at (the link's current spelling).
-_TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?), site_id = coalesce(site_id, ?), "
-          "url = ? WHERE article_id = ?")
+# change, and the URL the page was fetched at if this is the latest fetch (a stale row's URL may be
+# an edited slug's old one). SQLite evaluates every SET expression on the row as it was.
+_TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?1), site_id = coalesce(site_id, ?2), "
+          "url = CASE WHEN ?1 >= last_crawled_at THEN ?3 ELSE url END WHERE article_id = ?4")
 _INSERT_URL = "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at) VALUES (?, ?, ?, ?)"
 _RECORD_JOURNAL = ("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at")
