@@ -80,7 +80,9 @@ class Command(ScrapyCommand):
             metadata_file = Path(scratch) / "metadata.json"
             metadata_file.write_text(metadata, encoding="utf-8")
             command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(metadata_file),
-                       "--host", opts.host, "--port", str(opts.port)]
+                       "--host", opts.host, "--port", str(opts.port),
+                       # A body is thousands of characters: cut in tables (the row page shows it whole).
+                       "--setting", "truncate_cells_html", "300"]
             # A child, not exec: the metadata file is removed when Datasette ends.
             child = subprocess.Popen(command)
             # Ctrl-C reaches both processes (one process group); a SIGTERM to this one is passed on.
