@@ -63,6 +63,12 @@ def _percent() -> Any:
     return PercentFormatter(1.0)
 
 
+def _whole() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)  # counts: no 1.2 articles on an axis
+
+
 def _no_data(ax: Axes, text: str = "No data yet") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=12, color="grey")
     ax.set_xticks([])
@@ -85,6 +91,8 @@ def chart_articles_per_day(rows: list[tuple[str, str, int]]) -> Figure:
         ax.plot(days, [per_edition[language][d] for d in days], marker="o", markersize=3,
                 label=language, color=EDITION_COLOURS.get(language))
     ax.set_ylabel("articles")
+    ax.yaxis.set_major_locator(_whole())
+    ax.set_ylim(bottom=0)
     ax.legend(title="edition")
     ax.grid(alpha=0.3)
     figure.autofmt_xdate()
@@ -166,6 +174,7 @@ def chart_runs(runs: list[dict[str, Any]]) -> Figure:
     bottom.bar(positions, new, label="new", color="#55a868")
     bottom.bar(positions, [r["items_updated"] or 0 for r in runs], bottom=new, label="updated", color="#dd8452")
     bottom.set_ylabel("items")
+    bottom.yaxis.set_major_locator(_whole())
     bottom.legend(fontsize=8)
     step = max(1, len(runs) // 12)  # at most ~12 labels, however many runs
     bottom.set_xticks(list(positions)[::step], labels[::step], fontsize=7)
