@@ -262,3 +262,15 @@ def test_docs_analysis_commands_run(crawled, index):
     assert result.returncode == 0, f"{block}\n{result.stderr[-2000:]}"
     assert result.stdout.strip() or "scrapy export" in block, block
     assert "Error" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("report", "--runs", "0"), "report: error: --runs: must be at least 1, not 0"),
+    (("report", "-o", "/"), "report: error: -o /: is a directory"),
+    (("browse", "--port", "70000"), "browse: error: --port: not a port number: 70000"),
+    (("export", "--format", "parquet", "--lang", "en"), "export: error: --format parquet: give the file with -o FILE"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    result = scrapy_cli(*args, "--db", str(tmp_path / "none.sqlite"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
