@@ -166,6 +166,7 @@ def chart_runs(runs: list[dict[str, Any]]) -> Figure:
     durations = [(r["seconds"] or 0) / size for r in runs]
     top.bar(positions, durations, color=colours)
     top.set_ylabel(f"duration ({unit})")
+    top.set_ylim(0, (max(durations) or 1) * 1.2)  # room above the bars for the failure labels
     for position, run, duration in zip(positions, runs, durations):
         if failed(run):
             top.annotate(run["finish_reason"] or "no end recorded", (position, duration),
