@@ -15,11 +15,11 @@ from typing import Any, ClassVar
 from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.crawl import usage_error
+from newsbot.commands.export import INSTALL_HINT
 from newsbot.config import Config
 from newsbot.store import Store, StoreError
 from newsbot.store.datasette import datasette_metadata
 
-INSTALL_HINT = "pip install -e '.[analysis]'"
 
 
 def database_name(path: str | Path) -> str:

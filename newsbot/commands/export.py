@@ -19,6 +19,7 @@ from newsbot.site import LANGUAGES
 from newsbot.store import ITEM_FIELDS, Store, StoreError
 
 LIST_SEPARATOR = " | "
+# What to run when an analysis extra's package is missing (export, report, browse say it).
 INSTALL_HINT = "pip install -e '.[analysis]'"
 
 

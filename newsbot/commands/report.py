@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.crawl import usage_error
+from newsbot.commands.export import INSTALL_HINT
 from newsbot.commands.export import Command as ExportCommand
 from newsbot.config import Config
 from newsbot.reasons import exit_code
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-INSTALL_HINT = "pip install -e '.[analysis]'"
 # One colour per edition, the same in every chart.
 EDITION_COLOURS = {"az": "#1f77b4", "en": "#ff7f0e", "ru": "#2ca02c"}
 FAILED_COLOUR, OK_COLOUR = "#d62728", "#4c72b0"
