@@ -1,4 +1,4 @@
-"""scrapy export: stored articles as JSON Lines (the item's shape) or CSV."""
+"""scrapy export: stored articles as JSON Lines (the item's shape), CSV or Parquet (typed: newsbot.parquet)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from newsbot.site import LANGUAGES
 from newsbot.store import ITEM_FIELDS, Store, StoreError
 
 LIST_SEPARATOR = " | "
+# What to run when an analysis extra's package is missing (export, report, browse say it).
+INSTALL_HINT = "pip install -e '.[analysis]'"
 
 
 def day(text: str) -> date:
@@ -43,24 +45,26 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return ("[-o FILE] [--format jsonl|csv] [--since DATE] [--until DATE] [--lang en,ru] "
+        return ("[-o FILE] [--format jsonl|csv|parquet] [--since DATE] [--until DATE] [--lang en,ru] "
                 "[--category SLUG] [--story ID]")
 
     def short_desc(self) -> str:
-        return "Export stored articles as JSON Lines or CSV"
+        return "Export stored articles as JSON Lines, CSV or Parquet"
 
     def long_desc(self) -> str:
         return ("Export articles from the SQLite store (NEWSBOT_DB, or --db) to stdout or a file, oldest first. "
                 "JSON Lines has one article per line in the item's shape; CSV has one column per item field, "
-                f"with tags, image URLs and translation URLs joined by '{LIST_SEPARATOR}'. "
+                f"with tags, image URLs and translation URLs joined by '{LIST_SEPARATOR}'. Parquet (-o FILE "
+                f"needed; pyarrow: {INSTALL_HINT}) is typed: lists stay lists, times are timestamps with a "
+                "time zone (schema: docs/analysis.md). "
                 "Dates are Baku publication days and both ends are included.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-        parser.add_argument("--format", choices=("jsonl", "csv"),
-                            help="output format (default: csv for a .csv FILE, else jsonl)")
+        parser.add_argument("--format", choices=("jsonl", "csv", "parquet"),
+                            help="output format (default: csv for a .csv FILE, parquet for .parquet, else jsonl)")
         parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
         parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
         parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. en,ru)")
@@ -74,13 +78,29 @@ class Command(ScrapyCommand):
         if unknown:
             usage_error("export", f"--lang: unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}")
         if opts.output:
-            self._check_output(opts.output)
-        output_format = opts.format or ("csv" if (opts.output or "").lower().endswith(".csv") else "jsonl")
+            self.check_output(opts.output, "export")
+        suffix = Path(opts.output or "").suffix.lower()
+        output_format = opts.format or {".csv": "csv", ".parquet": "parquet"}.get(suffix, "jsonl")
+        write_parquet = None
+        if output_format == "parquet":
+            if not opts.output:
+                usage_error("export", "--format parquet: give the file with -o FILE (Parquet is not written to stdout)")
+            try:  # pyarrow is the analysis extra's, imported only when Parquet is asked for
+                from newsbot.parquet import write_parquet
+            except ImportError:
+                usage_error("export", f"--format parquet needs pyarrow, which is not installed: {INSTALL_HINT}")
         path = opts.db or Config.from_settings(self.settings).db
         try:
             with Store(path, readonly=True) as store:
                 articles = store.iter_articles(since=opts.since, until=opts.until, languages=languages,
                                                category=opts.category, story=opts.story)
+                if write_parquet is not None:
+                    try:
+                        count = write_parquet(articles, opts.output)
+                    except OSError as exc:
+                        usage_error("export", f"-o {opts.output}: cannot write it ({exc.strerror or exc})")
+                    print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
+                    return
                 try:
                     out = self._open_output(opts.output)
                 except OSError as exc:
@@ -98,16 +118,16 @@ class Command(ScrapyCommand):
             print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
 
     @staticmethod
-    def _check_output(path: str) -> None:
+    def check_output(path: str, command: str) -> None:
         """A bad -o is a usage error (one line, exit 2), found before the store is read."""
         target = Path(path)
         if target.is_dir():
-            usage_error("export", f"-o {path}: is a directory")
+            usage_error(command, f"-o {path}: is a directory")
         parent = target.parent
         if not parent.exists():
-            usage_error("export", f"-o {path}: no such directory: {parent}")
+            usage_error(command, f"-o {path}: no such directory: {parent}")
         if not parent.is_dir():
-            usage_error("export", f"-o {path}: not a directory: {parent}")
+            usage_error(command, f"-o {path}: not a directory: {parent}")
 
     @staticmethod
     def _open_output(path: str | None) -> IO[str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import enum
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from itemadapter import ItemAdapter
@@ -24,9 +25,10 @@ ARTICLE_COLUMNS = (
     "article_id", "url", "site_id", "source", "language", "title", "lead", "body", "word_count", "published_at",
     "published_at_utc", "category", "category_slug", "story_id", "crawled_at", "content_hash",
 )
-_URL, _SITE_ID, _LANGUAGE, _WORD_COUNT, _CATEGORY_SLUG, _STORY_ID, _CRAWLED_AT, _CONTENT_HASH = (
+_URL, _SITE_ID, _LANGUAGE, _WORD_COUNT, _CATEGORY_SLUG, _STORY_ID, _CRAWLED_AT, _CONTENT_HASH, _PUBLISHED_AT_UTC = (
     ARTICLE_COLUMNS.index(c) for c in (
-        "url", "site_id", "language", "word_count", "category_slug", "story_id", "crawled_at", "content_hash"))
+        "url", "site_id", "language", "word_count", "category_slug", "story_id", "crawled_at", "content_hash",
+        "published_at_utc"))
 # Child tables and the columns copied between stores (merge_from).
 CHILD_COLUMNS = {
     "tags": ("article_id", "position", "tag"),
@@ -97,6 +99,10 @@ class WriteResult:
     categories_learned: int = 0
     journal_lines: int = 0
     journal_error: OSError | None = None  # the journal refused the lines; the articles are stored all the same
+    # Seconds from publication to crawl (crawled_at, which becomes first_seen_at) of each inserted
+    # article with a readable date: the crawl's freshness (newsbot/freshness/*), the same measure
+    # as the report's freshness chart, which can only read first_seen_at back from the store.
+    new_latencies: list[float] = field(default_factory=list)
 
 
 class Outcome(str, enum.Enum):
@@ -204,6 +210,22 @@ def decide(stored: tuple[str, str] | None, row: _Row) -> Outcome:
     return Outcome.STALE
 
 
+def _instant(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    except ValueError:
+        return None
+
+
+def publication_latency(row: _Row) -> float | None:
+    """Seconds from the row's publication (published_at_utc) to its crawl, or None without a date."""
+    published = _instant(row.scalars[_PUBLISHED_AT_UTC])
+    crawled = _instant(row.crawled_at)
+    if published is None or crawled is None or published.tzinfo is None or crawled.tzinfo is None:
+        return None
+    return (crawled - published).total_seconds()
+
+
 def newest_rows(rows: Iterable[_Row]) -> list[_Row]:
     """One row per article: of an article given twice, the newest crawl (the later one on a tie)."""
     newest: dict[str, _Row] = {}
@@ -245,6 +267,8 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
         if outcome is Outcome.NEW:
             result.inserted += 1
             to_write.append(row)
+            if (latency := publication_latency(row)) is not None:
+                result.new_latencies.append(latency)
         elif outcome is Outcome.UPDATED:
             result.updated += 1
             to_write.append(row)

@@ -191,6 +191,33 @@ class Store:
         self._require_current()
         return queries.search(self._conn, query, limit)
 
+    # --- The report's figures (scrapy report) -------------------------------
+
+    def articles_per_day(self) -> list[tuple[str, str, int]]:
+        """(Baku publication day, edition, articles), oldest day first; undated articles left out."""
+        self._require_current()
+        return queries.articles_per_day(self._conn)
+
+    def stories_by_editions(self) -> list[tuple[int, int]]:
+        """(editions stored, stories with that many)."""
+        self._require_current()
+        return queries.stories_by_editions(self._conn)
+
+    def category_mix(self) -> list[tuple[str, str, int]]:
+        """(edition, category key, articles)."""
+        self._require_current()
+        return queries.category_mix(self._conn)
+
+    def run_history(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The last `limit` crawl runs, oldest first, with duration, finish reason, counts and errors."""
+        self._require_current()
+        return queries.run_history(self._conn, limit)
+
+    def freshness(self) -> list[tuple[str, float]]:
+        """(edition, seconds from publication to first stored) of every dated article."""
+        self._require_current()
+        return queries.freshness(self._conn)
+
     def coverage(self, spider: str, language: str) -> tuple[str, str] | None:
         """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
         return queries.coverage(self._conn, self.schema_version, spider, language)

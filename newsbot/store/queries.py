@@ -209,3 +209,48 @@ def coverage(conn: sqlite3.Connection, schema_version: int, spider: str, languag
     row = conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
                        (spider, language)).fetchone()
     return (row[0], row[1]) if row else None
+
+
+# --- The report's figures (scrapy report): each a list of plain tuples, oldest or largest first ---
+
+
+def articles_per_day(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(Baku publication day, edition, articles); undated articles are left out."""
+    return conn.execute(
+        "SELECT substr(published_at, 1, 10) AS day, language, count(*) FROM articles WHERE published_at != '' "
+        "GROUP BY day, language ORDER BY day, language").fetchall()
+
+
+def stories_by_editions(conn: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(number of editions stored, stories with that many)."""
+    return conn.execute(
+        "SELECT editions, count(*) FROM (SELECT count(DISTINCT language) AS editions FROM articles "
+        "GROUP BY story_id) GROUP BY editions ORDER BY editions").fetchall()
+
+
+def category_mix(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(edition, category key, articles)."""
+    return conn.execute(
+        "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
+        "ORDER BY language, count(*) DESC, category_slug").fetchall()
+
+
+def run_history(conn: sqlite3.Connection, limit: int = 200) -> list[dict[str, Any]]:
+    """The last `limit` crawl runs, oldest first: spider, times, duration in seconds (None while
+    running or when killed), finish reason (None: never recorded), item counts, and the error lines
+    and failed pages their stats counted."""
+    cursor = conn.execute(
+        "SELECT * FROM (SELECT run_id, spider, started_at, finished_at, "
+        "(julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds, finish_reason, "
+        "items_new, items_updated, items_unchanged, items_dropped, "
+        "CASE WHEN json_valid(stats) THEN coalesce(json_extract(stats, '$.\"log_count/ERROR\"'), 0) END AS errors "
+        "FROM crawl_runs ORDER BY run_id DESC LIMIT ?) ORDER BY run_id", (limit,))
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor]
+
+
+def freshness(conn: sqlite3.Connection) -> list[tuple[str, float]]:
+    """(edition, seconds from publication to the crawl that first stored it) per dated article."""
+    return conn.execute(
+        "SELECT language, (julianday(first_seen_at) - julianday(published_at_utc)) * 86400.0 FROM articles "
+        "WHERE published_at_utc != '' AND first_seen_at != '' ORDER BY language").fetchall()

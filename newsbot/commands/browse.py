@@ -1,0 +1,93 @@
+"""scrapy browse: Datasette on the store, with newsbot's metadata (descriptions, full-text search,
+facets, canned queries: newsbot.store.datasette)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+
+from newsbot.commands.crawl import usage_error
+from newsbot.commands.export import INSTALL_HINT
+from newsbot.config import Config
+from newsbot.store import Store, StoreError
+from newsbot.store.datasette import datasette_metadata
+
+
+
+def database_name(path: str | Path) -> str:
+    """The name Datasette gives a database file: its name without the extension."""
+    return Path(path).stem
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--db PATH] [--port 8001] [--host 127.0.0.1] [--write-metadata FILE]"
+
+    def short_desc(self) -> str:
+        return "Browse and search the store in Datasette, with newsbot's metadata"
+
+    def long_desc(self) -> str:
+        return ("Serve the SQLite store (NEWSBOT_DB, or --db) with Datasette: table and column descriptions, "
+                "full-text search on the articles table, facets on edition, category and publication day, "
+                "and canned queries (stories in all three editions, today's stories by category, edited "
+                "articles, the last crawl runs). --write-metadata FILE writes the metadata for "
+                f"`datasette STORE --metadata FILE` instead. Needs Datasette: {INSTALL_HINT}.")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
+        parser.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001; 0: any free one)")
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+        parser.add_argument("--write-metadata", metavar="FILE",
+                            help="write Datasette's metadata for this store to FILE and exit")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if not 0 <= opts.port <= 65535:
+            usage_error("browse", f"--port: not a port number: {opts.port}")
+        path = opts.db or Config.from_settings(self.settings).db
+        metadata = json.dumps(datasette_metadata(database_name(path)), ensure_ascii=False, indent=1)
+        if opts.write_metadata:
+            try:
+                Path(opts.write_metadata).write_text(metadata, encoding="utf-8")
+            except OSError as exc:
+                usage_error("browse", f"--write-metadata {opts.write_metadata}: cannot write it "
+                                      f"({exc.strerror or type(exc).__name__})")
+            return
+        try:  # imported, not only looked for: a broken install is as good as none
+            import datasette  # noqa: F401
+        except ImportError:
+            usage_error("browse", f"Datasette is not installed: {INSTALL_HINT}")
+        try:  # the same checks as every reader: a missing file, not a store, a newer schema
+            Store(path, readonly=True).close()
+        except StoreError as exc:
+            print(f"browse: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        with tempfile.TemporaryDirectory(prefix="newsbot-datasette-") as scratch:
+            metadata_file = Path(scratch) / "metadata.json"
+            metadata_file.write_text(metadata, encoding="utf-8")
+            command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(metadata_file),
+                       "--host", opts.host, "--port", str(opts.port),
+                       # A body is thousands of characters: cut in tables (the row page shows it whole).
+                       "--setting", "truncate_cells_html", "300"]
+            # A child, not exec: the metadata file is removed when Datasette ends.
+            child = subprocess.Popen(command)
+            # Ctrl-C reaches both processes (one process group); a SIGTERM to this one is passed on.
+            signal.signal(signal.SIGTERM, lambda signum, frame: child.terminate())
+            try:
+                self.exitcode = child.wait()
+            except KeyboardInterrupt:
+                self.exitcode = child.wait()

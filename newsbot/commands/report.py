@@ -1,0 +1,345 @@
+"""scrapy report: one self-contained HTML page of charts about the store.
+
+The charts are drawn with matplotlib and embedded in the page as base64 PNG images. matplotlib
+because it is the long-kept standard (and pandas' own plotting), draws on a server without a
+display, and its output is plain images: the page then has no script at all, nothing to fetch
+from a CDN, opens offline in any browser or mail client, and stays small (a few hundred KB)
+whatever the store holds. A JavaScript library (plotly) would need its ~3.5 MB bundle inlined in
+every report, for interactivity an at-a-glance page does not need. PNG rather than SVG: a chart
+of hundreds of days is a fixed-size image, not thousands of SVG nodes.
+
+The figures come from the store (Store.articles_per_day, stories_by_editions, category_mix,
+run_history, fill_rates, freshness); this module only draws them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import statistics
+import sys
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from scrapy.commands import ScrapyCommand
+
+from newsbot.commands.crawl import usage_error
+from newsbot.commands.export import INSTALL_HINT
+from newsbot.commands.export import Command as ExportCommand
+from newsbot.config import Config
+from newsbot.reasons import exit_code
+from newsbot.site import LANGUAGES
+from newsbot.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+# One colour per edition, the same in every chart.
+EDITION_COLOURS = {"az": "#1f77b4", "en": "#ff7f0e", "ru": "#2ca02c"}
+FAILED_COLOUR, OK_COLOUR = "#d62728", "#4c72b0"
+TOP_CATEGORIES = 10  # the rest of a category mix is one "other" slice
+
+
+def _figure(height: float = 3.2) -> tuple[Figure, Axes]:
+    from matplotlib.figure import Figure
+
+    # Figure, not pyplot: no global state, no GUI backend, nothing left open between charts.
+    figure = Figure(figsize=(9, height), dpi=100, layout="constrained")
+    return figure, figure.subplots()
+
+
+def _png(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _percent() -> Any:
+    from matplotlib.ticker import PercentFormatter
+
+    return PercentFormatter(1.0)
+
+
+def _whole() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)  # counts: no 1.2 articles on an axis
+
+
+def _no_data(ax: Axes, text: str = "No data yet") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=12, color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def chart_articles_per_day(rows: list[tuple[str, str, int]]) -> Figure:
+    figure, ax = _figure()
+    per_edition: dict[str, dict[date, int]] = {}
+    for day, language, count in rows:
+        try:
+            per_edition.setdefault(language, {})[date.fromisoformat(day)] = count
+        except ValueError:
+            continue  # a malformed date is no day to plot
+    if not per_edition:
+        _no_data(ax)
+        return figure
+    for language in sorted(per_edition):
+        days = sorted(per_edition[language])
+        ax.plot(days, [per_edition[language][d] for d in days], marker="o", markersize=3,
+                label=language, color=EDITION_COLOURS.get(language))
+    ax.set_ylabel("articles")
+    ax.yaxis.set_major_locator(_whole())
+    ax.set_ylim(bottom=0)
+    ax.legend(title="edition")
+    ax.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    return figure
+
+
+def chart_stories_by_editions(rows: list[tuple[int, int]]) -> Figure:
+    figure, ax = _figure(2.6)
+    if not rows:
+        _no_data(ax)
+        return figure
+    editions, stories = zip(*rows)
+    bars = ax.bar([str(e) for e in editions], stories, color=OK_COLOUR)
+    ax.bar_label(bars)
+    ax.set_xlabel("editions stored")
+    ax.set_ylabel("stories")
+    return figure
+
+
+def chart_category_mix(rows: list[tuple[str, str, int]]) -> Figure:
+    figure, ax = _figure(2.8)
+    if not rows:
+        _no_data(ax)
+        return figure
+    totals: dict[str, int] = {}
+    for _, slug, count in rows:
+        totals[slug or "(none)"] = totals.get(slug or "(none)", 0) + count
+    top = sorted(totals, key=lambda s: (-totals[s], s))[:TOP_CATEGORIES]
+    categories = [*top, "other"]
+    editions = sorted({language for language, _, _ in rows})
+    shares = {language: dict.fromkeys(categories, 0) for language in editions}
+    for language, slug, count in rows:
+        slug = slug or "(none)"
+        shares[language][slug if slug in top else "other"] += count
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    left = [0.0] * len(editions)
+    for index, category in enumerate(categories):
+        values = [shares[language][category] / (sum(shares[language].values()) or 1) for language in editions]
+        if not any(values):
+            continue
+        ax.barh(editions, values, left=left, label=category, color=cmap(index % 20))
+        left = [a + b for a, b in zip(left, values)]
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(_percent())
+    ax.invert_yaxis()
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="category")
+    return figure
+
+
+def failed(run: dict[str, Any]) -> bool:
+    """A run that broke (exit status 1) or never recorded its end (killed, or still running)."""
+    return run["finish_reason"] is None or exit_code(run["finish_reason"]) != 0
+
+
+def chart_runs(runs: list[dict[str, Any]]) -> Figure:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(9, 4.6), dpi=100, layout="constrained")
+    top, bottom = figure.subplots(2, 1, sharex=True)
+    if not runs:
+        _no_data(top)
+        _no_data(bottom)
+        return figure
+    labels = [f"#{r['run_id']}\n{(r['started_at'] or '')[:16].replace('T', ' ')}" for r in runs]
+    positions = range(len(runs))
+    colours = [FAILED_COLOUR if failed(r) else OK_COLOUR for r in runs]
+    longest = max((r["seconds"] or 0) for r in runs)
+    unit, size = ("min", 60.0) if longest >= 120 else ("s", 1.0)  # a quick replica crawl is seconds
+    durations = [(r["seconds"] or 0) / size for r in runs]
+    top.bar(positions, durations, color=colours)
+    top.set_ylabel(f"duration ({unit})")
+    top.set_ylim(0, (max(durations) or 1) * 1.2)  # room above the bars for the failure labels
+    for position, run, duration in zip(positions, runs, durations):
+        if failed(run):
+            top.annotate(run["finish_reason"] or "no end recorded", (position, duration),
+                         textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7, color=FAILED_COLOUR)
+    new = [r["items_new"] or 0 for r in runs]
+    bottom.bar(positions, new, label="new", color="#55a868")
+    bottom.bar(positions, [r["items_updated"] or 0 for r in runs], bottom=new, label="updated", color="#dd8452")
+    bottom.set_ylabel("items")
+    bottom.yaxis.set_major_locator(_whole())
+    bottom.legend(fontsize=8)
+    step = max(1, len(runs) // 12)  # at most ~12 labels, however many runs
+    bottom.set_xticks(list(positions)[::step], labels[::step], fontsize=7)
+    return figure
+
+
+def chart_fill_rates(rates: dict[str, float]) -> Figure:
+    figure, ax = _figure(4.2)
+    if not rates:
+        _no_data(ax)
+        return figure
+    fields = list(rates)[::-1]
+    bars = ax.barh(fields, [rates[f] for f in fields], color=[FAILED_COLOUR if rates[f] < 0.5 else OK_COLOUR
+                                                               for f in fields])
+    ax.bar_label(bars, labels=[f"{rates[f]:.0%}" for f in fields], fontsize=7, padding=2)
+    ax.set_xlim(0, 1.08)
+    ax.xaxis.set_major_formatter(_percent())
+    return figure
+
+
+def _unit(seconds: list[float]) -> tuple[str, float]:
+    median = statistics.median(seconds)
+    for name, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
+        if median >= 2 * size:
+            return name, size
+    return "seconds", 1.0
+
+
+def chart_freshness(rows: list[tuple[str, float]]) -> Figure:
+    figure, ax = _figure(2.8)
+    per_edition: dict[str, list[float]] = {}
+    for language, seconds in rows:
+        if seconds is not None:
+            per_edition.setdefault(language, []).append(seconds)
+    if not per_edition:
+        _no_data(ax)
+        return figure
+    unit, size = _unit([s for values in per_edition.values() for s in values])
+    editions = sorted(per_edition)
+    ax.boxplot([[s / size for s in per_edition[e]] for e in editions], orientation="horizontal",
+               tick_labels=editions, showfliers=True)
+    ax.set_xlabel(f"publication to first stored ({unit})")
+    ax.grid(alpha=0.3, axis="x")
+    return figure
+
+
+def _summary(seconds: list[float]) -> str:
+    if not seconds:
+        return "no dated articles"
+    unit, size = _unit(seconds)
+    ordered = sorted(seconds)
+    p95 = ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
+    return f"median {statistics.median(ordered) / size:.1f} {unit}, 95th percentile {p95 / size:.1f} {unit}"
+
+
+def render(data: dict[str, Any]) -> str:
+    """The report page: every chart inline, no script, no stylesheet or font fetched."""
+    charts = [
+        ("Articles per day per edition", "Baku publication day; undated articles left out.",
+         chart_articles_per_day(data["per_day"])),
+        ("Stories by number of editions", "How many of az, en and ru each story has in the store.",
+         chart_stories_by_editions(data["by_editions"])),
+        ("Category mix per edition", f"Share of each edition's articles; the top {TOP_CATEGORIES} categories.",
+         chart_category_mix(data["categories"])),
+        ("Crawl runs", "Duration and new / updated items per run; red: broken (exit 1) or never finished, "
+         "labelled with the finish reason.", chart_runs(data["runs"])),
+        ("Field fill rates", "Share of stored articles where each field is non-empty; red below 50%.",
+         chart_fill_rates(data["fill_rates"])),
+        ("Freshness", "Time from publication to the crawl that first stored the article: "
+         + _summary([s for _, s in data["freshness"] if s is not None]) + ".",
+         chart_freshness(data["freshness"])),
+    ]
+    figures = "\n".join(
+        f'<figure><h2>{html.escape(title)}</h2><img alt="{html.escape(title)}" '
+        f'src="data:image/png;base64,{_png(figure)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+        for title, caption, figure in charts)
+    rows = "\n".join(
+        f"<tr{' class=failed' if failed(r) else ''}><td>{r['run_id']}</td><td>{html.escape(r['spider'])}</td>"
+        f"<td>{html.escape(r['started_at'] or '')}</td><td>{html.escape(r['finish_reason'] or '(no end recorded)')}</td>"
+        f"<td>{r['items_new'] or 0}</td><td>{r['items_updated'] or 0}</td><td>{r['errors'] or 0}</td></tr>"
+        for r in reversed(data["runs"][-10:]))
+    editions = ", ".join(f"{language} {count}" for language, count in data["by_edition"])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>newsbot report: {html.escape(data['database'])}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 960px; color: #222; }}
+figure {{ margin: 2rem 0; }} figure img {{ max-width: 100%; }} figcaption {{ color: #555; font-size: .9rem; }}
+h2 {{ font-size: 1.1rem; margin: 0 0 .5rem; }} table {{ border-collapse: collapse; font-size: .85rem; }}
+td, th {{ border: 1px solid #ccc; padding: .2rem .5rem; }} tr.failed td {{ color: {FAILED_COLOUR}; }}
+</style></head><body>
+<h1>newsbot report</h1>
+<p>{data['articles']} articles in {data['stories']} stories ({html.escape(editions or 'no editions')}),
+{len(data['runs'])} crawl runs shown. Store <code>{html.escape(data['database'])}</code>,
+made {html.escape(data['generated_at'])}.</p>
+{figures}
+<h2>Last crawl runs</h2>
+<table><tr><th>run</th><th>spider</th><th>started (UTC)</th><th>finish reason</th><th>new</th><th>updated</th>
+<th>error lines</th></tr>
+{rows}
+</table>
+</body></html>
+"""
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[-o report.html] [--db PATH] [--runs N]"
+
+    def short_desc(self) -> str:
+        return "Write a self-contained HTML page of charts about the store"
+
+    def long_desc(self) -> str:
+        return ("Write one HTML page, with every chart inline (no script, nothing fetched: it works offline), "
+                "about the SQLite store (NEWSBOT_DB, or --db): articles per day per edition, stories by "
+                "number of editions, category mix per edition, crawl runs (duration, new and updated items, "
+                "failures marked), field fill rates, and freshness (publication to first stored). "
+                f"Needs matplotlib: {INSTALL_HINT}.")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
+        parser.add_argument("-o", "--output", metavar="FILE", default="report.html",
+                            help="the page to write (default: report.html)")
+        parser.add_argument("--runs", type=int, default=100, metavar="N", help="crawl runs shown (default: 100)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if opts.runs < 1:
+            usage_error("report", f"--runs: must be at least 1, not {opts.runs}")
+        ExportCommand.check_output(opts.output, "report")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            usage_error("report", f"matplotlib is not installed: {INSTALL_HINT}")
+        path = opts.db or Config.from_settings(self.settings).db
+        try:
+            with Store(path, readonly=True) as store:
+                data = {
+                    "database": str(path),
+                    "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                    "articles": store.count_articles(),
+                    "stories": store.count_stories(),
+                    "by_edition": [(k, v) for k, v in store.count_by("edition") if k in LANGUAGES or v],
+                    "per_day": store.articles_per_day(),
+                    "by_editions": store.stories_by_editions(),
+                    "categories": store.category_mix(),
+                    "runs": store.run_history(opts.runs),
+                    "fill_rates": store.fill_rates(),
+                    "freshness": store.freshness(),
+                }
+        except StoreError as exc:
+            print(f"report: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        page = render(data)
+        try:
+            with open(opts.output, "w", encoding="utf-8") as out:
+                out.write(page)
+        except OSError as exc:
+            usage_error("report", f"-o {opts.output}: cannot write it ({exc.strerror or type(exc).__name__})")
+        print(f"Wrote {opts.output} ({len(page) // 1024} KB, {data['articles']} articles)", file=sys.stderr)

@@ -1,0 +1,77 @@
+"""Datasette metadata for a store: the packaged descriptions, facets and full-text wiring
+(newsbot/data/datasette.json) plus the canned queries, whose SQL lives here with the rest of
+newsbot's SQL. `scrapy browse` serves a store with it."""
+
+from __future__ import annotations
+
+import copy
+import json
+from importlib import resources
+from typing import Any
+
+# The database name the packaged file is written for; a store of another name gets the same.
+PACKAGED_NAME = "newsbot"
+
+# Named parameters (:day) become a form above the query's results in Datasette.
+CANNED_QUERIES: dict[str, dict[str, str]] = {
+    "stories_in_all_editions": {
+        "title": "Stories in all three editions",
+        "description": "Stories whose az, en and ru editions are all stored, newest first.",
+        "sql": (
+            "SELECT story_id, first_published_at, category_slug, title_az, title_en, title_ru, url_az, url_en, url_ru\n"
+            "FROM story_editions\n"
+            "WHERE title_az IS NOT NULL AND title_en IS NOT NULL AND title_ru IS NOT NULL\n"
+            "ORDER BY first_published_at DESC"),
+    },
+    "todays_stories_by_category": {
+        "title": "Today's stories by category",
+        "description": "Stories first published on a Baku day (empty: today), per category: how many, "
+                       "and their titles (en, else ru, else az).",
+        "sql": (
+            "SELECT category_slug, count(*) AS stories,\n"
+            "       group_concat(coalesce(title_en, title_ru, title_az), ' · ') AS titles\n"
+            "FROM story_editions\n"
+            "WHERE substr(first_published_at, 1, 10) = coalesce(nullif(:day, ''), date('now', '+4 hours'))\n"
+            "GROUP BY category_slug\n"
+            "ORDER BY stories DESC, category_slug"),
+    },
+    "edited_articles": {
+        "title": "Articles edited after publication",
+        "description": "Articles whose content changed after they were first stored (revision > 1); "
+                       "article_revisions holds every version.",
+        "sql": (
+            "SELECT language, title, revision, published_at, first_seen_at, crawled_at AS edit_seen_at, url, article_id\n"
+            "FROM articles\n"
+            "WHERE revision > 1\n"
+            "ORDER BY crawled_at DESC"),
+    },
+    "last_crawl_runs": {
+        "title": "Last crawl runs",
+        "description": "The last 50 crawls with their finish reasons (NULL: killed or still running), "
+                       "duration and item counts.",
+        "sql": (
+            "SELECT run_id, spider, job_id, started_at, finished_at, finish_reason,\n"
+            "       round((julianday(finished_at) - julianday(started_at)) * 86400) AS seconds,\n"
+            "       items_new, items_updated, items_unchanged, items_dropped,\n"
+            "       json_extract(stats, '$.\"log_count/ERROR\"') AS error_lines\n"
+            "FROM crawl_runs\n"
+            "ORDER BY run_id DESC\n"
+            "LIMIT 50"),
+    },
+}
+
+
+def packaged_metadata() -> dict[str, Any]:
+    """newsbot/data/datasette.json as shipped (importlib.resources: it works inside an egg too)."""
+    return json.loads(resources.files("newsbot").joinpath("data/datasette.json").read_text(encoding="utf-8"))
+
+
+def datasette_metadata(database: str = PACKAGED_NAME) -> dict[str, Any]:
+    """Datasette's metadata for a store that Datasette names `database` (its file name without
+    the extension): the packaged file with the canned queries, under that name."""
+    metadata = packaged_metadata()
+    databases = metadata["databases"]
+    entry = databases.pop(PACKAGED_NAME)
+    entry["queries"] = copy.deepcopy(CANNED_QUERIES)
+    databases[database] = entry
+    return metadata

@@ -1,0 +1,276 @@
+"""For the analysts (issue 16): freshness stats, Parquet, the HTML report and Datasette in a real
+browser, and every command of docs/analysis.md, on a store crawled from the replica."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from newsbot.pipelines.sqlite import freshness
+from newsbot.store import ITEM_FIELDS, Store
+from tests.browser import visit
+from tests.crawling import ROOT, scrapy_cli
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def crawled(shared_replica, tmp_path_factory) -> Path:
+    """A store of one complete `latest` crawl of the 60-story replica, as `scrapy crawl` makes it."""
+    db = tmp_path_factory.mktemp("analysis") / "data" / "newsbot.sqlite"
+    db.parent.mkdir()
+    run = scrapy_cli("crawl", "latest", "-s", f"NEWSBOT_BASE_URL={shared_replica.base_url}", "-s", f"NEWSBOT_DB={db}",
+                     "-s", "NEWSBOT_LATEST_SINCE=", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0")
+    assert run.returncode == 0, run.stderr[-2000:]
+    return db
+
+
+def rows(db: Path, query: str, *params) -> list[tuple]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# --- freshness -------------------------------------------------------------
+
+
+def test_freshness_is_the_median_and_nearest_rank_p95():
+    assert freshness([]) == {}
+    assert freshness([float(s) for s in range(100, 0, -1)]) == {"median_seconds": 50.5, "p95_seconds": 95.0}
+    assert freshness([7.0]) == {"median_seconds": 7.0, "p95_seconds": 7.0}
+
+
+def test_a_crawl_records_the_freshness_of_its_new_articles(crawled):
+    (stats,) = rows(crawled, "SELECT stats FROM crawl_runs")
+    stats = json.loads(stats[0])
+    # Every article is new in this one run: the latencies are the store's first_seen_at - published_at_utc.
+    latencies = sorted((instant(seen) - instant(published)).total_seconds() for seen, published in rows(
+        crawled, "SELECT first_seen_at, published_at_utc FROM articles WHERE published_at_utc != ''"))
+    assert len(latencies) == stats["newsbot/store/inserted"] > 100
+    assert stats["newsbot/freshness/median_seconds"] == pytest.approx(statistics.median(latencies), abs=0.1)
+    assert stats["newsbot/freshness/p95_seconds"] == pytest.approx(latencies[int(0.95 * len(latencies)) - 1], abs=0.1)
+    # The replica's news is from around January 2026 and was crawled just now: months, never negative.
+    assert 0 < stats["newsbot/freshness/median_seconds"] <= stats["newsbot/freshness/p95_seconds"]
+    assert stats["newsbot/freshness/median_seconds"] > 86400
+
+
+# --- Parquet ---------------------------------------------------------------
+
+
+def test_parquet_export_is_typed_and_holds_what_jsonl_holds(crawled, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newsbot.parquet import SCHEMA
+
+    target = tmp_path / "articles.parquet"
+    result = scrapy_cli("export", "--db", str(crawled), "--format", "parquet", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    table = pq.read_table(target)
+    assert table.schema.equals(SCHEMA)
+    assert table.schema.field("tags").type == pa.list_(pa.string())
+    assert table.schema.field("images").type == pa.list_(pa.struct([("url", pa.string()), ("caption", pa.string())]))
+    assert str(table.schema.field("published_at").type) == "timestamp[ms, tz=+04:00]"
+    assert table.schema.field("site_id").type == pa.int64() and table.schema.field("site_id").nullable
+    with Store(crawled, readonly=True) as store:
+        expected = list(store.iter_articles())
+    parquet = table.to_pylist()
+    assert len(parquet) == len(expected) == rows(crawled, "SELECT count(*) FROM articles")[0][0]
+    for got, want in zip(parquet, expected):
+        assert list(got) == list(ITEM_FIELDS)
+        for field in ITEM_FIELDS:
+            if field in ("published_at", "published_at_utc", "crawled_at"):
+                assert got[field] == (instant(want[field]) if want[field] else None), field
+            else:
+                assert got[field] == want[field], field
+    assert any(a["site_id"] is None for a in parquet) and any(a["tags"] for a in parquet)
+    # A .parquet name implies the format; a filter applies as for JSON Lines.
+    english = tmp_path / "en.parquet"
+    assert scrapy_cli("export", "--db", str(crawled), "--lang", "en", "-o", str(english)).returncode == 0
+    assert set(pq.read_table(english).column("language").to_pylist()) == {"en"}
+
+
+def test_parquet_and_report_say_what_to_install_when_missing(crawled, tmp_path):
+    # Packages that fail to import, ahead on the path: as if the analysis extra were not installed.
+    fake = tmp_path / "fake"
+    for name in ("pyarrow", "matplotlib", "datasette"):
+        (fake / name).mkdir(parents=True)
+        (fake / name / "__init__.py").write_text(f"raise ImportError('no {name} here')\n")
+    env = {"PYTHONPATH": os.pathsep.join([str(fake), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    for args in (("export", "--format", "parquet", "-o", str(tmp_path / "a.parquet")),
+                 ("report", "-o", str(tmp_path / "r.html")), ("browse",)):
+        result = scrapy_cli(*args, "--db", str(crawled), env=env)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "pip install -e '.[analysis]'" in result.stderr, result.stderr
+    assert scrapy_cli("export", "--db", str(crawled), "--format", "parquet").returncode == 2  # no -o
+    missing = scrapy_cli("report", "--db", str(crawled), "-o", str(tmp_path / "no" / "r.html"))
+    assert missing.returncode == 2 and missing.stderr.startswith("report: error: -o ") and "no such directory" in missing.stderr
+
+
+# --- scrapy report in Chromium ----------------------------------------------
+
+
+def test_report_renders_every_chart_offline(crawled, tmp_path):
+    page_file = tmp_path / "report.html"
+    result = scrapy_cli("report", "--db", str(crawled), "-o", str(page_file))
+    assert result.returncode == 0, result.stderr
+    text = page_file.read_text(encoding="utf-8")
+    assert "<script" not in text and not re.search(r"""(src|href)=["']?(https?:)?//""", text)
+    url = page_file.as_uri()
+    shot = tmp_path / "report.png"
+    (images, headings), requested = visit(url, lambda page: (
+        page.evaluate("[...document.images].map(i => [i.alt, i.complete, i.naturalWidth, i.naturalHeight])"),
+        page.locator("h2").all_inner_texts()), screenshot=shot)
+    assert [alt for alt, *_ in images] == [
+        "Articles per day per edition", "Stories by number of editions", "Category mix per edition",
+        "Crawl runs", "Field fill rates", "Freshness"]
+    assert all(complete and width > 0 and height > 0 for _, complete, width, height in images), images
+    assert "Last crawl runs" in headings
+    assert requested == [url]  # the page itself and nothing else: no CDN, no font, no image fetched
+    assert shot.stat().st_size > 20_000
+
+
+# --- Datasette in Chromium ---------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def datasette(crawled):
+    """`scrapy browse` on the crawled store: the base URL of the Datasette it runs."""
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "scrapy"), "browse", "--db", str(crawled), "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"datasette did not start: {process.stdout.read().decode()[-2000:]}")
+                time.sleep(0.3)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_datasette_full_text_search_shows_the_matching_articles(crawled, datasette, tmp_path):
+    # A word of one story's titles that few articles have: the search must show exactly those.
+    with Store(crawled, readonly=True) as store:
+        candidates = sorted({w for (title,) in rows(crawled, "SELECT title FROM articles WHERE language = 'en'")
+                             for w in re.findall(r"[A-Za-z]{6,}", title)})
+        word, hits = next((w, found) for w in candidates if 1 < len(found := store.search(w, limit=100)) <= 6)
+    url = f"{datasette}/newsbot/articles?_search={word}"
+    (titles, body), _ = visit(url, lambda page: (page.locator("td.col-title").all_inner_texts(),
+                                                 page.inner_text("body")), screenshot=tmp_path / "search.png")
+    assert sorted(t.strip() for t in titles) == sorted(hit["title"] for hit in hits)
+    assert f'{len(hits)} rows where search matches "{word}"' in body
+    # The packaged descriptions and facets are there too.
+    assert "One row per edition page" in body and "language" in body
+
+
+def test_datasette_canned_query_shows_the_stories_in_all_editions(crawled, datasette, tmp_path):
+    # Worked out from the articles table, not the view the query reads.
+    complete = {story for (story,) in rows(
+        crawled, "SELECT story_id FROM articles GROUP BY story_id HAVING count(DISTINCT language) = 3")}
+    assert 0 < len(complete) < rows(crawled, "SELECT count(DISTINCT story_id) FROM articles")[0][0]
+    (stories, body), _ = visit(f"{datasette}/newsbot/stories_in_all_editions", lambda page: (
+        page.locator("td.col-story_id").all_inner_texts(), page.inner_text("body")),
+        screenshot=tmp_path / "canned.png")
+    assert "Stories in all three editions" in body
+    assert sorted(s.strip() for s in stories) == sorted(complete)
+    (facets, _), _ = visit(f"{datasette}/newsbot/article_view", lambda page: (
+        page.locator(".facet-info").evaluate_all("nodes => nodes.map(n => n.dataset.column)"), None))
+    assert sorted(facets) == ["category_slug", "language", "published_date"]
+
+
+def test_browse_writes_the_metadata_under_the_files_name(tmp_path):
+    target = tmp_path / "meta.json"
+    result = scrapy_cli("browse", "--db", "shards/en.sqlite", "--write-metadata", str(target))
+    assert result.returncode == 0, result.stderr
+    metadata = json.loads(target.read_text(encoding="utf-8"))
+    database = metadata["databases"]["en"]
+    assert set(database["queries"]) == {"stories_in_all_editions", "todays_stories_by_category",
+                                        "edited_articles", "last_crawl_runs"}
+    assert database["tables"]["articles"]["fts_table"] == "articles_fts"
+
+
+def test_canned_queries_run_on_the_store(crawled):
+    from newsbot.store.datasette import CANNED_QUERIES
+
+    with sqlite3.connect(f"file:{crawled}?mode=ro", uri=True) as conn:
+        for name, query in CANNED_QUERIES.items():
+            conn.execute(query["sql"], {"day": "2026-01-20"}).fetchall()
+        (day,) = conn.execute("SELECT substr(min(published_at), 1, 10) FROM articles WHERE published_at != ''").fetchone()
+        by_category = conn.execute(CANNED_QUERIES["todays_stories_by_category"]["sql"], {"day": day}).fetchall()
+        stories = conn.execute("SELECT count(*) FROM story_editions WHERE substr(first_published_at, 1, 10) = ?",
+                               (day,)).fetchone()[0]
+        assert sum(count for _, count, _ in by_category) == stories > 0
+        runs = conn.execute(CANNED_QUERIES["last_crawl_runs"]["sql"]).fetchall()
+        assert [r[5] for r in runs] == ["finished"]
+
+
+# --- docs/analysis.md: every command, as written --------------------------------
+
+
+def doc_blocks() -> list[tuple[str, str]]:
+    text = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")
+    return re.findall(r"^```(sh|python)\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def test_docs_analysis_has_blocks_for_each_tool():
+    code = "\n".join(block for _, block in doc_blocks())
+    for needle in ("pd.read_parquet", "import duckdb", "sqlite3 -box", "scrapy export --format parquet"):
+        assert needle in code
+
+
+@pytest.mark.parametrize("index", range(len(doc_blocks())))
+def test_docs_analysis_commands_run(crawled, index):
+    language, block = doc_blocks()[index]
+    work = crawled.parent.parent  # holds data/newsbot.sqlite, as the doc's project directory does
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "SCRAPY_SETTINGS_MODULE": "newsbot.settings",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    if not (work / "data" / "articles.parquet").exists():  # the Parquet export the doc's first block makes
+        subprocess.run(["scrapy", "export", "--format", "parquet", "-o", "data/articles.parquet"], cwd=work, env=env,
+                       check=True, capture_output=True, timeout=120)
+    command = ["bash", "-euo", "pipefail", "-c", block] if language == "sh" else [sys.executable, "-c", block]
+    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"{block}\n{result.stderr[-2000:]}"
+    assert result.stdout.strip() or "scrapy export" in block, block
+    assert "Error" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("report", "--runs", "0"), "report: error: --runs: must be at least 1, not 0"),
+    (("report", "-o", "/"), "report: error: -o /: is a directory"),
+    (("browse", "--port", "70000"), "browse: error: --port: not a port number: 70000"),
+    (("export", "--format", "parquet", "--lang", "en"), "export: error: --format parquet: give the file with -o FILE"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    result = scrapy_cli(*args, "--db", str(tmp_path / "none.sqlite"))
+    assert result.returncode == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
