@@ -177,6 +177,29 @@ async def test_reextract_filters_by_language_and_baku_publication_day(replica, t
     assert_matches_ground_truth(stored(db), truth)
 
 
+@pytest_twisted.ensureDeferred
+async def test_an_article_crawled_again_since_the_archive_is_left_alone_as_stale(replica, tmp_path, monkeypatch):
+    site_ = replica(stories=20)
+    truth = site_.ground_truth()
+    db, archive = tmp_path / "news.sqlite", tmp_path / "warc"
+    first = await crawl("latest", crawl_settings(site_.base_url, db, NEWSBOT_ARCHIVE=str(archive)))
+    assert first.reason == "finished"
+    time.sleep(1.1)  # crawled_at has whole seconds: the next crawl is later, not the same second
+    # A later crawl, not archived, with the wrong rule: its titles are what the store holds now.
+    monkeypatch.setattr(markup, "MARKUPS", (BROKEN_TITLE, markup.LEGACY))
+    monkeypatch.setattr(site, "MARKUPS", (BROKEN_TITLE, markup.LEGACY))
+    try:
+        later = await crawl("latest", crawl_settings(site_.base_url, db), refresh="1")
+    finally:
+        monkeypatch.undo()
+    wrong = differences(stored(db), truth)
+    assert later.stat("newsbot/store/updated") == wrong["title"] > 0
+    done = report(reextract("--archive", str(archive), "--db", str(db), "--json"))
+    # The archive's pages are older than what the store holds: the revision path leaves those alone.
+    assert done["stale"] == wrong["title"] and done["changed"] == 0 and done["fields"] == {}
+    assert differences(stored(db), truth) == wrong
+
+
 def _records_in(path: Path) -> int:
     try:
         return len(pages(path.parent if path.is_file() else path))
