@@ -203,7 +203,8 @@ class ArchiveMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).archive
         if not self.template:
-            raise NotConfigured("NEWSBOT_ARCHIVE is empty")
+            # No message: Scrapy would log it as a warning on every crawl without an archive.
+            raise NotConfigured()
         self.crawler = crawler
         self.stats = crawler.stats
         self.file: ArchiveFile | None = None

@@ -102,9 +102,11 @@ async def test_every_article_page_is_archived_once_and_nothing_else(shared_repli
 
 
 @pytest_twisted.ensureDeferred
-async def test_without_the_setting_nothing_is_archived(shared_replica, tmp_path):
-    result = await crawl("latest", crawl_settings(shared_replica.base_url, tmp_path / "news.sqlite", lang="en"))
+async def test_without_the_setting_nothing_is_archived(shared_replica, tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    result = await crawl("latest", crawl_settings(shared_replica.base_url, tmp_path / "news.sqlite"), lang="en")
     assert result.reason == "finished"
+    assert "newsbot.archive" not in caplog.text  # not even Scrapy's "Disabled ..." warning
     assert not any(k.startswith("newsbot/archive/") for k in result.stats)
     assert not list(tmp_path.rglob("*.warc.gz"))
 
