@@ -81,9 +81,9 @@ async def broken_crawl(site_, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *
 
 @pytest_twisted.ensureDeferred
 async def test_every_article_page_is_archived_once_and_nothing_else(shared_replica, tmp_path):
-    archive = tmp_path / "warc"
+    archive = tmp_path / "warc" / "latest"  # the setting names it "warc/%(name)s", as NEWSBOT_JSONL may
     result = await crawl("latest", crawl_settings(shared_replica.base_url, tmp_path / "news.sqlite",
-                                                  NEWSBOT_ARCHIVE=str(archive)))
+                                                  NEWSBOT_ARCHIVE=str(tmp_path / "warc" / "%(name)s")))
     truth = shared_replica.ground_truth()
     assert result.reason == "finished" and result.errors == 0
     files = archive_files([archive])
