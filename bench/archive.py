@@ -84,6 +84,7 @@ def run(stories: int, workdir: Path, rounds: int = 5) -> dict[str, Any]:
         "compression_ratio_median": round(statistics.median(b / m for b, m in zip(bodies, members)), 2),
         "archive_file_bytes": warc.stat().st_size, "records": len(members),
         "reextract_seconds": round(measured.wall_seconds, 2), "reextract_articles": reextracted["reextracted"],
+        "reextract_peak_rss_mb": round(measured.peak_rss_kb / 1024, 1),
         "reextract_replica_hits": hits,
         # The wall-time cost is the archive's; no target was set, so the result is always "met".
         "passed": True,

@@ -202,6 +202,25 @@ async def test_an_article_crawled_again_since_the_archive_is_left_alone_as_stale
     assert differences(stored(db), truth) == wrong
 
 
+@pytest_twisted.ensureDeferred
+async def test_of_several_crawls_in_the_archive_the_newest_record_of_each_article_counts(replica, tmp_path):
+    site_ = replica(stories=20)
+    db, archive = tmp_path / "news.sqlite", tmp_path / "warc"
+    settings = crawl_settings(site_.base_url, db, NEWSBOT_ARCHIVE=str(archive))
+    assert (await crawl("latest", settings)).reason == "finished"
+    edited = site_.edit(3)  # one story's editions get a new title and paragraph
+    time.sleep(1.1)  # whole seconds: the second crawl is later
+    second = await crawl("latest", settings, refresh="1")
+    truth = site_.ground_truth()
+    assert second.stat("newsbot/store/updated") >= 1, edited
+    assert len(archive_files([archive])) == 2
+    done = report(reextract("--archive", str(archive), "--db", str(db), "--json"))
+    # Had the first crawl's record of an edited page won, it would be older than the store's: stale.
+    assert done["records"] == 2 * len(truth) and done["superseded"] == len(truth)
+    assert done["unchanged"] == done["reextracted"] == len(truth) and done["stale"] == done["changed"] == 0
+    assert_matches_ground_truth(stored(db), truth)
+
+
 def _records_in(path: Path) -> int:
     try:
         return len(pages(path.parent if path.is_file() else path))
