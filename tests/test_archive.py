@@ -340,7 +340,7 @@ def test_reextract_bad_input_is_one_line(tmp_path):
         assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and str(target) in done.stderr, done.stderr
 
 
-def test_reextract_without_warcio_says_how_to_install_it(tmp_path):
+def test_without_warcio_reextract_and_an_archived_crawl_say_how_to_install_it(shared_replica, tmp_path):
     fake = tmp_path / "no-warcio" / "warcio"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("raise ImportError('No module named warcio')\n")
@@ -350,3 +350,12 @@ def test_reextract_without_warcio_says_how_to_install_it(tmp_path):
     done = scrapy_cli("reextract", "--archive", str(warc), "--db", str(tmp_path / "x.sqlite"), env=env)
     assert done.returncode == 1 and done.stderr.strip().splitlines() == [
         "reextract: reading the archive needs warcio: pip install -e '.[archive]'"]
+    # A crawl asked to archive without warcio: the same one line, as the output error it is.
+    crawled = scrapy_cli("crawl", "latest", "-a", "lang=en", "-s", f"NEWSBOT_BASE_URL={shared_replica.base_url}",
+                         "-s", f"NEWSBOT_DB={tmp_path / 'news.sqlite'}", "-s", f"NEWSBOT_ARCHIVE={warc}",
+                         "-s", "NEWSBOT_LATEST_SINCE=", "-s", "TELNETCONSOLE_ENABLED=0", env=env)
+    assert crawled.returncode == 1, crawled.stderr[-2000:]
+    errors = [line for line in crawled.stderr.splitlines() if "] ERROR:" in line]
+    assert len(errors) == 1 and "pip install -e '.[archive]'" in errors[0] and str(warc) in errors[0], errors
+    assert "'finish_reason': 'output_unavailable'" in crawled.stderr
+    assert_log_is_clean(crawled.stderr)
