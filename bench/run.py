@@ -20,16 +20,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import extraction, incremental, memory, storage, throughput
+from bench import archive, extraction, incremental, memory, storage, throughput
 from bench.common import RESULTS, ROOT, log
 
 SIZES = {
     "quick": {"throughput": (250, 2), "extraction": (120, 150, 5), "incremental": 200,
-              "memory": (2000, 6000), "storage": 5000},
+              "memory": (2000, 6000), "storage": 5000, "archive": (100, 5)},
     "full": {"throughput": (2000, 3), "extraction": (300, 300, 7), "incremental": 300,
-             "memory": (10000, 30000), "storage": 20000},
+             "memory": (10000, 30000), "storage": 20000, "archive": (300, 5)},
 }
-ALL = ("throughput", "extraction", "incremental", "memory", "storage")
+ALL = ("throughput", "extraction", "incremental", "memory", "storage", "archive")
 
 
 def machine() -> dict[str, Any]:
@@ -126,6 +126,16 @@ def table(results: dict[str, Any]) -> str:
             f"{fmt(s['pipeline_articles_per_second'], 0)} articles/s",
             f"plain `executemany` into a bare table: {fmt(s['baseline_rows_per_second'], 0)} rows/s",
             f"{fmt(s['ratio'], 3)}", "≥ 5,000 articles/s", verdict(s)))
+    a = results.get("archive")
+    if a and "error" not in a:
+        rows.append((
+            f"archive: `latest` over {a['stories']:,} stories ({a['articles']:,} articles) with NEWSBOT_ARCHIVE "
+            f"on vs off, {a['rounds']} paired rounds",
+            f"{fmt(a['wall_seconds_on']['median'], 2)} s wall; {fmt(a['record_bytes_median'])} bytes per article "
+            f"(page {fmt(a['page_bytes_median'])} bytes)",
+            f"archive off: {fmt(a['wall_seconds_off']['median'], 2)} s wall",
+            f"{fmt(a['wall_ratio_on_off']['median'], 3)} ({fmt(a['wall_ratio_on_off']['min'], 3)}–"
+            f"{fmt(a['wall_ratio_on_off']['max'], 3)})", "measured", verdict(a)))
     for name in ALL:
         if name in results and "error" in results[name]:
             rows.append((name, "failed: " + results[name]["error"].splitlines()[-1][:150], "", "", "", "**error**"))
@@ -165,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         "incremental": lambda d: incremental.run(sizes["incremental"], d),
         "memory": lambda d: memory.run(*sizes["memory"], d, trace=args.trace_memory),
         "storage": lambda d: storage.run(sizes["storage"], d, rounds=3),
+        "archive": lambda d: archive.run(sizes["archive"][0], d, rounds=sizes["archive"][1]),
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:

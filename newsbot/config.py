@@ -29,6 +29,7 @@ class Config:
     db_batch_size: int
     db_flush_interval: float
     db_timeout: float
+    archive: str
     degraded_threshold: float
     degraded_min_pages: int
     error_threshold: float

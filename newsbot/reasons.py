@@ -20,7 +20,7 @@ BROKEN: dict[str, int] = {
     "no_listings": 1,           # no listing gave a card: site down or redesigned
     "no_articles": 1,           # none of the pages the article spider was given is an article
     "store_unavailable": 1,     # the SQLite store could not be written
-    "output_unavailable": 1,    # the JSON Lines file (NEWSBOT_JSONL) could not be written
+    "output_unavailable": 1,    # the JSON Lines file (NEWSBOT_JSONL) or the page archive (NEWSBOT_ARCHIVE) could not be written
     "blocked": 1,               # the site refused the crawler: 403/429 or challenge pages in a row
 }
 BROKEN_REASONS = frozenset(BROKEN)

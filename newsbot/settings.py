@@ -32,6 +32,11 @@ NEWSBOT_DB_BATCH_SIZE = 2000
 NEWSBOT_DB_FLUSH_INTERVAL = 10.0
 # Seconds to wait on a locked database before a write is retried.
 NEWSBOT_DB_TIMEOUT = 30.0
+# A directory for the raw-page archive ("" = off): every article page as fetched, in one gzipped
+# WARC file per crawl (<dir>/<spider>-<UTC time>-<pid>.warc.gz; the directory may use %(name)s,
+# %(time)s and spider attributes such as %(_job)s). `scrapy reextract` reads it. Needs warcio
+# (pip install -e '.[archive]'). docs/archive.md.
+NEWSBOT_ARCHIVE = ""
 
 # --- Crawl health --------------------------------------------------------
 # Close as "extraction_degraded" when more than this share of article pages lack a required field.
@@ -101,6 +106,12 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.BlockDetectorMiddleware": 580,
     # Low number: sees responses last, after decompression.
     "newsbot.middlewares.Utf8RescueMiddleware": 100,
+}
+
+SPIDER_MIDDLEWARES = {
+    # The raw-page archive (off unless NEWSBOT_ARCHIVE is set). Near the spider: it sees article
+    # pages exactly as parse_article does, after the HTTP error filter (50) let them through.
+    "newsbot.archive.ArchiveMiddleware": 950,
 }
 
 # The store is the crawl's memory: a seen-set persisted in JOBDIR can outlive the

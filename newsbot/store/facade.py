@@ -135,6 +135,12 @@ class Store:
         """The stored articles among `urls`, keyed by the URL as given (matched canonically)."""
         return queries.lookup(self._conn, urls, self.schema_version)
 
+    def articles_at(self, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored articles among `urls`, in the item's shape (as iter_articles gives them),
+        keyed by url_key: what `scrapy reextract` compares its items with before writing them."""
+        self._require_current()
+        return queries.articles_at(self._conn, urls)
+
     def count_articles(self) -> int:
         return queries.count_articles(self._conn)
 

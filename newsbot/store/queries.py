@@ -75,6 +75,20 @@ def _lookup_by_url(conn: sqlite3.Connection, urls: list[str]) -> dict[str, Store
     return found
 
 
+def articles_at(conn: sqlite3.Connection, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored articles among `urls` in the item's shape, keyed by url_key (matched through
+    article_urls, so either spelling, and an earlier URL of an article whose slug was edited)."""
+    keys = list(dict.fromkeys(url_key(url) for url in urls))
+    found: dict[str, dict[str, Any]] = {}
+    columns = ", ".join(f"v.{field}" for field in ITEM_FIELDS)
+    for chunk in chunks(keys):
+        for key, *row in conn.execute(
+                f"SELECT u.url_key, {columns} FROM article_urls AS u JOIN article_view AS v USING (article_id) "
+                f"WHERE u.url_key IN ({', '.join('?' * len(chunk))})", chunk):
+            found[key] = _article_dict(tuple(row))
+    return found
+
+
 def journal_size(conn: sqlite3.Connection, key: str) -> int | None:
     """The size of a JSON Lines journal as of the last committed transaction that wrote to it."""
     row = conn.execute("SELECT size FROM journal_files WHERE path = ?", (key,)).fetchone()

@@ -1,0 +1,285 @@
+"""`scrapy reextract`: today's extraction over the raw-page archive, into the store, with no request.
+
+After a site redesign is noticed and the markup table (newsbot/site/) is fixed, the pages the
+crawls archived (NEWSBOT_ARCHIVE, newsbot/archive.py) are read again with today's
+newsbot.loaders.extract_article and written through the store's normal revision path
+(Store.write): a changed content_hash is a new revision; an article crawled again since the
+record was fetched is left alone (stale). No crawler is made and no socket opened.
+
+Exit status: 0 done (torn records are skipped with a warning); 1 the store could not be read or
+written, or warcio is missing; 2 usage error (bad option, no archive, no WARC file in it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, Iterable
+
+from scrapy.commands import ScrapyCommand
+
+from newsbot.commands.crawl import usage_error
+from newsbot.commands.export import day
+from newsbot.config import Config
+from newsbot.site import LANGUAGES
+
+# Fields the report compares. article_id and story_id are the store's identity (a slug edit keeps the
+# first id, a merged story the survivor's), not what a page says; crawled_at and content_hash follow
+# from the others.
+COMPARED_FIELDS = ("url", "site_id", "source", "language", "title", "lead", "body", "word_count", "published_at",
+                   "published_at_utc", "category", "category_slug", "tags", "images", "translations")
+
+
+@dataclass
+class Report:
+    files: int = 0
+    records: int = 0           # whole response records read
+    reextracted: int = 0       # articles (newest record each) within the filters, written to the store
+    changed: int = 0           # a new revision
+    unchanged: int = 0
+    inserted: int = 0          # not in the store before
+    stale: int = 0             # the store holds a later crawl of the article: left alone
+    slug_edits: int = 0
+    superseded: int = 0        # records of an article with a newer record in the archive
+    filtered_out: int = 0      # articles outside --since/--until/--lang
+    skipped: Counter = field(default_factory=Counter)  # reason -> records that gave no article
+    fields: Counter = field(default_factory=Counter)   # field -> articles whose new revision changed it
+    # field -> articles whose stored value differs but whose content_hash does not (the field is outside
+    # the hash, e.g. the category's display name): the revision path keeps the stored value.
+    not_stored: Counter = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "records": self.records, "reextracted": self.reextracted,
+                "changed": self.changed, "unchanged": self.unchanged, "inserted": self.inserted,
+                "stale": self.stale, "slug_edits": self.slug_edits, "superseded": self.superseded,
+                "filtered_out": self.filtered_out, "skipped": dict(sorted(self.skipped.items())),
+                "fields": dict(sorted(self.fields.items())), "differences_not_stored": dict(sorted(self.not_stored.items()))}
+
+    def text(self) -> str:
+        skipped = sum(self.skipped.values())
+        lines = [
+            f"Read {self.records} page records from {self.files} archive file(s); "
+            f"skipped {skipped} ({_counts(self.skipped) or 'none'}); {self.superseded} superseded by a newer record",
+            f"Re-extracted {self.reextracted} articles ({self.filtered_out} outside the filters): "
+            f"{self.changed} changed (new revision), {self.unchanged} unchanged, "
+            f"{self.inserted} not in the store (inserted), {self.stale} stale (crawled again since)",
+            f"Changed fields: {_counts(self.fields) or 'none'}",
+        ]
+        if self.not_stored:
+            lines.append(f"Differences outside content_hash, not stored: {_counts(self.not_stored)}")
+        return "\n".join(lines)
+
+
+def _counts(counter: Counter) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+class _Stats:
+    """What Utf8RescueMiddleware counts: nothing to keep here."""
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        pass
+
+
+def extract_page(page: Any) -> tuple[dict[str, Any] | None, str]:
+    """(item, "") for an archived page that is an article today, else (None, why not); the same
+    steps as the crawl's: charset rescue, HTML only, a cut-short page is no article, validation."""
+    from scrapy.http import Headers, Request, TextResponse
+    from scrapy.responsetypes import responsetypes
+
+    from newsbot import site
+    from newsbot.loaders import extract_article
+    from newsbot.middlewares import Utf8RescueMiddleware
+    from newsbot.normalize import iso_utc
+    from newsbot.pipelines.validate import problems
+
+    if page.status != 200:
+        return None, f"http_{page.status}"
+    headers = Headers(page.headers)
+    cls = responsetypes.from_args(headers=headers, url=page.url, body=page.body)
+    response = cls(url=page.url, status=page.status, headers=headers, body=page.body, request=Request(page.url))
+    response = Utf8RescueMiddleware(_Stats()).process_response(response.request, response)
+    if not isinstance(response, TextResponse):
+        return None, "not_html"
+    if site.looks_truncated(response.body):
+        return None, "truncated"
+    extraction = extract_article(response.selector, response.url, crawled_at=iso_utc(page.fetched_at))
+    if extraction.item is None:
+        return None, (extraction.problems or ["not_an_article"])[0]
+    item = dict(extraction.item)
+    bad = problems(item)
+    if bad:
+        return None, f"invalid_{bad[0]}"
+    return item, ""
+
+
+def in_filters(item: dict[str, Any], since: date | None, until: date | None, languages: list[str]) -> bool:
+    """Baku publication days, both ends included, as `scrapy export`; no date matches no date filter."""
+    if languages and item["language"] not in languages:
+        return False
+    if since or until:
+        published = item["published_at"][:10]
+        if not published:
+            return False
+        if since and published < since.isoformat():
+            return False
+        if until and published > until.isoformat():
+            return False
+    return True
+
+
+def reextract(store: Any, files: list[Path], *, since: date | None = None, until: date | None = None,
+              languages: Iterable[str] = (), batch_size: int = 2000, warn: Any = None) -> Report:
+    """Read `files`, re-extract each article's newest record and write them through store.write."""
+    from newsbot.archive import ArchiveReading, read_archive
+    from newsbot.normalize import url_key
+    from newsbot.store import Outcome, article_row, decide
+
+    languages = list(languages)
+    report = Report(files=len(files))
+    reading = ArchiveReading()
+    newest: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for page in read_archive(files, reading):
+        item, reason = extract_page(page)
+        if item is None:
+            report.skipped[reason] += 1
+            continue
+        key = url_key(item["url"])
+        kept = newest.get(key)
+        if kept is not None:
+            report.superseded += 1
+            if page.fetched_at < kept[0]:
+                continue
+        newest[key] = (page.fetched_at, item)
+    report.records = reading.records
+    if reading.torn:
+        report.skipped["torn"] += len(reading.torn)
+        for where in reading.torn:
+            (warn or _warn)(f"{where}: a torn or unreadable record (a crawl killed mid-write?); "
+                            "skipped it and whatever follows it in that file")
+    chosen = []
+    for _, item in newest.values():
+        if in_filters(item, since, until, languages):
+            chosen.append(item)
+        else:
+            report.filtered_out += 1
+    chosen.sort(key=lambda item: (item["published_at"], item["url"]))
+    for start in range(0, len(chosen), max(1, batch_size)):
+        batch = chosen[start:start + batch_size]
+        stored = store.articles_at(item["url"] for item in batch)
+        for item in batch:
+            before = stored.get(url_key(item["url"]))
+            if before is None:
+                continue
+            row = article_row(item)
+            outcome = decide((before["content_hash"], before["crawled_at"]), row)
+            differ = [name for name in COMPARED_FIELDS if item.get(name) != before.get(name)]
+            if outcome is Outcome.UPDATED:
+                report.fields.update(differ)
+            elif outcome is Outcome.UNCHANGED:
+                # site_id: a NULL stored one is filled in; otherwise the store keeps what it has.
+                report.not_stored.update(d for d in differ if not (d == "site_id" and before["site_id"] is None))
+        result = store.write(batch)
+        report.reextracted += len(batch)
+        report.changed += result.updated
+        report.unchanged += result.unchanged
+        report.inserted += result.inserted
+        report.stale += result.stale
+        report.slug_edits += result.slug_edits
+    return report
+
+
+def _warn(message: str) -> None:
+    print(f"reextract: warning: {message}", file=sys.stderr)
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[--archive DIR_OR_FILE ...] [--db PATH] [--since DATE] [--until DATE] [--lang az,en] [--json]"
+
+    def short_desc(self) -> str:
+        return "Run today's extraction over the page archive and update the store (no network)"
+
+    def long_desc(self) -> str:
+        return ("Read every WARC response record of the archive (NEWSBOT_ARCHIVE, or --archive: directories "
+                "and/or .warc.gz files, oldest first), extract each page with today's code, keep the newest "
+                "record per article, and write the articles within --since/--until (Baku publication days, "
+                "both included) and --lang to the store (NEWSBOT_DB, or --db) through its revision path. "
+                "Reports how many articles changed and which fields. Makes no request.")
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--archive", metavar="DIR_OR_FILE", action="append",
+                            help="an archive directory or WARC file (repeatable, or comma-separated; "
+                                 "default: the NEWSBOT_ARCHIVE setting)")
+        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
+        parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
+        parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
+        parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. az,en)")
+        parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if args:
+            usage_error("reextract", f"unexpected argument(s): {' '.join(args)} (use --archive)")
+        config = Config.from_settings(self.settings)
+        languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
+        unknown = [lang for lang in languages if lang not in LANGUAGES]
+        if unknown:
+            usage_error("reextract", f"--lang: unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}")
+        if opts.since and opts.until and opts.since > opts.until:
+            usage_error("reextract", f"--since {opts.since} is after --until {opts.until}")
+        given = [part.strip() for value in (opts.archive or []) for part in value.split(",") if part.strip()]
+        if not given:
+            if not config.archive:
+                usage_error("reextract", "no archive: give --archive DIR or set NEWSBOT_ARCHIVE")
+            if "%(" in config.archive:
+                usage_error("reextract", f"NEWSBOT_ARCHIVE={config.archive} names a directory per crawl; "
+                                         "give the directories with --archive")
+            given = [config.archive]
+        try:
+            import warcio  # noqa: F401
+        except ImportError:
+            print("reextract: reading the archive needs warcio: pip install -e '.[archive]'", file=sys.stderr)
+            self.exitcode = 1
+            return
+        from newsbot.archive import archive_files
+
+        try:
+            files = archive_files(given)
+        except FileNotFoundError as exc:
+            usage_error("reextract", f"--archive {exc}: no such file or directory")
+        if not files:
+            usage_error("reextract", f"no WARC files (*.warc.gz) in {', '.join(given)}")
+        path = opts.db or config.db
+        from newsbot.store import Store, StoreError
+
+        if not path or not Path(path).is_file():
+            print(f"reextract: no store at {path or '(NEWSBOT_DB is empty)'}: give --db PATH", file=sys.stderr)
+            self.exitcode = 1
+            return
+        try:
+            with Store(path, timeout=config.db_timeout) as store:
+                report = reextract(store, files, since=opts.since, until=opts.until, languages=languages,
+                                   batch_size=config.db_batch_size)
+        except StoreError as exc:
+            print(f"reextract: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        except OSError as exc:
+            print(f"reextract: cannot read the archive: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
+        if opts.json:
+            print(json.dumps(report.as_dict(), ensure_ascii=False))
+        else:
+            print(report.text())
