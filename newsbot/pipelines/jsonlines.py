@@ -210,7 +210,7 @@ class JsonLinesPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).jsonl
         if not self.template:
-            raise NotConfigured("NEWSBOT_JSONL is empty")
+            raise NotConfigured()  # off by default: no message, which Scrapy would log as a warning
         if store_keeps_journal(crawler):
             # The SQLite pipeline writes the file, as the store's journal. (No message: Scrapy would
             # log it as a warning on every crawl.)
