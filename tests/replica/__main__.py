@@ -47,6 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-sitemaps", action="store_true",
                         help="/sitemap-posts-archive.xml, its shards and /news-sitemap.xml answer 404 (server.py "
                              "describes the sitemaps)")
+    parser.add_argument("--numbered-shards", action="store_true",
+                        help="name the sitemap shards by day number (/sitemap-posts-archive/N.xml), not by date")
     parser.add_argument("--ground-truth", metavar="PATH", help="write the ground truth JSON Lines ('-' for stdout) and exit")
     parser.add_argument("--base-url", help="the base URL the ground truth uses (default http://HOST:PORT)")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed,
                       infinity_path=args.infinity_path, other_spelling=args.other_spelling,
                       renamed_old=args.renamed_old, late=args.late,
-                      sitemaps=not args.no_sitemaps)
+                      sitemaps=not args.no_sitemaps, numbered_shards=args.numbered_shards)
     if args.ground_truth:
         base_url = args.base_url or f"http://{args.host}:{args.port}"
         if args.ground_truth == "-":

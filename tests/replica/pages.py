@@ -303,8 +303,23 @@ def w3c(moment: datetime) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}+04:00"
 
 
-def shard_path(day) -> str:
+def shard_path(state: State, day, numbered: bool = False) -> str:
+    """A day shard's path: named by its date, or (numbered) by its day number from the corpus'
+    first day, a name that tells a crawler nothing about the shard's dates."""
+    if numbered:
+        return f"{SHARD_DIR}{(day - state.corpus.stories[-1].local.date()).days + 1}.xml"
     return f"{SHARD_DIR}{day:%Y-%m-%d}.xml"
+
+
+def shard_day(state: State, name: str, numbered: bool = False):
+    """The day a shard file name (YYYY-MM-DD.xml, or N.xml when numbered) stands for, or None."""
+    stem = name[:-len(".xml")] if name.endswith(".xml") else ""
+    try:
+        if numbered:
+            return state.corpus.stories[-1].local.date() + timedelta(days=int(stem) - 1) if stem.isdigit() else None
+        return datetime.strptime(stem, "%Y-%m-%d").date()
+    except ValueError:
+        return None
 
 
 def _published_editions(state: State, stories) -> list[tuple[Story, str]]:
@@ -320,13 +335,13 @@ def shard_days(state: State) -> dict:
     return days
 
 
-def sitemap_index(state: State, base_url: str) -> str:
+def sitemap_index(state: State, base_url: str, numbered: bool = False) -> str:
     """/sitemap-posts-archive.xml: one <sitemap> per day shard, its <lastmod> the newest
     publication or edit among the shard's pages."""
     entries = []
     for day, stories in shard_days(state).items():
         lastmod = max(state.lastmod(story) for story in stories)
-        entries.append(f"<sitemap><loc>{xml_escape(base_url + shard_path(day))}</loc>"
+        entries.append(f"<sitemap><loc>{xml_escape(base_url + shard_path(state, day, numbered))}</loc>"
                        f"<lastmod>{w3c(lastmod)}</lastmod></sitemap>")
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
             + "\n".join(entries) + "\n</sitemapindex>\n")

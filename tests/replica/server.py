@@ -38,7 +38,10 @@ to the page's spelling, "404", or "serve" (the page itself, as the old replica d
                                                      published; /_replica/edit, /rename and /publish-late
                                                      set the story's lastmod to the machine's clock (Baku
                                                      time). --no-sitemaps (Replica(sitemaps=False)): all
-                                                     three answer 404
+                                                     three answer 404. --numbered-shards (Replica(
+                                                     numbered_shards=True)): shards are /sitemap-posts-
+                                                     archive/N.xml, N the day's number from the corpus'
+                                                     first day (1): names that tell no dates
     /uploads/YYYY/MM/DD/<hash>.jpg                   a tiny JPEG (photos themselves are absolute URLs on
                                                      https://static.report.az/photo/, never fetched)
 Control (never faulted, not counted in hits, disallowed in robots.txt):
@@ -145,7 +148,8 @@ class Replica:
 
     def __init__(self, corpus: Corpus, hidden: int = 0, rules: list[fault_rules.Rule] | None = None,
                  js_feed: bool = False, infinity_path: str = "infinity/index", other_spelling: str = "301",
-                 renamed_old: str = "301", late: int = 0, sitemaps: bool = True) -> None:
+                 renamed_old: str = "301", late: int = 0, sitemaps: bool = True,
+                 numbered_shards: bool = False) -> None:
         if other_spelling not in OTHER_SPELLING:
             raise ValueError(f"other_spelling must be one of {', '.join(OTHER_SPELLING)}; got {other_spelling!r}")
         if renamed_old not in RENAMED_OLD:
@@ -157,6 +161,7 @@ class Replica:
         self.faults = fault_rules.Faults(rules or [])
         self.js_feed = js_feed
         self.sitemaps = sitemaps  # False: both sitemaps (and the shards) answer 404
+        self.numbered_shards = numbered_shards  # shards named 1.xml, 2.xml ... rather than by their date
         # Where the feed's older batches come from: only the feed page's .loadContainer[data-url] says.
         self.infinity_path = infinity_path.strip("/")
         self.cache = LRU(2048)
@@ -226,12 +231,11 @@ class Replica:
     def _sitemap(self, path: str, base_url: str) -> Response:
         if self.sitemaps:
             if path == pages.SITEMAP_INDEX_PATH:
-                return xml_response(pages.sitemap_index(self.state, base_url))
+                return xml_response(pages.sitemap_index(self.state, base_url, self.numbered_shards))
             if path == pages.NEWS_SITEMAP_PATH:
                 return xml_response(pages.news_sitemap(self.state, base_url))
-            name = path[len(pages.SHARD_DIR):]
-            day = parse_date(name[:-len(".xml")]) if name.endswith(".xml") else None
-            shard = pages.sitemap_shard(self.state, day.date(), base_url) if day is not None else None
+            day = pages.shard_day(self.state, path[len(pages.SHARD_DIR):], self.numbered_shards)
+            shard = pages.sitemap_shard(self.state, day, base_url) if day is not None else None
             if shard is not None:
                 return xml_response(shard)
         return html_response(pages.not_found(), 404)
