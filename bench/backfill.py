@@ -2,9 +2,9 @@
 
 One replica (cumulative category pages, 16 new cards a page, and day shards in its sitemap index);
 paired rounds, sitemap then category, each a fresh store, both with -a since/-a until of the same
-window; two windows, a recent and a deep one (WINDOWS). Per run: total requests (`downloader/request_count`, robots.txt included), the article
-pages among them and the rest (sitemaps, or home and listing pages), from the replica's own hit
-counter; articles stored (`newsbot/store/inserted`, checked against the window's ground truth);
+window; two windows, a recent and a deep one (WINDOWS). Per run: total requests
+(`downloader/request_count`, robots.txt included), the article pages among them and the rest
+(sitemaps, or home and listing pages), from the replica's own hit counter; articles stored (`newsbot/store/inserted`, checked against the window's ground truth);
 response bytes (a cumulative page N carries 16·N cards); wall time of the whole `scrapy crawl`
 process and the spider's `elapsed_time_seconds`. Reported: the median of the rounds with min and
 max. Target: the sitemap spider at most 1.05 requests per stored article.

@@ -135,7 +135,8 @@ def table(results: dict[str, Any]) -> str:
                 f"articles, {b['stories']:,} stories): `sitemap` vs `category`, fresh store each, median of "
                 f"{b['pairs']} pairs",
                 f"{fmt(sitemap['requests_per_article']['median'], 3)} requests per stored article "
-                f"({fmt(sitemap['requests_per_article']['min'], 3)}–{fmt(sitemap['requests_per_article']['max'], 3)}), "
+                f"({fmt(sitemap['requests_per_article']['min'], 3)}–"
+                f"{fmt(sitemap['requests_per_article']['max'], 3)}), "
                 f"{fmt(sitemap['wall_seconds']['median'], 2)} s",
                 f"`category`: {fmt(category['requests_per_article']['median'], 3)} requests per stored article, "
                 f"{fmt(category['wall_seconds']['median'], 2)} s",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -69,7 +70,7 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         # {loc: news:publication_date} of the sitemap being filtered (the news sitemap's only).
         self._publication_dates: dict[str, str] = {}
 
-    def configure(self, settings) -> None:
+    def configure(self, settings: BaseSettings) -> None:
         super().configure(settings)
         edition = self.edition("az")  # the sitemaps are site-wide, at the root
         self.index_url = edition.url(site.SITEMAP_INDEX_PATH)
@@ -201,11 +202,11 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         lastmod = parse_timestamp(entry.get("lastmod"))
         return not (self.since and lastmod and lastmod < self.since)
 
-    def _in_window(self, moment) -> bool:
+    def _in_window(self, moment: datetime) -> bool:
         return not (self.since and moment < self.since) and not (self.until and moment > self.until)
 
     @staticmethod
-    def _day(moment) -> date | None:
+    def _day(moment: datetime | None) -> date | None:
         return moment.astimezone(BAKU).date() if moment else None
 
     # --- articles --------------------------------------------------------------

@@ -13,7 +13,7 @@ import html
 import json
 import random
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from xml.sax.saxutils import escape as xml_escape
 
 from tests.replica import texts
@@ -303,7 +303,7 @@ def w3c(moment: datetime) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}+04:00"
 
 
-def shard_path(state: State, day, numbered: bool = False) -> str:
+def shard_path(state: State, day: date, numbered: bool = False) -> str:
     """A day shard's path: named by its date, or (numbered) by its day number from the corpus'
     first day, a name that tells a crawler nothing about the shard's dates."""
     if numbered:
@@ -311,7 +311,7 @@ def shard_path(state: State, day, numbered: bool = False) -> str:
     return f"{SHARD_DIR}{day:%Y-%m-%d}.xml"
 
 
-def shard_day(state: State, name: str, numbered: bool = False):
+def shard_day(state: State, name: str, numbered: bool = False) -> date | None:
     """The day a shard file name (YYYY-MM-DD.xml, or N.xml when numbered) stands for, or None."""
     stem = name[:-len(".xml")] if name.endswith(".xml") else ""
     try:
@@ -326,7 +326,7 @@ def _published_editions(state: State, stories) -> list[tuple[Story, str]]:
     return [(story, lang) for story in stories for lang in state.langs(story)]
 
 
-def shard_days(state: State) -> dict:
+def shard_days(state: State) -> dict[date, list[Story]]:
     """{Baku publication day: [published stories of that day, newest first]}, newest day first."""
     days: dict = {}
     for story in state.published_stories():
@@ -347,7 +347,7 @@ def sitemap_index(state: State, base_url: str, numbered: bool = False) -> str:
             + "\n".join(entries) + "\n</sitemapindex>\n")
 
 
-def sitemap_shard(state: State, day, base_url: str) -> str | None:
+def sitemap_shard(state: State, day: date, base_url: str) -> str | None:
     """One day's shard: a <url> per published edition, <loc> in the page's one spelling; None for a
     day without published pages."""
     stories = shard_days(state).get(day)
