@@ -1,6 +1,6 @@
 """newsbot's benchmarks in one command: `.venv/bin/python -m bench.run [--quick] [--only NAMES]`.
 
-Runs crawl throughput, extraction, incremental, memory and storage against local
+Runs crawl throughput, extraction, incremental, memory, storage, archive and backfill against local
 replicas, writes bench/results/latest.json (and a dated copy per run) and prints the
 results as a markdown table: every figure next to a baseline measured in the same run.
 See bench/README.md.
@@ -20,16 +20,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import archive, extraction, incremental, memory, storage, throughput
+from bench import archive, backfill, extraction, incremental, memory, storage, throughput
 from bench.common import RESULTS, ROOT, log
 
 SIZES = {
     "quick": {"throughput": (250, 2), "extraction": (120, 150, 5), "incremental": 200,
-              "memory": (2000, 6000), "storage": 5000, "archive": (100, 5)},
+              "memory": (2000, 6000), "storage": 5000, "archive": (100, 5), "backfill": (300, 5)},
     "full": {"throughput": (2000, 3), "extraction": (300, 300, 7), "incremental": 300,
-             "memory": (10000, 30000), "storage": 20000, "archive": (300, 5)},
+             "memory": (10000, 30000), "storage": 20000, "archive": (300, 5), "backfill": (600, 5)},
 }
-ALL = ("throughput", "extraction", "incremental", "memory", "storage", "archive")
+ALL = ("throughput", "extraction", "incremental", "memory", "storage", "archive", "backfill")
 
 
 def machine() -> dict[str, Any]:
@@ -136,6 +136,22 @@ def table(results: dict[str, Any]) -> str:
             f"archive off: {fmt(a['wall_seconds_off']['median'], 2)} s wall",
             f"{fmt(a['wall_ratio_on_off']['median'], 3)} ({fmt(a['wall_ratio_on_off']['min'], 3)}–"
             f"{fmt(a['wall_ratio_on_off']['max'], 3)})", "measured", verdict(a)))
+    b = results.get("backfill")
+    if b and "error" not in b:
+        for w in b["windows"]:
+            sitemap, category = w["summary"]["sitemap"], w["summary"]["category"]
+            rows.append((
+                f"backfill, {w['label']} window {w['window'][0]}..{w['window'][1]} ({w['window_articles']:,} "
+                f"articles, {b['stories']:,} stories): `sitemap` vs `category`, fresh store each, median of "
+                f"{b['pairs']} pairs",
+                f"{fmt(sitemap['requests_per_article']['median'], 3)} requests per stored article "
+                f"({fmt(sitemap['requests_per_article']['min'], 3)}–"
+                f"{fmt(sitemap['requests_per_article']['max'], 3)}), "
+                f"{fmt(sitemap['wall_seconds']['median'], 2)} s",
+                f"`category`: {fmt(category['requests_per_article']['median'], 3)} requests per stored article, "
+                f"{fmt(category['wall_seconds']['median'], 2)} s",
+                f"{fmt(sitemap['requests_per_article']['median'] / category['requests_per_article']['median'], 3)}",
+                "≤ 1.05 requests per article", "met" if w["passed"] else "**not met**"))
     for name in ALL:
         if name in results and "error" in results[name]:
             rows.append((name, "failed: " + results[name]["error"].splitlines()[-1][:150], "", "", "", "**error**"))
@@ -176,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         "memory": lambda d: memory.run(*sizes["memory"], d, trace=args.trace_memory),
         "storage": lambda d: storage.run(sizes["storage"], d, rounds=3),
         "archive": lambda d: archive.run(sizes["archive"][0], d, rounds=sizes["archive"][1]),
+        "backfill": lambda d: backfill.run(*sizes["backfill"], workdir=d),
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
@@ -202,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"newsbot benchmarks ({mode}, {results['machine']['cpus']} CPUs, commit {results['machine']['commit']}, "
           f"{results['total_seconds']:.0f} s; details in {os.path.relpath(args.out, ROOT)})\n")
     print(results["table"])
+    if "backfill" in results and "error" not in results["backfill"]:
+        print("\nBackfill, per spider (median, min–max):\n")
+        print(backfill.table(results["backfill"]))
     return 1 if any("error" in results.get(n, {}) for n in chosen) else 0
 
 

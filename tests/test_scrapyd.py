@@ -51,9 +51,9 @@ def nodes(tmp_path_factory) -> Nodes:
         b.start(max_proc=2)
         config_home = deploy_targets(base / "xdg", a, b)
         # As an operator deploys: scrapyd-deploy builds the egg (setup.py bdist_egg) and uploads it...
-        assert a.deploy(project, "r1", config_home)["spiders"] == 3
+        assert a.deploy(project, "r1", config_home)["spiders"] == 4
         # ...and the very egg node-a stores goes to the other node.
-        assert b.deploy(project, "r1", config_home, egg=a.egg_path())["spiders"] == 3
+        assert b.deploy(project, "r1", config_home, egg=a.egg_path())["spiders"] == 4
         yield Nodes(a, b, config_home, a.egg_path())
     finally:
         a.stop()
@@ -112,7 +112,8 @@ def test_the_deployed_egg_carries_its_data_and_runs_zipped(nodes, tmp_path):
                             text=True, timeout=60, env=clean_env())
     assert result.returncode == 0 and result.stdout.startswith("OK"), result.stderr[-3000:]
     for node in (nodes.a, nodes.b):
-        assert sorted(node.get("listspiders.json", project=PROJECT)["spiders"]) == ["article", "category", "latest"]
+        spiders = node.get("listspiders.json", project=PROJECT)["spiders"]
+        assert sorted(spiders) == ["article", "category", "latest", "sitemap"]
 
 
 def test_latest_job_stores_the_ground_truth_and_is_never_started_twice(nodes, replica, tmp_path):
@@ -231,6 +232,28 @@ def test_schedule_sends_the_targets_credentials(tmp_path):
         assert allowed.returncode == 1 and "project 'newsbot' not found" in allowed.stderr, allowed.stderr
     finally:
         node.stop()
+
+
+def test_a_sitemap_backfill_split_by_shard_on_two_nodes_merges_into_the_window(nodes, replica, tmp_path):
+    """Issue 14: -a shards=1/2 and 2/2 on the two nodes take alternate shards of the sitemap index."""
+    site = replica(stories=150)
+    since, until = "2026-01-10", "2026-01-20"
+    window = [t for t in site.ground_truth() if since <= t["published_at"][:10] <= until]
+    parts = [tmp_path / "part-1.sqlite", tmp_path / "part-2.sqlite"]
+    jobs = [(node, scheduled_job(schedule_cli("sitemap", "-t", node.name, "--allow-concurrent", "-a", f"shards={k}/2",
+                                              "-a", f"since={since}", "-a", f"until={until}",
+                                              *job_settings(NEWSBOT_BASE_URL=site.base_url, NEWSBOT_DB=str(part)),
+                                              nodes=nodes)))
+            for k, (node, part) in enumerate(zip((nodes.a, nodes.b), parts), start=1)]
+    for node, jobid in jobs:
+        job = node.wait_finished(jobid, JOB_TIMEOUT)
+        assert job.finish_reason == "finished" and job.error_lines() == [], job.describe()
+    one, two = ({r["article_id"] for r in stored_articles(p)} for p in parts)
+    assert one and two and not one & two
+    merged = tmp_path / "merged.sqlite"
+    result = cli("scrapy", "merge", *map(str, parts), "--db", str(merged))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert_matches_ground_truth(stored_articles(merged), window)
 
 
 def test_partitioned_backfill_on_two_nodes_merges_into_the_single_node_result(nodes, replica, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_twisted
@@ -121,6 +122,38 @@ async def test_category_backfill_honours_since_until_and_category(replica, tmp_p
                          lang="az,en")
     assert_matches_ground_truth(energy.items, [t for t in truth if t["category_slug"] == "energy"
                                                and t["language"] in ("az", "en")])
+
+
+@pytest_twisted.ensureDeferred
+async def test_category_on_cumulative_pages_fetches_each_article_once_and_stops_at_stored(replica, tmp_path):
+    """Page N of a category repeats pages 1..N-1 (the live site's cumulative pages): each article is
+    still one request, and a re-run stops at page 1 of each category, whose new cards are all stored."""
+    site = replica(stories=300, hidden=12)
+    truth = site.ground_truth()
+    article_paths = {urlsplit(t["url"]).path for t in truth}
+    settings = crawl_settings(site.base_url, tmp_path / "c.sqlite")
+    site.hits(reset=True)
+    first = await crawl("category", settings)
+    assert first.reason == "finished" and first.errors == 0
+    assert_matches_ground_truth(first.items, truth)
+    paths = site.hits()["paths"]
+    assert {p: n for p, n in paths.items() if p in article_paths} == {p: 1 for p in article_paths}
+    assert first.stat("newsbot/cards/repeated") > 0 and any("/page/" in p for p in paths)
+    site.hits(reset=True)
+    again = await crawl("category", settings)
+    paths = site.hits()["paths"]
+    assert again.reason == "finished" and not again.items
+    assert not set(paths) & article_paths and not [p for p in paths if "/page/" in p], sorted(paths)
+    # New stories on top: page 1 of their categories has new cards, page 2's own cards are all stored
+    # (its repeats of page 1 are not judged again, stored or still in flight): the walk stops there.
+    site.publish(12)
+    fresh = [t for t in site.ground_truth() if t["url"] not in {x["url"] for x in truth}]
+    site.hits(reset=True)
+    third = await crawl("category", settings)
+    paths = site.hits()["paths"]
+    assert third.reason == "finished"
+    assert_matches_ground_truth(third.items, fresh)
+    assert not [p for p in paths if "/page/3" in p], sorted(p for p in paths if "/page/" in p)
 
 
 @pytest_twisted.ensureDeferred

@@ -6,6 +6,7 @@
   structural facts the rules for unknown markup rely on
 - furniture: the exact phrasings of page furniture inside bodies
 - block: what its WAF answers (block statuses, challenge pages)
+- sitemaps: the sitemap index and news sitemap paths, what shard names and entries say
 
 A redesign of the site is a change to this package only. Facts marked
 "unconfirmed" in shared/site/REPORT_AZ.md always have a fallback.
@@ -49,6 +50,14 @@ from newsbot.site.urls import (
     site_id_of_short_link,
     split_article_path,
 )
+from newsbot.site.sitemaps import (
+    NEWS_SITEMAP_PATH,
+    SITEMAP_INDEX_PATH,
+    SITEMAP_TYPES,
+    news_publication_dates,
+    shard_spans,
+    shard_start,
+)
 from newsbot.site.words import LATEST_LABELS, LINK_LABELS, MONTHS
 
 __all__ = [
@@ -59,4 +68,6 @@ __all__ = [
     "feed_endpoint", "find_nav_links", "first_css", "furniture_rule", "has_card_container",
     "has_pagination", "is_article_url", "is_tag_path", "language_of_path", "looks_truncated",
     "next_page_url", "parse_cards", "selectors", "site_id_of_short_link", "split_article_path",
+    "NEWS_SITEMAP_PATH", "SITEMAP_INDEX_PATH", "SITEMAP_TYPES", "news_publication_dates",
+    "shard_spans", "shard_start",
 ]

@@ -188,6 +188,11 @@ class NewsbotSpider(scrapy.Spider):
 
     # --- discovery ---------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.home_requests():
+            yield request
+
+    def home_requests(self) -> Iterator[scrapy.Request]:
+        """Each chosen edition's home page, where its navigation names the listings."""
         for language in self.languages:
             yield scrapy.Request(self.edition(language).home_url, callback=self.parse_home,
                                  errback=self.home_failed, cb_kwargs={"language": language})

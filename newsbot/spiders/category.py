@@ -12,31 +12,22 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsbot import categories, site
+from newsbot.normalize import url_key
 from newsbot.spiders.base import NewsbotSpider
 
 logger = logging.getLogger(__name__)
 
 
-class CategorySpider(NewsbotSpider):
-    """scrapy crawl category [-a category=energy,finance] [-a lang=en] [-a since=2025-01-01 -a until=2025-06-30]
-    [-a max_pages=N] [-a refresh=1]
+class CategoryListings:
+    """Discovery and walking of the category listings, for a NewsbotSpider: the `category` spider's
+    whole job, and the `sitemap` spider's fallback when the site has no sitemap.
 
-    Categories come from each edition's navigation (the table's known slugs as
-    fallback) and are chosen by their language-independent key. With since or
-    until it is a backfill of that window: pages of already-stored cards do not
-    stop it. Without them it stops at the first page whose cards are all stored.
+    Category pages are reported to be cumulative on the live site (page N shows every card of pages
+    1..N), so each page is judged by the cards it adds to the walk of its category: a page that adds
+    none is the end, and "all stored" means the new cards are.
     """
 
-    name = "category"
-
-    def __init__(self, category: str | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.category_keys = {c.strip() for c in (category or "").split(",") if c.strip()} or None
-        known = {c.key for c in categories.all_categories()}
-        unknown = sorted((self.category_keys or set()) - known)
-        if unknown:
-            raise ValueError(f"category: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-                             f"the keys are {', '.join(sorted(known))}")
+    category_keys: set[str] | None = None
 
     @property
     def stops_at_stored(self) -> bool:
@@ -95,10 +86,26 @@ class CategorySpider(NewsbotSpider):
             return
         super().listing_failed(failure)
 
+    def new_cards(self, language: str, segment: str, cards: list[site.Card]) -> list[site.Card]:
+        """The cards this page adds to its category's walk in this run (all of them on a page that
+        repeats none); the repeats of a cumulative page are counted, not judged again."""
+        walks = self.__dict__.setdefault("_category_walks", {})
+        seen = walks.setdefault((language, segment), set())
+        new = [c for c in cards if url_key(c.url) not in seen]
+        seen.update(url_key(c.url) for c in new)
+        if len(new) < len(cards):
+            self.crawler.stats.inc_value("newsbot/cards/repeated", len(cards) - len(new))
+        return new
+
     def parse_listing(self, response: Response, language: str, page: int, segment: str) -> Iterator[Any]:
         cards, first = self.read_listing(response)
         yield from first
         if not cards:
+            return
+        cards = self.new_cards(language, segment, cards)
+        if not cards:
+            # Nothing this walk has not seen: past the end (or a site that ignores /page/N).
+            self.crawler.stats.inc_value("newsbot/listing/end_no_new_cards")
             return
         wanted, passed_since, all_stored = self.triage_cards(cards)
         yield from self.article_requests(wanted)
@@ -109,3 +116,25 @@ class CategorySpider(NewsbotSpider):
             yield self.page_request(language, segment, page + 1, url=next_url)
         elif not site.has_pagination(response.selector):
             yield self.page_request(language, segment, page + 1, guessed=True)
+
+
+class CategorySpider(CategoryListings, NewsbotSpider):
+    """scrapy crawl category [-a category=energy,finance] [-a lang=en] [-a since=2025-01-01 -a until=2025-06-30]
+    [-a max_pages=N] [-a refresh=1]
+
+    Categories come from each edition's navigation (the table's known slugs as
+    fallback) and are chosen by their language-independent key. With since or
+    until it is a backfill of that window: pages of already-stored cards do not
+    stop it. Without them it stops at the first page whose new cards are all stored.
+    """
+
+    name = "category"
+
+    def __init__(self, category: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.category_keys = {c.strip() for c in (category or "").split(",") if c.strip()} or None
+        known = {c.key for c in categories.all_categories()}
+        unknown = sorted((self.category_keys or set()) - known)
+        if unknown:
+            raise ValueError(f"category: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                             f"the keys are {', '.join(sorted(known))}")

@@ -11,7 +11,10 @@ tests/conftest.py).
 Each article page has one spelling, used by every link to it: no trailing slash in the current
 design, a trailing slash in the legacy one; the other spelling answers as --other-spelling says
 (301 by default, 404, or served). Slug edits (/_replica/rename, --renamed-old) and editions
-published late (--late, /_replica/publish-late) are in server.py.
+published late (--late, /_replica/publish-late) are in server.py, and so are the sitemaps
+(/sitemap-posts-archive.xml, one shard per publication day, /news-sitemap.xml; --no-sitemaps,
+--numbered-shards) and the category pages, cumulative as the live site's (page N shows pages 1..N,
+16 cards a page).
 
 Article pages come in several layouts, picked per story from its own digest (content.Corpus.layout),
 so that a crawler rule fitting one markup fails the tests. GET /_replica/layouts lists every page's

@@ -8,7 +8,9 @@ Serving prints one line, "REPLICA http://127.0.0.1:PORT", once the socket listen
 (--port 0 picks a free port). --ground-truth writes the JSON Lines for the initial
 state (after --hidden) and exits without serving; a running replica serves the
 current state at /_replica/ground-truth. Fault rules: see tests/replica/faults.py; URL
-spellings, slug edits and late editions (--other-spelling, --renamed-old, --late): server.py.
+spellings, slug edits and late editions (--other-spelling, --renamed-old, --late), the sitemaps
+(/sitemap-posts-archive.xml, its day shards, /news-sitemap.xml; --no-sitemaps) and the cumulative
+category pages: server.py.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--late", type=int, default=0, metavar="K",
                         help="the last edition of the K newest stories with 2+ editions is not published yet "
                              "(see /_replica/publish-late)")
+    parser.add_argument("--no-sitemaps", action="store_true",
+                        help="/sitemap-posts-archive.xml, its shards and /news-sitemap.xml answer 404 (server.py "
+                             "describes the sitemaps)")
+    parser.add_argument("--numbered-shards", action="store_true",
+                        help="name the sitemap shards by day number (/sitemap-posts-archive/N.xml), not by date")
     parser.add_argument("--ground-truth", metavar="PATH", help="write the ground truth JSON Lines ('-' for stdout) and exit")
     parser.add_argument("--base-url", help="the base URL the ground truth uses (default http://HOST:PORT)")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
@@ -58,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     rules = load_rules(args.faults)
     replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed,
                       infinity_path=args.infinity_path, other_spelling=args.other_spelling,
-                      renamed_old=args.renamed_old, late=args.late)
+                      renamed_old=args.renamed_old, late=args.late,
+                      sitemaps=not args.no_sitemaps, numbered_shards=args.numbered_shards)
     if args.ground_truth:
         base_url = args.base_url or f"http://{args.host}:{args.port}"
         if args.ground_truth == "-":

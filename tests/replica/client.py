@@ -128,7 +128,8 @@ def _die_with_parent() -> None:
 
 def start_replica(stories: int = 60, faults: list | str | None = None, hidden: int = 0, js_feed: bool = False,
                   seed: int = 1, extra_args: tuple[str, ...] = (), timeout: float = 30,
-                  other_spelling: str | None = None, renamed_old: str | None = None, late: int = 0) -> RunningReplica:
+                  other_spelling: str | None = None, renamed_old: str | None = None, late: int = 0,
+                  sitemaps: bool = True, numbered_shards: bool = False) -> RunningReplica:
     """Run `python -m tests.replica --port 0 ...` and wait for its REPLICA line."""
     args = [sys.executable, "-m", "tests.replica", "--port", "0", "--quiet", "--stories", str(stories),
             "--seed", str(seed), "--hidden", str(hidden), "--late", str(late), *extra_args]
@@ -140,6 +141,10 @@ def start_replica(stories: int = 60, faults: list | str | None = None, hidden: i
         args += ["--faults", faults if isinstance(faults, str) else json.dumps(faults)]
     if js_feed:
         args.append("--js-feed")
+    if not sitemaps:
+        args.append("--no-sitemaps")
+    if numbered_shards:
+        args.append("--numbered-shards")
     log = tempfile.NamedTemporaryFile(prefix="replica-", suffix=".log", delete=False)
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,

@@ -19,7 +19,7 @@ import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import accumulate
 from typing import Iterator
@@ -32,6 +32,7 @@ from tests.replica.categories import BY_KEY as CATEGORIES
 LANGS: tuple[str, ...] = ("az", "en", "ru")
 LANG_POS = {lang: n for n, lang in enumerate(LANGS)}
 PREFIX = {"az": "/", "en": "/en/", "ru": "/ru/"}
+BAKU_TZ = timezone(timedelta(hours=4))  # Asia/Baku, no DST since 2016
 SOURCE = "report.az"
 NEWEST = datetime(2026, 1, 28, 21, 6)  # Baku wall clock (UTC+04:00, no DST)
 EPOCH = datetime(1970, 1, 1)
@@ -673,6 +674,9 @@ class State:
         # the `late` newest stories that have two or more.
         multi = (s for s in corpus.stories if len(s.langs) > 1)
         self.held: set[tuple[int, str]] = {(s.index, s.langs[-1]) for _, s in zip(range(max(0, late)), multi)}
+        # When each story last changed (an edit, a slug edit, a late edition published), Baku wall clock:
+        # what the sitemaps' <lastmod> shows beside its publication time.
+        self.touched: dict[int, datetime] = {}
         self.generation = 0  # bumped on every change; caches key on it
         self.snippets: dict[tuple, str] = {}  # rendered cards, keyed by story, edition and revision
         self._reindex()
@@ -703,6 +707,8 @@ class State:
     def publish_late(self) -> int:
         """Publish every held edition; the other editions of its story now link it. How many there were."""
         count = len(self.held)
+        for index, _lang in self.held:
+            self.touch(index)  # the late edition appears and its siblings' pages now link it
         self.held.clear()
         self._reindex()
         self.generation += 1
@@ -710,6 +716,7 @@ class State:
 
     def edit(self, index: int) -> int:
         self.revisions[index] = self.revisions.get(index, 0) + 1
+        self.touch(index)
         self.generation += 1
         return self.revisions[index]
 
@@ -730,8 +737,18 @@ class State:
             slugs[lang] = slug
             self.old_slugs[lang][story.slugs[lang]] = index
         self.renamed[index] = slugs
+        self.touch(index)
         self.generation += 1
         return {lang: self.path(story, lang) for lang in story.langs}
+
+    def touch(self, index: int) -> None:
+        """Record that story `index` changed now (the replica's clock is the machine's, in Baku time)."""
+        now = datetime.now(timezone.utc).astimezone(BAKU_TZ).replace(tzinfo=None, microsecond=0)
+        self.touched[index] = max(now, self.corpus.stories[index].local)
+
+    def lastmod(self, story: Story) -> datetime:
+        """When the story's pages last changed: its publication, or a later edit (Baku wall clock)."""
+        return self.touched.get(story.index, story.local)
 
     def revision(self, index: int) -> int:
         return self.revisions.get(index, 0)
@@ -793,6 +810,18 @@ class State:
         start = bisect_left(index, self.hidden) + (page - 1) * per_page
         found = [self.corpus.stories[i] for i in index[start:start + per_page]]
         return found, start + per_page < len(index)
+
+    def cumulative_category_page(self, lang: str, key: str, page: int, per_page: int) -> tuple[list[Story], bool]:
+        """What /{category}/page/N shows on the live site: every card of pages 1..N, and whether a
+        page N+1 would add more."""
+        index = self.category_index[(lang, key)]
+        start = bisect_left(index, self.hidden)
+        end = start + page * per_page
+        return [self.corpus.stories[i] for i in index[start:end]], end < len(index)
+
+    def published_stories(self) -> list[Story]:
+        """Every published story, newest first."""
+        return self.corpus.stories[self.hidden:]
 
     def published_count(self, lang: str, key: str | None = None) -> int:
         index = self.lang_index[lang] if key is None else self.category_index[(lang, key)]

@@ -13,13 +13,22 @@ import html
 import json
 import random
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from xml.sax.saxutils import escape as xml_escape
 
 from tests.replica import texts
 from tests.replica.content import LANG_POS, LANGS, PREFIX, EditionText, Layout, State, Story, make_slug
 
-PER_PAGE = 20          # cards per feed batch and per category page
+PER_PAGE = 20          # cards per feed batch
+CATEGORY_PER_PAGE = 16  # cards a category page adds: /{category}/page/N shows pages 1..N (cumulative)
+NEWS_SITEMAP_DAYS = 2   # the Google News sitemap lists the articles of the corpus' last 2 days
+SITEMAP_INDEX_PATH = "/sitemap-posts-archive.xml"
+NEWS_SITEMAP_PATH = "/news-sitemap.xml"
+SHARD_DIR = "/sitemap-posts-archive/"  # + YYYY-MM-DD.xml: one shard per Baku publication day
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+IMAGE_NS = "http://www.google.com/schemas/sitemap-image/1.1"
+NEWS_NAME = "Report.az"
 HOME_CARDS = 12
 SIDEBAR_CARDS = 10
 RSS_ITEMS = 50
@@ -269,10 +278,11 @@ def fragment(state: State, lang: str, before: datetime | None) -> str:
 
 
 def category(state: State, lang: str, key: str, page: int) -> str | None:
-    """A category listing page, or None past the last page."""
+    """A category listing page, or None past the last page. Cumulative, as the live site's are
+    reported to be: page N shows every card of pages 1..N, CATEGORY_PER_PAGE a page."""
     corpus = state.corpus
-    found, has_next = state.category_page(lang, key, page, PER_PAGE)
-    if page > 1 and not found:
+    found, has_next = state.cumulative_category_page(lang, key, page, CATEGORY_PER_PAGE)
+    if page > 1 and len(found) <= (page - 1) * CATEGORY_PER_PAGE:
         return None
     base = f"{PREFIX[lang]}{corpus.segment(key, lang)}"
     links = []
@@ -284,6 +294,91 @@ def category(state: State, lang: str, key: str, page: int) -> str | None:
     main = (f'<section class="news-list"><h1 class="section-title">{esc(name)}</h1>\n{cards(state, found, lang)}\n'
             f'<div class="pagination">{"".join(links)}</div></section>')
     return layout(state, lang, name, main)
+
+
+# --- sitemaps (sitemaps.org protocol; Google News and image extensions) ---------------
+
+def w3c(moment: datetime) -> str:
+    """W3C datetime in Baku time, as <lastmod> and news:publication_date carry it."""
+    return f"{moment:%Y-%m-%dT%H:%M:%S}+04:00"
+
+
+def shard_path(state: State, day: date, numbered: bool = False) -> str:
+    """A day shard's path: named by its date, or (numbered) by its day number from the corpus'
+    first day, a name that tells a crawler nothing about the shard's dates."""
+    if numbered:
+        return f"{SHARD_DIR}{(day - state.corpus.stories[-1].local.date()).days + 1}.xml"
+    return f"{SHARD_DIR}{day:%Y-%m-%d}.xml"
+
+
+def shard_day(state: State, name: str, numbered: bool = False) -> date | None:
+    """The day a shard file name (YYYY-MM-DD.xml, or N.xml when numbered) stands for, or None."""
+    stem = name[:-len(".xml")] if name.endswith(".xml") else ""
+    try:
+        if numbered:
+            return state.corpus.stories[-1].local.date() + timedelta(days=int(stem) - 1) if stem.isdigit() else None
+        return datetime.strptime(stem, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def _published_editions(state: State, stories) -> list[tuple[Story, str]]:
+    return [(story, lang) for story in stories for lang in state.langs(story)]
+
+
+def shard_days(state: State) -> dict[date, list[Story]]:
+    """{Baku publication day: [published stories of that day, newest first]}, newest day first."""
+    days: dict = {}
+    for story in state.published_stories():
+        if state.langs(story):
+            days.setdefault(story.local.date(), []).append(story)
+    return days
+
+
+def sitemap_index(state: State, base_url: str, numbered: bool = False) -> str:
+    """/sitemap-posts-archive.xml: one <sitemap> per day shard, its <lastmod> the newest
+    publication or edit among the shard's pages."""
+    entries = []
+    for day, stories in shard_days(state).items():
+        lastmod = max(state.lastmod(story) for story in stories)
+        entries.append(f"<sitemap><loc>{xml_escape(base_url + shard_path(state, day, numbered))}</loc>"
+                       f"<lastmod>{w3c(lastmod)}</lastmod></sitemap>")
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{SITEMAP_NS}">\n'
+            + "\n".join(entries) + "\n</sitemapindex>\n")
+
+
+def sitemap_shard(state: State, day: date, base_url: str) -> str | None:
+    """One day's shard: a <url> per published edition, <loc> in the page's one spelling; None for a
+    day without published pages."""
+    stories = shard_days(state).get(day)
+    if not stories:
+        return None
+    urls = [f"<url><loc>{xml_escape(base_url + href(state, story, lang))}</loc>"
+            f"<lastmod>{w3c(state.lastmod(story))}</lastmod></url>"
+            for story, lang in _published_editions(state, stories)]
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}">\n'
+            + "\n".join(urls) + "\n</urlset>\n")
+
+
+def news_sitemap(state: State, base_url: str) -> str:
+    """/news-sitemap.xml: the published editions of the corpus' last NEWS_SITEMAP_DAYS days."""
+    stories = state.published_stories()
+    recent = []
+    if stories:
+        cutoff = stories[0].local - timedelta(days=NEWS_SITEMAP_DAYS)
+        recent = [s for s in stories if s.local > cutoff]
+    urls = []
+    for story, lang in _published_editions(state, recent):
+        text = state.text(story, lang)
+        image = (f"<image:image><image:loc>{xml_escape(text.images[0].url)}</image:loc></image:image>"
+                 if text.images else "")
+        urls.append(f"<url><loc>{xml_escape(base_url + href(state, story, lang))}</loc>"
+                    f"<news:news><news:publication><news:name>{NEWS_NAME}</news:name>"
+                    f"<news:language>{lang}</news:language></news:publication>"
+                    f"<news:publication_date>{w3c(story.local)}</news:publication_date>"
+                    f"<news:title>{xml_escape(text.title)}</news:title></news:news>{image}</url>")
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{SITEMAP_NS}" xmlns:news="{NEWS_NS}" '
+            f'xmlns:image="{IMAGE_NS}">\n' + "\n".join(urls) + "\n</urlset>\n")
 
 
 # --- article pages -------------------------------------------------------------------

@@ -13,12 +13,35 @@ to the page's spelling, "404", or "serve" (the page itself, as the old replica d
                                                      .loadContainer[data-url] names the infinity endpoint
     /infinity/index?date=YYYY-MM-DD HH:MM:SS&oldest=1 (and /en/..., /ru/...)  next 20 cards, or empty
                                                      (--infinity-path moves it: only data-url tells)
-    /{segment}, /{segment}/page/N                    category listings, 20 cards a page
+    /{segment}, /{segment}/page/N                    category listings, cumulative as the live site's are
+                                                     reported: page N shows every card of pages 1..N, 16 a
+                                                     page (page 50 = 800 cards); past the last page: 404
     /{segment}/{slug}[/]                             article pages, in the story's layout (below); a
                                                      slug edit (/_replica/rename) moves a page, and its
                                                      old path answers as --renamed-old says: "301" to
                                                      the new path (default), or "404"
     /rss/, /en/rss/, /ru/rss/                        RSS 2.0, 50 newest items
+    /sitemap-posts-archive.xml                       sitemap index (sitemaps.org 0.9): one <sitemap> per
+                                                     shard, newest first: <loc> /sitemap-posts-archive/
+                                                     YYYY-MM-DD.xml (a Baku publication day with pages),
+                                                     <lastmod> the newest publication or change in it
+    /sitemap-posts-archive/YYYY-MM-DD.xml            a shard (<urlset>): one <url> per published edition
+                                                     (all three editions) of that day's stories, <loc> in
+                                                     the page's one spelling (after slug edits), <lastmod>
+                                                     its publication, or its story's last change
+    /news-sitemap.xml                                Google News sitemap of the published editions of the
+                                                     corpus' last 2 days: news:publication (news:name,
+                                                     news:language), news:publication_date, news:title,
+                                                     image:image/image:loc when the page has a photo
+                                                     Sitemaps follow the state as listings do: hidden
+                                                     stories and held (--late) editions are left out until
+                                                     published; /_replica/edit, /rename and /publish-late
+                                                     set the story's lastmod to the machine's clock (Baku
+                                                     time). --no-sitemaps (Replica(sitemaps=False)): all
+                                                     three answer 404. --numbered-shards (Replica(
+                                                     numbered_shards=True)): shards are /sitemap-posts-
+                                                     archive/N.xml, N the day's number from the corpus'
+                                                     first day (1): names that tell no dates
     /uploads/YYYY/MM/DD/<hash>.jpg                   a tiny JPEG (photos themselves are absolute URLs on
                                                      https://static.report.az/photo/, never fetched)
 Control (never faulted, not counted in hits, disallowed in robots.txt):
@@ -125,7 +148,8 @@ class Replica:
 
     def __init__(self, corpus: Corpus, hidden: int = 0, rules: list[fault_rules.Rule] | None = None,
                  js_feed: bool = False, infinity_path: str = "infinity/index", other_spelling: str = "301",
-                 renamed_old: str = "301", late: int = 0) -> None:
+                 renamed_old: str = "301", late: int = 0, sitemaps: bool = True,
+                 numbered_shards: bool = False) -> None:
         if other_spelling not in OTHER_SPELLING:
             raise ValueError(f"other_spelling must be one of {', '.join(OTHER_SPELLING)}; got {other_spelling!r}")
         if renamed_old not in RENAMED_OLD:
@@ -136,6 +160,8 @@ class Replica:
         self.renamed_old = renamed_old
         self.faults = fault_rules.Faults(rules or [])
         self.js_feed = js_feed
+        self.sitemaps = sitemaps  # False: both sitemaps (and the shards) answer 404
+        self.numbered_shards = numbered_shards  # shards named 1.xml, 2.xml ... rather than by their date
         # Where the feed's older batches come from: only the feed page's .loadContainer[data-url] says.
         self.infinity_path = infinity_path.strip("/")
         self.cache = LRU(2048)
@@ -158,6 +184,8 @@ class Replica:
     def _route(self, path: str, query: dict[str, list[str]], base_url: str, variant: str | None) -> Response:
         if path == "/robots.txt":
             return Response(200, pages.ROBOTS.encode(), "text/plain; charset=utf-8")
+        if path in (pages.SITEMAP_INDEX_PATH, pages.NEWS_SITEMAP_PATH) or path.startswith(pages.SHARD_DIR):
+            return self._sitemap(path, base_url)
         parts = [p for p in path.split("/") if p]
         lang = "az"
         if parts and parts[0] in ("en", "ru"):
@@ -199,6 +227,18 @@ class Replica:
                     elif self.other_spelling == "301":
                         return redirect(base_url, canonical, 301)
         return html_response(pages.not_found(lang), 404)
+
+    def _sitemap(self, path: str, base_url: str) -> Response:
+        if self.sitemaps:
+            if path == pages.SITEMAP_INDEX_PATH:
+                return xml_response(pages.sitemap_index(self.state, base_url, self.numbered_shards))
+            if path == pages.NEWS_SITEMAP_PATH:
+                return xml_response(pages.news_sitemap(self.state, base_url))
+            day = pages.shard_day(self.state, path[len(pages.SHARD_DIR):], self.numbered_shards)
+            shard = pages.sitemap_shard(self.state, day, base_url) if day is not None else None
+            if shard is not None:
+                return xml_response(shard)
+        return html_response(pages.not_found(), 404)
 
     def article_path(self, path: str) -> str | None:
         """The current path of the published article page a path names in any spelling (or under
@@ -331,6 +371,10 @@ def canonical_target(path: str) -> str:
 def redirect(base_url: str, location: str, status: int) -> Response:
     absolute = location if "://" in location else base_url + location
     return Response(status, b"", HTML, {"Location": absolute})
+
+
+def xml_response(text: str) -> Response:
+    return Response(200, text.encode("utf-8"), "application/xml; charset=utf-8")
 
 
 def json_response(body: dict, status: int = 200) -> Response:
