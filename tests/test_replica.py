@@ -186,6 +186,510 @@ def test_category_pagination_is_cumulative_covers_each_category_then_404(replica
     assert multi_page >= 6
 
 
+# --- articles and ground truth ----------------------------------------------------------
+
+def test_every_article_page_extracts_to_its_ground_truth(shared_replica):
+    """The extraction acceptance test: newsbot's loader on every page equals the replica's source."""
+    truth = shared_replica.ground_truth()
+    assert {t["language"] for t in truth} == set(LANGS)
+    mismatches = []
+    for record in truth:
+        response = fetch(record["url"])
+        assert response.status == 200, record["url"]
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        extraction = extract_article(response.text, record["url"])
+        # The replica's own category table has keys newsbot's does not know (tests/replica/categories.py).
+        unknown = [] if categories.is_known_key(record["category_slug"]) else ["unknown_category"]
+        assert extraction.problems == unknown, (record["url"], extraction.problems)
+        item = dict(extraction.item)
+        mismatches += [(record["url"], k, record[k], item.get(k)) for k in GROUND_TRUTH_FIELDS
+                       if item.get(k) != record[k]]
+    assert not mismatches, json.dumps(mismatches[:5], ensure_ascii=False, indent=1)
+
+
+def other_spelling(path: str) -> str:
+    return path[:-1] if path.endswith("/") else path + "/"
+
+
+def one_of_each_design(truth: list[dict]) -> list[dict]:
+    return [next(t for t in truth if not t["url"].endswith("/")), next(t for t in truth if t["url"].endswith("/"))]
+
+
+def test_article_urls_with_tracking_serve_the_same_page_and_the_other_spelling_redirects(shared_replica):
+    for record in one_of_each_design(shared_replica.ground_truth()):
+        path = path_of(record["url"])
+        canonical = shared_replica.get(path)
+        assert canonical.status == 200
+        assert shared_replica.get(path + "?utm_source=telegram").body == canonical.body
+        # The default, as a Laravel site answers: a 301 to the page's one spelling.
+        moved = shared_replica.get(other_spelling(path), follow_redirects=False)
+        assert moved.status == 301 and moved.headers["Location"] == record["url"]
+
+
+@pytest.mark.parametrize("mode", ["404", "serve"])
+def test_other_spelling_of_an_article_path_404s_or_is_served_as_asked(replica, mode):
+    running = replica(stories=20, other_spelling=mode)
+    truth = running.ground_truth()
+    for record in one_of_each_design(truth):
+        path = path_of(record["url"])
+        normal = running.get(path)
+        other = running.get(other_spelling(path), follow_redirects=False)
+        assert (other.status, other.body == normal.body) == ((404, False) if mode == "404" else (200, True))
+    # Listings answer either spelling whatever the mode.
+    assert running.get("/en/latest-news/").status == running.get("/en/energy/").status == 200
+
+
+def test_every_link_to_an_article_uses_its_one_spelling(shared_replica):
+    truth = shared_replica.ground_truth()
+    urls = {t["url"] for t in truth}
+    keys = {t["url"].rstrip("/") for t in truth}
+    for record in truth[:40]:
+        page = Selector(text=fetch(record["url"]).text)
+        hrefs = [shared_replica.url(h) if h.startswith("/") else h for h in page.css("a::attr(href)").getall()]
+        written = [h for h in hrefs if h.rstrip("/") in keys]
+        assert written and set(written) <= urls, record["url"]
+        for url in page.css('link[rel="canonical"]::attr(href), meta[property="og:url"]::attr(content)').getall():
+            assert url == record["url"]
+        for block in page.css('script[type="application/ld+json"]::text').getall():
+            for found in re.findall(r'"@id": "([^"]+)"', block):
+                assert found == record["url"]
+
+
+def test_ground_truth_records_are_complete_and_consistent(shared_replica):
+    truth = shared_replica.ground_truth()
+    assert all(list(t) == list(GROUND_TRUTH_FIELDS) for t in truth)
+    assert len({t["url"] for t in truth}) == len(truth)
+    stories = {}
+    for t in truth:
+        stories.setdefault(t["story_id"], []).append(t)
+        assert t["url"] == canonical_url(t["url"]) and t["url"].startswith(shared_replica.base_url + "/")
+        assert t["lead"] == t["body"].split("\n\n")[0]
+        assert t["published_at_utc"][11:13] == f"{(int(t['published_at'][11:13]) - 4) % 24:02d}"
+        assert [tr["language"] for tr in t["translations"]] == [l for l in LANGS if l in
+                                                                [o["language"] for o in t["translations"]]]
+        assert all(re.fullmatch(r"https://static\.report\.az/photo/[0-9a-f-]{36}_850\.jpg", img["url"])
+                   for img in t["images"])
+        assert t["site_id"] is None or (isinstance(t["site_id"], int) and 1_000_000 <= t["site_id"] < 10_000_000)
+    for editions in stories.values():
+        urls = {e["url"] for e in editions}
+        for e in editions:
+            assert {tr["url"] for tr in e["translations"]} == urls - {e["url"]}
+            assert len({e["category_slug"], *(x["category_slug"] for x in editions)}) == 1
+    assert {len(e) for e in stories.values()} >= {1, 2, 3}
+    # The site's numeric id: one per edition page, never shared; legacy pages show none.
+    site_ids = [t["site_id"] for t in truth if t["site_id"] is not None]
+    assert len(site_ids) == len(set(site_ids)) and 0 < len(site_ids) < len(truth)
+    assert {t["category_slug"] for t in truth} == set(category_table())
+    # Each page in its one spelling: the current design without the trailing slash, the 2024 one with it.
+    layouts = json.loads(shared_replica.get("/_replica/layouts").text)
+    assert all(t["url"].endswith("/") == (layouts[t["url"]]["version"] == "legacy") for t in truth)
+
+
+def test_ground_truth_follows_the_host_the_client_used(shared_replica):
+    response = shared_replica.get("/_replica/ground-truth", headers={"Host": f"localhost:{shared_replica.port}"})
+    urls = [json.loads(line)["url"] for line in response.text.splitlines()]
+    assert urls and all(u.startswith(f"http://localhost:{shared_replica.port}/") for u in urls)
+
+
+def test_ground_truth_cli_writes_the_same_records(shared_replica):
+    result = subprocess.run([sys.executable, "-m", "tests.replica", "--stories", "60", "--ground-truth", "-",
+                             "--base-url", shared_replica.base_url], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line) for line in result.stdout.splitlines()] == shared_replica.ground_truth()
+
+
+def test_generated_text_is_clean_unique_and_never_boilerplate():
+    """Over a whole 2,000-story corpus: what the ground truth holds is what clean_text leaves alone."""
+    corpus = Corpus(2000, seed=1)
+    furniture_texts = {f for fs in texts.BOILERPLATE.values() for f in fs}
+    titles = {lang: set() for lang in LANGS}
+    slugs = {lang: set() for lang in LANGS}
+    for story in corpus.stories:
+        for lang in story.langs:
+            text = corpus.text(story.index, lang)
+            for value in (text.title, *text.paragraphs, *text.tags, *(i.caption for i in text.images)):
+                assert clean_text(value) == value, repr(value)
+            assert 2 <= len(text.paragraphs) <= 10 and 1 <= len(text.tags) <= 5 and len(text.images) <= 3
+            assert len(set(text.tags)) == len(text.tags)
+            for paragraph in (text.title, *text.paragraphs):
+                assert paragraph not in furniture_texts, paragraph
+            for _, furniture in text.boilerplate:
+                assert furniture == "" or furniture in texts.BOILERPLATE[lang], furniture
+            assert text.title not in titles[lang]
+            titles[lang].add(text.title)
+            slug = story.slugs[lang]
+            assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) and slug not in slugs[lang]
+            slugs[lang].add(slug)
+    for lang_texts in texts.BOILERPLATE.values():
+        for furniture in lang_texts:
+            # Furniture never needs a keyword rule: none mentions a messenger and a channel.
+            assert not (re.search("telegram|whatsapp", furniture, re.I) and re.search("kanal|channel", furniture, re.I))
+    minutes = [s.minute for s in corpus.stories]
+    assert minutes == sorted(minutes, reverse=True) and len(set(minutes)) == len(minutes)
+    assert corpus.stories[0].local.isoformat() == "2026-01-28T21:06:00"
+    # The mix the brief asks for: editions, letters, a Cyrillic letter in some English titles.
+    mix = Counter(s.langs for s in corpus.stories)
+    assert 0.7 < mix[("az", "en", "ru")] / 2000 < 0.9 and mix[("az",)] and mix[("az", "en")] and mix[("az", "ru")]
+    az_text = " ".join(corpus.text(s.index, "az").body for s in corpus.stories[:50] if "az" in s.langs)
+    assert set("əğıöüçşİ") <= set(az_text)
+    assert any(re.search("[а-я]", s.titles["en"]) for s in corpus.stories if "en" in s.langs)
+    assert sum(s.zero_pad for s in corpus.stories) > 0
+    assert Corpus(60, seed=2).stories[0].titles != Corpus(60, seed=1).stories[0].titles
+
+
+def test_pages_carry_markup_noise_and_the_sidebar_stays_outside_the_article(shared_replica):
+    bodies = [fetch(t["url"]).text for t in shared_replica.ground_truth()[:60]]
+    joined = "".join(bodies)
+    for noise in ("&nbsp;", "\u200b", "&#8203;", "&amp;", "\u00a0"):
+        assert noise in joined, noise
+    assert any(unicodedata.combining(ch) for ch in joined), "no NFD letters"
+    assert re.search(r"<p>&nbsp;</p>", joined)
+    # Inline markup inside paragraphs, touching punctuation as on the real site.
+    assert re.search(r"<p>[^<]*<(strong|a href=\"[^\"]*\")>[^<]+</(strong|a)>[.,]", joined)
+    for body in bodies:
+        page = Selector(text=body)
+        assert len(page.css("aside.latest-news div.index-post-block")) == pages.SIDEBAR_CARDS
+        assert len(page.css("div.news-detail, article.news-page")) == 1
+        assert not page.css("div.news-detail aside, div.news-detail div.index-post-block, "
+                            "article.news-page aside, article.news-page div.index-post-block")
+        # The trending-tags bar comes before the title.
+        assert body.index('class="trending-tags"') < body.index("<h1")
+
+
+def test_leading_zero_days_show_on_some_pages(replica):
+    corpus = Corpus(300)
+    site_300 = replica(stories=300)
+    for version in ("current", "legacy"):
+        story = next(s for s in corpus.stories if s.zero_pad and not corpus.layout(s.index, s.langs[0]).hidden_date
+                     and corpus.layout(s.index, s.langs[0]).version == version)
+        html = site_300.get(corpus.path(story, story.langs[0])).text
+        assert re.search(rf"<(li|span)>[^<]*0{story.local.day}[^<]*</(li|span)>", html)
+
+
+# --- RSS -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_rss_lists_the_newest_items_with_rfc822_dates(shared_replica, lang):
+    truth = {t["url"]: t for t in by_lang(shared_replica.ground_truth(), lang)}
+    response = shared_replica.get(f"{PREFIX[lang]}rss/")
+    assert response.status == 200 and response.headers["Content-Type"].startswith("application/rss+xml")
+    channel = ET.fromstring(response.body).find("channel")
+    items = channel.findall("item")
+    assert len(items) == min(pages.RSS_ITEMS, len(truth))
+    dates = []
+    for item in items:
+        link = item.findtext("link")
+        record = truth[canonical_url(link)]
+        assert link == record["url"] and item.findtext("guid") == link
+        assert item.findtext("title") == record["title"]
+        assert item.findtext("category") == record["category"]
+        assert item.findtext("description") == record["lead"]
+        assert re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0400", item.findtext("pubDate"))
+        moment = parsedate_to_datetime(item.findtext("pubDate"))
+        assert moment.isoformat() == record["published_at"]
+        dates.append(moment)
+    assert dates == sorted(dates, reverse=True)
+
+
+# --- control endpoints ----------------------------------------------------------------
+
+def test_hits_count_requests_per_path(replica):
+    running = replica(stories=20)
+    for path in ("/en/", "/en/", "/robots.txt", "/en/infinity/index?date=2026-01-01%2000:00:00&oldest=1"):
+        running.get(path)
+    hits = running.hits()
+    assert hits["total"] == 4
+    assert hits["paths"] == {"/en/": 2, "/robots.txt": 1, "/en/infinity/index": 1}
+    assert hits["targets"]["/en/infinity/index?date=2026-01-01%2000:00:00&oldest=1"] == 1
+    assert running.hits(reset=True)["total"] == 4 and running.hits()["total"] == 0
+
+
+def test_hidden_stories_appear_only_when_published(replica):
+    corpus = Corpus(30)
+    running = replica(stories=30, hidden=5)
+    hidden_paths = {corpus.path(s, lang) for s in corpus.stories[:5] for lang in s.langs}
+    truth = running.ground_truth()
+    assert len(truth) == sum(len(s.langs) for s in corpus.stories[5:])
+    assert not hidden_paths & {path_of(t["url"]) for t in truth}
+    assert all(running.get(p).status == 404 for p in hidden_paths)
+
+    linked = set()
+    for lang in LANGS:
+        linked |= {path_of(canonical_url(c.url)) for c in walk_feed(running, lang)}
+        home = Selector(text=running.get(PREFIX[lang]).text)
+        linked |= {path_of(canonical_url(c.url)) for c in site.parse_cards(home, running.base_url)}
+        rss = ET.fromstring(running.get(f"{PREFIX[lang]}rss/").body)
+        linked |= {path_of(link.text) for link in rss.iter("link")}
+    article = Selector(text=running.get(path_of(truth[0]["url"])).text)
+    linked |= {path_of(canonical_url(running.url(h))) for h in article.css("a::attr(href)").getall()}
+    assert not hidden_paths & linked
+
+    assert running.publish(2) == {"hidden": 3, "published": 27}
+    newly = corpus.stories[3:5]
+    for story in newly:
+        for lang in story.langs:
+            assert running.get(corpus.path(story, lang)).status == 200
+    truth_after = running.ground_truth()
+    assert len(truth_after) == len(truth) + sum(len(s.langs) for s in newly)
+    lang = newly[0].langs[0]
+    first = walk_feed(running, lang)[0]
+    assert path_of(canonical_url(first.url)) == corpus.path(newly[0], lang)
+    assert running.get(corpus.path(corpus.stories[2], corpus.stories[2].langs[0])).status == 404
+
+
+def test_edit_updates_title_body_and_ground_truth(replica):
+    running = replica(stories=30)
+    before = {t["url"]: t for t in running.ground_truth()}
+    corpus = Corpus(30)
+    story = next(s for s in corpus.stories[3:] if len(s.langs) == 3)
+    assert running.edit(story.index) == {"story": story.index, "revision": 1}
+    after = {t["url"]: t for t in running.ground_truth()}
+    changed = {url for url in after if after[url] != before[url]}
+    edited = {running.url(corpus.path(story, lang)) for lang in story.langs}
+    assert changed == edited
+    for url in edited:
+        old, new = before[url], after[url]
+        assert new["title"] == old["title"] + " (updated)"
+        assert new["body"].startswith(old["body"] + "\n\n") and new["body"].count("\n\n") == old["body"].count("\n\n") + 1
+        assert new["lead"] == old["lead"] and new["word_count"] > old["word_count"]
+        assert all(t["title"].endswith(" (updated)") for t in new["translations"])
+        item = extract_article(fetch(url).text, url).item
+        assert {k: item[k] for k in GROUND_TRUTH_FIELDS} == new
+    running.edit(story.index)
+    twice = {t["url"]: t for t in running.ground_truth()}
+    assert all(twice[u]["title"].endswith(" (updated)") and twice[u]["body"].count("\n\n") ==
+               before[u]["body"].count("\n\n") + 2 for u in edited)
+    assert running.get(f"/_replica/edit?story={corpus.size}").status == 404
+
+
+# --- faults ------------------------------------------------------------------------------
+
+FAULT_CORPUS = Corpus(60)
+EN_PATHS = [FAULT_CORPUS.path(s, "en") for s in FAULT_CORPUS.stories if "en" in s.langs]
+FAULTS = {
+    "500": {"status": 500}, "503": {"status": 503}, "404": {"status": 404},
+    "429": {"status": 429, "retry_after": 7}, "delay": {"delay": 1.0}, "truncate": {"mode": "truncate"},
+    "malformed": {"mode": "malformed"}, "no_body": {"mode": "no_body"}, "no_date": {"mode": "no_date"},
+    "no_title": {"mode": "no_title"}, "redirect": {"mode": "redirect"}, "redirect_loop": {"mode": "redirect_loop"},
+    "wrong_charset": {"mode": "wrong_charset"}, "oversized": {"mode": "oversized"}, "empty": {"mode": "empty"},
+    "times": {"status": 503, "times": 2}, "302": {"mode": "redirect", "status": 302},
+}
+FAULT_PATH = dict(zip(FAULTS, EN_PATHS))
+# The parts a variant removes must be there normally: stories with every edition and photos.
+_SPARE = [FAULT_CORPUS.path(s, "en") for s in FAULT_CORPUS.stories
+          if len(s.langs) == 3 and FAULT_CORPUS.text(s.index, "en").images
+          and FAULT_CORPUS.path(s, "en") not in FAULT_PATH.values()][:3]
+for _name, _path in zip(("no_translations", "no_tags", "no_images"), _SPARE):
+    FAULTS[_name] = {"mode": _name}
+    FAULT_PATH[_name] = _path
+
+
+@pytest.fixture(scope="module")
+def faulty():
+    rules = [{"match": re.escape(FAULT_PATH[name].rstrip("/")), **effect} for name, effect in FAULTS.items()]
+    rules.append({"match": r"[?&]probe=", "rate": 0.5, "status": 500})
+    running = start_replica(stories=60, faults=rules)
+    truth = {path_of(t["url"]): t for t in running.ground_truth()}
+    yield running, truth
+    running.stop()
+
+
+@pytest.mark.parametrize("name,status", [("500", 500), ("503", 503), ("404", 404)])
+def test_fault_status(faulty, name, status):
+    running, _ = faulty
+    for _ in range(2):
+        response = running.get(FAULT_PATH[name])
+        assert response.status == status and response.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_fault_429_sends_retry_after(faulty):
+    response = faulty[0].get(FAULT_PATH["429"])
+    assert response.status == 429 and response.headers["Retry-After"] == "7"
+
+
+def test_fault_delay_holds_the_answer_without_blocking_the_server(faulty):
+    running, truth = faulty
+    result = {}
+
+    def slow():
+        started = time.monotonic()
+        result["response"] = running.get(FAULT_PATH["delay"])
+        result["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert running.get("/robots.txt").status == 200
+    assert time.monotonic() - started < 0.5, "the server blocked during a delay"
+    thread.join(10)
+    assert 0.9 <= result["seconds"] < 5
+    assert result["response"].status == 200
+    assert extract_article(result["response"].text, running.url(FAULT_PATH["delay"])).item["title"] == \
+        truth[FAULT_PATH["delay"]]["title"]
+
+
+def test_fault_truncate_cuts_inside_the_body(faulty):
+    running, truth = faulty
+    response = running.get(FAULT_PATH["truncate"])
+    assert response.status == 200 and int(response.headers["Content-Length"]) == len(response.body)
+    html = response.text
+    assert body_start(html) >= 0 and "</html>" not in html
+    assert not re.search('class="(news-detail__tags|tags-list|tags-line)"', html) and not html.rstrip().endswith(">")
+    last_paragraph = truth[FAULT_PATH["truncate"]]["body"].split("\n\n")[-1]
+    assert last_paragraph not in clean_text(" ".join(Selector(text=html).css("p ::text").getall()))
+
+
+def test_fault_malformed_still_holds_the_article(faulty):
+    running, truth = faulty
+    path = FAULT_PATH["malformed"]
+    html = running.get(path).text
+    assert "</body>" not in html and "<<>>" in html
+    desc = html[body_start(html):]
+    assert "</p>" not in desc[:desc.index("</div>")]
+    item = extract_article(html, running.url(path)).item
+    for field in ("title", "lead", "body", "published_at", "category", "tags", "translations"):
+        assert item[field] == truth[path][field], field
+
+
+@pytest.mark.parametrize("name,problem", [("no_body", "missing_body"), ("no_date", "missing_date"),
+                                          ("no_title", "missing_title")])
+def test_fault_missing_parts(faulty, name, problem):
+    running, truth = faulty
+    response = running.get(FAULT_PATH[name])
+    assert response.status == 200
+    extraction = extract_article(response.text, running.url(FAULT_PATH[name]))
+    assert problem in extraction.problems
+    page = Selector(text=response.text)
+    assert page.css("aside.latest-news ul.news__date"), "the sidebar keeps its dates"
+    if name == "no_date":
+        assert extraction.item["title"] == truth[FAULT_PATH[name]]["title"]
+
+
+ARTICLE_PART = {  # what each article variant removes, as selectors and head markers
+    "no_title": ("h1", '<meta property="og:title"', '"headline"'),
+    "no_date": ("div.news-detail ul.news__date, article.news-page .news-date", "article:published_time",
+                '"datePublished"'),
+    "no_body": ("div.news-detail__desc, div.editor-body", None, '"articleBody"'),
+    "no_tags": ("a[href*='/tag/'], a[href*='/tags/']", None, None),
+    "no_translations": ("a[hreflang], a.other-lang-news, a.lang-version", None, None),
+    "no_images": ("div.news-detail__main-photo, div.news-cover, div.news-detail img, article.news-page img",
+                  "og:image", '"image"'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARTICLE_PART))
+def test_fault_article_variants_remove_their_part_everywhere(faulty, name):
+    running, truth = faulty
+    path = FAULT_PATH[name]
+    normal = Selector(text=pages.article(State(FAULT_CORPUS), FAULT_CORPUS.find(
+        "en", *path.strip("/").split("/")[1:]), "en", running.base_url))
+    response = running.get(path)
+    assert response.status == 200
+    page = Selector(text=response.text)
+    selector, meta, jsonld = ARTICLE_PART[name]
+    article_ = "div.news-detail, article.news-page"
+    scoped = ", ".join(f"{a} {b.split(' ', 1)[1] if b.startswith(('div.news-detail ', 'article.news-page ')) else b}"
+                       for a in article_.split(", ") for b in selector.split(", "))
+    assert normal.css(scoped), "the part is there without the fault"
+    assert not page.css(scoped)
+    head = " ".join(page.css("head meta, head link").getall()) + " ".join(page.css("script::text").getall())
+    if meta:
+        assert meta not in head
+    if jsonld:
+        assert jsonld not in head
+    # The rest of the page is still there.
+    assert page.css("aside.latest-news div.index-post-block")
+    if name != "no_title":
+        assert page.css("h1")
+    if name == "no_date":
+        assert not re.search(r"\b20\d\d-\d\d-\d\d[T ]\d\d:\d\d", head)
+
+
+def test_fault_redirect_to_the_canonical_page(faulty):
+    running, _ = faulty
+    for name, status in (("redirect", 301), ("302", 302)):
+        path = FAULT_PATH[name]
+        other = other_spelling(path)
+        for variant in (other, path + "?utm_source=x", other + "?utm_source=x&fbclid=1"):
+            response = running.get(variant, follow_redirects=False)
+            assert response.status == status and response.headers["Location"] == running.url(path), variant
+        assert running.get(path, follow_redirects=False).status == 200
+        assert running.get(path + "?utm_source=x").status == 200  # followed
+
+
+def test_fault_redirect_loop(faulty):
+    running, _ = faulty
+    path = FAULT_PATH["redirect_loop"]
+    a = running.get(path, follow_redirects=False)
+    assert a.status == 302 and a.headers["Location"] != running.url(path)
+    b = fetch(a.headers["Location"], follow_redirects=False)
+    assert b.status == 302 and b.headers["Location"] == running.url(path)
+    assert running.get(path).status == 302  # urllib gives up on the loop
+
+
+def test_fault_wrong_charset_header(faulty):
+    running, truth = faulty
+    response = running.get(FAULT_PATH["wrong_charset"])
+    assert response.headers["Content-Type"] == "text/html; charset=iso-8859-1"
+    html = response.body.decode("utf-8")
+    assert '<meta charset="utf-8">' in html
+    assert extract_article(html, running.url(FAULT_PATH["wrong_charset"])).item["title"] == \
+        truth[FAULT_PATH["wrong_charset"]]["title"]
+
+
+def test_fault_oversized_and_empty(faulty):
+    running, _ = faulty
+    big = running.get(FAULT_PATH["oversized"])
+    assert big.status == 200 and 20_000_000 <= len(big.body) < 21_000_000
+    assert int(big.headers["Content-Length"]) == len(big.body)
+    assert re.search(rb'<h1 class="(section-title|news-title)">', big.body) and big.body.rstrip().endswith(b"</html>")
+    empty = running.get(FAULT_PATH["empty"])
+    assert empty.status == 200 and empty.body == b"" and empty.headers["Content-Length"] == "0"
+
+
+def test_fault_times_then_success(faulty):
+    running, _ = faulty
+    path = FAULT_PATH["times"]
+    assert [running.get(path).status for _ in range(4)] == [503, 503, 200, 200]
+
+
+def test_fault_rate_is_a_stable_share_of_targets(faulty):
+    running, _ = faulty
+    targets = [f"/robots.txt?probe={k}" for k in range(60)]
+    first = [running.get(t).status for t in targets]
+    again = [running.get(t).status for t in targets]
+    assert first == again
+    assert first == [500 if selected(t, 0.5) else 200 for t in targets]
+    assert 15 < first.count(500) < 45
+
+
+def test_unfaulted_pages_and_control_paths_are_untouched(faulty):
+    running, truth = faulty
+    path = EN_PATHS[-1]
+    assert path not in FAULT_PATH.values()
+    assert running.get(path).status == 200 and running.get("/_replica/hits").status == 200
+
+
+# --- the script-only feed --------------------------------------------------------------
+
+def test_js_feed_has_no_cards_in_html_but_the_endpoint_works(replica):
+    running = replica(stories=60, js_feed=True)
+    truth = by_lang(running.ground_truth(), "en")
+    page = Selector(text=running.get("/en/latest-news/").text)
+    assert site.parse_cards(page, running.base_url) == []
+    assert site.has_card_container(page)
+    assert page.css(".loadContainer::attr(data-url)").get() == "/en/infinity/index"
+    script = " ".join(page.css("script::text").getall())
+    assert "getAttribute('data-url')" in script and ".loadContainer" in script and pages.JS_FEED_START in script
+    first = running.get(f"/en/infinity/index?date={pages.JS_FEED_START.replace(' ', '%20')}&oldest=1")
+    cards = site.parse_cards(Selector(text=first.text), running.base_url)
+    assert [canonical_url(c.url) for c in cards] == [t["url"] for t in truth[:pages.PER_PAGE]]
+
+
+# --- scale ---------------------------------------------------------------------------------
+
 def rss_megabytes(pid: int) -> float:
     out = subprocess.run(["ps", "-o", "rss=", "-p", str(pid)], capture_output=True, text=True).stdout
     return int(out.strip()) / 1024
