@@ -707,6 +707,19 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
                   number=number, kind="article")
 
 
+def size_summary(sizes: list[int]) -> dict:
+    """How heavy pages are (/_replica/sizes, the bench): count, median, p10, p90, min, max and mean of a list of byte counts (nearest-rank quantiles)."""
+    if not sizes:
+        return {"count": 0}
+    ordered = sorted(sizes)
+
+    def rank(q: float) -> int:
+        return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+    return {"count": len(ordered), "median": rank(0.5), "p10": rank(0.1), "p90": rank(0.9), "min": ordered[0],
+            "max": ordered[-1], "mean": round(sum(ordered) / len(ordered))}
+
+
 def rss(state: State, lang: str, base_url: str) -> str:
     corpus = state.corpus
     items = []
