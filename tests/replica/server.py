@@ -130,10 +130,11 @@ def html_response(page: str, status: int = 200) -> Response:
 
 
 class LRU:
-    """Rendered pages; keys carry the state generation, so publish/edit never serve stale pages."""
+    """Rendered pages; keys carry the state generation, so publish/edit never serve stale pages.
+    Bounded by count and by bytes: pages weigh ~100 KB, as real ones do."""
 
-    def __init__(self, size: int) -> None:
-        self.size, self.data = size, OrderedDict()
+    def __init__(self, size: int, max_bytes: int = 128 * 1024 * 1024) -> None:
+        self.size, self.max_bytes, self.bytes, self.data = size, max_bytes, 0, OrderedDict()
 
     def get(self, key):
         value = self.data.get(key)
@@ -142,9 +143,14 @@ class LRU:
         return value
 
     def put(self, key, value) -> None:
+        old = self.data.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old.body)
         self.data[key] = value
-        if len(self.data) > self.size:
-            self.data.popitem(last=False)
+        self.bytes += len(value.body)
+        while len(self.data) > self.size or (self.bytes > self.max_bytes and len(self.data) > 1):
+            _, dropped = self.data.popitem(last=False)
+            self.bytes -= len(dropped.body)
 
 
 class Replica:
