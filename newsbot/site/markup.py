@@ -151,13 +151,11 @@ def _first(node: etree._Element, query: str) -> str | None:
     return found[0] if found else None
 
 
-# A card inside page chrome (the "Latest News" sidebar every page carries, a footer or menu) is not
-# one of the page's own listing: on a feed page it would send the infinity walk back to the newest
-# card, on a category page it would mix the latest stories of every section into this one's, and a
-# script-only feed would look rendered (a page whose only cards are in chrome has no listing).
-
-
 def _listing_blocks(root: etree._Element, card_query: str) -> list[etree._Element]:
+    """The cards of the page's own listing. A card inside page chrome (the "Latest News" sidebar every
+    page carries, a menu, a footer) is not one: on a feed page it would send the infinity walk back to
+    the newest card, on a category page it would mix every section's latest stories into this one's,
+    and a script-only feed would look rendered (a page whose only cards are in chrome has no listing)."""
     return [block for block in compiled(card_query)(root) if not _in_chrome(block)]
 
 
