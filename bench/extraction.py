@@ -39,6 +39,7 @@ from typing import Any
 
 from bench.common import RESULTS, log, median, ratio, start_replica
 from newsbot.items import GROUND_TRUTH_FIELDS
+from tests.replica.pages import size_summary
 
 _SPACE = re.compile(r"\s+")
 
@@ -178,6 +179,8 @@ def run(stories: int, count: int, pairs: int, _unused: int = 0) -> dict[str, Any
     mojibake_pages = sum(any(repair_mojibake(v) != v for v in values) for values in texts)
     return {
         "pages": n, "mean_page_kb": round(sum(len(p[0].encode()) for p in pages) / n / 1024, 1),
+        # The weight of what was measured: parse cost grows with it, so a ratio means little without it.
+        "article_page_bytes": size_summary([len(p[0].encode()) for p in pages]),
         "pairs": pairs,
         "newsbot_ms_per_page": round(newsbot_ms, 3), "trafilatura_ms_per_page": round(trafilatura_ms, 3),
         "newsbot_ms_runs": [round(v, 3) for v in newsbot_runs],

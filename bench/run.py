@@ -60,6 +60,14 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
+def page_weight(sizes: dict[str, Any] | None) -> str:
+    """", article pages 98 KB median (p10 95, p90 102)": what the ratio was measured on."""
+    if not sizes or not sizes.get("count"):
+        return ""
+    kb = {k: sizes[k] / 1024 for k in ("median", "p10", "p90")}
+    return f", article pages {kb['median']:.0f} KB median (p10 {kb['p10']:.0f}, p90 {kb['p90']:.0f})"
+
+
 def verdict(result: dict[str, Any]) -> str:
     return "met" if result.get("passed") else "**not met**"
 
@@ -70,7 +78,8 @@ def table(results: dict[str, Any]) -> str:
     if t and "error" not in t:
         rows.append((
             f"crawl throughput: `category` backfill, {t['stories']:,} stories, {t['urls']:,} pages, "
-            f"concurrency {t['concurrency']}/{t['per_domain']} per domain, {t['rounds']} paired rounds",
+            f"concurrency {t['concurrency']}/{t['per_domain']} per domain, {t['rounds']} paired rounds"
+            + page_weight(t.get("article_page_bytes")),
             f"{fmt(t['newsbot_pages_per_second'])} pages/s ({fmt(t['newsbot_cpu_ms_per_page'])} ms CPU/page; "
             f"{fmt(t.get('requests_per_article'), 3)} requests per stored article)",
             f"bare Scrapy spider, same URLs: {fmt(t['bare_pages_per_second'])} pages/s "
@@ -81,7 +90,8 @@ def table(results: dict[str, Any]) -> str:
     e = results.get("extraction")
     if e and "error" not in e:
         rows.append((
-            f"extraction cost: {e['pages']} saved article pages ({fmt(e['mean_page_kb'])} KB avg), CPU per page",
+            f"extraction cost: {e['pages']} saved article pages ({fmt(e['mean_page_kb'])} KB avg), CPU per page"
+            + page_weight(e.get("article_page_bytes")),
             f"`extract_article` {fmt(e['newsbot_ms_per_page'], 2)} ms ({fmt(e['newsbot_pages_per_second'])} pages/s)",
             f"trafilatura {e['trafilatura_version']} `bare_extraction` {fmt(e['trafilatura_ms_per_page'], 2)} ms "
             f"({fmt(e['trafilatura_pages_per_second'])} pages/s)",

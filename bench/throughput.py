@@ -13,6 +13,7 @@ project's CONCURRENT_REQUESTS and CONCURRENT_REQUESTS_PER_DOMAIN, no delay, no A
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 import tempfile
@@ -71,6 +72,9 @@ def run(stories: int, rounds: int, workdir: Path) -> dict[str, Any]:
         log(f"throughput: warm-up newsbot crawl of {stories} stories ({expected} articles)")
         warm = newsbot("warmup")
         targets = [t for t in replica.hits(reset=True)["targets"] if t != "/robots.txt"]
+        # The weight of the pages served: parse cost grows with it and Scrapy's cost per response does
+        # not, so the ratio is only comparable between runs on pages of the same weight.
+        page_bytes = json.loads(replica.get("/_replica/sizes").text)
         urls_file = workdir / "urls.txt"
         urls_file.write_text("\n".join(replica.base_url + t for t in targets) + "\n", encoding="utf-8")
         for number in range(1, rounds + 1):
@@ -115,6 +119,7 @@ def run(stories: int, rounds: int, workdir: Path) -> dict[str, Any]:
         # wall-clock ratio when other work shares the machine's cores.
         "cpu_ratio": round(median(cpu_pairs), 3) if cpu_pairs else None,
         "replica_cpu_ms_per_page": median([r["replica_cpu_ms_per_page"] for r in runs]),
+        "article_page_bytes": page_bytes["article"], "listing_page_bytes": page_bytes["listing"],
         "newsbot_complete": complete, "warmup": warm, "runs": runs,
     }
 

@@ -357,6 +357,72 @@ def test_pages_carry_markup_noise_and_the_sidebar_stays_outside_the_article(shar
         assert body.index('class="trending-tags"') < body.index("<h1")
 
 
+def test_pages_weigh_what_real_ones_do_and_carry_their_furniture(shared_replica):
+    """Real article pages weigh ~100 KB, most of it furniture (issue 15): parse cost grows with it."""
+    sizes = json.loads(shared_replica.get("/_replica/sizes").text)
+    truth = shared_replica.ground_truth()
+    assert sizes["article"]["count"] == len(truth)
+    assert sizes["article"]["median"] >= 80 * 1024, sizes
+    assert sizes["listing"]["median"] >= 80 * 1024, sizes
+    measured = sorted(len(fetch(t["url"]).body) for t in truth[::10])
+    assert measured[len(measured) // 2] >= 80 * 1024
+    table = category_table()
+    seen_styles = set()
+    for lang in LANGS:
+        article_url = next(t["url"] for t in truth if t["language"] == lang)
+        for path in (path_of(article_url), PREFIX[lang], texts.LATEST_PATH[lang],
+                     f"{PREFIX[lang]}{next(e[lang][0] for e in table.values() if lang in e)}"):
+            html = shared_replica.get(path).text
+            page = Selector(text=html)
+            # The navigation menu links every category of the edition, and the language switcher.
+            nav = {path_of(h) for h in page.css("header nav a::attr(href)").getall()}
+            assert {f"{PREFIX[lang]}{e[lang][0]}" for e in table.values() if lang in e} <= nav, path
+            assert {PREFIX[other] for other in LANGS} <= {path_of(h) for h in page.css("header a::attr(href)").getall()}
+            assert page.css(".trending-tags a[href*='/tag/']"), path
+            # The sidebar: 20 latest cards in listing markup, none of them the page's own listing.
+            assert len(page.css("aside div.index-post-block a.news__item")) == pages.SIDEBAR_CARDS, path
+            own = len(page.css("div.index-post-block")) - pages.SIDEBAR_CARDS
+            assert len(site.parse_cards(page, shared_replica.base_url)) == own, path
+            # Inline scripts (analytics, ad loader, the JSON config blob, a vendor bundle) and styles.
+            scripts = page.css("script:not([src])::text").getall()
+            assert len(scripts) >= 4 and sum(map(len, scripts)) > 20_000, path
+            config = json.loads(page.css("script#app-config::text").get())
+            assert config["lang"] == lang and len(config["categories"]) == len(nav & {
+                f"{PREFIX[lang]}{e[lang][0]}" for e in table.values() if lang in e})
+            styles = page.css("style::text").getall()
+            assert sum(map(len, styles)) > 20_000, path
+            seen_styles.add(styles[1])
+            # The footer's link lists: editions, every category, the agency's pages, social networks.
+            lists = page.css("footer ul")
+            assert len(lists) >= 4, path
+            footer_links = {h for h in page.css("footer a::attr(href)").getall()}
+            assert {PREFIX[other] for other in LANGS} <= footer_links
+            assert any(h.startswith("https://") for h in footer_links)
+    # Varied per page, not one byte-identical template.
+    assert len(seen_styles) == len(LANGS) * 4
+
+
+def test_cards_in_page_chrome_are_not_the_listing():
+    """A card in a sidebar, menu or footer is not one of the page's listing cards: the feed's walk would
+    go back to the newest card and a category would take in every section's latest stories."""
+    def block(path: str, stamp: str) -> str:
+        return (f'<div class="col-md-3 index-post-block" data-timestamp="{stamp}"><a href="{path}" class="news__item">'
+                f'<h2 class="news__title">T</h2></a></div>')
+
+    html = ("<html><body><header><nav>" + block("/en/x/in-menu", "2026-01-28 10:00:00") + "</nav></header>"
+            '<div class="row"><div class="col-lg-8"><div class="loadContainer">'
+            + block("/en/x/one", "2026-01-27 10:00:00") + block("/en/x/two", "2026-01-26 10:00:00")
+            + '</div></div><aside>' + block("/en/x/latest", "2026-01-28 11:00:00") + "</aside></div>"
+            "<footer>" + block("/en/x/in-footer", "2026-01-28 12:00:00") + "</footer></body></html>")
+    found = site.parse_cards(Selector(text=html), "https://report.az")
+    assert [c.url for c in found] == ["https://report.az/en/x/one", "https://report.az/en/x/two"]
+    # A page whose only cards are in chrome (a script-only feed beside its sidebar) has no listing.
+    empty = '<div class="loadContainer"></div><aside>' + block("/en/x/latest", "2026-01-28 11:00:00") + "</aside>"
+    assert site.parse_cards(Selector(text=empty), "https://report.az") == []
+    # A fragment of the infinity endpoint: bare cards.
+    assert len(site.parse_cards(Selector(text=block("/en/x/one", "2026-01-27 10:00:00")), "https://report.az")) == 1
+
+
 def test_leading_zero_days_show_on_some_pages(replica):
     corpus = Corpus(300)
     site_300 = replica(stories=300)
@@ -422,7 +488,9 @@ def test_hidden_stories_appear_only_when_published(replica):
         rss = ET.fromstring(running.get(f"{PREFIX[lang]}rss/").body)
         linked |= {path_of(link.text) for link in rss.iter("link")}
     article = Selector(text=running.get(path_of(truth[0]["url"])).text)
-    linked |= {path_of(canonical_url(running.url(h))) for h in article.css("a::attr(href)").getall()}
+    # The site's own links (the footer's social links go elsewhere).
+    linked |= {path_of(canonical_url(running.url(h))) for h in article.css("a::attr(href)").getall()
+               if h.startswith("/")}
     assert not hidden_paths & linked
 
     assert running.publish(2) == {"hidden": 3, "published": 27}

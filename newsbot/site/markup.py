@@ -151,10 +151,24 @@ def _first(node: etree._Element, query: str) -> str | None:
     return found[0] if found else None
 
 
+def _listing_blocks(root: etree._Element, card_query: str) -> list[etree._Element]:
+    """The cards of the page's own listing. A card inside page chrome (the "Latest News" sidebar every
+    page carries, a menu, a footer) is not one: on a feed page it would send the infinity walk back to
+    the newest card, on a category page it would mix every section's latest stories into this one's,
+    and a script-only feed would look rendered (a page whose only cards are in chrome has no listing)."""
+    return [block for block in compiled(card_query)(root) if not _in_chrome(block)]
+
+
+def _in_chrome(node: etree._Element) -> bool:
+    return any(above.tag in CHROME_TAGS for above in node.iterancestors())
+
+
 def parse_cards(selector: Selector, base_url: str) -> list[Card]:
+    """The page's own listing cards (the feed's, a category's, a fragment's), in page order; cards
+    in page chrome are left out."""
     root = selector.root
     cards = []
-    for block in compiled(CARD)(root):
+    for block in _listing_blocks(root, CARD):
         href = _first(block, f"{CARD_LINK}::attr(href)") or _first(block, "a::attr(href)")
         if not href:
             continue
@@ -167,7 +181,7 @@ def parse_cards(selector: Selector, base_url: str) -> list[Card]:
     for card_query, link_query, title_query in OLD_CARDS:
         if cards:
             break
-        for block in compiled(card_query)(root):
+        for block in _listing_blocks(root, card_query):
             href = _first(block, f"{link_query}::attr(href)")
             if href:
                 cards.append(Card(

@@ -4,7 +4,8 @@
 
 Modules: texts (word banks), categories (the replica's own category table: slugs per edition and
 the key an analyst expects, independent of newsbot's), content (stories, state, ground truth, page
-layouts), pages (HTML/RSS with markup noise), faults (fault rules), server (Twisted resource and
+layouts), pages (HTML/RSS with markup noise), furniture (what makes pages weigh ~100 KB as real
+ones do: nav, sidebar of 20 cards, inline scripts and styles, footer lists; GET /_replica/sizes), faults (fault rules), server (Twisted resource and
 control endpoints; the site map), client (start a replica subprocess and talk to it; used by
 tests/conftest.py).
 

@@ -16,7 +16,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from xml.sax.saxutils import escape as xml_escape
 
-from tests.replica import texts
+from tests.replica import furniture, texts
 from tests.replica.content import LANG_POS, LANGS, PREFIX, EditionText, Layout, State, Story, make_slug
 
 PER_PAGE = 20          # cards per feed batch
@@ -30,7 +30,7 @@ NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 IMAGE_NS = "http://www.google.com/schemas/sitemap-image/1.1"
 NEWS_NAME = "Report.az"
 HOME_CARDS = 12
-SIDEBAR_CARDS = 10
+SIDEBAR_CARDS = 20
 RSS_ITEMS = 50
 HEADLINE_MAX = 110     # JSON-LD headline length
 JS_FEED_START = "2026-01-29 00:00:00"  # later than any story: the first batch of a script-only feed
@@ -148,17 +148,49 @@ def rfc822(moment: datetime) -> str:
 
 
 # --- page chrome --------------------------------------------------------------
+# The furniture (tests/replica/furniture.py) gives pages the weight of real ones; the sidebar,
+# nav and footer of an edition are the same on every page of one state, so they are built once
+# per state generation.
 
 _STYLE = (".index-post-block{min-height:120px;border-bottom:1px solid #ddd}"
           ".news-detail__desc p,.editor-body p{margin:0 0 1em}body{font-family:sans-serif}")
 
 
-def layout(state: State, lang: str, title: str, main: str, head: str = "") -> str:
+def _edition_categories(state: State, lang: str) -> tuple[tuple[str, str], ...]:
+    corpus = state.corpus
+    return tuple((corpus.segment(key, lang), esc(corpus.category_name(key, lang))) for key in corpus.categories_of(lang))
+
+
+def _chrome(state: State, lang: str) -> dict[str, str]:
+    key = ("chrome", state.generation, lang)
+    found = state.snippets.get(key)
+    if found is None:
+        categories = _edition_categories(state, lang)
+        cards_html = "\n".join(card(state, s, lang) for s in state.latest(lang, SIDEBAR_CARDS))
+        found = state.snippets[key] = {
+            "header": header(state, lang),
+            "sidebar": (f'<aside class="latest-news"><h3>{esc(texts.LATEST_LABEL[lang])}</h3>\n{cards_html}\n'
+                        f'<a href="{texts.LATEST_PATH[lang]}">{esc(texts.ALL_NEWS[lang])}</a></aside>'),
+            "footer": furniture.footer(categories, lang),
+            "categories": categories,
+        }
+    return found
+
+
+def layout(state: State, lang: str, title: str, main: str, head: str = "", *, number: int = 0,
+           kind: str = "page") -> str:
+    """A whole page around `main`: head scripts and styles, header, trending bar, the sidebar of
+    latest cards beside the main column, footer. `number` varies the furniture per page."""
+    chrome = _chrome(state, lang)
+    config = furniture.config(chrome["categories"], lang, number, kind)
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{esc(title)}</title>\n{head}<style>{_STYLE}</style>\n</head>\n<body>\n"
-            f"{header(state, lang)}\n{trending(lang)}\n<main class=\"container\">\n{main}\n</main>\n"
-            f'<footer class="footer"><p>© 2026 Report.az</p></footer>\n</body>\n</html>\n')
+            f"<title>{esc(title)}</title>\n{head}<style>{_STYLE}</style>\n"
+            f"{furniture.styles(number)}{furniture.head_scripts(lang, number, config)}</head>\n<body>\n"
+            f"{furniture.sprite()}\n{chrome['header']}\n{trending(lang, number)}\n"
+            f'<main class="container"><div class="row"><div class="col-lg-8">{furniture.ad_box(number, 0)}\n{main}\n'
+            f"{furniture.ad_box(number, 1)}</div>\n{chrome['sidebar']}</div>\n</main>\n"
+            f"{furniture.body_scripts(number)}{chrome['footer']}\n</body>\n</html>\n")
 
 
 def header(state: State, lang: str) -> str:
@@ -168,13 +200,17 @@ def header(state: State, lang: str) -> str:
         links.append(f'<a href="{PREFIX[lang]}{corpus.segment(key, lang)}">{esc(corpus.category_name(key, lang))}</a>')
     switcher = "".join(f'<a href="{PREFIX[other]}" hreflang="{other}">{other.upper()}</a>' for other in LANGS)
     return (f'<header class="header"><a class="logo" href="{PREFIX[lang]}">Report.az</a>\n'
+            f'<form class="search" action="{PREFIX[lang]}search"><input type="search" name="query">'
+            f'<button type="submit"><svg class="icon"><use href="#icon-search"></use></svg></button></form>\n'
             f'<nav class="header-menu">{"".join(links)}</nav>\n'
             f'<div class="lang-switcher">{switcher}</div></header>')
 
 
-def trending(lang: str) -> str:
+def trending(lang: str, number: int = 0) -> str:
     """The trending-tags bar at the top of every page: tag links that are no article's tags."""
-    links = " ".join(f'<a href="{PREFIX[lang]}tag/{make_slug(t)}">{esc(t)}</a>' for t in texts.TRENDING[lang])
+    tags = texts.TRENDING[lang]
+    start = number % len(tags)
+    links = " ".join(f'<a href="{PREFIX[lang]}tag/{make_slug(t)}">{esc(t)}</a>' for t in tags[start:] + tags[:start])
     return (f'<div class="trending-tags"><span class="trending-tags__label">{esc(texts.TRENDING_LABEL[lang])}</span> '
             f"{links}</div>")
 
@@ -185,33 +221,29 @@ def href(state: State, story: Story, lang: str) -> str:
     return state.path(story, lang)
 
 
-def card(state: State, story: Story, lang: str, sidebar: bool = False) -> str:
-    """The teaser shared by the feed, the infinity fragment, listings and the sidebar."""
-    # Every article page repeats the sidebar's cards: render each card once per revision.
-    key = (story.index, lang, state.revision(story.index), state.is_renamed(story), sidebar)
+def card(state: State, story: Story, lang: str) -> str:
+    """The teaser shared by the feed, the infinity fragment, listings and the sidebar (the same markup
+    everywhere, as on the live site: a sidebar card is a listing card)."""
+    # Every page repeats the sidebar's cards: render each card once per revision.
+    key = (story.index, lang, state.revision(story.index), state.is_renamed(story))
     cached = state.snippets.get(key)
     if cached is None:
         if len(state.snippets) > 50_000:
             state.snippets.clear()
-        cached = state.snippets[key] = _render_card(state, story, lang, sidebar)
+        cached = state.snippets[key] = _render_card(state, story, lang)
     return cached
 
 
-def _render_card(state: State, story: Story, lang: str, sidebar: bool) -> str:
+def _render_card(state: State, story: Story, lang: str) -> str:
     corpus = state.corpus
     text = state.text(story, lang)
     noise = noise_for(state, story, lang)
     title = noise(text.title)
     category = esc(corpus.category_name(story.category, lang))
-    if sidebar:
-        badge = f'<span class="news__badge">{texts.PHOTO_BADGE[lang]}</span>' if text.images else ""
-        inner = (f'<ul class="news__date"><li>{time_text(story)}</li></ul>{badge}'
-                 f'<h2 class="news__title ">{title}</h2><span class="news__category">{category}</span>')
-    else:
-        image = (f'<div class="news__img"><img src="{text.images[0].card_url}" alt="{attr(text.title)}"></div>'
-                 if text.images else "")
-        inner = (f'{image}<h2 class="news__title ">{title}</h2><span class="news__category">{category}</span>'
-                 f'<ul class="news__date"><li>{date_text(story, lang)}</li><li>{time_text(story)}</li></ul>')
+    image = (f'<div class="news__img"><img src="{text.images[0].card_url}" alt="{attr(text.title)}"></div>'
+             if text.images else "")
+    inner = (f'{image}<h2 class="news__title ">{title}</h2><span class="news__category">{category}</span>'
+             f'<ul class="news__date"><li>{date_text(story, lang)}</li><li>{time_text(story)}</li></ul>')
     return (f'<div class="col-md-3 index-post-block" data-timestamp="{data_timestamp(story)}">'
             f'<a href="{href(state, story, lang)}" class="news__item" target="_blank">{inner}</a></div>')
 
@@ -227,7 +259,7 @@ def home(state: State, lang: str) -> str:
     main = (f'<section class="home-latest"><h2 class="section-title">{esc(texts.LATEST_LABEL[lang])}</h2>\n'
             f'{cards(state, latest, lang)}\n'
             f'<a class="all-news" href="{texts.LATEST_PATH[lang]}">{esc(texts.ALL_NEWS[lang])}</a></section>')
-    return layout(state, lang, texts.SITE_TITLE[lang], main)
+    return layout(state, lang, texts.SITE_TITLE[lang], main, number=furniture.digest(lang, "home"), kind="home")
 
 
 _FEED_SCRIPT = """<script>
@@ -269,7 +301,7 @@ def feed(state: State, lang: str, js_only: bool, endpoint: str = "infinity/index
     main = (f'<section class="news-feed"><h1 class="section-title">{esc(texts.LATEST_LABEL[lang])}</h1>\n'
             f'<div class="row loadContainer" data-url="{PREFIX[lang]}{endpoint}">\n{first}\n</div>\n'
             f"</section>\n{_FEED_SCRIPT % {'start': JS_FEED_START}}")
-    return layout(state, lang, texts.LATEST_LABEL[lang], main)
+    return layout(state, lang, texts.LATEST_LABEL[lang], main, number=furniture.digest(lang, "feed"), kind="feed")
 
 
 def fragment(state: State, lang: str, before: datetime | None) -> str:
@@ -293,7 +325,7 @@ def category(state: State, lang: str, key: str, page: int) -> str | None:
     name = corpus.category_name(key, lang)
     main = (f'<section class="news-list"><h1 class="section-title">{esc(name)}</h1>\n{cards(state, found, lang)}\n'
             f'<div class="pagination">{"".join(links)}</div></section>')
-    return layout(state, lang, name, main)
+    return layout(state, lang, name, main, number=furniture.digest(lang, key, page), kind="category")
 
 
 # --- sitemaps (sitemaps.org protocol; Google News and image extensions) ---------------
@@ -582,9 +614,9 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
             before.setdefault(text.figure_at[n], []).append(captioned(img, image.caption, page_layout.captions, noise))
         for kind, where in page_layout.embeds:
             before.setdefault(1 + int(where * (count - 1)), []).append(embed(kind, state, story, lang))
-        for where, furniture in text.boilerplate:
+        for where, phrasing in text.boilerplate:
             before.setdefault(min(where, count), []).append(
-                f"<p>{noise(furniture)}</p>" if furniture else "<p>&nbsp;</p>")
+                f"<p>{noise(phrasing)}</p>" if phrasing else "<p>&nbsp;</p>")
         blocks = []
         for n in range(count + 1):
             blocks += before.get(n, ())
@@ -629,9 +661,7 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
             parts.append(links)
     parts.append("</div>" if current else "</article>")
 
-    sidebar = "\n".join(card(state, s, lang, sidebar=True) for s in state.latest(lang, SIDEBAR_CARDS))
-    main = ("\n".join(parts) + f'\n<aside class="latest-news"><h3>{esc(texts.LATEST_LABEL[lang])}</h3>\n{sidebar}\n'
-            f'<a href="{texts.LATEST_PATH[lang]}">{esc(texts.ALL_NEWS[lang])}</a></aside>')
+    main = "\n".join(parts)
 
     # The head: OpenGraph, article:*, canonical and JSON-LD, as the page's layout has them.
     page_url = base_url + href(state, story, lang)
@@ -672,7 +702,22 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
             head_html += _json_ld({"@context": "https://schema.org", "@graph": [news, trail]})
         else:
             head_html += _json_ld(news) + _json_ld(trail)
-    return layout(state, lang, "Report.az" if no_title else f"{text.title} | Report.az", main, head_html)
+    number = furniture.digest(corpus.seed, story.index, lang, state.revision(story.index))
+    return layout(state, lang, "Report.az" if no_title else f"{text.title} | Report.az", main, head_html,
+                  number=number, kind="article")
+
+
+def size_summary(sizes: list[int]) -> dict:
+    """How heavy pages are (/_replica/sizes, the bench): count, median, p10, p90, min, max and mean of a list of byte counts (nearest-rank quantiles)."""
+    if not sizes:
+        return {"count": 0}
+    ordered = sorted(sizes)
+
+    def rank(q: float) -> int:
+        return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+    return {"count": len(ordered), "median": rank(0.5), "p10": rank(0.1), "p90": rank(0.9), "min": ordered[0],
+            "max": ordered[-1], "mean": round(sum(ordered) / len(ordered))}
 
 
 def rss(state: State, lang: str, base_url: str) -> str:

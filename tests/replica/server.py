@@ -57,6 +57,9 @@ Control (never faulted, not counted in hits, disallowed in robots.txt):
                                 listing and is linked by no other edition until then; afterwards it is
                                 served and linked, and its siblings' pages change (an update);
                                 {"published": n}
+    /_replica/sizes[?sample=N]  {"article": {count, median, p10, p90, min, max, mean}, "listing": {...}}: HTML
+                                bytes of the published article pages (a spread sample of at most N, default
+                                2000) and of the listing pages (home, feed, each category's first page)
     /_replica/hits[?reset=1]    {"total": n, "paths": {path: n}, "targets": {path?query: n}}
     /_replica/ground-truth      JSON Lines for the current state, URLs on the Host the client used, in
                                 each page's one spelling (after slug edits; held editions left out, also
@@ -111,6 +114,7 @@ JPEG = base64.b64decode(
 TRUTH_BATCH = 200
 OTHER_SPELLING = ("301", "404", "serve")  # what an article path in its other spelling answers
 RENAMED_OLD = ("301", "404")             # what the old path of a renamed article answers
+SIZES_SAMPLE = 2000  # article pages /_replica/sizes measures at most (spread over the corpus)
 
 
 @dataclass
@@ -126,10 +130,11 @@ def html_response(page: str, status: int = 200) -> Response:
 
 
 class LRU:
-    """Rendered pages; keys carry the state generation, so publish/edit never serve stale pages."""
+    """Rendered pages; keys carry the state generation, so publish/edit never serve stale pages.
+    Bounded by count and by bytes: pages weigh ~100 KB, as real ones do."""
 
-    def __init__(self, size: int) -> None:
-        self.size, self.data = size, OrderedDict()
+    def __init__(self, size: int, max_bytes: int = 128 * 1024 * 1024) -> None:
+        self.size, self.max_bytes, self.bytes, self.data = size, max_bytes, 0, OrderedDict()
 
     def get(self, key):
         value = self.data.get(key)
@@ -138,9 +143,14 @@ class LRU:
         return value
 
     def put(self, key, value) -> None:
+        old = self.data.pop(key, None)
+        if old is not None:
+            self.bytes -= len(old.body)
         self.data[key] = value
-        if len(self.data) > self.size:
-            self.data.popitem(last=False)
+        self.bytes += len(value.body)
+        while len(self.data) > self.size or (self.bytes > self.max_bytes and len(self.data) > 1):
+            _, dropped = self.data.popitem(last=False)
+            self.bytes -= len(dropped.body)
 
 
 class Replica:
@@ -316,6 +326,27 @@ class Replica:
         return {record["url"]: pages.describe_layout(state, self.corpus.stories[index], record["language"])
                 for index, record in state.truth_index(base_url)}
 
+    def sizes(self, base_url: str, sample: int = SIZES_SAMPLE) -> dict[str, dict]:
+        """The HTML bytes of the article pages served (a spread sample of at most `sample` of them)
+        and of the listing pages (home, feed, every category's first page), as the bench records
+        them. Pages are measured as served (from the cache when there) but never cached by this:
+        it must not warm the cache for a measured crawl."""
+        def size(path: str) -> int:
+            key = (self.state.generation, path, None, base_url, ())
+            cached = self.cache.get(key)
+            return len((cached or self._route(path, {}, base_url, None)).body)
+
+        paths = [record["url"][len(base_url):] for _, record in self.state.truth_index(base_url)]
+        step = max(1, -(-len(paths) // max(1, sample)))
+        listings = []
+        for lang in ("az", "en", "ru"):
+            prefix = "/" if lang == "az" else f"/{lang}/"
+            listings.append(prefix)
+            listings.append(prefix + "/".join(FEED_PATHS[lang][0]))
+            listings += [prefix + self.corpus.segment(key, lang) for key in self.corpus.categories_of(lang)]
+        return {"article": pages.size_summary([size(p) for p in paths[::step]]),
+                "listing": pages.size_summary([size(p) for p in listings])}
+
     def control(self, name: str, query: dict[str, list[str]], reset: bool = False) -> Response:
         def number(key: str) -> int | None:
             try:
@@ -342,6 +373,9 @@ class Replica:
             if paths is None:
                 return json_response({"error": f"story {index} was renamed already"}, 409)
             return json_response({"story": index, "paths": paths})
+        if name == "sizes":
+            sample = number("sample")
+            return json_response(self.sizes(query["_base_url"][0], sample if sample and sample > 0 else SIZES_SAMPLE))
         if name == "publish-late":
             return json_response({"published": self.state.publish_late()})
         if name == "hits":
@@ -400,7 +434,9 @@ class ReplicaResource(Resource):
                 return self._stream_truth(request, base_url)
             if name == "layouts":
                 return self._send(request, json_response(self.replica.layouts(base_url)), uri)
-            return self._send(request, self.replica.control(name, parse_qs(parts.query)), uri)
+            query = parse_qs(parts.query)
+            query["_base_url"] = [base_url]  # sizes renders pages as this client would get them
+            return self._send(request, self.replica.control(name, query), uri)
         response, delay = self.replica.respond(parts.path or "/", parts.query, base_url)
         if delay <= 0:
             return self._send(request, response, uri)
