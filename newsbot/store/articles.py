@@ -246,8 +246,9 @@ def newest_rows(rows: Iterable[_Row]) -> list[_Row]:
 
 
 def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | None = None) -> WriteResult:
-    """Store rows inside the caller's write transaction, each as decide() says against what is
-    stored now, under the article, story and category identity the store keeps (identity)."""
+    """Store rows (one per article: newest_rows) inside the caller's write transaction, each as
+    decide() says against what is stored now, under the article, story and category identity the
+    store keeps (identity)."""
     result = WriteResult()
     keys = _UrlKeys()
     rows = _resolve_articles(conn, rows, result, keys)
@@ -304,12 +305,15 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
     """The rows under the ids of the stored articles they are (one row per article, the newest)."""
     found = identity.stored_ids(conn, [(keys[r.url], r.article_id, r.language, r.site_id) for r in rows])
     resolved = []
+    edited = 0
     for row, stored_id in zip(rows, found):
         if stored_id is not None and stored_id != row.article_id:
             row = row.with_identity(stored_id, row.story_id, row.category_slug)
-            result.slug_edits += 1
+            edited += 1
         resolved.append(row)
-    return newest_rows(resolved)
+    result.slug_edits += edited
+    # The rows came one per article (Store.write_rows): only a slug edit can make two of them one.
+    return newest_rows(resolved) if edited else resolved
 
 
 def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],
@@ -344,7 +348,7 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
         slug = learned.get((row.language, row.category_slug), row.category_slug)
         slugs.append(slug)
         editions.setdefault(story, []).append((row.language, slug))
-        if any(node in known for node in nodes):
+        if known and any(node in known for node in nodes):
             earlier.add(story)
     # Only a story with two editions, in this batch or stored, can teach a key.
     editions = {story: pairs for story, pairs in editions.items()
