@@ -15,7 +15,7 @@ from itemadapter import ItemAdapter
 from newsbot.items import ArticleItem
 from newsbot.normalize import url_key, utc_now_iso
 from newsbot.store import identity
-from newsbot.store.connection import chunks
+from newsbot.store.connection import chunks, insert_rows as _insert_rows
 
 ITEM_FIELDS: tuple[str, ...] = tuple(ArticleItem.fields)
 LIST_FIELDS = ("tags", "images", "translations")
@@ -59,7 +59,7 @@ _SNAPSHOT_REVISION = (
 # an edited slug's old one). SQLite evaluates every SET expression on the row as it was.
 _TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?1), site_id = coalesce(site_id, ?2), "
           "url = CASE WHEN ?1 >= last_crawled_at THEN ?3 ELSE url END WHERE article_id = ?4")
-_INSERT_URL = "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at) VALUES (?, ?, ?, ?)"
+_INSERT_URLS = "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at)"
 _RECORD_JOURNAL = ("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at")
 _INSERT_CHILD = {t: f"INSERT INTO {t} ({', '.join(c)})" for t, c in CHILD_COLUMNS.items()}
@@ -103,6 +103,15 @@ class WriteResult:
     # article with a readable date: the crawl's freshness (newsbot/freshness/*), the same measure
     # as the report's freshness chart, which can only read first_seen_at back from the store.
     new_latencies: list[float] = field(default_factory=list)
+
+
+class _UrlKeys(dict):
+    """url_key of each URL seen in one batch, computed once: a page's own URL is keyed to find it,
+    to place it in its story and to record it, and every edition link of its story once per edition."""
+
+    def __missing__(self, url: str) -> str:
+        key = self[url] = url_key(url)
+        return key
 
 
 class Outcome(str, enum.Enum):
@@ -236,24 +245,13 @@ def newest_rows(rows: Iterable[_Row]) -> list[_Row]:
     return list(newest.values())
 
 
-def _insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], conflict: str = "") -> None:
-    """INSERT many rows as one multi-row statement (per chunk), not with executemany: an INSERT that
-    fires the FTS trigger runs in a savepoint, and FTS5 writes its pending index out at every
-    savepoint, so row-at-a-time inserts into articles would make one index segment per article,
-    all to be merged again (about 2.5x slower overall)."""
-    if not rows:
-        return
-    values = "(" + ", ".join("?" * len(rows[0])) + ")"
-    for chunk in chunks(rows):
-        conn.execute(f"{insert} VALUES {', '.join([values] * len(chunk))} {conflict}",
-                     [value for row in chunk for value in row])
-
-
 def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | None = None) -> WriteResult:
-    """Store rows inside the caller's write transaction, each as decide() says against what is
-    stored now, under the article, story and category identity the store keeps (identity)."""
+    """Store rows (one per article: newest_rows) inside the caller's write transaction, each as
+    decide() says against what is stored now, under the article, story and category identity the
+    store keeps (identity)."""
     result = WriteResult()
-    rows = _resolve_articles(conn, rows, result)
+    keys = _UrlKeys()
+    rows = _resolve_articles(conn, rows, result, keys)
     stored: dict[str, tuple[str, str]] = {}  # article_id -> (content_hash, crawled_at)
     for chunk in chunks([row.article_id for row in rows]):
         stored.update((aid, (h, c)) for aid, h, c in conn.execute(
@@ -279,7 +277,7 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
             else:
                 result.stale += 1
             touched.append((row.crawled_at, row.site_id, row.url, row.article_id))
-    to_write = _place_in_stories(conn, to_write, {aid for (aid,) in changed}, result)
+    to_write = _place_in_stories(conn, to_write, {aid for (aid,) in changed}, result, keys)
 
     conn.executemany(_SNAPSHOT_REVISION, changed)
     # first_seen_at and last_crawled_at of a new article are its crawled_at.
@@ -290,7 +288,7 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
         conn.executemany(_DELETE_CHILD[table], changed)
         _insert_rows(conn, _INSERT_CHILD[table], [child for r in to_write for child in getattr(r, table)])
     conn.executemany(_TOUCH, touched)
-    conn.executemany(_INSERT_URL, [(url_key(r.url), r.article_id, r.url, r.crawled_at) for r in rows])
+    _insert_rows(conn, _INSERT_URLS, [(keys[r.url], r.article_id, r.url, r.crawled_at) for r in rows])
     if journal is not None and to_write:
         try:
             size = journal.append([r.record() for r in to_write])
@@ -302,20 +300,24 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
     return result
 
 
-def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult) -> list[_Row]:
+def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult,
+                      keys: Mapping[str, str]) -> list[_Row]:
     """The rows under the ids of the stored articles they are (one row per article, the newest)."""
-    found = identity.stored_ids(conn, [(url_key(r.url), r.article_id, r.language, r.site_id) for r in rows])
+    found = identity.stored_ids(conn, [(keys[r.url], r.article_id, r.language, r.site_id) for r in rows])
     resolved = []
+    edited = 0
     for row, stored_id in zip(rows, found):
         if stored_id is not None and stored_id != row.article_id:
             row = row.with_identity(stored_id, row.story_id, row.category_slug)
-            result.slug_edits += 1
+            edited += 1
         resolved.append(row)
-    return newest_rows(resolved)
+    result.slug_edits += edited
+    # The rows came one per article (Store.write_rows): only a slug edit can make two of them one.
+    return newest_rows(resolved) if edited else resolved
 
 
 def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],
-                      result: WriteResult) -> list[_Row]:
+                      result: WriteResult, keys: Mapping[str, str]) -> list[_Row]:
     """The rows to write with the story ids of the graph their edition links extend, and the
     category keys their stories teach; merges and learned keys reach earlier rows too.
     stored_ids: the rows that update a stored article (the others are new)."""
@@ -330,8 +332,8 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
             stored_keys.setdefault(aid, []).append(key)
     groups = []
     for row in rows:
-        nodes = [url_key(row.url), *stored_keys.get(row.article_id, ()),
-                 *(url_key(url) for _, _, url, _ in row.translations)]
+        nodes = [keys[row.url], *stored_keys.get(row.article_id, ()),
+                 *[keys[url] for _, _, url, _ in row.translations]]
         groups.append((row.story_id, list(dict.fromkeys(nodes))))
     known = identity.known_nodes(conn, (n for _, ns in groups for n in ns))
     assignment = identity.assign_stories(groups, known)
@@ -346,12 +348,18 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
         slug = learned.get((row.language, row.category_slug), row.category_slug)
         slugs.append(slug)
         editions.setdefault(story, []).append((row.language, slug))
-        if any(node in known for node in nodes):
+        if known and any(node in known for node in nodes):
             earlier.add(story)
     # Only a story with two editions, in this batch or stored, can teach a key.
     editions = {story: pairs for story, pairs in editions.items()
                 if story in earlier or len({language for language, _ in pairs}) > 1}
     new = identity.learn_and_apply_categories(conn, editions, learned, now, stored=earlier)
     result.categories_learned += len(new)
-    return [row.with_identity(row.article_id, story, new.get((row.language, slug), slug))
-            for row, story, slug in zip(rows, assignment.stories, slugs)]
+    placed = []
+    for row, story, slug in zip(rows, assignment.stories, slugs):
+        slug = new.get((row.language, slug), slug)
+        # Most rows keep the story and category they proposed: no copy of those.
+        if story != row.story_id or slug != row.category_slug:
+            row = row.with_identity(row.article_id, story, slug)
+        placed.append(row)
+    return placed

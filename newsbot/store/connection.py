@@ -79,6 +79,19 @@ def chunks(values: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
         yield values[start:start + size]
 
 
+def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], conflict: str = "") -> None:
+    """INSERT many rows as one multi-row statement (per chunk), not with executemany: an INSERT that
+    fires the FTS trigger runs in a savepoint, and FTS5 writes its pending index out at every
+    savepoint, so row-at-a-time inserts into articles would make one index segment per article,
+    all to be merged again (about 2.5x slower overall). Elsewhere it saves a step per row too."""
+    if not rows:
+        return
+    values = "(" + ", ".join("?" * len(rows[0])) + ")"
+    for chunk in chunks(rows):
+        conn.execute(f"{insert} VALUES {', '.join([values] * len(chunk))} {conflict}",
+                     [value for row in chunk for value in row])
+
+
 def _connect(path: Path, mode: str, timeout: float) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE themselves.
     conn = sqlite3.connect(uri(path, mode), uri=True, timeout=timeout, isolation_level=None)
