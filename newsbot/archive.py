@@ -33,6 +33,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from newsbot.appendfile import close_synced, write_whole
 from newsbot.config import config
 from newsbot.normalize import iso_utc
 from newsbot.reasons import close_broken
@@ -162,34 +163,16 @@ class ArchiveFile:
         self.bytes += len(record)
 
     def _write(self, data: bytes) -> None:
-        """One write() of the whole member (no Python buffer to lose); a write the disk cuts short is
-        finished, one it refuses is taken back, so the file never keeps half a record it can avoid."""
+        """One write() of the whole gzip member (newsbot.appendfile): never half a record it can avoid."""
         assert self.fd is not None
-        before = os.fstat(self.fd).st_size
-        written = 0
-        try:
-            while written < len(data):
-                written += os.write(self.fd, data[written:])
-        except OSError:
-            if written:
-                try:
-                    os.ftruncate(self.fd, before)
-                except OSError as exc:
-                    logger.debug("Could not cut the partial record from %s: %s", self.path, exc)
-            raise
+        write_whole(self.fd, data, os.fstat(self.fd).st_size, self.path)
 
     def close(self) -> OSError | None:
         """fsync and close; the error if the kernel could not write back what it had taken."""
         if self.fd is None:
             return None
         fd, self.fd = self.fd, None
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            return exc
-        finally:
-            os.close(fd)
-        return None
+        return close_synced(fd)
 
 
 class ArchiveMiddleware:

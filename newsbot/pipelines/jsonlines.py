@@ -22,7 +22,6 @@ the lines that did get written is cut off again, the items not written are count
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -38,6 +37,7 @@ from scrapy.extensions.feedexport import apply_uri_params
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 
+from newsbot.appendfile import close_synced, write_whole
 from newsbot.config import config
 from newsbot.items import ArticleItem
 from newsbot.store import as_mapping
@@ -47,8 +47,6 @@ logger = logging.getLogger(__name__)
 FIELD_ORDER = tuple(ArticleItem.fields)
 CLOSE_REASON = "output_unavailable"
 STORE_PIPELINE = "newsbot.pipelines.sqlite.SQLitePipeline"
-# fsync errors that mean "this file cannot be synced" (a device such as /dev/full, a pipe), not lost data.
-_NO_FSYNC = (errno.EINVAL, errno.EROFS, errno.ENOTSUP)
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -135,7 +133,7 @@ class JsonLinesFile:
             before = self.size()
             if self._uncommitted is None:
                 self._uncommitted = before
-            self._write(data, before)
+            write_whole(self.fd, data, before, self.path)
             self._end = before + len(data)
             return self._end
 
@@ -162,29 +160,6 @@ class JsonLinesFile:
                            "(a crawl killed mid-batch); those articles are fetched again", self.path, size - committed)
             return size - committed
 
-    def _write(self, data: bytes, before: int) -> None:
-        """One write() of all the lines straight to the kernel: no Python buffer to lose. A write the
-        disk cuts short is finished; one it refuses takes back what it wrote, so no torn line stays."""
-        written = 0
-        try:
-            while written < len(data):  # more than once only on a full disk or a signal
-                written += os.write(self.fd, data[written:])
-        except OSError:
-            if written:
-                self._take_back(before, written)
-            raise
-
-    def _take_back(self, before: int, written: int) -> None:
-        # Cut only if nothing follows our lines (another writer's line after ours stays; the next
-        # run's trim of a partial last line has nothing to do then either).
-        try:
-            if self.size() == before + written:
-                self._truncate(before)
-                return
-        except OSError as exc:
-            logger.debug("Could not cut the partial line from %s: %s", self.path, exc)
-        logger.warning("%s ends in a partial line (%d bytes); the next crawl removes it", self.path, written)
-
     def _truncate(self, size: int) -> None:
         os.ftruncate(self.fd, size)
 
@@ -193,14 +168,7 @@ class JsonLinesFile:
         if self.fd is None:
             return None
         fd, self.fd = self.fd, None
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            if exc.errno not in _NO_FSYNC:
-                return exc
-        finally:
-            os.close(fd)
-        return None
+        return close_synced(fd)
 
 
 class JsonLinesPipeline:
