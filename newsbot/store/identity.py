@@ -304,10 +304,5 @@ def rebuild_graph(conn: sqlite3.Connection, now: str) -> None:
     editions: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for story, language, slug in conn.execute("SELECT story_id, language, category_slug FROM articles"):
         editions[story].append((language, slug))
-    learned = category_map(conn)
-    new = learn_categories(editions, learned)
-    if new:
-        conn.executemany("INSERT OR IGNORE INTO category_map (language, slug, key, learned_at) VALUES (?, ?, ?, ?)",
-                         [(language, slug, key, now) for (language, slug), key in new.items()])
-        conn.executemany("UPDATE articles SET category_slug = ? WHERE language = ? AND category_slug = ?",
-                         [(key, language, slug) for (language, slug), key in new.items()])
+    # Every stored edition is in `editions` already: nothing more to read (stored=()).
+    learn_and_apply_categories(conn, editions, category_map(conn), now, stored=())

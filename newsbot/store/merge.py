@@ -137,12 +137,10 @@ def _merge_identity(conn: sqlite3.Connection) -> None:
         "UPDATE main.articles SET story_id = coalesce((SELECT min(n.story_id) FROM main.article_urls AS u "
         "JOIN main.story_nodes AS n ON n.node = u.url_key WHERE u.article_id = main.articles.article_id), story_id) "
         "WHERE article_id IN (SELECT article_id FROM src.articles)")
-    stories: dict[str, list[tuple[str, str]]] = {}
-    for story, language, slug in conn.execute(
-            "SELECT story_id, language, category_slug FROM main.articles "
-            "WHERE article_id IN (SELECT article_id FROM src.articles)"):
-        stories.setdefault(story, []).append((language, slug))
-    identity.learn_and_apply_categories(conn, {s: [] for s in stories}, identity.category_map(conn), now)
+    # The stories the copied articles are in; learn_and_apply_categories reads all their editions.
+    stories = {story: [] for (story,) in conn.execute(
+        "SELECT DISTINCT story_id FROM main.articles WHERE article_id IN (SELECT article_id FROM src.articles)")}
+    identity.learn_and_apply_categories(conn, stories, identity.category_map(conn), now)
 
 
 def merge_attached(conn: sqlite3.Connection) -> MergeResult:
