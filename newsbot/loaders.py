@@ -14,21 +14,24 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from itemloaders.processors import Compose, Identity, Join, MapCompose, TakeFirst
+from itemloaders.processors import Compose, Identity, Join, TakeFirst
 from parsel import Selector
 from scrapy.loader import ItemLoader
 
 from newsbot import categories, site
 from newsbot.evidence import Page
+from newsbot.html import parse_html
 from newsbot.items import ArticleItem
 from newsbot.normalize import (
     article_id,
     canonical_url,
     clean_text,
+    clean_texts,
     content_hash,
     iso_local,
     iso_utc,
     repair_mojibake,
+    repair_mojibake_all,
     story_id,
     utc_now_iso,
     word_count,
@@ -81,7 +84,36 @@ def _translation(value: tuple[str, str, str]) -> dict[str, str]:
     return {"language": language, "url": canonical_url(url), "title": clean_text(repair_mojibake(title))}
 
 
-_TEXT = MapCompose(repair_mojibake, clean_text)
+class Each:
+    """MapCompose for plain one-value functions: each value through every function in turn, a None
+    result dropping the value. MapCompose also threads the loader context into each function and
+    flattens lists, which costs more per call than these functions do; none of them needs either."""
+
+    def __init__(self, *functions: Callable[[Any], Any]) -> None:
+        self.functions = functions
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        out = []
+        for value in values:
+            for function in self.functions:
+                value = function(value)
+                if value is None:
+                    break
+            else:
+                out.append(value)
+        return out
+
+
+def _texts(values: list[str]) -> list[str]:
+    """A field's text values (a page's paragraphs), repaired and cleaned in one pass over them all."""
+    return clean_texts(repair_mojibake_all(values))
+
+
+def _tag(tag: str) -> str:
+    return tag.lstrip("#").strip()
+
+
+_TEXT = _texts
 _EMPTY: dict[str, Any] = {"site_id": None, "published_at": "", "published_at_utc": "", "category": "", "tags": [],
                           "images": [], "translations": []}
 
@@ -91,27 +123,27 @@ class ArticleLoader(ItemLoader):
     default_input_processor = Identity()
     default_output_processor = TakeFirst()
 
-    url_in = MapCompose(canonical_url)
-    article_id_in = MapCompose(canonical_url, article_id)
-    site_id_in = MapCompose(_positive_int)
+    url_in = Each(canonical_url)
+    article_id_in = Each(canonical_url, article_id)
+    site_id_in = Each(_positive_int)
     title_in = _TEXT
     body_in = _TEXT
     body_out = Compose(_real_paragraphs, Join("\n\n"))
     lead_out = _first_or_empty
-    word_count_in = MapCompose(word_count)
-    published_at_in = MapCompose(iso_local)
+    word_count_in = Each(word_count)
+    published_at_in = Each(iso_local)
     published_at_out = _first_or_empty
-    published_at_utc_in = MapCompose(iso_utc)
+    published_at_utc_in = Each(iso_utc)
     published_at_utc_out = _first_or_empty
     category_in = _TEXT
     category_out = _first_or_empty
-    tags_in = MapCompose(repair_mojibake, clean_text, lambda tag: tag.lstrip("#").strip())
+    tags_in = Compose(_texts, Each(_tag))
     tags_out = Compose(_non_empty, _unique)
-    images_in = MapCompose(_image)
+    images_in = Each(_image)
     images_out = Compose(_unique)
-    translations_in = MapCompose(_translation)
+    translations_in = Each(_translation)
     translations_out = Identity()
-    story_id_in = MapCompose(canonical_url)
+    story_id_in = Each(canonical_url)
     story_id_out = Compose(story_id)
 
     # ItemLoader finds a field's processor on every add_value and get_output_value (getattr, then the
@@ -154,9 +186,13 @@ def story_category(language: str, segment: str, name: str, edition_urls: list[st
     return categories.unify(editions)
 
 
-def extract_article(html: str | Selector, url: str, crawled_at: str | None = None) -> Extraction:
-    """Everything newsbot reads from one article page, as a pure function of its HTML and URL."""
-    root = (html if isinstance(html, Selector) else Selector(text=html)).root
+def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | None = None) -> Extraction:
+    """Everything newsbot reads from one article page, as a pure function of its HTML (a str, UTF-8
+    bytes, or a page already parsed: newsbot.html.document) and URL."""
+    if isinstance(html, Selector):
+        root = html.root
+    else:
+        root = parse_html(html.encode("utf-8") if isinstance(html, str) else html)
     page = Page(root, url)
     sources: dict[str, str] = {}
     problems: list[str] = []
@@ -185,7 +221,8 @@ def extract_article(html: str | Selector, url: str, crawled_at: str | None = Non
     if problems:
         return Extraction(None, problems, failed, page.version, furniture, sources)
 
-    page_language = next(iter(site.compiled(markup.PAGE_LANGUAGE)(root)), "")[:2].lower()
+    # <html lang>: read off the root, as a query for it would walk the whole page.
+    page_language = (root.get("lang") or "")[:2].lower() if root.tag == "html" else ""
     if page_language in site.LANGUAGES and page_language != language:
         problems.append("language_mismatch")
 

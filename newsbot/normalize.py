@@ -35,6 +35,27 @@ def clean_text(value: str | None) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
+# Joins the values clean_texts cleans in one pass: not whitespace, so no rule below crosses it, and
+# never in page text (newsbot.html drops NULs before parsing, as parsel does).
+_JOIN = "\x00"
+
+
+def clean_texts(values: list[str]) -> list[str]:
+    """clean_text of each value, in one pass over their joined text: a page's paragraphs cost one
+    run of each rule instead of one per paragraph."""
+    values = [v or "" for v in values]
+    if len(values) < 2 or any(_JOIN in v for v in values):
+        return [clean_text(v) for v in values]
+    return [v.strip() for v in clean_text(_JOIN.join(values)).split(_JOIN)]
+
+
+def repair_mojibake_all(values: list[str]) -> list[str]:
+    """repair_mojibake of each value; one search tells that none of them needs it (the usual case)."""
+    if not _MOJIBAKE_LEAD.search(_JOIN.join(v or "" for v in values)):
+        return [v or "" for v in values]
+    return [repair_mojibake(v) for v in values]
+
+
 # UTF-8 read as cp1252/Latin-1 starts every non-ASCII letter with one of these (Ã¶ for ö, Ð¿ for п,
 # â€ for quotes); none of them is a letter of Azerbaijani or Russian, so clean text never pays for ftfy.
 _MOJIBAKE_LEAD = re.compile("[\u00c2-\u00c6\u00c9\u00d0\u00d1\u00d8\u00d9\u00e2]")
@@ -153,7 +174,8 @@ def iso_local(moment: datetime | None) -> str:
 
 
 def iso_utc(moment: datetime | None) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+    # isoformat, not strftime: a third of the cost, called twice per article.
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()[:-6] + "Z" if moment else ""
 
 
 def utc_now_iso() -> str:

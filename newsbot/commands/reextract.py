@@ -26,6 +26,7 @@ from scrapy.commands import ScrapyCommand
 from newsbot.commands.crawl import usage_error
 from newsbot.commands.export import day
 from newsbot.config import Config
+from newsbot.html import document
 from newsbot.site import LANGUAGES
 
 # Fields the report compares. article_id and story_id are the store's identity (a slug edit keeps the
@@ -108,7 +109,7 @@ def extract_page(page: Any) -> tuple[dict[str, Any] | None, str]:
         return None, "not_html"
     if site.looks_truncated(response.body):
         return None, "truncated"
-    extraction = extract_article(response.selector, response.url, crawled_at=iso_utc(page.fetched_at))
+    extraction = extract_article(document(response), response.url, crawled_at=iso_utc(page.fetched_at))
     if extraction.item is None:
         return None, (extraction.problems or ["not_an_article"])[0]
     item = dict(extraction.item)

@@ -19,4 +19,6 @@ SITE_MARKS = (b"news__", b"index-post-block", b"news-detail", b"editor-body", b"
 
 def is_challenge(body: bytes) -> bool:
     """A WAF challenge page rather than a page of the site."""
-    return any(m in body for m in CHALLENGE_MARKERS) and not any(m in body for m in SITE_MARKS)
+    # The site's marks first: on every page of the site one comes early in the markup, while a
+    # challenge marker is searched for through the whole body (~100 KB) before it is known absent.
+    return not any(m in body for m in SITE_MARKS) and any(m in body for m in CHALLENGE_MARKERS)

@@ -91,7 +91,6 @@ JSON_LD = 'script[type="application/ld+json"]::text'
 CANONICAL = 'link[rel="canonical"]::attr(href)'
 SHORTLINK = 'link[rel="shortlink"]::attr(href)'
 HREFLANG_LINKS = "link[rel=alternate][hreflang]"
-PAGE_LANGUAGE = "html::attr(lang)"
 META_PROPERTY = "meta[property]"
 
 # --- structure: what any page is made of, whatever its classes -------------------------

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from newsbot import site
 from newsbot.config import Config
+from newsbot.html import document
 from newsbot.loaders import Extraction, extract_article
 from newsbot.signals import article_extracted
 from newsbot.normalize import BAKU, clean_text, parse_timestamp, url_key
@@ -226,7 +227,7 @@ class NewsbotSpider(scrapy.Spider):
             refetch = self.refetch_if_truncated(response)
             if refetch is not None:
                 return None, list(refetch)
-        cards = site.parse_cards(response.selector, response.url)
+        cards = site.parse_cards(document(response), response.url)
         if self.should_render(response, cards):
             return None, [self.rendered(response.request)]
         self.crawler.stats.inc_value("newsbot/listing/pages" if cards else "newsbot/listing/empty")
@@ -332,7 +333,7 @@ class NewsbotSpider(scrapy.Spider):
         if refetch is not None:
             yield from refetch
             return
-        extraction = extract_article(response.selector, response.url)
+        extraction = extract_article(document(response), response.url)
         self.record_extraction(extraction, response.url)
         if extraction.item is not None:
             yield extraction.item
