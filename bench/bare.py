@@ -5,6 +5,10 @@
 No project settings, no parsing, no items, no pipelines: Scrapy's plain HTTP
 download handler, robots.txt obeyed (one request, as newsbot makes), no delay,
 no AutoThrottle, the asyncio reactor. The callback discards the response.
+
+With --parse the callback builds the page's lxml tree as newsbot does (newsbot.html.document)
+and reads nothing from it: the cost any spider that reads a page pays, so bare/parse is the
+ceiling of a full-stack ratio on pages of this weight.
 """
 
 from __future__ import annotations
@@ -19,15 +23,20 @@ from scrapy.crawler import CrawlerProcess
 class BareSpider(scrapy.Spider):
     name = "bare"
 
-    def __init__(self, urls_file: str, **kwargs):
+    def __init__(self, urls_file: str, parse: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.urls = [u for u in Path(urls_file).read_text(encoding="utf-8").split() if u]
+        self.parse_pages = parse
 
     async def start(self):
         for url in self.urls:
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 
     def parse(self, response):
+        if self.parse_pages:
+            from newsbot.html import document
+
+            document(response)
         return None
 
 
@@ -38,6 +47,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--per-domain", type=int, default=8)
     parser.add_argument("--user-agent", default="newsbot-bench-bare")
+    parser.add_argument("--parse", action="store_true", help="build each page's lxml tree, as newsbot does")
     args = parser.parse_args()
     process = CrawlerProcess({
         "CONCURRENT_REQUESTS": args.concurrency,
@@ -52,7 +62,7 @@ def main() -> None:
         "EXTENSIONS": {"bench.statsfile.StatsFile": 900},
         "BENCH_STATS_FILE": args.stats,
     }, install_root_handler=True)
-    process.crawl(BareSpider, urls_file=args.urls)
+    process.crawl(BareSpider, urls_file=args.urls, parse=args.parse)
     process.start()
 
 

@@ -2,8 +2,10 @@
 
 One replica process serves every run. A first newsbot run warms the replica's page cache
 and, through /_replica/hits, yields the exact list of URLs newsbot fetches; the bare spider
-is then given that list up front. Then `rounds` times: bare, newsbot (fresh store each),
-alternating so both see the same machine state. The ratio is the median of the per-pair
+is then given that list up front. Then `rounds` times: bare, newsbot (fresh store each), and
+bare+parse (the bare spider building each page's lxml tree as newsbot does, and nothing else:
+what reading a page at all costs, so bare+parse over bare is the ceiling for any full stack on
+pages of this weight), alternating so all see the same machine state. The ratio is the median of the per-pair
 ratios (newsbot / bare of the same round), quoted with their min and max: on a shared machine
 one round's cost can swing by half, and a quotient of two medians swings with it. Requests
 per stored article = newsbot's downloader/request_count / stored rows. pages/s = downloader/response_count /
@@ -77,25 +79,35 @@ def run(stories: int, rounds: int, workdir: Path) -> dict[str, Any]:
         page_bytes = json.loads(replica.get("/_replica/sizes").text)
         urls_file = workdir / "urls.txt"
         urls_file.write_text("\n".join(replica.base_url + t for t in targets) + "\n", encoding="utf-8")
-        for number in range(1, rounds + 1):
-            stats_file = workdir / f"bare-{number}.json"
-            log(f"throughput: round {number}/{rounds}: bare spider, {len(targets)} URLs")
+        def bare(kind: str, number: int) -> dict[str, Any]:
+            stats_file = workdir / f"{kind}-{number}.json"
+            log(f"throughput: round {number}/{rounds}: {kind} spider, {len(targets)} URLs")
             measured = run_measured([sys.executable, "-m", "bench.bare", "--urls", str(urls_file),
                                      "--stats", str(stats_file), "--concurrency", str(concurrency),
-                                     "--per-domain", str(per_domain)], replica_pid=replica.pid)
+                                     "--per-domain", str(per_domain)] + (["--parse"] if kind == "parse" else []),
+                                    replica_pid=replica.pid)
             stats = load_stats(stats_file)
             if measured.returncode or stats.get("finish_reason") != "finished":
-                raise RuntimeError(f"bare crawl failed ({measured.returncode}):\n{tail(measured.stderr)}")
-            runs.append(_record("bare", measured, stats))
+                raise RuntimeError(f"{kind} crawl failed ({measured.returncode}):\n{tail(measured.stderr)}")
+            return _record(kind, measured, stats)
+
+        for number in range(1, rounds + 1):
+            runs.append(bare("bare", number))
             log(f"throughput: round {number}/{rounds}: newsbot category backfill")
             runs.append(newsbot(f"newsbot-{number}"))
-            log(f"throughput: round {number}: bare {runs[-2]['pages_per_second']} pages/s, "
-                f"newsbot {runs[-1]['pages_per_second']} pages/s")
+            runs.append(bare("parse", number))
+            log(f"throughput: round {number}: bare {runs[-3]['pages_per_second']} pages/s, "
+                f"newsbot {runs[-2]['pages_per_second']}, bare+parse {runs[-1]['pages_per_second']}")
     finally:
         replica.stop()
 
     bare = [r for r in runs if r["kind"] == "bare"]
     ours = [r for r in runs if r["kind"] == "newsbot"]
+    parsed = [r for r in runs if r["kind"] == "parse"]
+    # The ceiling: a spider that only builds each page's tree, against bare, in the same rounds.
+    parse_pairs = [p["pages_per_second"] / b["pages_per_second"] for b, p in zip(bare, parsed) if b["pages_per_second"]]
+    parse_cpu = [b["crawler_cpu_ms_per_page"] / p["crawler_cpu_ms_per_page"] for b, p in zip(bare, parsed)
+                 if b["crawler_cpu_ms_per_page"] and p["crawler_cpu_ms_per_page"]]
     newsbot_rate = median([r["pages_per_second"] for r in ours])
     bare_rate = median([r["pages_per_second"] for r in bare])
     pairs = [o["pages_per_second"] / b["pages_per_second"] for b, o in zip(bare, ours) if b["pages_per_second"]]
@@ -119,6 +131,12 @@ def run(stories: int, rounds: int, workdir: Path) -> dict[str, Any]:
         # wall-clock ratio when other work shares the machine's cores.
         "cpu_ratio": round(median(cpu_pairs), 3) if cpu_pairs else None,
         "replica_cpu_ms_per_page": median([r["replica_cpu_ms_per_page"] for r in runs]),
+        "parse_ratio": round(median(parse_pairs), 3) if parse_pairs else None,
+        "parse_ratio_min": round(min(parse_pairs), 3) if parse_pairs else None,
+        "parse_ratio_max": round(max(parse_pairs), 3) if parse_pairs else None,
+        "parse_cpu_ratio": round(median(parse_cpu), 3) if parse_cpu else None,
+        "parse_pages_per_second": median([r["pages_per_second"] for r in parsed]),
+        "parse_cpu_ms_per_page": median([r["crawler_cpu_ms_per_page"] for r in parsed]),
         "article_page_bytes": page_bytes["article"], "listing_page_bytes": page_bytes["listing"],
         "newsbot_complete": complete, "warmup": warm, "runs": runs,
     }
