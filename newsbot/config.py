@@ -40,6 +40,7 @@ class Config:
     retry_backoff: float
     retry_backoff_max: float
     block_after: int
+    gc_freeze: bool
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -66,6 +67,7 @@ _READERS = {
     "float": BaseSettings.getfloat,
     "list": BaseSettings.getlist,
     "dict": BaseSettings.getdict,
+    "bool": BaseSettings.getbool,
 }
 
 

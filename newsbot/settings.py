@@ -126,7 +126,12 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.sqlite.SQLitePipeline": 900,
 }
 
+# Freeze what start-up built (Scrapy, Twisted, lxml, the settings, the spider) out of the cyclic
+# garbage collector's reach for the crawl (newsbot.extensions.CollectorTuning).
+NEWSBOT_GC_FREEZE = True
+
 EXTENSIONS = {
+    "newsbot.extensions.CollectorTuning": 100,
     # Crawl health: what extraction gave, and one monitor per close reason (each off with None here).
     "newsbot.extensions.CrawlHealth": 500,
     "newsbot.extensions.ListingsMonitor": 510,
