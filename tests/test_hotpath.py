@@ -110,3 +110,13 @@ def test_collector_frozen_for_the_crawl_and_released_after():
     assert gc.get_freeze_count() == 0
     with pytest.raises(NotConfigured):
         CollectorTuning.from_crawler(get_crawler(settings_dict={"NEWSBOT_GC_FREEZE": False}))
+
+
+def test_truncated_page_is_told_from_a_whole_one():
+    from newsbot.site import looks_truncated
+
+    assert looks_truncated(b"<html><body><p>cut sh")
+    assert not looks_truncated(b"<html><body><p>x</p></body></HTML>\n")
+    assert not looks_truncated(b"<html><body><FOOTER>links</FOOTER><p>never closed")
+    assert not looks_truncated(b"<html><body>" + b"x" * 10000 + b"</html>")
+    assert looks_truncated(b"<html><body></html>" + b"x" * 10000)  # </html> far from the end: cut after it

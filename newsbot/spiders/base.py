@@ -340,15 +340,18 @@ class NewsbotSpider(scrapy.Spider):
 
     def record_extraction(self, extraction: Extraction, url: str) -> None:
         stats = self.crawler.stats
-        stats.inc_value("newsbot/pages/article")
+        # One lookup of the method for the page's dozen counts: every attribute read on Scrapy
+        # 2.19's StatsCollector goes through a __getattribute__ of its own.
+        inc = stats.inc_value
+        inc("newsbot/pages/article")
         # Which design generation read the page, which source gave each field, what furniture went:
         # a redesign shows here as a shift long before a field goes empty.
-        stats.inc_value(f"newsbot/markup/{extraction.markup}")
+        inc(f"newsbot/markup/{extraction.markup}")
         for field, source in extraction.sources.items():
             if source:
-                stats.inc_value(f"newsbot/source/{field}/{source}")
+                inc(f"newsbot/source/{field}/{source}")
         for rule, count in extraction.furniture.items():
-            stats.inc_value(f"newsbot/boilerplate/{rule}", count)
+            inc(f"newsbot/boilerplate/{rule}", count)
         self.crawler.signals.send_catch_log(signal=article_extracted, extraction=extraction, url=url,
                                             spider=self)
         if extraction.item is None:
