@@ -106,6 +106,9 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.BlockDetectorMiddleware": 580,
     # Low number: sees responses last, after decompression.
     "newsbot.middlewares.Utf8RescueMiddleware": 100,
+    # Scrapy's meta refresh handling, at its place (580), without decoding every page to look.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "newsbot.middlewares.QuickMetaRefreshMiddleware": 580,
 }
 
 SPIDER_MIDDLEWARES = {

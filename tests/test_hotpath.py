@@ -120,3 +120,34 @@ def test_truncated_page_is_told_from_a_whole_one():
     assert not looks_truncated(b"<html><body><FOOTER>links</FOOTER><p>never closed")
     assert not looks_truncated(b"<html><body>" + b"x" * 10000 + b"</html>")
     assert looks_truncated(b"<html><body></html>" + b"x" * 10000)  # </html> far from the end: cut after it
+
+
+def _meta_refresh_middleware():
+    from scrapy.utils.test import get_crawler
+
+    from newsbot.middlewares import QuickMetaRefreshMiddleware
+
+    return QuickMetaRefreshMiddleware.from_crawler(get_crawler())
+
+
+def test_meta_refresh_still_followed():
+    from scrapy import Request
+
+    middleware = _meta_refresh_middleware()
+    request = Request("https://report.az/x/y")
+    for charset, body in (("utf-8", '<html><head><META HTTP-EQUIV="Refresh" CONTENT="0; url=/x/z">'),
+                          ("windows-1251", '<html><head><meta http-equiv="refresh" content="0;url=/x/z"><p>Баку')):
+        response = HtmlResponse(request.url, body=body.encode(charset), request=request,
+                                headers={"Content-Type": f"text/html; charset={charset}"})
+        redirected = middleware.process_response(request, response)
+        assert isinstance(redirected, Request) and redirected.url == "https://report.az/x/z"
+
+
+def test_page_without_meta_refresh_passes_untouched():
+    from scrapy import Request
+
+    middleware = _meta_refresh_middleware()
+    request = Request("https://report.az/x/y")
+    response = HtmlResponse(request.url, request=request, headers={"Content-Type": "text/html; charset=utf-8"},
+                            body=b"<html><head><title>t</title></head><body>" + b"x" * 200_000 + b"</body></html>")
+    assert middleware.process_response(request, response) is response
