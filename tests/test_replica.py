@@ -235,6 +235,20 @@ def test_category_pages_cumulative_or_paged_and_what_a_page_past_the_last_answer
     assert multi_page >= 6
 
 
+def test_numbered_category_pagination_names_the_next_pages_and_the_last():
+    from tests.replica.server import Replica
+
+    base = "http://replica.test"
+    replica = Replica(Corpus(1200, 1), category_pagination="numbered")
+    last = -(-replica.state.published_count("en", "energy") // pages.CATEGORY_PER_PAGE)
+    assert last >= 6
+    for number in (1, 2, 4, last):
+        path = "/en/energy" + ("" if number == 1 else f"/page/{number}")
+        page = Selector(text=replica.page(path, {}, base).body.decode("utf-8"))
+        numbers = {site.listing_page_number(url) for url in site.pagination_links(page, base)}
+        assert numbers == {1, *range(max(1, number - 2), min(last, number + 2) + 1), last} - {number}, number
+
+
 # --- articles and ground truth ----------------------------------------------------------
 
 def test_every_article_page_extracts_to_its_ground_truth(shared_replica):

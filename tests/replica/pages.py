@@ -28,6 +28,10 @@ CATEGORY_PAGES = ("cumulative", "paged")
 # (a cumulative page then shows every card, as a LIMIT 16·N query does), without a next link; or
 # "empty", a 200 listing page without cards or a next link.
 CATEGORY_PAST_END = ("404", "cap", "empty")
+# What the pagination of a category page links (--category-pagination): "prev-next" only (as the
+# sources show), or "numbered": also the first page, pages N-2..N+2 and the last one, as many sites
+# do ("1 … 4 5 [6] 7 8 … 50").
+CATEGORY_PAGINATION = ("prev-next", "numbered")
 NEWS_SITEMAP_DAYS = 2   # the Google News sitemap lists the articles of the corpus' last 2 days
 SITEMAP_INDEX_PATH = "/sitemap-posts-archive.xml"
 NEWS_SITEMAP_PATH = "/news-sitemap.xml"
@@ -317,10 +321,11 @@ def fragment(state: State, lang: str, before: datetime | None) -> str:
 
 
 def category(state: State, lang: str, key: str, page: int, numbering: str = "cumulative",
-             past_end: str = "404") -> str | None:
+             past_end: str = "404", pagination: str = "prev-next") -> str | None:
     """A category listing page, or None for a 404. Cumulative by default, as the live site's are
     reported to be: page N shows every card of pages 1..N, CATEGORY_PER_PAGE a page; "paged": only
-    its own cards. Past the last page: as `past_end` says (CATEGORY_PAST_END)."""
+    its own cards. Past the last page: as `past_end` says (CATEGORY_PAST_END); the pagination links
+    as `pagination` says (CATEGORY_PAGINATION)."""
     corpus = state.corpus
     last = max(1, -(-state.published_count(lang, key) // CATEGORY_PER_PAGE))
     if page > last and past_end == "404":
@@ -335,6 +340,9 @@ def category(state: State, lang: str, key: str, page: int, numbering: str = "cum
     links = []
     if page > 1:
         links.append(f'<a rel="prev" class="prev" href="{base if page == 2 else f"{base}/page/{page - 1}"}">‹</a>')
+    if pagination == "numbered":
+        numbers = sorted({1, *range(max(1, page - 2), min(last, page + 2) + 1), last})
+        links += [f'<a href="{base if n == 1 else f"{base}/page/{n}"}">{n}</a>' for n in numbers if n != page]
     if has_next:
         links.append(f'<a rel="next" class="next" href="{base}/page/{page + 1}">›</a>')
     name = corpus.category_name(key, lang)
