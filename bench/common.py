@@ -30,10 +30,11 @@ def project_settings():
     return get_project_settings()
 
 
-def start_replica(stories: int, hidden: int = 0, faults: list | None = None):
+def start_replica(stories: int, hidden: int = 0, faults: list | None = None, **options: Any):
+    """A replica subprocess; options: tests.replica.client.start_replica's (category_pages=...)."""
     from tests.replica.client import start_replica as start
 
-    return start(stories=stories, hidden=hidden, faults=faults, timeout=300)
+    return start(stories=stories, hidden=hidden, faults=faults, timeout=300, **options)
 
 
 def cpu_seconds(pid: int) -> float:

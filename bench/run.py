@@ -1,6 +1,6 @@
 """newsbot's benchmarks in one command: `.venv/bin/python -m bench.run [--quick] [--only NAMES]`.
 
-Runs crawl throughput, extraction, incremental, memory, storage, archive and backfill against local
+Runs crawl throughput, extraction, incremental, memory, storage, archive, backfill and navigation against local
 replicas, writes bench/results/latest.json (and a dated copy per run) and prints the
 results as a markdown table: every figure next to a baseline measured in the same run.
 See bench/README.md.
@@ -20,16 +20,19 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import archive, backfill, extraction, incremental, levers, memory, storage, throughput
+from bench import archive, backfill, extraction, incremental, levers, memory, navigation, storage, throughput
 from bench.common import RESULTS, ROOT, log
 
 SIZES = {
     "quick": {"throughput": (250, 5), "extraction": (120, 150, 5), "incremental": 200,
-              "memory": (2000, 6000), "storage": 5000, "archive": (100, 5), "backfill": (300, 5)},
+              "memory": (2000, 6000), "storage": 5000, "archive": (100, 5), "backfill": (300, 5),
+              "navigation": 250},
     "full": {"throughput": (2000, 5), "extraction": (300, 300, 7), "incremental": 300,
-             "memory": (10000, 30000), "storage": 20000, "archive": (300, 5), "backfill": (600, 5)},
+             "memory": (10000, 30000), "storage": 20000, "archive": (300, 5), "backfill": (600, 5),
+             "navigation": 2000},
 }
-ALL = ("throughput", "extraction", "incremental", "memory", "storage", "archive", "backfill", "levers")
+ALL = ("throughput", "extraction", "incremental", "memory", "storage", "archive", "backfill", "navigation",
+       "levers")
 
 
 def machine() -> dict[str, Any]:
@@ -188,6 +191,19 @@ def table(results: dict[str, Any]) -> str:
                              f"{fmt(r['after_ms_per_page'], 3)} ms/page", f"before: {fmt(r['before_ms_per_page'], 3)} ms/page",
                              f"{fmt(r['speedup'], 2)}× ({fmt(r['speedup_min'], 2)}–{fmt(r['speedup_max'], 2)})",
                              "measured", ""))
+    n = results.get("navigation")
+    if n and "error" not in n:
+        by_spider = {r["spider"]: r for r in n["runs"] if r["spider"] != "category"}
+        others = ", ".join(f"`{s}` {fmt(r['requests_per_article'], 4)}" for s, r in by_spider.items())
+        for r in n["runs"]:
+            rows.append((
+                f"navigation: full `{r['spider']}` crawl, {n['stories']:,} stories ({r['articles']:,} articles), "
+                f"fresh store" + (f", category pages {r['layout']}" if r["spider"] == "category" else ""),
+                f"{fmt(r['requests_per_article'], 4)} requests per stored article ({r['requests']:,} requests, "
+                f"{r['listing_requests']:,} listing/sitemap)",
+                others if r["spider"] == "category" else f"the feed's bound: {fmt(n['latest_bound'], 4)}"
+                if r["spider"] == "latest" else "–",
+                "–", r["target"], "met" if r["passed"] else "**not met**"))
     for name in ALL:
         if name in results and "error" in results[name]:
             rows.append((name, "failed: " + results[name]["error"].splitlines()[-1][:150], "", "", "", "**error**"))
@@ -230,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         "archive": lambda d: archive.run(sizes["archive"][0], d, rounds=sizes["archive"][1]),
         "backfill": lambda d: backfill.run(*sizes["backfill"], workdir=d),
         "levers": lambda d: levers.run(120, 150 if mode == "quick" else 300, 7),
+        "navigation": lambda d: navigation.run(sizes["navigation"], d),
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
@@ -259,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     if "backfill" in results and "error" not in results["backfill"]:
         print("\nBackfill, per spider (median, min–max):\n")
         print(backfill.table(results["backfill"]))
+    if "navigation" in results and "error" not in results["navigation"]:
+        print("\nNavigation, full crawls (requests per stored article, robots.txt included):\n")
+        print(navigation.table(results["navigation"]))
     return 1 if any("error" in results.get(n, {}) for n in chosen) else 0
 
 

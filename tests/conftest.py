@@ -19,7 +19,8 @@ def replica() -> Iterator[Callable[..., RunningReplica]]:
     """Factory: replica(stories=60, faults=None, hidden=0, js_feed=False, seed=1) -> RunningReplica.
 
     Also other_spelling="301"|"404"|"serve", renamed_old="301"|"404", late=K, sitemaps=False,
-    numbered_shards=True (tests/replica/server.py).
+    numbered_shards=True, category_pages="cumulative"|"paged", category_past_end="404"|"cap"|"empty",
+    category_pagination="prev-next"|"numbered" (tests/replica/server.py).
     The object has .base_url, .port, .ground_truth(), .hits(), .publish(n), .edit(i), .rename(i),
     .publish_late(), .stop();
     every replica started through the factory is stopped at teardown.

@@ -186,6 +186,69 @@ def test_category_pagination_is_cumulative_covers_each_category_then_404(replica
     assert multi_page >= 6
 
 
+@pytest.mark.parametrize("numbering", pages.CATEGORY_PAGES)
+@pytest.mark.parametrize("past_end", pages.CATEGORY_PAST_END)
+def test_category_pages_cumulative_or_paged_and_what_a_page_past_the_last_answers(numbering, past_end):
+    """--category-pages and --category-past-end, rendered in process (Replica routes without Twisted)."""
+    from tests.replica.server import Replica
+
+    base = "http://replica.test"
+    replica = Replica(Corpus(300, 1), category_pages=numbering, category_past_end=past_end)
+    truth = list(replica.state.truth_records(base))
+    multi_page = 0
+    for lang in LANGS:
+        edition = site.Edition(base, lang)
+        for key, editions in category_table().items():
+            if lang not in editions:
+                continue
+            expected = [t["url"] for t in by_lang(truth, lang) if t["category_slug"] == key]
+
+            def get(number: int):
+                response = replica.page(urlsplit(edition.category_url(editions[lang][0], number)).path, {}, base)
+                page = Selector(text=response.body.decode("utf-8"))
+                return response.status, [canonical_url(c.url) for c in site.parse_cards(page, base)], page
+
+            number, walked, last = 1, [], None
+            while True:
+                status, seen, page = get(number)
+                assert status == 200
+                if numbering == "cumulative":
+                    assert seen[:len(walked)] == walked and len(seen) <= number * pages.CATEGORY_PER_PAGE
+                    walked = seen
+                else:
+                    assert not set(seen) & set(walked) and len(seen) <= pages.CATEGORY_PER_PAGE
+                    walked = walked + seen
+                last = seen
+                if not site.next_page_url(page, base):
+                    break
+                assert site.next_page_url(page, base) == edition.category_url(editions[lang][0], number + 1)
+                number += 1
+            assert set(walked) == set(expected) and len(walked) == len(expected), (lang, key)
+            multi_page += number > 1
+            for beyond in (number + 1, number + 7):
+                status, seen, page = get(beyond)
+                if past_end == "404":
+                    assert status == 404
+                    continue
+                assert status == 200 and site.has_pagination(page) and not site.next_page_url(page, base)
+                assert seen == (last if past_end == "cap" else [])
+    assert multi_page >= 6
+
+
+def test_numbered_category_pagination_names_the_next_pages_and_the_last():
+    from tests.replica.server import Replica
+
+    base = "http://replica.test"
+    replica = Replica(Corpus(1200, 1), category_pagination="numbered")
+    last = -(-replica.state.published_count("en", "energy") // pages.CATEGORY_PER_PAGE)
+    assert last >= 6
+    for number in (1, 2, 4, last):
+        path = "/en/energy" + ("" if number == 1 else f"/page/{number}")
+        page = Selector(text=replica.page(path, {}, base).body.decode("utf-8"))
+        numbers = {site.listing_page_number(url) for url in site.pagination_links(page, base)}
+        assert numbers == {1, *range(max(1, number - 2), min(last, number + 2) + 1), last} - {number}, number
+
+
 # --- articles and ground truth ----------------------------------------------------------
 
 def test_every_article_page_extracts_to_its_ground_truth(shared_replica):

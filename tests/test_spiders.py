@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections import Counter
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import pytest
 import pytest_twisted
+from parsel import Selector
 
 from newsbot.normalize import BAKU
-from newsbot.site import MARKUPS, selectors
+from newsbot.site import MARKUPS, parse_cards, selectors
 from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
 
@@ -153,7 +156,130 @@ async def test_category_on_cumulative_pages_fetches_each_article_once_and_stops_
     paths = site.hits()["paths"]
     assert third.reason == "finished"
     assert_matches_ground_truth(third.items, fresh)
-    assert not [p for p in paths if "/page/3" in p], sorted(p for p in paths if "/page/" in p)
+    # No jump either: a page with stored cards on it is followed by its next page only.
+    assert not [p for p in paths if re.search(r"/page/(?!2$)", p)], sorted(p for p in paths if "/page/" in p)
+
+
+# Four categories of the en edition of a 1,200-story replica: 8, 8, 7 and 2 pages of 16 cards.
+JUMP_CATEGORIES = "energy,foreign-politics,business,ict"
+
+
+def category_walks(site, truth: list[dict]) -> dict[str, int]:
+    """{listing path: its last page} of the en categories the JUMP_CATEGORIES crawl walks."""
+    counts = Counter(urlsplit(t["url"]).path.split("/")[2] for t in truth)
+    return {f"/en/{segment}": math.ceil(n / 16) for segment, n in counts.items()}
+
+
+def page_hits(site, walks: dict[str, int]) -> dict[str, list[int]]:
+    """{listing path: the page numbers requested, sorted} from the replica's hit counter."""
+    requested = {path: [] for path in walks}
+    for path, hits in site.hits()["paths"].items():
+        match = re.fullmatch(r"(/en/[^/]+)(?:/page/(\d+))?", path)
+        if match and match[1] in requested:
+            requested[match[1]] += [int(match[2] or 1)] * hits
+    return {path: sorted(pages) for path, pages in requested.items()}
+
+
+@pytest_twisted.ensureDeferred
+@pytest.mark.parametrize("past_end", ["404", "cap", "empty"])
+async def test_category_jumps_ahead_on_cumulative_pages_and_stores_every_article(replica, tmp_path, past_end):
+    """Cumulative pages (page N shows pages 1..N): the walks jump ahead instead of reading every page,
+    and a jump past the end (404, every card again, or a page without cards) is walked back: every
+    article is stored, each fetched once, with fewer listing pages than a page-by-page walk."""
+    site = replica(stories=1200, category_past_end=past_end)
+    truth = [t for t in site.ground_truth() if t["language"] == "en"
+             and t["category_slug"] in JUMP_CATEGORIES.split(",")]
+    walks = category_walks(site, truth)
+    assert sorted(walks.values()) == [2, 7, 8, 8]
+    site.hits(reset=True)
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "c.sqlite"), lang="en",
+                         category=JUMP_CATEGORIES)
+    assert result.reason == "finished" and result.errors == 0
+    assert_matches_ground_truth(result.items, truth)
+    requested = page_hits(site, walks)
+    assert all(pages.count(1) == 1 and len(set(pages)) == len(pages) for pages in requested.values()), requested
+    beyond = {path: [p for p in pages if p > walks[path]] for path, pages in requested.items()}
+    linear = sum(walks.values())  # a page-by-page walk reads every page once
+    if past_end == "cap":
+        # Past the end is free: once the first walk found that out, one jump ends each walk.
+        assert sum(map(len, requested.values())) <= linear // 2, requested
+        assert sum(1 for pages in requested.values() if len(pages) == 2) >= 2, requested
+    else:
+        assert sum(map(len, requested.values())) < linear, requested
+        # Each page past the end answered 404 or nothing new, and was counted so.
+        assert sum(map(len, beyond.values())) == result.stat("newsbot/listing/past_end")
+    assert result.stat("newsbot/listing/numbering") == "cumulative"
+    assert result.stat("newsbot/listing/past_end_shows") == ("all" if past_end == "cap" else "none")
+    assert result.stat("newsbot/listing/jumps") > 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_category_jumps_to_the_last_page_the_pagination_names(replica, tmp_path):
+    """A pagination that names the last page ("1 2 3 … 8"): on cumulative pages, page 1 and that page
+    are each walk's only pages (the walk that found out they are cumulative read page 2 first, and
+    the page after its last one to learn what the site answers there)."""
+    site = replica(stories=1200, category_pagination="numbered")
+    truth = [t for t in site.ground_truth() if t["language"] == "en"
+             and t["category_slug"] in JUMP_CATEGORIES.split(",")]
+    walks = category_walks(site, truth)
+    site.hits(reset=True)
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "c.sqlite"), lang="en",
+                         category=JUMP_CATEGORIES)
+    assert result.reason == "finished" and result.errors == 0
+    assert_matches_ground_truth(result.items, truth)
+    requested = page_hits(site, walks)
+    assert all(set(pages) <= {1, 2, last, last + 1} for (path, pages), last in zip(requested.items(), walks.values()))
+    assert sum(map(len, requested.values())) <= 2 * len(walks) + 2, requested
+
+
+@pytest_twisted.ensureDeferred
+async def test_category_walks_classic_pages_one_by_one(replica, tmp_path):
+    """Each page shows only its own 16 cards: no jump, every page once, nothing past the last one."""
+    site = replica(stories=1200, category_pages="paged")
+    truth = [t for t in site.ground_truth() if t["language"] == "en"
+             and t["category_slug"] in JUMP_CATEGORIES.split(",")]
+    walks = category_walks(site, truth)
+    site.hits(reset=True)
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "c.sqlite"), lang="en",
+                         category=JUMP_CATEGORIES)
+    assert result.reason == "finished" and result.errors == 0
+    assert_matches_ground_truth(result.items, truth)
+    assert page_hits(site, walks) == {path: list(range(1, last + 1)) for path, last in walks.items()}
+    assert result.stat("newsbot/listing/numbering") == "paged"
+    assert result.stat("newsbot/listing/jumps") == 0 and result.stat("newsbot/cards/repeated") == 0
+
+
+@pytest_twisted.ensureDeferred
+@pytest.mark.parametrize("numbering", ["cumulative", "paged"])
+async def test_category_jumps_keep_to_max_pages_and_since(replica, tmp_path, numbering):
+    site = replica(stories=1200, category_pages=numbering)
+    truth = [t for t in site.ground_truth() if t["language"] == "en"
+             and t["category_slug"] in JUMP_CATEGORIES.split(",")]
+    walks = category_walks(site, truth)
+    # max_pages=5: the cards of pages 1..5 of each category, and no page after the fifth.
+    first_five = []
+    for path, last in walks.items():
+        for number in range(1, min(last, 5) + 1) if numbering == "paged" else [min(last, 5)]:
+            page = site.get(path if number == 1 else f"{path}/page/{number}")
+            first_five += [c.url for c in parse_cards(Selector(text=page.text), site.base_url)]
+    site.hits(reset=True)
+    capped = await crawl("category", crawl_settings(site.base_url, tmp_path / "a.sqlite"), lang="en",
+                         category=JUMP_CATEGORIES, max_pages="5")
+    assert capped.reason == "finished" and capped.errors == 0
+    assert sorted(i["url"] for i in capped.items) == sorted(set(first_five))
+    assert max(p for pages in page_hits(site, walks).values() for p in pages) == 5
+    # since: a window reaching a quarter of the way down each category; its walks stop at the first page
+    # that shows a card older than since.
+    newest = sorted((t["published_at"] for t in truth), reverse=True)
+    since = newest[len(newest) // 4][:16]
+    window = [t for t in truth if t["published_at"][:16] >= since]
+    site.hits(reset=True)
+    recent = await crawl("category", crawl_settings(site.base_url, tmp_path / "b.sqlite"), lang="en",
+                         category=JUMP_CATEGORIES, since=since)
+    assert recent.reason == "finished" and recent.errors == 0
+    assert_matches_ground_truth(recent.items, window)
+    requested = page_hits(site, walks)
+    assert all(max(pages) < walks[path] for path, pages in requested.items() if walks[path] > 4), requested
 
 
 @pytest_twisted.ensureDeferred

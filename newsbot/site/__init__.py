@@ -34,6 +34,7 @@ from newsbot.site.markup import (
     has_pagination,
     looks_truncated,
     next_page_url,
+    pagination_links,
     parse_cards,
     selectors,
 )
@@ -47,6 +48,7 @@ from newsbot.site.urls import (
     is_article_url,
     is_tag_path,
     language_of_path,
+    listing_page_number,
     site_id_of_short_link,
     split_article_path,
 )
@@ -66,8 +68,8 @@ __all__ = [
     "FURNITURE_PHRASINGS", "LANGUAGES", "LATEST_LABELS", "LEGACY", "LINK_LABELS", "MARKUPS", "MONTHS",
     "SITE_HOSTS", "UNKNOWN_VERSION", "ArticleMarkup", "Card", "Edition", "category_segment_of_listing", "compiled",
     "feed_endpoint", "find_nav_links", "first_css", "furniture_rule", "has_card_container",
-    "has_pagination", "is_article_url", "is_tag_path", "language_of_path", "looks_truncated",
-    "next_page_url", "parse_cards", "selectors", "site_id_of_short_link", "split_article_path",
+    "has_pagination", "is_article_url", "is_tag_path", "language_of_path", "listing_page_number", "looks_truncated",
+    "next_page_url", "pagination_links", "parse_cards", "selectors", "site_id_of_short_link", "split_article_path",
     "NEWS_SITEMAP_PATH", "SITEMAP_INDEX_PATH", "SITEMAP_TYPES", "news_publication_dates",
     "shard_spans", "shard_start",
 ]

@@ -221,6 +221,13 @@ def next_page_url(selector: Selector, base_url: str) -> str | None:
     return None
 
 
+def pagination_links(selector: Selector, base_url: str) -> list[str]:
+    """Every link of the page's pagination, absolute, each once, in page order."""
+    query = ", ".join(f"{part.strip()} a[href]" for part in PAGINATION.split(","))
+    links = (urljoin(base_url, a.attrib["href"].strip()) for a in selector.css(query))
+    return list(dict.fromkeys(links))
+
+
 def has_pagination(selector: Selector) -> bool:
     """Whether the page shows its own pagination (then a missing next link means the last page)."""
     return bool(selector.css(PAGINATION))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urljoin, urlsplit
 
 LANGUAGES: tuple[str, ...] = ("az", "en", "ru")
 DEFAULT_BASE_URL = "https://report.az"
@@ -104,6 +104,19 @@ def category_segment_of_listing(path: str) -> str | None:
     if len(parts) == 1 or (len(parts) == 3 and parts[1] == "page" and parts[2].isdigit()):
         return parts[0]
     return None
+
+
+def listing_page_number(url: str) -> int | None:
+    """The page of a category listing a URL names: 1 for /en/energy, N for /en/energy/page/N (seen
+    once) or /en/energy?page=N (unverified); None when it is no category listing."""
+    parts = urlsplit(url)
+    if category_segment_of_listing(parts.path) is None:
+        return None
+    segments = [p for p in parts.path.split("/") if p]
+    if len(segments) >= 3 and segments[-2] == "page":
+        return int(segments[-1])
+    query = parse_qs(parts.query).get("page", [""])[0]
+    return int(query) if query.isdigit() and int(query) >= 1 else 1
 
 
 def site_id_of_short_link(value: str | None) -> int | None:

@@ -15,7 +15,8 @@ design, a trailing slash in the legacy one; the other spelling answers as --othe
 published late (--late, /_replica/publish-late) are in server.py, and so are the sitemaps
 (/sitemap-posts-archive.xml, one shard per publication day, /news-sitemap.xml; --no-sitemaps,
 --numbered-shards) and the category pages, cumulative as the live site's (page N shows pages 1..N,
-16 cards a page).
+16 cards a page; --category-pages paged, --category-past-end 404|cap|empty, --category-pagination
+numbered).
 
 Article pages come in several layouts, picked per story from its own digest (content.Corpus.layout),
 so that a crawler rule fitting one markup fails the tests. GET /_replica/layouts lists every page's

@@ -10,7 +10,7 @@ state (after --hidden) and exits without serving; a running replica serves the
 current state at /_replica/ground-truth. Fault rules: see tests/replica/faults.py; URL
 spellings, slug edits and late editions (--other-spelling, --renamed-old, --late), the sitemaps
 (/sitemap-posts-archive.xml, its day shards, /news-sitemap.xml; --no-sitemaps) and the cumulative
-category pages: server.py.
+category pages (--category-pages, --category-past-end, --category-pagination): server.py.
 """
 
 from __future__ import annotations
@@ -49,6 +49,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "describes the sitemaps)")
     parser.add_argument("--numbered-shards", action="store_true",
                         help="name the sitemap shards by day number (/sitemap-posts-archive/N.xml), not by date")
+    parser.add_argument("--category-pages", choices=("cumulative", "paged"), default="cumulative",
+                        help="category page N shows every card of pages 1..N (default, as the live site's are "
+                             "reported to) or only its own 16 cards")
+    parser.add_argument("--category-past-end", choices=("404", "cap", "empty"), default="404",
+                        help="what a category page past the last one answers: 404 (default), the last page again "
+                             "without a next link (cap: every card, when cumulative), or a page without cards")
+    parser.add_argument("--category-pagination", choices=("prev-next", "numbered"), default="prev-next",
+                        help="what a category page's pagination links: the previous and next pages (default), or "
+                             "also page 1, pages N-2..N+2 and the last page")
     parser.add_argument("--ground-truth", metavar="PATH", help="write the ground truth JSON Lines ('-' for stdout) and exit")
     parser.add_argument("--base-url", help="the base URL the ground truth uses (default http://HOST:PORT)")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
@@ -66,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed,
                       infinity_path=args.infinity_path, other_spelling=args.other_spelling,
                       renamed_old=args.renamed_old, late=args.late,
-                      sitemaps=not args.no_sitemaps, numbered_shards=args.numbered_shards)
+                      sitemaps=not args.no_sitemaps, numbered_shards=args.numbered_shards,
+                      category_pages=args.category_pages, category_past_end=args.category_past_end,
+                      category_pagination=args.category_pagination)
     if args.ground_truth:
         base_url = args.base_url or f"http://{args.host}:{args.port}"
         if args.ground_truth == "-":

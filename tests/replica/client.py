@@ -129,7 +129,8 @@ def _die_with_parent() -> None:
 def start_replica(stories: int = 60, faults: list | str | None = None, hidden: int = 0, js_feed: bool = False,
                   seed: int = 1, extra_args: tuple[str, ...] = (), timeout: float = 30,
                   other_spelling: str | None = None, renamed_old: str | None = None, late: int = 0,
-                  sitemaps: bool = True, numbered_shards: bool = False) -> RunningReplica:
+                  sitemaps: bool = True, numbered_shards: bool = False, category_pages: str | None = None,
+                  category_past_end: str | None = None, category_pagination: str | None = None) -> RunningReplica:
     """Run `python -m tests.replica --port 0 ...` and wait for its REPLICA line."""
     args = [sys.executable, "-m", "tests.replica", "--port", "0", "--quiet", "--stories", str(stories),
             "--seed", str(seed), "--hidden", str(hidden), "--late", str(late), *extra_args]
@@ -145,6 +146,12 @@ def start_replica(stories: int = 60, faults: list | str | None = None, hidden: i
         args.append("--no-sitemaps")
     if numbered_shards:
         args.append("--numbered-shards")
+    if category_pages is not None:
+        args += ["--category-pages", category_pages]
+    if category_past_end is not None:
+        args += ["--category-past-end", category_past_end]
+    if category_pagination is not None:
+        args += ["--category-pagination", category_pagination]
     log = tempfile.NamedTemporaryFile(prefix="replica-", suffix=".log", delete=False)
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,

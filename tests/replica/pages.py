@@ -21,6 +21,17 @@ from tests.replica.content import LANG_POS, LANGS, PREFIX, EditionText, Layout, 
 
 PER_PAGE = 20          # cards per feed batch
 CATEGORY_PER_PAGE = 16  # cards a category page adds: /{category}/page/N shows pages 1..N (cumulative)
+# How category pages are numbered (--category-pages): "cumulative", as the live site's are reported to
+# be (page N shows every card of pages 1..N), or "paged" (page N shows only its own 16 cards).
+CATEGORY_PAGES = ("cumulative", "paged")
+# What a page past the last one answers (--category-past-end): "404"; "cap", the last page again
+# (a cumulative page then shows every card, as a LIMIT 16·N query does), without a next link; or
+# "empty", a 200 listing page without cards or a next link.
+CATEGORY_PAST_END = ("404", "cap", "empty")
+# What the pagination of a category page links (--category-pagination): "prev-next" only (as the
+# sources show), or "numbered": also the first page, pages N-2..N+2 and the last one, as many sites
+# do ("1 … 4 5 [6] 7 8 … 50").
+CATEGORY_PAGINATION = ("prev-next", "numbered")
 NEWS_SITEMAP_DAYS = 2   # the Google News sitemap lists the articles of the corpus' last 2 days
 SITEMAP_INDEX_PATH = "/sitemap-posts-archive.xml"
 NEWS_SITEMAP_PATH = "/news-sitemap.xml"
@@ -309,17 +320,29 @@ def fragment(state: State, lang: str, before: datetime | None) -> str:
     return cards(state, state.latest(lang, PER_PAGE, before), lang)
 
 
-def category(state: State, lang: str, key: str, page: int) -> str | None:
-    """A category listing page, or None past the last page. Cumulative, as the live site's are
-    reported to be: page N shows every card of pages 1..N, CATEGORY_PER_PAGE a page."""
+def category(state: State, lang: str, key: str, page: int, numbering: str = "cumulative",
+             past_end: str = "404", pagination: str = "prev-next") -> str | None:
+    """A category listing page, or None for a 404. Cumulative by default, as the live site's are
+    reported to be: page N shows every card of pages 1..N, CATEGORY_PER_PAGE a page; "paged": only
+    its own cards. Past the last page: as `past_end` says (CATEGORY_PAST_END); the pagination links
+    as `pagination` says (CATEGORY_PAGINATION)."""
     corpus = state.corpus
-    found, has_next = state.cumulative_category_page(lang, key, page, CATEGORY_PER_PAGE)
-    if page > 1 and len(found) <= (page - 1) * CATEGORY_PER_PAGE:
+    last = max(1, -(-state.published_count(lang, key) // CATEGORY_PER_PAGE))
+    if page > last and past_end == "404":
         return None
+    if page > last and past_end == "empty":
+        found, has_next = [], False
+    else:
+        shown = min(page, last)
+        pick = state.cumulative_category_page if numbering == "cumulative" else state.category_page
+        found, has_next = pick(lang, key, shown, CATEGORY_PER_PAGE)
     base = f"{PREFIX[lang]}{corpus.segment(key, lang)}"
     links = []
     if page > 1:
         links.append(f'<a rel="prev" class="prev" href="{base if page == 2 else f"{base}/page/{page - 1}"}">‹</a>')
+    if pagination == "numbered":
+        numbers = sorted({1, *range(max(1, page - 2), min(last, page + 2) + 1), last})
+        links += [f'<a href="{base if n == 1 else f"{base}/page/{n}"}">{n}</a>' for n in numbers if n != page]
     if has_next:
         links.append(f'<a rel="next" class="next" href="{base}/page/{page + 1}">›</a>')
     name = corpus.category_name(key, lang)

@@ -15,7 +15,16 @@ to the page's spelling, "404", or "serve" (the page itself, as the old replica d
                                                      (--infinity-path moves it: only data-url tells)
     /{segment}, /{segment}/page/N                    category listings, cumulative as the live site's are
                                                      reported: page N shows every card of pages 1..N, 16 a
-                                                     page (page 50 = 800 cards); past the last page: 404
+                                                     page (page 50 = 800 cards); past the last page: 404.
+                                                     The pagination links the previous and the next page
+                                                     only. --category-pages paged (Replica(category_pages=
+                                                     "paged")): page N shows only its own 16 cards.
+                                                     --category-past-end: what a page past the last one
+                                                     answers: "404" (default), "cap" (the last page again,
+                                                     without a next link: every card, when cumulative) or
+                                                     "empty" (a 200 listing page without cards).
+                                                     --category-pagination numbered: the pagination
+                                                     also links page 1, pages N-2..N+2 and the last one
     /{segment}/{slug}[/]                             article pages, in the story's layout (below); a
                                                      slug edit (/_replica/rename) moves a page, and its
                                                      old path answers as --renamed-old says: "301" to
@@ -159,7 +168,16 @@ class Replica:
     def __init__(self, corpus: Corpus, hidden: int = 0, rules: list[fault_rules.Rule] | None = None,
                  js_feed: bool = False, infinity_path: str = "infinity/index", other_spelling: str = "301",
                  renamed_old: str = "301", late: int = 0, sitemaps: bool = True,
-                 numbered_shards: bool = False) -> None:
+                 numbered_shards: bool = False, category_pages: str = "cumulative",
+                 category_past_end: str = "404", category_pagination: str = "prev-next") -> None:
+        if category_pagination not in pages.CATEGORY_PAGINATION:
+            raise ValueError(f"category_pagination must be one of {', '.join(pages.CATEGORY_PAGINATION)}; "
+                             f"got {category_pagination!r}")
+        if category_pages not in pages.CATEGORY_PAGES:
+            raise ValueError(f"category_pages must be one of {', '.join(pages.CATEGORY_PAGES)}; got {category_pages!r}")
+        if category_past_end not in pages.CATEGORY_PAST_END:
+            raise ValueError(f"category_past_end must be one of {', '.join(pages.CATEGORY_PAST_END)}; "
+                             f"got {category_past_end!r}")
         if other_spelling not in OTHER_SPELLING:
             raise ValueError(f"other_spelling must be one of {', '.join(OTHER_SPELLING)}; got {other_spelling!r}")
         if renamed_old not in RENAMED_OLD:
@@ -172,6 +190,9 @@ class Replica:
         self.js_feed = js_feed
         self.sitemaps = sitemaps  # False: both sitemaps (and the shards) answer 404
         self.numbered_shards = numbered_shards  # shards named 1.xml, 2.xml ... rather than by their date
+        self.category_pages = category_pages  # "cumulative" (page N shows pages 1..N) or "paged"
+        self.category_past_end = category_past_end  # what a page past the last one answers
+        self.category_pagination = category_pagination  # "prev-next" links only, or "numbered" too
         # Where the feed's older batches come from: only the feed page's .loadContainer[data-url] says.
         self.infinity_path = infinity_path.strip("/")
         self.cache = LRU(2048)
@@ -220,7 +241,8 @@ class Replica:
         if key is not None:
             if len(parts) == 1 or (len(parts) == 3 and parts[1] == "page" and parts[2].isdigit()):
                 number = int(parts[2]) if len(parts) == 3 else 1
-                listing = pages.category(state, lang, key, max(1, number))
+                listing = pages.category(state, lang, key, max(1, number), self.category_pages,
+                                         self.category_past_end, self.category_pagination)
                 if listing is not None:
                     return html_response(listing)
             elif len(parts) == 2:
