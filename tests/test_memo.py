@@ -1,0 +1,38 @@
+"""The compact in-run sets (newsbot.memo.KeySet) and what keeps them: the dupe filter, the dedupe
+pipeline and the spiders' requested url_keys. Each must still say "seen" for a repeat and only then."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from newsbot.memo import KeySet
+
+
+def test_a_keyset_answers_as_a_set_of_the_same_keys_through_its_growth():
+    rng = random.Random(7)
+    keys = [f"/en/news/story-{rng.random()}" for _ in range(20_000)]
+    kept, reference = KeySet(), set()
+    for key in keys + keys[::3]:
+        assert kept.add(key) is (key not in reference)
+        reference.add(key)
+        assert len(kept) == len(reference)
+    assert all(key in kept for key in keys)
+    assert not any(f"/az/news/other-{i}" in kept for i in range(20_000))
+    assert len(kept) == 20_000
+
+
+def test_a_keyset_takes_bytes_and_the_key_whose_hash_is_zero():
+    kept = KeySet([b"\x00" * 20, ""])
+    assert hash("") == 0 and "" in kept and b"\x00" * 20 in kept
+    assert b"\x01" * 20 not in kept and "x" not in kept
+    assert not kept.add("") and len(kept) == 2
+    kept.update(["a", "b", "a"])
+    assert len(kept) == 4 and repr(kept).startswith("<KeySet of 4 keys")
+
+
+def test_a_keyset_is_a_fraction_of_a_set_of_the_strings():
+    keys = [f"/en/news/economy/a-story-of-about-this-length-{i}" for i in range(50_000)]
+    kept = KeySet(keys)
+    as_strings = sys.getsizeof(set(keys)) + sum(sys.getsizeof(k) for k in keys)
+    assert kept.nbytes <= 24 * len(keys) < as_strings / 5
