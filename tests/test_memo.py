@@ -3,9 +3,15 @@ pipeline and the spiders' requested url_keys. Each must still say "seen" for a r
 
 from __future__ import annotations
 
+import logging
 import random
 import sys
 
+import pytest
+import scrapy
+from scrapy.utils.test import get_crawler
+
+from newsbot.dupefilter import InMemoryDupeFilter
 from newsbot.memo import KeySet
 
 
@@ -36,3 +42,35 @@ def test_a_keyset_is_a_fraction_of_a_set_of_the_strings():
     kept = KeySet(keys)
     as_strings = sys.getsizeof(set(keys)) + sum(sys.getsizeof(k) for k in keys)
     assert kept.nbytes <= 24 * len(keys) < as_strings / 5
+
+
+def dupefilter(**settings) -> tuple[InMemoryDupeFilter, scrapy.Spider]:
+    crawler = get_crawler(scrapy.Spider, settings)
+    return InMemoryDupeFilter.from_crawler(crawler), scrapy.Spider.from_crawler(crawler, name="test")
+
+
+def test_the_dupefilter_sees_a_request_again_by_its_fingerprint_only():
+    df, _ = dupefilter()
+    a = scrapy.Request("https://report.az/en/energy/a-story/")
+    assert not df.request_seen(a)
+    assert df.request_seen(a.replace()) and df.request_seen(scrapy.Request("https://report.az/en/energy/a-story/#top"))
+    # Another spelling is another request: a 301 from /x/y/ to /x/y is still followed.
+    assert not df.request_seen(scrapy.Request("https://report.az/en/energy/a-story"))
+    assert not df.request_seen(scrapy.Request("https://report.az/en/energy/a-story/", method="POST"))
+    assert len(df) == 3
+
+
+def test_the_dupefilter_keeps_scrapys_logging_stats_and_no_jobdir_file(tmp_path, caplog):
+    df, spider = dupefilter(DUPEFILTER_DEBUG=True, JOBDIR=str(tmp_path))
+    request = scrapy.Request("https://report.az/en/")
+    assert not df.request_seen(request) and df.request_seen(request)
+    with caplog.at_level(logging.DEBUG, logger="scrapy.dupefilters"):
+        df.log(request, spider)
+        df.log(request, spider)
+    assert [r.getMessage() for r in caplog.records].count(
+        "Filtered duplicate request: <GET https://report.az/en/> (referer: None)") == 2
+    assert spider.crawler.stats.get_value("dupefilter/filtered") == 2
+    df.close("finished")
+    assert not list(tmp_path.iterdir())
+    with pytest.raises(AttributeError):
+        df.fingerprints  # noqa: B018 (Scrapy's hex strings: not kept)
