@@ -9,10 +9,15 @@ import sys
 
 import pytest
 import scrapy
+from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from newsbot.dupefilter import InMemoryDupeFilter
 from newsbot.memo import KeySet
+from newsbot.normalize import article_id
+from newsbot.pipelines.dedupe import DedupePipeline
+from newsbot.spiders.category import CategorySpider
+from tests.test_store import make_item
 
 
 def test_a_keyset_answers_as_a_set_of_the_same_keys_through_its_growth():
@@ -74,3 +79,28 @@ def test_the_dupefilter_keeps_scrapys_logging_stats_and_no_jobdir_file(tmp_path,
     assert not list(tmp_path.iterdir())
     with pytest.raises(AttributeError):
         df.fingerprints  # noqa: B018 (Scrapy's hex strings: not kept)
+
+
+def test_the_dedupe_pipeline_drops_an_article_id_seen_before_only():
+    crawler = get_crawler(scrapy.Spider)
+    pipeline = DedupePipeline.from_crawler(crawler)
+    first, other = make_item(1), make_item(2)
+    assert first["article_id"] != other["article_id"]
+    assert pipeline.process_item(first) is first and pipeline.process_item(other) is other
+    again = first["url"].rstrip("/") if first["url"].endswith("/") else first["url"] + "/"
+    for repeat in (make_item(1), make_item(1, url=again, article_id=article_id(again))):
+        with pytest.raises(DropItem):
+            pipeline.process_item(repeat)
+    assert crawler.stats.get_value("newsbot/items/duplicate") == 2 and len(pipeline.seen) == 2
+
+
+def test_a_spider_requests_a_page_once_under_either_spelling():
+    crawler = get_crawler(CategorySpider, {"NEWSBOT_JS_MODE": "never"})
+    spider = CategorySpider.from_crawler(crawler)
+    first = spider.article_request("https://report.az/en/energy/a-story/#share")
+    assert first is not None and first.url == "https://report.az/en/energy/a-story/"
+    assert spider.article_request("https://report.az/en/energy/a-story") is None
+    assert spider.article_request("http://127.0.0.1:8000/en/energy/a-story/") is None
+    assert spider.article_request("https://report.az/en/energy/another-story") is not None
+    assert crawler.stats.get_value("newsbot/requests/same_article") == 2
+    assert len(spider.requested_keys) == 2
