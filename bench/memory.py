@@ -71,8 +71,9 @@ def run(small: int, large: int, workdir: Path, trace: bool = False) -> dict[str,
     for key in ("rss_kb", "dupefilter_fingerprints", "stats_keys", "gc_objects"):
         if key in census_a and key in census_b:
             growth[key] = [census_a[key], census_b[key]]
-    for name in set(census_a.get("pipeline_sets", {})) | set(census_b.get("pipeline_sets", {})):
-        growth[name] = [census_a.get("pipeline_sets", {}).get(name), census_b.get("pipeline_sets", {}).get(name)]
+    for part in ("pipeline_sets", "spider_sets"):
+        for name in set(census_a.get(part, {})) | set(census_b.get(part, {})):
+            growth[name] = [census_a.get(part, {}).get(name), census_b.get(part, {}).get(name)]
     types_a, types_b = census_a.get("top_types", {}), census_b.get("top_types", {})
     growth["types_grown"] = {t: [types_a.get(t, 0), types_b.get(t, 0)] for t in types_b
                              if types_b[t] > 1.5 * types_a.get(t, 0) + 1000}

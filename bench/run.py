@@ -218,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
     parser.add_argument("--trace-memory", action="store_true",
                         help="run the memory crawls with tracemalloc (slow; to find what grows)")
+    parser.add_argument("--memory-sizes", metavar="SMALL,LARGE",
+                        help="stories of the two memory crawls instead of the mode's (full: 10000,30000), "
+                             "e.g. 10000,100000")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"))
     parser.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of an earlier run's results")
     args = parser.parse_args(argv)
@@ -234,7 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     mode = "quick" if args.quick else "full"
-    sizes = SIZES[mode]
+    sizes = dict(SIZES[mode])
+    if args.memory_sizes:
+        try:
+            small, large = (int(n) for n in args.memory_sizes.split(","))
+        except ValueError:
+            parser.error(f"--memory-sizes: two whole numbers, SMALL,LARGE; got {args.memory_sizes!r}")
+        if not 0 < small < large:
+            parser.error(f"--memory-sizes: SMALL must be below LARGE (and above 0); got {args.memory_sizes!r}")
+        sizes["memory"] = (small, large)
     RESULTS.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"mode": mode, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine()}
     runners: dict[str, Callable[[Path], dict[str, Any]]] = {

@@ -3,7 +3,7 @@
 Enabled by the setting BENCH_STATS_FILE (a path). When the crawl goes idle for the
 first time (every page done, every structure of the run still alive) it records
 what holds memory: peak RSS so far, the sizes of the request dupe filter, the
-scheduler and the pipelines' in-run sets, the number of stats keys, and the
+scheduler, the pipelines' and the spider's in-run sets, the number of stats keys, and the
 most common live object types. With BENCH_TRACEMALLOC=N it also traces allocations
 (N frames deep; 1 is the cheapest, about 3x slower) from the engine's start and records
 the top allocation sites then.
@@ -33,6 +33,32 @@ def _rss_kb(field: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def _size(value) -> int | None:
+    """The number of members of an in-run set (set, dict, list, or anything sized that is not a
+    string, like newsbot.memo.KeySet and the dupe filter); None for anything else."""
+    if isinstance(value, (str, bytes)) or not hasattr(type(value), "__len__"):
+        return None
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _sets(owner) -> dict[str, int]:
+    """owner's attributes holding more than 100 members, by Class.attribute; a dict whose values are
+    sets (a category walk per category) by the sum of their members."""
+    found = {}
+    for name, value in vars(owner).items():
+        size = _size(value)
+        if size is None:
+            continue
+        if isinstance(value, dict) and value and all(_size(v) is not None for v in value.values()):
+            size = sum(_size(v) for v in value.values())
+        if size > 100:
+            found[f"{type(owner).__name__}.{name}"] = size
+    return found
 
 
 class StatsFile:
@@ -69,7 +95,10 @@ class StatsFile:
             "rss_kb": _rss_kb("VmRSS"),
             "hwm_kb": _rss_kb("VmHWM"),
             "seconds": round(time.monotonic() - self.started, 1),
-            "dupefilter_fingerprints": len(getattr(dupefilter, "fingerprints", ()) or ()),
+            # len() of the filter's own set: not Scrapy's deprecated `fingerprints`, which builds a
+            # frozenset of every fingerprint as hex (~120 bytes a request, at the peak's own moment).
+            "dupefilter_fingerprints": _size(dupefilter) if _size(dupefilter) is not None
+            else _size(getattr(dupefilter, "_fingerprints", None)) or 0,
             "scheduler_pending": len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else None,
             "stats_keys": len(self.crawler.stats.get_stats()),
             "pipeline_sets": {},
@@ -77,9 +106,9 @@ class StatsFile:
         # Pipelines' own in-run memory (e.g. the dedupe pipeline's set of article ids).
         itemproc = getattr(getattr(engine, "scraper", None), "itemproc", None)
         for middleware in getattr(itemproc, "middlewares", ()):
-            for name, value in vars(middleware).items():
-                if isinstance(value, (set, dict, list)) and len(value) > 100:
-                    census["pipeline_sets"][f"{type(middleware).__name__}.{name}"] = len(value)
+            census["pipeline_sets"].update(_sets(middleware))
+        # The spider's (requested url_keys, a category walk's cards: a dict of sets counts their members).
+        census["spider_sets"] = _sets(spider)
         gc.collect()
         types = Counter(type(o).__name__ for o in gc.get_objects())
         census["gc_objects"] = sum(types.values())

@@ -1,0 +1,95 @@
+"""Compact in-run membership: what a crawl has seen, kept as 64-bit hashes in one flat array.
+
+A long backfill remembers every page it has asked for (the spiders' url_keys, the dupe filter's
+request fingerprints, the dedupe pipeline's article ids). As a set of strings that is ~150 bytes
+a key (a url_key string of ~110 bytes plus the set's slot); a set of ints still ~70 (a 32-byte
+int object each). KeySet keeps only each key's hash(), 8 bytes a slot of one array, so 12-24
+bytes a key, and answers ``in`` / ``add`` the same way a set would.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Hashable, Iterable
+
+_EMPTY = 0  # an unused slot; a key whose hash() is 0 is stored as 1
+_FIRST_SIZE = 16  # slots; a power of two
+
+
+class KeySet:
+    """A set of keys (str, bytes: anything with a hash() that is the same for equal keys) that
+    stores their 64-bit hash() only, in an array('q') with open addressing and linear probing,
+    never more than 2/3 full. Within one process only: hash() of str and bytes is seeded per
+    process (PYTHONHASHSEED), so a KeySet is never saved or shared.
+
+    Two keys are taken for one when their hashes are equal. hash() of str and bytes is SipHash
+    over the whole key, so over n distinct keys the chance that any two share a 64-bit hash is
+    about n^2/2^65: 3e-10 for the 268,000 article pages of a 100,000-story backfill, 3e-8 for
+    ten times that. (Storing 0 as 1 adds one more value to collide with: nothing.)
+    """
+
+    __slots__ = ("_slots", "_mask", "_len")
+
+    def __init__(self, keys: Iterable[Hashable] = ()) -> None:
+        self._slots = array("q", bytes(8 * _FIRST_SIZE))
+        self._mask = _FIRST_SIZE - 1
+        self._len = 0
+        self.update(keys)
+
+    def __contains__(self, key: Hashable) -> bool:
+        h = hash(key) or 1
+        slots, mask = self._slots, self._mask
+        i = h & mask
+        while True:
+            value = slots[i]
+            if value == h:
+                return True
+            if value == _EMPTY:
+                return False
+            i = (i + 1) & mask
+
+    def add(self, key: Hashable) -> bool:
+        """Add a key; True when it was not there yet (one probe for "seen? then remember")."""
+        h = hash(key) or 1
+        slots, mask = self._slots, self._mask
+        i = h & mask
+        while True:
+            value = slots[i]
+            if value == h:
+                return False
+            if value == _EMPTY:
+                break
+            i = (i + 1) & mask
+        slots[i] = h
+        self._len += 1
+        if 3 * self._len > 2 * (mask + 1):
+            self._grow()
+        return True
+
+    def update(self, keys: Iterable[Hashable]) -> None:
+        for key in keys:
+            self.add(key)
+
+    def _grow(self) -> None:
+        old = self._slots
+        size = 2 * len(old)
+        slots = array("q", bytes(8 * size))
+        mask = size - 1
+        for h in old:
+            if h != _EMPTY:
+                i = h & mask
+                while slots[i] != _EMPTY:
+                    i = (i + 1) & mask
+                slots[i] = h
+        self._slots, self._mask = slots, mask
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __repr__(self) -> str:
+        return f"<KeySet of {self._len} keys in {len(self._slots)} slots>"
+
+    @property
+    def nbytes(self) -> int:
+        """The memory its slots take (for the benchmarks' census)."""
+        return self._slots.itemsize * len(self._slots)
