@@ -33,10 +33,14 @@ def test_a_block_closes_the_crawl_as_blocked_within_a_few_requests(replica, tmp_
     assert "'finish_reason': 'blocked'" in log, log[-3000:]
     assert run.returncode == exit_code("blocked") == 1
     assert "Traceback (most recent call last)" not in log and "CRITICAL" not in log, log[-3000:]
-    # Stopped at once: the block answers in a row, plus what was in flight; the queue was left.
+    # Stopped at once: the block answers in a row, plus what was in flight; the queue (~180 articles)
+    # was left. "In flight" is up to two windows: Scrapy frees a download slot, and may refill it,
+    # before the response reaches the block detector, so each answer of the first window can be
+    # followed by one more request before the detector has counted enough of them (seen: 23).
     hits = site.hits()
     after_block = hits["total"] - hits["paths"].get("/robots.txt", 0) - block_after
-    assert 0 < after_block <= NEWSBOT_BLOCK_AFTER + CONCURRENT_REQUESTS, hits["total"]
+    assert 0 < after_block <= NEWSBOT_BLOCK_AFTER + 2 * CONCURRENT_REQUESTS, hits["total"]
+    assert hits["total"] < 120, hits["total"]
     # One ERROR line, naming the status and a URL.
     errors = error_lines(log)
     assert len(errors) == 1, errors
