@@ -40,6 +40,7 @@ class Config:
     retry_backoff: float
     retry_backoff_max: float
     block_after: int
+    walk_backlog: int
     gc_freeze: bool
 
     @classmethod

@@ -350,3 +350,33 @@ def test_since_accepts_dates_datetimes_and_durations():
     assert parse_moment("2025-06-30T10:00:00+00:00").utcoffset().total_seconds() == 0
     with pytest.raises(ValueError):
         parse_moment("last tuesday")
+
+
+@pytest_twisted.ensureDeferred
+async def test_category_walks_wait_while_the_scheduler_is_full(replica, tmp_path):
+    """Jumps on cumulative pages add many cards at once: with the pacing, a walk's next page waits
+    until the scheduler has drained below NEWSBOT_WALK_BACKLOG, so what is queued stays about a
+    page of cards instead of the whole backfill, and every article is still stored once."""
+    site = replica(stories=1000)
+    truth = site.ground_truth()
+    # {(edition, category): its last page}
+    walks = {k: math.ceil(n / 16) for k, n in Counter((t["language"], t["category_slug"]) for t in truth).items()}
+    # Two downloads at a time: discovery outruns the downloader, as on a big backfill.
+    watch = {"EXTENSIONS": {"tests.watch.QueueWatch": 0, "newsbot.extensions.CollectorTuning": 100},
+             "CONCURRENT_REQUESTS": 2}
+    results = {}
+    for backlog in (0, 20):
+        results[backlog] = await crawl("category", crawl_settings(
+            site.base_url, tmp_path / f"c{backlog}.sqlite", NEWSBOT_WALK_BACKLOG=backlog, **watch))
+        assert results[backlog].reason == "finished" and results[backlog].errors == 0
+        assert_matches_ground_truth(results[backlog].items, truth)
+    free, paced = results[0], results[20]
+    assert free.stat("newsbot/listing/walk_paused") == 0 < paced.stat("newsbot/listing/walk_paused")
+    # Paced: the backlog, the walks' first pages (not paced), and the new cards of the (at most two)
+    # pages out when it was reached; a x2 jump's page shows twice the cards the walk had, so at most
+    # half of them are new. Unpaced, the walks run ahead of the downloader: here (2,685 articles,
+    # 40 walks) 230-370 queued against 80-135 paced in five runs.
+    most_new = 16 * max(walks.values()) // 2
+    assert paced.stat("test/max_queued") <= 20 + 16 * len(walks) + 2 * most_new
+    assert paced.stat("test/max_queued") < 0.7 * free.stat("test/max_queued")
+    assert paced.stat("downloader/request_count") <= free.stat("downloader/request_count") + len(walks)

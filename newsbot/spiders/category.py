@@ -14,6 +14,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsbot import categories, site
+from newsbot.memo import KeySet
 from newsbot.normalize import url_key
 from newsbot.spiders.base import NewsbotSpider
 
@@ -33,6 +34,16 @@ JUMP = 2
 JUMP_WHEN_PAST_END_SHOWS_ALL = 16
 # Meta key of the request for the page after the probe walk's last one (what the site answers there).
 PAST_END_PROBE = "newsbot_past_end_probe"
+# Meta key of a walk's next-page request while it is out (counted against STEPS_OUT).
+WALK_STEP = "newsbot_walk_step"
+# Walk steps out at once once the scheduler is paced: each can add a whole page of new cards.
+STEPS_OUT = 2
+
+
+def shows_all(seen: KeySet, keys: list[str]) -> bool:
+    """Whether every key of `seen` is among `keys` (the page repeats everything the walk read)."""
+    distinct = set(keys)
+    return len(seen) <= len(distinct) and sum(1 for key in distinct if key in seen) == len(seen)
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,10 @@ class CategoryListings:
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         # url_key of every card the walks of each (language, segment) read in this run.
-        self.category_walks: dict[tuple[str, str], set[str]] = {}
+        self.category_walks: dict[tuple[str, str], KeySet] = {}
+        # Walk steps held back until the scheduler drains (see walk_step), and the steps out.
+        self.paused: list[scrapy.Request] = []
+        self.steps_out = 0
         # What the walks learnt of the site: "cumulative" or "paged" pages; what a page past the last
         # one answers: "all" (every card again) or "none" (404, or no new card).
         self.site_pages: str | None = None
@@ -91,6 +105,9 @@ class CategoryListings:
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.release_waiting_walks, signal=scrapy.signals.spider_idle)
+        # A queue on disk (JOBDIR) holds a backlog at no memory cost, and a paused step would be
+        # lost with a killed crawl's memory: pace only the in-memory scheduler.
+        spider.walk_backlog = 0 if crawler.settings.get("JOBDIR") else spider.config.walk_backlog
         return spider
 
     @property
@@ -149,13 +166,18 @@ class CategoryListings:
     # --- one walk ------------------------------------------------------------
     def parse_listing(self, response: Response, language: str, page: int, segment: str,
                       walk: Walk = Walk()) -> Iterator[Any]:
+        self.step_done(response.request)
+        yield from self.walk_on(response, language, page, segment, walk)
+        yield from self.resume_walks()
+
+    def walk_on(self, response: Response, language: str, page: int, segment: str, walk: Walk) -> Iterator[Any]:
         cards, first = self.read_listing(response)
         yield from first
         jumped = page > walk.covered + 1
         if response.meta.get(PAST_END_PROBE) and cards is not None:
             # The page after the probe walk's last one: every card again, or none.
-            seen = self.category_walks.get((language, segment), set())
-            self.learn_past_end("all" if cards and seen.issubset(url_key(c.url) for c in cards) else "none")
+            seen = self.category_walks.get((language, segment), KeySet())
+            self.learn_past_end("all" if cards and shows_all(seen, [url_key(c.url) for c in cards]) else "none")
             yield from self.walk_ended(language, segment)
             return
         if cards is None or (not cards and not jumped):
@@ -163,12 +185,14 @@ class CategoryListings:
                 yield from self.walk_ended(language, segment)
             return
         stats = self.crawler.stats
-        seen = self.category_walks.setdefault((language, segment), set())
+        seen = self.category_walks.get((language, segment))
+        if seen is None:
+            seen = self.category_walks[(language, segment)] = KeySet()
         keys = [url_key(c.url) for c in cards]
         # Everything the walk read is on this page again: it shows pages 1..page. (A walk that read
         # nothing yet, a request left by a killed crawl, cannot be judged: it is taken as planned.)
         had_cards = bool(seen)
-        repeats = had_cards and seen.issubset(keys)
+        repeats = had_cards and shows_all(seen, keys)
         new, fresh = [], set()
         for card, key in zip(cards, keys):
             if key not in seen and key not in fresh:
@@ -189,8 +213,8 @@ class CategoryListings:
             # one (this page again when its turn comes), and nothing of this page until then.
             stats.inc_value("newsbot/listing/jump_not_cumulative")
             logger.info("%s does not repeat pages 1..%d; walking the pages between", response.url, walk.covered)
-            yield self.page_request(language, segment, walk.covered + 1, url=walk.next_url,
-                                    walk=replace(walk, cumulative=False, reread_to=page))
+            yield from self.walk_step(self.page_request(language, segment, walk.covered + 1, url=walk.next_url,
+                                                        walk=replace(walk, cumulative=False, reread_to=page)))
             return
         seen.update(fresh)
         wanted, passed_since, all_stored = self.triage_cards(new)
@@ -218,7 +242,7 @@ class CategoryListings:
                 self.crawler.stats.inc_value("newsbot/listing/past_end")
                 request = self.page_request(language, segment, page + 1, guessed=True, walk=walk)
                 request.meta[PAST_END_PROBE] = True
-                yield request
+                yield from self.walk_step(request)
                 return
             yield from self.walk_ended(language, segment, learnt=learnt)
             return
@@ -233,7 +257,7 @@ class CategoryListings:
                 stats.inc_value("newsbot/listing/walks_waited")
                 self.waiting.append((language, segment, walk, named, step))
                 return
-        yield self.next_page(language, segment, walk, named, step)
+        yield from self.walk_step(self.next_page(language, segment, walk, named, step))
         if learnt or (self.probe == (language, segment) and self.site_past_end):
             yield from self.release_waiting()
 
@@ -282,11 +306,16 @@ class CategoryListings:
                                          "newsbot/listing/end_failed")
             yield from self.walk_ended(language, segment)
             return
-        yield self.next_page(language, segment, walk, {})
+        yield from self.walk_step(self.next_page(language, segment, walk, {}))
         if self.probe == (language, segment):
             yield from self.release_waiting()
 
     def listing_failed(self, failure: Failure) -> Iterator[Any]:
+        self.step_done(failure.request)
+        yield from self.walk_failed(failure)
+        yield from self.resume_walks()
+
+    def walk_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
         kwargs = request.cb_kwargs
         walk, page, segment = kwargs.get("walk") or Walk(), kwargs.get("page", 1), kwargs.get("segment")
@@ -337,15 +366,66 @@ class CategoryListings:
         self.probe, self.probing_over = None, True
         waiting, self.waiting = self.waiting, []
         for language, segment, walk, named, step in waiting:
-            yield self.next_page(language, segment, walk, named, step)
+            yield from self.walk_step(self.next_page(language, segment, walk, named, step))
 
     def release_waiting_walks(self, spider) -> None:
-        """spider_idle: never close with walks still waiting (their probe was lost on the way)."""
+        """spider_idle: never close with walks still waiting (their probe was lost on the way) or
+        paused (a step out was dropped before it came back)."""
         requests = list(self.release_waiting()) if self.waiting else []
+        if not requests and self.paused:
+            self.steps_out = 0
+            requests = list(self.resume_walks())
         for request in requests:
             self.crawler.engine.crawl(request)
         if requests:
             raise DontCloseSpider
+
+    # --- pacing: walks wait while the scheduler has plenty to do -----------------------
+    # A jump on cumulative pages adds up to a page of new cards at once, thousands on a big
+    # category, and a queued request costs ~1 KB: walks let to run ahead of the downloader would
+    # hold a whole backfill's requests in memory (a 100,000-story backfill peaked at 2.4x the RSS
+    # of a 10,000-story one, bench/memory.py). So a walk's next page waits while the scheduler
+    # holds NEWSBOT_WALK_BACKLOG requests or STEPS_OUT steps are out, and goes when an answer
+    # finds it drained: the backlog stays about one page of cards, whatever the size of the site.
+    def walk_step(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
+        """A walk's next page: now, or paused until the scheduler drains."""
+        if self.walk_backlog and (self.paused or not self.may_step()):
+            self.paused.append(request)
+            self.crawler.stats.inc_value("newsbot/listing/walk_paused")
+            return
+        yield self.stepping(request)
+
+    def may_step(self) -> bool:
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        queued = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
+        return self.steps_out < STEPS_OUT and queued < self.walk_backlog
+
+    def stepping(self, request: scrapy.Request) -> scrapy.Request:
+        if self.walk_backlog:
+            request.meta[WALK_STEP] = True
+            self.steps_out += 1
+        return request
+
+    def step_done(self, request: scrapy.Request) -> None:
+        if request.meta.pop(WALK_STEP, False):
+            self.steps_out = max(0, self.steps_out - 1)
+
+    def resume_walks(self) -> Iterator[scrapy.Request]:
+        """The paused walk steps the scheduler has room for, oldest first."""
+        while self.paused and self.may_step():
+            yield self.stepping(self.paused.pop(0))
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        yield from super().parse_article(response)
+        yield from self.resume_walks()
+
+    def article_failed(self, failure: Failure) -> Iterator[Any]:
+        yield from super().article_failed(failure) or ()
+        yield from self.resume_walks()
+
+    def request_dropped(self, request: scrapy.Request, spider) -> None:
+        super().request_dropped(request, spider)
+        self.step_done(request)
 
 
 class CategorySpider(CategoryListings, NewsbotSpider):
