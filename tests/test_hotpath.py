@@ -7,12 +7,13 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from itemloaders.processors import MapCompose
+from parsel import Selector
 from scrapy.http import HtmlResponse
 
-from newsbot.html import document, parse_html
+from newsbot.html import document, parse_html, parse_html_reading
 from newsbot.loaders import Each
 from newsbot.normalize import clean_text, clean_texts, iso_utc, repair_mojibake, repair_mojibake_all
-from newsbot.site import is_challenge
+from newsbot.site import CardReader, has_card_container, has_pagination, is_challenge, next_page_url, parse_cards
 
 # Text as pages give it: entities, NBSP and other spaces, invisible characters, combining marks,
 # Cyrillic and Azerbaijani letters, mojibake leads, and the characters clean_texts joins with.
@@ -151,3 +152,103 @@ def test_page_without_meta_refresh_passes_untouched():
     response = HtmlResponse(request.url, request=request, headers={"Content-Type": "text/html; charset=utf-8"},
                             body=b"<html><head><title>t</title></head><body>" + b"x" * 200_000 + b"</body></html>")
     assert middleware.process_response(request, response) is response
+
+
+# --- listing cards read while the page is parsed (site.CardReader) -------------------------
+
+def _card_html(markup: int, n: int, href: bool) -> str:
+    link = f' href="/energy/story-{n}"' if href else ""
+    return (
+        f'<div class="col-md-3 index-post-block" data-timestamp="2026-01-{n % 28 + 1:02d} 10:00:00">'
+        f'<a class="news__item"{link}><h2 class="news__title">Story <b>{n}</b> ə</h2>'
+        f'<span class="news__category">Energy</span></a></div>',
+        f'<div class="news-item infinity-item" data-timestamp="2019-05-01 10:00:00"><a class="title"{link}>Old {n}</a></div>',
+        f'<div class="news-block"><span class="title"><a{link}>Block {n}</a></span></div>',
+    )[markup]
+
+
+_CARD_SPECS = st.lists(st.tuples(st.integers(0, 2), st.booleans(), st.sampled_from(["list", "aside", "nested"])),
+                       max_size=30)
+
+
+def _listing_page(specs: list[tuple[int, bool, str]]) -> bytes:
+    main, aside = [], []
+    for n, (markup, href, where) in enumerate(specs):
+        card = _card_html(markup, n, href or where == "aside")
+        if where == "nested":  # a card inside another markup's card, with more of that one after it
+            card = _card_html((markup + 1) % 3, 1000 + n, True).replace(">", ">" + card, 1)
+        (aside if where == "aside" else main).append(card)
+    return (
+        '<!doctype html><html><head><title>Energy</title><script>var x = "<div>";</script></head><body>'
+        f'<header><nav><a href="/energy">Energy</a></nav></header><aside>{"".join(aside)}</aside>'
+        f'<section class="news-feed-page"><div class="loadContainer" data-url="/infinity/index">{"".join(main)}</div>'
+        '<div class="pagination"><a rel="next" class="next" href="/energy/page/2">›</a></div></section>'
+        '<footer><a href="/about">About</a></footer></body></html>'
+    ).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CARD_SPECS, st.integers(1, 400))
+def test_cards_read_while_parsing_are_the_cards_of_the_whole_page(specs, chunk):
+    body = _listing_page(specs)
+    whole = Selector(root=parse_html(body), type="html")
+    reader = CardReader("https://report.az/energy/page/3")
+    root = parse_html_reading(body, reader, chunk=chunk)
+    assert reader.cards() == parse_cards(whole, "https://report.az/energy/page/3")
+    rest = Selector(root=root, type="html")
+    # What the walk reads after the cards is still there: pagination, the container, the chrome.
+    assert next_page_url(rest, "https://report.az/") == next_page_url(whole, "https://report.az/")
+    assert has_card_container(rest) and has_pagination(rest)
+    assert rest.css("aside").get() == whole.css("aside").get()
+    assert rest.css("header, footer").getall() == whole.css("header, footer").getall()
+
+
+def test_a_listing_is_never_a_whole_tree_at_once():
+    specs = [(0, True, "list")] * 3000
+    body = _listing_page(specs)
+    sizes = []
+
+    def measuring(root, still_open):
+        reader(root, still_open)
+        sizes.append(sum(1 for _ in root.iter()))
+
+    reader = CardReader("https://report.az/energy/page/3")
+    parse_html_reading(body, measuring, chunk=8192)
+    whole = sum(1 for _ in parse_html(body).iter())
+    assert len(reader.cards()) == 3000
+    assert max(sizes) < whole / 20, (max(sizes), whole)
+
+
+def test_document_with_a_reader_installs_what_is_left_as_the_selector():
+    body = _listing_page([(0, True, "list"), (0, True, "aside")])
+    response = _response(body)
+    reader = CardReader(response.url)
+    selector = document(response, read=reader)
+    assert response.selector is selector
+    assert [c.url for c in reader.cards()] == ["https://report.az/energy/story-0"]
+    assert len(selector.css("section div.index-post-block")) == 0   # read, then taken out
+    assert len(selector.css("aside div.index-post-block")) == 1     # chrome stays
+    cp1251 = _response(body.replace(b" \xc9\x99", b""), charset="windows-1251")
+    other = CardReader(cp1251.url)
+    document(cp1251, read=other)
+    assert [c.url for c in other.cards()] == ["https://report.az/energy/story-0"]
+
+
+def test_replica_listings_read_while_parsing_as_whole(replica, shared_replica):
+    paged = replica(stories=120, category_pages="paged", category_pagination="numbered")
+    paths = [(shared_replica, p) for p in ("/son-xeberler/", "/en/latest-news/", "/ru/energetika/page/3",
+                                          "/energetika", "/en/energy/page/2", "/en/")]
+    paths += [(paged, p) for p in ("/energetika/page/2", "/en/energy", "/ru/")]
+    compared = 0
+    for running, path in paths:
+        response = running.get(path)
+        if response.status != 200:
+            continue
+        body = response.text.encode()
+        expected = parse_cards(Selector(root=parse_html(body), type="html"), running.base_url)
+        for chunk in (97, 4096, 1 << 18):
+            reader = CardReader(running.base_url)
+            parse_html_reading(body, reader, chunk=chunk)
+            assert reader.cards() == expected, (path, chunk)
+        compared += bool(expected)
+    assert compared >= 6

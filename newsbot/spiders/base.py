@@ -228,7 +228,9 @@ class NewsbotSpider(scrapy.Spider):
             refetch = self.refetch_if_truncated(response)
             if refetch is not None:
                 return None, list(refetch)
-        cards = site.parse_cards(document(response), response.url)
+        reader = site.CardReader(response.url)
+        document(response, read=reader)
+        cards = reader.cards()
         if self.should_render(response, cards):
             return None, [self.rendered(response.request)]
         self.crawler.stats.inc_value("newsbot/listing/pages" if cards else "newsbot/listing/empty")
