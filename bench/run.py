@@ -150,7 +150,9 @@ def table(results: dict[str, Any]) -> str:
             f"{s.get('rounds', 1)} paired rounds",
             f"{fmt(s['pipeline_articles_per_second'], 0)} articles/s"
             + (f" (rounds {fmt(s['pipeline_min'], 0)}–{fmt(s['pipeline_max'], 0)})" if s.get("pipeline_min") else ""),
-            f"plain `executemany` into a bare table: {fmt(s['baseline_rows_per_second'], 0)} rows/s",
+            f"plain `executemany` into a bare table: {fmt(s['baseline_rows_per_second'], 0)} rows/s"
+            + (f"; the store's FTS5 index alone: {fmt(s['fts_only_per_second'], 0)}/s "
+               f"({fmt(s['fts_share'] * 100, 0)}% of newsbot's time)" if s.get("fts_only_per_second") else ""),
             f"{fmt(s['ratio'], 3)}", "≥ 10,000 articles/s", verdict(s)))
     a = results.get("archive")
     if a and "error" not in a:

@@ -10,6 +10,9 @@ translations), with crawled_at and content_hash added as the loader adds them.
   indexes), fed the N items one by one through process_item as Scrapy's item manager
   would, then closed (final flush). Rate = N / (first process_item -> close done);
   opening the store (schema creation) is timed apart.
+- fts: the store's FTS5 index alone (its own articles_fts, tokenizer and settings) fed the same
+  titles and bodies in the same transactions and multi-row statements: the least a write path
+  keeping that index spends, so fts_share is the part of newsbot's time per article it takes.
 - baseline: the articles' 15 scalar columns of the same N items (prepared before the
   clock starts) inserted with executemany into a bare table (no keys, no indexes, no
   FTS), in transactions of NEWSBOT_DB_BATCH_SIZE rows, WAL and synchronous=NORMAL like
@@ -174,6 +177,32 @@ def child_baseline(truth: Path, count: int, db: Path, out: Path) -> None:
                                "items_per_second": round(len(items) / seconds, 1)}), encoding="utf-8")
 
 
+def child_fts(truth: Path, count: int, db: Path, out: Path) -> None:
+    """The store's FTS5 index alone: the same items' titles and bodies into the articles_fts of a
+    fresh store (its tokenizer and settings), in the same transactions and multi-row statements the
+    store uses. The least any write path that keeps this index must spend per article."""
+    from newsbot.store import Store
+    from newsbot.store.connection import chunks
+
+    items = load_items(truth, count)
+    batch = max(1, project_settings().getint("NEWSBOT_DB_BATCH_SIZE"))
+    Store(db).close()  # the schema as the store creates it
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    rows_all = [(number, item["title"], item["body"]) for number, item in enumerate(items, start=1)]
+    started = time.perf_counter()
+    for start in range(0, len(rows_all), batch):
+        conn.execute("BEGIN")
+        for chunk in chunks(rows_all[start:start + batch]):
+            conn.execute(f"INSERT INTO articles_fts (rowid, title, body) VALUES {', '.join(['(?, ?, ?)'] * len(chunk))}",
+                         [value for row in chunk for value in row])
+        conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    conn.close()
+    out.write_text(json.dumps({"items": len(items), "seconds": round(seconds, 3),
+                               "items_per_second": round(len(items) / seconds, 1)}), encoding="utf-8")
+
+
 # --- the benchmark --------------------------------------------------------------------
 
 def _child(mode: str, truth: Path, count: int, workdir: Path) -> dict[str, Any]:
@@ -193,9 +222,9 @@ def run(count: int, workdir: Path, rounds: int = 5) -> dict[str, Any]:
     median rate with its min and max, and the median of the pairs' ratios."""
     log(f"storage: generating {count} ground-truth items")
     truth = ground_truth(count, workdir)
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "pipelines": []}
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "pipelines": [], "fts": []}
     for number in range(rounds):
-        for mode in ("baseline", "pipelines"):
+        for mode in ("baseline", "pipelines", "fts"):
             log(f"storage: {mode} ({number + 1}/{rounds}), {count} items")
             runs[mode].append(_child(mode, truth, count, workdir))
     ours, bare = runs["pipelines"], runs["baseline"]
@@ -210,6 +239,10 @@ def run(count: int, workdir: Path, rounds: int = 5) -> dict[str, Any]:
         "pipeline_articles_per_second": rate, "pipeline_min": min(rates), "pipeline_max": max(rates),
         "baseline_rows_per_second": median([b["items_per_second"] for b in bare]),
         "ratio": round(median(pairs), 3) if pairs else None,
+        # What bounds the rate: the FTS5 index alone, and its share of each round's time per article.
+        "fts_only_per_second": median([f["items_per_second"] for f in runs["fts"]]),
+        "fts_share": round(median([o["items_per_second"] / f["items_per_second"]
+                                   for o, f in zip(ours, runs["fts"])]), 3),
         "target": ">= 10000 articles/s (median of the rounds)", "passed": rate >= 10000 and complete,
         "stored_rows": ours[0].get("rows"), "fts_rows": ours[0].get("fts_rows"), "complete": complete,
         "runs": runs,
@@ -219,13 +252,15 @@ def run(count: int, workdir: Path, rounds: int = 5) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=20000)
-    parser.add_argument("--child", choices=("pipelines", "baseline"))
+    parser.add_argument("--child", choices=("pipelines", "baseline", "fts"))
     parser.add_argument("--truth")
     parser.add_argument("--db")
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.child == "baseline":
         child_baseline(Path(args.truth), args.items, Path(args.db), Path(args.out))
+    elif args.child == "fts":
+        child_fts(Path(args.truth), args.items, Path(args.db), Path(args.out))
     elif args.child:
         child_pipelines(Path(args.truth), args.items, Path(args.db), Path(args.out))
     else:

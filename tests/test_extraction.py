@@ -101,6 +101,19 @@ def test_old_card_markup_is_parsed_not_crashed_on() -> None:
         ("https://report.az/en/energy/old-story", "Old story", "2019-05-01 10:00:00")]
 
 
+def test_older_design_listing_cards_are_read() -> None:
+    # 2024's design: .news-block .title .feed-news-title (REPORT_AZ.md). Its link and title queries
+    # have two parts each; a query applied to only the last part once made these cards vanish.
+    html = """<div class="news-list">
+      <div class="news-block" data-timestamp="2024-03-01 09:15:00"><div class="title">
+        <a href="/en/energy/older-story/"><span class="feed-news-title">Older <i>story</i></span></a></div></div>
+      <div class="news-block"><a class="title" href="/en/region/second-older/">Second older</a></div></div>"""
+    cards = site.parse_cards(Selector(text=html), "https://report.az/en/energy/")
+    assert [(c.url, c.title, c.timestamp) for c in cards] == [
+        ("https://report.az/en/energy/older-story/", "Older story", "2024-03-01 09:15:00"),
+        ("https://report.az/en/region/second-older/", "Second older", "")]
+
+
 def test_cards_as_they_really_are() -> None:
     html = """<div class="loadContainer" data-url="/infinity/index">
       <div class="col-md-3 index-post-block" data-timestamp="2026-01-13 18:27:00">
