@@ -46,6 +46,50 @@ def _size(value) -> int | None:
         return None
 
 
+def _native_memory() -> dict[str, int]:
+    """What the C side holds, in kB: SQLite's allocator (every connection's page cache, FTS5's
+    buffers) now and at its high-water mark, and glibc malloc's heap: in use, and free but kept
+    (fragmentation: RSS that no live object accounts for). Empty where a library is missing."""
+    import ctypes
+    import ctypes.util
+
+    found = {}
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = lib.sqlite3_memory_highwater.restype = ctypes.c_int64
+        found["sqlite_kb"] = lib.sqlite3_memory_used() // 1024
+        found["sqlite_highwater_kb"] = lib.sqlite3_memory_highwater(0) // 1024
+    except (OSError, AttributeError):
+        pass
+
+    class _Mallinfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+            "keepcost")]
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallinfo2.restype = _Mallinfo2
+        info = libc.mallinfo2()
+        found.update(malloc_heap_kb=info.arena // 1024, malloc_mmap_kb=info.hblkhd // 1024,
+                     malloc_in_use_kb=info.uordblks // 1024, malloc_free_kept_kb=info.fordblks // 1024)
+    except (OSError, AttributeError):
+        pass
+    return found
+
+
+def _set_bytes(owner) -> int:
+    """The bytes of owner's in-run sets (sys.getsizeof; a dict of sets: the sum of its values)."""
+    total = 0
+    for value in vars(owner).values():
+        if _size(value) is None or isinstance(value, (list, tuple)):
+            continue
+        members = value.values() if isinstance(value, dict) and value and all(
+            _size(v) is not None for v in value.values()) else (value,)
+        total += sum(sys.getsizeof(m) for m in members)
+    return total
+
+
 def _sets(owner) -> dict[str, int]:
     """owner's attributes holding more than 100 members, by Class.attribute; a dict whose values are
     sets (a category walk per category) by the sum of their members."""
@@ -109,6 +153,9 @@ class StatsFile:
             census["pipeline_sets"].update(_sets(middleware))
         # The spider's (requested url_keys, a category walk's cards: a dict of sets counts their members).
         census["spider_sets"] = _sets(spider)
+        owners = [spider, dupefilter, *getattr(itemproc, "middlewares", ())]
+        census["set_bytes_kb"] = sum(_set_bytes(o) for o in owners if o is not None and hasattr(o, "__dict__")) // 1024
+        census.update(_native_memory())
         gc.collect()
         types = Counter(type(o).__name__ for o in gc.get_objects())
         census["gc_objects"] = sum(types.values())

@@ -66,6 +66,9 @@ class KeySet:
             self._grow()
         return True
 
+    def __sizeof__(self) -> int:
+        return object.__sizeof__(self) + self._slots.__sizeof__()
+
     def update(self, keys: Iterable[Hashable]) -> None:
         for key in keys:
             self.add(key)
