@@ -201,9 +201,10 @@ class CardReader:
                 if card is not None:
                     found.append(card)
                 taken.append(outer)
+        # Only cards outside chrome were taken, and a card's outer card shares its ancestors.
         for block in dict.fromkeys(taken) if self.take else ():
             parent = block.getparent()
-            if parent is not None and not _in_chrome(block):
+            if parent is not None:
                 parent.remove(block)
 
     def _card(self, block: etree._Element, markup: tuple[str, tuple[str, ...], str, str]) -> Card | None:
