@@ -78,15 +78,23 @@ def _native_memory() -> dict[str, int]:
     return found
 
 
+def _members(value) -> list | None:
+    """The in-run sets an attribute holds: a dict whose values are all sized (a category walk per
+    category) holds its values, anything else sized holds itself; None when it is not sized."""
+    if _size(value) is None:
+        return None
+    if isinstance(value, dict) and value and all(_size(v) is not None for v in value.values()):
+        return list(value.values())
+    return [value]
+
+
 def _set_bytes(owner) -> int:
     """The bytes of owner's in-run sets (sys.getsizeof; a dict of sets: the sum of its values)."""
     total = 0
     for value in vars(owner).values():
-        if _size(value) is None or isinstance(value, (list, tuple)):
-            continue
-        members = value.values() if isinstance(value, dict) and value and all(
-            _size(v) is not None for v in value.values()) else (value,)
-        total += sum(sys.getsizeof(m) for m in members)
+        members = _members(value)
+        if members is not None and not isinstance(value, (list, tuple)):
+            total += sum(sys.getsizeof(m) for m in members)
     return total
 
 
@@ -95,11 +103,10 @@ def _sets(owner) -> dict[str, int]:
     sets (a category walk per category) by the sum of their members."""
     found = {}
     for name, value in vars(owner).items():
-        size = _size(value)
-        if size is None:
+        members = _members(value)
+        if members is None:
             continue
-        if isinstance(value, dict) and value and all(_size(v) is not None for v in value.values()):
-            size = sum(_size(v) for v in value.values())
+        size = sum(_size(m) for m in members)
         if size > 100:
             found[f"{type(owner).__name__}.{name}"] = size
     return found
