@@ -68,7 +68,9 @@ def run(small: int, large: int, workdir: Path, trace: bool = False) -> dict[str,
     grown = ratio(second["peak_rss_mb"], first["peak_rss_mb"])
     census_a, census_b = first.get("census", {}), second.get("census", {})
     growth = {}
-    for key in ("rss_kb", "dupefilter_fingerprints", "stats_keys", "gc_objects"):
+    for key in ("rss_kb", "dupefilter_fingerprints", "stats_keys", "gc_objects", "set_bytes_kb", "sqlite_kb",
+                "malloc_in_use_kb", "malloc_free_kept_kb", "pymalloc_arenas_kb", "pymalloc_in_use_kb",
+                "pymalloc_free_kb"):
         if key in census_a and key in census_b:
             growth[key] = [census_a[key], census_b[key]]
     for part in ("pipeline_sets", "spider_sets"):

@@ -152,7 +152,9 @@ def table(results: dict[str, Any]) -> str:
             + (f" (rounds {fmt(s['pipeline_min'], 0)}–{fmt(s['pipeline_max'], 0)})" if s.get("pipeline_min") else ""),
             f"plain `executemany` into a bare table: {fmt(s['baseline_rows_per_second'], 0)} rows/s"
             + (f"; the store's FTS5 index alone: {fmt(s['fts_only_per_second'], 0)}/s "
-               f"({fmt(s['fts_share'] * 100, 0)}% of newsbot's time)" if s.get("fts_only_per_second") else ""),
+               f"({fmt(s['fts_share'] * 100, 0)}% of newsbot's time)" if s.get("fts_only_per_second") else "")
+            + (f"; the writer alone: {fmt(w['us_per_article'])} µs/article, {fmt(w['sql_us_per_article'])} of it SQL"
+               if (w := s.get("writer_profile")) else ""),
             f"{fmt(s['ratio'], 3)}", "≥ 10,000 articles/s", verdict(s)))
     a = results.get("archive")
     if a and "error" not in a:

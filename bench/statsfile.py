@@ -78,6 +78,45 @@ def _native_memory() -> dict[str, int]:
     return found
 
 
+def _pymalloc() -> dict[str, int]:
+    """Python's small-object allocator, in kB, from sys._debugmallocstats (which writes to fd 2):
+    its arenas (mmap'd, so outside glibc's heap) now and at their high-water mark, the bytes in
+    live blocks, and the bytes free inside the arenas (kept for reuse, still in RSS). Empty while
+    tracemalloc traces, since its hooks stand in front of pymalloc and hide its statistics."""
+    import os
+    import re
+    import tempfile
+
+    if not hasattr(sys, "_debugmallocstats"):
+        return {}
+    with tempfile.TemporaryFile(mode="w+b") as out:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(out.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read().decode("ascii", "replace")
+
+    def number(pattern: str) -> int:
+        found = re.search(pattern + r"\s*=\s*([\d,]+)", text)
+        return int(found.group(1).replace(",", "")) if found else 0
+
+    sized = re.search(r"arenas \* (\d+) bytes/arena", text)
+    if sized is None:  # not pymalloc (tracemalloc's hooks, PYTHONMALLOC=malloc): nothing to say
+        return {}
+    arena = int(sized.group(1))
+    return {
+        "pymalloc_arenas_kb": number(r"# arenas allocated current") * arena // 1024,
+        "pymalloc_arenas_highwater_kb": number(r"# arenas highwater mark") * arena // 1024,
+        "pymalloc_in_use_kb": number(r"# bytes in allocated blocks") // 1024,
+        "pymalloc_free_kb": (number(r"# bytes in available blocks") + number(r"\d+ unused pools \* \d+ bytes")) // 1024,
+    }
+
+
 def _members(value) -> list | None:
     """The in-run sets an attribute holds: a dict whose values are all sized (a category walk per
     category) holds its values, anything else sized holds itself; None when it is not sized."""
@@ -163,6 +202,7 @@ class StatsFile:
         owners = [spider, dupefilter, *getattr(itemproc, "middlewares", ())]
         census["set_bytes_kb"] = sum(_set_bytes(o) for o in owners if o is not None and hasattr(o, "__dict__")) // 1024
         census.update(_native_memory())
+        census.update(_pymalloc())
         gc.collect()
         types = Counter(type(o).__name__ for o in gc.get_objects())
         census["gc_objects"] = sum(types.values())

@@ -13,6 +13,9 @@ translations), with crawled_at and content_hash added as the loader adds them.
 - fts: the store's FTS5 index alone (its own articles_fts, tokenizer and settings) fed the same
   titles and bodies in the same transactions and multi-row statements: the least a write path
   keeping that index spends, so fts_share is the part of newsbot's time per article it takes.
+- writer (once, after the rounds): Store.write_rows alone on rows made beforehand, each SQL
+  statement kind timed: where the writer thread's time per article goes (SQL by statement, and
+  the store's Python), the thread whose pace the pipelines' rate follows.
 - baseline: the articles' 15 scalar columns of the same N items (prepared before the
   clock starts) inserted with executemany into a bare table (no keys, no indexes, no
   FTS), in transactions of NEWSBOT_DB_BATCH_SIZE rows, WAL and synchronous=NORMAL like
@@ -203,6 +206,76 @@ def child_fts(truth: Path, count: int, db: Path, out: Path) -> None:
                                "items_per_second": round(len(items) / seconds, 1)}), encoding="utf-8")
 
 
+class _Rows(list):
+    """A SELECT's rows, read inside the timing: what sqlite3's cursor gives the store."""
+
+    def fetchall(self) -> list:
+        return list(self)
+
+    def fetchone(self) -> Any:
+        return self[0] if self else None
+
+
+class _TimedConnection:
+    """The store's connection with each statement's time (its steps, and a SELECT's rows read out)
+    added up by the statement's first words: a profile of where the writer thread's time goes."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.seconds: dict[str, float] = {}
+
+    def _add(self, sql: str, started: float) -> None:
+        words = sql.split()
+        if words[0] == "SELECT" and "FROM" in words:
+            kind = f"SELECT FROM {words[words.index('FROM') + 1]}"
+        else:
+            kind = " ".join(words[:5] if words[:2] == ["INSERT", "OR"] else words[:3])
+        self.seconds[kind] = self.seconds.get(kind, 0.0) + time.perf_counter() - started
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        cursor = self.conn.execute(sql, *args)
+        result = _Rows(cursor) if sql.lstrip().upper().startswith("SELECT") else cursor
+        self._add(sql, started)
+        return result
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        started = time.perf_counter()
+        cursor = self.conn.executemany(sql, *args)
+        self._add(sql, started)
+        return cursor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+def child_writer(truth: Path, count: int, db: Path, out: Path) -> None:
+    """The writer thread's work alone (Store.write_rows on rows made beforehand, in batches of
+    NEWSBOT_DB_BATCH_SIZE), with its SQL timed statement by statement; the rest is the store's
+    Python (identity, stories, categories). What bounds the pipelines' rate, which the writer sets."""
+    from newsbot.store import Store, article_row
+
+    items = load_items(truth, count)
+    batch = max(1, project_settings().getint("NEWSBOT_DB_BATCH_SIZE"))
+    rows = [article_row(item) for item in items]
+    store = Store(db, background_checkpoints=True)
+    timed = store._conn = _TimedConnection(store._conn)  # the bench's profile, not a store feature
+    started = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        store.write_rows(rows[start:start + batch])
+    seconds = time.perf_counter() - started
+    store.close()
+    sql = sum(timed.seconds.values())
+    per = {kind: round(1e6 * value / len(rows), 1) for kind, value in
+           sorted(timed.seconds.items(), key=lambda kv: -kv[1]) if 1e6 * value / len(rows) >= 0.5}
+    out.write_text(json.dumps({"items": len(rows), "seconds": round(seconds, 3),
+                               "items_per_second": round(len(rows) / seconds, 1),
+                               "us_per_article": round(1e6 * seconds / len(rows), 1),
+                               "sql_us_per_article": round(1e6 * sql / len(rows), 1),
+                               "python_us_per_article": round(1e6 * (seconds - sql) / len(rows), 1),
+                               "sql_us_per_article_by_statement": per}), encoding="utf-8")
+
+
 # --- the benchmark --------------------------------------------------------------------
 
 def _child(mode: str, truth: Path, count: int, workdir: Path) -> dict[str, Any]:
@@ -227,6 +300,8 @@ def run(count: int, workdir: Path, rounds: int = 5) -> dict[str, Any]:
         for mode in ("baseline", "pipelines", "fts"):
             log(f"storage: {mode} ({number + 1}/{rounds}), {count} items")
             runs[mode].append(_child(mode, truth, count, workdir))
+    log(f"storage: the writer alone, its statements timed, {count} items")
+    writer = _child("writer", truth, count, workdir)
     ours, bare = runs["pipelines"], runs["baseline"]
     if any("rows" not in r for r in ours):
         raise RuntimeError(f"ITEM_PIPELINES in newsbot/settings.py stored nothing (pipelines: {ours[0]['pipelines']})")
@@ -243,6 +318,8 @@ def run(count: int, workdir: Path, rounds: int = 5) -> dict[str, Any]:
         "fts_only_per_second": median([f["items_per_second"] for f in runs["fts"]]),
         "fts_share": round(median([o["items_per_second"] / f["items_per_second"]
                                    for o, f in zip(ours, runs["fts"])]), 3),
+        # The writer thread's own time per article, by statement (one profiled run, not a ratio).
+        "writer_profile": writer,
         "target": ">= 10000 articles/s (median of the rounds)", "passed": rate >= 10000 and complete,
         "stored_rows": ours[0].get("rows"), "fts_rows": ours[0].get("fts_rows"), "complete": complete,
         "runs": runs,
@@ -252,13 +329,15 @@ def run(count: int, workdir: Path, rounds: int = 5) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=20000)
-    parser.add_argument("--child", choices=("pipelines", "baseline", "fts"))
+    parser.add_argument("--child", choices=("pipelines", "baseline", "fts", "writer"))
     parser.add_argument("--truth")
     parser.add_argument("--db")
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.child == "baseline":
         child_baseline(Path(args.truth), args.items, Path(args.db), Path(args.out))
+    elif args.child == "writer":
+        child_writer(Path(args.truth), args.items, Path(args.db), Path(args.out))
     elif args.child == "fts":
         child_fts(Path(args.truth), args.items, Path(args.db), Path(args.out))
     elif args.child:

@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse
 
 from newsbot.html import document, parse_html, parse_html_reading
 from newsbot.loaders import Each
-from newsbot.normalize import clean_text, clean_texts, iso_utc, repair_mojibake, repair_mojibake_all
+from newsbot.normalize import clean_text, clean_texts, iso_utc, repair_mojibake, repair_mojibake_all, url_key
 from newsbot.site import CardReader, has_card_container, has_pagination, is_challenge, next_page_url, parse_cards
 
 # Text as pages give it: entities, NBSP and other spaces, invisible characters, combining marks,
@@ -171,9 +171,9 @@ _CARD_SPECS = st.lists(st.tuples(st.integers(0, 2), st.booleans(), st.sampled_fr
                        max_size=30)
 
 
-def _listing_page(specs: list[tuple[int, bool, str]]) -> bytes:
+def _listing_page(specs: list[tuple[int, bool, str]], numbers: list[int] | None = None) -> bytes:
     main, aside = [], []
-    for n, (markup, href, where) in enumerate(specs):
+    for n, (markup, href, where) in zip(numbers or range(len(specs)), specs):
         card = _card_html(markup, n, href or where == "aside")
         if where == "nested":  # a card inside another markup's card, with more of that one after it
             card = _card_html((markup + 1) % 3, 1000 + n, True).replace(">", ">" + card, 1)
@@ -201,6 +201,40 @@ def test_cards_read_while_parsing_are_the_cards_of_the_whole_page(specs, chunk):
     assert has_card_container(rest) and has_pagination(rest)
     assert rest.css("aside").get() == whole.css("aside").get()
     assert rest.css("header, footer").getall() == whole.css("header, footer").getall()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CARD_SPECS, st.integers(1, 400), st.sets(st.integers(0, 1040)), st.integers(0, 3))
+def test_known_cards_are_counted_and_only_the_others_made(specs, chunk, known_numbers, repeat):
+    # A walk's cards read before (known) are counted, never made into Cards; a card shown twice
+    # is made once. Everything else is what the whole-tree reading gives.
+    numbers = list(range(len(specs))) + list(range(min(repeat, len(specs))))
+    body = _listing_page(specs + specs[:repeat], numbers)  # the first cards again further down the page
+    base = "https://report.az/energy/page/3"
+    every = parse_cards(Selector(root=parse_html(body), type="html"), base)
+    known = {url_key(f"https://report.az/energy/story-{n}") for n in known_numbers}
+    reader = CardReader(base, known=known, key=url_key)
+    parse_html_reading(body, reader, chunk=chunk)
+    expected, made = [], set()
+    for card in every:
+        key = url_key(card.url)
+        if key not in known and key not in made:
+            made.add(key)
+            expected.append(card)
+    assert reader.cards() == expected
+    assert reader.shown() == len(every)
+    assert reader.known_shown() == len({url_key(c.url) for c in every} & known)
+
+
+def test_a_walk_reads_only_the_cards_it_has_not_read():
+    specs = [(0, True, "list")] * 6
+    body = _listing_page(specs, [1, 2, 3, 4, 5, 2])
+    known = {url_key(f"https://report.az/energy/story-{n}") for n in (1, 3, 9)}
+    reader = CardReader("https://report.az/energy/page/2", known=known, key=url_key)
+    parse_html_reading(body, reader, chunk=64)
+    assert [c.url for c in reader.cards()] == [f"https://report.az/energy/story-{n}" for n in (2, 4, 5)]
+    assert reader.cards()[0].title == "Story 2 ə" and reader.cards()[0].timestamp == "2026-01-03 10:00:00"
+    assert (reader.shown(), reader.known_shown()) == (6, 2)
 
 
 def test_a_listing_is_never_a_whole_tree_at_once():

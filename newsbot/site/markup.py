@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Container, Hashable
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
+
+from newsbot.memo import KeySet
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,12 @@ class CardReader:
     newest card, on a category page it would mix every section's latest stories into this one's, and
     a script-only feed would look rendered (a page whose only cards are in chrome has no listing).
     Chrome cards stay in the tree.
+
+    known (with key, what a card's URL is known by): a walk's cards read before. Those are counted
+    (shown, known_shown) and never made into Cards, and neither is a card shown twice: the last page
+    of a big cumulative category repeats ~13,000 cards to add 16, and ~8 MB of Python objects for
+    the repeats would be built and dropped again (two such pages in flight were most of a
+    100,000-story backfill's peak, and the allocator keeps much of it afterwards).
     """
 
     # (card, its link queries best first, title, category or "") per markup, current first; an
@@ -175,17 +184,23 @@ class CardReader:
            ", ".join(f"{part.strip()} ::text" for part in title.split(",")), "") for card, link, title in OLD_CARDS),
     )
 
-    def __init__(self, base_url: str, take: bool = True) -> None:
+    def __init__(self, base_url: str, take: bool = True, known: Container[Hashable] | None = None,
+                 key: Callable[[str], Hashable] = str) -> None:
         self.base_url = base_url
         self.take = take
+        self.known = known
+        self.key = key
         self.found: list[list[Card]] = [[] for _ in self.MARKUPS]
+        self.counted = [0 for _ in self.MARKUPS]  # cards with a link, per markup, known ones too
+        self.known_found: list[KeySet] = [KeySet() for _ in self.MARKUPS]
+        self.kept_keys: list[set[Hashable]] = [set() for _ in self.MARKUPS]  # of the cards made
         self.kept: set = set()  # chrome cards already looked at
 
     def __call__(self, root: etree._Element, still_open: set) -> None:
         matches = [[m for m in compiled(markup[0])(root) if m not in self.kept] for markup in self.MARKUPS]
         blocks = set().union(*matches)
         taken = []
-        for found, markup, blocks_of_markup in zip(self.found, self.MARKUPS, matches):
+        for number, (markup, blocks_of_markup) in enumerate(zip(self.MARKUPS, matches)):
             for block in blocks_of_markup:
                 # A card inside another card is read with the outer one, when that one is closed.
                 outer = block
@@ -197,9 +212,7 @@ class CardReader:
                 if _in_chrome(block):
                     self.kept.add(block)
                     continue
-                card = self._card(block, markup)
-                if card is not None:
-                    found.append(card)
+                self._read(block, number, markup)
                 taken.append(outer)
         # Only cards outside chrome were taken, and a card's outer card shares its ancestors.
         for block in dict.fromkeys(taken) if self.take else ():
@@ -207,21 +220,46 @@ class CardReader:
             if parent is not None:
                 parent.remove(block)
 
-    def _card(self, block: etree._Element, markup: tuple[str, tuple[str, ...], str, str]) -> Card | None:
+    def _read(self, block: etree._Element, number: int, markup: tuple[str, tuple[str, ...], str, str]) -> None:
         _, links, title, category = markup
         href = next((found for query in links if (found := _first(block, query))), None)
         if not href:
-            return None
-        return Card(
-            url=urljoin(self.base_url, href.strip()),
+            return
+        url = urljoin(self.base_url, href.strip())
+        self.counted[number] += 1
+        if self.known is not None:
+            key = self.key(url)
+            if key in self.known:
+                self.known_found[number].add(key)
+                return
+            if key in self.kept_keys[number]:
+                return
+            self.kept_keys[number].add(key)
+        self.found[number].append(Card(
+            url=url,
             title=_joined(block, title),
             timestamp=(block.get("data-timestamp") or "").strip(),
             category=_joined(block, category) if category else "",
-        )
+        ))
+
+    def _markup(self) -> int | None:
+        """The markup read: the current one if the page has its cards, else the first older one's."""
+        return next((number for number, count in enumerate(self.counted) if count), None)
 
     def cards(self) -> list[Card]:
-        """The cards read, in page order: the current markup's, else the first older one's."""
-        return next((found for found in self.found if found), [])
+        """The cards read, in page order (with `known`: those not known, each once)."""
+        number = self._markup()
+        return self.found[number] if number is not None else []
+
+    def shown(self) -> int:
+        """How many cards the page shows (known ones and repeats too)."""
+        number = self._markup()
+        return self.counted[number] if number is not None else 0
+
+    def known_shown(self) -> int:
+        """How many of the known keys the page shows."""
+        number = self._markup()
+        return len(self.known_found[number]) if number is not None else 0
 
 
 def parse_cards(selector: Selector, base_url: str) -> list[Card]:

@@ -10,6 +10,7 @@ import logging
 import re
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+from collections.abc import Container
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urldefrag, urlsplit
 
@@ -221,24 +222,25 @@ class NewsbotSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsbot/listing/failed")
         logger.log(failure_level(failure), "Listing page failed: %s (%s)", failure.request.url, failure_reason(failure))
 
-    def read_listing(self, response: Response, whole_page: bool = True) -> tuple[list[site.Card] | None, list]:
-        """(cards, requests to send first). Cards are None when the page cannot be read yet:
-        it was cut short (fetched again) or its cards need a browser (rendered)."""
+    def read_listing(self, response: Response, whole_page: bool = True,
+                     known: Container[str] | None = None) -> tuple[site.CardReader | None, list]:
+        """(the page's cards as read, requests to send first). The reader is None when the page
+        cannot be read yet: it was cut short (fetched again) or its cards need a browser (rendered).
+        known: url_keys of cards read before, which are only counted (site.CardReader)."""
         if whole_page:
             refetch = self.refetch_if_truncated(response)
             if refetch is not None:
                 return None, list(refetch)
-        reader = site.CardReader(response.url)
+        reader = site.CardReader(response.url, known=known, key=url_key)
         document(response, read=reader)
-        cards = reader.cards()
-        if self.should_render(response, cards):
+        if self.should_render(response, reader.shown()):
             return None, [self.rendered(response.request)]
-        self.crawler.stats.inc_value("newsbot/listing/pages" if cards else "newsbot/listing/empty")
-        return cards, []
+        self.crawler.stats.inc_value("newsbot/listing/pages" if reader.shown() else "newsbot/listing/empty")
+        return reader, []
 
-    def should_render(self, response: Response, cards: list[site.Card]) -> bool:
+    def should_render(self, response: Response, shown: int) -> bool:
         """A listing with no cards in its HTML is rendered by script: ask Chromium (mode auto)."""
-        return (self.js_mode == "auto" and not cards and not response.meta.get("playwright")
+        return (self.js_mode == "auto" and not shown and not response.meta.get("playwright")
                 and site.has_card_container(response.selector))
 
     def rendered(self, request: scrapy.Request) -> scrapy.Request:

@@ -40,12 +40,6 @@ WALK_STEP = "newsbot_walk_step"
 STEPS_OUT = 2
 
 
-def shows_all(seen: KeySet, keys: list[str]) -> bool:
-    """Whether every key of `seen` is among `keys` (the page repeats everything the walk read)."""
-    distinct = set(keys)
-    return len(seen) <= len(distinct) and sum(1 for key in distinct if key in seen) == len(seen)
-
-
 @dataclass(frozen=True)
 class Walk:
     """Where one walk of a category's listing stands, carried by its page requests (cb_kwargs), so
@@ -171,35 +165,31 @@ class CategoryListings:
         yield from self.resume_walks()
 
     def walk_on(self, response: Response, language: str, page: int, segment: str, walk: Walk) -> Iterator[Any]:
-        cards, first = self.read_listing(response)
+        seen = self.category_walks.get((language, segment))
+        # Cards the walk read before are only counted: on a cumulative page they are nearly all.
+        listing, first = self.read_listing(response, known=seen if seen is not None else KeySet())
         yield from first
         jumped = page > walk.covered + 1
-        if response.meta.get(PAST_END_PROBE) and cards is not None:
+        shown = listing.shown() if listing is not None else 0
+        if response.meta.get(PAST_END_PROBE) and listing is not None:
             # The page after the probe walk's last one: every card again, or none.
-            seen = self.category_walks.get((language, segment), KeySet())
-            self.learn_past_end("all" if cards and shows_all(seen, [url_key(c.url) for c in cards]) else "none")
+            self.learn_past_end("all" if shown and listing.known_shown() == len(seen or ()) else "none")
             yield from self.walk_ended(language, segment)
             return
-        if cards is None or (not cards and not jumped):
-            if not cards and not first:  # no cards, or given up (cut short every time): the end
+        if listing is None or (not shown and not jumped):
+            if not first:  # no cards, or given up (cut short every time): the end
                 yield from self.walk_ended(language, segment)
             return
         stats = self.crawler.stats
-        seen = self.category_walks.get((language, segment))
         if seen is None:
             seen = self.category_walks[(language, segment)] = KeySet()
-        keys = [url_key(c.url) for c in cards]
         # Everything the walk read is on this page again: it shows pages 1..page. (A walk that read
         # nothing yet, a request left by a killed crawl, cannot be judged: it is taken as planned.)
         had_cards = bool(seen)
-        repeats = had_cards and shows_all(seen, keys)
-        new, fresh = [], set()
-        for card, key in zip(cards, keys):
-            if key not in seen and key not in fresh:
-                fresh.add(key)
-                new.append(card)
-        if len(new) < len(cards):
-            stats.inc_value("newsbot/cards/repeated", len(cards) - len(new))
+        repeats = had_cards and listing.known_shown() == len(seen)
+        new = listing.cards()  # the cards not read before, each once
+        if len(new) < shown:
+            stats.inc_value("newsbot/cards/repeated", shown - len(new))
         if not new:
             if jumped:  # past the end (nothing there, or the last page again): the pages between
                 yield from self.overshot(language, segment, page, walk, "nothing_new")
@@ -216,11 +206,11 @@ class CategoryListings:
             yield from self.walk_step(self.page_request(language, segment, walk.covered + 1, url=walk.next_url,
                                                         walk=replace(walk, cumulative=False, reread_to=page)))
             return
-        seen.update(fresh)
+        seen.update(url_key(card.url) for card in new)
         wanted, passed_since, all_stored = self.triage_cards(new)
         yield from self.article_requests(wanted)
 
-        per_page = walk.per_page or len(cards)
+        per_page = walk.per_page or shown
         cumulative = repeats if walk.cumulative is None and had_cards else walk.cumulative
         learnt = had_cards and self.learn_pages(repeats)
         next_url = site.next_page_url(response.selector, response.url)
@@ -228,8 +218,8 @@ class CategoryListings:
             more = bool(next_url)
         else:
             # No pagination to tell: guess the next page, unless a cumulative page is short of full.
-            more = not cumulative or len(cards) >= page * per_page
-        if jumped and cumulative and not more and len(cards) <= (page - 1) * per_page:
+            more = not cumulative or shown >= page * per_page
+        if jumped and cumulative and not more and shown <= (page - 1) * per_page:
             self.learn_past_end("all")  # fewer cards than the pages before it hold: past the end
         walk = replace(walk, covered=page, per_page=per_page, cumulative=cumulative, next_url=next_url)
         if passed_since or (all_stored and self.stops_at_stored) or (self.max_pages and page >= self.max_pages):

@@ -127,10 +127,11 @@ class LatestSpider(NewsbotSpider):
 
     def parse_feed(self, response: Response, language: str, page: int) -> Iterator[Any]:
         # Batches after the first are HTML fragments, with no footer or </html> to check.
-        cards, first = self.read_listing(response, whole_page=page == 1)
+        listing, first = self.read_listing(response, whole_page=page == 1)
         yield from first
-        if cards is None:
+        if listing is None:
             return
+        cards = listing.cards()
         if not cards:
             self.stopped(language, "end_of_feed" if page > 1 else "empty_feed", response.url)
             return
