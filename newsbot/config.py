@@ -42,6 +42,7 @@ class Config:
     block_after: int
     walk_backlog: int
     gc_freeze: bool
+    heap_trim_interval: float
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:

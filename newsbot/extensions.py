@@ -3,15 +3,19 @@ is broken (newsbot/reasons.py)."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import logging
 import sqlite3
+import time
 from collections import Counter
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from twisted.internet import task
 
 from newsbot.config import config
 from newsbot.items import REQUIRED_FIELDS, ArticleItem
@@ -59,6 +63,55 @@ class CollectorTuning:
         if self.frozen:
             gc.unfreeze()
             self.frozen = False
+
+
+class HeapTrim:
+    """Every NEWSBOT_HEAP_TRIM_INTERVAL seconds, gives the kernel back the pages glibc's malloc holds
+    free (malloc_trim), and once more when the engine stops.
+
+    A long backfill's transients grow with it: the last pages of big cumulative categories are
+    megabytes of HTML, their trees and chunks. Freed, they leave holes in the heap that later,
+    smaller allocations only partly fill, and glibc keeps them resident: at 100,000 stories the
+    heap held ~47 MB free against ~23 MB at 10,000 (bench.memory's census), RSS that no live
+    object accounted for. A trim of a heap that size takes ~25 ms (newsbot/heap_trim/seconds);
+    elsewhere than glibc (musl, macOS) there is no malloc_trim and the extension stays off.
+    """
+
+    def __init__(self, crawler: Crawler, trim: Any, interval: float) -> None:
+        self.stats = crawler.stats
+        self.trim = trim
+        self.interval = interval
+        self.loop: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HeapTrim:
+        interval = config(crawler).heap_trim_interval
+        if interval <= 0:
+            raise NotConfigured("NEWSBOT_HEAP_TRIM_INTERVAL is 0")
+        try:
+            trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError) as exc:
+            raise NotConfigured(f"no glibc malloc_trim here: {exc}") from exc
+        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+        extension = cls(crawler, trim, interval)
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_started(self) -> None:
+        self.loop = task.LoopingCall(self.trim_now)
+        self.loop.start(self.interval, now=False)
+
+    def trim_now(self) -> None:
+        started = time.perf_counter()
+        self.trim(0)
+        self.stats.inc_value("newsbot/heap_trim/count")
+        self.stats.inc_value("newsbot/heap_trim/seconds", round(time.perf_counter() - started, 4))
+
+    def engine_stopped(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self.trim_now()
 
 
 class CrawlHealth:

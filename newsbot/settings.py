@@ -137,9 +137,13 @@ ITEM_PIPELINES = {
 # Freeze what start-up built (Scrapy, Twisted, lxml, the settings, the spider) out of the cyclic
 # garbage collector's reach for the crawl (newsbot.extensions.CollectorTuning).
 NEWSBOT_GC_FREEZE = True
+# Seconds between handing the heap's free pages back to the kernel (glibc's malloc_trim; 0: never):
+# a long backfill's big transient pages otherwise stay resident as holes (newsbot.extensions.HeapTrim).
+NEWSBOT_HEAP_TRIM_INTERVAL = 10.0
 
 EXTENSIONS = {
     "newsbot.extensions.CollectorTuning": 100,
+    "newsbot.extensions.HeapTrim": 110,
     # Crawl health: what extraction gave, and one monitor per close reason (each off with None here).
     "newsbot.extensions.CrawlHealth": 500,
     "newsbot.extensions.ListingsMonitor": 510,
