@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Container
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
-from collections.abc import Container
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urldefrag, urlsplit
 
