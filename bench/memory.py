@@ -22,6 +22,25 @@ from typing import Any
 from bench.common import load_stats, log, newsbot_crawl, ratio, run_measured, start_replica, tail
 
 
+# How often the crawl samples its memory and queue (bench.statsfile): ~1 ms a sample.
+TIMELINE_SECONDS = 5
+
+
+def timeline_peaks(timeline: dict[str, Any]) -> dict[str, Any]:
+    """Each sampled field's peak, and the whole sample at the peaks of RSS and of Python's arenas:
+    what was queued and how far the crawl was when memory peaked."""
+    fields, samples = timeline.get("fields", []), timeline.get("samples", [])
+    if not samples:
+        return {}
+    rows = [dict(zip(fields, sample)) for sample in samples]
+    peaks = {f"max_{name}": max((row[name] for row in rows if row[name] is not None), default=None)
+             for name in fields if name != "seconds"}
+    for name in ("rss_kb", "pymalloc_arenas_kb", "scheduler_pending"):
+        if peaks.get(f"max_{name}") is not None:
+            peaks[f"at_max_{name}"] = max(rows, key=lambda row, n=name: row[n] or 0)
+    return {"samples": len(rows), **peaks}
+
+
 def _rows(db: Path) -> int:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -33,7 +52,7 @@ def crawl_size(stories: int, workdir: Path, trace: bool = False) -> dict[str, An
     try:
         expected = len(replica.ground_truth())
         db, stats_file = workdir / f"memory-{stories}.sqlite", workdir / f"memory-{stories}.json"
-        settings = {"BENCH_TRACEMALLOC": "1"} if trace else {}
+        settings = {"BENCH_TRACEMALLOC": "1"} if trace else {"BENCH_TIMELINE": str(TIMELINE_SECONDS)}
         log(f"memory: category backfill of {stories} stories ({expected} articles){' with tracemalloc' if trace else ''}")
         measured = run_measured(newsbot_crawl("category", replica.base_url, db, stats_file, settings=settings),
                                 replica_pid=replica.pid)
@@ -58,6 +77,8 @@ def crawl_size(stories: int, workdir: Path, trace: bool = False) -> dict[str, An
         "rss_mb_at_quarters": [round(samples[min(len(samples) - 1, int(len(samples) * q))][1] / 1024, 1)
                                for q in (0.25, 0.5, 0.75, 0.999)] if samples else [],
         "census": stats.get("bench/census", {}),
+        "timeline": stats.get("bench/timeline", {}),
+        "timeline_peaks": timeline_peaks(stats.get("bench/timeline", {})),
         **{f"crawler_{k}": v for k, v in measured.summary().items() if k in ("wall_seconds", "cpu_seconds")},
     }
 

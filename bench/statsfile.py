@@ -6,7 +6,9 @@ what holds memory: peak RSS so far, the sizes of the request dupe filter, the
 scheduler, the pipelines' and the spider's in-run sets, the number of stats keys, and the
 most common live object types. With BENCH_TRACEMALLOC=N it also traces allocations
 (N frames deep; 1 is the cheapest, about 3x slower) from the engine's start and records
-the top allocation sites then.
+the top allocation sites then. With BENCH_TIMELINE=S (seconds; 0: off) it samples, every S
+seconds, RSS, Python's live blocks and arenas, glibc's heap, the scheduler's queue and the
+pages and items so far (`bench/timeline`): when in the crawl a peak happens, and with what queued.
 """
 
 from __future__ import annotations
@@ -158,6 +160,9 @@ class StatsFile:
         self.trace = trace
         self.census: dict = {}
         self.started = time.monotonic()
+        self.every = crawler.settings.getfloat("BENCH_TIMELINE")
+        self.timeline: list[list] = []
+        self.loop = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -174,6 +179,25 @@ class StatsFile:
         self.started = time.monotonic()
         if self.trace:
             tracemalloc.start(self.trace)
+        if self.every > 0:
+            from twisted.internet import task
+
+            self.loop = task.LoopingCall(self.sample)
+            self.loop.start(self.every, now=False)
+
+    TIMELINE_FIELDS = ("seconds", "rss_kb", "py_blocks", "pymalloc_arenas_kb", "pymalloc_in_use_kb",
+                       "malloc_in_use_kb", "malloc_free_kept_kb", "scheduler_pending", "responses", "items")
+
+    def sample(self) -> None:
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        stats = self.crawler.stats
+        native, small = _native_memory(), _pymalloc()
+        self.timeline.append([
+            round(time.monotonic() - self.started, 1), _rss_kb("VmRSS"), sys.getallocatedblocks(),
+            small.get("pymalloc_arenas_kb"), small.get("pymalloc_in_use_kb"),
+            native.get("malloc_in_use_kb"), native.get("malloc_free_kept_kb"),
+            len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else None,
+            stats.get_value("downloader/response_count", 0), stats.get_value("item_scraped_count", 0)])
 
     def spider_idle(self, spider) -> None:
         if self.census:
@@ -222,12 +246,16 @@ class StatsFile:
         self.census = census
 
     def engine_stopped(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
         stats = dict(self.crawler.stats.get_stats())
         # VmHWM: this process image's peak RSS. ru_maxrss (what Scrapy's memusage/* reports) also
         # counts the parent's high-water mark inherited through fork/vfork + exec.
         stats["bench/vmhwm_kb"] = _rss_kb("VmHWM")
         stats["bench/ru_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         stats["bench/census"] = self.census
+        if self.timeline:
+            stats["bench/timeline"] = {"fields": self.TIMELINE_FIELDS, "samples": self.timeline}
         stats["bench/python"] = sys.version.split()[0]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(stats, default=str, indent=1, sort_keys=True), encoding="utf-8")

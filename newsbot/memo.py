@@ -10,6 +10,7 @@ bytes a key, and answers ``in`` / ``add`` the same way a set would.
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from typing import Hashable, Iterable
 
 _EMPTY = 0  # an unused slot; a key whose hash() is 0 is stored as 1
@@ -96,3 +97,49 @@ class KeySet:
     def nbytes(self) -> int:
         """The memory its slots take (for the benchmarks' census)."""
         return self._slots.itemsize * len(self._slots)
+
+
+class TextQueue:
+    """A first-in first-out queue of strings (links) kept as a few joined texts, not one object
+    each: a batch put in is one str, and taking splits off only what is taken.
+
+    What it is for: a category walk's page can add thousands of new links at once. Held as
+    strings they would be thousands of small objects, interleaved in Python's allocator with
+    whatever lives on, whose freed blocks later keep half-used arenas resident; a joined batch is
+    one block outside those arenas. The strings must not contain SEPARATOR (a NUL: the HTML
+    parse drops NULs, so no link read from a page has one).
+    """
+
+    SEPARATOR = "\0"
+    __slots__ = ("_batches", "_at", "_len")
+
+    def __init__(self) -> None:
+        self._batches: deque[str] = deque()
+        self._at = 0  # where the first batch's next string starts
+        self._len = 0
+
+    def extend(self, values: list[str]) -> None:
+        if values:
+            self._batches.append(self.SEPARATOR.join(values) + self.SEPARATOR)
+            self._len += len(values)
+
+    def take(self, count: int) -> list[str]:
+        """Up to `count` strings, oldest first."""
+        taken: list[str] = []
+        batches, separator = self._batches, self.SEPARATOR
+        while batches and len(taken) < count:
+            batch = batches[0]
+            end = batch.index(separator, self._at)
+            taken.append(batch[self._at:end])
+            self._at = end + 1
+            if self._at == len(batch):
+                batches.popleft()
+                self._at = 0
+        self._len -= len(taken)
+        return taken
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __sizeof__(self) -> int:
+        return object.__sizeof__(self) + sum(batch.__sizeof__() for batch in self._batches)

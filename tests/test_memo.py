@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from newsbot.dupefilter import InMemoryDupeFilter
-from newsbot.memo import KeySet
+from newsbot.memo import KeySet, TextQueue
 from newsbot.normalize import article_id
 from newsbot.pipelines.dedupe import DedupePipeline
 from newsbot.spiders.category import CategorySpider
@@ -31,6 +31,30 @@ def test_a_keyset_answers_as_a_set_of_the_same_keys_through_its_growth():
     assert all(key in kept for key in keys)
     assert not any(f"/az/news/other-{i}" in kept for i in range(20_000))
     assert len(kept) == 20_000
+
+
+def test_a_text_queue_gives_back_what_it_was_given_in_order_whatever_the_takes():
+    rng = random.Random(7)
+    queue, expected, got = TextQueue(), [], []
+    for batch in range(300):
+        values = [f"https://report.az/{batch}/{i}-{'x' * rng.randrange(0, 200)}/" for i in range(rng.randrange(0, 40))]
+        queue.extend(values)
+        expected += values
+        got += queue.take(rng.randrange(0, 30))
+        assert len(queue) == len(expected) - len(got)
+    got += queue.take(10 ** 9)
+    assert got == expected and len(queue) == 0 and queue.take(5) == []
+    queue.extend(["", "a"])  # empty strings are strings too
+    assert queue.take(1) == [""] and queue.take(3) == ["a"]
+
+
+def test_a_text_queue_holds_links_in_a_fraction_of_a_list_of_strings():
+    links = [f"https://report.az/en/energy/story-number-{i}-about-oil-and-gas-prices/" for i in range(5000)]
+    queue = TextQueue()
+    for start in range(0, 5000, 500):
+        queue.extend(links[start:start + 500])
+    as_list = sys.getsizeof(links) + sum(sys.getsizeof(link) for link in links)
+    assert sys.getsizeof(queue) < 0.7 * as_list
 
 
 def test_a_keyset_takes_bytes_and_the_key_whose_hash_is_zero():

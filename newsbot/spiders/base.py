@@ -292,21 +292,33 @@ class NewsbotSpider(scrapy.Spider):
         return bool(moment and known.published_at and moment.isoformat() != known.published_at)
 
     def article_requests(self, cards: list[site.Card]) -> Iterator[scrapy.Request]:
+        for url in self.new_article_urls(cards):
+            yield self.request_article(url)
+
+    def new_article_urls(self, cards: list[site.Card]) -> list[str]:
+        """The cards' article links this run has not asked for yet, each now counted as asked for."""
+        urls = []
         for card in cards:
             if not site.is_article_url(card.url):
                 self.crawler.stats.inc_value("newsbot/cards/not_an_article_url")
-                continue
-            request = self.article_request(card.url)
-            if request is not None:
-                yield request
+            elif self.first_request_for(card.url):
+                urls.append(card.url)
+        return urls
+
+    def first_request_for(self, url: str) -> bool:
+        """Whether this run has not asked for the page yet under either spelling (now it has)."""
+        if self.requested_keys.add(url_key(url)):
+            return True
+        self.crawler.stats.inc_value("newsbot/requests/same_article")
+        return False
 
     def article_request(self, url: str, dont_filter: bool = False) -> scrapy.Request | None:
         """A request for an article link exactly as the page wrote it (whether the site redirects
         or 404s the other spelling of a path is its own business); None when this run already
         asked for the same page under either spelling."""
-        if not self.requested_keys.add(url_key(url)):
-            self.crawler.stats.inc_value("newsbot/requests/same_article")
-            return None
+        return self.request_article(url, dont_filter) if self.first_request_for(url) else None
+
+    def request_article(self, url: str, dont_filter: bool = False) -> scrapy.Request:
         return scrapy.Request(urldefrag(url)[0], callback=self.parse_article, errback=self.article_failed,
                               dont_filter=dont_filter)
 

@@ -14,7 +14,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsbot import categories, site
-from newsbot.memo import KeySet
+from newsbot.memo import KeySet, TextQueue
 from newsbot.normalize import url_key
 from newsbot.spiders.base import NewsbotSpider
 
@@ -86,6 +86,8 @@ class CategoryListings:
         # Walk steps held back until the scheduler drains (see walk_step), and the steps out.
         self.paused: list[scrapy.Request] = []
         self.steps_out = 0
+        # New article links held back until the scheduler drains (see queue_articles).
+        self.held = TextQueue()
         # What the walks learnt of the site: "cumulative" or "paged" pages; what a page past the last
         # one answers: "all" (every card again) or "none" (404, or no new card).
         self.site_pages: str | None = None
@@ -99,6 +101,7 @@ class CategoryListings:
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.release_waiting_walks, signal=scrapy.signals.spider_idle)
+        crawler.signals.connect(spider.count_held_at_close, signal=scrapy.signals.spider_closed)
         # A queue on disk (JOBDIR) holds a backlog at no memory cost, and a paused step would be
         # lost with a killed crawl's memory: pace only the in-memory scheduler.
         spider.walk_backlog = 0 if crawler.settings.get("JOBDIR") else spider.config.walk_backlog
@@ -208,7 +211,7 @@ class CategoryListings:
             return
         seen.update(url_key(card.url) for card in new)
         wanted, passed_since, all_stored = self.triage_cards(new)
-        yield from self.article_requests(wanted)
+        yield from self.queue_articles(wanted)
 
         per_page = walk.per_page or shown
         cumulative = repeats if walk.cumulative is None and had_cards else walk.cumulative
@@ -362,7 +365,7 @@ class CategoryListings:
         """spider_idle: never close with walks still waiting (their probe was lost on the way) or
         paused (a step out was dropped before it came back)."""
         requests = list(self.release_waiting()) if self.waiting else []
-        if not requests and self.paused:
+        if not requests and (self.paused or self.held):
             self.steps_out = 0
             requests = list(self.resume_walks())
         for request in requests:
@@ -377,6 +380,10 @@ class CategoryListings:
     # of a 10,000-story one, bench/memory.py). So a walk's next page waits while the scheduler
     # holds NEWSBOT_WALK_BACKLOG requests or STEPS_OUT steps are out, and goes when an answer
     # finds it drained: the backlog stays about one page of cards, whatever the size of the site.
+    # The page's new cards themselves go in only as the queue has room; until then their links wait
+    # in a TextQueue (~100 bytes a link, in a few joined strings), and no walk steps while any wait:
+    # a ~1 KB Request each, thousands queued at once, left Python's allocator holding their arenas
+    # half empty long after they were downloaded.
     def walk_step(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
         """A walk's next page: now, or paused until the scheduler drains."""
         if self.walk_backlog and (self.paused or not self.may_step()):
@@ -385,10 +392,33 @@ class CategoryListings:
             return
         yield self.stepping(request)
 
-    def may_step(self) -> bool:
+    def queued(self) -> int:
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        queued = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
-        return self.steps_out < STEPS_OUT and queued < self.walk_backlog
+        return len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
+
+    def may_step(self) -> bool:
+        return not self.held and self.steps_out < STEPS_OUT and self.queued() < self.walk_backlog
+
+    def queue_articles(self, cards: list[site.Card]) -> Iterator[scrapy.Request]:
+        """The cards' article requests: all at once when unpaced, else as many as the scheduler
+        has room for, the rest held (release_articles lets them in as it drains)."""
+        if not self.walk_backlog:
+            yield from self.article_requests(cards)
+            return
+        urls = self.new_article_urls(cards)
+        holdable = [url for url in urls if TextQueue.SEPARATOR not in url]
+        for url in urls:
+            if TextQueue.SEPARATOR in url:  # not from a parsed page (its NULs are gone): not held
+                yield self.request_article(url)
+        self.held.extend(holdable)
+        yield from self.release_articles()
+        if self.held:  # the newest are last: as many of this page's as are still there waited
+            self.crawler.stats.inc_value("newsbot/listing/articles_held", min(len(holdable), len(self.held)))
+
+    def release_articles(self) -> Iterator[scrapy.Request]:
+        if self.held:
+            for url in self.held.take(self.walk_backlog - self.queued()):
+                yield self.request_article(url)
 
     def stepping(self, request: scrapy.Request) -> scrapy.Request:
         if self.walk_backlog:
@@ -401,7 +431,9 @@ class CategoryListings:
             self.steps_out = max(0, self.steps_out - 1)
 
     def resume_walks(self) -> Iterator[scrapy.Request]:
-        """The paused walk steps the scheduler has room for, oldest first."""
+        """The held articles the scheduler has room for, then (none held) the paused walk steps it
+        has room for, oldest first."""
+        yield from self.release_articles()
         while self.paused and self.may_step():
             yield self.stepping(self.paused.pop(0))
 
@@ -416,6 +448,13 @@ class CategoryListings:
     def request_dropped(self, request: scrapy.Request, spider) -> None:
         super().request_dropped(request, spider)
         self.step_done(request)
+
+    def count_held_at_close(self, spider, reason: str) -> None:
+        """A crawl closed early (a monitor, CLOSESPIDER_*, a signal) leaves held links unasked:
+        said in the stats and the log, not lost without a word."""
+        if self.held:
+            self.crawler.stats.set_value("newsbot/listing/articles_held_at_close", len(self.held))
+            logger.warning("Closed (%s) with %d article links found but not requested", reason, len(self.held))
 
 
 class CategorySpider(CategoryListings, NewsbotSpider):
