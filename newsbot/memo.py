@@ -103,10 +103,10 @@ class TextQueue:
     """A first-in first-out queue of strings (links) kept as a few joined texts, not one object
     each: a batch put in is one str, and taking splits off only what is taken.
 
-    What it is for: a category walk's page can add thousands of new links at once. Held as
-    strings they would be thousands of small objects, interleaved in Python's allocator with
-    whatever lives on, whose freed blocks later keep half-used arenas resident; a joined batch is
-    one block outside those arenas. The strings must not contain SEPARATOR (a NUL: the HTML
+    What it is for: a category walk's page can add thousands of new links at once, held until the
+    scheduler has room. As strings they would be thousands of small objects in Python's arenas,
+    interleaved with whatever lives on; a joined batch is one block outside them, and a fraction
+    of their size (tests/test_memo.py). The strings must not contain SEPARATOR (a NUL: the HTML
     parse drops NULs, so no link read from a page has one).
     """
 
