@@ -129,6 +129,12 @@ def _members(value) -> list | None:
     return [value]
 
 
+def _queued(crawler) -> int | None:
+    """The requests the scheduler holds (None before the engine, or for a scheduler without len())."""
+    scheduler = getattr(crawler.engine, "scheduler", None)
+    return len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else None
+
+
 def _set_bytes(owner) -> int:
     """The bytes of owner's in-run sets (sys.getsizeof; a dict of sets: the sum of its values)."""
     total = 0
@@ -189,14 +195,13 @@ class StatsFile:
                        "malloc_in_use_kb", "malloc_free_kept_kb", "scheduler_pending", "responses", "items")
 
     def sample(self) -> None:
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
         stats = self.crawler.stats
         native, small = _native_memory(), _pymalloc()
         self.timeline.append([
             round(time.monotonic() - self.started, 1), _rss_kb("VmRSS"), sys.getallocatedblocks(),
             small.get("pymalloc_arenas_kb"), small.get("pymalloc_in_use_kb"),
             native.get("malloc_in_use_kb"), native.get("malloc_free_kept_kb"),
-            len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else None,
+            _queued(self.crawler),
             stats.get_value("downloader/response_count", 0), stats.get_value("item_scraped_count", 0)])
 
     def spider_idle(self, spider) -> None:
@@ -213,7 +218,7 @@ class StatsFile:
             # frozenset of every fingerprint as hex (~120 bytes a request, at the peak's own moment).
             "dupefilter_fingerprints": _size(dupefilter) if _size(dupefilter) is not None
             else _size(getattr(dupefilter, "_fingerprints", None)) or 0,
-            "scheduler_pending": len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else None,
+            "scheduler_pending": _queued(self.crawler),
             "stats_keys": len(self.crawler.stats.get_stats()),
             "pipeline_sets": {},
         }

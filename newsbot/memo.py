@@ -101,40 +101,44 @@ class KeySet:
 
 class TextQueue:
     """A first-in first-out queue of strings (links) kept as a few joined texts, not one object
-    each: a batch put in is one str, and taking splits off only what is taken.
+    each: a batch put in is one str and an array of the strings' lengths, and taking slices off
+    only what is taken. Any string can be held (no separator to keep out of them).
 
     What it is for: a category walk's page can add thousands of new links at once, held until the
     scheduler has room. As strings they would be thousands of small objects in Python's arenas,
     interleaved with whatever lives on; a joined batch is one block outside them, and a fraction
-    of their size (tests/test_memo.py). The strings must not contain SEPARATOR (a NUL: the HTML
-    parse drops NULs, so no link read from a page has one).
+    of their size (tests/test_memo.py).
     """
 
-    SEPARATOR = "\0"
-    __slots__ = ("_batches", "_at", "_len")
+    __slots__ = ("_batches", "_at", "_next", "_len")
 
     def __init__(self) -> None:
-        self._batches: deque[str] = deque()
-        self._at = 0  # where the first batch's next string starts
+        self._batches: deque[tuple[str, array]] = deque()
+        self._at = 0    # where the first batch's next string starts in its text
+        self._next = 0  # which of the first batch's lengths is next
         self._len = 0
 
     def extend(self, values: list[str]) -> None:
         if values:
-            self._batches.append(self.SEPARATOR.join(values) + self.SEPARATOR)
+            self._batches.append(("".join(values), array("I", map(len, values))))
             self._len += len(values)
 
     def take(self, count: int) -> list[str]:
         """Up to `count` strings, oldest first."""
         taken: list[str] = []
-        batches, separator = self._batches, self.SEPARATOR
+        batches = self._batches
         while batches and len(taken) < count:
-            batch = batches[0]
-            end = batch.index(separator, self._at)
-            taken.append(batch[self._at:end])
-            self._at = end + 1
-            if self._at == len(batch):
+            text, lengths = batches[0]
+            at, first = self._at, self._next
+            last = min(len(lengths), first + count - len(taken))
+            for length in lengths[first:last]:
+                taken.append(text[at:at + length])
+                at += length
+            if last == len(lengths):
                 batches.popleft()
-                self._at = 0
+                self._at = self._next = 0
+            else:
+                self._at, self._next = at, last
         self._len -= len(taken)
         return taken
 
@@ -142,4 +146,5 @@ class TextQueue:
         return self._len
 
     def __sizeof__(self) -> int:
-        return object.__sizeof__(self) + sum(batch.__sizeof__() for batch in self._batches)
+        return object.__sizeof__(self) + sum(text.__sizeof__() + lengths.__sizeof__()
+                                             for text, lengths in self._batches)

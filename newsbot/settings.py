@@ -67,9 +67,10 @@ NEWSBOT_ERROR_THRESHOLD = 0.5
 # A lone 429 is retried after its Retry-After. 0 turns the check off.
 NEWSBOT_BLOCK_AFTER = 5
 
-# A category walk's next page waits while the scheduler holds this many requests (a queued
-# request is ~1 KB; a jump on cumulative pages can add thousands): memory stays flat with the
-# size of a backfill. 0 turns the pacing off; a crawl with JOBDIR (queue on disk) is never paced.
+# A category walk's next page (a sitemap's next shard) waits while the scheduler holds this many
+# requests (a queued request is ~1 KB; a jump on cumulative pages or a shard can add thousands):
+# memory stays flat with the size of a backfill. 0 turns the pacing off; a crawl with JOBDIR
+# (queue on disk) is never paced.
 NEWSBOT_WALK_BACKLOG = 1000
 
 # --- Politeness ----------------------------------------------------------

@@ -46,6 +46,10 @@ def test_a_text_queue_gives_back_what_it_was_given_in_order_whatever_the_takes()
     assert got == expected and len(queue) == 0 and queue.take(5) == []
     queue.extend(["", "a"])  # empty strings are strings too
     assert queue.take(1) == [""] and queue.take(3) == ["a"]
+    odd = ["a\0b", "\0", "é\u2028ж", "\0\0"]  # no character is kept out of what it holds
+    queue.extend(odd[:3])
+    queue.extend(odd[3:])
+    assert queue.take(2) == odd[:2] and queue.take(5) == odd[2:] and len(queue) == 0
 
 
 def test_a_text_queue_holds_links_in_a_fraction_of_a_list_of_strings():

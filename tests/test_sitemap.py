@@ -216,3 +216,33 @@ async def test_shards_without_dates_are_judged_by_lastmod_and_the_page_by_its_da
     assert result.stat("newsbot/sitemap/page_outside_window") == len(after) + len(edited)
     with Store(tmp_path / "n.sqlite", readonly=True) as store:
         assert store.count_articles() == len(window)
+
+
+@pytest_twisted.ensureDeferred
+async def test_shards_wait_while_the_scheduler_is_full_and_every_article_is_stored_once(replica, tmp_path):
+    """An index names every shard at once and each shard thousands of links: paced
+    (NEWSBOT_WALK_BACKLOG), a shard is read only while no links are held, and its links go into
+    the scheduler as it has room, so the queue stays about the backlog, not the whole backfill."""
+    site = replica(stories=600)
+    truth = site.ground_truth()
+    assert len(days(truth)) > 10  # shards, one a day: more than the two steps out at a time
+    # Two downloads at a time: the sitemaps outrun the downloader, as on a big backfill.
+    watch = {"EXTENSIONS": {"tests.watch.QueueWatch": 0}, "CONCURRENT_REQUESTS": 2}
+    results = {}
+    for backlog in (0, 20):
+        site.hits(reset=True)
+        results[backlog] = await crawl("sitemap", crawl_settings(
+            site.base_url, tmp_path / f"s{backlog}.sqlite", NEWSBOT_WALK_BACKLOG=backlog, **watch))
+        assert results[backlog].reason == "finished" and results[backlog].errors == 0
+        assert_matches_ground_truth(results[backlog].items, truth)
+        assert article_hits(site, truth) == {urlsplit(t["url"]).path: 1 for t in truth}
+        assert set(sitemap_hits(site).values()) == {1}
+    free, paced = results[0], results[20]
+    assert free.stat("newsbot/listing/articles_held") == 0 == free.stat("newsbot/listing/walk_paused")
+    assert paced.stat("newsbot/listing/articles_held") > 0 and paced.stat("newsbot/listing/walk_paused") > 0
+    # Paced: at most the backlog, and the index and the news sitemap (not paced) before it. Unpaced:
+    # the shards' links as fast as they come (here 159 against 20, 42 shards, 1,634 articles).
+    assert paced.stat("test/max_queued") <= 20 + 2
+    assert free.stat("test/max_queued") > 4 * paced.stat("test/max_queued")
+    assert "newsbot/listing/articles_held_at_close" not in paced.stats
+    assert paced.stat("downloader/request_count") == free.stat("downloader/request_count")

@@ -372,14 +372,13 @@ async def test_category_walks_wait_while_the_scheduler_is_full(replica, tmp_path
         assert_matches_ground_truth(results[backlog].items, truth)
     free, paced = results[0], results[20]
     assert free.stat("newsbot/listing/walk_paused") == 0 < paced.stat("newsbot/listing/walk_paused")
-    # Paced: the backlog, the walks' first pages (not paced), and the new cards of the (at most two)
-    # pages out when it was reached; a x2 jump's page shows twice the cards the walk had, so at most
-    # half of them are new. Unpaced, the walks run ahead of the downloader: here (2,685 articles,
-    # 40 walks) 230-370 queued against 80-135 paced in five runs.
-    # Paced, a page's new cards go in only as the queue has room (the rest held as links): the
-    # backlog, plus the walks' first pages, the home pages and the steps out.
+    # Paced, a page's new cards go in only as the queue has room (the rest held as links), and what
+    # was let in counts as queued until the scheduler has it, so steps and released links never
+    # overshoot the backlog: the rest are the walks' first pages and the home pages, which are not
+    # paced. Unpaced, the walks run ahead of the downloader: here 38 queued at most against 246
+    # (42 walks). (tests/test_sitemap.py bounds the paced queue at the backlog exactly.)
     assert paced.stat("newsbot/listing/articles_held") > 0 == free.stat("newsbot/listing/articles_held")
-    assert paced.stat("test/max_queued") <= 20 + len(walks) + 3 + 2
+    assert paced.stat("test/max_queued") <= 20 + len(walks) + 3
     assert paced.stat("test/max_queued") < 0.5 * free.stat("test/max_queued")
     assert "newsbot/listing/articles_held_at_close" not in paced.stats
     assert paced.stat("downloader/request_count") <= free.stat("downloader/request_count") + len(walks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -36,6 +37,8 @@ JUMP_WHEN_PAST_END_SHOWS_ALL = 16
 PAST_END_PROBE = "newsbot_past_end_probe"
 # Meta key of a walk's next-page request while it is out (counted against STEPS_OUT).
 WALK_STEP = "newsbot_walk_step"
+# Meta key of a paced request let in but not in the scheduler yet (CategoryListings.on_the_way).
+ON_THE_WAY = "newsbot_on_the_way"
 # Walk steps out at once once the scheduler is paced: each can add a whole page of new cards.
 STEPS_OUT = 2
 
@@ -84,8 +87,12 @@ class CategoryListings:
         # url_key of every card the walks of each (language, segment) read in this run.
         self.category_walks: dict[tuple[str, str], KeySet] = {}
         # Walk steps held back until the scheduler drains (see walk_step), and the steps out.
-        self.paused: list[scrapy.Request] = []
+        self.paused: deque[scrapy.Request] = deque()
         self.steps_out = 0
+        # Paced requests let in and not scheduled yet: a callback's output reaches the scheduler
+        # a little later (Scrapy processes it asynchronously), and answers handled meanwhile
+        # must count it as queued, or each lets in a backlog's worth.
+        self.on_the_way = 0
         # New article links held back until the scheduler drains (see queue_articles).
         self.held = TextQueue()
         # What the walks learnt of the site: "cumulative" or "paged" pages; what a page past the last
@@ -102,6 +109,7 @@ class CategoryListings:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.release_waiting_walks, signal=scrapy.signals.spider_idle)
         crawler.signals.connect(spider.count_held_at_close, signal=scrapy.signals.spider_closed)
+        crawler.signals.connect(spider.request_scheduled, signal=scrapy.signals.request_scheduled)
         # A queue on disk (JOBDIR) holds a backlog at no memory cost, and a paused step would be
         # lost with a killed crawl's memory: pace only the in-memory scheduler.
         spider.walk_backlog = 0 if crawler.settings.get("JOBDIR") else spider.config.walk_backlog
@@ -366,7 +374,8 @@ class CategoryListings:
         paused (a step out was dropped before it came back)."""
         requests = list(self.release_waiting()) if self.waiting else []
         if not requests and (self.paused or self.held):
-            self.steps_out = 0
+            # Idle: nothing is out, nor on its way (a middleware may have dropped it unsignalled).
+            self.steps_out = self.on_the_way = 0
             requests = list(self.resume_walks())
         for request in requests:
             self.crawler.engine.crawl(request)
@@ -382,10 +391,11 @@ class CategoryListings:
     # finds it drained: the backlog stays about one page of cards, whatever the size of the site.
     # The page's new cards themselves go in only as the queue has room; until then their links wait
     # in a TextQueue (~100 bytes a link, in a few joined strings, against a ~1 KB Request), and no
-    # walk steps while any wait. At 30,000 stories the longest queue fell from 1,894 to 1,795
-    # (10,000: 1,625 to 1,204; answers release before the scheduler counts what others released)
-    # and peak RSS did not move (175.6 against 175.7 MB); at 100,000, where a jump's page adds
-    # thousands of cards, it is not measured yet.
+    # walk steps while any wait. What was let in counts as queued until the scheduler has it
+    # (on_the_way): Scrapy schedules a callback's output asynchronously, and answers handled
+    # meanwhile would each let in room that others had already filled (the longest queue was
+    # 1,795 for a backlog of 1,000 at 30,000 stories). The sitemap spider paces its shards the
+    # same way (a shard is a walk step).
     def walk_step(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
         """A walk's next page: now, or paused until the scheduler drains."""
         if self.walk_backlog and (self.paused or not self.may_step()):
@@ -395,8 +405,22 @@ class CategoryListings:
         yield self.stepping(request)
 
     def queued(self) -> int:
+        """The scheduler's requests, and the paced ones on their way to it."""
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        return len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
+        in_scheduler = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
+        return in_scheduler + self.on_the_way
+
+    def letting_in(self, request: scrapy.Request) -> scrapy.Request:
+        request.meta[ON_THE_WAY] = True
+        self.on_the_way += 1
+        return request
+
+    def arrived(self, request: scrapy.Request) -> None:
+        if request.meta.pop(ON_THE_WAY, False):
+            self.on_the_way = max(0, self.on_the_way - 1)
+
+    def request_scheduled(self, request: scrapy.Request, spider) -> None:
+        self.arrived(request)
 
     def may_step(self) -> bool:
         return not self.held and self.steps_out < STEPS_OUT and self.queued() < self.walk_backlog
@@ -407,25 +431,28 @@ class CategoryListings:
         if not self.walk_backlog:
             yield from self.article_requests(cards)
             return
-        urls = self.new_article_urls(cards)
-        holdable = [url for url in urls if TextQueue.SEPARATOR not in url]
-        for url in urls:
-            if TextQueue.SEPARATOR in url:  # not from a parsed page (its NULs are gone): not held
-                yield self.request_article(url)
-        self.held.extend(holdable)
+        yield from self.hold_articles(self.new_article_urls(cards))
+
+    def hold_articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
+        """New article links (each already counted as asked for, first_request_for): the requests
+        the scheduler has room for now; the rest are held."""
+        self.held.extend(urls)
         yield from self.release_articles()
-        if self.held:  # the newest are last: as many of this page's as are still there waited
-            self.crawler.stats.inc_value("newsbot/listing/articles_held", min(len(holdable), len(self.held)))
+        if self.held:  # the newest are last: as many of these as are still there waited
+            self.crawler.stats.inc_value("newsbot/listing/articles_held", min(len(urls), len(self.held)))
 
     def release_articles(self) -> Iterator[scrapy.Request]:
         if self.held:
-            for url in self.held.take(self.walk_backlog - self.queued()):
-                yield self.request_article(url)
+            # All counted on their way before the first is yielded: Scrapy may run other answers'
+            # callbacks between two yields of this one.
+            yield from [self.letting_in(self.request_article(url))
+                        for url in self.held.take(self.walk_backlog - self.queued())]
 
     def stepping(self, request: scrapy.Request) -> scrapy.Request:
         if self.walk_backlog:
             request.meta[WALK_STEP] = True
             self.steps_out += 1
+            self.letting_in(request)
         return request
 
     def step_done(self, request: scrapy.Request) -> None:
@@ -437,7 +464,7 @@ class CategoryListings:
         has room for, oldest first."""
         yield from self.release_articles()
         while self.paused and self.may_step():
-            yield self.stepping(self.paused.pop(0))
+            yield self.stepping(self.paused.popleft())
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         yield from super().parse_article(response)
@@ -449,6 +476,7 @@ class CategoryListings:
 
     def request_dropped(self, request: scrapy.Request, spider) -> None:
         super().request_dropped(request, spider)
+        self.arrived(request)
         self.step_done(request)
 
     def count_held_at_close(self, spider, reason: str) -> None:

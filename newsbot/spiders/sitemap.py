@@ -91,7 +91,15 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
     # --- sitemaps --------------------------------------------------------------
     def _parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         """Scrapy's own sitemap walk (sitemap_filter, then sitemap_rules), with its requests made ours:
-        article pages through article_request (one per url_key a run), shards with an errback."""
+        article pages once per url_key a run, shards with an errback. Paced as the category walks
+        are (NEWSBOT_WALK_BACKLOG): a shard is a walk step, its article links are held until the
+        scheduler has room, and the next shard waits until none are held. An index names hundreds
+        of shards of thousands of links each; unpaced, every one of them became a queued request."""
+        self.step_done(response.request)
+        yield from self.read_sitemap(response)
+        yield from self.resume_walks()
+
+    def read_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         kind = response.meta.get("newsbot_sitemap", "shard")
         body = self._get_sitemap_body(response)
         sitemap_type = Sitemap(body).type if body else None
@@ -105,15 +113,25 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         # A sitemap read is the listing of this spider (the ListingsMonitor's no_listings judges it).
         self.crawler.stats.inc_value("newsbot/listing/pages")
         self._publication_dates = site.news_publication_dates(body) if kind == "news" else {}
+        urls, shards = [], []
         for request in super()._parse_sitemap(response):
-            if request.callback == self.parse_article:
-                request = self.article_request(request.url)
-                if request is not None:
-                    yield request
-            else:
-                yield self.sitemap_request(request.url, "shard")
+            if request.callback != self.parse_article:
+                shards.append(request.url)
+            elif self.first_request_for(request.url):
+                urls.append(request.url)
+        if self.walk_backlog:
+            yield from self.hold_articles(urls)
+        else:
+            yield from (self.request_article(url) for url in urls)
+        for url in shards:
+            yield from self.walk_step(self.sitemap_request(url, "shard"))
 
     def sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        self.step_done(failure.request)
+        yield from self.sitemap_failure(failure)
+        yield from self.resume_walks()
+
+    def sitemap_failure(self, failure: Failure) -> Iterator[scrapy.Request]:
         kind = failure.request.meta.get("newsbot_sitemap")
         if kind == "index":
             yield from self.fall_back(failure.request.url, failure_reason(failure))
