@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-sizes", metavar="SMALL,LARGE",
                         help="stories of the two memory crawls instead of the mode's (full: 10000,30000), "
                              "e.g. 10000,100000")
-    parser.add_argument("--out", default=str(RESULTS / "latest.json"))
+    parser.add_argument("--out", default=str(RESULTS / "latest.json"),
+                        help="the results' JSON file (a directory: results.json in it)")
     parser.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of an earlier run's results")
     args = parser.parse_args(argv)
     if args.table:
@@ -251,6 +252,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--memory-sizes: SMALL must be below LARGE (and above 0); got {args.memory_sizes!r}")
         sizes["memory"] = (small, large)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # Checked before the benchmarks, which can take an hour: their results must have somewhere to go.
+    out = Path(args.out) / "results.json" if Path(args.out).is_dir() else Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with out.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        parser.error(f"--out: cannot write {out}: {exc.strerror or exc}")
     results: dict[str, Any] = {"mode": mode, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine()}
     runners: dict[str, Callable[[Path], dict[str, Any]]] = {
         "throughput": lambda d: throughput.run(*sizes["throughput"], workdir=d),
@@ -277,16 +286,16 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = {"error": traceback.format_exc()}
                 log(f"{name} failed:\n{results[name]['error']}")
             results[name]["bench_seconds"] = round(time.monotonic() - began, 1)
-            Path(args.out).write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+            out.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     results["machine"]["loadavg_at_end"] = os.getloadavg()
     results["total_seconds"] = round(time.monotonic() - started, 1)
     results["table"] = table(results)
     text = json.dumps(results, indent=1, ensure_ascii=False, default=str)
-    Path(args.out).write_text(text, encoding="utf-8")
+    out.write_text(text, encoding="utf-8")
     # latest.json is overwritten by every run (a --only subset too): keep each run's own copy as well.
     (RESULTS / f"{mode}-{time.strftime('%Y%m%d-%H%M%S')}-{'-'.join(chosen)}.json").write_text(text, encoding="utf-8")
     print(f"newsbot benchmarks ({mode}, {results['machine']['cpus']} CPUs, commit {results['machine']['commit']}, "
-          f"{results['total_seconds']:.0f} s; details in {os.path.relpath(args.out, ROOT)})\n")
+          f"{results['total_seconds']:.0f} s; details in {os.path.relpath(out, ROOT)})\n")
     print(results["table"])
     if "backfill" in results and "error" not in results["backfill"]:
         print("\nBackfill, per spider (median, min–max):\n")
