@@ -43,6 +43,7 @@ class Config:
     walk_backlog: int
     gc_freeze: bool
     heap_trim_interval: float
+    heap_mmap_threshold: int
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:

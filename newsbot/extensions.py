@@ -66,17 +66,24 @@ class CollectorTuning:
 
 
 class HeapTrim:
-    """Every NEWSBOT_HEAP_TRIM_INTERVAL seconds, gives the kernel back the pages glibc's malloc holds
-    free (malloc_trim), and once more when the engine stops.
+    """Keeps glibc's heap from holding a long backfill's transients as holes, in two ways:
+
+    - every NEWSBOT_HEAP_TRIM_INTERVAL seconds, and once more when the engine stops, it gives the
+      kernel back the pages malloc holds free (malloc_trim);
+    - from the start, blocks of NEWSBOT_HEAP_MMAP_THRESHOLD bytes or more get their own mapping
+      (mallopt M_MMAP_THRESHOLD), unmapped when freed.
 
     A long backfill's transients grow with it: the last pages of big cumulative categories are
-    megabytes of HTML, their trees and chunks. Freed, they leave holes in the heap that later,
-    smaller allocations only partly fill, and glibc keeps them resident: at 100,000 stories the
-    heap held ~47 MB free against ~23 MB at 10,000 (bench.memory's census), RSS that no live
-    object accounted for. A trim takes ~7 ms in a crawl (newsbot/heap_trim/seconds), ~25 ms on a
-    100 MB heap full of holes;
-    elsewhere than glibc (musl, macOS) there is no malloc_trim and the extension stays off.
+    megabytes of HTML, their decoded text and chunks. glibc's own mapping threshold rises to the
+    largest mapped block freed (up to 32 MB), so after the first such page every page's buffers
+    come from the heap; freed, they leave holes that later, smaller allocations only partly fill,
+    and glibc keeps them resident: at 100,000 stories the heap held ~47 MB free against ~23 MB at
+    10,000 (bench.memory's census), RSS that no live object accounted for. A fixed threshold keeps
+    them out of the heap; a trim takes ~7 ms in a crawl (newsbot/heap_trim/seconds), ~25 ms on a
+    100 MB heap full of holes. Elsewhere than glibc (musl, macOS) the extension stays off.
     """
+
+    M_MMAP_THRESHOLD = -3  # glibc's malloc.h
 
     def __init__(self, crawler: Crawler, trim: Any, interval: float) -> None:
         self.stats = crawler.stats
@@ -86,17 +93,24 @@ class HeapTrim:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HeapTrim:
-        interval = config(crawler).heap_trim_interval
-        if interval <= 0:
-            raise NotConfigured("NEWSBOT_HEAP_TRIM_INTERVAL is 0")
+        settings = config(crawler)
+        interval, threshold = settings.heap_trim_interval, settings.heap_mmap_threshold
+        if interval <= 0 and threshold <= 0:
+            raise NotConfigured("NEWSBOT_HEAP_TRIM_INTERVAL and NEWSBOT_HEAP_MMAP_THRESHOLD are 0")
         try:
-            trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            trim, mallopt = libc.malloc_trim, libc.mallopt
         except (OSError, AttributeError) as exc:
             raise NotConfigured(f"no glibc malloc_trim here: {exc}") from exc
         trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+        mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+        # Process-wide, and for the process's life: glibc has no per-crawl heap.
+        if threshold > 0 and mallopt(cls.M_MMAP_THRESHOLD, threshold) == 1:
+            crawler.stats.set_value("newsbot/heap_trim/mmap_threshold", threshold)
         extension = cls(crawler, trim, interval)
-        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
-        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        if interval > 0:
+            crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+            crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     def engine_started(self) -> None:

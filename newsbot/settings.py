@@ -141,6 +141,10 @@ NEWSBOT_GC_FREEZE = True
 # Seconds between handing the heap's free pages back to the kernel (glibc's malloc_trim; 0: never):
 # a long backfill's big transient pages otherwise stay resident as holes (newsbot.extensions.HeapTrim).
 NEWSBOT_HEAP_TRIM_INTERVAL = 10.0
+# Bytes from which glibc gives a block its own mapping, returned to the kernel when freed (0: glibc's
+# own threshold, which rises to the largest mapped block freed so far: after one big listing page
+# every page's buffers come from the heap and leave holes there). Also newsbot.extensions.HeapTrim.
+NEWSBOT_HEAP_MMAP_THRESHOLD = 131072
 
 EXTENSIONS = {
     "newsbot.extensions.CollectorTuning": 100,

@@ -143,7 +143,45 @@ def test_heap_trim_gives_the_heaps_free_pages_back():
     assert crawler.stats.get_value("newsbot/heap_trim/count") == 1
     assert len(kept) == 4000
     with pytest.raises(NotConfigured):
-        HeapTrim.from_crawler(get_crawler(settings_dict={"NEWSBOT_HEAP_TRIM_INTERVAL": 0}))
+        HeapTrim.from_crawler(get_crawler(settings_dict={"NEWSBOT_HEAP_TRIM_INTERVAL": 0,
+                                                         "NEWSBOT_HEAP_MMAP_THRESHOLD": 0}))
+
+
+_MAPPED_AFTER_A_BIG_PAGE = """
+import ctypes, sys
+from scrapy.utils.test import get_crawler
+from newsbot.extensions import HeapTrim
+
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Mallinfo2
+crawler = get_crawler(settings_dict={"NEWSBOT_HEAP_TRIM_INTERVAL": 0, "NEWSBOT_HEAP_MMAP_THRESHOLD": int(sys.argv[1])})
+try:
+    HeapTrim.from_crawler(crawler)
+except Exception as exc:
+    print("off:", exc, file=sys.stderr)
+page = bytes(8 << 20)
+del page  # a big listing page's buffer, freed: glibc's own threshold rises to its size
+before = libc.mallinfo2().hblkhd
+kept = bytes(4 << 20)  # the next page's
+print((libc.mallinfo2().hblkhd - before) >> 20, crawler.stats.get_value("newsbot/heap_trim/mmap_threshold"))
+"""
+
+
+def test_big_blocks_keep_their_own_mapping_after_a_bigger_one_was_freed():
+    import subprocess
+    import sys
+
+    def mapped(threshold: int) -> list[str]:
+        # A process of its own: the threshold is process-wide, and the test process's crawls set it.
+        return subprocess.run([sys.executable, "-c", _MAPPED_AFTER_A_BIG_PAGE, str(threshold)], check=True,
+                              capture_output=True, text=True).stdout.split()
+
+    assert mapped(131072) == ["4", "131072"]  # the 4 MB block is mapped: unmapped when freed
+    assert mapped(0) == ["0", "None"]  # glibc's own threshold: it came from the heap
 
 
 def test_truncated_page_is_told_from_a_whole_one():
