@@ -351,7 +351,11 @@ async def test_pages_missing_body_or_title_are_dropped_and_missing_date_kept_wit
                                        {"match": only(no_date), "mode": "no_date"}])
     truth = english(site)
     db = tmp_path / "news.sqlite"
-    result = await drill_crawl("category", crawl_settings(site.base_url, db), lang="en")
+    # 5 faulty pages of ~55 are under the 20% that closes a crawl as extraction_degraded, unless
+    # the order of answers brings all 5 into the first 20 pages judged (it did once, under load):
+    # at a 50% threshold no order can, and the drill tests the drops, not that monitor (test_health).
+    result = await drill_crawl("category", crawl_settings(site.base_url, db, NEWSBOT_DEGRADED_THRESHOLD=0.5),
+                               lang="en")
 
     assert_never_crashed(result, warnings_caplog)
     undated = [{**t, "published_at": "", "published_at_utc": ""} if path_of(t["url"]) in no_date else t
