@@ -25,6 +25,8 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from newsbot.extensions import malloc_info
+
 
 def _rss_kb(field: str) -> int:
     """VmRSS / VmHWM of this process in kB (0 when /proc is missing)."""
@@ -64,19 +66,10 @@ def _native_memory() -> dict[str, int]:
     except (OSError, AttributeError):
         pass
 
-    class _Mallinfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-            "keepcost")]
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallinfo2.restype = _Mallinfo2
-        info = libc.mallinfo2()
-        found.update(malloc_heap_kb=info.arena // 1024, malloc_mmap_kb=info.hblkhd // 1024,
-                     malloc_in_use_kb=info.uordblks // 1024, malloc_free_kept_kb=info.fordblks // 1024)
-    except (OSError, AttributeError):
-        pass
+    info = malloc_info()
+    if info:
+        found.update(malloc_heap_kb=info["arena"] // 1024, malloc_mmap_kb=info["hblkhd"] // 1024,
+                     malloc_in_use_kb=info["uordblks"] // 1024, malloc_free_kept_kb=info["fordblks"] // 1024)
     return found
 
 

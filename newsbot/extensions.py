@@ -65,6 +65,24 @@ class CollectorTuning:
             self.frozen = False
 
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_info() -> dict[str, int]:
+    """glibc malloc's own account, in bytes (mallinfo2): its heap (`arena`), the blocks it mapped on
+    their own (`hblkhd`), what is in use in the heap (`uordblks`) and free but kept there (`fordblks`,
+    RSS that no live object accounts for). Empty elsewhere than glibc 2.33+."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallinfo2.restype = _Mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    info = libc.mallinfo2()
+    return {name: getattr(info, name) for name, _ in _Mallinfo2._fields_}
+
+
 class HeapTrim:
     """Keeps glibc's heap from holding a long backfill's transients as holes, in two ways:
 

@@ -148,16 +148,10 @@ def test_heap_trim_gives_the_heaps_free_pages_back():
 
 
 _MAPPED_AFTER_A_BIG_PAGE = """
-import ctypes, sys
+import sys
 from scrapy.utils.test import get_crawler
-from newsbot.extensions import HeapTrim
+from newsbot.extensions import HeapTrim, malloc_info
 
-class Mallinfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in
-                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
-
-libc = ctypes.CDLL("libc.so.6")
-libc.mallinfo2.restype = Mallinfo2
 crawler = get_crawler(settings_dict={"NEWSBOT_HEAP_TRIM_INTERVAL": 0, "NEWSBOT_HEAP_MMAP_THRESHOLD": int(sys.argv[1])})
 try:
     HeapTrim.from_crawler(crawler)
@@ -165,9 +159,9 @@ except Exception as exc:
     print("off:", exc, file=sys.stderr)
 page = bytes(8 << 20)
 del page  # a big listing page's buffer, freed: glibc's own threshold rises to its size
-before = libc.mallinfo2().hblkhd
+before = malloc_info()["hblkhd"]
 kept = bytes(4 << 20)  # the next page's
-print((libc.mallinfo2().hblkhd - before) >> 20, crawler.stats.get_value("newsbot/heap_trim/mmap_threshold"))
+print((malloc_info()["hblkhd"] - before) >> 20, crawler.stats.get_value("newsbot/heap_trim/mmap_threshold"))
 """
 
 
