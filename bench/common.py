@@ -13,10 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.replica.client import die_with_parent
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SCRAPY = str(Path(sys.executable).with_name("scrapy"))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# A killed bench.run (Ctrl-C twice, SIGKILL) must not leave a 100,000-story crawl running on.
+CHILD_PREEXEC = die_with_parent if sys.platform == "linux" else None
 
 
 def log(message: str) -> None:
@@ -84,7 +89,7 @@ def run_measured(command: list[str], *, replica_pid: int | None = None, timeout:
         replica_before = cpu_seconds(replica_pid) if replica_pid else 0.0
         started = time.monotonic()
         process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, text=True,
-                                   env={**os.environ, **(env or {})})
+                                   env={**os.environ, **(env or {})}, preexec_fn=CHILD_PREEXEC)
         samples: list[tuple[float, int]] = []
         peak = 0
         rusage = None

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT, log, median, project_settings
+from bench.common import CHILD_PREEXEC, ROOT, log, median, project_settings
 
 BASE_URL = "http://127.0.0.1:8000"
 
@@ -284,7 +284,7 @@ def _child(mode: str, truth: Path, count: int, workdir: Path) -> dict[str, Any]:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     done = subprocess.run([sys.executable, "-m", "bench.storage", "--child", mode, "--truth", str(truth),
                            "--items", str(count), "--db", str(db), "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True)
+                          cwd=ROOT, capture_output=True, text=True, preexec_fn=CHILD_PREEXEC)
     if done.returncode or not out.exists():
         raise RuntimeError(f"storage {mode} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return json.loads(out.read_text(encoding="utf-8"))

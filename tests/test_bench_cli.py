@@ -17,3 +17,51 @@ def test_an_unwritable_out_is_refused_in_one_line_before_any_benchmark_runs(tmp_
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "starting" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("python -m bench.run: error: --out: cannot write ")
+
+
+_PARENT = """
+import sys
+from bench.common import run_measured
+run_measured([sys.executable, "-c", "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep(120)",
+              sys.argv[1]])
+"""
+
+
+def test_a_killed_bench_takes_its_measured_crawl_with_it(tmp_path):
+    import os
+    import signal
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT, str(pid_file)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text()):
+            assert time.monotonic() < deadline and parent.poll() is None, "the measured child never started"
+            time.sleep(0.05)
+        child = int(pid_file.read_text())
+        parent.send_signal(signal.SIGKILL)  # what no handler in bench.run can see
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while _alive(child):
+            assert time.monotonic() < deadline, "the measured child outlived the bench that started it"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        if pid_file.exists() and pid_file.read_text() and _alive(int(pid_file.read_text())):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (dead, not yet reaped by init) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -118,8 +118,9 @@ class RunningReplica:
         return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
 
 
-def _die_with_parent() -> None:
-    """Linux: the replica gets SIGTERM when the process that started it dies, even by SIGKILL."""
+def die_with_parent() -> None:
+    """Linux: a child (the replica, a benchmark's crawl) gets SIGTERM when the process that started it
+    dies, even by SIGKILL; a preexec_fn."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except OSError:
@@ -155,7 +156,7 @@ def start_replica(stories: int = 60, faults: list | str | None = None, hidden: i
     log = tempfile.NamedTemporaryFile(prefix="replica-", suffix=".log", delete=False)
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+                               preexec_fn=die_with_parent if sys.platform == "linux" else None)
     log.close()
     line = ""
     while time.monotonic() - started < timeout and process.poll() is None:
