@@ -106,6 +106,7 @@ def run(stories: int, count: int, pairs: int, _unused: int = 0) -> dict[str, Any
     import trafilatura
     from trafilatura.meta import reset_caches
 
+    from newsbot.html import parse_html
     from newsbot.loaders import extract_article
     from newsbot.normalize import canonical_url, repair_mojibake
 
@@ -131,6 +132,9 @@ def run(stories: int, count: int, pairs: int, _unused: int = 0) -> dict[str, Any
         for value in values:
             repair_mojibake(value)
 
+    def parse_only(body: bytes, _url: str) -> None:
+        parse_html(body)
+
     def timed(function, inputs) -> float:
         # Every pass as the first: newsbot's memo of canonical URLs starts empty, as in a new crawl.
         canonical_url.cache_clear()
@@ -140,15 +144,20 @@ def run(stories: int, count: int, pairs: int, _unused: int = 0) -> dict[str, Any
             function(first, url)
         return (time.process_time() - started) / len(pages) * 1000
 
-    log(f"extraction: {pairs} paired rounds (newsbot, trafilatura, ftfy) over {len(pages)} pages")
-    newsbot_runs, trafilatura_runs, ftfy_runs = [], [], []
+    log(f"extraction: {pairs} paired rounds (newsbot, trafilatura, ftfy, parse) over {len(pages)} pages")
+    newsbot_runs, trafilatura_runs, ftfy_runs, parse_runs = [], [], [], []
     for _ in range(pairs):
         # Each as a crawler hands it over: newsbot reads the response's bytes (newsbot.html), trafilatura
         # the decoded text (response.text; Scrapy's decode is ~0.1 ms of a 100 KB page).
         newsbot_runs.append(timed(extract_article, [(html.encode("utf-8"), url) for html, url, _, _ in pages]))
         trafilatura_runs.append(timed(with_trafilatura, [(html, url) for html, url, _, _ in pages]))
         ftfy_runs.append(timed(repair_all, [(values, "") for values in texts]))
+        # The bound: building the tree that extract_article reads, and nothing else. No extraction
+        # that parses each page once with lxml can be faster than trafilatura by more than this.
+        parse_runs.append(timed(parse_only, [(html.encode("utf-8"), url) for html, url, _, _ in pages]))
     speedups = sorted(t / n for n, t in zip(newsbot_runs, trafilatura_runs) if n)
+    parse_bounds = sorted(t / p for p, t in zip(parse_runs, trafilatura_runs) if p)
+    parse_ms = median(parse_runs)
     newsbot_ms, trafilatura_ms, ftfy_ms = median(newsbot_runs), median(trafilatura_runs), median(ftfy_runs)
 
     field_exact = Counter()
@@ -193,6 +202,12 @@ def run(stories: int, count: int, pairs: int, _unused: int = 0) -> dict[str, Any
         "ratio_cost": ratio(newsbot_ms, trafilatura_ms),
         "ftfy_ms_per_page": round(ftfy_ms, 4), "ftfy_ms_runs": [round(v, 4) for v in ftfy_runs],
         "ftfy_share_of_extraction": round(ftfy_ms / newsbot_ms, 4) if newsbot_ms else None,
+        "parse_ms_per_page": round(parse_ms, 3), "parse_ms_runs": [round(v, 3) for v in parse_runs],
+        "parse_share_of_extraction": round(parse_ms / newsbot_ms, 3) if newsbot_ms else None,
+        # trafilatura / the parse alone, per pair: the speed-up a reader of the tree that cost nothing would get.
+        "parse_bound_speedup": round(median(parse_bounds), 1) if parse_bounds else None,
+        "parse_bound_speedup_min": round(parse_bounds[0], 1) if parse_bounds else None,
+        "parse_bound_speedup_max": round(parse_bounds[-1], 1) if parse_bounds else None,
         "mojibake_pages": mojibake_pages,
         "newsbot_field_exact": newsbot_fields, "newsbot_all_fields_exact": round(all_exact / n, 4),
         "newsbot_all_fields_exact_by_layout": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_layout.items())},

@@ -109,7 +109,10 @@ def table(results: dict[str, Any]) -> str:
             f"({fmt(e['trafilatura_pages_per_second'])} pages/s)",
             f"{fmt(e['speedup'], 1)}× faster (median of {e['pairs']} pairs, "
             f"{fmt(e['speedup_min'], 1)}–{fmt(e['speedup_max'], 1)}); ftfy {fmt(e['ftfy_ms_per_page'], 3)} ms/page "
-            f"({pct(e['ftfy_share_of_extraction'])} of it)",
+            f"({pct(e['ftfy_share_of_extraction'])} of it)"
+            + (f"; the parse alone {fmt(e['parse_ms_per_page'], 2)} ms ({pct(e['parse_share_of_extraction'])} of it), "
+               f"so at most {fmt(e['parse_bound_speedup'], 1)}× ({fmt(e['parse_bound_speedup_min'], 1)}–"
+               f"{fmt(e['parse_bound_speedup_max'], 1)}) for any reader of its tree" if e.get("parse_ms_per_page") else ""),
             "≥ 25× faster", "met" if e["speedup"] >= 25 else "**not met**"))
         all_exact = e["newsbot_all_fields_exact"] == 1.0
         rows.append((
