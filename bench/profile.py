@@ -12,7 +12,7 @@ shows, innermost first where parts nest (a listing's parse is the listing's):
 - extraction: reading the fields from that tree (newsbot.loaders.extract_article);
 - the rest of the article callback (newsbot's spiders), the item pipelines, and the rest of
   newsbot's code (middlewares, extensions, dupe filter);
-- outside the event loop: start-up (imports, settings) and shutdown;
+- outside the event loop, and any import: start-up (imports, settings) and shutdown;
 - Scrapy, Twisted and asyncio: everything else, the work a bare Scrapy spider does too.
 
 The other threads (the store's writer, its checkpoints) are counted apart, against the main
@@ -36,7 +36,7 @@ from bench.common import CHILD_PREEXEC, ROOT, log, newsbot_crawl, start_replica
 
 # (part, what in a frame marks it), in the order a stack is judged: the first that matches.
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("outside the event loop (start-up, shutdown)", ()),  # no run_forever frame: judged apart
+    ("start-up and shutdown (outside the event loop, or importing)", ()),  # judged apart: part_of
     ("listings", ("parse_listing (newsbot/", "read_listing (newsbot/", "parse_html_reading (newsbot/")),
     ("parse", ("document (newsbot/html.py", "parse_html (newsbot/html.py")),
     ("extraction", ("extract_article (newsbot/loaders.py",)),
@@ -57,7 +57,9 @@ PASS_THROUGH = ("(newsbot/commands/", "download_request (newsbot/rendering.py")
 def part_of(frames: list[str]) -> str:
     """The part one main-thread stack (outermost frame first) belongs to."""
     loop = next((i for i, frame in enumerate(frames) if frame.startswith("BaseEventLoop.run_forever")), None)
-    if loop is None:
+    # Imports count as start-up wherever they run: Scrapy loads its download handlers (and with
+    # them Playwright) after the event loop has started.
+    if loop is None or any(frame.startswith("_find_and_load ") for frame in frames):
         return PARTS[0][0]
     inner = [frame for frame in frames[loop + 1:] if not any(mark in frame for mark in PASS_THROUGH)]
     for part, marks in PARTS[1:]:
