@@ -4,15 +4,15 @@
 
 A replica of STORIES stories is crawled exactly as bench.throughput crawls it (newsbot_crawl:
 the project's settings, throttling off), sampled by py-spy (`record -f raw`, idle frames left out)
-RATE times a second. Each of the main thread's samples is given to the first part its stack
-shows, innermost first where parts nest (a listing's parse is the listing's):
+RATE times a second. Each of the main thread's samples is given to the first part of this list
+that its stack shows (so the parse of a listing page is the listing's):
 
+- start-up and shutdown: outside the event loop, and any import wherever it runs;
 - listings: the category walk reading a listing page (it parses while it reads the cards);
 - parse: building an article page's lxml tree (newsbot.html);
 - extraction: reading the fields from that tree (newsbot.loaders.extract_article);
 - the rest of the article callback (newsbot's spiders), the item pipelines, and the rest of
   newsbot's code (middlewares, extensions, dupe filter);
-- outside the event loop, and any import: start-up (imports, settings) and shutdown;
 - Scrapy, Twisted and asyncio: everything else, the work a bare Scrapy spider does too.
 
 The other threads (the store's writer, its checkpoints) are counted apart, against the main
@@ -34,9 +34,9 @@ from typing import Any
 
 from bench.common import CHILD_PREEXEC, ROOT, log, newsbot_crawl, start_replica
 
-# (part, what in a frame marks it), in the order a stack is judged: the first that matches.
+STARTUP = "start-up and shutdown (outside the event loop, or importing)"
+# (part, what in a frame marks it), in the order a stack inside the event loop is judged: the first that matches.
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("start-up and shutdown (outside the event loop, or importing)", ()),  # judged apart: part_of
     ("listings", ("parse_listing (newsbot/", "read_listing (newsbot/", "parse_html_reading (newsbot/")),
     ("parse", ("document (newsbot/html.py", "parse_html (newsbot/html.py")),
     ("extraction", ("extract_article (newsbot/loaders.py",)),
@@ -60,9 +60,9 @@ def part_of(frames: list[str]) -> str:
     # Imports count as start-up wherever they run: Scrapy loads its download handlers (and with
     # them Playwright) after the event loop has started.
     if loop is None or any(frame.startswith("_find_and_load ") for frame in frames):
-        return PARTS[0][0]
+        return STARTUP
     inner = [frame for frame in frames[loop + 1:] if not any(mark in frame for mark in PASS_THROUGH)]
-    for part, marks in PARTS[1:]:
+    for part, marks in PARTS:
         if any(mark in frame for frame in inner for mark in marks):
             return part
     return SCRAPY
@@ -83,7 +83,7 @@ def summarise(raw_lines: Iterable[str]) -> dict[str, Any]:
         else:
             other_threads += int(count)
     main = sum(parts.values())
-    order = [part for part, _ in PARTS] + [SCRAPY]
+    order = [STARTUP, *(part for part, _ in PARTS), SCRAPY]
     return {
         "main_thread_samples": main,
         "other_threads_samples": other_threads,

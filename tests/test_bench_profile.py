@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.profile import SCRAPY, summarise
+from bench.profile import SCRAPY, STARTUP, summarise
 
 LOOP = ("<module> (scrapy:6);Command.run (newsbot/commands/crawl.py:52);"
         "AsyncioSelectorReactor.run (twisted/internet/asyncioreactor.py:257);"
@@ -36,7 +36,7 @@ def test_each_main_thread_sample_goes_to_the_first_part_its_stack_shows():
     summary = summarise(line + "\n" for line in lines)
     samples = {part: value["samples"] for part, value in summary["parts"].items()}
     assert samples == {
-        "start-up and shutdown (outside the event loop, or importing)": 6,
+        STARTUP: 6,
         "listings": 11,
         "parse": 30,
         "extraction": 50,
