@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.replica.client import die_with_parent
+from tests.replica.client import PREEXEC_DIE_WITH_PARENT
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -21,7 +21,7 @@ SCRAPY = str(Path(sys.executable).with_name("scrapy"))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # A killed bench.run (Ctrl-C twice, SIGKILL) must not leave a 100,000-story crawl running on.
-CHILD_PREEXEC = die_with_parent if sys.platform == "linux" else None
+CHILD_PREEXEC = PREEXEC_DIE_WITH_PARENT
 
 
 def log(message: str) -> None:

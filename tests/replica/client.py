@@ -127,6 +127,10 @@ def die_with_parent() -> None:
         pass
 
 
+# What a Popen's preexec_fn is for a child that must not outlive this process (None elsewhere than Linux).
+PREEXEC_DIE_WITH_PARENT = die_with_parent if sys.platform == "linux" else None
+
+
 def start_replica(stories: int = 60, faults: list | str | None = None, hidden: int = 0, js_feed: bool = False,
                   seed: int = 1, extra_args: tuple[str, ...] = (), timeout: float = 30,
                   other_spelling: str | None = None, renamed_old: str | None = None, late: int = 0,
@@ -156,7 +160,7 @@ def start_replica(stories: int = 60, faults: list | str | None = None, hidden: i
     log = tempfile.NamedTemporaryFile(prefix="replica-", suffix=".log", delete=False)
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
-                               preexec_fn=die_with_parent if sys.platform == "linux" else None)
+                               preexec_fn=PREEXEC_DIE_WITH_PARENT)
     log.close()
     line = ""
     while time.monotonic() - started < timeout and process.poll() is None:
