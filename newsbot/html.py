@@ -10,12 +10,15 @@ whatever reads ``response.selector`` afterwards (a listing rule, a user's middle
 
 from __future__ import annotations
 
+import codecs
 import threading
 from collections.abc import Callable
 
+import charset_normalizer
 from lxml import etree
 from parsel import Selector
 from scrapy.http import TextResponse
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 _local = threading.local()  # an lxml parser must not be shared between threads
 
@@ -26,6 +29,66 @@ Reader = Callable[[etree._Element, set], None]
 # cards that are a tree at once (a cumulative category page at 100,000 stories is ~6 MB of cards,
 # whose whole tree took ~53 MB).
 READ_CHUNK = 1 << 18
+
+
+# Where a declaration may sit: browsers look for <meta charset> in the first 1024 bytes, w3lib in more.
+_DECLARATION_SPAN = 4096
+# What a page is read as when nothing can tell (as Scrapy's own last resort).
+_FALLBACK = "cp1252"
+
+
+def codec(label: str | None) -> str | None:
+    """The canonical codec name of a charset label ("UTF8", "windows-1251"), None for an unknown one."""
+    try:
+        return codecs.lookup(label).name if label else None
+    except LookupError:
+        return None
+
+
+def declared_charsets(body: bytes, content_type: str | None) -> tuple[str | None, str | None]:
+    """(the HTTP header's charset, the page's own <meta charset> or XML declaration), as codecs."""
+    return (codec(http_content_type_encoding(content_type or "")),
+            codec(html_body_declared_encoding(body[:_DECLARATION_SPAN])))
+
+
+def decide_charset(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """(codec, decision): how a page's bytes are read, and what decided it.
+
+    The bytes decide first: a page that decodes as strict UTF-8 is UTF-8 whatever its labels say,
+    as servers label pages wrongly far more often than non-UTF-8 bytes pass for UTF-8. Otherwise
+    BOM, then the page's own declaration, then the HTTP header (the page's author knows its bytes
+    better than a server's default does), then charset-normalizer's detection.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8", "utf8"
+    bom, _ = read_bom(body)
+    if bom:
+        return codec(bom) or bom, "bom"
+    header, meta = declared_charsets(body, content_type)
+    if meta and meta != "utf-8":
+        return meta, "meta"
+    if header and header != "utf-8":
+        return header, "header"
+    best = charset_normalizer.from_bytes(body).best()
+    if best is not None and codec(best.encoding):
+        return codec(best.encoding), "detected"
+    return _FALLBACK, "fallback"
+
+
+def with_charset(response: TextResponse) -> tuple[TextResponse, str, bool]:
+    """(the response read in the charset decide_charset gives, the decision, whether a label of the
+    page named another charset than its UTF-8 bytes)."""
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    chosen, decision = decide_charset(response.body, content_type)
+    lied = decision == "utf8" and not response.body.isascii() and any(
+        label not in (None, "utf-8", "ascii") for label in declared_charsets(response.body, content_type))
+    if codec(response.encoding) != chosen:
+        response = response.replace(encoding=chosen)
+    return response, decision, lied
 
 
 def _parser() -> etree.HTMLParser:

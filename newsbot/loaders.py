@@ -16,21 +16,21 @@ from urllib.parse import urlsplit
 
 from itemloaders.processors import Compose, Identity, Join, TakeFirst
 from parsel import Selector
+from scrapy.http import HtmlResponse
 from scrapy.loader import ItemLoader
 
 from newsbot import categories, site
 from newsbot.evidence import Page
-from newsbot.html import parse_html
+from newsbot.html import document, parse_html, with_charset
 from newsbot.items import ArticleItem
 from newsbot.normalize import (
     article_id,
     canonical_url,
-    clean_text,
     clean_texts,
     content_hash,
+    display_text,
     iso_local,
     iso_utc,
-    repair_mojibake,
     repair_mojibake_all,
     story_id,
     utc_now_iso,
@@ -76,12 +76,12 @@ def _positive_int(value: Any) -> int | None:
 
 def _image(value: tuple[str, str]) -> dict[str, str]:
     url, caption = value
-    return {"url": url.strip(), "caption": clean_text(repair_mojibake(caption))}
+    return {"url": url.strip(), "caption": display_text(caption)}
 
 
 def _translation(value: tuple[str, str, str]) -> dict[str, str]:
     language, url, title = value
-    return {"language": language, "url": canonical_url(url), "title": clean_text(repair_mojibake(title))}
+    return {"language": language, "url": canonical_url(url), "title": display_text(title)}
 
 
 class Each:
@@ -269,3 +269,11 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     values["content_hash"] = content_hash({k: values.get(k) for k in HASHED_FIELDS})
     item = ArticleItem({name: values[name] for name in ArticleItem.fields if name in values})
     return Extraction(item, problems, failed, page.version, furniture, sources)
+
+
+def extract_page(body: bytes, content_type: str | None, url: str, crawled_at: str | None = None) -> Extraction:
+    """extract_article of a page as it came over HTTP (its bytes and its Content-Type header), read
+    in the charset its bytes prove, as a crawl reads it (newsbot.middlewares.CharsetMiddleware)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    response, _, _ = with_charset(HtmlResponse(url, body=body, headers=headers))
+    return extract_article(document(response), url, crawled_at)

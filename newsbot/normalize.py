@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import ftfy
 
 from newsbot.site.urls import SITE_HOSTS
-from newsbot.site.words import MONTHS
+from newsbot.site.words import LETTERS, MONTHS
 
 BAKU = timezone(timedelta(hours=4), "Asia/Baku")  # no DST since 2016
 
@@ -51,21 +51,75 @@ def clean_texts(values: list[str]) -> list[str]:
 
 def repair_mojibake_all(values: list[str]) -> list[str]:
     """repair_mojibake of each value; one search tells that none of them needs it (the usual case)."""
-    if not _MOJIBAKE_LEAD.search(_JOIN.join(v or "" for v in values)):
+    if not _looks_misread(_JOIN.join(v or "" for v in values)):
         return [v or "" for v in values]
     return [repair_mojibake(v) for v in values]
 
 
-# UTF-8 read as cp1252/Latin-1 starts every non-ASCII letter with one of these (Ã¶ for ö, Ð¿ for п,
-# â€ for quotes); none of them is a letter of Azerbaijani or Russian, so clean text never pays for ftfy.
-_MOJIBAKE_LEAD = re.compile("[\u00c2-\u00c6\u00c9\u00d0\u00d1\u00d8\u00d9\u00e2]")
+# The charsets UTF-8 is commonly mis-read as (REPORT_AZ.md: the server's charset is unreliable).
+MISREADINGS = ("latin-1", "sloppy-windows-1252", "sloppy-windows-1251", "koi8-r")
+# What follows a letter in real Azerbaijani and Russian text (closing quotes, an ellipsis, ё, a no-break
+# space, a soft hyphen): after a lead byte that became one of the editions' letters, these do not count
+# as a continuation, so clean text does not pay for ftfy; a garbled text still shows other pairs.
+_SEEN_IN_CLEAN_TEXT = frozenset("»“”„’…ёЁ\u00a0\u00ad")
+
+
+def _misread_patterns() -> tuple[str, str]:
+    """What UTF-8 bytes read as one of MISREADINGS look like: (a class of characters any such text
+    holds, a pattern of the sequences: what a lead byte became, then what its one or two continuation
+    bytes became). Derived from the codecs, so no hand-written table goes stale."""
+    import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows codecs)
+
+    def chars(first: int, last: int, encoding: str) -> set[str]:
+        return set(bytes(range(first, last + 1)).decode(encoding))
+
+    def klass(characters: set[str]) -> str:
+        return "[" + re.escape("".join(sorted(characters))) + "]"
+
+    sequences, telltales = [], set()
+    for encoding in MISREADINGS:
+        follow = chars(0x80, 0xBF, encoding)
+        rare = follow - _SEEN_IN_CLEAN_TEXT
+        for first, last, more in ((0xC2, 0xDF, ""), (0xE0, 0xEF, klass(follow))):
+            leads = chars(first, last, encoding)
+            if leads - LETTERS:
+                sequences.append(klass(leads - LETTERS) + klass(follow) + more)
+                telltales |= leads - LETTERS
+            if leads & LETTERS:
+                sequences.append(klass(leads & LETTERS) + klass(rare) + more)
+                telltales |= rare
+    return klass(telltales), "|".join(sequences)
+
+
+_TELLTALE, _MISREAD = (re.compile(pattern) for pattern in _misread_patterns())
+
+
+def _looks_misread(text: str) -> bool:
+    # The one-class search first: clean text rarely holds any of those characters at all.
+    return _TELLTALE.search(text) is not None and _MISREAD.search(text) is not None
 
 
 def repair_mojibake(value: str | None) -> str:
     """Text that went through a wrong charset, decoded back (ftfy); clean text unchanged."""
-    if not value or not _MOJIBAKE_LEAD.search(value):
+    if not value or not _looks_misread(value):
         return value or ""
-    return ftfy.fix_encoding(value)
+    fixed = ftfy.fix_encoding(value)
+    if fixed != value:
+        return fixed
+    # ftfy wants more evidence than a short title gives, and knows no KOI8-R: a text that is wholly
+    # UTF-8 read as one charset is decoded back (a real text of the editions never round-trips so).
+    for encoding in MISREADINGS:
+        try:
+            return value.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+    return value
+
+
+def display_text(value: str | None) -> str:
+    """One text as the reader sees it: mojibake repaired, then cleaned. A listing card's title and the
+    article's own are compared this way, so a title that differs only by how it was decoded is the same."""
+    return clean_text(repair_mojibake(value))
 
 
 _SLASHES = re.compile(r"/{2,}")

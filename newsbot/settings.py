@@ -111,7 +111,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Between decompression (590) and the retries: sees every answer, retried ones included.
     "newsbot.middlewares.BlockDetectorMiddleware": 580,
     # Low number: sees responses last, after decompression.
-    "newsbot.middlewares.Utf8RescueMiddleware": 100,
+    "newsbot.middlewares.CharsetMiddleware": 100,
     # Scrapy's meta refresh handling, at its place (580), without decoding every page to look.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newsbot.middlewares.QuickMetaRefreshMiddleware": 580,

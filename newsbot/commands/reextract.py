@@ -26,7 +26,6 @@ from scrapy.commands import ScrapyCommand
 from newsbot.commands.crawl import usage_error
 from newsbot.commands.export import day
 from newsbot.config import Config
-from newsbot.html import document
 from newsbot.site import LANGUAGES
 
 # Fields the report compares. article_id and story_id are the store's identity (a slug edit keeps the
@@ -80,22 +79,13 @@ def _counts(counter: Counter) -> str:
     return ", ".join(f"{name} {count}" for name, count in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-class _Stats:
-    """What Utf8RescueMiddleware counts: nothing to keep here."""
-
-    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
-        pass
-
-
 def extract_page(page: Any) -> tuple[dict[str, Any] | None, str]:
     """(item, "") for an archived page that is an article today, else (None, why not); the same
-    steps as the crawl's: charset rescue, HTML only, a cut-short page is no article, validation."""
-    from scrapy.http import Headers, Request, TextResponse
+    steps as the crawl's: the charset the bytes prove, HTML only, a cut-short page is no article, validation."""
+    from scrapy.http import Headers, TextResponse
     from scrapy.responsetypes import responsetypes
 
-    from newsbot import site
-    from newsbot.loaders import extract_article
-    from newsbot.middlewares import Utf8RescueMiddleware
+    from newsbot import loaders, site
     from newsbot.normalize import iso_utc
     from newsbot.pipelines.validate import problems
 
@@ -103,13 +93,12 @@ def extract_page(page: Any) -> tuple[dict[str, Any] | None, str]:
         return None, f"http_{page.status}"
     headers = Headers(page.headers)
     cls = responsetypes.from_args(headers=headers, url=page.url, body=page.body)
-    response = cls(url=page.url, status=page.status, headers=headers, body=page.body, request=Request(page.url))
-    response = Utf8RescueMiddleware(_Stats()).process_response(response.request, response)
-    if not isinstance(response, TextResponse):
+    if not issubclass(cls, TextResponse):
         return None, "not_html"
-    if site.looks_truncated(response.body):
+    if site.looks_truncated(page.body):
         return None, "truncated"
-    extraction = extract_article(document(response), response.url, crawled_at=iso_utc(page.fetched_at))
+    extraction = loaders.extract_page(page.body, headers.get(b"Content-Type", b"").decode("latin-1"), page.url,
+                                      crawled_at=iso_utc(page.fetched_at))
     if extraction.item is None:
         return None, (extraction.problems or ["not_an_article"])[0]
     item = dict(extraction.item)

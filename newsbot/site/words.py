@@ -31,3 +31,7 @@ LINK_LABELS = frozenset({
     "az", "en", "ru", "aze", "eng", "rus", "azərbaycanca", "azərbaycan dilində", "english", "русский",
     "in english", "на русском",
 })
+
+# The letters the editions write in: Azerbaijani Latin (with English's) and Russian Cyrillic.
+LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzəğıöüçş" "ABCDEFGHIJKLMNOPQRSTUVWXYZƏĞİÖÜÇŞ"
+                    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя" "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ")

@@ -26,7 +26,7 @@ from newsbot.html import document
 from newsbot.loaders import Extraction, extract_article
 from newsbot.memo import KeySet
 from newsbot.signals import article_extracted
-from newsbot.normalize import BAKU, clean_text, parse_timestamp, url_key
+from newsbot.normalize import BAKU, display_text, parse_timestamp, url_key
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ class NewsbotSpider(scrapy.Spider):
 
     @staticmethod
     def _card_shows_edit(card: site.Card, known) -> bool:
-        if card.title and clean_text(card.title) != known.title:
+        if card.title and display_text(card.title) != known.title:
             return True
         moment = parse_timestamp(card.timestamp)
         return bool(moment and known.published_at and moment.isoformat() != known.published_at)
