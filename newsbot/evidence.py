@@ -54,6 +54,10 @@ _CAPTION_MAX = 300
 # block of them is a story when they hold this much text (else the page has no body).
 _REPORTING_MIN = 40
 _STORY_MIN = 120
+# A related-article block may name itself with a short label ("Read also", "Həmçinin oxuyun",
+# "Читайте также"): a few words before its links, never a sentence of its own.
+_LABEL_WORDS = 5
+_LINK_SEPARATORS = re.compile(r"[,;|•·#→←»«›‹/\-–—:()\[\]]")
 _SRCSET_ITEM = re.compile(r"\s*(\S+)(?:\s+(\d+)[wx])?\s*(?:,|$)")
 _LABEL_TRIM = " :·•|-–—#"
 _MARKED_LABEL = re.compile(r"([^:|•·]+?)\s*[:|•·]\s*(.+)")
@@ -89,6 +93,11 @@ def _is_embed(node: etree._Element) -> bool:
         return True
     classes = _classes(node)
     return bool(classes) and any(c in classes for c in markup.EMBED_CLASSES)
+
+
+def _is_clone(node: etree._Element) -> bool:
+    classes = _classes(node)
+    return bool(classes) and any(mark in classes for mark in markup.CLONE_MARKS)
 
 
 def _is_chrome(node: etree._Element) -> bool:
@@ -200,6 +209,7 @@ class Page:
         self.links_of = _Resolver(url)
         self.version = site.UNKNOWN_VERSION
         self.structural_paragraphs: list[etree._Element] | None = None
+        self.related_blocks = 0  # blocks inside the body that only point to other articles, dropped
         self.title_node = self._first_of("title")
         self.body_node = self._first_of("body")
         if self.title_node is None:
@@ -299,14 +309,24 @@ class Page:
         return found
 
     def _walk(self, block: etree._Element, found: list[Paragraph]) -> None:
-        """Block children are paragraphs (or hold them); loose inline content between blocks is one too."""
+        """Block children are paragraphs (or hold them); loose inline content between blocks is one too.
+        A block (or a run of loose content) that only points to other articles is left out, and so is
+        a label standing just before it."""
         run: list[str] = [block.text] if block.text else []
         run_links: list[etree._Element] = []
         breaks = 0  # <br>s in a row with only whitespace between them
 
+        def add(paragraph: Paragraph) -> None:
+            if self._is_related(paragraph):
+                self.related_blocks += 1
+                if found and not found[-1].links and _is_label(found[-1].text):
+                    found.pop()
+            else:
+                found.append(paragraph)
+
         def flush() -> None:
             if "".join(run).strip():
-                found.append(Paragraph("".join(run), list(run_links)))
+                add(Paragraph("".join(run), list(run_links)))
             run.clear()
             run_links.clear()
 
@@ -329,14 +349,32 @@ class Page:
                 flush()
                 if self._is_figure(child):
                     pass
-                elif self._has_blocks(child):
+                elif self._has_blocks(child) and not self._is_related(Paragraph(_text(child), list(child.iter("a")))):
                     self._walk(child, found)
                 else:
-                    found.append(Paragraph(_text(child), list(child.iter("a"))))
+                    add(Paragraph(_text(child), list(child.iter("a"))))
             breaks = breaks + 1 if tag == "br" and not (child.tail or "").strip() else 0
             if child.tail:
                 run.append(child.tail)
         flush()
+
+    def _is_related(self, paragraph: Paragraph) -> bool:
+        """Whether a block only points to other articles of the site: its text is its links' (headlines),
+        separators, and at most a short label before them. Reporting that links something has words
+        of its own around the link, and a link to a channel or a document is no article."""
+        if not paragraph.links or not all(self._is_article_link(a) for a in paragraph.links):
+            return False
+        rest = paragraph.text
+        for a in paragraph.links:
+            text = _text(a)
+            if text.strip():
+                rest = rest.replace(text, "\x00", 1)
+        before, _, after = rest.partition("\x00")
+        return _is_label(before) and not _LINK_SEPARATORS.sub("", after.replace("\x00", "")).strip()
+
+    def _is_article_link(self, a: etree._Element) -> bool:
+        path = self.links_of.site_path((a.get("href") or "").strip())
+        return path is not None and site.split_article_path(path) is not None
 
     @staticmethod
     def _has_blocks(node: etree._Element) -> bool:
@@ -491,7 +529,7 @@ class Page:
         candidates += [n for n in self.block.iter("img") if not self._linked_away(n)]
         for node in candidates:
             url = _image_url(node)
-            if url:
+            if url and site.is_story_photo(url):
                 url = urljoin(base_url, url)
                 if url not in seen:
                     seen.add(url)
@@ -500,17 +538,20 @@ class Page:
             return found, "markup+structure"
         for url, source in ((self.data.meta.get("og:image", ""), "og"),
                             (_string(self.data.article.get("image")), "json-ld")):
-            if url and not _is_placeholder(url):
+            # Structured data fills the gap only with a story's own photo: pages without one carry
+            # the site's default share image there.
+            if url and not _is_placeholder(url) and site.is_story_photo(url):
                 return [(urljoin(base_url, url), "")], source
         return [], ""
 
     def _linked_away(self, img: etree._Element) -> bool:
         """An image inside chrome, an embed or a link to a page (a card's or another edition's thumbnail,
-        a share button) is not one of this article's photos; a link to the image file itself is fine."""
+        a share button) is not one of this article's photos; a link to the image file itself is fine.
+        Neither is a slider's clone of a slide, which would put the last photo first."""
         for node in _ancestors(img):
             if node is self.block:
                 return False
-            if _is_chrome(node) or _is_embed(node) or (
+            if _is_chrome(node) or _is_embed(node) or _is_clone(node) or (
                     node.tag == "a" and not _IMAGE_FILE.search(node.get("href") or "")):
                 return True
         return False
@@ -534,6 +575,12 @@ class Page:
         for caption in node.iter("figcaption"):
             return _text(caption)
         return _text(node) if node is not img else ""
+
+
+def _is_label(text: str) -> bool:
+    """Text that can only name what follows ("Read also:", "Читайте также"), or nothing at all."""
+    words = _LINK_SEPARATORS.sub(" ", clean_text(text)).split()
+    return len(words) <= _LABEL_WORDS and not re.search(r"[.!?]\s*$", clean_text(text))
 
 
 def _link_title(a: etree._Element) -> str:
@@ -600,6 +647,11 @@ def _image_url(img: etree._Element) -> str:
     for attribute in markup.IMAGE_SOURCES[:-1]:
         value = (img.get(attribute) or "").strip()
         if value and not _is_placeholder(value):
+            return value
+    # A lazy loader of another name keeps the address in a data- attribute of its own.
+    for attribute, value in img.attrib.items():
+        value = value.strip()
+        if attribute.startswith("data-") and _IMAGE_FILE.search(value) and not _is_placeholder(value):
             return value
     parent = img.getparent()
     sources = [img] + (list(parent.iter("source")) if parent is not None and parent.tag == "picture" else [])

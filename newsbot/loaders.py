@@ -218,6 +218,8 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
         failed.append(site.selectors("body"))
         problems.append("missing_body")
     furniture = loader.context.get("furniture", Counter())
+    if page.related_blocks:
+        furniture["related"] += page.related_blocks  # what the body pointed to, not the story
     if problems:
         return Extraction(None, problems, failed, page.version, furniture, sources)
 

@@ -161,6 +161,72 @@ def test_reporting_that_cites_channels_is_kept_in_every_language(language: str) 
     assert not extraction.furniture
 
 
+# Other articles of the edition a body points to, in each language: (label, [(path, headline)]).
+RELATED = {
+    "az": ("Həmçinin oxuyun:", [("/energetika/neft-qiymeti-bahalasib", "Neftin qiyməti bahalaşıb"),
+                                ("/siyasi-xeberler/prezident-qebul-edib", "Prezident nümayəndə heyətini qəbul edib")]),
+    "en": ("Read also", [("/en/energy/oil-prices-rise", "Oil prices rise"),
+                         ("/en/finance/central-bank-keeps-rate", "Central Bank keeps its rate at 7%")]),
+    "ru": ("Читайте также:", [("/ru/energetika/neft-podorozhala", "Нефть подорожала"),
+                              ("/ru/finansy/centrobank-sohranil-stavku", "Центробанк сохранил ставку")]),
+}
+
+
+def _related(language: str, shape: str) -> str:
+    label, links = RELATED[language]
+    a = [f'<a href="{path}">{title}</a>' for path, title in links]
+    return {
+        "labelled paragraph": f"<p><strong>{label}</strong> {a[0]}</p>",
+        "labelled box with a list": f'<div class="box"><h4>{label}</h4><ul>{"".join(f"<li>{x}</li>" for x in a)}</ul></div>',
+        "bare list of headlines": f'<ul>{"".join(f"<li>{x}</li>" for x in a)}</ul>',
+        "label paragraph before a list": f'<p>{label}</p><div>{"<br>".join(a)}</div>',
+        "quote box with thumbnails": (f'<blockquote>{label} ' + " | ".join(
+            f'<a href="{path}"><img src="https://static.report.az/photo/t{n}_490.jpg"></a>{x}'
+            for n, ((path, _), x) in enumerate(zip(links, a))) + "</blockquote>"),
+        "loose text in the body": f"{label} {a[1]}<br><br>",
+    }[shape]
+
+
+RELATED_SHAPES = ("labelled paragraph", "labelled box with a list", "bare list of headlines",
+                  "label paragraph before a list", "quote box with thumbnails", "loose text in the body")
+
+
+@pytest.mark.parametrize("shape", RELATED_SHAPES)
+@pytest.mark.parametrize("language", ["az", "en", "ru"])
+def test_a_block_that_only_points_to_other_articles_is_not_the_story(language: str, shape: str) -> None:
+    reporting = CITING[language]
+    body = f"<p>{reporting[0]}</p>{_related(language, shape)}<p>{reporting[1]}</p>"
+    url = f"https://report.az/{'' if language == 'az' else language + '/'}energy/x"
+    extraction = extract_article(article_page(body), url)
+    assert extraction.item["body"].split("\n\n") == list(reporting[:2])
+    assert extraction.furniture["related"] >= 1
+    assert extraction.item["images"] == [], "a linked thumbnail is the other article's"
+
+
+# Reporting that links something keeps its words and the link's: a channel, a document, another article.
+LINKED_REPORTING = {
+    "az": ('Nazirlik <a href="https://t.me/energyministry">Telegram kanalında</a> bildirib ki, yol bağlı olacaq.',
+           'Qərarın <a href="/uploads/2026/01/qerar.pdf">tam mətni</a> nazirliyin saytında dərc olunub.',
+           'Daha əvvəl <a href="/energetika/neft-qiymeti-bahalasib">neftin qiymətinin bahalaşdığı</a> bildirilmişdi.'),
+    "en": ('The ministry said on its <a href="https://t.me/energyministry">Telegram channel</a> that the road would close.',
+           'The <a href="https://report.az/uploads/2026/01/decree.pdf">full text of the decree</a> is online.',
+           'Earlier, Report <a href="/en/energy/oil-prices-rise">wrote that oil prices had risen</a> for a week.'),
+    "ru": ('Министерство сообщило в <a href="https://t.me/energyministry">своем Telegram-канале</a>, что дорогу закроют.',
+           '<a href="/uploads/2026/01/ukaz.pdf">Полный текст указа</a> опубликован на сайте министерства.',
+           'Ранее Report сообщал, что <a href="/ru/energetika/neft-podorozhala">нефть подорожала</a> за неделю.'),
+}
+
+
+@pytest.mark.parametrize("language", ["az", "en", "ru"])
+def test_reporting_that_links_a_channel_a_document_or_an_article_is_kept(language: str) -> None:
+    paragraphs = LINKED_REPORTING[language]
+    url = f"https://report.az/{'' if language == 'az' else language + '/'}energy/x"
+    extraction = extract_article(article_page("".join(f"<p>{p}</p>" for p in paragraphs)), url)
+    assert extraction.item["body"].split("\n\n") == [clean_text(Selector(text=p).xpath("string()").get())
+                                                     for p in paragraphs]
+    assert not extraction.furniture
+
+
 def test_known_furniture_is_dropped_and_counted_by_rule() -> None:
     furniture = ["Sosial şəbəkələrdə paylaşın", "Mənbə: APA", "Источник: Report", "&nbsp;",
                  site.FURNITURE_PHRASINGS["subscription"][0] + ":"]
@@ -288,6 +354,67 @@ def test_og_image_only_fills_a_gap_and_a_placeholder_is_never_an_image() -> None
     only_placeholder = '<div><img src="https://static.report.az/assets/img/thunk_600.webp"></div>'
     item = extract_article(article_page("<p>T.</p>", extra=only_placeholder), "https://report.az/en/energy/x").item
     assert item["images"] == []
+
+
+# Shared images: a default share image, a logo, an icon. Named for what they are, or kept with the
+# site's assets; never one story's own photo.
+SHARED_IMAGES = ("https://static.report.az/assets/img/og-default.jpg", "https://report.az/images/logo.png",
+                 "https://report.az/favicon.ico", "https://cdn.report.az/share/report-default-1200x630.jpg",
+                 "/img/no-photo.svg")
+
+
+@pytest.mark.parametrize("shared", SHARED_IMAGES)
+def test_an_image_many_stories_share_is_never_the_photo_wherever_it_is(shared: str) -> None:
+    url = "https://report.az/en/energy/x"
+    og = f'<meta property="og:image" content="{shared}">'
+    ld = json_ld(image={"@type": "ImageObject", "url": shared})
+    for head in (og, ld, og + ld):
+        assert extract_article(article_page("<p>T.</p>", head=head), url).item["images"] == []
+    shown = f'<div class="news-detail__main-photo"><img src="{shared}"></div>'
+    assert extract_article(article_page(f'<p>T.</p><p><img src="{shared}" alt=""></p>', extra=shown),
+                           url).item["images"] == []
+    # A page with its own photo gives that one, and structured data pointing at the default changes nothing.
+    photo = '<figure><img src="https://static.report.az/photo/1f0e8c6a-2b3d-4c5e-8f9a-0b1c2d3e4f5a_850.jpg"></figure>'
+    assert [i["url"] for i in extract_article(article_page(photo + "<p>T.</p>", head=og + ld), url).item[
+        "images"]] == ["https://static.report.az/photo/1f0e8c6a-2b3d-4c5e-8f9a-0b1c2d3e4f5a_850.jpg"]
+
+
+@pytest.mark.parametrize("photo", ["https://static.report.az/photo/a_850.jpg",
+                                   "https://report.az/uploads/2026/01/28/x.jpg",
+                                   "https://cdn.example.net/i/9f86d081884c7d659a2feaa0c55ad015_850.jpg",
+                                   "https://report.az/media/2844552.jpg"])
+def test_a_story_photo_is_where_story_photos_live_or_named_for_itself(photo: str) -> None:
+    assert site.is_story_photo(photo)
+    og = f'<meta property="og:image" content="{photo}">'
+    assert extract_article(article_page("<p>T.</p>", head=og), "https://report.az/en/energy/x").item["images"] == [
+        {"url": photo, "caption": ""}]
+
+
+GALLERIES = {
+    "swiper with clones": (
+        '<div class="swiper"><div class="swiper-wrapper">'
+        '<div class="swiper-slide swiper-slide-duplicate"><img data-src="https://static.report.az/photo/c_850.jpg"></div>'
+        '<div class="swiper-slide"><img data-src="https://static.report.az/photo/a_850.jpg"></div>'
+        '<div class="swiper-slide"><img data-src="https://static.report.az/photo/b_850.jpg"></div>'
+        '<div class="swiper-slide"><img data-src="https://static.report.az/photo/c_850.jpg"></div>'
+        '<div class="swiper-slide swiper-slide-duplicate"><img data-src="https://static.report.az/photo/a_850.jpg">'
+        "</div></div></div>"),
+    "grid of figures": "".join(
+        f'<figure class="gallery-item"><img src="https://static.report.az/photo/{n}_850.jpg"></figure>' for n in "abc"),
+    "lazy loader of its own": "".join(
+        f'<div class="slide"><img data-lazy="https://static.report.az/photo/{n}_850.jpg" src="data:,"></div>'
+        for n in "abc"),
+}
+
+
+@pytest.mark.parametrize("shape", GALLERIES)
+def test_a_gallery_gives_all_its_photos_in_page_order_once(shape: str) -> None:
+    """Once each, and a looping slider's clone of its last slide (before the first) is not its first photo."""
+    html = article_page("<p>Text one.</p>" + GALLERIES[shape] + "<p>Text two.</p>")
+    item = extract_article(html, "https://report.az/en/energy/x").item
+    urls = [i["url"] for i in item["images"]]
+    assert urls == [f"https://static.report.az/photo/{n}_850.jpg" for n in "abc"]
+    assert item["body"] == "Text one.\n\nText two."
 
 
 # --- structured data: fills gaps, never overrides what the page shows ---------------------------

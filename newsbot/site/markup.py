@@ -109,6 +109,9 @@ EMBED_CLASSES = ("twitter-tweet", "instagram-media", "tiktok-embed", "fb-post", 
 INLINE_TAGS = frozenset({"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "dfn", "em", "font", "i",
                          "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
                          "time", "tt", "u", "var", "wbr", "del", "ins", "img", "picture", "source"})
+# A slider that loops repeats its slides as clones, marked so by every slider library (slick-cloned,
+# swiper-slide-duplicate, glide__slide--clone...): their photos are the originals' again.
+CLONE_MARKS = ("clone", "duplicate")
 # Where a lazy image keeps its real address, best first; srcset is read separately.
 IMAGE_SOURCES = ("data-src", "data-cfsrc", "data-lazy-src", "data-original", "src")
 # A placeholder shown until the real image loads is never an image.

@@ -30,6 +30,15 @@ NON_CATEGORY_SEGMENTS = frozenset(
 # Tag pages: /tag/<slug>, /tags/<slug>, under the edition's prefix.
 TAG_SEGMENTS = frozenset({"tag", "tags"})
 
+# Story photos live in the site's photo store (static.report.az/photo/<uuid>_850.jpg; _490 in cards: 1 source).
+_STORY_PHOTO = re.compile(r"/photo/[^/]+$")
+# Unconfirmed, so the fallback: an image many pages share (a default share image, a logo, an icon, a
+# placeholder) is named for what it is, a story's photo for itself (a uuid, a digest, a long number)
+# or filed by the day it was uploaded.
+_OWN_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-|[0-9a-f]{12,}|\d{5,}", re.I)
+_DATED_PLACE = re.compile(r"/20\d\d[/-][01]\d[/-]")
+_SHARED_PLACE = re.compile(r"/(?:assets|icons?|logos?)/|\.(?:svg|ico)$", re.I)
+
 # The short link of .copy-url[data-url]: "report.az/2844552", with or without a scheme.
 _SHORT_LINK_ID = re.compile(r"(?:^|/)(\d{4,})/?$")
 
@@ -123,3 +132,13 @@ def site_id_of_short_link(value: str | None) -> int | None:
     """2844552 from "report.az/2844552" or "https://report.az/2844552/"; None for anything else."""
     match = _SHORT_LINK_ID.search((value or "").strip())
     return int(match[1]) if match else None
+
+
+def is_story_photo(url: str) -> bool:
+    """Whether an image address can be one story's own photo, not one that many pages share."""
+    path = urlsplit(url.strip()).path
+    if _STORY_PHOTO.search(path):
+        return True
+    name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return not _SHARED_PLACE.search(path) and (_OWN_NAME.search(name) is not None
+                                                or _DATED_PLACE.search(path) is not None)
