@@ -65,3 +65,28 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_versus_head_against_head_shows_both_versions_equal_and_removes_its_worktree(tmp_path):
+    import json
+
+    out = tmp_path / "versus.json"
+    result = subprocess.run([sys.executable, "-m", "bench.versus", "--ref", "HEAD", "--stories", "12", "--rounds", "1",
+                             "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["pairs"]) == 1 and data["pairs"][0]["ratio"] > 0
+    assert data["ratio_median"] == data["ratio_min"] == data["ratio_max"] == data["pairs"][0]["ratio"]
+    assert data["pages"] > 0 and set(data["ms_per_page"]) == {"head", "ref"}
+    # Each worker imported its own tree's newsbot: the repo root's, and the worktree's.
+    assert data["newsbot_file"]["head"] == str(ROOT / "newsbot" / "__init__.py")
+    worktree = Path(data["newsbot_file"]["ref"]).parent.parent
+    assert worktree != ROOT and not worktree.exists()
+    assert str(worktree) not in subprocess.run(["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True).stdout
+    # The same code on both sides: every field's accuracy equal, nothing flagged.
+    from newsbot.items import GROUND_TRUTH_FIELDS
+
+    assert set(data["field_exact"]) == set(GROUND_TRUTH_FIELDS)
+    assert all(v["head"] == v["ref"] and not v["regression"] for v in data["field_exact"].values())
+    assert data["regressions"] == [] and data["api"]["head"] == data["api"]["ref"]
+    assert "head/ref: median" in result.stdout
