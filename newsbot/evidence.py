@@ -95,14 +95,18 @@ def _is_embed(node: etree._Element) -> bool:
     return bool(classes) and any(c in classes for c in markup.EMBED_CLASSES)
 
 
-def _is_clone(node: etree._Element) -> bool:
-    classes = _classes(node)
-    return bool(classes) and any(mark in classes for mark in markup.CLONE_MARKS)
-
-
 def _is_chrome(node: etree._Element) -> bool:
     """Page chrome, or a block of listing cards (the "Latest News" sidebar, related stories)."""
     return node.tag in markup.CHROME_TAGS or "index-post-block" in _classes(node)
+
+
+def _is_foreign(node: etree._Element) -> bool:
+    """Chrome, an embed, or a looping slider's clone of a slide: nothing inside is this article's own."""
+    if node.tag in markup.CHROME_TAGS or node.tag in markup.EMBED_TAGS:
+        return True
+    classes = node.get("class")
+    return bool(classes) and ("index-post-block" in classes or any(c in classes for c in markup.EMBED_CLASSES)
+                              or any(mark in classes for mark in markup.CLONE_MARKS))
 
 
 _HOLDS_CHROME = etree.XPath(
@@ -284,7 +288,7 @@ class Page:
         for above in _ancestors(node):
             if above is self.block:
                 return False
-            if _is_chrome(above) or _is_embed(above):
+            if _is_foreign(above):
                 return True
         return False
 
@@ -317,7 +321,7 @@ class Page:
         breaks = 0  # <br>s in a row with only whitespace between them
 
         def add(paragraph: Paragraph) -> None:
-            if self._is_related(paragraph):
+            if paragraph.links and self._is_related(paragraph):
                 self.related_blocks += 1
                 if found and not found[-1].links and _is_label(found[-1].text):
                     found.pop()
@@ -349,7 +353,7 @@ class Page:
                 flush()
                 if self._is_figure(child):
                     pass
-                elif self._has_blocks(child) and not self._is_related(Paragraph(_text(child), list(child.iter("a")))):
+                elif self._has_blocks(child) and not self._points_away(child):
                     self._walk(child, found)
                 else:
                     add(Paragraph(_text(child), list(child.iter("a"))))
@@ -362,15 +366,15 @@ class Page:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
         separators, and at most a short label before them. Reporting that links something has words
         of its own around the link, and a link to a channel or a document is no article."""
-        if not paragraph.links or not all(self._is_article_link(a) for a in paragraph.links):
-            return False
-        rest = paragraph.text
-        for a in paragraph.links:
-            text = _text(a)
-            if text.strip():
-                rest = rest.replace(text, "\x00", 1)
-        before, _, after = rest.partition("\x00")
-        return _is_label(before) and not _LINK_SEPARATORS.sub("", after.replace("\x00", "")).strip()
+        return self._only_article_links(paragraph.links) and _only_links_and_label(paragraph.text, paragraph.links)
+
+    def _points_away(self, block: etree._Element) -> bool:
+        """_is_related of a whole block (its text read only when its links qualify)."""
+        links = list(block.iter("a"))
+        return self._only_article_links(links) and _only_links_and_label(_text(block), links)
+
+    def _only_article_links(self, links: list[etree._Element]) -> bool:
+        return bool(links) and all(self._is_article_link(a) for a in links)
 
     def _is_article_link(self, a: etree._Element) -> bool:
         path = self.links_of.site_path((a.get("href") or "").strip())
@@ -551,8 +555,7 @@ class Page:
         for node in _ancestors(img):
             if node is self.block:
                 return False
-            if _is_chrome(node) or _is_embed(node) or _is_clone(node) or (
-                    node.tag == "a" and not _IMAGE_FILE.search(node.get("href") or "")):
+            if _is_foreign(node) or (node.tag == "a" and not _IMAGE_FILE.search(node.get("href") or "")):
                 return True
         return False
 
@@ -577,10 +580,20 @@ class Page:
         return _text(node) if node is not img else ""
 
 
+def _only_links_and_label(text: str, links: list[etree._Element]) -> bool:
+    rest = text
+    for a in links:
+        shown = _text(a)
+        if shown.strip():
+            rest = rest.replace(shown, "\x00", 1)
+    before, _, after = rest.partition("\x00")
+    return _is_label(before) and not _LINK_SEPARATORS.sub("", after.replace("\x00", "")).strip()
+
+
 def _is_label(text: str) -> bool:
     """Text that can only name what follows ("Read also:", "Читайте также"), or nothing at all."""
-    words = _LINK_SEPARATORS.sub(" ", clean_text(text)).split()
-    return len(words) <= _LABEL_WORDS and not re.search(r"[.!?]\s*$", clean_text(text))
+    text = clean_text(text)
+    return len(_LINK_SEPARATORS.sub(" ", text).split()) <= _LABEL_WORDS and not text.endswith((".", "!", "?"))
 
 
 def _link_title(a: etree._Element) -> str:

@@ -95,7 +95,7 @@ def _parser() -> etree.HTMLParser:
     parser = getattr(_local, "parser", None)
     if parser is None:
         # As parsel's: recover from broken markup, and no limit on a text node's size.
-        parser = _local.parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+        parser = _local.parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
     return parser
 
 

@@ -61,7 +61,9 @@ MISREADINGS = ("latin-1", "sloppy-windows-1252", "sloppy-windows-1251", "koi8-r"
 # What follows a letter in real Azerbaijani and Russian text (closing quotes, an ellipsis, ё, a no-break
 # space, a soft hyphen): after a lead byte that became one of the editions' letters, these do not count
 # as a continuation, so clean text does not pay for ftfy; a garbled text still shows other pairs.
-_SEEN_IN_CLEAN_TEXT = frozenset("»“”„’…ёЁ\u00a0\u00ad")
+_AFTER_LETTERS = frozenset("»“”„’…ёЁ\u00a0\u00ad")
+# ... and what clean text holds anywhere: never taken alone as a sign of mojibake.
+_IN_CLEAN_TEXT = _AFTER_LETTERS | frozenset("«—–")
 
 
 def _misread_patterns() -> tuple[str, str]:
@@ -79,7 +81,7 @@ def _misread_patterns() -> tuple[str, str]:
     sequences, telltales = [], set()
     for encoding in MISREADINGS:
         follow = chars(0x80, 0xBF, encoding)
-        rare = follow - _SEEN_IN_CLEAN_TEXT
+        rare = follow - _AFTER_LETTERS
         for first, last, more in ((0xC2, 0xDF, ""), (0xE0, 0xEF, klass(follow))):
             leads = chars(first, last, encoding)
             if leads - LETTERS:
@@ -88,14 +90,15 @@ def _misread_patterns() -> tuple[str, str]:
             if leads & LETTERS:
                 sequences.append(klass(leads & LETTERS) + klass(rare) + more)
                 telltales |= rare
-    return klass(telltales), "|".join(sequences)
+    return klass(telltales - _IN_CLEAN_TEXT), "|".join(sequences)
 
 
 _TELLTALE, _MISREAD = (re.compile(pattern) for pattern in _misread_patterns())
 
 
 def _looks_misread(text: str) -> bool:
-    # The one-class search first: clean text rarely holds any of those characters at all.
+    # The one-class search first: clean text rarely holds any of those characters at all, and a garbled
+    # title or paragraph always does.
     return _TELLTALE.search(text) is not None and _MISREAD.search(text) is not None
 
 

@@ -36,6 +36,7 @@ _STORY_PHOTO = re.compile(r"/photo/[^/]+$")
 # placeholder) is named for what it is, a story's photo for itself (a uuid, a digest, a long number)
 # or filed by the day it was uploaded.
 _OWN_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-|[0-9a-f]{12,}|\d{5,}", re.I)
+_PATH = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?([^?#]*)")
 _DATED_PLACE = re.compile(r"/20\d\d[/-][01]\d[/-]")
 _SHARED_PLACE = re.compile(r"/(?:assets|icons?|logos?)/|\.(?:svg|ico)$", re.I)
 
@@ -136,7 +137,7 @@ def site_id_of_short_link(value: str | None) -> int | None:
 
 def is_story_photo(url: str) -> bool:
     """Whether an image address can be one story's own photo, not one that many pages share."""
-    path = urlsplit(url.strip()).path
+    path = _PATH.match(url.strip())[1]
     if _STORY_PHOTO.search(path):
         return True
     name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
