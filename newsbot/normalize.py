@@ -7,6 +7,7 @@ import hashlib
 import html
 import json
 import re
+import string
 import unicodedata
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -58,64 +59,75 @@ def repair_mojibake_all(values: list[str]) -> list[str]:
 
 # The charsets UTF-8 is commonly mis-read as (REPORT_AZ.md: the server's charset is unreliable).
 MISREADINGS = ("latin-1", "sloppy-windows-1252", "sloppy-windows-1251", "koi8-r")
-# What follows a letter in real Azerbaijani and Russian text (closing quotes, an ellipsis, ё, a no-break
-# space, a soft hyphen): after a lead byte that became one of the editions' letters, these do not count
-# as a continuation, so clean text does not pay for ftfy; a garbled text still shows other pairs.
-_AFTER_LETTERS = frozenset("»“”„’…ёЁ\u00a0\u00ad")
-# ... and what clean text holds anywhere: never taken alone as a sign of mojibake.
-_IN_CLEAN_TEXT = _AFTER_LETTERS | frozenset("«—–")
+# Every character the editions write: their letters (and combining marks: decomposed letters), ASCII,
+# typographic punctuation, the spaces and invisible characters of page markup, and the NUL that joins
+# a page's values for one search. UTF-8 read as another charset leaves characters outside this set in
+# any title or paragraph (Ã, Ð, ™, Ђ, ѓ, box drawings...); text made only of these is taken as it is.
+_WRITTEN = "".join(sorted(
+    LETTERS | set(string.printable) | {_JOIN} | set("«»“”„‘’…—–№°·©\u00a0\u00ad\u2007\u202f\u200b\u200c\u200d\u2060\ufeff")))
+_NOT_WRITTEN = "[^" + re.escape(_WRITTEN) + "\u0300-\u036f]"
 
 
-def _misread_patterns() -> tuple[str, str]:
-    """What UTF-8 bytes read as one of MISREADINGS look like: (a class of characters any such text
-    holds, a pattern of the sequences: what a lead byte became, then what its one or two continuation
-    bytes became). Derived from the codecs, so no hand-written table goes stale."""
+def _written_misreadings() -> str:
+    """The sequences a misreading can leave that are all characters the editions write ("Д°" for İ,
+    "Р°" for а, "п°" for М): the letter a lead byte became, then the written characters its one or two
+    continuation bytes became, per charset. A no-break space or a soft hyphen after a letter is left
+    out: real text is full of both, and a misread title or paragraph shows other signs. Derived from
+    the codecs, so no table of them goes stale."""
     import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows codecs)
-
-    def chars(first: int, last: int, encoding: str) -> set[str]:
-        return set(bytes(range(first, last + 1)).decode(encoding))
 
     def klass(characters: set[str]) -> str:
         return "[" + re.escape("".join(sorted(characters))) + "]"
 
-    sequences, telltales = [], set()
+    def chars(first: int, last: int, encoding: str) -> set[str]:
+        return set(bytes(range(first, last + 1)).decode(encoding))
+
+    # Each sequence is found at its last character, written as a lookbehind for what comes before it:
+    # the search then skips to the few characters that can end one, instead of trying every sequence
+    # at every character.
+    ends, before = set(), []
     for encoding in MISREADINGS:
-        follow = chars(0x80, 0xBF, encoding)
-        rare = follow - _AFTER_LETTERS
-        for first, last, more in ((0xC2, 0xDF, ""), (0xE0, 0xEF, klass(follow))):
-            leads = chars(first, last, encoding)
-            if leads - LETTERS:
-                sequences.append(klass(leads - LETTERS) + klass(follow) + more)
-                telltales |= leads - LETTERS
-            if leads & LETTERS:
-                sequences.append(klass(leads & LETTERS) + klass(rare) + more)
-                telltales |= rare
-    return klass(telltales - _IN_CLEAN_TEXT), "|".join(sequences)
+        follows = chars(0x80, 0xBF, encoding) & set(_WRITTEN) - set("\u00a0\u00ad")
+        ends |= follows
+        before.append(f"(?<={klass(chars(0xC2, 0xDF, encoding) & LETTERS)}{klass(follows)})")
+        before.append(f"(?<={klass(chars(0xE0, 0xEF, encoding) & LETTERS)}{klass(follows)}{klass(follows)})")
+    return f"{klass(ends)}(?:{'|'.join(before)})"
 
 
-_TELLTALE, _MISREAD = (re.compile(pattern) for pattern in _misread_patterns())
+# What a misread text holds: a character the editions never write, or a sequence of written ones that
+# a misreading makes (a real text then costs one ftfy call, which leaves it as it is). Two searches:
+# either one alone skips quickly to where it could match, one pattern of both cannot.
+_SIGNS = (re.compile(_NOT_WRITTEN), re.compile(_written_misreadings()))
 
 
 def _looks_misread(text: str) -> bool:
-    # The one-class search first: clean text rarely holds any of those characters at all, and a garbled
-    # title or paragraph always does.
-    return _TELLTALE.search(text) is not None and _MISREAD.search(text) is not None
+    return any(sign.search(text) for sign in _SIGNS)
+
+
+def _signs_of_misreading(text: str) -> int:
+    return sum(len(sign.findall(text)) for sign in _SIGNS)
 
 
 def repair_mojibake(value: str | None) -> str:
-    """Text that went through a wrong charset, decoded back (ftfy); clean text unchanged."""
+    """Text that went through a wrong charset, decoded back; clean text unchanged.
+
+    ftfy decides first. It wants more evidence than a short title gives and knows no KOI8-R, so then
+    a text wholly mis-read as one of MISREADINGS is decoded back, when that leaves fewer signs of a
+    misreading than there were.
+    """
     if not value or not _looks_misread(value):
         return value or ""
     fixed = ftfy.fix_encoding(value)
     if fixed != value:
         return fixed
-    # ftfy wants more evidence than a short title gives, and knows no KOI8-R: a text that is wholly
-    # UTF-8 read as one charset is decoded back (a real text of the editions never round-trips so).
+    signs = _signs_of_misreading(value)
     for encoding in MISREADINGS:
         try:
-            return value.encode(encoding).decode("utf-8")
+            fixed = value.encode(encoding).decode("utf-8")
         except UnicodeError:
             continue
+        if _signs_of_misreading(fixed) < signs:
+            return fixed
     return value
 
 
