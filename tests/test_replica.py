@@ -21,15 +21,18 @@ from parsel import Selector
 
 from newsbot import categories, site
 from newsbot.items import GROUND_TRUTH_FIELDS
-from newsbot.loaders import extract_article
+from newsbot.loaders import extract_article, extract_page
 from newsbot.normalize import article_id, canonical_url, clean_text, parse_timestamp
-from tests.replica import pages, texts
+from tests.replica import check, pages, renderings, texts
+from tests.replica.__main__ import main as replica_main
 from tests.replica.client import ROOT, fetch, start_replica
 from tests.replica.content import (CAPTION_VARIANTS, EDITION_VARIANTS, EMBEDS, LANGS, RENAMED_SUFFIX, TAG_VARIANTS,
                                    Corpus, State, category_table)
 from tests.replica.faults import body_start, selected
+from tests.replica.server import Replica
 
 PREFIX = {"az": "/", "en": "/en/", "ru": "/ru/"}
+LISTING_CONTENT_TYPES = (renderings.CHARSETS["utf-8"].header, *renderings.LISTING_LIES)
 
 
 def path_of(url: str) -> str:
@@ -58,7 +61,7 @@ def walk_feed(replica, lang: str) -> list[site.Card]:
     edition = site.Edition(replica.base_url, lang)
     while True:
         batch = fetch(edition.infinity_url(cards[-1].timestamp))
-        assert batch.status == 200 and batch.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert batch.status == 200 and batch.headers["Content-Type"] in LISTING_CONTENT_TYPES
         if not batch.body.strip():
             return cards
         more = site.parse_cards(Selector(text=batch.text), replica.base_url)
@@ -252,15 +255,15 @@ def test_numbered_category_pagination_names_the_next_pages_and_the_last():
 # --- articles and ground truth ----------------------------------------------------------
 
 def test_every_article_page_extracts_to_its_ground_truth(shared_replica):
-    """The extraction acceptance test: newsbot's loader on every page equals the replica's source."""
+    """The extraction acceptance test: newsbot's loader on every page, fetched over HTTP and read as a
+    crawl reads it (its bytes and Content-Type header), equals the replica's source."""
     truth = shared_replica.ground_truth()
     assert {t["language"] for t in truth} == set(LANGS)
     mismatches = []
     for record in truth:
         response = fetch(record["url"])
         assert response.status == 200, record["url"]
-        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
-        extraction = extract_article(response.text, record["url"])
+        extraction = extract_page(response.body, response.headers["Content-Type"], record["url"])
         # The replica's own category table has keys newsbot's does not know (tests/replica/categories.py).
         unknown = [] if categories.is_known_key(record["category_slug"]) else ["unknown_category"]
         assert extraction.problems == unknown, (record["url"], extraction.problems)
@@ -268,6 +271,48 @@ def test_every_article_page_extracts_to_its_ground_truth(shared_replica):
         mismatches += [(record["url"], k, record[k], item.get(k)) for k in GROUND_TRUTH_FIELDS
                        if item.get(k) != record[k]]
     assert not mismatches, json.dumps(mismatches[:5], ensure_ascii=False, indent=1)
+
+
+# Seeds whose every page the acceptance test checks besides the shared replica's: each draws other
+# renderings for every unknown part (tests/replica/renderings.py). `python -m tests.replica
+# --check-seeds N --seed K` checks more.
+MORE_SEEDS = (2, 3, 4, 5)
+
+
+@pytest.mark.parametrize("seed", MORE_SEEDS)
+def test_every_article_page_of_more_seeds_extracts_to_its_ground_truth(seed):
+    found = list(check.mismatches(seed, 200))
+    assert not found, json.dumps(found[:5], ensure_ascii=False, indent=1)
+
+
+def test_check_seeds_prints_every_mismatch_field_by_field(monkeypatch, capsys):
+    assert replica_main(["--check-seeds", "2", "--seed", "7", "--stories", "20"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("0 mismatch(es)") == 2 and "mismatches per field: none" in out
+    # A crawler that loses every caption: each page with a captioned photo is printed, field by field.
+    real = check.extract_page
+
+    def no_captions(*args):
+        extraction = real(*args)
+        if extraction.item is not None:
+            extraction.item["images"] = [{**image, "caption": ""} for image in extraction.item["images"]]
+        return extraction
+
+    monkeypatch.setattr(check, "extract_page", no_captions)
+    assert replica_main(["--check-seeds", "1", "--seed", "7", "--stories", "20"]) == 1
+    out = capsys.readouterr().out
+    assert " images\n    expected [" in out and "mismatches per field: images " in out
+
+
+def test_seeds_draw_other_renderings_and_a_seed_draws_the_same_ones():
+    def draws(seed: int) -> list[dict]:
+        corpus = Corpus(60, seed)
+        return [corpus.layout(story.index, lang).describe() for story in corpus.stories for lang in story.langs]
+
+    assert draws(1) == draws(1)
+    assert draws(1) != draws(2)
+    first = Replica(Corpus(30, 1)).page("/en/latest-news", {}, "http://x").body
+    assert first == Replica(Corpus(30, 1)).page("/en/latest-news", {}, "http://x").body
 
 
 def other_spelling(path: str) -> str:
@@ -764,10 +809,8 @@ def test_fault_wrong_charset_header(faulty):
     running, truth = faulty
     response = running.get(FAULT_PATH["wrong_charset"])
     assert response.headers["Content-Type"] == "text/html; charset=iso-8859-1"
-    html = response.body.decode("utf-8")
-    assert '<meta charset="utf-8">' in html
-    assert extract_article(html, running.url(FAULT_PATH["wrong_charset"])).item["title"] == \
-        truth[FAULT_PATH["wrong_charset"]]["title"]
+    assert extract_page(response.body, response.headers["Content-Type"], running.url(
+        FAULT_PATH["wrong_charset"])).item["title"] == truth[FAULT_PATH["wrong_charset"]]["title"]
 
 
 def test_fault_oversized_and_empty(faulty):
@@ -872,7 +915,8 @@ def _image_url(img, layout: dict) -> str:
 
 def _caption(img) -> str:
     for wrapper, caption in (("figure", "figcaption"), ("div[@class='photo-item']", "span"),
-                             ("table[@class='image-caption']", "td[@class='image-caption__text']")):
+                             ("table[@class='image-caption']", "td[@class='image-caption__text']"),
+                             ("div[@class='swiper-slide']", "div[@class='swiper-slide__caption']")):
         found = img.xpath(f"ancestor::{wrapper}[1]")
         if found:
             return _text(found[0].xpath(f".//{caption}")) if found[0].xpath(f".//{caption}") else ""
@@ -887,9 +931,10 @@ def reference_extract(html: str, layout: dict, lang: str) -> dict:
     article_ = page.css("div.news-detail" if current else "article.news-page")[0]
     body = article_.css("div.news-detail__desc" if current else "div.editor-body")[0]
     paragraphs = []
+    related = {clean_text(block) for block in layout["related_blocks"]}
     for p in body.xpath("./p"):  # figures, embeds (tweets, iframes, scripts, noscript) are no paragraphs
         text = clean_text(ftfy.fix_encoding(clean_text("".join(p.xpath(".//text()").getall()))))
-        if text and text not in texts.BOILERPLATE[lang]:
+        if text and text not in texts.BOILERPLATE[lang] and text not in related:
             paragraphs.append(text)
     jsonld = [json.loads(s) for s in page.css('script[type="application/ld+json"]::text').getall()]
     nodes = [n for d in jsonld for n in d.get("@graph", [d])]
@@ -911,8 +956,12 @@ def reference_extract(html: str, layout: dict, lang: str) -> dict:
         published = parse_timestamp(stamp).astimezone(timezone(timedelta(hours=4))).isoformat()
     images = []
     cover = article_.css(".news-detail__main-photo img, .news-cover img")
+    default = renderings.DEFAULT_IMAGES[layout["default_image"]].markup
     for img in [*cover, *body.css("img")]:
-        if img.xpath("ancestor::noscript"):
+        # A repeat for browsers without script, a slider's clone, another story's thumbnail, the
+        # site's default picture: none is one of this story's photos.
+        if img.root.xpath("boolean(ancestor::noscript or ancestor::*[contains(@class, 'duplicate')] or ancestor::a)") or (
+                default and img.attrib.get("src") == default):
             continue
         images.append({"url": _image_url(img, layout), "caption": _caption(img)})
     tag_links = article_.xpath(".//a[contains(@href, '/tag/') or contains(@href, '/tags/')]"
@@ -966,6 +1015,24 @@ def test_every_version_and_variant_occurs_in_a_300_story_corpus(layout_pages):
     assert 0.02 * len(layouts) < len(mojibake) < 0.08 * len(layouts)
 
 
+def test_every_rendering_of_every_unseen_part_occurs_in_a_300_story_corpus(layout_pages):
+    """Each rendering of tests/replica/renderings.py's pools shows on some page, in every edition."""
+    for lang in LANGS:
+        shown = [(record, layout) for record, layout, _ in layout_pages if record["language"] == lang]
+        for part, pool in (("related", renderings.RELATED), ("reporting_link", renderings.LINKS),
+                           ("charset", renderings.ALL_CHARSETS)):
+            assert set(pool) <= {layout[part] for _, layout in shown}, (lang, part)
+        galleries = {layout["gallery"] for record, layout in shown if len(record["images"]) > 1}
+        assert set(renderings.GALLERIES) <= galleries, lang
+        defaults = {layout["default_image"] for record, layout in shown if not record["images"]}
+        assert set(renderings.DEFAULT_IMAGES) <= defaults, lang
+        assert any(layout["head_order"] for _, layout in shown) and any(not layout["head_order"] for _, layout in shown)
+    related = [layout for _, layout, _ in layout_pages if layout["related"]]
+    assert 0.35 < len(related) / len(layout_pages) < 0.65
+    lying = [layout for _, layout, _ in layout_pages if layout["charset"] in renderings.LYING_CHARSETS]
+    assert 0.03 < len(lying) / len(layout_pages) < 0.15
+
+
 def test_markup_of_each_layout(layout_pages):
     for record, layout, html in layout_pages:
         page = Selector(text=html)
@@ -998,7 +1065,12 @@ def test_markup_of_each_layout(layout_pages):
         if canonical:
             assert canonical_url(canonical) == record["url"]
         og = page.css('meta[property="og:image"]::attr(content)').get()
-        assert og == (record["images"][0]["url"] if layout["og_image"] else None)
+        defaults = renderings.DEFAULT_IMAGES[layout["default_image"]]
+        if record["images"]:
+            shown = defaults.og if defaults.og_over_photo else record["images"][0]["url"]
+            assert og == (shown if layout["og_image"] else None)
+        else:
+            assert og == (defaults.og or None)
         section = page.css('meta[property="article:section"]::attr(content)').get()
         assert section == (f"{record['category']} | Report.az" if layout["meta_section"] else None)
 
@@ -1052,7 +1124,9 @@ def test_bodies_hold_embeds_channel_citations_openers_mojibake_and_rare_furnitur
             garbled += 1
             broken = [clean_text("".join(p.xpath(".//text()").getall())) for p in page.css(
                 "div.news-detail__desc > p, div.editor-body > p")]
-            bad = [b for b in broken if b not in paragraphs and b and b not in texts.BOILERPLATE[lang]]
+            related = {clean_text(block) for block in layout["related_blocks"]}
+            bad = [b for b in broken if b not in paragraphs and b and b not in texts.BOILERPLATE[lang]
+                   and b not in related]
             assert len(bad) == 1
             assert ftfy.fix_text(bad[0]) in paragraphs and clean_text(pages.to_mojibake(ftfy.fix_text(bad[0]))) == bad[0]
     total = len(layout_pages)

@@ -4,6 +4,7 @@
     python -m tests.replica --port 0 --stories 60 --hidden 10 --faults '[{"match": "^/en/", "status": 503}]'
     python -m tests.replica --stories 300 --ground-truth truth.jsonl --base-url http://127.0.0.1:8000
 
+`--check-seeds N` checks the crawler's extraction on N seeds' pages, field by field (tests/replica/check.py).
 Serving prints one line, "REPLICA http://127.0.0.1:PORT", once the socket listens
 (--port 0 picks a free port). --ground-truth writes the JSON Lines for the initial
 state (after --hidden) and exits without serving; a running replica serves the
@@ -61,6 +62,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ground-truth", metavar="PATH", help="write the ground truth JSON Lines ('-' for stdout) and exit")
     parser.add_argument("--base-url", help="the base URL the ground truth uses (default http://HOST:PORT)")
     parser.add_argument("--quiet", action="store_true", help="no access log on stderr")
+    parser.add_argument("--check-seeds", type=int, metavar="N",
+                        help="render every article page of N replicas (seeds --seed .. --seed+N-1, --stories "
+                             "stories each) in process, extract each as a crawl does, print every field that "
+                             "differs from the ground truth, and exit 1 if any does")
     args = parser.parse_args(argv)
     if args.stories < 1:
         parser.error("--stories must be at least 1")
@@ -71,6 +76,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.check_seeds is not None:
+        from tests.replica.check import check_seeds
+        return check_seeds(range(args.seed, args.seed + max(1, args.check_seeds)), args.stories, sys.stdout)
     rules = load_rules(args.faults)
     replica = Replica(Corpus(args.stories, args.seed), hidden=args.hidden, rules=rules, js_feed=args.js_feed,
                       infinity_path=args.infinity_path, other_spelling=args.other_spelling,

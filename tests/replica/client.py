@@ -37,7 +37,12 @@ class Fetched:
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8")
+        """The page as a browser shows it: its labels may lie (tests/replica/renderings.py), the
+        replica's bytes are UTF-8 or, now and then, windows-1251."""
+        try:
+            return self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return self.body.decode("cp1251")
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, timeout: float = 60,

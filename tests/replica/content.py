@@ -583,6 +583,7 @@ class Corpus:
             hidden_date=hidden_date,
             embeds=embeds,
             mojibake=e[0] % 100 < MOJIBAKE_SHARE,
+            **draw_unseen(d, e),
         )
 
     def title(self, story: Story, lang: str, revision: int = 0, renamed: bool = False) -> str:
@@ -617,6 +618,27 @@ DATE_FORMATS = ("offset", "utc", "local")            # JSON-LD datePublished: +0
 EMBEDS = ("youtube", "script", "noscript", "style", "tweet")
 
 
+def draw_unseen(d: tuple[int, ...], e: tuple[int, ...]) -> dict:
+    """A page's draws from the renderings pools (tests/replica/renderings.py): the story's digest `d`
+    for what all its editions share, the edition's `e` for its own; words d[24:] and e[2:] are theirs."""
+    from tests.replica import renderings
+
+    def pick(pool: dict, word: int) -> str:
+        return list(pool)[word % len(pool)]
+
+    return {
+        "related": pick(renderings.RELATED, d[25]) if d[24] % 100 < renderings.RELATED_SHARE else None,
+        "related_at": d[26] / 65536,
+        "related_count": 1 + d[27] % 3,
+        "reporting_link": pick(renderings.LINKS, d[29]) if d[28] % 100 < renderings.LINK_SHARE else None,
+        "gallery": pick(renderings.GALLERIES, d[30]),
+        "default_image": pick(renderings.DEFAULT_IMAGES, e[2]),
+        "charset": (pick(renderings.LYING_CHARSETS, e[4]) if e[3] % 100 < renderings.LYING_SHARE
+                    else pick(renderings.CHARSETS, e[4])),
+        "head_order": e[5] if e[6] % 2 else 0,
+    }
+
+
 @dataclass(frozen=True)
 class Layout:
     version: str                 # "current" | "legacy"
@@ -639,6 +661,15 @@ class Layout:
     hidden_date: bool            # no visible date (JSON-LD or article:published_time still has it)
     embeds: tuple[tuple[str, float], ...]  # (EMBEDS kind, share of the way into the body)
     mojibake: bool               # one paragraph as UTF-8 read as cp1252 (pages.mojibake_paragraph)
+    # The parts drawn from tests/replica/renderings.py's pools (draw_unseen):
+    related: str | None = None   # a block of links to other stories inside the body: RELATED renderer
+    related_at: float = 0.0      # where in the body it stands
+    related_count: int = 1       # how many stories it links
+    reporting_link: str | None = None  # a paragraph of reporting that links something: LINK renderer
+    gallery: str = "figures"     # how the photos after the main one are shown: GALLERY renderer
+    default_image: str = "none"  # where the site's default share image shows: DEFAULT_IMAGE
+    charset: str = "utf-8"       # what the page's labels say and which bytes it is: CHARSET
+    head_order: int = 0          # 0: the head as rendered; else the seed of its shuffle
 
     def describe(self) -> dict:
         return {"version": self.version, "tags": self.tags, "tag_href": self.tag_href, "editions": self.editions,
@@ -648,7 +679,10 @@ class Layout:
                 "date_format": self.date_format if self.jsonld else None,
                 "meta_published": self.meta_published, "meta_section": self.meta_section,
                 "og_image": self.og_image, "canonical": self.canonical, "hidden_date": self.hidden_date,
-                "embeds": [kind for kind, _ in self.embeds]}
+                "embeds": [kind for kind, _ in self.embeds], "related": self.related,
+                "related_count": self.related_count if self.related else 0, "reporting_link": self.reporting_link,
+                "gallery": self.gallery, "default_image": self.default_image, "charset": self.charset,
+                "head_order": self.head_order}
 
 
 def _lookalike(title: str, choice: int) -> str:

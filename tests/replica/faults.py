@@ -218,7 +218,7 @@ def malformed(page: str) -> str:
 
 
 def oversized(page: str, size: int) -> bytes:
-    body = page.encode("utf-8")
+    body = page.encode("utf-8", "surrogateescape")
     pad = max(0, size - len(body))
     comment = b"<!-- " + b"x" * max(0, pad - 9) + b" -->\n"
     cut = body.rfind(b"</body>")

@@ -12,11 +12,12 @@ import hashlib
 import html
 import json
 import random
+import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from xml.sax.saxutils import escape as xml_escape
 
-from tests.replica import furniture, texts
+from tests.replica import furniture, renderings, texts
 from tests.replica.content import LANG_POS, LANGS, PREFIX, EditionText, Layout, State, Story, make_slug
 
 PER_PAGE = 20          # cards per feed batch
@@ -189,12 +190,12 @@ def _chrome(state: State, lang: str) -> dict[str, str]:
 
 
 def layout(state: State, lang: str, title: str, main: str, head: str = "", *, number: int = 0,
-           kind: str = "page") -> str:
+           kind: str = "page", meta_charset: str = '<meta charset="utf-8">') -> str:
     """A whole page around `main`: head scripts and styles, header, trending bar, the sidebar of
     latest cards beside the main column, footer. `number` varies the furniture per page."""
     chrome = _chrome(state, lang)
     config = furniture.config(chrome["categories"], lang, number, kind)
-    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+    return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n{meta_charset}\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{esc(title)}</title>\n{head}<style>{_STYLE}</style>\n"
             f"{furniture.styles(number)}{furniture.head_scripts(lang, number, config)}</head>\n<body>\n"
@@ -586,6 +587,53 @@ def _json_ld(data: dict) -> str:
     return f'<script type="application/ld+json">{body}</script>\n'
 
 
+def related_stories(state: State, story: Story, lang: str) -> list[tuple[str, str, str]]:
+    """(href, title, thumbnail) of the older stories a page's related block links (the next ones in
+    the corpus with this edition), as many as its layout draws; none without a related block."""
+    page_layout = state.corpus.layout(story.index, lang)
+    if page_layout.related is None:
+        return []
+    found = []
+    for other in state.corpus.stories[story.index + 1:story.index + 12]:
+        if state.has_edition(other, lang) and len(found) < page_layout.related_count:
+            images = state.text(other, lang).images
+            thumb = images[0].card_url if images else renderings.SHARE_IMAGE
+            found.append((href(state, other, lang), state.title(other, lang), thumb))
+    return found
+
+
+def related_blocks(state: State, story: Story, lang: str) -> list[str]:
+    """The HTML blocks of a page's related-stories block, in its layout's rendering."""
+    links = related_stories(state, story, lang)
+    if not links:
+        return []
+    page_layout = state.corpus.layout(story.index, lang)
+    labels = renderings.RELATED_LABELS[lang]
+    label = labels[int(page_layout.related_at * 1000) % len(labels)]
+    return renderings.RELATED[page_layout.related](label, links, lang)
+
+
+def linked_paragraph(text: EditionText, page_layout: Layout, garbled: int | None) -> int | None:
+    """Which paragraph of reporting carries a link in its text (never the lead, nor a garbled one)."""
+    if page_layout.reporting_link is None or len(text.paragraphs) < 2:
+        return None
+    n = 1 + int(page_layout.related_at * 7) % (len(text.paragraphs) - 1)
+    return None if n == garbled else n
+
+
+def reporting_link(state: State, story: Story, lang: str, paragraph: str) -> str:
+    """A paragraph whose middle words link something (a channel, a document, another story); the
+    words stay the paragraph's."""
+    words = paragraph.split(" ")
+    first, last = len(words) // 3, max(len(words) // 3 + 1, 2 * len(words) // 3)
+    before, linked, after = " ".join(words[:first]), " ".join(words[first:last]), " ".join(words[last:])
+    other = state.corpus.stories[(story.index + 1) % len(state.corpus.stories)]
+    article_href = href(state, other, lang) if state.has_edition(other, lang) else href(state, story, lang)
+    render = renderings.LINKS[state.corpus.layout(story.index, lang).reporting_link]
+    return render(esc(before + " " if before else ""), esc(linked), esc(" " + after if after else ""),
+                  article_href, lang)
+
+
 def describe_layout(state: State, story: Story, lang: str) -> dict:
     """What /_replica/layouts says about one page."""
     text = state.text(story, lang)
@@ -593,6 +641,7 @@ def describe_layout(state: State, story: Story, lang: str) -> dict:
     plan = state.corpus.plan(story.index)
     kinds = {"": "empty", **{v: k for k, v in texts.FURNITURE[lang].items()}}
     return {**page_layout.describe(),
+            "related_blocks": [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in related_blocks(state, story, lang)],
             "mojibake": mojibake_paragraph(text, page_layout, story.index) is not None,
             "opener": plan.opener is not None, "channel": plan.channel is not None,
             "furniture": [kinds[f] for _, f in text.boilerplate], "images": len(text.images),
@@ -614,8 +663,13 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
     title_html = noise(text.title)
     alt_title = text.title
 
-    # The main photo: the first image.
+    defaults = renderings.DEFAULT_IMAGES[page_layout.default_image]
+    # The main photo: the first image (or, on a page without photos, the site's default image).
     main_photo = ""
+    if not photos and defaults.markup:
+        img = f'<img src="{defaults.markup}" alt="{attr(alt_title)}">'
+        main_photo = (f'<div class="news-detail__main-photo">{img}</div>' if current
+                      else f'<div class="news-cover"><div class="image">{img}</div></div>')
     if photos:
         image = text.images[0]
         img = _img(image.url, page_layout, alt_title)
@@ -631,10 +685,21 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
         person = corpus.slots(story).values(lang)["P"]
         garbled = mojibake_paragraph(text, page_layout, story.index)
         count = len(text.paragraphs)
+        linked = linked_paragraph(text, page_layout, garbled)
         before: dict[int, list[str]] = {}
-        for n, image in enumerate(text.images[1:] if photos else ()):
-            img = _img(image.url, page_layout, "")
-            before.setdefault(text.figure_at[n], []).append(captioned(img, image.caption, page_layout.captions, noise))
+        gallery = renderings.GALLERIES[page_layout.gallery]
+        rest = text.images[1:] if photos else ()
+        if gallery is not None and rest:
+            before.setdefault(text.figure_at[0], []).append(
+                gallery([(_img(image.url, page_layout, ""), noise(image.caption)) for image in rest]))
+        else:
+            for n, image in enumerate(rest):
+                img = _img(image.url, page_layout, "")
+                before.setdefault(text.figure_at[n], []).append(
+                    captioned(img, image.caption, page_layout.captions, noise))
+        related = related_blocks(state, story, lang)
+        if related:
+            before.setdefault(1 + int(page_layout.related_at * (count - 1)), []).extend(related)
         for kind, where in page_layout.embeds:
             before.setdefault(1 + int(where * (count - 1)), []).append(embed(kind, state, story, lang))
         for where, phrasing in text.boilerplate:
@@ -645,8 +710,12 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
             blocks += before.get(n, ())
             if n < count:
                 paragraph = text.paragraphs[n]
-                blocks.append(f"<p>{esc(to_mojibake(paragraph))}</p>" if n == garbled
-                              else f"<p>{inline_markup(paragraph, person, lang, noise)}</p>")
+                if n == garbled:
+                    blocks.append(f"<p>{esc(to_mojibake(paragraph))}</p>")
+                elif n == linked:
+                    blocks.append(f"<p>{reporting_link(state, story, lang, paragraph)}</p>")
+                else:
+                    blocks.append(f"<p>{inline_markup(paragraph, person, lang, noise)}</p>")
         cls = "news-detail__desc" if current else "editor-body"
         body_html = f'<div class="{cls}">\n' + "\n".join(blocks) + "\n</div>"
 
@@ -691,7 +760,10 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
     head = [] if no_title else [f'<meta property="og:title" content="{attr(text.title)}">']
     head.append('<meta property="og:type" content="article">')
     if photos and page_layout.og_image:
-        head.append(f'<meta property="og:image" content="{text.images[0].url}">')
+        shown = defaults.og if defaults.og_over_photo else text.images[0].url
+        head.append(f'<meta property="og:image" content="{shown}">')
+    elif not photos and defaults.og:
+        head.append(f'<meta property="og:image" content="{defaults.og}">')
     if page_layout.meta_published and not no_date:
         fmt = page_layout.date_format if page_layout.date_format != "local" else "offset"
         head.append(f'<meta property="article:published_time" content="{structured_date(story, fmt)}">')
@@ -699,7 +771,6 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
         head.append(f'<meta property="article:section" content="{attr(name)} | Report.az">')
     if page_layout.canonical:
         head.append(f'<link rel="canonical" href="{attr(page_url)}">')
-    head_html = "".join(line + "\n" for line in head)
     if page_layout.jsonld:
         news: dict = {"@context": "https://schema.org", "@type": "NewsArticle"}
         if not no_title:
@@ -712,6 +783,8 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
         if photos:
             news["image"] = ([image.url for image in text.images] if page_layout.jsonld_form == "graph"
                              else {"@type": "ImageObject", "url": text.images[0].url})
+        elif defaults.json_ld:
+            news["image"] = {"@type": "ImageObject", "url": defaults.json_ld}
         news["inLanguage"] = lang
         news["mainEntityOfPage"] = {"@type": "WebPage", "@id": page_url}
         news["publisher"] = {"@type": "Organization", "name": "Report.az"}
@@ -722,12 +795,15 @@ def article(state: State, story: Story, lang: str, base_url: str = "", *, no_bod
         trail = {"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": crumbs}
         if page_layout.jsonld_form == "graph":
             del news["@context"], trail["@context"]
-            head_html += _json_ld({"@context": "https://schema.org", "@graph": [news, trail]})
+            head.append(_json_ld({"@context": "https://schema.org", "@graph": [news, trail]}).rstrip("\n"))
         else:
-            head_html += _json_ld(news) + _json_ld(trail)
+            head += [_json_ld(news).rstrip("\n"), _json_ld(trail).rstrip("\n")]
+    if page_layout.head_order:
+        random.Random(page_layout.head_order).shuffle(head)
     number = furniture.digest(corpus.seed, story.index, lang, state.revision(story.index))
-    return layout(state, lang, "Report.az" if no_title else f"{text.title} | Report.az", main, head_html,
-                  number=number, kind="article")
+    return layout(state, lang, "Report.az" if no_title else f"{text.title} | Report.az", main,
+                  "".join(line + "\n" for line in head), number=number, kind="article",
+                  meta_charset=renderings.ALL_CHARSETS[page_layout.charset].meta)
 
 
 def size_summary(sizes: list[int]) -> dict:

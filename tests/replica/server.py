@@ -110,7 +110,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from tests.replica import faults as fault_rules
-from tests.replica import pages
+from tests.replica import pages, renderings
 from tests.replica.content import Corpus, State
 
 HTML = "text/html; charset=utf-8"
@@ -232,9 +232,9 @@ class Replica:
                 before = parse_date(query["date"][0])
                 if before is None:
                     return html_response(pages.error_page(400), 400)
-            return html_response(pages.fragment(state, lang, before))
+            return self._listing(path, pages.fragment(state, lang, before))
         if tuple(parts) in FEED_PATHS[lang]:
-            return html_response(pages.feed(state, lang, self.js_feed, self.infinity_path))
+            return self._listing(path, pages.feed(state, lang, self.js_feed, self.infinity_path))
         if lang == "az" and parts[0] == "uploads" and len(parts) == 5 and parts[4].endswith(".jpg"):
             return Response(200, JPEG, "image/jpeg")
         key = self.corpus.category_by_segment(lang, parts[0])
@@ -244,7 +244,7 @@ class Replica:
                 listing = pages.category(state, lang, key, max(1, number), self.category_pages,
                                          self.category_past_end, self.category_pagination)
                 if listing is not None:
-                    return html_response(listing)
+                    return self._listing(path, listing)
             elif len(parts) == 2:
                 found = state.find(lang, parts[0], parts[1])
                 if found is not None and state.is_published(found[0]) and state.has_edition(found[0], lang):
@@ -255,10 +255,16 @@ class Replica:
                             return redirect(base_url, canonical, 301)
                     elif path == canonical or self.other_spelling == "serve":
                         flags = {variant: True} if variant in fault_rules.ARTICLE_VARIANTS else {}
-                        return html_response(pages.article(state, story, lang, base_url, **flags))
+                        charset = renderings.ALL_CHARSETS[self.corpus.layout(story.index, lang).charset]
+                        return Response(200, renderings.encode(pages.article(state, story, lang, base_url, **flags),
+                                                               charset), charset.header)
                     elif self.other_spelling == "301":
                         return redirect(base_url, canonical, 301)
         return html_response(pages.not_found(lang), 404)
+
+    def _listing(self, path: str, page: str) -> Response:
+        """A listing page: UTF-8, under a header that now and then names another charset."""
+        return Response(200, page.encode("utf-8"), renderings.listing_content_type(self.corpus.seed, path))
 
     def _sitemap(self, path: str, base_url: str) -> Response:
         if self.sitemaps:
@@ -329,11 +335,14 @@ class Replica:
         normal = self.page(path, query, base_url, mode if mode in fault_rules.ARTICLE_VARIANTS else None)
         if mode in fault_rules.ARTICLE_VARIANTS or not normal.content_type.startswith("text/html"):
             return normal
-        text = normal.body.decode("utf-8")
+        # The page's own bytes through the fault, whatever its charset (renderings.CHARSETS).
+        text = normal.body.decode("utf-8", "surrogateescape")
         if mode == "truncate":
-            return Response(normal.status, fault_rules.truncate(text, rule.fraction).encode("utf-8"))
+            return Response(normal.status, fault_rules.truncate(text, rule.fraction).encode("utf-8", "surrogateescape"),
+                            normal.content_type)
         if mode == "malformed":
-            return Response(normal.status, fault_rules.malformed(text).encode("utf-8"))
+            return Response(normal.status, fault_rules.malformed(text).encode("utf-8", "surrogateescape"),
+                            normal.content_type)
         if mode == "wrong_charset":
             return Response(normal.status, normal.body, "text/html; charset=iso-8859-1")
         if mode == "oversized":
