@@ -320,17 +320,18 @@ class Page:
         run_links: list[etree._Element] = []
         breaks = 0  # <br>s in a row with only whitespace between them
 
-        def add(paragraph: Paragraph) -> None:
-            if paragraph.links and self._is_related(paragraph):
-                self.related_blocks += 1
-                if found and not found[-1].links and _is_label(found[-1].text):
-                    found.pop()
-            else:
-                found.append(paragraph)
+        def leave_out_related() -> None:
+            self.related_blocks += 1
+            if found and not found[-1].links and _is_label(found[-1].text):
+                found.pop()
 
         def flush() -> None:
             if "".join(run).strip():
-                add(Paragraph("".join(run), list(run_links)))
+                paragraph = Paragraph("".join(run), list(run_links))
+                if paragraph.links and self._is_related(paragraph):
+                    leave_out_related()
+                else:
+                    found.append(paragraph)
             run.clear()
             run_links.clear()
 
@@ -351,12 +352,14 @@ class Page:
                     run_links.extend(child.iter("a"))
             else:
                 flush()
-                if self._is_figure(child):
+                if self._points_away(child):
+                    leave_out_related()  # thumbnails and all
+                elif self._is_figure(child):
                     pass
-                elif self._has_blocks(child) and not self._points_away(child):
+                elif self._has_blocks(child):
                     self._walk(child, found)
                 else:
-                    add(Paragraph(_text(child), list(child.iter("a"))))
+                    found.append(Paragraph(_text(child), list(child.iter("a"))))
             breaks = breaks + 1 if tag == "br" and not (child.tail or "").strip() else 0
             if child.tail:
                 run.append(child.tail)

@@ -50,15 +50,40 @@ async def test_latest_first_run_gets_every_article_then_rerun_is_cheap(replica, 
         assert first.stat(f"newsbot/boilerplate/{rule}") >= count if rule == "empty" else \
             first.stat(f"newsbot/boilerplate/{rule}") == count, rule
     assert first.stat("newsbot/source/tags/structure") == sum(1 for t in site.ground_truth() if t["tags"])
+    # The blocks that only point to other stories went, one count each; every page's charset was decided
+    # by its bytes, and the labels that lied about UTF-8 bytes (articles' and listings') were counted.
+    assert first.stat("newsbot/boilerplate/related") == sum(1 for layout in layouts if layout["related_blocks"])
+    charsets = Counter(layout["charset"] for layout in layouts)
+    assert first.stat("newsbot/charset/meta") == charsets["bytes_cp1251"] + charsets["bytes_cp1251_header_utf8"] > 0
+    assert first.stat("newsbot/warnings/wrong_charset") >= sum(
+        charsets[c] for c in ("header_cp1251", "header_latin1", "header_koi8", "meta_cp1251")) > 0
     with Store(tmp_path / "news.sqlite", readonly=True) as store:
         assert store.count_articles() == len(first.items)
 
     second = await crawl("latest", settings)
     assert second.reason == "finished" and second.errors == 0
     assert second.items == []
-    # Per edition: the home page (navigation) and the first feed batch, all of it stored.
+    # Per edition: the home page (navigation) and the first feed batch, all of it stored, even where
+    # a listing's header lies about its charset (a card title read wrongly would look edited).
     assert requests_beyond_robots(second) <= 2 * len(LANGS)
     assert all(second.stats[f"newsbot/stop/{lang}"] == "already_stored" for lang in LANGS)
+
+
+@pytest.mark.parametrize("charset", ["windows-1251", "koi8-r", "iso-8859-1"])
+@pytest_twisted.ensureDeferred
+async def test_a_rerun_stays_cheap_when_every_listing_lies_about_its_charset(replica, tmp_path, charset):
+    """Card titles read in the charset a lying header names would all look edited: the bytes decide."""
+    listings = r"^/((en|ru)/)?(son-xeberler|latest-news|poslednie-novosti|infinity/index)?/?$"
+    site = replica(stories=30, faults=[{"match": listings, "mode": "wrong_charset", "charset": charset}])
+    settings = crawl_settings(site.base_url, tmp_path / "news.sqlite")
+    first = await crawl("latest", settings)
+    assert first.reason == "finished"
+    assert_matches_ground_truth(first.items, site.ground_truth())
+    second = await crawl("latest", settings)
+    assert second.reason == "finished" and second.items == []
+    assert second.stat("newsbot/cards/updated") == 0
+    assert requests_beyond_robots(second) <= 2 * len(LANGS)
+    assert second.stat("newsbot/warnings/wrong_charset") >= 2 * len(LANGS)
 
 
 @pytest_twisted.ensureDeferred

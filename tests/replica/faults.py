@@ -39,8 +39,8 @@ Effects:
                                      trailing slash; "status": 302 for a temporary one, "location"
                                      for a fixed target; an already canonical target is served normally
     "mode": "redirect_loop"          302 to target?replica_loop=1, which redirects back: A->B->A...
-    "mode": "wrong_charset"          Content-Type says charset=iso-8859-1; the body is UTF-8 with
-                                     <meta charset="utf-8">
+    "mode": "wrong_charset"          Content-Type says charset=iso-8859-1 ("charset" names another
+                                     one); the body is the page's own bytes
     "mode": "oversized"              the page padded with an HTML comment to "size" bytes
                                      (default 20,000,000)
     "mode": "empty"                  200 with an empty body
@@ -71,7 +71,7 @@ MODES = frozenset({"truncate", "malformed", "redirect", "redirect_loop", "wrong_
 LOOP_MARK = "replica_loop=1"
 DEFAULT_OVERSIZE = 20_000_000
 _KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size",
-         "block_after"}
+         "block_after", "charset"}
 BLOCK_STATUS = 403
 # What Cloudflare's JavaScript challenge looks like to a client without a browser (trimmed).
 CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
@@ -108,6 +108,7 @@ class Rule:
     fraction: float | None = None
     size: int = DEFAULT_OVERSIZE
     block_after: int | None = None
+    charset: str = "iso-8859-1"  # what a wrong_charset answer's header names
 
 
 def load_rules(spec: str | list | None) -> list[Rule]:
@@ -148,6 +149,7 @@ def _rule(index: int, raw: dict[str, Any]) -> Rule:
         mode=mode,
         location=raw.get("location"),
         fraction=None if raw.get("fraction") is None else float(raw["fraction"]),
+        charset=str(raw.get("charset", "iso-8859-1")),
         size=int(raw.get("size", DEFAULT_OVERSIZE)),
         block_after=block_after,
     )

@@ -344,7 +344,7 @@ class Replica:
             return Response(normal.status, fault_rules.malformed(text).encode("utf-8", "surrogateescape"),
                             normal.content_type)
         if mode == "wrong_charset":
-            return Response(normal.status, normal.body, "text/html; charset=iso-8859-1")
+            return Response(normal.status, normal.body, f"text/html; charset={rule.charset}")
         if mode == "oversized":
             return Response(normal.status, fault_rules.oversized(text, rule.size))
         raise AssertionError(mode)
