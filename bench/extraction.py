@@ -75,7 +75,8 @@ def save_pages(stories: int, count: int, directory: Path) -> list[dict[str, Any]
                 raise RuntimeError(f"{record['url']}: HTTP {fetched.status}")
             name = f"{record['article_id']}.html"
             (directory / name).write_bytes(fetched.body)
-            records.append({"file": name, "truth": record, "layout": layouts.get(record["url"], {})})
+            records.append({"file": name, "truth": record, "layout": layouts.get(record["url"], {}),
+                            "content_type": fetched.headers.get("Content-Type")})
     finally:
         replica.stop()
     (directory / "index.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
@@ -102,6 +103,12 @@ def text_values(html: str, url: str) -> list[str]:
 WARMUP = 20
 
 
+def decoded(body: bytes, content_type: str | None) -> str:
+    from newsbot.html import decide_charset
+
+    return body.decode(decide_charset(body, content_type)[0], errors="replace")
+
+
 def run(stories: int, count: int, pairs: int, _unused: int = 0) -> dict[str, Any]:
     import trafilatura
     from trafilatura.meta import reset_caches
@@ -114,8 +121,9 @@ def run(stories: int, count: int, pairs: int, _unused: int = 0) -> dict[str, Any
     directory = RESULTS / "pages"
     log(f"extraction: saving {count + WARMUP} article pages from a {stories}-story replica")
     records = save_pages(stories, count + WARMUP, directory)
-    loaded = [((directory / r["file"]).read_bytes().decode("utf-8"), r["truth"]["url"], r["truth"], r["layout"])
-              for r in records]
+    # Each page's text as a crawl reads it: in the charset its bytes prove, whatever its labels say.
+    loaded = [(decoded((directory / r["file"]).read_bytes(), r["content_type"]), r["truth"]["url"], r["truth"],
+               r["layout"]) for r in records]
     warmup, pages = loaded[:WARMUP], loaded[WARMUP:]
 
     # Warm-up on other pages (imports, selector compilation, trafilatura's own set-up).
