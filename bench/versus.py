@@ -89,8 +89,9 @@ def save_pages(stories: int, seed: int, directory: Path) -> list[dict[str, Any]]
     return pages
 
 
-def run_worker(tree: Path, job: Path, accuracy: bool) -> dict[str, Any]:
-    command = [sys.executable, "-P", str(WORKER), str(job), str(tree)] + (["--accuracy"] if accuracy else [])
+def run_worker(tree: Path, job: Path, accuracy: bool, article_only: bool) -> dict[str, Any]:
+    command = ([sys.executable, "-P", str(WORKER), str(job), str(tree)] + (["--accuracy"] if accuracy else [])
+               + (["--article"] if article_only else []))
     done = subprocess.run(command, cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True,
                           text=True, timeout=3600, preexec_fn=CHILD_PREEXEC)
     if done.returncode:
@@ -100,7 +101,7 @@ def run_worker(tree: Path, job: Path, accuracy: bool) -> dict[str, Any]:
     return result
 
 
-def compare(ref: str, stories: int, rounds: int, seed: int) -> dict[str, Any]:
+def compare(ref: str, stories: int, rounds: int, seed: int, article_only: bool = False) -> dict[str, Any]:
     from newsbot.items import GROUND_TRUTH_FIELDS  # HEAD's fields (the venv's newsbot is this tree's)
     from tests.replica.pages import size_summary
 
@@ -135,7 +136,7 @@ def compare(ref: str, stories: int, rounds: int, seed: int) -> dict[str, Any]:
             order = ("ref", "head") if number % 2 == 0 else ("head", "ref")
             this = {}
             for name in order:
-                this[name] = run_worker(trees[name], job, accuracy=number == 0)
+                this[name] = run_worker(trees[name], job, accuracy=number == 0, article_only=article_only)
                 runs[name].append(this[name]["ms_per_page"])
                 first_pass.setdefault(name, this[name])
             pairs.append({"round": number + 1, "first": order[0], "head_ms": round(this["head"]["ms_per_page"], 3),
@@ -200,6 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7, help="paired rounds (the standard: at least 5)")
     parser.add_argument("--seed", type=int, default=1, help="the replica's seed")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/versus-<ref>-<time>.json)")
+    parser.add_argument("--article", action="store_true",
+                        help="both versions through extract_article(utf8_body, url), the extraction alone, "
+                             "without deciding the page's charset")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -216,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds < 5:
         log(f"versus: {args.rounds} rounds; the project's standard is the median of at least 5 pairs")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the worktree is removed on the way out
-    result = compare(args.ref, args.stories, args.rounds, args.seed)
+    result = compare(args.ref, args.stories, args.rounds, args.seed, args.article)
     out.write_text(json.dumps(result, indent=1, ensure_ascii=False), encoding="utf-8")
     print(report(result))
     log(f"versus: results in {out}")

@@ -26,7 +26,7 @@ def main() -> None:
 
     job = json.loads(job_path.read_text(encoding="utf-8"))
     directory = Path(job["directory"])
-    if hasattr(loaders, "extract_page"):
+    if hasattr(loaders, "extract_page") and "--article" not in sys.argv[3:]:
         api = "extract_page(body, content_type, url)"
         pages = [((directory / p["file"]).read_bytes(), p["content_type"], p["url"]) for p in job["pages"]]
 
