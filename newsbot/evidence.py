@@ -102,11 +102,7 @@ def _is_chrome(node: etree._Element) -> bool:
 
 def _is_foreign(node: etree._Element) -> bool:
     """Chrome, an embed, or a looping slider's clone of a slide: nothing inside is this article's own."""
-    if node.tag in markup.CHROME_TAGS or node.tag in markup.EMBED_TAGS:
-        return True
-    classes = node.get("class")
-    return bool(classes) and ("index-post-block" in classes or any(c in classes for c in markup.EMBED_CLASSES)
-                              or any(mark in classes for mark in markup.CLONE_MARKS))
+    return _is_chrome(node) or _is_embed(node) or any(mark in _classes(node) for mark in markup.CLONE_MARKS)
 
 
 _HOLDS_CHROME = etree.XPath(
