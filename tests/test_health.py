@@ -2,7 +2,7 @@
 extraction_degraded close reason (threshold, failing selectors and sample URLs in the log,
 `scrapy crawl` exiting non-zero), for required fields during the crawl and for the optional ones
 (translations, tags, images, known categories) against the store's history or the floors once its
-work is done."""
+work is done; the counter of texts repeated across stories (newsbot.repeats)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ import datetime
 import json
 import re
 import sqlite3
+from collections import Counter
 
 import pytest
 import pytest_twisted
+from hypothesis import given, strategies as st
 
 from newsbot import site as site_markup
 from newsbot.categories import is_known_key
 from newsbot.items import ArticleItem
+from newsbot.repeats import RepeatCounter
 from tests.crawling import crawl, crawl_settings, scrapy_cli
 from tests.replica.faults import selected
 from tests.test_fault_drills import EN_ARTICLE, english, english_paths, only, path_of, pick, urls
@@ -273,3 +276,68 @@ async def test_each_monitor_is_its_own_extension_and_off_when_its_setting_says_s
                         ("floors_empty", {"NEWSBOT_FILL_FLOORS": {}})):
         quiet = await run(name, NEWSBOT_ERROR_THRESHOLD=1.0, NEWSBOT_DEGRADED_MIN_PAGES=5, **extra)
         assert quiet.reason == "finished", name
+
+
+# --- Leaks: the same paragraph or photo in many stories ---------------------------------------
+
+def exact_stories(stories: list[tuple[str, list[str]]]) -> Counter:
+    """In how many stories each text is: what RepeatCounter estimates."""
+    return Counter(text for _, texts in stories for text in set(texts))
+
+
+def test_the_repeat_counter_is_exact_while_its_counters_suffice():
+    counter = RepeatCounter(counters=10, samples=2, keep_chars=12)
+    stories = [(f"u{n}", ["Follow us on Telegram for news", f"own {n}", "Follow us on Telegram for news"])
+               for n in range(5)]
+    for url, texts in stories:
+        counter.add(url, texts)
+    assert counter.stories == 5 and counter.error == 0
+    top = counter.top()
+    # Once per story however often the story repeats it; shortened; the first stories as samples.
+    assert (top.text, top.stories, top.error, top.samples) == ("Follow us o…", 5, 0, ("u0", "u1"))
+    assert {r.stories for r in counter.repeats()} == {5, 1}
+    assert [r.text for r in counter.more_than(0.5, 5)] == ["Follow us o…"]
+    assert counter.more_than(0.5, 6) == [] and counter.more_than(1.0, 1) == []
+
+
+def test_the_repeat_counter_sizes_itself_from_the_share_it_must_find():
+    assert RepeatCounter.for_share(0.05, texts_per_story=20).counters == 4000
+    assert RepeatCounter.for_share(0.3, texts_per_story=4, precision=0.5).counters == 27
+
+
+def test_the_repeat_counter_finds_a_leak_among_many_unique_paragraphs_with_few_counters():
+    counter = RepeatCounter.for_share(0.1, texts_per_story=10)  # 1,000 counters for 20,000 texts
+    for n in range(2000):
+        counter.add(f"u{n}", [f"paragraph {n}.{k}" for k in range(9)] + (["leak"] if n % 4 == 0 else []))
+    assert counter.error > 0 and len(counter.kept) <= counter.counters
+    [leak] = counter.more_than(0.1, 5)
+    assert leak.text == "leak" and leak.stories <= 500 <= leak.at_most
+    assert leak.error <= counter.added / (counter.counters + 1) <= 0.1 * 0.1 * 2000 * 1.01
+
+
+texts = st.sampled_from([f"t{n}" for n in range(12)])
+
+
+@given(stories=st.lists(st.lists(texts, max_size=6), min_size=1, max_size=80),
+       counters=st.integers(min_value=1, max_value=8), share=st.sampled_from([0.05, 0.1, 0.25, 0.5]),
+       at_least=st.integers(min_value=1, max_value=6))
+def test_the_repeat_counter_bounds_every_count_and_misses_no_frequent_text(stories, counters, share, at_least):
+    counter = RepeatCounter(counters=counters)
+    named = [(f"u{n}", story) for n, story in enumerate(stories)]
+    for url, story in named:
+        counter.add(url, story)
+    exact = exact_stories(named)
+    held = {r.text: r for r in counter.repeats()}
+    assert len(held) <= counters and counter.stories == len(stories)
+    assert counter.added == sum(exact.values())
+    assert counter.error <= counter.added / (counters + 1)
+    for text, count in exact.items():
+        if text in held:
+            assert held[text].stories <= count <= held[text].at_most
+            assert set(held[text].samples) <= {url for url, story in named if text in story}
+        else:
+            assert count <= counter.error
+    # A text in more stories than the counts' error is always held, so it is named when frequent.
+    found = {r.text for r in counter.more_than(share, at_least)}
+    assert {t for t, count in exact.items()
+            if count > max(share * len(stories), counter.error) and count >= at_least} <= found
