@@ -2,12 +2,13 @@
 extraction_degraded close reason (threshold, failing selectors and sample URLs in the log,
 `scrapy crawl` exiting non-zero), for required fields during the crawl and for the optional ones
 (translations, tags, images, known categories) against the store's history or the floors once its
-work is done; the counter of texts repeated across stories (newsbot.repeats)."""
+work is done; page furniture leaking into many stories (newsbot.repeats' counter, then crawls)."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 import sqlite3
 from collections import Counter
@@ -21,7 +22,7 @@ from newsbot.categories import is_known_key
 from newsbot.items import ArticleItem
 from newsbot.repeats import RepeatCounter
 from tests.crawling import crawl, crawl_settings, scrapy_cli
-from tests.replica.faults import selected
+from tests.replica.faults import LEAKED_IMAGE, LEAKED_PARAGRAPH, selected
 from tests.test_fault_drills import EN_ARTICLE, english, english_paths, only, path_of, pick, urls
 
 # How crawl health names a part that found nothing: every markup generation's selector for it.
@@ -341,3 +342,91 @@ def test_the_repeat_counter_bounds_every_count_and_misses_no_frequent_text(stori
     found = {r.text for r in counter.more_than(share, at_least)}
     assert {t for t, count in exact.items()
             if count > max(share * len(stories), counter.error) and count >= at_least} <= found
+
+
+def leak_cli(site, db, *settings: str):
+    return cli_crawl(site, db, *[part for setting in settings for part in ("-s", setting)])
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line.split("] ERROR: ", 1)[1] for line in stderr.splitlines() if "] ERROR: " in line]
+
+
+def test_a_paragraph_leaking_into_every_story_closes_extraction_degraded_with_exit_1(replica, tmp_path):
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "mode": "leak_paragraph"}])
+    pages = len(english(site))
+    run = cli_crawl(site, tmp_path / "news.sqlite")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "extraction_degraded"
+    # Judged once every page was in, against all of them.
+    assert stats["newsbot/article_pages"] == pages and stats["item_scraped_count"] == pages
+    assert stats["newsbot/leak/paragraph"] == 1 and stats["newsbot/leak/image"] == 0
+    assert stats["newsbot/leak/top_share/paragraph"] == 1.0
+    [error] = error_lines(run.stderr)
+    shown = LEAKED_PARAGRAPH[:79].rstrip() + "…"
+    assert error.startswith(f"Crawl is broken (extraction_degraded): the same paragraph in {pages} of {pages} "
+                            f"stories (100%), more than 30% (NEWSBOT_LEAK_SHARE): {shown!r}; e.g. "), error
+    samples = error.split("; e.g. ", 1)[1].split(", ")
+    assert len(samples) == 3 and set(samples) <= {t["url"] for t in english(site)}
+    assert "Traceback" not in run.stderr
+
+
+def test_one_image_as_every_storys_photo_closes_extraction_degraded_with_exit_1(replica, tmp_path):
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "mode": "leak_image"}])
+    pages = len(english(site))
+    run = cli_crawl(site, tmp_path / "news.sqlite")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "extraction_degraded" and stats["newsbot/article_pages"] == pages
+    assert stats["newsbot/leak/image"] == 1 and stats["newsbot/leak/paragraph"] == 0
+    [error] = error_lines(run.stderr)
+    assert error.startswith(f"Crawl is broken (extraction_degraded): the same image in {pages} of {pages} stories "
+                            f"(100%), more than 30% (NEWSBOT_LEAK_SHARE): {site.base_url}{LEAKED_IMAGE}; e.g. "), error
+    assert "Traceback" not in run.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_leak_is_judged_by_its_share_of_the_whole_crawl_against_the_settings(replica, tmp_path,
+                                                                                      warnings_caplog):
+    rate = 0.2
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "rate": rate, "mode": "leak_paragraph"}])
+    truth = english(site)
+    leaked = [t["url"] for t in truth if selected(path_of(t["url"]), rate)]
+    pages = len(truth)
+    assert 5 <= len(leaked) < pages * 0.3
+    share = len(leaked) / pages
+
+    async def run(name: str, **settings):
+        return await crawl("latest", crawl_settings(site.base_url, tmp_path / f"{name}.sqlite", **settings),
+                           lang="en")
+
+    # The defaults: below the share, however early the leaked pages came.
+    default = await run("default")
+    assert default.reason == "finished" and default.stats["newsbot/leak/paragraph"] == 0
+    assert default.stats["newsbot/leak/top_share/paragraph"] == round(share, 4)
+    # Just below its share: a leak; with one story more than it has as the minimum: none.
+    below = await run("below", NEWSBOT_LEAK_SHARE=share - 0.5 / pages, NEWSBOT_LEAK_MIN_STORIES=len(leaked))
+    assert below.reason == "extraction_degraded" and below.stats["newsbot/leak/paragraph"] == 1
+    errors = [r.getMessage() for r in warnings_caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and f"the same paragraph in {len(leaked)} of {pages} stories" in errors[0], errors
+    assert set(errors[0].split("; e.g. ", 1)[1].split(", ")) <= set(leaked)
+    fewer = await run("fewer", NEWSBOT_LEAK_SHARE=share - 0.5 / pages, NEWSBOT_LEAK_MIN_STORIES=len(leaked) + 1)
+    assert fewer.reason == "finished" and fewer.stats["newsbot/leak/paragraph"] == 0
+    # Off: no judgement, no stats.
+    off = await run("off", NEWSBOT_LEAK_SHARE=1)
+    assert off.reason == "finished" and "newsbot/leak/paragraph" not in off.stats
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_clean_crawl_finishes_with_no_leak(replica, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    site = replica(stories=60)
+    truth = site.ground_truth()
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "news.sqlite"))
+    assert result.reason == "finished" and result.stat("newsbot/article_pages") == len(truth)
+    assert result.stats["newsbot/leak/paragraph"] == 0 and result.stats["newsbot/leak/image"] == 0
+    assert 0 < result.stats["newsbot/leak/top_share/paragraph"] < 0.3
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum(m.startswith(f"No leak in {len(truth)} stories: the most repeated paragraph is in ") for m in messages) == 1
+    assert "log_count/ERROR" not in result.stats

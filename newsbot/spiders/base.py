@@ -153,6 +153,11 @@ class NewsbotSpider(scrapy.Spider):
         self.js_mode = self.config.js_mode
         if self.js_mode not in ("auto", "always", "never"):
             raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {self.js_mode!r}")
+        if not self.config.leak_share > 0:
+            raise ValueError(f"NEWSBOT_LEAK_SHARE must be a share above 0 (1 turns the check off); "
+                             f"got {self.config.leak_share!r}")
+        if self.config.leak_min_stories < 1:
+            raise ValueError(f"NEWSBOT_LEAK_MIN_STORIES must be at least 1; got {self.config.leak_min_stories!r}")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

@@ -336,6 +336,8 @@ class Replica:
             return Response(normal.status, fault_rules.malformed(text).encode("utf-8"))
         if mode == "wrong_charset":
             return Response(normal.status, normal.body, "text/html; charset=iso-8859-1")
+        if mode in fault_rules.LEAKS:
+            return Response(normal.status, fault_rules.leak(text, mode).encode("utf-8"))
         if mode == "oversized":
             return Response(normal.status, fault_rules.oversized(text, rule.size))
         raise AssertionError(mode)
