@@ -175,6 +175,7 @@ class CrawlHealth:
         self.filled: Counter[str] = Counter()  # item field (and KNOWN_CATEGORY) -> article pages with it
         self.selector_misses: Counter[str] = Counter()  # selector -> article pages it found nothing on
         self.selector_samples: dict[str, list[str]] = {}
+        self.unknown_categories: Counter[str] = Counter()  # category_slug -> article pages
         self.closed_it = False
 
     @classmethod
@@ -191,8 +192,11 @@ class CrawlHealth:
         for field in ArticleItem.fields:
             if item.get(field) not in (None, "", [], {}):
                 self.filled[field] += 1
-        if extraction.item is not None and "unknown_category" not in extraction.problems:
-            self.filled[KNOWN_CATEGORY] += 1
+        if extraction.item is not None:
+            if "unknown_category" in extraction.problems:
+                self.unknown_categories[item.get("category_slug") or ""] += 1
+            else:
+                self.filled[KNOWN_CATEGORY] += 1
         if any(item.get(field) in (None, "") for field in REQUIRED_FIELDS):
             self.degraded_pages += 1
         for selector in extraction.failed_selectors:
@@ -234,6 +238,12 @@ class CrawlHealth:
             # Below the threshold: a few odd pages (counted as drops or warnings), not a broken crawl
             # of this check's, so no log_count/ERROR for monitoring to page someone over.
             self.log_failed_selectors(logging.WARNING)
+        if self.unknown_categories:
+            # One line for the crawl: an unknown slug is a gap in newsbot/data/categories.json, the
+            # same on every page of that category.
+            logger.warning("Unknown category on %d of %d article pages: %s", sum(self.unknown_categories.values()),
+                           self.pages, ", ".join(f"{slug or '(none)'} ({pages})"
+                                                 for slug, pages in self.unknown_categories.most_common()))
 
 
 class ListingsMonitor:

@@ -2,7 +2,8 @@
 extraction_degraded close reason (threshold, failing selectors and sample URLs in the log,
 `scrapy crawl` exiting non-zero), for required fields during the crawl and for the optional ones
 (translations, tags, images, known categories) against the store's history or the floors once its
-work is done; page furniture leaking into many stories (newsbot.repeats' counter, then crawls)."""
+work is done; page furniture leaking into many stories (newsbot.repeats' counter, then crawls);
+unknown categories said once per crawl."""
 
 from __future__ import annotations
 
@@ -430,3 +431,22 @@ async def test_a_clean_crawl_finishes_with_no_leak(replica, tmp_path, caplog):
     messages = [r.getMessage() for r in caplog.records]
     assert sum(m.startswith(f"No leak in {len(truth)} stories: the most repeated paragraph is in ") for m in messages) == 1
     assert "log_count/ERROR" not in result.stats
+
+
+@pytest_twisted.ensureDeferred
+async def test_unknown_categories_are_one_line_at_close_with_their_slugs_and_counts(replica, tmp_path,
+                                                                                   warnings_caplog):
+    site = replica(stories=60)
+    truth = site.ground_truth()
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "news.sqlite"))
+    assert result.reason == "finished"
+    # One line for the crawl, slugs most frequent first, no line per article; the stat stays.
+    unknown = Counter(t["category_slug"] for t in truth if not is_known_key(t["category_slug"]))
+    assert unknown and result.stats["newsbot/warnings/unknown_category"] == sum(unknown.values())
+    [line] = [r for r in warnings_caplog.records if "nknown category" in r.getMessage()]
+    assert line.levelname == "WARNING"
+    head, listed = line.getMessage().split(": ", 1)
+    assert head == f"Unknown category on {sum(unknown.values())} of {len(truth)} article pages"
+    named = [re.fullmatch(r"(.+) \((\d+)\)", part).groups() for part in listed.split(", ")]
+    assert {slug: int(count) for slug, count in named} == dict(unknown)
+    assert [int(count) for _, count in named] == sorted(unknown.values(), reverse=True)

@@ -30,6 +30,10 @@ from newsbot.normalize import BAKU, clean_text, parse_timestamp, url_key
 
 logger = logging.getLogger(__name__)
 
+# Problems that come in whole categories of pages: crawl health says them once, at close, with
+# counts (newsbot.extensions.CrawlHealth), rather than one line a page.
+SUMMED_UP_AT_CLOSE = frozenset({"unknown_category"})
+
 PLAYWRIGHT_HANDLER = "newsbot.rendering.LazyPlaywrightDownloadHandler"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.I)
@@ -380,7 +384,8 @@ class NewsbotSpider(scrapy.Spider):
             return
         for problem in extraction.problems:
             stats.inc_value(f"newsbot/warnings/{problem}")
-            logger.warning("%s: %s", problem.replace("_", " "), url)
+            if problem not in SUMMED_UP_AT_CLOSE:
+                logger.warning("%s: %s", problem.replace("_", " "), url)
 
     def count_drop(self, reason: str, url: str) -> None:
         self.crawler.stats.inc_value(f"newsbot/dropped/{reason}")
