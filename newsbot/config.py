@@ -37,6 +37,8 @@ class Config:
     fill_history_runs: int
     fill_history_min_runs: int
     fill_history_ratio: float
+    leak_share: float
+    leak_min_stories: int
     retry_backoff: float
     retry_backoff_max: float
     block_after: int
@@ -56,7 +58,10 @@ class Config:
             if name not in source:
                 # A setting read but not declared in settings.py is a bug, not a default to invent here.
                 raise KeyError(f"{name} has no default in newsbot/settings.py")
-            values[field.name] = _READERS[field.type](source, name)
+            try:
+                values[field.name] = _READERS[field.type](source, name)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name}: {exc}") from None
         return cls(**values)
 
 

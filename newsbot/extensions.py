@@ -22,6 +22,7 @@ from newsbot.items import REQUIRED_FIELDS, ArticleItem
 from newsbot.loaders import Extraction
 from newsbot.monitors import PAGES_STAT, Baseline, baselines, fill_rate_stat, judge
 from newsbot.reasons import close_broken, closing
+from newsbot.repeats import Repeat, RepeatCounter
 from newsbot.signals import article_extracted
 from newsbot.store import Store, StoreError
 
@@ -174,6 +175,7 @@ class CrawlHealth:
         self.filled: Counter[str] = Counter()  # item field (and KNOWN_CATEGORY) -> article pages with it
         self.selector_misses: Counter[str] = Counter()  # selector -> article pages it found nothing on
         self.selector_samples: dict[str, list[str]] = {}
+        self.unknown_categories: Counter[str] = Counter()  # category_slug -> article pages
         self.closed_it = False
 
     @classmethod
@@ -190,8 +192,11 @@ class CrawlHealth:
         for field in ArticleItem.fields:
             if item.get(field) not in (None, "", [], {}):
                 self.filled[field] += 1
-        if extraction.item is not None and "unknown_category" not in extraction.problems:
-            self.filled[KNOWN_CATEGORY] += 1
+        if extraction.item is not None:
+            if "unknown_category" in extraction.problems:
+                self.unknown_categories[item.get("category_slug") or ""] += 1
+            else:
+                self.filled[KNOWN_CATEGORY] += 1
         if any(item.get(field) in (None, "") for field in REQUIRED_FIELDS):
             self.degraded_pages += 1
         for selector in extraction.failed_selectors:
@@ -233,6 +238,12 @@ class CrawlHealth:
             # Below the threshold: a few odd pages (counted as drops or warnings), not a broken crawl
             # of this check's, so no log_count/ERROR for monitoring to page someone over.
             self.log_failed_selectors(logging.WARNING)
+        if self.unknown_categories:
+            # One line for the crawl: an unknown slug is a gap in newsbot/data/categories.json, the
+            # same on every page of that category.
+            logger.warning("Unknown category on %d of %d article pages: %s", sum(self.unknown_categories.values()),
+                           self.pages, ", ".join(f"{slug or '(none)'} ({pages})"
+                                                 for slug, pages in self.unknown_categories.most_common()))
 
 
 class ListingsMonitor:
@@ -362,3 +373,83 @@ class FillRateMonitor:
         except (StoreError, sqlite3.Error) as exc:
             logger.warning("No crawl history for the fill-rate check (the floors apply): %s", exc)
             return []
+
+
+class LeakMonitor:
+    """Page furniture leaking into the stories: judged once the crawl's work is done, if it saw
+    NEWSBOT_DEGRADED_MIN_PAGES article pages. The same paragraph in the bodies of more than
+    NEWSBOT_LEAK_SHARE of the crawl's stories (article items), or the same photo URL among their
+    images, and in NEWSBOT_LEAK_MIN_STORIES of them at least, closes the crawl as
+    `extraction_degraded` with one ERROR line per offender (the text or URL, its count, sample
+    URLs); `newsbot/leak/paragraph` and `newsbot/leak/image` count the offenders, and
+    `newsbot/leak/top_share/...` is the largest share any text reached. Counted in bounded memory
+    (newsbot.repeats), so a backfill of any size keeps no paragraphs but the most repeated ones.
+    Off with NEWSBOT_LEAK_SHARE >= 1; a crawl closed for another reason is not judged."""
+
+    # Texts a story typically adds (real paragraphs, photos): what the counters are sized by. A crawl
+    # whose stories add more only loosens the counts, which the judgement takes into account.
+    PARAGRAPHS_PER_STORY = 20
+    IMAGES_PER_STORY = 4
+    SHOWN_CHARS = 80
+    SAMPLES = 3
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = config(crawler)
+        if settings.leak_share >= 1:
+            raise NotConfigured("NEWSBOT_LEAK_SHARE >= 1: no text is in more than every story")
+        self.crawler = crawler
+        self.min_pages = settings.degraded_min_pages
+        self.share = settings.leak_share
+        self.min_stories = settings.leak_min_stories
+        self.pages = 0
+        self.counters = {
+            "paragraph": RepeatCounter.for_share(self.share, self.PARAGRAPHS_PER_STORY, samples=self.SAMPLES,
+                                                 keep_chars=self.SHOWN_CHARS),
+            "image": RepeatCounter.for_share(self.share, self.IMAGES_PER_STORY, samples=self.SAMPLES),
+        }
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LeakMonitor:
+        monitor = cls(crawler)
+        crawler.signals.connect(monitor.article_extracted, signal=article_extracted)
+        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
+        return monitor
+
+    def article_extracted(self, extraction: Extraction, url: str, spider) -> None:
+        self.pages += 1
+        item = extraction.item
+        if item is None:
+            return
+        story = item.get("url") or url
+        self.counters["paragraph"].add(story, (item.get("body") or "").split("\n\n"))
+        self.counters["image"].add(story, [image["url"] for image in item.get("images") or ()])
+
+    def spider_idle(self, spider) -> None:
+        if closing(self.crawler) or self.pages < self.min_pages:
+            return
+        stats = self.crawler.stats
+        offenders = {kind: counter.more_than(self.share, self.min_stories) for kind, counter in self.counters.items()}
+        for kind, counter in self.counters.items():
+            top = counter.top()
+            stats.set_value(f"newsbot/leak/{kind}", len(offenders[kind]))
+            stats.set_value(f"newsbot/leak/top_share/{kind}",
+                            round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
+        if not any(offenders.values()):
+            logger.info("No leak in %d stories: %s", self.counters["paragraph"].stories, "; ".join(
+                f"the most repeated {kind} is in {self._count(counter.top(), counter)}"
+                for kind, counter in self.counters.items() if counter.top()) or "nothing repeated")
+            return
+        for kind, repeats in offenders.items():
+            for repeat in repeats:
+                logger.error("Crawl is broken (extraction_degraded): the same %s in %s, more than %.0f%% "
+                             "(NEWSBOT_LEAK_SHARE): %s; e.g. %s", kind, self._count(repeat, self.counters[kind]),
+                             self.share * 100, repr(repeat.text) if kind == "paragraph" else repeat.text,
+                             ", ".join(repeat.samples))
+        close_broken(self.crawler, "extraction_degraded")
+        raise DontCloseSpider
+
+    @staticmethod
+    def _count(repeat: Repeat, counter: RepeatCounter) -> str:
+        """"61 of 240 stories (25%)"; a range when the counts are estimates."""
+        count = f"{repeat.stories}" if not repeat.error else f"{repeat.stories}-{repeat.at_most}"
+        return f"{count} of {counter.stories} stories ({repeat.stories / max(1, counter.stories):.0%})"

@@ -2,23 +2,28 @@
 extraction_degraded close reason (threshold, failing selectors and sample URLs in the log,
 `scrapy crawl` exiting non-zero), for required fields during the crawl and for the optional ones
 (translations, tags, images, known categories) against the store's history or the floors once its
-work is done."""
+work is done; page furniture leaking into many stories (newsbot.repeats' counter, then crawls);
+unknown categories said once per crawl."""
 
 from __future__ import annotations
 
 import datetime
 import json
+import logging
 import re
 import sqlite3
+from collections import Counter
 
 import pytest
 import pytest_twisted
+from hypothesis import given, strategies as st
 
 from newsbot import site as site_markup
 from newsbot.categories import is_known_key
 from newsbot.items import ArticleItem
+from newsbot.repeats import RepeatCounter
 from tests.crawling import crawl, crawl_settings, scrapy_cli
-from tests.replica.faults import selected
+from tests.replica.faults import LEAKED_IMAGE, LEAKED_PARAGRAPH, selected
 from tests.test_fault_drills import EN_ARTICLE, english, english_paths, only, path_of, pick, urls
 
 # How crawl health names a part that found nothing: every markup generation's selector for it.
@@ -273,3 +278,175 @@ async def test_each_monitor_is_its_own_extension_and_off_when_its_setting_says_s
                         ("floors_empty", {"NEWSBOT_FILL_FLOORS": {}})):
         quiet = await run(name, NEWSBOT_ERROR_THRESHOLD=1.0, NEWSBOT_DEGRADED_MIN_PAGES=5, **extra)
         assert quiet.reason == "finished", name
+
+
+# --- Leaks: the same paragraph or photo in many stories ---------------------------------------
+
+def exact_stories(stories: list[tuple[str, list[str]]]) -> Counter:
+    """In how many stories each text is: what RepeatCounter estimates."""
+    return Counter(text for _, texts in stories for text in set(texts))
+
+
+def test_the_repeat_counter_is_exact_while_its_counters_suffice():
+    counter = RepeatCounter(counters=10, samples=2, keep_chars=12)
+    stories = [(f"u{n}", ["Follow us on Telegram for news", f"own {n}", "Follow us on Telegram for news"])
+               for n in range(5)]
+    for url, texts in stories:
+        counter.add(url, texts)
+    assert counter.stories == 5 and counter.error == 0
+    top = counter.top()
+    # Once per story however often the story repeats it; shortened; the first stories as samples.
+    assert (top.text, top.stories, top.error, top.samples) == ("Follow us o…", 5, 0, ("u0", "u1"))
+    assert {r.stories for r in counter.repeats()} == {5, 1}
+    assert [r.text for r in counter.more_than(0.5, 5)] == ["Follow us o…"]
+    assert counter.more_than(0.5, 6) == [] and counter.more_than(1.0, 1) == []
+
+
+def test_the_repeat_counter_sizes_itself_from_the_share_it_must_find():
+    assert RepeatCounter.for_share(0.05, texts_per_story=20).counters == 4000
+    assert RepeatCounter.for_share(0.3, texts_per_story=4, precision=0.5).counters == 27
+
+
+def test_the_repeat_counter_finds_a_leak_among_many_unique_paragraphs_with_few_counters():
+    counter = RepeatCounter.for_share(0.1, texts_per_story=10)  # 1,000 counters for 20,000 texts
+    for n in range(2000):
+        counter.add(f"u{n}", [f"paragraph {n}.{k}" for k in range(9)] + (["leak"] if n % 4 == 0 else []))
+    assert counter.error > 0 and len(counter.kept) <= counter.counters
+    [leak] = counter.more_than(0.1, 5)
+    assert leak.text == "leak" and leak.stories <= 500 <= leak.at_most
+    assert leak.error <= counter.added / (counter.counters + 1) <= 0.1 * 0.1 * 2000 * 1.01
+
+
+texts = st.sampled_from([f"t{n}" for n in range(12)])
+
+
+@given(stories=st.lists(st.lists(texts, max_size=6), min_size=1, max_size=80),
+       counters=st.integers(min_value=1, max_value=8), share=st.sampled_from([0.05, 0.1, 0.25, 0.5]),
+       at_least=st.integers(min_value=1, max_value=6))
+def test_the_repeat_counter_bounds_every_count_and_misses_no_frequent_text(stories, counters, share, at_least):
+    counter = RepeatCounter(counters=counters)
+    named = [(f"u{n}", story) for n, story in enumerate(stories)]
+    for url, story in named:
+        counter.add(url, story)
+    exact = exact_stories(named)
+    held = {r.text: r for r in counter.repeats()}
+    assert len(held) <= counters and counter.stories == len(stories)
+    assert counter.added == sum(exact.values())
+    assert counter.error <= counter.added / (counters + 1)
+    for text, count in exact.items():
+        if text in held:
+            assert held[text].stories <= count <= held[text].at_most
+            assert set(held[text].samples) <= {url for url, story in named if text in story}
+        else:
+            assert count <= counter.error
+    # A text in more stories than the counts' error is always held, so it is named when frequent.
+    found = {r.text for r in counter.more_than(share, at_least)}
+    assert {t for t, count in exact.items()
+            if count > max(share * len(stories), counter.error) and count >= at_least} <= found
+
+
+def leak_cli(site, db, *settings: str):
+    return cli_crawl(site, db, *[part for setting in settings for part in ("-s", setting)])
+
+
+def error_lines(stderr: str) -> list[str]:
+    return [line.split("] ERROR: ", 1)[1] for line in stderr.splitlines() if "] ERROR: " in line]
+
+
+def test_a_paragraph_leaking_into_every_story_closes_extraction_degraded_with_exit_1(replica, tmp_path):
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "mode": "leak_paragraph"}])
+    pages = len(english(site))
+    run = cli_crawl(site, tmp_path / "news.sqlite")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "extraction_degraded"
+    # Judged once every page was in, against all of them.
+    assert stats["newsbot/article_pages"] == pages and stats["item_scraped_count"] == pages
+    assert stats["newsbot/leak/paragraph"] == 1 and stats["newsbot/leak/image"] == 0
+    assert stats["newsbot/leak/top_share/paragraph"] == 1.0
+    [error] = error_lines(run.stderr)
+    shown = LEAKED_PARAGRAPH[:79].rstrip() + "…"
+    assert error.startswith(f"Crawl is broken (extraction_degraded): the same paragraph in {pages} of {pages} "
+                            f"stories (100%), more than 30% (NEWSBOT_LEAK_SHARE): {shown!r}; e.g. "), error
+    samples = error.split("; e.g. ", 1)[1].split(", ")
+    assert len(samples) == 3 and set(samples) <= {t["url"] for t in english(site)}
+    assert "Traceback" not in run.stderr
+
+
+def test_one_image_as_every_storys_photo_closes_extraction_degraded_with_exit_1(replica, tmp_path):
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "mode": "leak_image"}])
+    pages = len(english(site))
+    run = cli_crawl(site, tmp_path / "news.sqlite")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "extraction_degraded" and stats["newsbot/article_pages"] == pages
+    assert stats["newsbot/leak/image"] == 1 and stats["newsbot/leak/paragraph"] == 0
+    [error] = error_lines(run.stderr)
+    assert error.startswith(f"Crawl is broken (extraction_degraded): the same image in {pages} of {pages} stories "
+                            f"(100%), more than 30% (NEWSBOT_LEAK_SHARE): {site.base_url}{LEAKED_IMAGE}; e.g. "), error
+    assert "Traceback" not in run.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_leak_is_judged_by_its_share_of_the_whole_crawl_against_the_settings(replica, tmp_path,
+                                                                                      warnings_caplog):
+    rate = 0.2
+    site = replica(stories=60, faults=[{"match": EN_ARTICLE, "rate": rate, "mode": "leak_paragraph"}])
+    truth = english(site)
+    leaked = [t["url"] for t in truth if selected(path_of(t["url"]), rate)]
+    pages = len(truth)
+    assert 5 <= len(leaked) < pages * 0.3
+    share = len(leaked) / pages
+
+    async def run(name: str, **settings):
+        return await crawl("latest", crawl_settings(site.base_url, tmp_path / f"{name}.sqlite", **settings),
+                           lang="en")
+
+    # The defaults: below the share, however early the leaked pages came.
+    default = await run("default")
+    assert default.reason == "finished" and default.stats["newsbot/leak/paragraph"] == 0
+    assert default.stats["newsbot/leak/top_share/paragraph"] == round(share, 4)
+    # Just below its share: a leak; with one story more than it has as the minimum: none.
+    below = await run("below", NEWSBOT_LEAK_SHARE=share - 0.5 / pages, NEWSBOT_LEAK_MIN_STORIES=len(leaked))
+    assert below.reason == "extraction_degraded" and below.stats["newsbot/leak/paragraph"] == 1
+    errors = [r.getMessage() for r in warnings_caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and f"the same paragraph in {len(leaked)} of {pages} stories" in errors[0], errors
+    assert set(errors[0].split("; e.g. ", 1)[1].split(", ")) <= set(leaked)
+    fewer = await run("fewer", NEWSBOT_LEAK_SHARE=share - 0.5 / pages, NEWSBOT_LEAK_MIN_STORIES=len(leaked) + 1)
+    assert fewer.reason == "finished" and fewer.stats["newsbot/leak/paragraph"] == 0
+    # Off: no judgement, no stats.
+    off = await run("off", NEWSBOT_LEAK_SHARE=1)
+    assert off.reason == "finished" and "newsbot/leak/paragraph" not in off.stats
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_clean_crawl_finishes_with_no_leak(replica, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    site = replica(stories=60)
+    truth = site.ground_truth()
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "news.sqlite"))
+    assert result.reason == "finished" and result.stat("newsbot/article_pages") == len(truth)
+    assert result.stats["newsbot/leak/paragraph"] == 0 and result.stats["newsbot/leak/image"] == 0
+    assert 0 < result.stats["newsbot/leak/top_share/paragraph"] < 0.3
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum(m.startswith(f"No leak in {len(truth)} stories: the most repeated paragraph is in ") for m in messages) == 1
+    assert "log_count/ERROR" not in result.stats
+
+
+@pytest_twisted.ensureDeferred
+async def test_unknown_categories_are_one_line_at_close_with_their_slugs_and_counts(replica, tmp_path,
+                                                                                   warnings_caplog):
+    site = replica(stories=60)
+    truth = site.ground_truth()
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "news.sqlite"))
+    assert result.reason == "finished"
+    # One line for the crawl, slugs most frequent first, no line per article; the stat stays.
+    unknown = Counter(t["category_slug"] for t in truth if not is_known_key(t["category_slug"]))
+    assert unknown and result.stats["newsbot/warnings/unknown_category"] == sum(unknown.values())
+    [line] = [r for r in warnings_caplog.records if "nknown category" in r.getMessage()]
+    assert line.levelname == "WARNING"
+    head, listed = line.getMessage().split(": ", 1)
+    assert head == f"Unknown category on {sum(unknown.values())} of {len(truth)} article pages"
+    named = [re.fullmatch(r"(.+) \((\d+)\)", part).groups() for part in listed.split(", ")]
+    assert {slug: int(count) for slug, count in named} == dict(unknown)
+    assert [int(count) for _, count in named] == sorted(unknown.values(), reverse=True)

@@ -52,6 +52,19 @@ def test_a_bad_spider_argument_is_one_line_and_exit_2(site, tmp_path, spider, ar
     assert_no_request(site)
 
 
+@pytest.mark.parametrize("setting, value, message", [
+    ("NEWSBOT_LEAK_SHARE", "0", "crawl: error: NEWSBOT_LEAK_SHARE must be a share above 0 (1 turns the check off); got 0.0"),
+    ("NEWSBOT_LEAK_SHARE", "a lot", "crawl: error: NEWSBOT_LEAK_SHARE: could not convert string to float: 'a lot'"),
+    ("NEWSBOT_LEAK_MIN_STORIES", "0", "crawl: error: NEWSBOT_LEAK_MIN_STORIES must be at least 1; got 0"),
+    ("NEWSBOT_LEAK_MIN_STORIES", "5.5", "crawl: error: NEWSBOT_LEAK_MIN_STORIES: invalid literal for int()"),
+    ("NEWSBOT_DEGRADED_THRESHOLD", "high", "crawl: error: NEWSBOT_DEGRADED_THRESHOLD: could not convert string to float"),
+])
+def test_a_bad_setting_is_one_line_naming_it_and_exit_2(site, tmp_path, setting, value, message):
+    result = crawl_cli(site, tmp_path, "latest", **{setting: value})
+    assert_usage_error(result, message)
+    assert_no_request(site)
+
+
 def test_an_unknown_category_key_is_named_with_the_known_keys(site, tmp_path):
     result = crawl_cli(site, tmp_path, "category", "-a", "category=energy,nonexistent")
     line = assert_usage_error(result, "crawl: error: category: unknown key nonexistent; the keys are ")

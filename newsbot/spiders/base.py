@@ -30,6 +30,10 @@ from newsbot.normalize import BAKU, display_text, parse_timestamp, url_key
 
 logger = logging.getLogger(__name__)
 
+# Problems that come in whole categories of pages: crawl health says them once, at close, with
+# counts (newsbot.extensions.CrawlHealth), rather than one line a page.
+SUMMED_UP_AT_CLOSE = frozenset({"unknown_category"})
+
 PLAYWRIGHT_HANDLER = "newsbot.rendering.LazyPlaywrightDownloadHandler"
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.I)
@@ -153,6 +157,11 @@ class NewsbotSpider(scrapy.Spider):
         self.js_mode = self.config.js_mode
         if self.js_mode not in ("auto", "always", "never"):
             raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {self.js_mode!r}")
+        if not self.config.leak_share > 0:
+            raise ValueError(f"NEWSBOT_LEAK_SHARE must be a share above 0 (1 turns the check off); "
+                             f"got {self.config.leak_share!r}")
+        if self.config.leak_min_stories < 1:
+            raise ValueError(f"NEWSBOT_LEAK_MIN_STORIES must be at least 1; got {self.config.leak_min_stories!r}")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -375,7 +384,8 @@ class NewsbotSpider(scrapy.Spider):
             return
         for problem in extraction.problems:
             stats.inc_value(f"newsbot/warnings/{problem}")
-            logger.warning("%s: %s", problem.replace("_", " "), url)
+            if problem not in SUMMED_UP_AT_CLOSE:
+                logger.warning("%s: %s", problem.replace("_", " "), url)
 
     def count_drop(self, reason: str, url: str) -> None:
         self.crawler.stats.inc_value(f"newsbot/dropped/{reason}")

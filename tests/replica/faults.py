@@ -44,6 +44,10 @@ Effects:
     "mode": "oversized"              the page padded with an HTML comment to "size" bytes
                                      (default 20,000,000)
     "mode": "empty"                  200 with an empty body
+    "mode": "leak_paragraph"         article page with LEAKED_PARAGRAPH first in its body block:
+                                     furniture no rule of a crawler knows, on every page
+    "mode": "leak_image"             article page with the photo LEAKED_IMAGE first in its body block
+                                     (a share image or logo taken for a photo)
     "mode": "challenge"              200 with a Cloudflare-like "Just a moment..." interstitial
                                      (cf-chl script and form, no site markup), as a WAF answers a
                                      client it suspects
@@ -66,8 +70,9 @@ from pathlib import Path
 from typing import Any
 
 ARTICLE_VARIANTS = frozenset({"no_body", "no_date", "no_title", "no_translations", "no_tags", "no_images"})
+LEAKS = frozenset({"leak_paragraph", "leak_image"})
 MODES = frozenset({"truncate", "malformed", "redirect", "redirect_loop", "wrong_charset", "oversized",
-                   "empty", "challenge"}) | ARTICLE_VARIANTS
+                   "empty", "challenge"}) | ARTICLE_VARIANTS | LEAKS
 LOOP_MARK = "replica_loop=1"
 DEFAULT_OVERSIZE = 20_000_000
 _KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size",
@@ -193,6 +198,21 @@ BODY_BLOCKS = ('<div class="news-detail__desc">', '<div class="editor-body">')  
 def body_start(page: str) -> int:
     """Where an article page's body block starts, in either design; -1 if it has none."""
     return max(page.find(block) for block in BODY_BLOCKS)
+
+
+LEAKED_PARAGRAPH = "Read the most important news of the day first on our website and in the mobile application."
+LEAKED_IMAGE = "/uploads/2026/01/01/report-share-default.jpg"
+
+
+def leak(page: str, mode: str) -> str:
+    """An article page with the same paragraph or photo first in its body block; other pages as they are."""
+    extra = (f"<p>{LEAKED_PARAGRAPH}</p>" if mode == "leak_paragraph"
+             else f'<figure class="photo"><img src="{LEAKED_IMAGE}" alt=""></figure>')
+    for block in BODY_BLOCKS:
+        start = page.find(block)
+        if start >= 0:
+            return page[:start + len(block)] + extra + page[start + len(block):]
+    return page
 
 
 def truncate(page: str, fraction: float | None) -> str:

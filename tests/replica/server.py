@@ -345,6 +345,9 @@ class Replica:
                             normal.content_type)
         if mode == "wrong_charset":
             return Response(normal.status, normal.body, f"text/html; charset={rule.charset}")
+        if mode in fault_rules.LEAKS:
+            return Response(normal.status, fault_rules.leak(text, mode).encode("utf-8", "surrogateescape"),
+                            normal.content_type)
         if mode == "oversized":
             return Response(normal.status, fault_rules.oversized(text, rule.size))
         raise AssertionError(mode)
