@@ -39,6 +39,8 @@ class Config:
     fill_history_ratio: float
     leak_share: float
     leak_min_stories: int
+    leak_image_share: float
+    leak_image_min_stories: int
     retry_backoff: float
     retry_backoff_max: float
     block_after: int

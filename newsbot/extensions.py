@@ -378,13 +378,14 @@ class FillRateMonitor:
 class LeakMonitor:
     """Page furniture leaking into the stories: judged once the crawl's work is done, if it saw
     NEWSBOT_DEGRADED_MIN_PAGES article pages. The same paragraph in the bodies of more than
-    NEWSBOT_LEAK_SHARE of the crawl's stories (article items), or the same photo URL among their
-    images, and in NEWSBOT_LEAK_MIN_STORIES of them at least, closes the crawl as
+    NEWSBOT_LEAK_SHARE of the crawl's stories (article items) and in NEWSBOT_LEAK_MIN_STORIES of them
+    at least, or the same photo URL among their images beyond NEWSBOT_LEAK_IMAGE_SHARE and
+    NEWSBOT_LEAK_IMAGE_MIN_STORIES, closes the crawl as
     `extraction_degraded` with one ERROR line per offender (the text or URL, its count, sample
     URLs); `newsbot/leak/paragraph` and `newsbot/leak/image` count the offenders, and
     `newsbot/leak/top_share/...` is the largest share any text reached. Counted in bounded memory
     (newsbot.repeats), so a backfill of any size keeps no paragraphs but the most repeated ones.
-    Off with NEWSBOT_LEAK_SHARE >= 1; a crawl closed for another reason is not judged."""
+    A kind is off with its share >= 1; a crawl closed for another reason is not judged."""
 
     # Texts a story typically adds (real paragraphs, photos): what the counters are sized by. A crawl
     # whose stories add more only loosens the counts, which the judgement takes into account.
@@ -395,18 +396,21 @@ class LeakMonitor:
 
     def __init__(self, crawler: Crawler) -> None:
         settings = config(crawler)
-        if settings.leak_share >= 1:
-            raise NotConfigured("NEWSBOT_LEAK_SHARE >= 1: no text is in more than every story")
+        # kind -> (share, at least this many stories, the setting of the share): 1 turns a kind off.
+        self.thresholds = {kind: limits for kind, limits in (
+            ("paragraph", (settings.leak_share, settings.leak_min_stories, "NEWSBOT_LEAK_SHARE")),
+            ("image", (settings.leak_image_share, settings.leak_image_min_stories, "NEWSBOT_LEAK_IMAGE_SHARE")),
+        ) if limits[0] < 1}
+        if not self.thresholds:
+            raise NotConfigured("NEWSBOT_LEAK_SHARE and NEWSBOT_LEAK_IMAGE_SHARE >= 1: no text is in more than "
+                                "every story")
         self.crawler = crawler
         self.min_pages = settings.degraded_min_pages
-        self.share = settings.leak_share
-        self.min_stories = settings.leak_min_stories
         self.pages = 0
-        self.counters = {
-            "paragraph": RepeatCounter.for_share(self.share, self.PARAGRAPHS_PER_STORY, samples=self.SAMPLES,
-                                                 keep_chars=self.SHOWN_CHARS),
-            "image": RepeatCounter.for_share(self.share, self.IMAGES_PER_STORY, samples=self.SAMPLES),
-        }
+        per_story = {"paragraph": self.PARAGRAPHS_PER_STORY, "image": self.IMAGES_PER_STORY}
+        self.counters = {kind: RepeatCounter.for_share(share, per_story[kind], samples=self.SAMPLES,
+                                                       keep_chars=self.SHOWN_CHARS)
+                         for kind, (share, _, _) in self.thresholds.items()}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LeakMonitor:
@@ -421,29 +425,32 @@ class LeakMonitor:
         if item is None:
             return
         story = item.get("url") or url
-        self.counters["paragraph"].add(story, (item.get("body") or "").split("\n\n"))
-        self.counters["image"].add(story, [image["url"] for image in item.get("images") or ()])
+        texts = {"paragraph": (item.get("body") or "").split("\n\n"),
+                 "image": [image["url"] for image in item.get("images") or ()]}
+        for kind, counter in self.counters.items():
+            counter.add(story, texts[kind])
 
     def spider_idle(self, spider) -> None:
         if closing(self.crawler) or self.pages < self.min_pages:
             return
         stats = self.crawler.stats
-        offenders = {kind: counter.more_than(self.share, self.min_stories) for kind, counter in self.counters.items()}
+        offenders = {kind: counter.more_than(*self.thresholds[kind][:2]) for kind, counter in self.counters.items()}
         for kind, counter in self.counters.items():
             top = counter.top()
             stats.set_value(f"newsbot/leak/{kind}", len(offenders[kind]))
             stats.set_value(f"newsbot/leak/top_share/{kind}",
                             round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
         if not any(offenders.values()):
-            logger.info("No leak in %d stories: %s", self.counters["paragraph"].stories, "; ".join(
+            logger.info("No leak in %d stories: %s", self.pages, "; ".join(
                 f"the most repeated {kind} is in {self._count(counter.top(), counter)}"
                 for kind, counter in self.counters.items() if counter.top()) or "nothing repeated")
             return
         for kind, repeats in offenders.items():
+            share, _, setting = self.thresholds[kind]
             for repeat in repeats:
                 logger.error("Crawl is broken (extraction_degraded): the same %s in %s, more than %.0f%% "
-                             "(NEWSBOT_LEAK_SHARE): %s; e.g. %s", kind, self._count(repeat, self.counters[kind]),
-                             self.share * 100, repr(repeat.text) if kind == "paragraph" else repeat.text,
+                             "(%s): %s; e.g. %s", kind, self._count(repeat, self.counters[kind]), share * 100,
+                             setting, repr(repeat.text) if kind == "paragraph" else repeat.text,
                              ", ".join(repeat.samples))
         close_broken(self.crawler, "extraction_degraded")
         raise DontCloseSpider

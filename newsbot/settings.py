@@ -61,12 +61,15 @@ NEWSBOT_FILL_HISTORY_RATIO = 0.5
 # Page furniture leaking into stories, judged when a crawl's work is done if it saw
 # NEWSBOT_DEGRADED_MIN_PAGES article pages (newsbot.extensions.LeakMonitor): the crawl closes as
 # "extraction_degraded" when the same paragraph is in the bodies of more than NEWSBOT_LEAK_SHARE of
-# its stories (article items), or the same photo URL among their images, and in at least
-# NEWSBOT_LEAK_MIN_STORIES of them. Real reporting repeats background sentences, and a crawl of one
-# edition or one category concentrates them: both are set well above what clean crawls reach (the
-# README gives the calibration). 1 turns the check off.
+# its stories (article items) and in at least NEWSBOT_LEAK_MIN_STORIES of them, or the same photo URL
+# among the images of more than NEWSBOT_LEAK_IMAGE_SHARE and NEWSBOT_LEAK_IMAGE_MIN_STORIES of them.
+# Real reporting repeats background sentences, and a crawl of one edition or one category
+# concentrates them: the paragraph check is set well above what clean crawls reach (the README gives
+# the calibration). A story's photo is its own, shown at most by its editions. 1 turns a check off.
 NEWSBOT_LEAK_SHARE = 0.3
 NEWSBOT_LEAK_MIN_STORIES = 10
+NEWSBOT_LEAK_IMAGE_SHARE = 0.05
+NEWSBOT_LEAK_IMAGE_MIN_STORIES = 5
 # Close as "too_many_errors" when more than this share of pages failed (given up after retries, or
 # their parsing raised): judged as failures come, once NEWSBOT_DEGRADED_MIN_PAGES pages were
 # attempted, and when the spider goes idle.

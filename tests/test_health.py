@@ -383,7 +383,7 @@ def test_one_image_as_every_storys_photo_closes_extraction_degraded_with_exit_1(
     assert stats["newsbot/leak/image"] == 1 and stats["newsbot/leak/paragraph"] == 0
     [error] = error_lines(run.stderr)
     assert error.startswith(f"Crawl is broken (extraction_degraded): the same image in {pages} of {pages} stories "
-                            f"(100%), more than 30% (NEWSBOT_LEAK_SHARE): {site.base_url}{LEAKED_IMAGE}; e.g. "), error
+                            f"(100%), more than 5% (NEWSBOT_LEAK_IMAGE_SHARE): {site.base_url}{LEAKED_IMAGE}; e.g. "), error
     assert "Traceback" not in run.stderr
 
 

@@ -57,6 +57,9 @@ def test_a_bad_spider_argument_is_one_line_and_exit_2(site, tmp_path, spider, ar
     ("NEWSBOT_LEAK_SHARE", "a lot", "crawl: error: NEWSBOT_LEAK_SHARE: could not convert string to float: 'a lot'"),
     ("NEWSBOT_LEAK_MIN_STORIES", "0", "crawl: error: NEWSBOT_LEAK_MIN_STORIES must be at least 1; got 0"),
     ("NEWSBOT_LEAK_MIN_STORIES", "5.5", "crawl: error: NEWSBOT_LEAK_MIN_STORIES: invalid literal for int()"),
+    ("NEWSBOT_LEAK_IMAGE_SHARE", "-1", "crawl: error: NEWSBOT_LEAK_IMAGE_SHARE must be a share above 0 (1 turns the "
+                                       "check off); got -1.0"),
+    ("NEWSBOT_LEAK_IMAGE_MIN_STORIES", "0", "crawl: error: NEWSBOT_LEAK_IMAGE_MIN_STORIES must be at least 1; got 0"),
     ("NEWSBOT_DEGRADED_THRESHOLD", "high", "crawl: error: NEWSBOT_DEGRADED_THRESHOLD: could not convert string to float"),
 ])
 def test_a_bad_setting_is_one_line_naming_it_and_exit_2(site, tmp_path, setting, value, message):

@@ -21,7 +21,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newsbot import site
-from newsbot.config import Config
+from newsbot.config import Config, setting_name
 from newsbot.html import document
 from newsbot.loaders import Extraction, extract_article
 from newsbot.memo import KeySet
@@ -157,11 +157,13 @@ class NewsbotSpider(scrapy.Spider):
         self.js_mode = self.config.js_mode
         if self.js_mode not in ("auto", "always", "never"):
             raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {self.js_mode!r}")
-        if not self.config.leak_share > 0:
-            raise ValueError(f"NEWSBOT_LEAK_SHARE must be a share above 0 (1 turns the check off); "
-                             f"got {self.config.leak_share!r}")
-        if self.config.leak_min_stories < 1:
-            raise ValueError(f"NEWSBOT_LEAK_MIN_STORIES must be at least 1; got {self.config.leak_min_stories!r}")
+        for kind in ("", "image_"):
+            share, least = getattr(self.config, f"leak_{kind}share"), getattr(self.config, f"leak_{kind}min_stories")
+            if not share > 0:
+                raise ValueError(f"{setting_name(f'leak_{kind}share')} must be a share above 0 (1 turns the check "
+                                 f"off); got {share!r}")
+            if least < 1:
+                raise ValueError(f"{setting_name(f'leak_{kind}min_stories')} must be at least 1; got {least!r}")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
