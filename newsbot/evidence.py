@@ -49,6 +49,8 @@ ORDER: dict[str, tuple[str, ...]] = {
 _NEWS_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                          "WebPage"})
 _IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|\?)", re.IGNORECASE)
+# An address no page lives at: a lightbox's link may hold a fragment, a script or the placeholder itself.
+_NO_PAGE = re.compile(r"\s*(?:$|#|javascript:|data:)", re.IGNORECASE)
 _CAPTION_MAX = 300
 # A paragraph found by structure is reporting when this much of its text is not link text, and a
 # block of them is a story when they hold this much text (else the page has no body).
@@ -549,12 +551,13 @@ class Page:
 
     def _linked_away(self, img: etree._Element) -> bool:
         """An image inside chrome, an embed or a link to a page (a card's or another edition's thumbnail,
-        a share button) is not one of this article's photos; a link to the image file itself is fine.
+        a share button) is not one of this article's photos; a link to the image file itself, or to no
+        page at all, is fine.
         Neither is a slider's clone of a slide, which would put the last photo first."""
         for node in _ancestors(img):
             if node is self.block:
                 return False
-            if _is_foreign(node) or (node.tag == "a" and not _IMAGE_FILE.search(node.get("href") or "")):
+            if _is_foreign(node) or (node.tag == "a" and _is_page_link(node.get("href") or "")):
                 return True
         return False
 
@@ -577,6 +580,10 @@ class Page:
         for caption in node.iter("figcaption"):
             return _text(caption)
         return _text(node) if node is not img else ""
+
+
+def _is_page_link(href: str) -> bool:
+    return not (_IMAGE_FILE.search(href) or _NO_PAGE.match(href))
 
 
 def _only_links_and_label(text: str, links: list[etree._Element]) -> bool:

@@ -750,8 +750,9 @@ ARTICLE_PART = {  # what each article variant removes, as selectors and head mar
     "no_body": ("div.news-detail__desc, div.editor-body", None, '"articleBody"'),
     "no_tags": ("a[href*='/tag/'], a[href*='/tags/']", None, None),
     "no_translations": ("a[hreflang], a.other-lang-news, a.lang-version", None, None),
+    # The head may still carry the site's default share image: the photos are checked by address below.
     "no_images": ("div.news-detail__main-photo, div.news-cover, div.news-detail img, article.news-page img",
-                  "og:image", '"image"'),
+                  None, None),
 }
 
 
@@ -775,6 +776,10 @@ def test_fault_article_variants_remove_their_part_everywhere(faulty, name):
         assert meta not in head
     if jsonld:
         assert jsonld not in head
+    if name == "no_images":
+        photos = {url for url in normal.css(f"{article_.replace(',', ' img,')} img").xpath(
+            "@src | @data-src | @srcset").re(r"\S+/photo/\S+")}
+        assert photos and not any(url in response.text for url in photos)
     # The rest of the page is still there.
     assert page.css("aside.latest-news div.index-post-block")
     if name != "no_title":
@@ -916,7 +921,9 @@ def _image_url(img, layout: dict) -> str:
 def _caption(img) -> str:
     for wrapper, caption in (("figure", "figcaption"), ("div[@class='photo-item']", "span"),
                              ("table[@class='image-caption']", "td[@class='image-caption__text']"),
-                             ("div[@class='swiper-slide']", "div[@class='swiper-slide__caption']")):
+                             ("div[@class='swiper-slide']", "div[@class='swiper-slide__caption']"),
+                             ("div[@class='gallery-item']", "p[@class='gallery-item__caption']"),
+                             ("div[@class='photo-gallery__item']", "div[@class='photo-gallery__caption']")):
         found = img.xpath(f"ancestor::{wrapper}[1]")
         if found:
             return _text(found[0].xpath(f".//{caption}")) if found[0].xpath(f".//{caption}") else ""
@@ -960,7 +967,8 @@ def reference_extract(html: str, layout: dict, lang: str) -> dict:
     for img in [*cover, *body.css("img")]:
         # A repeat for browsers without script, a slider's clone, another story's thumbnail, the
         # site's default picture: none is one of this story's photos.
-        if img.root.xpath("boolean(ancestor::noscript or ancestor::*[contains(@class, 'duplicate')] or ancestor::a)") or (
+        if img.root.xpath("boolean(ancestor::noscript or ancestor::*[contains(@class, 'duplicate') or contains(@class, 'clone')]"
+                " or ancestor::a[not(@data-fancybox)])") or (
                 default and img.attrib.get("src") == default):
             continue
         images.append({"url": _image_url(img, layout), "caption": _caption(img)})
@@ -1030,7 +1038,7 @@ def test_every_rendering_of_every_unseen_part_occurs_in_a_300_story_corpus(layou
     related = [layout for _, layout, _ in layout_pages if layout["related"]]
     assert 0.35 < len(related) / len(layout_pages) < 0.65
     lying = [layout for _, layout, _ in layout_pages if layout["charset"] in renderings.LYING_CHARSETS]
-    assert 0.03 < len(lying) / len(layout_pages) < 0.15
+    assert 0.10 < len(lying) / len(layout_pages) < 0.25
 
 
 def test_markup_of_each_layout(layout_pages):
