@@ -74,6 +74,7 @@ def _text(node: etree._Element, skip=None) -> str:
 def _collect(node: etree._Element, parts: list[str], skip) -> None:
     # A stack, not recursion: a page may nest elements deeper than Python's recursion limit. Each
     # entry is an element's children still to read and the tail that follows the element.
+    # Most elements are leaves: their text and tail are read in place, with nothing pushed.
     if node.text:
         parts.append(node.text)
     stack: list[tuple[Iterator[etree._Element], str | None]] = [(iter(node), None)]
@@ -81,12 +82,14 @@ def _collect(node: etree._Element, parts: list[str], skip) -> None:
         children, tail = stack[-1]
         for child in children:
             if isinstance(child.tag, str) and not _is_embed(child) and (skip is None or not skip(child)):
-                if child.tag != "br":
+                if child.tag == "br":
+                    parts.append(" ")
+                else:
                     if child.text:
                         parts.append(child.text)
-                    stack.append((iter(child), child.tail))
-                    break
-                parts.append(" ")
+                    if len(child):
+                        stack.append((iter(child), child.tail))
+                        break
             if child.tail:
                 parts.append(child.tail)
         else:
