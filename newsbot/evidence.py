@@ -331,40 +331,39 @@ class Page:
         stack = [_Reading(body, body)]
         while stack:
             reading = stack[-1]
-            child = next(reading.children, None)
-            if child is None:
+            for child in reading.children:
+                tag = child.tag
+                if not isinstance(tag, str) or _is_embed(child):
+                    pass
+                elif tag in markup.INLINE_TAGS and not self._has_blocks(child):
+                    if tag == "img" or _IMAGES(child):
+                        self._flush(reading, found)  # an image between paragraphs: read by images()
+                    elif tag == "br":
+                        if reading.breaks:
+                            self._flush(reading, found)  # <br><br> separates paragraphs of loose text
+                        else:
+                            reading.run.append(" ")
+                    else:
+                        reading.run.append(_text(child))
+                        reading.links.extend(child.iter("a"))
+                else:
+                    self._flush(reading, found)
+                    inner = _unwrapped(child)
+                    if self._points_away(inner):
+                        self._leave_out_related(found)  # thumbnails and all
+                    elif self._is_figure(inner):
+                        pass
+                    elif self._has_blocks(inner):
+                        stack.append(_Reading(inner, child))
+                        break  # read past the child once its blocks are read
+                    else:
+                        found.append(Paragraph(_text(inner), list(inner.iter("a"))))
+                reading.read_past(child)
+            else:
                 self._flush(reading, found)
                 stack.pop()
                 if stack:
                     stack[-1].read_past(reading.outer)
-                continue
-            tag = child.tag
-            if not isinstance(tag, str) or _is_embed(child):
-                pass
-            elif tag in markup.INLINE_TAGS and not self._has_blocks(child):
-                if tag == "img" or _IMAGES(child):
-                    self._flush(reading, found)  # an image between paragraphs: read by images()
-                elif tag == "br":
-                    if reading.breaks:
-                        self._flush(reading, found)  # <br><br> separates paragraphs of loose text
-                    else:
-                        reading.run.append(" ")
-                else:
-                    reading.run.append(_text(child))
-                    reading.links.extend(child.iter("a"))
-            else:
-                self._flush(reading, found)
-                inner = _unwrapped(child)
-                if self._points_away(inner):
-                    self._leave_out_related(found)  # thumbnails and all
-                elif self._is_figure(inner):
-                    pass
-                elif self._has_blocks(inner):
-                    stack.append(_Reading(inner, child))
-                    continue  # read past the child once its blocks are read
-                else:
-                    found.append(Paragraph(_text(inner), list(inner.iter("a"))))
-            reading.read_past(child)
 
     def _flush(self, reading: _Reading, found: list[Paragraph]) -> None:
         """The loose content read so far, as a paragraph unless it only points to other articles."""
