@@ -320,7 +320,14 @@ class ArchiveReading:
 
     records: int = 0          # response records read whole
     other_records: int = 0    # warcinfo, request, metadata, ... (not pages)
-    torn: list[str] = field(default_factory=list)  # "<file> at byte N" per torn or unreadable member
+    torn: list[str] = field(default_factory=list)  # "<file> at byte N" per member cut short at the end of its file
+    # "<file> at byte N (after K records of it)" per member whose bytes are corrupt: not what a killed
+    # crawl leaves (that is a cut, above), so something damaged the file
+    corrupt: list[str] = field(default_factory=list)
+
+
+class NotWarc(ValueError):
+    """A file whose first gzip member is no WARC record: not an archive at all."""
 
 
 def archive_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -350,8 +357,8 @@ def _file_order(path: Path) -> tuple[str, float, str]:
 
 def _members(path: Path, reading: ArchiveReading) -> Iterator[tuple[int, bytes]]:
     """(offset, decompressed bytes) of each whole gzip member, streamed. zlib checks each member's
-    CRC and length, so a member cut by a kill (or corrupt) is found; it ends the file, as nothing
-    after it can be found again reliably, and is recorded in reading.torn."""
+    CRC and length, so a member cut by a kill (reading.torn) or corrupt (zlib.error) is found; it
+    ends the file, as nothing after it can be found again reliably."""
     with path.open("rb") as handle:
         buffer, offset = b"", 0  # offset: where buffer[0] is in the file
         while True:
@@ -373,33 +380,47 @@ def _members(path: Path, reading: ArchiveReading) -> Iterator[tuple[int, bytes]]
                     if not buffer:
                         reading.torn.append(f"{path} at byte {start}")
                         return
-            except zlib.error:
-                reading.torn.append(f"{path} at byte {start}")
-                return
+            except zlib.error as exc:
+                raise _Corrupt(start, str(exc)) from None
             yield start, b"".join(out)
+
+
+class _Corrupt(Exception):
+    def __init__(self, offset: int, why: str) -> None:
+        super().__init__(why)
+        self.offset = offset
 
 
 def read_archive(paths: Iterable[Path], reading: ArchiveReading | None = None) -> Iterator[ArchivedPage]:
     """Every whole `response` record of the gzipped WARC files, in file order; torn members and
-    unreadable records are skipped and recorded in `reading`."""
+    corrupt ones are skipped and recorded in `reading`. NotWarc for a file that is no WARC at all."""
     _warcio()
-    from warcio.archiveiterator import ArchiveIterator
-
     reading = reading if reading is not None else ArchiveReading()
     for path in paths:
-        for offset, data in _members(path, reading):
-            try:
-                # The member is already inflated: warcio reads it as a plain WARC stream.
-                for record in ArchiveIterator(BytesIO(data), ensure_http_headers=False):
-                    page = _page(record, path, offset)
-                    if page is None:
-                        reading.other_records += 1
-                    else:
-                        reading.records += 1
-                        yield page
-            except Exception as exc:  # warcio raises its own errors and ValueErrors for a mangled record
-                logger.debug("Unreadable WARC record in %s at %d: %s", path, offset, exc)
-                reading.torn.append(f"{path} at byte {offset}")
+        before = reading.records
+        try:
+            yield from _records(path, reading)
+        except _Corrupt as exc:
+            if exc.offset == 0:
+                raise NotWarc(f"{path} is not a gzipped WARC file ({exc})") from None
+            reading.corrupt.append(f"{path} at byte {exc.offset} (after {reading.records - before} records of it)")
+
+
+def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
+    from warcio.archiveiterator import ArchiveIterator
+
+    for offset, data in _members(path, reading):
+        try:
+            # The member is already inflated: warcio reads it as a plain WARC stream.
+            for record in ArchiveIterator(BytesIO(data), ensure_http_headers=False):
+                page = _page(record, path, offset)
+                if page is None:
+                    reading.other_records += 1
+                else:
+                    reading.records += 1
+                    yield page
+        except Exception as exc:  # warcio raises its own errors and ValueErrors for a mangled record
+            raise _Corrupt(offset, f"no WARC record: {exc}") from None
 
 
 def page_at(path: Path, offset: int) -> ArchivedPage:

@@ -74,16 +74,30 @@ def _text(node: etree._Element, skip=None) -> str:
 
 
 def _collect(node: etree._Element, parts: list[str], skip) -> None:
+    # A stack, not recursion: a page may nest elements deeper than Python's recursion limit. Each
+    # entry is an element's children still to read and the tail that follows the element.
+    # Most elements are leaves: their text and tail are read in place, with nothing pushed.
     if node.text:
         parts.append(node.text)
-    for child in node:
-        if isinstance(child.tag, str) and not _is_embed(child) and (skip is None or not skip(child)):
-            if child.tag == "br":
-                parts.append(" ")
-            else:
-                _collect(child, parts, skip)
-        if child.tail:
-            parts.append(child.tail)
+    stack: list[tuple[Iterator[etree._Element], str | None]] = [(iter(node), None)]
+    while stack:
+        children, tail = stack[-1]
+        for child in children:
+            if isinstance(child.tag, str) and not _is_embed(child) and (skip is None or not skip(child)):
+                if child.tag == "br":
+                    parts.append(" ")
+                else:
+                    if child.text:
+                        parts.append(child.text)
+                    if len(child):
+                        stack.append((iter(child), child.tail))
+                        break
+            if child.tail:
+                parts.append(child.tail)
+        else:
+            stack.pop()
+            if tail:
+                parts.append(tail)
 
 
 def _classes(node: etree._Element) -> str:
@@ -310,58 +324,64 @@ class Page:
         self._walk(self.body_node, found)
         return found
 
-    def _walk(self, block: etree._Element, found: list[Paragraph]) -> None:
+    def _walk(self, body: etree._Element, found: list[Paragraph]) -> None:
         """Block children are paragraphs (or hold them); loose inline content between blocks is one too.
         A block (or a run of loose content) that only points to other articles is left out, and so is
         a label standing just before it."""
-        run: list[str] = [block.text] if block.text else []
-        run_links: list[etree._Element] = []
-        breaks = 0  # <br>s in a row with only whitespace between them
-
-        def leave_out_related() -> None:
-            self.related_blocks += 1
-            if found and not found[-1].links and _is_label(found[-1].text):
-                found.pop()
-
-        def flush() -> None:
-            if "".join(run).strip():
-                paragraph = Paragraph("".join(run), list(run_links))
-                if paragraph.links and self._is_related(paragraph):
-                    leave_out_related()
-                else:
-                    found.append(paragraph)
-            run.clear()
-            run_links.clear()
-
-        for child in block:
-            tag = child.tag
-            if not isinstance(tag, str) or _is_embed(child):
-                pass
-            elif tag in markup.INLINE_TAGS and not self._has_blocks(child):
-                if tag == "img" or _IMAGES(child):
-                    flush()  # an image between paragraphs: read by images()
-                elif tag == "br":
-                    if breaks:
-                        flush()  # <br><br> separates paragraphs of loose text
-                    else:
-                        run.append(" ")
-                else:
-                    run.append(_text(child))
-                    run_links.extend(child.iter("a"))
-            else:
-                flush()
-                if self._points_away(child):
-                    leave_out_related()  # thumbnails and all
-                elif self._is_figure(child):
+        # A stack of the blocks being read, not recursion: a page may nest blocks deeper than Python's
+        # recursion limit.
+        stack = [_Reading(body, body)]
+        while stack:
+            reading = stack[-1]
+            for child in reading.children:
+                tag = child.tag
+                if not isinstance(tag, str) or _is_embed(child):
                     pass
-                elif self._has_blocks(child):
-                    self._walk(child, found)
+                elif tag in markup.INLINE_TAGS and not self._has_blocks(child):
+                    if tag == "img" or _IMAGES(child):
+                        self._flush(reading, found)  # an image between paragraphs: read by images()
+                    elif tag == "br":
+                        if reading.breaks:
+                            self._flush(reading, found)  # <br><br> separates paragraphs of loose text
+                        else:
+                            reading.run.append(" ")
+                    else:
+                        reading.run.append(_text(child))
+                        reading.links.extend(child.iter("a"))
                 else:
-                    found.append(Paragraph(_text(child), list(child.iter("a"))))
-            breaks = breaks + 1 if tag == "br" and not (child.tail or "").strip() else 0
-            if child.tail:
-                run.append(child.tail)
-        flush()
+                    self._flush(reading, found)
+                    inner = _unwrapped(child)
+                    if self._points_away(inner):
+                        self._leave_out_related(found)  # thumbnails and all
+                    elif self._is_figure(inner):
+                        pass
+                    elif self._has_blocks(inner):
+                        stack.append(_Reading(inner, child))
+                        break  # read past the child once its blocks are read
+                    else:
+                        found.append(Paragraph(_text(inner), list(inner.iter("a"))))
+                reading.read_past(child)
+            else:
+                self._flush(reading, found)
+                stack.pop()
+                if stack:
+                    stack[-1].read_past(reading.outer)
+
+    def _flush(self, reading: _Reading, found: list[Paragraph]) -> None:
+        """The loose content read so far, as a paragraph unless it only points to other articles."""
+        if "".join(reading.run).strip():
+            paragraph = Paragraph("".join(reading.run), list(reading.links))
+            if paragraph.links and self._is_related(paragraph):
+                self._leave_out_related(found)
+            else:
+                found.append(paragraph)
+        reading.run.clear()
+        reading.links.clear()
+
+    def _leave_out_related(self, found: list[Paragraph]) -> None:
+        self.related_blocks += 1
+        if found and not found[-1].links and _is_label(found[-1].text):
+            found.pop()
 
     def _is_related(self, paragraph: Paragraph) -> bool:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
@@ -584,6 +604,41 @@ class Page:
 
 def _is_page_link(href: str) -> bool:
     return not (_IMAGE_FILE.search(href) or _NO_PAGE.match(href))
+
+
+class _Reading:
+    """A block Page._walk is reading: its children left, and its loose inline content so far."""
+
+    __slots__ = ("children", "outer", "run", "links", "breaks")
+
+    def __init__(self, block: etree._Element, outer: etree._Element) -> None:
+        self.children = iter(block)
+        self.outer = outer  # the element whose tail follows the block: itself, or a wrapper around it
+        self.run: list[str] = [block.text] if block.text else []
+        self.links: list[etree._Element] = []
+        self.breaks = 0  # <br>s in a row with only whitespace between them
+
+    def read_past(self, child: etree._Element) -> None:
+        self.breaks = self.breaks + 1 if child.tag == "br" and not (child.tail or "").strip() else 0
+        if child.tail:
+            self.run.append(child.tail)
+
+
+def _unwrapped(block: etree._Element) -> etree._Element:
+    """The innermost of a chain of wrappers: blocks holding nothing but one other block. Page._walk
+    judges a wrapper as it judges what it wraps, so it starts there, and a page nesting blocks
+    thousands deep costs one step per level rather than a pass over everything below each."""
+    # lxml frees an element's proxy by looking up the tree for a live one: the chain is kept alive
+    # until the end, or each step down would cost a walk back up to the top.
+    chain = [block]
+    while block.tag != "figure" and len(block) == 1 and not (block.text or "").strip():
+        inner = block[0]
+        if (not isinstance(inner.tag, str) or inner.tag in markup.INLINE_TAGS or _is_embed(inner)
+                or (inner.tail or "").strip()):
+            break
+        block = inner
+        chain.append(block)
+    return block
 
 
 def _only_links_and_label(text: str, links: list[etree._Element]) -> bool:

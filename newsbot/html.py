@@ -21,6 +21,8 @@ from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 _local = threading.local()  # an lxml parser must not be shared between threads
+# How deep libxml2 nests elements, the root counting as one; at that depth it stops reading the page.
+MAX_DEPTH = 2048
 
 # A reader of a page being parsed: called with the tree so far and its elements that may still be
 # open (everything else is closed: nothing will be added to it); it may take closed subtrees out.
@@ -115,6 +117,16 @@ def parse_html(body: bytes) -> etree._Element:
         except etree.XMLSyntaxError:
             root = None
     return root if root is not None else etree.fromstring(b"<html/>", parser=_parser())
+
+
+def cut_by_depth(root: etree._Element) -> bool:
+    """Whether libxml2 stopped parsing a page because its elements nest too deep (MAX_DEPTH, even
+    with huge_tree): it keeps what it had read, so the last element read, at the end of the
+    root's last-child chain, is that deep, and the rest of the page is missing."""
+    chain = [root]  # kept alive: lxml frees each proxy dropped mid-chain by a walk up the tree
+    while len(chain[-1]):
+        chain.append(chain[-1][-1])
+    return len(chain) >= MAX_DEPTH
 
 
 def _open_chain(root: etree._Element) -> set:

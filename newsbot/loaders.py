@@ -21,7 +21,7 @@ from scrapy.loader import ItemLoader
 
 from newsbot import categories, site
 from newsbot.evidence import Page
-from newsbot.html import document, parse_html, with_charset
+from newsbot.html import cut_by_depth, document, parse_html, with_charset
 from newsbot.items import ArticleItem
 from newsbot.normalize import (
     article_id,
@@ -193,6 +193,9 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
         root = html.root
     else:
         root = parse_html(html.encode("utf-8") if isinstance(html, str) else html)
+    if cut_by_depth(root):
+        # The rest of the page was never read: an article cut short is not stored.
+        return Extraction(None, ["too_deep"])
     page = Page(root, url)
     sources: dict[str, str] = {}
     problems: list[str] = []

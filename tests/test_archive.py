@@ -10,6 +10,7 @@ it: the wrong selector does match). Then `scrapy reextract` runs with today's ta
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import logging
 import os
@@ -338,6 +339,42 @@ def test_reextract_bad_input_is_one_line(tmp_path):
     for target in (bad, tmp_path / "nope.sqlite"):
         done = reextract("--archive", str(warc), "--db", str(target))
         assert done.returncode == 1 and len(done.stderr.splitlines()) == 1 and str(target) in done.stderr, done.stderr
+
+
+@pytest_twisted.ensureDeferred
+async def test_reextract_of_an_archive_corrupt_in_the_middle_reads_up_to_there_says_where_and_fails(
+        shared_replica, tmp_path):
+    db, archive = tmp_path / "news.sqlite", tmp_path / "warc"
+    result = await crawl("latest", crawl_settings(shared_replica.base_url, db, NEWSBOT_ARCHIVE=str(archive)), lang="en")
+    assert result.reason == "finished"
+    [warc] = archive_files([archive])
+    whole = pages(archive)
+    broken = len(whole) // 3
+    data = bytearray(warc.read_bytes())
+    start = whole[broken].offset + 30  # inside the record's compressed bytes, past the gzip header
+    data[start:start + 40] = bytes(b ^ 0xFF for b in data[start:start + 40])
+    warc.write_bytes(bytes(data))
+    fresh = tmp_path / "fresh.sqlite"
+    Store(fresh).close()
+    done = reextract("--archive", str(archive), "--db", str(fresh), "--json")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.splitlines() == [
+        f"reextract: error: {warc} at byte {whole[broken].offset} (after {broken} records of it): "
+        "corrupt, the rest of that file is unread"]
+    read = json.loads(done.stdout)
+    assert read["records"] == read["inserted"] == broken and read["skipped"] == {"corrupt": 1}
+
+
+def test_reextract_of_a_file_that_is_no_warc_is_a_usage_error(tmp_path):
+    db = tmp_path / "news.sqlite"
+    Store(db).close()
+    for name, content in (("text.warc.gz", b"just some text\n" * 100),
+                          ("gzipped-text.warc.gz", gzip.compress(b"just some text\n" * 100))):
+        path = tmp_path / name
+        path.write_bytes(content)
+        done = reextract("--archive", str(path), "--db", str(db))
+        assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, (name, done.returncode, done.stderr)
+        assert done.stderr.startswith(f"reextract: error: --archive {path} is not a gzipped WARC file"), done.stderr
 
 
 def test_without_warcio_reextract_and_an_archived_crawl_say_how_to_install_it(shared_replica, tmp_path):

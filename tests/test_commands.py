@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsbot.store import ITEM_FIELDS, Store
-from tests.test_store import make_item, make_v2_file
+from tests.test_store import corrupt_in_the_middle, make_item, make_v2_file
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,6 +107,25 @@ def test_export_fails_clearly(filled, tmp_path):
     assert bad_lang.returncode == 2 and "unknown edition(s) de" in bad_lang.stderr
     bad_date = scrapy("export", "--db", str(path), "--since", "28.01.2026")
     assert bad_date.returncode == 2 and "not a date (YYYY-MM-DD)" in bad_date.stderr
+
+
+def test_commands_on_a_store_corrupt_in_the_middle_say_so_in_one_line(tmp_path):
+    path = tmp_path / "news.sqlite"
+    corrupt_in_the_middle(path)
+    for command in (["stats"], ["export"], ["export", "-o", str(tmp_path / "out.csv")],
+                    ["report", "-o", str(tmp_path / "report.html")]):
+        done = scrapy(*command, "--db", str(path))
+        assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, (command, done.stderr)
+        assert re.fullmatch(rf"{command[0]}: {re.escape(str(path))} is corrupt \(Page \d+: .+\): restore it "
+                            r"from a backup, .*\n", done.stderr), (command, done.stderr)
+
+
+@pytest.mark.parametrize("output_format", ["jsonl", "csv"])
+def test_export_to_a_full_disk_is_one_line_and_fails(filled, output_format):
+    path, _ = filled
+    done = scrapy("export", "--db", str(path), "-o", "/dev/full", "--format", output_format)
+    assert done.returncode == 1 and done.stderr.splitlines() == [
+        "export: -o /dev/full: cannot write it (No space left on device)"], done.stderr
 
 
 def test_stats_as_json(filled):

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st
+from lxml import etree
 from parsel import Selector
 
 from newsbot import categories, site
 from newsbot.evidence import ORDER
+from newsbot.html import parse_html
 from newsbot.loaders import extract_article
 from newsbot.normalize import (
     BAKU,
@@ -250,6 +252,27 @@ def test_embeds_are_removed_and_inline_text_joins_as_a_browser_shows_it() -> Non
         "Report-a SOCAR, today.", "A quote from the minister.", "Loose text before a break", "and after it.",
         "A paragraph in a div."]
     assert extraction.item["tags"] == [], "a tag link inside a paragraph is not the tags line"
+
+
+def test_markup_nested_a_hundred_thousand_deep_is_read() -> None:
+    # Deeper than libxml2 parses a page (html.MAX_DEPTH), so built by hand: blocks in blocks, and
+    # inline markup in inline markup inside the last paragraph.
+    root = parse_html(article_page("<div></div><p>Loose <b></b> after the nesting.</p>").encode("utf-8"))
+    blocks, inline = [root.find(".//div[@class='news-detail__desc']/div")], [root.find(".//b")]
+    for _ in range(100_000):  # every element kept alive: lxml frees each dropped proxy by a walk up the tree
+        blocks.append(etree.SubElement(blocks[-1], "div"))
+        inline.append(etree.SubElement(inline[-1], "i"))
+    blocks[-1].text, inline[-1].text = "A paragraph at the bottom of the nesting.", "text"
+    extraction = extract_article(Selector(root=root), "https://report.az/en/energy/x")
+    assert extraction.item["body"].split("\n\n") == ["A paragraph at the bottom of the nesting.",
+                                                      "Loose text after the nesting."]
+
+
+def test_a_page_nested_past_the_parsers_depth_is_dropped_not_cut_short() -> None:
+    nested = "<div>" * 100_000 + "<p>Deep.</p>" + "</div>" * 100_000
+    extraction = extract_article(article_page(f"<p>A first paragraph.</p>{nested}<p>The last one.</p>"),
+                                 "https://report.az/en/energy/x")
+    assert extraction.item is None and extraction.problems == ["too_deep"]
 
 
 def test_mojibake_inside_the_page_is_repaired() -> None:

@@ -345,6 +345,24 @@ async def test_oversized_page_is_counted_as_dropped_for_its_size(replica, tmp_pa
 
 
 @pytest_twisted.ensureDeferred
+async def test_deeply_nested_markup_is_read_and_past_the_parsers_depth_dropped_in_one_line(
+        replica, tmp_path, warnings_caplog):
+    nested, too_deep = pick(english_paths(30), 2, 1)
+    site = replica(stories=30, faults=[{"match": only(nested), "mode": "nested"},
+                                       {"match": only(too_deep), "mode": "nested", "depth": 100_000}])
+    truth = english(site)
+    db = tmp_path / "news.sqlite"
+    result = await drill_crawl("latest", crawl_settings(site.base_url, db), lang="en")
+    assert_never_crashed(result, warnings_caplog)
+    # 1,000 <div>s deep, the article is all there; past libxml2's depth the rest of the page is not,
+    # so the article is dropped, once, on one line, rather than stored cut short.
+    assert_stored_exactly(db, without(truth, urls(site, too_deep)))
+    assert result.stat("newsbot/dropped/too_deep") == 1
+    lines = [r.getMessage() for r in warnings_caplog.records if too_deep[0] in r.getMessage()]
+    assert lines == [f"Not an article (too deep): {site.base_url}{too_deep[0]}"]
+
+
+@pytest_twisted.ensureDeferred
 async def test_pages_missing_body_or_title_are_dropped_and_missing_date_kept_with_a_warning(
         replica, tmp_path, warnings_caplog):
     no_body, no_title, no_date = pick(english_paths(60), 2, 1, 2)

@@ -25,7 +25,7 @@ from newsbot.reasons import exit_code
 from newsbot.store import Store
 from tests.crawling import scrapy_cli
 from tests.test_pipelines import crawl, settings, stat
-from tests.test_store import make_item
+from tests.test_store import corrupt_in_the_middle, make_item
 
 DEV_FULL = Path("/dev/full")
 
@@ -227,6 +227,19 @@ def test_scrapy_crawl_exits_1_when_json_lines_cannot_be_written(replica, tmp_pat
     assert stats["finish_reason"] == "output_unavailable"
     assert stats["newsbot/output_errors/jsonl"] == 1
     assert stats["newsbot/jsonl/unsaved"] == stats["item_scraped_count"] >= 1
+
+
+def test_scrapy_crawl_refuses_a_store_corrupt_in_the_middle_before_fetching_an_article(replica, tmp_path):
+    site = replica(stories=40)
+    db = tmp_path / "news.sqlite"
+    corrupt_in_the_middle(db)
+    done = crawl_cli(site, db)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert [f"{db} is corrupt" in line for line in error_lines(done.stderr)] == [True], error_lines(done.stderr)
+    assert "Traceback" not in done.stderr
+    stats = dumped_stats(done.stderr)
+    assert stats["finish_reason"] == "store_unavailable"
+    assert "newsbot/pages/article" not in stats  # found at open, as a bad header is
 
 
 def test_scrapy_crawl_exits_1_when_the_store_disk_is_full(replica, tmp_path, small_disk):

@@ -377,6 +377,27 @@ def test_other_files_are_refused_clearly(tmp_path):
         Store(blocker / "news.sqlite")
 
 
+def corrupt_in_the_middle(path: Path, articles: int = 300) -> None:
+    """A store of `articles` articles written by the store API, then four pages in the middle of its
+    file overwritten, as a disk fault may leave it: the header and the schema are whole."""
+    with Store(path) as store:
+        store.write([make_item(n, body=f"Story {n}. " + "A paragraph of reporting on energy. " * 100)
+                     for n in range(1, articles + 1)])
+    page = sql(path, "PRAGMA page_size")[0][0]
+    data = bytearray(path.read_bytes())
+    middle = len(data) // page // 2
+    data[middle * page:(middle + 4) * page] = bytes(range(256)) * (4 * page // 256)
+    path.write_bytes(bytes(data))
+
+
+def test_a_store_corrupt_in_the_middle_is_refused_at_open(tmp_path):
+    path = tmp_path / "news.sqlite"
+    corrupt_in_the_middle(path)
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match=rf"^{path} is corrupt \(Page \d+: .*\): restore it from a backup"):
+            Store(path, readonly=readonly)
+
+
 def run_as_unprivileged(code: str, cwd: Path) -> subprocess.CompletedProcess:
     """Python code run as `nobody` when the tests run as root (root ignores file permissions)."""
     command = [sys.executable, "-c", code]

@@ -105,8 +105,16 @@ class Command(ScrapyCommand):
                     out = self._open_output(opts.output)
                 except OSError as exc:
                     usage_error("export", f"-o {opts.output}: cannot write it ({exc.strerror or type(exc).__name__})")
-                with out:
-                    count = self._write(articles, output_format, out)
+                try:
+                    with out:
+                        count = self._write(articles, output_format, out)
+                except BrokenPipeError:
+                    raise
+                except OSError as exc:  # a full disk, an I/O error: what was written is incomplete
+                    print(f"export: {opts.output and '-o ' + opts.output or 'standard output'}: cannot write it "
+                          f"({exc.strerror or type(exc).__name__})", file=sys.stderr)
+                    self.exitcode = 1
+                    return
         except StoreError as exc:
             print(f"export: {exc}", file=sys.stderr)
             self.exitcode = 1

@@ -6,8 +6,10 @@ newsbot.loaders.extract_article and written through the store's normal revision 
 (Store.write): a changed content_hash is a new revision; an article crawled again since the
 record was fetched is left alone (stale). No crawler is made and no socket opened.
 
-Exit status: 0 done (torn records are skipped with a warning); 1 the store could not be read or
-written, or warcio is missing; 2 usage error (bad option, no archive, no WARC file in it).
+Exit status: 0 done (a record a killed crawl left torn is skipped with a warning); 1 the store
+could not be read or written, warcio is missing, or a file is corrupt (what it held before the
+damage is still re-extracted); 2 usage error (bad option, no archive, no WARC file in it, a file
+that is not a WARC).
 """
 
 from __future__ import annotations
@@ -150,8 +152,11 @@ def reextract(store: Any, files: list[Path], *, since: date | None = None, until
     if reading.torn:
         report.skipped["torn"] += len(reading.torn)
         for where in reading.torn:
-            (warn or _warn)(f"{where}: a torn or unreadable record (a crawl killed mid-write?); "
-                            "skipped it and whatever follows it in that file")
+            (warn or _warn)(f"{where}: a torn record (a crawl killed mid-write?); skipped it")
+    if reading.corrupt:
+        report.skipped["corrupt"] += len(reading.corrupt)
+        for where in reading.corrupt:
+            print(f"reextract: error: {where}: corrupt, the rest of that file is unread", file=sys.stderr)
     chosen = []
     for _, item in newest.values():
         if in_filters(item, since, until, languages):
@@ -242,7 +247,7 @@ class Command(ScrapyCommand):
             print("reextract: reading the archive needs warcio: pip install -e '.[archive]'", file=sys.stderr)
             self.exitcode = 1
             return
-        from newsbot.archive import archive_files
+        from newsbot.archive import NotWarc, archive_files
 
         try:
             files = archive_files(given)
@@ -269,7 +274,11 @@ class Command(ScrapyCommand):
             print(f"reextract: cannot read the archive: {exc}", file=sys.stderr)
             self.exitcode = 1
             return
+        except NotWarc as exc:
+            usage_error("reextract", f"--archive {exc}")
         if opts.json:
             print(json.dumps(report.as_dict(), ensure_ascii=False))
         else:
             print(report.text())
+        if report.skipped["corrupt"]:
+            self.exitcode = 1

@@ -99,6 +99,17 @@ def _connect(path: Path, mode: str, timeout: float) -> sqlite3.Connection:
     return conn
 
 
+def _check_intact(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a database with a damaged page: SQLite meets one only when a query reaches it (a
+    crawl's write after hundreds of pages fetched, one article of an export), so every page is read
+    once, at open, by quick_check (the b-trees' structure, not the indexes' agreement with their tables)."""
+    found = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+    if found != "ok":
+        problem = next((line for line in found.splitlines() if not line.startswith("***")), found)
+        raise StoreError(f"{path} is corrupt ({problem}): restore it from a backup, or recover what "
+                         "is left with the sqlite3 shell's .recover")
+
+
 def open_readonly(path: Path, timeout: float,
                   prepare: Callable[[sqlite3.Connection], None]) -> sqlite3.Connection:
     """A read-only connection to an existing file, checked by prepare(conn) (which raises StoreError)."""
@@ -118,6 +129,7 @@ def open_readonly(path: Path, timeout: float,
                 conn.close()
             conn = _connect(path, "ro&immutable=1", timeout)
             conn.execute("PRAGMA user_version").fetchone()
+        _check_intact(conn, path)
         prepare(conn)
     except (StoreError, sqlite3.Error) as exc:
         _abandon(conn, exc, f"Cannot read {path}")
@@ -142,6 +154,7 @@ def open_writable(path: Path, timeout: float,
     conn = None
     try:
         conn = _connect(path, "rwc", timeout)
+        _check_intact(conn, path)
         # WAL: readers never block the writer and the writer never blocks readers.
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":

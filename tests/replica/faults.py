@@ -48,6 +48,8 @@ Effects:
                                      furniture no rule of a crawler knows, on every page
     "mode": "leak_image"             article page with the photo LEAKED_IMAGE first in its body block
                                      (a share image or logo taken for a photo)
+    "mode": "nested"                 article page with its first body paragraph inside "depth" nested
+                                     <div>s (default 1,000); the article is still all there
     "mode": "challenge"              200 with a Cloudflare-like "Just a moment..." interstitial
                                      (cf-chl script and form, no site markup), as a WAF answers a
                                      client it suspects
@@ -72,11 +74,12 @@ from typing import Any
 ARTICLE_VARIANTS = frozenset({"no_body", "no_date", "no_title", "no_translations", "no_tags", "no_images"})
 LEAKS = frozenset({"leak_paragraph", "leak_image"})
 MODES = frozenset({"truncate", "malformed", "redirect", "redirect_loop", "wrong_charset", "oversized",
-                   "empty", "challenge"}) | ARTICLE_VARIANTS | LEAKS
+                   "empty", "challenge", "nested"}) | ARTICLE_VARIANTS | LEAKS
 LOOP_MARK = "replica_loop=1"
 DEFAULT_OVERSIZE = 20_000_000
+DEFAULT_DEPTH = 1_000
 _KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size",
-         "block_after", "charset"}
+         "block_after", "charset", "depth"}
 BLOCK_STATUS = 403
 # What Cloudflare's JavaScript challenge looks like to a client without a browser (trimmed).
 CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
@@ -114,6 +117,7 @@ class Rule:
     size: int = DEFAULT_OVERSIZE
     block_after: int | None = None
     charset: str = "iso-8859-1"  # what a wrong_charset answer's header names
+    depth: int = DEFAULT_DEPTH
 
 
 def load_rules(spec: str | list | None) -> list[Rule]:
@@ -156,6 +160,7 @@ def _rule(index: int, raw: dict[str, Any]) -> Rule:
         fraction=None if raw.get("fraction") is None else float(raw["fraction"]),
         charset=str(raw.get("charset", "iso-8859-1")),
         size=int(raw.get("size", DEFAULT_OVERSIZE)),
+        depth=int(raw.get("depth", DEFAULT_DEPTH)),
         block_after=block_after,
     )
 
@@ -237,6 +242,17 @@ def malformed(page: str) -> str:
     page = page.replace("<body>", "<body>\n" + garbage, 1)
     page = page.replace('<aside class="latest-news">', '</td></tr><aside class="latest-news"><div><span>', 1)
     return page.replace("</body>\n</html>", "")
+
+
+def nested(page: str, depth: int) -> str:
+    """An article page with its first body paragraph `depth` <div>s deep; other pages as they are."""
+    start = body_start(page)
+    first = page.find("<p", start) if start >= 0 else -1
+    end = page.find("</p>", first) if first >= 0 else -1
+    if end < 0:
+        return page
+    end += len("</p>")
+    return page[:first] + "<div>" * depth + page[first:end] + "</div>" * depth + page[end:]
 
 
 def oversized(page: str, size: int) -> bytes:
