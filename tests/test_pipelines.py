@@ -504,6 +504,7 @@ async def test_a_crawl_killed_between_journal_and_commit_leaves_each_article_onc
         crawler = await crawl(settings(tmp_path, NEWSBOT_DB=str(db), NEWSBOT_JSONL=str(jsonl),
                                        NEWSBOT_DB_BATCH_SIZE=20), [make_item(n) for n in range(1, 61)])
     assert "never committed" in caplog.text
+    assert stat(crawler, "newsbot/jsonl/cut") == 20
     lines = jsonl_lines(jsonl)
     assert [r["url"] for r in lines] == [make_item(n)["url"] for n in range(1, 61)]
     assert (stat(crawler, "newsbot/store/inserted"), stat(crawler, "newsbot/store/unchanged")) == (20, 40)

@@ -139,8 +139,8 @@ class JsonLinesFile:
     def append(self, records: list[dict[str, Any]]) -> int:
         data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode("utf-8")
         with self._lock:
-            if self.refused is not None:
-                raise self.refused
+            if self.refused is not None:  # a new exception each time: re-raising one would grow its traceback
+                raise OSError(self.refused.errno, self.refused.strerror, str(self.path))
             before = self.size()
             if self._uncommitted is None:
                 self._uncommitted = before
