@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.store import ITEM_FIELDS, Store
+from newsbot.store import ITEM_FIELDS, SCHEMA_VERSION, Store
 from tests.test_store import corrupt_in_the_middle, make_item, make_v2_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,7 +133,7 @@ def test_stats_as_json(filled):
     result = scrapy("stats", "--db", str(path), "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert (report["articles"], report["stories"], report["schema_version"]) == (6, 3, 4)
+    assert (report["articles"], report["stories"], report["schema_version"]) == (6, 3, SCHEMA_VERSION)
     assert report["by_day"] == {"": 1, "2026-01-27": 3, "2026-01-28": 2}
     assert report["by_edition"] == {"az": 2, "en": 2, "ru": 2}
     assert report["by_category"] == {"energy": 4, "finance": 2}
@@ -151,7 +151,7 @@ def test_stats_as_tables(filled):
     result = scrapy("stats", "--db", str(path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"6 articles in 3 stories ({path}, schema version 4)"
+    assert lines[0] == f"6 articles in 3 stories ({path}, schema version {SCHEMA_VERSION})"
     text = result.stdout
     assert "Per edition\nedition  articles\naz              2\nen              2\nru              2\n" in text
     assert "Per category\ncategory  articles\nenergy           4\nfinance          2\n" in text

@@ -24,7 +24,7 @@ import pytest_twisted
 from newsbot.reasons import exit_code
 from newsbot.store import Store
 from tests.crawling import scrapy_cli
-from tests.test_pipelines import crawl, settings, stat
+from tests.test_pipelines import assert_journal_is_the_store, crawl, settings, stat
 from tests.test_store import corrupt_in_the_middle, make_item
 
 DEV_FULL = Path("/dev/full")
@@ -259,3 +259,36 @@ def test_scrapy_crawl_exits_1_when_the_store_disk_is_full(replica, tmp_path, sma
     assert stats["newsbot/store/unsaved"] >= 1
     assert len(whole_lines(jsonl)) == stats.get("newsbot/store/inserted", 0) == stats["item_scraped_count"] - stats[
         "newsbot/store/unsaved"]
+
+
+def test_articles_stored_while_the_json_lines_disk_was_full_are_appended_once_it_has_room(
+        replica, tmp_path, small_disk):
+    site = replica(stories=40)
+    disk = small_disk("32k")
+    db, jsonl = tmp_path / "news.sqlite", disk / "news.jsonl"
+    args = ("-s", f"NEWSBOT_JSONL={jsonl}", "-s", "NEWSBOT_DB_BATCH_SIZE=5")
+    full = crawl_cli(site, db, *args)
+    assert full.returncode == 1, full.stderr[-3000:]
+    assert dumped_stats(full.stderr)["finish_reason"] == "output_unavailable"
+    written = len(whole_lines(jsonl))
+    with Store(db, readonly=True) as store:
+        stored = store.count_articles()
+    assert 0 < written < stored
+
+    # Still full: the crawl says so, and the missing articles stay due.
+    still = crawl_cli(site, db, *args)
+    assert still.returncode == 1, still.stderr[-3000:]
+    assert [f"Cannot append the articles the JSON Lines file {jsonl} is missing" in line
+            for line in error_lines(still.stderr)] == [True], error_lines(still.stderr)
+    assert "Traceback" not in still.stderr
+    assert dumped_stats(still.stderr)["finish_reason"] == "output_unavailable"
+    assert len(whole_lines(jsonl)) == written
+
+    remount(disk, "4m")
+    done = crawl_cli(site, db, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    stats = dumped_stats(done.stderr)
+    assert stats["finish_reason"] == "finished"
+    assert_journal_is_the_store(jsonl, db)
+    assert stats["newsbot/jsonl/restored"] == stored - written
+    assert f"{jsonl}: appended {stored - written} articles from the store" in done.stderr

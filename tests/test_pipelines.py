@@ -321,6 +321,15 @@ def jsonl_lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
+def assert_journal_is_the_store(jsonl: Path, db: Path) -> None:
+    """The JSON Lines journal has each stored article exactly once, as the store has it (none edited here)."""
+    lines = jsonl_lines(jsonl)
+    with Store(db, readonly=True) as store:
+        stored = list(store.iter_articles())
+    assert len({line["article_id"] for line in lines}) == len(lines), "an article twice in the file"
+    assert sorted(lines, key=lambda r: r["article_id"]) == sorted(stored, key=lambda r: r["article_id"])
+
+
 @pytest_twisted.ensureDeferred
 async def test_site_id_goes_through_every_pipeline_to_json_lines_and_the_store(tmp_path):
     db, jsonl = tmp_path / "news.sqlite", tmp_path / "news.jsonl"
@@ -495,9 +504,39 @@ async def test_a_crawl_killed_between_journal_and_commit_leaves_each_article_onc
         crawler = await crawl(settings(tmp_path, NEWSBOT_DB=str(db), NEWSBOT_JSONL=str(jsonl),
                                        NEWSBOT_DB_BATCH_SIZE=20), [make_item(n) for n in range(1, 61)])
     assert "never committed" in caplog.text
+    assert stat(crawler, "newsbot/jsonl/cut") == 20
     lines = jsonl_lines(jsonl)
     assert [r["url"] for r in lines] == [make_item(n)["url"] for n in range(1, 61)]
     assert (stat(crawler, "newsbot/store/inserted"), stat(crawler, "newsbot/store/unchanged")) == (20, 40)
     assert stat(crawler, "newsbot/jsonl/items") == 20
     assert rows(db, "SELECT count(*) FROM articles")[0][0] == 60
+    assert rows(db, "SELECT size FROM journal_files") == [(jsonl.stat().st_size,)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_lines_of_a_writer_killed_before_its_commit_are_cut_by_the_other_writer_of_the_file(tmp_path, caplog):
+    # Two crawls share a store and its journal. One is killed after appending a batch and before
+    # committing it, while the other has the file open; the other's next commit must not keep
+    # those lines as if they were its own (the next trim could no longer tell them apart).
+    db, jsonl, script = tmp_path / "news.sqlite", tmp_path / "news.jsonl", tmp_path / "killed.py"
+    script.write_text(KILLED_IN_A_TRANSACTION.format(root=str(ROOT), pipelines=PIPELINES), encoding="utf-8")
+    killed = []
+
+    def after_the_kill(items: list) -> Any:
+        # Run from the crawl's callback: the journal is open, nothing of this crawl written yet.
+        killed.append(subprocess.run([sys.executable, str(script), str(db), str(jsonl)], capture_output=True,
+                                     timeout=120))
+        yield from items
+
+    with caplog.at_level(logging.WARNING):
+        # The same site: half of these are the killed batch's articles.
+        crawler = await crawl(settings(tmp_path, NEWSBOT_DB=str(db), NEWSBOT_JSONL=str(jsonl),
+                                       NEWSBOT_DB_BATCH_SIZE=20),
+                              after_the_kill([make_item(n) for n in range(41, 101)]))
+    assert killed[0].returncode == -signal.SIGKILL, killed[0].stderr.decode()[-2000:]
+    assert stat(crawler, "finish_reason") == "finished"
+    assert rows(db, "SELECT count(*) FROM articles")[0][0] == 100
+    assert_journal_is_the_store(jsonl, db)
+    assert stat(crawler, "newsbot/jsonl/cut") == 20
+    assert "cut 20 lines" in caplog.text
     assert rows(db, "SELECT size FROM journal_files") == [(jsonl.stat().st_size,)]

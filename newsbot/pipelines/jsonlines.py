@@ -9,6 +9,10 @@ under the ids the store gave them (a merged story's surviving id, an edited slug
 a learned category key), inside that transaction, and the store records the file's committed
 size with them. A crawl killed mid-batch leaves lines of articles it never stored; the next
 crawl cuts them before its first write (Store.open_journal), and fetches those articles again.
+A crawl sharing the file cuts them before its own next lines: every append holds the store's
+write lock until its commit, so under that lock whatever follows the committed size is a dead
+transaction's. Articles stored while the file refused their lines (a full disk) are recorded in
+the store, and the next crawl with this file appends them from it before its first write.
 So each article appears once per content, however often a crawl is killed and resumed.
 
 Without a store, JsonLinesPipeline appends every item that reaches it; a crawl killed and
@@ -17,7 +21,8 @@ resumed may then write an article twice (no store remembers what was kept).
 A write the disk refuses (full, I/O error) is said once, in one ERROR line naming the file,
 counted (newsbot/output_errors/jsonl), and closes the crawl as "output_unavailable"; the part of
 the lines that did get written is cut off again, the items not written are counted
-(newsbot/jsonl/unsaved), and the other outputs go on until the crawl has closed.
+(newsbot/jsonl/unsaved), no later line is tried, and the other outputs go on until the crawl
+has closed.
 """
 
 from __future__ import annotations
@@ -112,6 +117,9 @@ class JsonLinesFile:
         self._uncommitted: int | None = None  # the size before appends whose transaction has not committed
         self._end = 0  # where our last append ended
         self._lock = threading.Lock()
+        # The first write the disk refused: later appends are refused with it, not tried, so the
+        # file never continues past a gap (the store records what it missed, for the next run).
+        self.refused: OSError | None = None
 
     def open(self) -> None:
         """Create or continue the file (OSError when it cannot be)."""
@@ -122,7 +130,8 @@ class JsonLinesFile:
                 logger.warning("%s ended in a partial line (%d bytes) from an interrupted crawl; removed it",
                                self.path, cut)
         # O_APPEND: every write lands at the end, even with another writer on the same file.
-        self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # Readable too: a trim counts the lines it cuts.
+        self.fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
 
     def size(self) -> int:
         return os.fstat(self.fd).st_size
@@ -130,10 +139,16 @@ class JsonLinesFile:
     def append(self, records: list[dict[str, Any]]) -> int:
         data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records).encode("utf-8")
         with self._lock:
+            if self.refused is not None:  # a new exception each time: re-raising one would grow its traceback
+                raise OSError(self.refused.errno, self.refused.strerror, str(self.path))
             before = self.size()
             if self._uncommitted is None:
                 self._uncommitted = before
-            write_whole(self.fd, data, before, self.path)
+            try:
+                write_whole(self.fd, data, before, self.path)
+            except OSError as exc:
+                self.refused = exc
+                raise
             self._end = before + len(data)
             return self._end
 
@@ -155,10 +170,12 @@ class JsonLinesFile:
             size = self.size()
             if committed is None or committed >= size:
                 return 0
+            lines = os.pread(self.fd, size - committed, committed).count(b"\n")
             self._truncate(committed)
-            logger.warning("%s: cut %d bytes of lines written by a transaction that never committed "
-                           "(a crawl killed mid-batch); those articles are fetched again", self.path, size - committed)
-            return size - committed
+            logger.warning("%s: cut %d lines (%d bytes) written by a transaction that never committed "
+                           "(a crawl killed between writing them and storing the articles, which a resumed "
+                           "crawl fetches again)", self.path, lines, size - committed)
+            return lines
 
     def _truncate(self, size: int) -> None:
         os.ftruncate(self.fd, size)

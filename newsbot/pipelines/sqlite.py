@@ -134,7 +134,15 @@ class SQLitePipeline:
         if self.jsonl_template:
             self.journal = jsonlines.open_jsonl(self.crawler, jsonlines.jsonl_path(self.jsonl_template, spider))
         try:
-            self.run_id = await asyncio.wrap_future(self._on_writer(self._open, spider, recorded, job_id))
+            self.run_id, reconciled = await asyncio.wrap_future(self._on_writer(self._open, spider, recorded, job_id))
+        except OSError as exc:  # the JSON Lines file refused the articles it was missing
+            self.stats.inc_value("newsbot/output_errors/jsonl")
+            logger.error("Cannot append the articles the JSON Lines file %s is missing, stopping the crawl: %s",
+                         self.journal.path, exc.strerror or exc)
+            self.journal_failed = True
+            self._stop_writer()
+            self._close_journal()
+            raise CloseSpider(jsonlines.CLOSE_REASON) from exc
         except StoreError as exc:
             logger.error("The article store is unavailable, stopping the crawl: %s", exc)
             self.stats.inc_value("newsbot/store/unavailable")
@@ -143,23 +151,32 @@ class SQLitePipeline:
             self._stop_writer()
             self._close_journal()
             raise CloseSpider(CLOSE_REASON) from exc
+        self._reconciled(*reconciled)
         logger.info("Storing articles in %s (crawl run %d)", self.path, self.run_id)
         if self.flush_interval > 0:
             self.flusher = task.LoopingCall(self._flush_waiting)
             self.flusher.start(self.flush_interval, now=False)
 
-    def _open(self, spider: Spider, recorded: dict[str, Any], job_id: str | None) -> int:
-        """On the writer thread, which keeps the connection (sqlite3 ties it to its thread)."""
+    def _open(self, spider: Spider, recorded: dict[str, Any], job_id: str | None) -> tuple[int, tuple[int, int]]:
+        """On the writer thread, which keeps the connection (sqlite3 ties it to its thread).
+        The run's id, and the JSON Lines lines cut and appended to bring the file in line with the store."""
         store = Store(self.path, timeout=self.timeout, background_checkpoints=True)
         try:
-            if self.journal is not None:
-                store.open_journal(self.journal)
+            reconciled = store.open_journal(self.journal) if self.journal is not None else (0, 0)
             run_id = store.start_run(spider.name, spider_arguments(spider), recorded, job_id=job_id)
         except BaseException:
             store.close()
             raise
         self.store = store
-        return run_id
+        return run_id, reconciled
+
+    def _reconciled(self, cut: int, appended: int) -> None:
+        if cut:
+            self.stats.inc_value("newsbot/jsonl/cut", cut)  # trim said so
+        if appended:
+            self.stats.inc_value("newsbot/jsonl/restored", appended)
+            logger.warning("%s: appended %d articles from the store that an earlier crawl stored while the file "
+                           "refused their lines", self.journal.path, appended)
 
     def process_item(self, item: Any) -> Any:
         self._add(item)
@@ -200,8 +217,8 @@ class SQLitePipeline:
     def _flush(self, retry: bool = False) -> None:
         if self.pending and (retry or not self.failed):
             batch, self.pending = self.pending, []
-            journal = None if self.journal_failed else self.journal
-            self.in_flight.append((self._on_writer(self.store.write_rows, batch, journal), batch))
+            # Also once the file has refused a write: the store then records what the file misses.
+            self.in_flight.append((self._on_writer(self.store.write_rows, batch, self.journal), batch))
 
     def _collect(self) -> None:
         """Account for the batches the writer has finished, oldest first (on the reactor's thread)."""
@@ -242,17 +259,16 @@ class SQLitePipeline:
             return
         if result.journal_lines:
             self.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
-        kept = result.inserted + result.updated
+        if result.journal_cut:
+            self.stats.inc_value("newsbot/jsonl/cut", result.journal_cut)
         if result.journal_error is not None:
-            self.stats.inc_value("newsbot/jsonl/unsaved", kept)
+            self.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
             if not self.journal_failed:
                 self.journal_failed = True
                 jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error,
                                        close=not self.closing)
                 if self.closing:
                     self.broken_at_close = self.broken_at_close or jsonlines.CLOSE_REASON
-        elif self.journal_failed and kept:
-            self.stats.inc_value("newsbot/jsonl/unsaved", kept)
 
     async def close_spider(self) -> None:
         self.closing = True

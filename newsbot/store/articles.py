@@ -62,6 +62,9 @@ _TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?1), site_
 _INSERT_URLS = "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at)"
 _RECORD_JOURNAL = ("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at")
+_JOURNAL_SIZE = "SELECT size FROM journal_files WHERE path = ?"
+_RECORD_MISSING = "INSERT OR IGNORE INTO journal_missing (path, article_id) VALUES (?, ?)"
+_CLEAR_MISSING = "DELETE FROM journal_missing WHERE path = ? AND article_id = ?"
 _INSERT_CHILD = {t: f"INSERT INTO {t} ({', '.join(c)})" for t, c in CHILD_COLUMNS.items()}
 _DELETE_CHILD = {t: f"DELETE FROM {t} WHERE article_id = ?" for t in CHILD_COLUMNS}
 
@@ -82,7 +85,7 @@ class Journal(Protocol):
         """The transaction that appended did not commit: take its lines back."""
 
     def trim(self, committed: int | None) -> int:
-        """Cut what follows `committed` bytes (None: nothing recorded yet); the bytes cut."""
+        """Cut what follows `committed` bytes (None: nothing recorded yet); the lines cut."""
 
     def size(self) -> int:
         """The file's size now."""
@@ -99,6 +102,7 @@ class WriteResult:
     categories_learned: int = 0
     journal_lines: int = 0
     journal_error: OSError | None = None  # the journal refused the lines; the articles are stored all the same
+    journal_cut: int = 0  # lines another transaction appended and never committed (its crawl was killed)
     # Seconds from publication to crawl (crawled_at, which becomes first_seen_at) of each inserted
     # article with a readable date: the crawl's freshness (newsbot/freshness/*), the same measure
     # as the report's freshness chart, which can only read first_seen_at back from the store.
@@ -290,14 +294,40 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
     conn.executemany(_TOUCH, touched)
     _insert_rows(conn, _INSERT_URLS, [(keys[r.url], r.article_id, r.url, r.crawled_at) for r in rows])
     if journal is not None and to_write:
-        try:
-            size = journal.append([r.record() for r in to_write])
-        except OSError as exc:
-            result.journal_error = exc
-        else:
-            result.journal_lines = len(to_write)
-            conn.execute(_RECORD_JOURNAL, (journal.key, size, utc_now_iso()))
+        _journal(conn, journal, to_write, result)
     return result
+
+
+def _journal(conn: sqlite3.Connection, journal: Journal, rows: list[_Row], result: WriteResult) -> None:
+    """Append the rows to the journal, or record them as missing from it if it refuses them.
+
+    Under this transaction's write lock no other process is between its append and its commit,
+    so whatever follows the committed size was left by one killed there: cut before appending,
+    or our commit would record it as committed and no later trim could tell it apart.
+    """
+    keys = [(journal.key, r.article_id) for r in rows]
+    try:
+        result.journal_cut = journal.trim(journal_size(conn, journal.key))
+        size = journal.append([r.record() for r in rows])
+    except OSError as exc:
+        result.journal_error = exc
+        conn.executemany(_RECORD_MISSING, keys)
+        return
+    result.journal_lines = len(rows)
+    conn.execute(_RECORD_JOURNAL, (journal.key, size, utc_now_iso()))
+    conn.executemany(_CLEAR_MISSING, keys)  # written now, in their latest content
+
+
+def journal_size(conn: sqlite3.Connection, key: str) -> int | None:
+    """The size of a JSON Lines journal as of the last committed transaction that wrote to it."""
+    row = conn.execute(_JOURNAL_SIZE, (key,)).fetchone()
+    return row[0] if row else None
+
+
+def journal_reconciled(conn: sqlite3.Connection, key: str, size: int) -> None:
+    """Record a journal's size once its missing articles are appended (Store.open_journal)."""
+    conn.execute(_RECORD_JOURNAL, (key, size, utc_now_iso()))
+    conn.execute("DELETE FROM journal_missing WHERE path = ?", (key,))
 
 
 def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult,

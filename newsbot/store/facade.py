@@ -8,17 +8,20 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
 from newsbot.store import merge, queries, runs, schema
-from newsbot.normalize import utc_now_iso
-from newsbot.store.articles import Journal, WriteResult, _Row, article_row, newest_rows, write_rows
+from newsbot.store.articles import (Journal, WriteResult, _Row, article_row, journal_reconciled, journal_size,
+                                    newest_rows, write_rows)
 from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction
 from newsbot.store.merge import MergeResult
 from newsbot.store.queries import StoredArticle
 
 _T = TypeVar("_T")
+# Missing articles appended per write while a journal is reconciled (a bounded read of the store).
+_JOURNAL_BATCH = 500
 
 
 class Store:
@@ -102,17 +105,27 @@ class Store:
             journal.committed()
         return result
 
-    def open_journal(self, journal: Journal) -> int:
-        """Before a journal's first write: cut what transactions that never committed appended
-        (a killed crawl), in a write transaction, so no other process is mid-transaction on it.
-        Returns the bytes cut."""
-        def check(conn: sqlite3.Connection) -> int:
-            cut = journal.trim(queries.journal_size(conn, journal.key))
-            conn.execute("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
-                         "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at",
-                         (journal.key, journal.size(), utc_now_iso()))
-            return cut
-        return self._write(check)
+    def open_journal(self, journal: Journal) -> tuple[int, int]:
+        """Before a journal's first write, bring it in line with the store, in one write
+        transaction (so no other process is between appending and committing): cut the lines of
+        transactions that never committed (a killed crawl), then append, from the store, the
+        articles stored while the file refused their lines (a full disk).
+        Returns (lines cut, lines appended); OSError if the file refuses them again (they stay due)."""
+        def reconcile(conn: sqlite3.Connection) -> tuple[int, int]:
+            cut = journal.trim(journal_size(conn, journal.key))
+            missing, appended = queries.journal_missing(conn, journal.key), 0
+            while records := list(islice(missing, _JOURNAL_BATCH)):
+                journal.append(records)
+                appended += len(records)
+            journal_reconciled(conn, journal.key, journal.size())
+            return cut, appended
+        try:
+            result = self._write(reconcile)
+        except BaseException:
+            journal.rollback()
+            raise
+        journal.committed()
+        return result
 
     def start_run(self, spider: str, arguments: Mapping[str, Any], settings: Mapping[str, Any],
                   job_id: str | None = None, started_at: str | None = None) -> int:

@@ -89,10 +89,13 @@ def articles_at(conn: sqlite3.Connection, urls: Iterable[str]) -> dict[str, dict
     return found
 
 
-def journal_size(conn: sqlite3.Connection, key: str) -> int | None:
-    """The size of a JSON Lines journal as of the last committed transaction that wrote to it."""
-    row = conn.execute("SELECT size FROM journal_files WHERE path = ?", (key,)).fetchone()
-    return row[0] if row else None
+def journal_missing(conn: sqlite3.Connection, key: str) -> Iterator[dict[str, Any]]:
+    """The articles stored while a JSON Lines journal refused their lines, as their lines would
+    have been (the item's shape), oldest crawl first."""
+    cursor = conn.execute(
+        f"SELECT {', '.join(ITEM_FIELDS)} FROM article_view "
+        "WHERE article_id IN (SELECT article_id FROM journal_missing WHERE path = ?) ORDER BY crawled_at, url", (key,))
+    return (_article_dict(row) for row in cursor)
 
 
 def identity_summary(conn: sqlite3.Connection) -> dict[str, Any]:
