@@ -67,8 +67,9 @@ class CrawlOutcome:
     - Every lost page is counted as `newsbot/lost/<reason>` (and `newsbot/lost` in all), and named
       at close in one WARNING line.
     - More than NEWSBOT_ERROR_THRESHOLD of the pages attempted lost (article pages lost, listings
-      failed), judged as losses come once NEWSBOT_DEGRADED_MIN_PAGES pages were attempted and when
-      the spider goes idle, closes the crawl as `too_many_errors` with one ERROR line per reason.
+      failed), judged as losses come once NEWSBOT_DEGRADED_MIN_PAGES article pages were attempted
+      and when the spider goes idle (after the monitors, whose reasons say more), closes the crawl
+      as `too_many_errors` with one ERROR line per reason.
     - A broken reason reported by another part closes the crawl, the first one standing; at
       `spider_closed` it becomes the finish reason (also when it was found as the crawl closed) and
       the exit status (`newsbot/exit_status`), which the store's run record keeps.
@@ -132,7 +133,7 @@ class CrawlOutcome:
         samples = self.samples.setdefault(reason, [])
         if len(samples) < _SAMPLES:
             samples.append(url)
-        self.judge_losses(min_attempted=self.min_pages)
+        self.judge_losses(min_articles=self.min_pages)
 
     def article_extracted(self, extraction: Extraction, url: str, spider) -> None:
         if extraction.item is not None:
@@ -146,28 +147,31 @@ class CrawlOutcome:
             self.page_lost("extraction_error", response.url)
         else:
             self.listing_errors += 1
-            self.judge_losses(min_attempted=self.min_pages)
+            self.judge_losses(min_articles=self.min_pages)
 
     def request_left_downloader(self, request, spider) -> None:
         # Listing failures are counted in the stats as they come, not reported.
-        self.judge_losses(min_attempted=self.min_pages)
+        self.judge_losses(min_articles=self.min_pages)
 
     def spider_idle(self, spider) -> None:
-        if self.judge_losses(min_attempted=1):
+        if self.judge_losses(min_articles=0):
             raise DontCloseSpider
 
     # --- the rule ----------------------------------------------------------------------------
-    def judge_losses(self, min_attempted: int) -> bool:
+    def judge_losses(self, min_articles: int) -> bool:
         """Closes the crawl as too_many_errors when more than NEWSBOT_ERROR_THRESHOLD of the pages
         attempted were lost (an article page) or failed (a listing page); a 503 that a retry
-        absorbed is neither. Off with NEWSBOT_ERROR_THRESHOLD >= 1."""
+        absorbed is neither. Judged once `min_articles` article pages were attempted: as many as
+        crawl health needs, so that pages without an article are its extraction_degraded first, the
+        reason that names the selectors. Off with NEWSBOT_ERROR_THRESHOLD >= 1."""
         if self.closing or self.error_threshold >= 1:
             return False
         stats = self.crawler.stats
         listings = sum(stats.get_value(key, 0) for key in (keys.LISTING_PAGES, keys.LISTING_EMPTY))
         failures = sum(self.lost.values()) + stats.get_value(keys.LISTING_FAILED, 0) + self.listing_errors
         attempted = failures + self.kept + listings
-        if attempted < max(1, min_attempted) or failures / attempted <= self.error_threshold:
+        if (self.kept + sum(self.lost.values()) < min_articles or attempted == 0
+                or failures / attempted <= self.error_threshold):
             return False
         self.crawl_broken("too_many_errors", "%d of %d pages lost or failed, more than NEWSBOT_ERROR_THRESHOLD "
                           "(%.0f%%)", (failures, attempted, self.error_threshold * 100))

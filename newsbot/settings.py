@@ -162,14 +162,15 @@ NEWSBOT_HEAP_MMAP_THRESHOLD = 131072
 EXTENSIONS = {
     "newsbot.extensions.CollectorTuning": 100,
     "newsbot.extensions.HeapTrim": 110,
-    # How the crawl ends: the close reason, the exit status and lost pages (too_many_errors). After
-    # Scrapy's CoreStats, whose finish_reason it corrects; never off.
-    "newsbot.outcome.CrawlOutcome": 400,
     # Crawl health: what extraction gave, and one monitor per close reason (each off with None here).
     "newsbot.extensions.CrawlHealth": 500,
     "newsbot.extensions.ListingsMonitor": 510,
     "newsbot.extensions.FillRateMonitor": 530,
     "newsbot.extensions.LeakMonitor": 540,
+    # How the crawl ends: the close reason, the exit status and lost pages (too_many_errors). After
+    # Scrapy's CoreStats, whose finish_reason it corrects, and after the monitors, whose reasons
+    # (no_listings, extraction_degraded) say more than a share of lost pages; never off.
+    "newsbot.outcome.CrawlOutcome": 550,
 }
 
 # --- Browser (only used for listings rendered by script) -----------------
