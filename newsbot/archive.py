@@ -36,7 +36,7 @@ from scrapy.http import Response
 from newsbot.appendfile import close_synced, write_whole
 from newsbot.config import config
 from newsbot.normalize import iso_utc
-from newsbot.reasons import close_broken
+from newsbot.outcome import CrawlOutcome, report_broken
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ class ArchiveMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
+        CrawlOutcome.from_crawler(crawler)  # what it reports closes the crawl, whatever EXTENSIONS says
         return cls(crawler)
 
     def spider_opened(self, spider: Any) -> None:
@@ -231,7 +232,7 @@ class ArchiveMiddleware:
         self.failed = True
         self.stats.inc_value(ERROR_STAT)
         logger.error(message, *args)
-        close_broken(self.crawler, CLOSE_REASON)
+        report_broken(self.crawler, CLOSE_REASON)
 
     def _is_article(self, response: Response, spider: Any) -> bool:
         request = response.request

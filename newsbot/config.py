@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, fields
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from scrapy.settings import BaseSettings
 
@@ -90,10 +91,13 @@ def _defaults() -> BaseSettings:
     return defaults
 
 
+# Per crawler, and gone with it: nothing is set on Scrapy's objects.
+_CONFIGS: WeakKeyDictionary[Any, Config] = WeakKeyDictionary()
+
+
 def config(crawler) -> Config:
     """The crawler's configuration, read once per crawler."""
-    found = getattr(crawler, "_newsbot_config", None)
+    found = _CONFIGS.get(crawler)
     if found is None:
-        found = Config.from_settings(crawler.settings)
-        crawler._newsbot_config = found
+        found = _CONFIGS[crawler] = Config.from_settings(crawler.settings)
     return found

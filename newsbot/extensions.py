@@ -1,5 +1,5 @@
-"""Crawl health: field fill rates, and small monitors that each give one close reason when the crawl
-is broken (newsbot/reasons.py)."""
+"""Crawl health: field fill rates, and small monitors that each report one close reason when the
+crawl is broken (newsbot/reasons.py) to the crawl's outcome (newsbot.outcome), which closes it."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from twisted.internet import task
 from newsbot.config import config
 from newsbot.items import REQUIRED_FIELDS, ArticleItem
 from newsbot.loaders import Extraction
-from newsbot.monitors import PAGES_STAT, Baseline, baselines, fill_rate_stat, judge
-from newsbot.reasons import close_broken, closing
+from newsbot import stats as keys
+from newsbot.monitors import Baseline, baselines, judge
+from newsbot.outcome import closing, report_broken
 from newsbot.repeats import Repeat, RepeatCounter
 from newsbot.signals import article_extracted
 from newsbot.store import Store, StoreError
@@ -160,9 +161,9 @@ class CrawlHealth:
       when the crawl ends otherwise).
 
     The other checks are monitors of their own, each an entry of EXTENSIONS (off with
-    `-s 'EXTENSIONS={"newsbot.extensions.ErrorRateMonitor": null}'`, or by its setting):
-    ListingsMonitor (`no_listings`), ErrorRateMonitor (`too_many_errors`) and FillRateMonitor
-    (optional fields, `extraction_degraded`). They read the crawl's stats, nothing else.
+    `-s 'EXTENSIONS={"newsbot.extensions.FillRateMonitor": null}'`, or by its setting):
+    ListingsMonitor (`no_listings`), FillRateMonitor (optional fields, `extraction_degraded`) and
+    LeakMonitor. Lost pages (`too_many_errors`) are the crawl's outcome's own (newsbot.outcome).
     """
 
     def __init__(self, crawler: Crawler):
@@ -205,7 +206,7 @@ class CrawlHealth:
             if len(urls) < _SAMPLE_LIMIT:
                 urls.append(url)
         if (self.pages >= self.min_pages and self.degraded_pages / self.pages > self.threshold
-                and close_broken(self.crawler, "extraction_degraded",
+                and report_broken(self.crawler, "extraction_degraded",
                                  "%d of %d article pages lack a required field", self.degraded_pages, self.pages)):
             self.closed_it = True
             self.log_failed_selectors(logging.ERROR)
@@ -221,10 +222,10 @@ class CrawlHealth:
 
     def record_fill_rates(self) -> None:
         stats = self.crawler.stats
-        stats.set_value(PAGES_STAT, self.pages)
+        stats.set_value(keys.PAGES_JUDGED, self.pages)
         if self.pages:
             for field in (*ArticleItem.fields, KNOWN_CATEGORY):
-                stats.set_value(fill_rate_stat(field), round(self.filled[field] / self.pages, 4))
+                stats.set_value(keys.fill_rate(field), round(self.filled[field] / self.pages, 4))
 
     def spider_closed(self, spider, reason: str) -> None:
         # Connected before the SQLite pipeline's spider_closed (extensions are built before the
@@ -261,52 +262,9 @@ class ListingsMonitor:
 
     def spider_idle(self, spider) -> None:
         if (spider.name != "article" and not closing(self.crawler)
-                and self.crawler.stats.get_value("newsbot/listing/pages", 0) == 0
-                and close_broken(self.crawler, "no_listings", "no listing page gave any article card")):
+                and self.crawler.stats.get_value(keys.LISTING_PAGES, 0) == 0
+                and report_broken(self.crawler, "no_listings", "no listing page gave any article card")):
             raise DontCloseSpider
-
-
-class ErrorRateMonitor:
-    """`too_many_errors` when more than NEWSBOT_ERROR_THRESHOLD of the pages attempted failed: judged
-    each time a download ends once NEWSBOT_DEGRADED_MIN_PAGES pages were attempted, and when the
-    spider goes idle. Off with NEWSBOT_ERROR_THRESHOLD >= 1."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        settings = config(crawler)
-        if settings.error_threshold >= 1:
-            raise NotConfigured("NEWSBOT_ERROR_THRESHOLD >= 1: no share of failed pages is too many")
-        self.crawler = crawler
-        self.error_threshold = settings.error_threshold
-        self.min_pages = settings.degraded_min_pages
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ErrorRateMonitor:
-        monitor = cls(crawler)
-        crawler.signals.connect(monitor.request_left_downloader, signal=signals.request_left_downloader)
-        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
-        return monitor
-
-    def request_left_downloader(self, request, spider) -> None:
-        """Errors as they come (the spider counts a page it gave up on just after its last download)."""
-        self.judge(min_attempted=self.min_pages)
-
-    def spider_idle(self, spider) -> None:
-        if self.judge(min_attempted=1):
-            raise DontCloseSpider
-
-    def judge(self, min_attempted: int) -> bool:
-        """Pages given up on (after retries) and pages whose parsing raised (a broken egg, a code bug)
-        are failures; a 503 that a retry absorbed is not."""
-        if closing(self.crawler):
-            return False
-        stats = self.crawler.stats
-        failures = sum(stats.get_value(k, 0) for k in (
-            "newsbot/pages/article_failed", "newsbot/listing/failed", "spider_exceptions/count"))
-        attempted = failures + sum(stats.get_value(k, 0) for k in (
-            "newsbot/pages/article", "newsbot/listing/pages", "newsbot/listing/empty"))
-        if attempted < max(1, min_attempted) or failures / attempted <= self.error_threshold:
-            return False
-        return close_broken(self.crawler, "too_many_errors", "%d of %d pages failed", failures, attempted)
 
 
 class FillRateMonitor:
@@ -337,11 +295,11 @@ class FillRateMonitor:
 
     def spider_idle(self, spider) -> None:
         # The work is done (idle, and no other check closed it): the close reason is still ours to give.
-        pages = self.crawler.stats.get_value(PAGES_STAT, 0)
+        pages = self.crawler.stats.get_value(keys.PAGES_JUDGED, 0)
         if closing(self.crawler) or pages < self.min_pages or not self.fill_rates_fail(spider, pages):
             return
         # The per-field lines said what broke (spidermon's action logged them).
-        close_broken(self.crawler, "extraction_degraded")
+        report_broken(self.crawler, "extraction_degraded")
         raise DontCloseSpider
 
     def fill_rates_fail(self, spider, pages: int) -> bool:
@@ -356,7 +314,7 @@ class FillRateMonitor:
             logger.error("Fill-rate check could not run: %s", error)
         if not verdict.failed:
             logger.info("Fill rates of %d article pages are as usual: %s", pages, ", ".join(
-                f"{field} {self.crawler.stats.get_value(fill_rate_stat(field), 0):.0%} "
+                f"{field} {self.crawler.stats.get_value(keys.fill_rate(field), 0):.0%} "
                 f"(>= {b.threshold:.1%}, {'median of %d runs' % b.runs if b.median is not None else 'floor'})"
                 for field, b in self.baselines.items()))
         return bool(verdict.failed)
@@ -365,10 +323,10 @@ class FillRateMonitor:
         """Fill rates of the store's last complete runs of this spider (none without a store)."""
         if not self.db_path or self.history_runs <= 0:
             return []
-        keys = [fill_rate_stat(field) for field in self.fill_floors]
+        wanted = [keys.fill_rate(field) for field in self.fill_floors]
         try:
             with Store(self.db_path, readonly=True) as store:
-                return store.complete_run_stats(spider_name, keys, min_pages=self.min_pages,
+                return store.complete_run_stats(spider_name, wanted, min_pages=self.min_pages,
                                                 limit=self.history_runs)
         except (StoreError, sqlite3.Error) as exc:
             logger.warning("No crawl history for the fill-rate check (the floors apply): %s", exc)
@@ -452,7 +410,7 @@ class LeakMonitor:
                              "(%s): %s; e.g. %s", kind, self._count(repeat, self.counters[kind]), share * 100,
                              setting, repr(repeat.text) if kind == "paragraph" else repeat.text,
                              ", ".join(repeat.samples))
-        close_broken(self.crawler, "extraction_degraded")
+        report_broken(self.crawler, "extraction_degraded")
         raise DontCloseSpider
 
     @staticmethod

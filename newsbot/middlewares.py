@@ -17,7 +17,7 @@ from scrapy.utils.response import response_status_message
 from newsbot import site
 from newsbot.config import Config, config
 from newsbot.html import with_charset
-from newsbot.reasons import close_broken
+from newsbot.outcome import report_broken
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class BlockDetectorMiddleware:
             self.first_url = response.url
         if self.block_after > 0 and self.run >= self.block_after:
             self.blocked = True
-            close_broken(self.crawler, "blocked", "%s on %s; %d block answers (403, 429 or challenge "
+            report_broken(self.crawler, "blocked", "%s on %s; %d block answers (403, 429 or challenge "
                          "pages) in a row since %s", what, response.url, self.run, self.first_url)
             raise Blocked(f"{what}; the crawl is closing as blocked", quiet=True)
         if kind == "challenge":

@@ -29,14 +29,11 @@ from spidermon import settings as spidermon_settings
 from spidermon.contrib.scrapy.monitors.base import BaseStatMonitor
 from spidermon.results.monitor import MonitorResult
 
+from newsbot import stats as keys
+
 logger = logging.getLogger("newsbot.extensions")  # the crawl-health log, whoever writes the line
 
-PAGES_STAT = "newsbot/article_pages"
 _FAIL = spidermon_settings.MONITOR.STATUS.FAILURE  # a failed assertion; ERROR is a monitor that raised
-
-
-def fill_rate_stat(field: str) -> str:
-    return f"newsbot/fill_rate/{field}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +63,7 @@ def baselines(floors: Mapping[str, float], history: Iterable[Mapping[str, Any]],
     history = list(history)
     result = {}
     for field, floor in floors.items():
-        rates = [float(run[fill_rate_stat(field)]) for run in history if run.get(fill_rate_stat(field)) is not None]
+        rates = [float(run[keys.fill_rate(field)]) for run in history if run.get(keys.fill_rate(field)) is not None]
         if len(rates) >= max(1, min_runs):
             median = statistics.median(rates)
             result[field] = Baseline(field, median * ratio, median, len(rates), min_runs, ratio, min_pages)
@@ -84,7 +81,7 @@ class FillRateMonitor(BaseStatMonitor):
 
     @property
     def stat_name(self) -> str:  # BaseStatMonitor reads it as an attribute
-        return fill_rate_stat(self.field)
+        return keys.fill_rate(self.field)
 
     def get_threshold(self) -> float:
         return self.data.baselines[self.field].threshold
@@ -94,7 +91,7 @@ class LogFillRateFailures(Action):
     """One ERROR line per failing field: the field, its fill rate, the pages and the baseline."""
 
     def run_action(self) -> None:
-        pages = self.data.stats.get(PAGES_STAT, 0)
+        pages = self.data.stats.get(keys.PAGES_JUDGED, 0)
         for failed in self.result.monitors_failed_results:
             monitor = failed.item
             if not isinstance(monitor, FillRateMonitor) or failed.status != _FAIL:

@@ -70,9 +70,10 @@ NEWSBOT_LEAK_SHARE = 0.3
 NEWSBOT_LEAK_MIN_STORIES = 10
 NEWSBOT_LEAK_IMAGE_SHARE = 0.05
 NEWSBOT_LEAK_IMAGE_MIN_STORIES = 5
-# Close as "too_many_errors" when more than this share of pages failed (given up after retries, or
-# their parsing raised): judged as failures come, once NEWSBOT_DEGRADED_MIN_PAGES pages were
-# attempted, and when the spider goes idle.
+# Close as "too_many_errors" when more than this share of pages was lost (newsbot/lost/<reason>:
+# given up after retries, truncated, empty, off-site, a redirect loop, not an article, parsing
+# raised) or, for listings, failed: judged as losses come, once NEWSBOT_DEGRADED_MIN_PAGES pages
+# were attempted, and when the spider goes idle (newsbot.outcome).
 NEWSBOT_ERROR_THRESHOLD = 0.5
 # Close as "blocked" (at once, the queue left) after this many block answers in a row: HTTP 403 or
 # 429, or a WAF's challenge page (newsbot/site/block.py); counted as newsbot/blocked/<status|challenge>.
@@ -164,9 +165,12 @@ EXTENSIONS = {
     # Crawl health: what extraction gave, and one monitor per close reason (each off with None here).
     "newsbot.extensions.CrawlHealth": 500,
     "newsbot.extensions.ListingsMonitor": 510,
-    "newsbot.extensions.ErrorRateMonitor": 520,
     "newsbot.extensions.FillRateMonitor": 530,
     "newsbot.extensions.LeakMonitor": 540,
+    # How the crawl ends: the close reason, the exit status and lost pages (too_many_errors). After
+    # Scrapy's CoreStats, whose finish_reason it corrects, and after the monitors, whose reasons
+    # (no_listings, extraction_degraded) say more than a share of lost pages; never off.
+    "newsbot.outcome.CrawlOutcome": 550,
 }
 
 # --- Browser (only used for listings rendered by script) -----------------

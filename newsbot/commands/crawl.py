@@ -1,4 +1,5 @@
-"""`scrapy crawl`, but exiting 1 when the crawl was broken and 2, with one line, for a bad argument.
+"""`scrapy crawl`, but exiting 1 when the crawl was broken or killed (newsbot.outcome) and 2, with one
+line, for a bad argument.
 
 Scrapy's own command exits 0 whatever happened; cron, systemd and CI need
 the exit status to notice a crawl that extracted nothing or degraded.
@@ -14,7 +15,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from newsbot.reasons import USAGE_ERROR, exit_code
+from newsbot.outcome import exit_status
+from newsbot.reasons import USAGE_ERROR
 
 
 def usage_error(command: str, message: str) -> NoReturn:
@@ -53,10 +55,9 @@ class Command(ScrapyCrawlCommand):
         crawler = getattr(self, "crawler", None)
         if crawler is None:
             return
-        # The private attributes are None when the crawl never started (the spider could not be created).
-        stats = getattr(crawler, "_stats", None)
-        reason = stats.get_value("finish_reason") if stats is not None else None
-        if crawler.spider is None:
+        # No outcome when the crawl never started (the spider could not be created).
+        status = exit_status(crawler)
+        if crawler.spider is None or status is None:
             self.exitcode = 1
         else:
-            self.exitcode = exit_code(reason) or self.exitcode
+            self.exitcode = status or self.exitcode

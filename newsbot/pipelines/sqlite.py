@@ -17,11 +17,12 @@ from typing import Any, TypeVar
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 
+from newsbot import stats as stats_keys
 from newsbot.config import config
 from newsbot.normalize import utc_now_iso
+from newsbot.outcome import CrawlOutcome, report_broken
 from newsbot.pipelines import jsonlines
 from newsbot.store import Store, StoreError, StoreWriteError, WriteResult, article_row
 
@@ -107,12 +108,12 @@ class SQLitePipeline:
         self.jsonl_template = settings.jsonl
         self.journal: jsonlines.JsonLinesFile | None = None
         self.journal_failed = False
-        # A breakage found once the close had begun (the last batch): the run's reason becomes it.
-        self.broken_at_close: str | None = None
         # Publication-to-crawl seconds of every article this crawl inserted, for the freshness stats
         # set at close: an array of doubles, 8 bytes each (a list of floats takes 32), so a
         # 100,000-article backfill keeps 800 KB.
         self.latencies: array[float] = array("d")
+        # The outcome first: its spider_closed gives the reason this one records.
+        CrawlOutcome.from_crawler(crawler)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -239,12 +240,12 @@ class SQLitePipeline:
                     self.stats.inc_value("newsbot/output_errors/store")
                 if self.closing:
                     logger.error("Cannot write to the article store: %s", exc)
-                    self.broken_at_close = self.broken_at_close or CLOSE_REASON
+                    report_broken(self.crawler, CLOSE_REASON)
                 elif not self.failed:
                     self.failed = True
                     logger.error("Cannot write to the article store, stopping the crawl (%d items waiting): %s",
                                  len(self.pending), exc)
-                    deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
+                    report_broken(self.crawler, CLOSE_REASON)
                 continue
             self.stats.inc_value("newsbot/store/transactions")
             for name in ("inserted", "updated", "unchanged", "stale", "slug_edits", "stories_merged",
@@ -268,7 +269,7 @@ class SQLitePipeline:
                 jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error,
                                        close=not self.closing)
                 if self.closing:
-                    self.broken_at_close = self.broken_at_close or jsonlines.CLOSE_REASON
+                    report_broken(self.crawler, jsonlines.CLOSE_REASON)
 
     async def close_spider(self) -> None:
         self.closing = True
@@ -291,11 +292,9 @@ class SQLitePipeline:
             self.stats.set_value(f"newsbot/freshness/{name}", value)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        # After close_spider (so every item is counted); the signal is what carries the reason.
-        # Connected after Scrapy's CoreStats, so its finish_reason is set and may be corrected here.
-        if reason == "finished" and self.broken_at_close:
-            reason = self.broken_at_close
-            self.stats.set_value("finish_reason", reason)
+        # After close_spider (so every item is counted), and after the crawl's outcome
+        # (newsbot.outcome) gave the final reason: a breakage found as the crawl closed is its reason.
+        reason = self.stats.get_value(stats_keys.FINISH_REASON, reason)
         if self.store is None:
             self._close_journal()
             return

@@ -11,8 +11,9 @@ import scrapy
 from scrapy import signals
 
 from newsbot import site
+from newsbot import stats as stats_keys
 from newsbot.loaders import Extraction
-from newsbot.reasons import close_broken, closing
+from newsbot.outcome import closing, report_broken
 from newsbot.spiders.base import NewsbotSpider
 
 logger = logging.getLogger(__name__)
@@ -109,12 +110,10 @@ class ArticleSpider(NewsbotSpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        # Connected once the crawl opens, so after the health monitors' idle checks: the first reason stands.
-        crawler.signals.connect(spider._connect_idle_check, signal=signals.spider_opened)
+        # Connected before the extensions' idle checks (the spider is built first): every page of an
+        # article crawl that gave no article is also lost, and "no article" is the reason that says so.
+        crawler.signals.connect(spider.judge_when_idle, signal=signals.spider_idle)
         return spider
-
-    def _connect_idle_check(self, spider) -> None:
-        self.crawler.signals.connect(self.judge_when_idle, signal=signals.spider_idle)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.skipped:
@@ -133,8 +132,8 @@ class ArticleSpider(NewsbotSpider):
         """However few pages it was given: a crawl none of whose pages is an article is broken."""
         if self.articles or closing(self.crawler):
             return
-        failed = self.crawler.stats.get_value("newsbot/pages/article_failed", 0)
-        if close_broken(self.crawler, "no_articles", "none of the %d page(s) given is an article (%d failed)",
+        failed = self.crawler.stats.get_value(stats_keys.ARTICLE_FAILED, 0)
+        if report_broken(self.crawler, "no_articles", "none of the %d page(s) given is an article (%d failed)",
                         len(self.requested), failed):
             from scrapy.exceptions import DontCloseSpider
             raise DontCloseSpider

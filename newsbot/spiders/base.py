@@ -21,10 +21,12 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newsbot import site
+from newsbot import stats as stats_keys
 from newsbot.config import Config, setting_name
 from newsbot.html import document
 from newsbot.loaders import Extraction, extract_article
 from newsbot.memo import KeySet
+from newsbot.outcome import report_lost
 from newsbot.signals import article_extracted
 from newsbot.normalize import BAKU, display_text, parse_timestamp, url_key
 
@@ -33,6 +35,10 @@ logger = logging.getLogger(__name__)
 # Problems that come in whole categories of pages: crawl health says them once, at close, with
 # counts (newsbot.extensions.CrawlHealth), rather than one line a page.
 SUMMED_UP_AT_CLOSE = frozenset({"unknown_category"})
+
+# Causes of a dropped page that are losses of their own (newsbot.stats.LOSS_REASONS); every other
+# cause is an extraction's (missing_body, not_html...): there is no article in the page.
+OWN_LOSSES = frozenset({"truncated", "empty", "too_large", "off_site", "redirect_loop"})
 
 PLAYWRIGHT_HANDLER = "newsbot.rendering.LazyPlaywrightDownloadHandler"
 
@@ -173,6 +179,7 @@ class NewsbotSpider(scrapy.Spider):
         spider.configure(crawler.settings)
         crawler.signals.connect(spider._close_store, scrapy.signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, scrapy.signals.request_dropped)
+        crawler.signals.connect(spider.request_scheduled, scrapy.signals.request_scheduled)
         return spider
 
     def edition(self, language: str) -> site.Edition:
@@ -230,7 +237,7 @@ class NewsbotSpider(scrapy.Spider):
                               cb_kwargs={"language": language, "page": page, **extra})
 
     def listing_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("newsbot/listing/failed")
+        self.crawler.stats.inc_value(stats_keys.LISTING_FAILED)
         logger.log(failure_level(failure), "Listing page failed: %s (%s)", failure.request.url, failure_reason(failure))
 
     def read_listing(self, response: Response, whole_page: bool = True,
@@ -246,7 +253,7 @@ class NewsbotSpider(scrapy.Spider):
         document(response, read=reader)
         if self.should_render(response, reader.shown()):
             return None, [self.rendered(response.request)]
-        self.crawler.stats.inc_value("newsbot/listing/pages" if reader.shown() else "newsbot/listing/empty")
+        self.crawler.stats.inc_value(stats_keys.LISTING_PAGES if reader.shown() else stats_keys.LISTING_EMPTY)
         return reader, []
 
     def should_render(self, response: Response, shown: int) -> bool:
@@ -346,7 +353,7 @@ class NewsbotSpider(scrapy.Spider):
         retry = get_retry_request(request.replace(meta={**own_meta(request), "retry_times": tries}),
                                   spider=self, reason="truncated_html")
         if retry is None:
-            self.count_drop("truncated", response.url)
+            self.count_drop("empty" if not response.body.strip() else "truncated", response.url)
             return iter([])
         retry.meta[REFETCH_TIMES] = retry.meta.pop("retry_times")
         return iter([retry])
@@ -369,7 +376,7 @@ class NewsbotSpider(scrapy.Spider):
         # One lookup of the method for the page's dozen counts: every attribute read on Scrapy
         # 2.19's StatsCollector goes through a __getattribute__ of its own.
         inc = stats.inc_value
-        inc("newsbot/pages/article")
+        inc(stats_keys.ARTICLE_PAGES)
         # Which design generation read the page, which source gave each field, what furniture went:
         # a redesign shows here as a shift long before a field goes empty.
         inc(f"newsbot/markup/{extraction.markup}")
@@ -389,17 +396,36 @@ class NewsbotSpider(scrapy.Spider):
             if problem not in SUMMED_UP_AT_CLOSE:
                 logger.warning("%s: %s", problem.replace("_", " "), url)
 
-    def count_drop(self, reason: str, url: str) -> None:
-        self.crawler.stats.inc_value(f"newsbot/dropped/{reason}")
-        logger.warning("Not an article (%s): %s", reason.replace("_", " "), url)
+    def count_drop(self, reason: str, url: str, note: str = "") -> None:
+        """An article page lost for `reason` (newsbot/dropped/<reason>), reported to the crawl's outcome."""
+        self.crawler.stats.inc_value(stats_keys.dropped(reason))
+        loss = reason if reason in OWN_LOSSES else "not_an_article"
+        logger.warning("%s (%s): %s%s", "Not an article" if loss == "not_an_article" else "Article page lost",
+                       reason.replace("_", " "), url, note)
+        report_lost(self.crawler, loss, url)
 
     def article_failed(self, failure: Failure) -> None:
-        self.crawler.stats.inc_value("newsbot/pages/article_failed")
+        self.crawler.stats.inc_value(stats_keys.ARTICLE_FAILED)
         if failure.check(DownloadCancelledError):
             # Past DOWNLOAD_MAXSIZE: not an article page, and never worth fetching again.
             self.count_drop("too_large", failure.request.url)
             return
         logger.log(failure_level(failure), "Article page failed: %s (%s)", failure.request.url, failure_reason(failure))
+        report_lost(self.crawler, "given_up", failure.request.url)
+
+    def request_scheduled(self, request: scrapy.Request, spider) -> None:
+        """An article link the site redirects to another host is dropped by Scrapy's OffsiteMiddleware
+        without a word, and without request_dropped: count it lost, by the middleware's own rule."""
+        previous = request.meta.get("redirect_urls")
+        if (previous and request.callback == self.parse_article and not request.dont_filter
+                and not request.meta.get("allow_offsite")
+                and not self.on_allowed_host(request.url)):
+            self.count_drop("off_site", previous[0], f" (redirected to {request.url})")
+
+    def on_allowed_host(self, url: str) -> bool:
+        """OffsiteMiddleware's rule: the host is one of allowed_domains, or a subdomain of one."""
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == domain or host.endswith("." + domain) for domain in self.allowed_domains)
 
     def request_dropped(self, request: scrapy.Request, spider) -> None:
         """A redirect back to a page already on its way (A -> B -> A) loses that article: count it."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from newsbot import stats as stats_keys
 from newsbot.normalize import canonical_url, url_key
 from newsbot.store.articles import ITEM_FIELDS, LIST_FIELDS
 from newsbot.store.connection import chunks
@@ -192,15 +193,15 @@ def complete_run_stats(conn: sqlite3.Connection, schema_version: int, spider: st
                        min_pages: int, limit: int = 10) -> list[dict[str, Any]]:
     """The stats named by `keys` (those recorded) of the last `limit` complete runs of `spider`
     (finish_reason 'finished') whose stats say they saw at least `min_pages` article pages
-    (newsbot/article_pages), newest first; crawl health's history."""
+    (newsbot.stats.PAGES_JUDGED), newest first; crawl health's history."""
     if schema_version < 2:  # crawl_runs.stats came with version 2
         return []
     keys = list(keys)
     # Keys hold slashes: quoted JSON paths. The run being recorded has no finish_reason yet.
     rows = conn.execute(
         "SELECT stats FROM crawl_runs WHERE spider = ? AND finish_reason = 'finished' AND stats IS NOT NULL "
-        "AND json_valid(stats) AND json_extract(stats, '$.\"newsbot/article_pages\"') >= ? "
-        "ORDER BY run_id DESC LIMIT ?", (spider, min_pages, limit)).fetchall()
+        "AND json_valid(stats) AND json_extract(stats, ?) >= ? "
+        "ORDER BY run_id DESC LIMIT ?", (spider, f'$."{stats_keys.PAGES_JUDGED}"', min_pages, limit)).fetchall()
     runs = []
     for (text,) in rows:
         stats = json.loads(text)

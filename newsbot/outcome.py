@@ -1,0 +1,196 @@
+"""How a crawl ends: one extension, CrawlOutcome, alone sets the close reason, the exit status and
+what the run record says (modelled on Scrapy's CloseSpider extension: it counts what it is told and
+closes the spider itself).
+
+Spiders, middlewares, pipelines and monitors only report to it: `report_lost` for every page the
+crawl meant to store and will not, `report_broken` for a breakage they found (signals of
+newsbot.signals). The first reason stands; `closing` says whether the crawl is closing already,
+so a monitor does not judge (and log about) a crawl whose end is decided.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from scrapy import signals as scrapy_signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.defer import deferred_from_coro
+
+from newsbot import stats as keys
+from newsbot.config import config
+from newsbot.loaders import Extraction
+from newsbot.reasons import BROKEN, FINISHED, KILLED, exit_code
+from newsbot.signals import article_extracted, crawl_broken, page_lost
+
+logger = logging.getLogger("newsbot.extensions")  # the crawl-health log, whoever writes the line
+
+_SAMPLES = 3
+# Each crawler's outcome, for `closing` and for the command that turns it into an exit status.
+_OUTCOMES: WeakKeyDictionary[Crawler, CrawlOutcome] = WeakKeyDictionary()
+
+
+def report_lost(crawler: Crawler, reason: str, url: str) -> None:
+    """A page the crawl meant to store and will not, for one of newsbot.stats.LOSS_REASONS."""
+    assert reason in keys.LOSS_REASONS, reason
+    crawler.signals.send_catch_log(signal=page_lost, reason=reason, url=url)
+
+
+def report_broken(crawler: Crawler, reason: str, message: str | None = None, *args: Any) -> bool:
+    """The crawl is broken for `reason` (newsbot.reasons.BROKEN): one ERROR line "Crawl is broken
+    (<reason>): <message>" (none when message is None: the caller has said what broke), and the
+    crawl closes. False (and nothing logged) when it is closing already: the first reason stands."""
+    assert reason in BROKEN, reason
+    answers = crawler.signals.send_catch_log(signal=crawl_broken, reason=reason, message=message, args=args)
+    return any(answer is True for _, answer in answers)
+
+
+def closing(crawler: Crawler) -> bool:
+    """Whether the crawl's end is decided: closed broken, or closed by Scrapy (killed, CLOSESPIDER_*)."""
+    outcome = _OUTCOMES.get(crawler)
+    return outcome is not None and outcome.closing
+
+
+def exit_status(crawler: Crawler) -> int | None:
+    """The crawl's exit status: its close reason's code, or KILLED when it was stopped before it could
+    close (a second Ctrl-C); None when no crawl opened."""
+    outcome = _OUTCOMES.get(crawler)
+    return None if outcome is None else outcome.status
+
+
+class CrawlOutcome:
+    """The one owner of how a crawl ends.
+
+    - Every lost page is counted as `newsbot/lost/<reason>` (and `newsbot/lost` in all), and named
+      at close in one WARNING line.
+    - More than NEWSBOT_ERROR_THRESHOLD of the pages attempted lost (article pages lost, listings
+      failed), judged as losses come once NEWSBOT_DEGRADED_MIN_PAGES article pages were attempted
+      and when the spider goes idle (after the monitors, whose reasons say more), closes the crawl
+      as `too_many_errors` with one ERROR line per reason.
+    - A broken reason reported by another part closes the crawl, the first one standing; at
+      `spider_closed` it becomes the finish reason (also when it was found as the crawl closed) and
+      the exit status (`newsbot/exit_status`), which the store's run record keeps.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = config(crawler)
+        self.crawler = crawler
+        self.error_threshold = settings.error_threshold
+        self.min_pages = settings.degraded_min_pages
+        self.reason: str | None = None  # the broken reason this crawl closes for, once decided
+        self.closed = False  # spider_closed came: Scrapy closed it, for whatever reason
+        # Until spider_closed says otherwise: a crawl stopped before it could close is not to be trusted.
+        self.status = KILLED
+        self.kept = 0  # article pages that gave an item
+        self.listing_errors = 0  # listing pages whose parsing raised
+        self.lost: Counter[str] = Counter()
+        self.samples: dict[str, list[str]] = {}
+
+    @property
+    def closing(self) -> bool:
+        return self.reason is not None or self.closed
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlOutcome:
+        """The crawler's one outcome: built from EXTENSIONS, or by the first pipeline that needs one
+        (a crawler built without the project's settings, as tests and embedding code do)."""
+        found = _OUTCOMES.get(crawler)
+        if found is not None:
+            return found
+        outcome = _OUTCOMES[crawler] = cls(crawler)
+        connect = crawler.signals.connect
+        connect(outcome.page_lost, signal=page_lost)
+        connect(outcome.crawl_broken, signal=crawl_broken)
+        connect(outcome.article_extracted, signal=article_extracted)
+        connect(outcome.spider_error, signal=scrapy_signals.spider_error)
+        connect(outcome.request_left_downloader, signal=scrapy_signals.request_left_downloader)
+        connect(outcome.spider_idle, signal=scrapy_signals.spider_idle)
+        connect(outcome.spider_closed, signal=scrapy_signals.spider_closed)
+        return outcome
+
+    # --- what the others report ------------------------------------------------------------
+    def crawl_broken(self, reason: str, message: str | None, args: tuple) -> bool:
+        if self.closing:
+            return False
+        if message is not None:
+            logger.error("Crawl is broken (%s): " + message, reason, *args)
+        self.reason = reason
+        engine = self.crawler.engine
+        # Nothing more is scheduled from now on; the close itself starts on the event loop's next turn
+        # (deferred_from_coro), and waits only for what is already in flight.
+        engine.pause()
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+        return True
+
+    def page_lost(self, reason: str, url: str) -> None:
+        self.lost[reason] += 1
+        stats = self.crawler.stats
+        stats.inc_value(keys.lost(reason))
+        stats.inc_value(keys.LOST)
+        samples = self.samples.setdefault(reason, [])
+        if len(samples) < _SAMPLES:
+            samples.append(url)
+        self.judge_losses(min_articles=self.min_pages)
+
+    def article_extracted(self, extraction: Extraction, url: str, spider) -> None:
+        if extraction.item is not None:
+            self.kept += 1
+
+    def spider_error(self, failure, response, spider) -> None:
+        """A page whose parsing raised: an article page is lost to it, a listing page failed."""
+        request = getattr(response, "request", None)
+        parse_article = getattr(spider, "parse_article", None)
+        if request is not None and parse_article is not None and request.callback == parse_article:
+            self.page_lost("extraction_error", response.url)
+        else:
+            self.listing_errors += 1
+            self.judge_losses(min_articles=self.min_pages)
+
+    def request_left_downloader(self, request, spider) -> None:
+        # Listing failures are counted in the stats as they come, not reported.
+        self.judge_losses(min_articles=self.min_pages)
+
+    def spider_idle(self, spider) -> None:
+        if self.judge_losses(min_articles=0):
+            raise DontCloseSpider
+
+    # --- the rule ----------------------------------------------------------------------------
+    def judge_losses(self, min_articles: int) -> bool:
+        """Closes the crawl as too_many_errors when more than NEWSBOT_ERROR_THRESHOLD of the pages
+        attempted were lost (an article page) or failed (a listing page); a 503 that a retry
+        absorbed is neither. Judged once `min_articles` article pages were attempted: as many as
+        crawl health needs, so that pages without an article are its extraction_degraded first, the
+        reason that names the selectors. Off with NEWSBOT_ERROR_THRESHOLD >= 1."""
+        if self.closing or self.error_threshold >= 1:
+            return False
+        stats = self.crawler.stats
+        listings = sum(stats.get_value(key, 0) for key in (keys.LISTING_PAGES, keys.LISTING_EMPTY))
+        failures = sum(self.lost.values()) + stats.get_value(keys.LISTING_FAILED, 0) + self.listing_errors
+        attempted = failures + self.kept + listings
+        if (self.kept + sum(self.lost.values()) < min_articles or attempted == 0
+                or failures / attempted <= self.error_threshold):
+            return False
+        self.crawl_broken("too_many_errors", "%d of %d pages lost or failed, more than NEWSBOT_ERROR_THRESHOLD "
+                          "(%.0f%%)", (failures, attempted, self.error_threshold * 100))
+        for reason, count in self.lost.most_common():
+            logger.error("Lost %d article page(s) as %s, e.g. %s", count, reason, ", ".join(self.samples[reason]))
+        return True
+
+    # --- the end -----------------------------------------------------------------------------
+    def spider_closed(self, spider, reason: str) -> None:
+        # Connected after Scrapy's CoreStats (EXTENSIONS_BASE comes first) and before the pipelines'
+        # handlers (extensions are built before the engine), so the run record gets the final reason.
+        self.closed = True
+        if self.reason is not None and reason == FINISHED:
+            # Found as the crawl closed (the last batch could not be written): the run did not finish.
+            reason = self.reason
+        stats = self.crawler.stats
+        stats.set_value(keys.FINISH_REASON, reason)
+        self.status = exit_code(reason)
+        stats.set_value(keys.EXIT_STATUS, self.status)
+        if self.lost:
+            logger.warning("Lost %d article page(s): %s", sum(self.lost.values()),
+                           ", ".join(f"{count} {reason}" for reason, count in self.lost.most_common()))

@@ -1,0 +1,49 @@
+"""The stat keys that one part of newsbot writes and another reads: spiders, middlewares and
+pipelines write them, crawl health, the crawl's outcome (newsbot.outcome) and the store's run
+record read them. Both sides name the constant, so a renamed key cannot leave a reader at 0.
+"""
+
+from __future__ import annotations
+
+# Scrapy's own (CoreStats, the scraper).
+FINISH_REASON = "finish_reason"
+SPIDER_EXCEPTIONS = "spider_exceptions/count"
+
+# Pages.
+ARTICLE_PAGES = "newsbot/pages/article"  # article pages parsed (an item or not)
+ARTICLE_FAILED = "newsbot/pages/article_failed"  # article pages whose download failed
+LISTING_PAGES = "newsbot/listing/pages"
+LISTING_EMPTY = "newsbot/listing/empty"
+LISTING_FAILED = "newsbot/listing/failed"
+
+# Crawl health.
+PAGES_JUDGED = "newsbot/article_pages"  # article pages crawl health judged the fill rates by
+
+# Every page the crawl meant to store and did not, under one of LOSS_REASONS (newsbot.outcome).
+LOST = "newsbot/lost"
+LOSS_REASONS = frozenset({
+    "given_up",          # its download failed after the retries (a 5xx, a timeout, a 404...)
+    "truncated",         # cut short on every fetch
+    "empty",             # an empty body on every fetch
+    "too_large",         # beyond DOWNLOAD_MAXSIZE
+    "off_site",          # an article link the site redirected to another host
+    "redirect_loop",     # redirected back to itself
+    "not_an_article",    # no article in the page (no body, no title, not HTML)
+    "extraction_error",  # its parsing raised
+})
+# The exit status the crawl's outcome gave (newsbot.reasons), in the stats the run record keeps.
+EXIT_STATUS = "newsbot/exit_status"
+
+
+def lost(reason: str) -> str:
+    assert reason in LOSS_REASONS, reason
+    return f"{LOST}/{reason}"
+
+
+def dropped(detail: str) -> str:
+    """A page dropped in parsing, by its precise cause (missing_body, truncated...)."""
+    return f"newsbot/dropped/{detail}"
+
+
+def fill_rate(field: str) -> str:
+    return f"newsbot/fill_rate/{field}"

@@ -1,0 +1,110 @@
+"""How a crawl ends (issue 28): every article page the crawl meant to store and did not is counted
+as lost with its reason; losses past NEWSBOT_ERROR_THRESHOLD close the crawl broken with exit 1 and
+one ERROR line per reason; any loss is named at close; a crawl killed by a second Ctrl-C exits 1.
+Each drill is a real `scrapy crawl` against the replica."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.crawling import ROOT
+from tests.test_fault_drills import EN_ARTICLE, english_paths, only, pick
+from tests.test_health import cli_crawl, error_lines, runs, stats_from_log
+
+OFF_SITE = "http://elsewhere.invalid/en/energy/moved-story/"
+
+
+def warning_lines(stderr: str) -> list[str]:
+    return [line.split("] WARNING: ", 1)[1] for line in stderr.splitlines() if "] WARNING: " in line]
+
+
+def test_most_article_pages_cut_short_close_too_many_errors_naming_truncated(replica, tmp_path):
+    # Drill 1: 90% of the article pages cut short on every fetch.
+    site = replica(stories=40, faults=[{"match": EN_ARTICLE, "rate": 0.9, "mode": "truncate"}])
+    db = tmp_path / "news.sqlite"
+    run = cli_crawl(site, db, "-s", "RETRY_TIMES=1")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "too_many_errors"
+    assert stats["newsbot/lost"] == stats["newsbot/lost/truncated"] > 0
+    errors = error_lines(run.stderr)
+    assert any(e.startswith("Crawl is broken (too_many_errors): ") and "NEWSBOT_ERROR_THRESHOLD" in e
+               for e in errors), errors
+    # One line per reason, with sample URLs.
+    assert len([e for e in errors if e.startswith("Lost ") and " as truncated, e.g. " in e]) == 1, errors
+    assert runs(db)[-1][0] == "too_many_errors"
+
+
+def test_article_links_redirected_to_another_host_are_lost_as_off_site(replica, tmp_path):
+    # Drill 2: every article link answers 301 to another host, which Scrapy filters without a word.
+    site = replica(stories=20, faults=[{"match": EN_ARTICLE, "mode": "redirect", "location": OFF_SITE}])
+    run = cli_crawl(site, tmp_path / "news.sqlite")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "too_many_errors"
+    assert stats["newsbot/lost/off_site"] == stats["newsbot/lost"] > 0
+    assert any(" as off_site, e.g. " in e for e in error_lines(run.stderr)), run.stderr[-3000:]
+    warned = [w for w in warning_lines(run.stderr) if w.startswith("Article page lost (off site): ")]
+    assert len(warned) == stats["newsbot/lost/off_site"] and OFF_SITE in warned[0]
+
+
+def test_redirect_loops_past_the_threshold_close_too_many_errors(replica, tmp_path):
+    site = replica(stories=20, faults=[{"match": EN_ARTICLE, "mode": "redirect_loop"}])
+    run = cli_crawl(site, tmp_path / "news.sqlite")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "too_many_errors"
+    assert stats["newsbot/lost/redirect_loop"] == stats["newsbot/lost"] > 0
+    assert any(" as redirect_loop, e.g. " in e for e in error_lines(run.stderr)), run.stderr[-3000:]
+
+
+def test_a_few_lost_pages_finish_but_are_named_in_one_line_at_close(replica, tmp_path):
+    off_site, looping, cut, empty = pick(english_paths(30), 1, 1, 1, 1)
+    site = replica(stories=30, faults=[{"match": only(off_site), "mode": "redirect", "location": OFF_SITE},
+                                       {"match": only(looping), "mode": "redirect_loop"},
+                                       {"match": only(cut), "mode": "truncate"},
+                                       {"match": only(empty), "mode": "empty"}])
+    run = cli_crawl(site, tmp_path / "news.sqlite", "-s", "RETRY_TIMES=1")
+    assert run.returncode == 0, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "finished"
+    assert {k: v for k, v in stats.items() if k.startswith("newsbot/lost")} == {
+        "newsbot/lost": 4, "newsbot/lost/off_site": 1, "newsbot/lost/redirect_loop": 1, "newsbot/lost/truncated": 1,
+        "newsbot/lost/empty": 1}
+    summary = [w for w in warning_lines(run.stderr) if w.startswith("Lost 4 article page(s): ")]
+    assert len(summary) == 1 and all(r in summary[0] for r in ("1 off_site", "1 redirect_loop", "1 truncated",
+                                                                "1 empty")), warning_lines(run.stderr)
+
+
+def test_a_crawl_killed_by_a_second_ctrl_c_exits_1(replica, tmp_path):
+    # Drill 3: slowed article pages, so both signals land mid-crawl, the second before the first's
+    # graceful stop could end it.
+    site = replica(stories=30, faults=[{"match": EN_ARTICLE, "delay": 30}])
+    args = ["crawl", "latest", "-a", "lang=en", "-s", f"NEWSBOT_BASE_URL={site.base_url}",
+            "-s", f"NEWSBOT_DB={tmp_path / 'news.sqlite'}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0",
+            "-s", "NEWSBOT_LATEST_SINCE=", "-s", "TELNETCONSOLE_ENABLED=0"]
+    log = tmp_path / "crawl.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen([str(Path(sys.executable).with_name("scrapy")), *args], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            started = time.monotonic()
+            while site.hits()["total"] < 5 and time.monotonic() - started < 60:
+                time.sleep(0.1)
+            assert process.poll() is None, log.read_text()[-3000:]
+            process.send_signal(signal.SIGINT)
+            while "shutting down gracefully" not in log.read_text() and time.monotonic() - started < 60:
+                time.sleep(0.1)
+            process.send_signal(signal.SIGINT)
+            process.wait(60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(30)
+    text = log.read_text()
+    assert "forcing unclean shutdown" in text, text[-3000:]
+    assert process.returncode == 1, text[-3000:]
