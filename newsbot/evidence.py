@@ -226,6 +226,7 @@ class Page:
         self.version = site.UNKNOWN_VERSION
         self.structural_paragraphs: list[etree._Element] | None = None
         self.related_blocks = 0  # blocks inside the body that only point to other articles, dropped
+        self._related_after = -1  # how many paragraphs were kept when the last of them was left out
         self.title_node = self._first_of("title")
         self.body_node = self._first_of("body")
         if self.title_node is None:
@@ -312,7 +313,8 @@ class Page:
             return True
         if node.tag != "img" and node.find(".//img") is None:
             return False  # most blocks: no image at all, no need to count them
-        images = _IMAGES(node) if node.tag != "img" else [node]
+        # A card's thumbnail (an image in a link to a page, or in chrome) makes no figure of what holds it.
+        images = [img for img in _IMAGES(node) if not self._linked_away(img, node)] if node.tag != "img" else [node]
         return bool(images) and len(images) == 1 and len(_text(node).strip()) <= _CAPTION_MAX and sum(
             1 for d in node.iter("p", "div", "li") if d is not node and _text(d).strip()) <= 1
 
@@ -379,9 +381,12 @@ class Page:
         reading.links.clear()
 
     def _leave_out_related(self, found: list[Paragraph]) -> None:
-        self.related_blocks += 1
         if found and not found[-1].links and _is_label(found[-1].text):
             found.pop()
+        # Headlines one to a paragraph, with nothing kept between them, are one block to a reader.
+        if self._related_after != len(found):
+            self.related_blocks += 1
+            self._related_after = len(found)
 
     def _is_related(self, paragraph: Paragraph) -> bool:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
@@ -569,13 +574,14 @@ class Page:
                 return [(urljoin(base_url, url), "")], source
         return [], ""
 
-    def _linked_away(self, img: etree._Element) -> bool:
+    def _linked_away(self, img: etree._Element, within: etree._Element | None = None) -> bool:
         """An image inside chrome, an embed or a link to a page (a card's or another edition's thumbnail,
         a share button) is not one of this article's photos; a link to the image file itself, or to no
         page at all, is fine.
         Neither is a slider's clone of a slide, which would put the last photo first."""
+        stop = self.block if within is None else within
         for node in _ancestors(img):
-            if node is self.block:
+            if node is stop:
                 return False
             if _is_foreign(node) or (node.tag == "a" and _is_page_link(node.get("href") or "")):
                 return True

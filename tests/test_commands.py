@@ -116,7 +116,7 @@ def test_commands_on_a_store_corrupt_in_the_middle_say_so_in_one_line(tmp_path):
                     ["report", "-o", str(tmp_path / "report.html")]):
         done = scrapy(*command, "--db", str(path))
         assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, (command, done.stderr)
-        assert re.fullmatch(rf"{command[0]}: {re.escape(str(path))} is corrupt \(Page \d+: .+\): restore it "
+        assert re.fullmatch(rf"{command[0]}: {re.escape(str(path))} is corrupt \(.+\): restore it "
                             r"from a backup, .*\n", done.stderr), (command, done.stderr)
 
 

@@ -333,7 +333,7 @@ class Replica:
         if mode == "challenge":
             return Response(200, fault_rules.CHALLENGE_PAGE.encode("utf-8"))
         normal = self.page(path, query, base_url, mode if mode in fault_rules.ARTICLE_VARIANTS else None)
-        if mode in fault_rules.ARTICLE_VARIANTS or not normal.content_type.startswith("text/html"):
+        if mode in fault_rules.ARTICLE_VARIANTS or not normal.content_type.lower().startswith("text/html"):
             return normal
         # The page's own bytes through the fault, whatever its charset (renderings.CHARSETS).
         text = normal.body.decode("utf-8", "surrogateescape")
