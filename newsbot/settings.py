@@ -86,6 +86,10 @@ NEWSBOT_BLOCK_AFTER = 5
 # (queue on disk) is never paced.
 NEWSBOT_WALK_BACKLOG = 1000
 
+# The telnet console logs its password at INFO, and Scrapyd serves crawl logs: on only when asked
+# for (-s TELNETCONSOLE_ENABLED=1).
+TELNETCONSOLE_ENABLED = False
+
 # --- Politeness ----------------------------------------------------------
 USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot/newsbot; news archive crawler)"
 ROBOTSTXT_OBEY = True

@@ -99,6 +99,20 @@ def test_export_csv_to_a_file(filled, tmp_path):
     assert scrapy("export", "--db", str(path), "--format", "csv").stdout.startswith(",".join(ITEM_FIELDS))
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_export_keeps_a_title_or_tag_from_running_as_a_formula(tmp_path, start):
+    path = tmp_path / "news.sqlite"
+    title, tag = f'{start}HYPERLINK("http://evil.test","click")', f"{start}cmd|' /C calc'!A0"
+    with Store(path) as store:
+        store.write([make_item(1, "en", title=title, tags=[tag])])
+    out = tmp_path / "articles.csv"
+    assert scrapy("export", "--db", str(path), "-o", str(out)).returncode == 0
+    row = next(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8"), newline="")))
+    assert row["title"] == "'" + title and row["tags"] == "'" + tag
+    # JSON Lines stays exact.
+    assert json.loads(scrapy("export", "--db", str(path)).stdout)["title"] == title
+
+
 def test_export_fails_clearly(filled, tmp_path):
     path, _ = filled
     missing = scrapy("export", "--db", str(tmp_path / "nope.sqlite"))

@@ -350,6 +350,8 @@ def test_scrapy_crawl_exits_nonzero_when_the_crawl_is_broken(replica, tmp_path):
     assert ok.returncode == 0, ok.stderr[-2000:]
     # Nothing needed a browser, so Playwright's driver was never started (the JS test starts it).
     assert "Starting download handler" not in ok.stderr and "Closing download handler" in ok.stderr
+    # The telnet console (and the password it logs, which Scrapyd serves with the log) is off unless asked for.
+    assert "Telnet Password" not in ok.stderr and "TelnetConsole" not in ok.stderr
     broken = scrapy_cli("crawl", "latest", "-a", "lang=en", "-s", f"NEWSBOT_BASE_URL={site.base_url}",
                         "-s", f"NEWSBOT_DB={tmp_path / 'broken.sqlite'}", "-s", "AUTOTHROTTLE_ENABLED=0",
                         "-s", "NEWSBOT_DEGRADED_MIN_PAGES=5", "-s", "NEWSBOT_LATEST_SINCE=")
@@ -357,8 +359,10 @@ def test_scrapy_crawl_exits_nonzero_when_the_crawl_is_broken(replica, tmp_path):
     assert "'finish_reason': 'extraction_degraded'" in broken.stderr
     assert f"Selector {selectors('body')!r} found nothing" in broken.stderr
     unreachable = scrapy_cli("crawl", "latest", "-s", "NEWSBOT_BASE_URL=http://127.0.0.1:9",
-                             "-s", f"NEWSBOT_DB={tmp_path / 'none.sqlite'}", "-s", "RETRY_TIMES=0")
+                             "-s", f"NEWSBOT_DB={tmp_path / 'none.sqlite'}", "-s", "RETRY_TIMES=0",
+                             "-s", "TELNETCONSOLE_ENABLED=1")
     assert unreachable.returncode == 1
+    assert "Telnet console listening" in unreachable.stderr
     assert "'finish_reason': 'no_listings'" in unreachable.stderr
 
 

@@ -30,13 +30,22 @@ def day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: Any) -> Any:
+    """A cell a spreadsheet shows as the text it is: a leading quote keeps a formula from running."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def csv_row(article: dict[str, Any]) -> list[Any]:
-    """A flat row: tags joined, images and translations as their URLs joined."""
+    """A flat row: tags joined, images and translations as their URLs joined, every cell inert."""
     row = dict(article)
     row["tags"] = LIST_SEPARATOR.join(article["tags"])
     row["images"] = LIST_SEPARATOR.join(image["url"] for image in article["images"])
     row["translations"] = LIST_SEPARATOR.join(t["url"] for t in article["translations"])
-    return [row[field] for field in ITEM_FIELDS]
+    return [inert(row[field]) for field in ITEM_FIELDS]
 
 
 class Command(ScrapyCommand):
