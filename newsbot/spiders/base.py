@@ -25,6 +25,7 @@ from newsbot.config import Config, setting_name
 from newsbot.html import document
 from newsbot.loaders import Extraction, extract_article
 from newsbot.memo import KeySet
+from newsbot.pipelines.jsonlines import jsonl_path
 from newsbot.signals import article_extracted
 from newsbot.normalize import BAKU, display_text, parse_timestamp, url_key
 
@@ -49,7 +50,10 @@ def parse_moment(value: str | None, *, end_of_day: bool = False, now: datetime |
     duration = _DURATION.match(value)
     if duration:
         now = now or datetime.now(timezone.utc)
-        return now - timedelta(**{_UNITS[duration[2].lower()]: float(duration[1])})
+        try:
+            return now - timedelta(**{_UNITS[duration[2].lower()]: float(duration[1])})
+        except OverflowError:
+            raise ValueError(f"a duration back past the year 1: {value!r}") from None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         day = datetime.fromisoformat(value).date()
         return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=BAKU)
@@ -155,15 +159,13 @@ class NewsbotSpider(scrapy.Spider):
         self.allowed_domains = [urlsplit(self.base_url).hostname]
         self.languages = parse_languages(self.lang_arg, self.config.languages)
         self.js_mode = self.config.js_mode
-        if self.js_mode not in ("auto", "always", "never"):
-            raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {self.js_mode!r}")
-        for kind in ("", "image_"):
-            share, least = getattr(self.config, f"leak_{kind}share"), getattr(self.config, f"leak_{kind}min_stories")
-            if not share > 0:
-                raise ValueError(f"{setting_name(f'leak_{kind}share')} must be a share above 0 (1 turns the check "
-                                 f"off); got {share!r}")
-            if least < 1:
-                raise ValueError(f"{setting_name(f'leak_{kind}min_stories')} must be at least 1; got {least!r}")
+        # The file templates name spider attributes: a missing one is known now, before any request.
+        for name in ("jsonl", "archive"):
+            template = getattr(self.config, name)
+            try:
+                jsonl_path(template, self)
+            except ValueError as exc:
+                raise ValueError(str(exc).replace("NEWSBOT_JSONL", setting_name(name))) from None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
