@@ -45,6 +45,10 @@ def site(replica):
     ("latest", "max_pages=-1", "crawl: error: max_pages must be at least 1; got '-1'"),
     ("category", "max_pages=two", "crawl: error: max_pages: not a whole number: 'two'"),
     ("category", "until=soon", "crawl: error: until: not a date"),
+    ("latest", "since=99999999999d", "crawl: error: since: a duration back past the year 1: '99999999999d'"),
+    ("latest", "sinse=6h", "crawl: error: sinse: not an argument of latest; it takes lang, since, until, max_pages, "
+                           "refresh"),
+    ("category", "categroy=energy", "crawl: error: categroy: not an argument of category; it takes category, lang, "),
 ])
 def test_a_bad_spider_argument_is_one_line_and_exit_2(site, tmp_path, spider, argument, message):
     result = crawl_cli(site, tmp_path, spider, "-a", argument)
@@ -88,6 +92,22 @@ def test_a_bad_setting_is_one_line_naming_it_and_exit_2(site, tmp_path, setting,
     result = crawl_cli(site, tmp_path, "latest", **{setting: value})
     assert_usage_error(result, message)
     assert_no_request(site)
+
+
+def test_an_unknown_spider_is_one_line_naming_the_spiders(site, tmp_path):
+    result = crawl_cli(site, tmp_path, "nosuch")
+    assert_usage_error(result, "crawl: error: no spider named 'nosuch'; the spiders are article, category, latest, "
+                               "sitemap")
+    assert_no_request(site)
+
+
+def test_the_arguments_scrapyd_adds_are_taken(site, tmp_path):
+    # What scrapyd/webservice.py's Schedule passes on as -a besides the job's own arguments.
+    result = crawl_cli(site, tmp_path, "latest", "-a", "lang=en", "-a", "max_pages=1", "-a", "_job=job-1",
+                       "-a", "_version=r7", "-a", "setting=LOG_LEVEL=INFO",
+                       NEWSBOT_JSONL=str(tmp_path / "%(_job)s.jsonl"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "job-1.jsonl").stat().st_size > 0
 
 
 def test_an_unknown_category_key_is_named_with_the_known_keys(site, tmp_path):

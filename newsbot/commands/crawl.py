@@ -32,10 +32,11 @@ class Command(ScrapyCrawlCommand):
 
     def check_spider_arguments(self, name: str, spargs: dict) -> None:
         assert self.settings is not None
+        loader = get_spider_loader(self.settings)
         try:
-            spidercls = get_spider_loader(self.settings).load(name)
+            spidercls = loader.load(name)
         except KeyError:
-            return  # Scrapy's own "Spider not found" comes from run()
+            usage_error("crawl", f"no spider named {name!r}; the spiders are {', '.join(sorted(loader.list()))}")
         check = getattr(spidercls, "check_arguments", None)
         if check is None:
             return

@@ -6,6 +6,7 @@ extraction in newsbot.loaders, storage in newsbot.store.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Container
@@ -104,6 +105,12 @@ INTERNAL_META = frozenset({"_auth_proxy", "_dont_cache", "_scheme_proxy", "cache
 REFETCH_TIMES = "newsbot_refetch_times"
 
 
+# The arguments Scrapyd adds to a job's own (scrapyd/webservice.py, Schedule): the job's id, which
+# %(_job)s templates use, and the egg version; `setting` is schedule.json's parameter for -s, and a
+# client that passes it on as an argument has misspelt nothing.
+SCRAPYD_ARGUMENTS = frozenset({"_job", "_version", "setting"})
+
+
 def own_meta(request: scrapy.Request) -> dict[str, Any]:
     return {k: v for k, v in request.meta.items() if k not in INTERNAL_META}
 
@@ -127,6 +134,10 @@ class NewsbotSpider(scrapy.Spider):
 
     def __init__(self, lang: str | None = None, since: str | None = None, until: str | None = None,
                  max_pages: str | int | None = None, refresh: str | None = None, **kwargs: Any):
+        unknown = sorted(set(kwargs) - SCRAPYD_ARGUMENTS)
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not an argument of {self.name}; it takes "
+                             f"{', '.join(self.arguments_taken())}")
         super().__init__(**kwargs)
         self.lang_arg = lang
         if lang is not None:
@@ -142,6 +153,16 @@ class NewsbotSpider(scrapy.Spider):
         # which Scrapy's dupefilter (exact URLs, so that a 301 between the two is still followed)
         # would fetch twice. As hashes (newsbot.memo.KeySet): ~16 bytes an article, not ~150.
         self.requested_keys = KeySet()
+
+    @classmethod
+    def arguments_taken(cls) -> list[str]:
+        """The -a arguments the spider's __init__ methods name, its own first."""
+        taken: list[str] = []
+        for klass in cls.__mro__:
+            if issubclass(klass, NewsbotSpider) and "__init__" in vars(klass):
+                taken += [p.name for p in inspect.signature(klass.__init__).parameters.values()
+                          if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return list(dict.fromkeys(taken))
 
     @classmethod
     def check_arguments(cls, settings, **kwargs: Any) -> None:
