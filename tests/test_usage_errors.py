@@ -192,6 +192,17 @@ def test_a_truncated_page_is_refetched_only_within_the_retry_limit(replica, tmp_
     assert "copied from response.meta" not in result.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (("--runs", "99999999999999999999999"), "report: error: --runs: must be from 1 to 9223372036854775807, not "
+                                            "99999999999999999999999"),
+    (("-s", "NEWSBOT_DB_BATCH_SIZE=0"), "report: error: NEWSBOT_DB_BATCH_SIZE must be at least 1; got 0"),
+])
+def test_report_with_a_bad_argument_or_setting_is_one_line_and_exit_2(tmp_path, args, message):
+    result = scrapy_cli("report", "-o", str(tmp_path / "report.html"), *args)
+    assert_usage_error(result, message)
+    assert not (tmp_path / "report.html").exists()
+
+
 @pytest.mark.parametrize("where, problem", [("missing/dir/out.jsonl", "no such directory"), ("", "is a directory")])
 def test_export_to_a_bad_output_path_is_one_line_and_exit_2(tmp_path, where, problem):
     db = tmp_path / "news.sqlite"
