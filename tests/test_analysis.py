@@ -265,7 +265,9 @@ def test_docs_analysis_commands_run(crawled, index):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("report", "--runs", "0"), "report: error: --runs: must be at least 1, not 0"),
+    (("report", "--runs", "0"), "report: error: --runs: must be from 1 to 9223372036854775807, not 0"),
+    (("report", "--runs", "99999999999999999999999"), "report: error: --runs: must be from 1 to 9223372036854775807, "
+                                                      "not 99999999999999999999999"),
     (("report", "-o", "/"), "report: error: -o /: is a directory"),
     (("browse", "--port", "70000"), "browse: error: --port: not a port number: 70000"),
     (("export", "--format", "parquet", "--lang", "en"), "export: error: --format parquet: give the file with -o FILE"),

@@ -45,6 +45,10 @@ def site(replica):
     ("latest", "max_pages=-1", "crawl: error: max_pages must be at least 1; got '-1'"),
     ("category", "max_pages=two", "crawl: error: max_pages: not a whole number: 'two'"),
     ("category", "until=soon", "crawl: error: until: not a date"),
+    ("latest", "since=99999999999d", "crawl: error: since: a duration back past the year 1: '99999999999d'"),
+    ("latest", "sinse=6h", "crawl: error: sinse: not an argument of latest; it takes lang, since, until, max_pages, "
+                           "refresh"),
+    ("category", "categroy=energy", "crawl: error: categroy: not an argument of category; it takes category, lang, "),
 ])
 def test_a_bad_spider_argument_is_one_line_and_exit_2(site, tmp_path, spider, argument, message):
     result = crawl_cli(site, tmp_path, spider, "-a", argument)
@@ -54,18 +58,56 @@ def test_a_bad_spider_argument_is_one_line_and_exit_2(site, tmp_path, spider, ar
 
 @pytest.mark.parametrize("setting, value, message", [
     ("NEWSBOT_LEAK_SHARE", "0", "crawl: error: NEWSBOT_LEAK_SHARE must be a share above 0 (1 turns the check off); got 0.0"),
-    ("NEWSBOT_LEAK_SHARE", "a lot", "crawl: error: NEWSBOT_LEAK_SHARE: could not convert string to float: 'a lot'"),
+    ("NEWSBOT_LEAK_SHARE", "a lot", "crawl: error: NEWSBOT_LEAK_SHARE must be a number; got 'a lot'"),
     ("NEWSBOT_LEAK_MIN_STORIES", "0", "crawl: error: NEWSBOT_LEAK_MIN_STORIES must be at least 1; got 0"),
-    ("NEWSBOT_LEAK_MIN_STORIES", "5.5", "crawl: error: NEWSBOT_LEAK_MIN_STORIES: invalid literal for int()"),
+    ("NEWSBOT_LEAK_MIN_STORIES", "5.5", "crawl: error: NEWSBOT_LEAK_MIN_STORIES must be a whole number; got '5.5'"),
     ("NEWSBOT_LEAK_IMAGE_SHARE", "-1", "crawl: error: NEWSBOT_LEAK_IMAGE_SHARE must be a share above 0 (1 turns the "
                                        "check off); got -1.0"),
     ("NEWSBOT_LEAK_IMAGE_MIN_STORIES", "0", "crawl: error: NEWSBOT_LEAK_IMAGE_MIN_STORIES must be at least 1; got 0"),
-    ("NEWSBOT_DEGRADED_THRESHOLD", "high", "crawl: error: NEWSBOT_DEGRADED_THRESHOLD: could not convert string to float"),
+    ("NEWSBOT_DEGRADED_THRESHOLD", "high", "crawl: error: NEWSBOT_DEGRADED_THRESHOLD must be a number; got 'high'"),
+    ("NEWSBOT_LATEST_SINCE", "garbage", "crawl: error: NEWSBOT_LATEST_SINCE must be a date, datetime or duration "
+                                        "(like 6h, 2d), or empty; got 'garbage'"),
+    ("NEWSBOT_LATEST_SINCE", "99999999999d", "crawl: error: NEWSBOT_LATEST_SINCE must be a date, "),
+    ("NEWSBOT_JSONL", "x/%(nope)s.jsonl", "crawl: error: NEWSBOT_JSONL names %(nope)s, but the spider has no "
+                                          "attribute 'nope'"),
+    ("NEWSBOT_ARCHIVE", "x/%(nope)s", "crawl: error: NEWSBOT_ARCHIVE names %(nope)s, but the spider has no "
+                                      "attribute 'nope'"),
+    ("NEWSBOT_BASE_URL", "notaurl", "crawl: error: NEWSBOT_BASE_URL must be an http or https URL, like "
+                                    "https://report.az; got 'notaurl'"),
+    ("NEWSBOT_BASE_URL", "ftp://127.0.0.1/", "crawl: error: NEWSBOT_BASE_URL must be an http or https URL"),
+    ("NEWSBOT_FILL_FLOORS", "notjson", "crawl: error: NEWSBOT_FILL_FLOORS must be a JSON object; got 'notjson'"),
+    ("NEWSBOT_FILL_FLOORS", '{"tags": 5}', "crawl: error: NEWSBOT_FILL_FLOORS must be a JSON object of fields and "
+                                           "shares from 0 to 1"),
+    ("NEWSBOT_ERROR_THRESHOLD", "abc", "crawl: error: NEWSBOT_ERROR_THRESHOLD must be a number; got 'abc'"),
+    ("NEWSBOT_ERROR_THRESHOLD", "50", "crawl: error: NEWSBOT_ERROR_THRESHOLD must be a share from 0 to 1; got 50.0"),
+    ("NEWSBOT_DB_BATCH_SIZE", "abc", "crawl: error: NEWSBOT_DB_BATCH_SIZE must be a whole number; got 'abc'"),
+    ("NEWSBOT_DB_BATCH_SIZE", "0", "crawl: error: NEWSBOT_DB_BATCH_SIZE must be at least 1; got 0"),
+    ("NEWSBOT_DB_BATCH_SIZE", "-1", "crawl: error: NEWSBOT_DB_BATCH_SIZE must be at least 1; got -1"),
+    ("NEWSBOT_LANGUAGES", "xx", "crawl: error: NEWSBOT_LANGUAGES must be a comma-separated subset of az,en,ru"),
+    ("NEWSBOT_BLOCK_AFTER", "-1", "crawl: error: NEWSBOT_BLOCK_AFTER must be at least 0; got -1"),
+    ("NEWSBOT_WALK_BACKLOG", "-5", "crawl: error: NEWSBOT_WALK_BACKLOG must be at least 0; got -5"),
+    ("NEWSBOT_DB_TIMEOUT", "-1", "crawl: error: NEWSBOT_DB_TIMEOUT must be at least 0; got -1.0"),
 ])
 def test_a_bad_setting_is_one_line_naming_it_and_exit_2(site, tmp_path, setting, value, message):
     result = crawl_cli(site, tmp_path, "latest", **{setting: value})
     assert_usage_error(result, message)
     assert_no_request(site)
+
+
+def test_an_unknown_spider_is_one_line_naming_the_spiders(site, tmp_path):
+    result = crawl_cli(site, tmp_path, "nosuch")
+    assert_usage_error(result, "crawl: error: no spider named 'nosuch'; the spiders are article, category, latest, "
+                               "sitemap")
+    assert_no_request(site)
+
+
+def test_the_arguments_scrapyd_adds_are_taken(site, tmp_path):
+    # What scrapyd/webservice.py's Schedule passes on as -a besides the job's own arguments.
+    result = crawl_cli(site, tmp_path, "latest", "-a", "lang=en", "-a", "max_pages=1", "-a", "_job=job-1",
+                       "-a", "_version=r7", "-a", "setting=LOG_LEVEL=INFO",
+                       NEWSBOT_JSONL=str(tmp_path / "%(_job)s.jsonl"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "job-1.jsonl").stat().st_size > 0
 
 
 def test_an_unknown_category_key_is_named_with_the_known_keys(site, tmp_path):
@@ -148,6 +190,13 @@ def test_a_truncated_page_is_refetched_only_within_the_retry_limit(replica, tmp_
     path = article.split("//", 1)[1].split("/", 1)[1]
     assert site.hits()["paths"].get("/" + path) == 3, site.hits()  # the first fetch and two refetches
     assert "copied from response.meta" not in result.stderr
+
+
+def test_report_with_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path):
+    # Its other bad input: tests/test_analysis.py, test_bad_input_is_one_line_and_exit_2.
+    result = scrapy_cli("report", "-o", str(tmp_path / "report.html"), "-s", "NEWSBOT_DB_BATCH_SIZE=0")
+    assert_usage_error(result, "report: error: NEWSBOT_DB_BATCH_SIZE must be at least 1; got 0")
+    assert not (tmp_path / "report.html").exists()
 
 
 @pytest.mark.parametrize("where, problem", [("missing/dir/out.jsonl", "no such directory"), ("", "is a directory")])

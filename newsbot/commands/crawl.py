@@ -13,8 +13,10 @@ from typing import NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
+from newsbot.config import Config
 from newsbot.outcome import exit_status
 from newsbot.reasons import USAGE_ERROR
 
@@ -23,6 +25,14 @@ def usage_error(command: str, message: str) -> NoReturn:
     """One line on stderr, like argparse's own error line but without the usage block, and exit 2."""
     print(f"{command}: error: {message}", file=sys.stderr)
     sys.exit(USAGE_ERROR)
+
+
+def read_config(command: str, settings: BaseSettings) -> Config:
+    """The settings' Config, or the one line naming the bad setting and exit 2."""
+    try:
+        return Config.from_settings(settings)
+    except ValueError as exc:
+        usage_error(command, str(exc))
 
 
 class Command(ScrapyCrawlCommand):
@@ -34,10 +44,11 @@ class Command(ScrapyCrawlCommand):
 
     def check_spider_arguments(self, name: str, spargs: dict) -> None:
         assert self.settings is not None
+        loader = get_spider_loader(self.settings)
         try:
-            spidercls = get_spider_loader(self.settings).load(name)
+            spidercls = loader.load(name)
         except KeyError:
-            return  # Scrapy's own "Spider not found" comes from run()
+            usage_error("crawl", f"no spider named {name!r}; the spiders are {', '.join(sorted(loader.list()))}")
         check = getattr(spidercls, "check_arguments", None)
         if check is None:
             return

@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import usage_error
+from newsbot.commands.crawl import read_config, usage_error
 from newsbot.commands.export import INSTALL_HINT
 from newsbot.commands.export import Command as ExportCommand
-from newsbot.config import Config
 from newsbot.reasons import exit_code
 from newsbot.site import LANGUAGES
 from newsbot.store import Store, StoreError
@@ -41,6 +40,8 @@ if TYPE_CHECKING:
 EDITION_COLOURS = {"az": "#1f77b4", "en": "#ff7f0e", "ru": "#2ca02c"}
 FAILED_COLOUR, OK_COLOUR = "#d62728", "#4c72b0"
 TOP_CATEGORIES = 10  # the rest of a category mix is one "other" slice
+# SQLite's largest integer: the store's query takes the count as its LIMIT.
+MAX_RUNS = 2**63 - 1
 
 
 def _figure(height: float = 3.2) -> tuple[Figure, Axes]:
@@ -309,14 +310,14 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        if opts.runs < 1:
-            usage_error("report", f"--runs: must be at least 1, not {opts.runs}")
+        if not 1 <= opts.runs <= MAX_RUNS:
+            usage_error("report", f"--runs: must be from 1 to {MAX_RUNS}, not {opts.runs}")
         ExportCommand.check_output(opts.output, "report")
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             usage_error("report", f"matplotlib is not installed: {INSTALL_HINT}")
-        path = opts.db or Config.from_settings(self.settings).db
+        path = opts.db or read_config("report", self.settings).db
         try:
             with Store(path, readonly=True) as store:
                 data = {

@@ -6,6 +6,7 @@ extraction in newsbot.loaders, storage in newsbot.store.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Container
@@ -27,6 +28,7 @@ from newsbot.html import document
 from newsbot.loaders import Extraction, extract_article
 from newsbot.memo import KeySet
 from newsbot.outcome import report_lost
+from newsbot.pipelines.jsonlines import jsonl_path
 from newsbot.signals import article_extracted
 from newsbot.normalize import BAKU, display_text, parse_timestamp, url_key
 
@@ -55,7 +57,10 @@ def parse_moment(value: str | None, *, end_of_day: bool = False, now: datetime |
     duration = _DURATION.match(value)
     if duration:
         now = now or datetime.now(timezone.utc)
-        return now - timedelta(**{_UNITS[duration[2].lower()]: float(duration[1])})
+        try:
+            return now - timedelta(**{_UNITS[duration[2].lower()]: float(duration[1])})
+        except OverflowError:
+            raise ValueError(f"a duration back past the year 1: {value!r}") from None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         day = datetime.fromisoformat(value).date()
         return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=BAKU)
@@ -106,6 +111,12 @@ INTERNAL_META = frozenset({"_auth_proxy", "_dont_cache", "_scheme_proxy", "cache
 REFETCH_TIMES = "newsbot_refetch_times"
 
 
+# The arguments Scrapyd adds to a job's own (scrapyd/webservice.py, Schedule): the job's id, which
+# %(_job)s templates use, and the egg version; `setting` is schedule.json's parameter for -s, and a
+# client that passes it on as an argument has misspelt nothing.
+SCRAPYD_ARGUMENTS = frozenset({"_job", "_version", "setting"})
+
+
 def own_meta(request: scrapy.Request) -> dict[str, Any]:
     return {k: v for k, v in request.meta.items() if k not in INTERNAL_META}
 
@@ -129,6 +140,10 @@ class NewsbotSpider(scrapy.Spider):
 
     def __init__(self, lang: str | None = None, since: str | None = None, until: str | None = None,
                  max_pages: str | int | None = None, refresh: str | None = None, **kwargs: Any):
+        unknown = sorted(set(kwargs) - SCRAPYD_ARGUMENTS)
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not an argument of {self.name}; it takes "
+                             f"{', '.join(self.arguments_taken())}")
         super().__init__(**kwargs)
         self.lang_arg = lang
         if lang is not None:
@@ -146,6 +161,16 @@ class NewsbotSpider(scrapy.Spider):
         self.requested_keys = KeySet()
 
     @classmethod
+    def arguments_taken(cls) -> list[str]:
+        """The -a arguments the spider's __init__ methods name, its own first."""
+        taken: list[str] = []
+        for klass in cls.__mro__:
+            if issubclass(klass, NewsbotSpider) and "__init__" in vars(klass):
+                taken += [p.name for p in inspect.signature(klass.__init__).parameters.values()
+                          if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        return list(dict.fromkeys(taken))
+
+    @classmethod
     def check_arguments(cls, settings, **kwargs: Any) -> None:
         """Raise UsageError for the first bad -a argument (or newsbot setting), before any crawl starts:
         `scrapy crawl` calls this; a spider created otherwise (Scrapyd) still checks in __init__/from_crawler."""
@@ -161,15 +186,13 @@ class NewsbotSpider(scrapy.Spider):
         self.allowed_domains = [urlsplit(self.base_url).hostname]
         self.languages = parse_languages(self.lang_arg, self.config.languages)
         self.js_mode = self.config.js_mode
-        if self.js_mode not in ("auto", "always", "never"):
-            raise ValueError(f"NEWSBOT_JS_MODE must be auto, always or never; got {self.js_mode!r}")
-        for kind in ("", "image_"):
-            share, least = getattr(self.config, f"leak_{kind}share"), getattr(self.config, f"leak_{kind}min_stories")
-            if not share > 0:
-                raise ValueError(f"{setting_name(f'leak_{kind}share')} must be a share above 0 (1 turns the check "
-                                 f"off); got {share!r}")
-            if least < 1:
-                raise ValueError(f"{setting_name(f'leak_{kind}min_stories')} must be at least 1; got {least!r}")
+        # The file templates name spider attributes: a missing one is known now, before any request.
+        for name in ("jsonl", "archive"):
+            template = getattr(self.config, name)
+            try:
+                jsonl_path(template, self)
+            except ValueError as exc:
+                raise ValueError(str(exc).replace("NEWSBOT_JSONL", setting_name(name))) from None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
