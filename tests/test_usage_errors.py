@@ -192,11 +192,22 @@ def test_a_truncated_page_is_refetched_only_within_the_retry_limit(replica, tmp_
     assert "copied from response.meta" not in result.stderr
 
 
-def test_report_with_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path):
-    # Its other bad input: tests/test_analysis.py, test_bad_input_is_one_line_and_exit_2.
-    result = scrapy_cli("report", "-o", str(tmp_path / "report.html"), "-s", "NEWSBOT_DB_BATCH_SIZE=0")
-    assert_usage_error(result, "report: error: NEWSBOT_DB_BATCH_SIZE must be at least 1; got 0")
-    assert not (tmp_path / "report.html").exists()
+@pytest.mark.parametrize("command", [
+    ["report", "-o", "{tmp}/report.html"], ["stats"], ["export", "-o", "{tmp}/out.jsonl"], ["browse", "--port", "1"],
+    ["reextract", "--archive", "{tmp}/archive"], ["merge", "{tmp}/shard.sqlite"],
+])
+def test_a_command_with_a_bad_setting_is_one_line_naming_it_and_exit_2(tmp_path, command):
+    # Given --db too: a bad setting beside it is said, not ignored. Report's other bad input:
+    # tests/test_analysis.py, test_bad_input_is_one_line_and_exit_2.
+    db = tmp_path / "news.sqlite"
+    with Store(db) as store:
+        store.write([make_item(1, "en")])
+    (tmp_path / "shard.sqlite").write_bytes(db.read_bytes())
+    (tmp_path / "archive").mkdir()
+    result = scrapy_cli(*(word.format(tmp=tmp_path) for word in command), "--db", str(db),
+                        "-s", "NEWSBOT_DB_BATCH_SIZE=0")
+    assert_usage_error(result, f"{command[0]}: error: NEWSBOT_DB_BATCH_SIZE must be at least 1; got 0")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["archive", "news.sqlite", "shard.sqlite"]
 
 
 @pytest.mark.parametrize("where, problem", [("missing/dir/out.jsonl", "no such directory"), ("", "is a directory")])

@@ -14,9 +14,8 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import usage_error
+from newsbot.commands.crawl import read_config, usage_error
 from newsbot.commands.export import INSTALL_HINT
-from newsbot.config import Config
 from newsbot.store import Store, StoreError
 from newsbot.store.datasette import datasette_metadata
 
@@ -57,7 +56,8 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if not 0 <= opts.port <= 65535:
             usage_error("browse", f"--port: not a port number: {opts.port}")
-        path = opts.db or Config.from_settings(self.settings).db
+        config = read_config("browse", self.settings)  # also beside --db: a bad setting is said, not ignored
+        path = opts.db or config.db
         metadata = json.dumps(datasette_metadata(database_name(path)), ensure_ascii=False, indent=1)
         if opts.write_metadata:
             try:

@@ -13,8 +13,7 @@ from typing import IO, Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import usage_error
-from newsbot.config import Config
+from newsbot.commands.crawl import read_config, usage_error
 from newsbot.site import LANGUAGES
 from newsbot.store import ITEM_FIELDS, Store, StoreError
 
@@ -98,7 +97,8 @@ class Command(ScrapyCommand):
                 from newsbot.parquet import write_parquet
             except ImportError:
                 usage_error("export", f"--format parquet needs pyarrow, which is not installed: {INSTALL_HINT}")
-        path = opts.db or Config.from_settings(self.settings).db
+        config = read_config("export", self.settings)  # also beside --db: a bad setting is said, not ignored
+        path = opts.db or config.db
         try:
             with Store(path, readonly=True) as store:
                 articles = store.iter_articles(since=opts.since, until=opts.until, languages=languages,

@@ -21,7 +21,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsbot.config import Config
+from newsbot.commands.crawl import read_config
 
 
 class Command(ScrapyCommand):
@@ -49,7 +49,7 @@ class Command(ScrapyCommand):
 
         if not args:
             raise UsageError("Give at least one shard to merge")
-        config = Config.from_settings(self.settings)
+        config = read_config("merge", self.settings)
         target = Path(opts.db or config.db)
         if not str(target) or str(target) == ".":
             raise UsageError("No target store: give --db TARGET or set NEWSBOT_DB", print_help=False)

@@ -25,9 +25,8 @@ from typing import Any, ClassVar, Iterable
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import usage_error
+from newsbot.commands.crawl import usage_error, read_config
 from newsbot.commands.export import day
-from newsbot.config import Config
 from newsbot.site import LANGUAGES
 
 # Fields the report compares. article_id and story_id are the store's identity (a slug edit keeps the
@@ -226,7 +225,7 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if args:
             usage_error("reextract", f"unexpected argument(s): {' '.join(args)} (use --archive)")
-        config = Config.from_settings(self.settings)
+        config = read_config("reextract", self.settings)
         languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
         unknown = [lang for lang in languages if lang not in LANGUAGES]
         if unknown:

@@ -317,7 +317,8 @@ class Command(ScrapyCommand):
             import matplotlib  # noqa: F401
         except ImportError:
             usage_error("report", f"matplotlib is not installed: {INSTALL_HINT}")
-        path = opts.db or read_config("report", self.settings).db
+        config = read_config("report", self.settings)  # also beside --db: a bad setting is said, not ignored
+        path = opts.db or config.db
         try:
             with Store(path, readonly=True) as store:
                 data = {

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from newsbot.commands.crawl import read_config
 from newsbot.categories import is_known_key
-from newsbot.config import Config
 from newsbot.store import Store, StoreError
 
 BREAKDOWNS = {"day": "Per publication day (Baku)", "edition": "Per edition", "category": "Per category"}
@@ -63,7 +63,8 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        path = opts.db or Config.from_settings(self.settings).db
+        config = read_config("stats", self.settings)  # also beside --db: a bad setting is said, not ignored
+        path = opts.db or config.db
         breakdowns = [opts.by] if opts.by else list(BREAKDOWNS)
         try:
             with Store(path, readonly=True) as store:
