@@ -21,11 +21,16 @@ BROKEN: dict[str, int] = {
 BROKEN_REASONS = frozenset(BROKEN)
 # A usage error (bad argument, bad path): Scrapy's own UsageError status.
 USAGE_ERROR = 2
+# Stopped by Ctrl-C, SIGTERM or Scrapyd's cancel: what it stored is whole, but its work is not done,
+# so a scheduler must not count it a success.
+SHUTDOWN = "shutdown"
+STOPPED = 1
 # A crawl stopped before it could close (a second Ctrl-C or SIGTERM): no reason recorded, and its
 # outputs may miss what was in flight.
 KILLED = 1
 
 
 def exit_code(reason: str | None) -> int:
-    """0 for a crawl that finished (or closed for a reason that is not a breakage), else its code."""
-    return BROKEN.get(reason or "", 0)
+    """0 for a crawl that finished (or closed for a reason that is not a breakage, e.g. CLOSESPIDER_*),
+    else its code."""
+    return STOPPED if reason == SHUTDOWN else BROKEN.get(reason or "", 0)

@@ -35,7 +35,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.conf import arglist_to_dict, get_config
 
-from newsbot.reasons import BROKEN_REASONS
+from newsbot.reasons import BROKEN_REASONS, SHUTDOWN
 
 DEFAULT_SPIDER = "latest"
 # Parameters of Scrapyd's schedule.json: a spider argument of one of these names would be taken for them.
@@ -285,7 +285,7 @@ class Command(ScrapyCommand):
             print(f"scrapy schedule: job {jobid} ({spider}) was broken: finish_reason {reason}; log: {where}",
                   file=sys.stderr)
             return 1
-        if reason == "shutdown":
+        if reason == SHUTDOWN:
             print(f"scrapy schedule: job {jobid} ({spider}) was stopped before it ended (finish_reason shutdown: "
                   f"cancelled?); log: {where}", file=sys.stderr)
             return 1
