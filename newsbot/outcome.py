@@ -127,6 +127,8 @@ class CrawlOutcome:
 
     def page_lost(self, reason: str, url: str) -> None:
         self.lost[reason] += 1
+        if reason in keys.AFTER_EXTRACTION:
+            self.kept -= 1
         stats = self.crawler.stats
         stats.inc_value(keys.lost(reason))
         stats.inc_value(keys.LOST)

@@ -30,7 +30,10 @@ LOSS_REASONS = frozenset({
     "redirect_loop",     # redirected back to itself
     "not_an_article",    # no article in the page (no body, no title, not HTML)
     "extraction_error",  # its parsing raised
+    "invalid",           # its item missed a required field or carried a malformed value (newsbot/dropped/invalid_*)
 })
+# Losses found after the page gave an item (which the outcome counted as kept until then).
+AFTER_EXTRACTION = frozenset({"invalid"})
 # The exit status the crawl's outcome gave (newsbot.reasons), in the stats the run record keeps.
 EXIT_STATUS = "newsbot/exit_status"
 

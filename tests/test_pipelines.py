@@ -174,6 +174,9 @@ async def test_invalid_items_are_dropped_with_a_reason_and_a_count(tmp_path, cap
             if k.startswith("newsbot/dropped/")} == {
         "invalid_title": 1, "invalid_language": 1, "invalid_url": 1, "invalid_word_count": 1,
         "invalid_tags": 1, "invalid_body": 1, "invalid_images": 1, "invalid_content_hash": 1, "invalid_site_id": 1}
+    # Each is a page the crawl meant to store and did not: lost, and named at close.
+    assert stat(crawler, "newsbot/lost/invalid") == stat(crawler, "newsbot/lost") == len(bad)
+    assert f"Lost {len(bad)} article page(s): {len(bad)} invalid" in caplog.text
     assert "Invalid article https://report.az/en/energy/story-3/: bad or missing title" in caplog.text
 
 

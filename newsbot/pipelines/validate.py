@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newsbot.items import REQUIRED_FIELDS, ArticleItem
+from newsbot.outcome import CrawlOutcome, report_lost
 from newsbot.site import LANGUAGES
 from newsbot.store import as_mapping
 
@@ -99,15 +100,17 @@ def problems(item: Any) -> list[str]:
 class ValidationPipeline:
     """Drops an item missing a required field or carrying a malformed value.
 
-    Counted as ``newsbot/dropped/invalid_<field>`` for the first bad field; the
-    drop message (logged by Scrapy) names the URL and every bad field.
+    Counted as ``newsbot/dropped/invalid_<field>`` for the first bad field, and as a page lost
+    (``invalid``); the drop message (logged by Scrapy) names the URL and every bad field.
     """
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
+        CrawlOutcome.from_crawler(crawler)  # also in a crawler built without the project's EXTENSIONS
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
@@ -115,5 +118,6 @@ class ValidationPipeline:
         if bad:
             self.stats.inc_value(f"newsbot/dropped/invalid_{bad[0]}")
             url = as_mapping(item).get("url") or "(no url)"
+            report_lost(self.crawler, "invalid", url)
             raise DropItem(f"Invalid article {url}: bad or missing {', '.join(bad)}")
         return item
