@@ -58,7 +58,7 @@ class CrawlResult:
         return self.stats.get("log_count/ERROR", 0)
 
 
-async def crawl(spider: str, settings: Settings, **spider_args: Any) -> CrawlResult:
+async def crawl(spider: str | type, settings: Settings, **spider_args: Any) -> CrawlResult:
     """One in-process crawl; use from tests decorated with @pytest_twisted.ensureDeferred."""
     runner = CrawlerRunner(settings)
     crawler = runner.create_crawler(spider)

@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+import pytest_twisted
 
-from tests.crawling import ROOT
+from newsbot.spiders.latest import LatestSpider
+from tests.crawling import ROOT, crawl, crawl_settings
 from tests.test_fault_drills import EN_ARTICLE, english_paths, only, pick
 from tests.test_health import cli_crawl, error_lines, runs, stats_from_log
 
@@ -115,3 +117,23 @@ def test_a_crawl_stopped_by_ctrl_c_exits_1(replica, tmp_path, signals):
     assert process.returncode == 1, text[-3000:]
     if signals == 1:
         assert stats_from_log(text)["finish_reason"] == "shutdown"
+
+
+class LatestWithABug(LatestSpider):
+    """The latest spider with a bug in its article parsing, on the energy pages only."""
+
+    def parse_article(self, response):
+        if "/energy/" in response.url:
+            raise ValueError("a bug in parsing")
+        yield from super().parse_article(response)
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_article_page_whose_parsing_raises_is_lost_as_extraction_error(replica, tmp_path, caplog):
+    site = replica(stories=40)
+    result = await crawl(LatestWithABug, crawl_settings(site.base_url, tmp_path / "news.sqlite",
+                                                        NEWSBOT_ERROR_THRESHOLD=1), lang="en")
+    raised = result.stat("spider_exceptions/ValueError")
+    assert raised > 0 and result.items and result.reason == "finished"
+    assert result.stat("newsbot/lost/extraction_error") == result.stat("newsbot/lost") == raised
+    assert f"Lost {raised} article page(s): {raised} extraction_error" in caplog.text
