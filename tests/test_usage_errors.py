@@ -56,6 +56,18 @@ def test_a_bad_spider_argument_is_one_line_and_exit_2(site, tmp_path, spider, ar
     assert_no_request(site)
 
 
+@pytest.mark.parametrize("option, message", [
+    (["-a", "sinse=6h"], "schedule: error: sinse: not an argument of latest; it takes lang, since,"),
+    (["-a", "since=yesterday"], "schedule: error: since: not a date, datetime or duration"),
+    (["-s", "NEWSBOT_DB_BATCH_SIZE=0"], "schedule: error: NEWSBOT_DB_BATCH_SIZE must be at least 1; got 0"),
+])
+def test_schedule_checks_the_jobs_arguments_before_sending_it(site, option, message):
+    # The replica stands in for the Scrapyd URL: any request sent would show in its hits.
+    result = scrapy_cli("schedule", "latest", "--url", site.base_url, *option)
+    assert_usage_error(result, message)
+    assert_no_request(site)
+
+
 @pytest.mark.parametrize("setting, value, message", [
     ("NEWSBOT_LEAK_SHARE", "0", "crawl: error: NEWSBOT_LEAK_SHARE must be a share above 0 (1 turns the check off); got 0.0"),
     ("NEWSBOT_LEAK_SHARE", "a lot", "crawl: error: NEWSBOT_LEAK_SHARE must be a number; got 'a lot'"),

@@ -35,27 +35,29 @@ def read_config(command: str, settings: BaseSettings) -> Config:
         usage_error(command, str(exc))
 
 
+def check_spider_arguments(command: str, settings: BaseSettings, spidercls: type, spargs: dict) -> None:
+    """The one line and exit 2 for a bad -a argument of `spidercls` (or a bad setting it reads)."""
+    check = getattr(spidercls, "check_arguments", None)
+    if check is None:
+        return
+    try:
+        check(settings, **spargs)
+    except UsageError as exc:
+        usage_error(command, str(exc))
+
+
 class Command(ScrapyCrawlCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         # Before the crawler process exists: no log lines, no reactor, no request for a bad argument.
         if len(args) == 1:
-            self.check_spider_arguments(args[0], opts.spargs)
-
-    def check_spider_arguments(self, name: str, spargs: dict) -> None:
-        assert self.settings is not None
-        loader = get_spider_loader(self.settings)
-        try:
-            spidercls = loader.load(name)
-        except KeyError:
-            usage_error("crawl", f"no spider named {name!r}; the spiders are {', '.join(sorted(loader.list()))}")
-        check = getattr(spidercls, "check_arguments", None)
-        if check is None:
-            return
-        try:
-            check(self.settings, **spargs)
-        except UsageError as exc:
-            usage_error("crawl", str(exc))
+            assert self.settings is not None
+            loader = get_spider_loader(self.settings)
+            try:
+                spidercls = loader.load(args[0])
+            except KeyError:
+                usage_error("crawl", f"no spider named {args[0]!r}; the spiders are {', '.join(sorted(loader.list()))}")
+            check_spider_arguments("crawl", self.settings, spidercls, opts.spargs)
 
     def _create_crawler(self, spname):
         self.crawler = super()._create_crawler(spname)

@@ -33,8 +33,10 @@ from typing import Any
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict, get_config
 
+from newsbot.commands.crawl import check_spider_arguments
 from newsbot.reasons import BROKEN_REASONS, SHUTDOWN
 
 DEFAULT_SPIDER = "latest"
@@ -225,6 +227,7 @@ class Command(ScrapyCommand):
         if len(args) > 1:
             raise UsageError("Give at most one spider")
         spider = args[0] if args else DEFAULT_SPIDER
+        self.check_locally(spider, opts)
         target = deploy_target(opts.target)
         url = opts.url or target.get("url")
         if not url:
@@ -238,6 +241,17 @@ class Command(ScrapyCommand):
         except ScrapydError as exc:
             print(f"scrapy schedule: {exc}", file=sys.stderr)
             self.exitcode = 1
+
+    def check_locally(self, spider: str, opts: argparse.Namespace) -> None:
+        """A bad -a argument (or -s setting) is said here in one line, before a job is sent to fail on the
+        node. A spider this checkout lacks is left to Scrapyd, whose deployed egg may differ."""
+        settings = self.settings.copy()
+        settings.setdict(opts.job_settings, priority="cmdline")
+        try:
+            spidercls = get_spider_loader(settings).load(spider)
+        except KeyError:
+            return
+        check_spider_arguments("schedule", settings, spidercls, opts.spargs)
 
     def schedule(self, scrapyd: Scrapyd, spider: str, opts: argparse.Namespace) -> int:
         if not opts.allow_concurrent:
