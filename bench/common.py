@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.replica.client import PREEXEC_DIE_WITH_PARENT
+from newsbot.children import PREEXEC_DIE_WITH_PARENT
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

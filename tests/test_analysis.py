@@ -3,6 +3,7 @@ browser, and every command of docs/analysis.md, on a store crawled from the repl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from datetime import datetime
 from pathlib import Path
@@ -206,6 +208,72 @@ def test_datasette_canned_query_shows_the_stories_in_all_editions(crawled, datas
     (facets, _), _ = visit(f"{datasette}/newsbot/article_view", lambda page: (
         page.locator(".facet-info").evaluate_all("nodes => nodes.map(n => n.dataset.column)"), None))
     assert sorted(facets) == ["category_slug", "language", "published_date"]
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.load(response)
+
+
+def test_datasette_never_serves_the_run_records_settings(crawled, datasette):
+    stored = rows(crawled, "SELECT settings FROM crawl_runs")
+    assert stored and all("NEWSBOT_DB" in settings for (settings,) in stored)
+    table = get_json(f"{datasette}/newsbot/crawl_runs.json?_shape=array")
+    assert len(table) == len(stored) and all(row["settings"] is None for row in table)
+    assert all(row["spider"] for row in table)  # the rest of the run record is served
+    for sql in ("select settings from crawl_runs", "select json_extract(settings, '$.NEWSBOT_DB') as s from crawl_runs",
+                "select (select group_concat(settings) from crawl_runs) as s"):
+        answer = get_json(f"{datasette}/newsbot.json?" + urllib.parse.urlencode({"sql": sql, "_shape": "array"}))
+        assert answer and all(value is None for row in answer for value in row.values()), (sql, answer)
+    with urllib.request.urlopen(f"{datasette}/newsbot/crawl_runs/1", timeout=10) as response:
+        assert "NEWSBOT_DB" not in response.read().decode("utf-8")
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_browse_on_every_interface_warns_and_its_datasette_dies_with_it(crawled, tmp_path):
+    port = free_port()
+    log = tmp_path / "browse.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen([str(BIN / "scrapy"), "browse", "--db", str(crawled), "--port", str(port),
+                                    "--host", "0.0.0.0"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+                                   start_new_session=True)
+    base = f"http://127.0.0.1:{port}/-/versions.json"
+    try:
+        deadline = time.monotonic() + 60
+        while not answers(base):
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+            time.sleep(0.3)
+        warning = [line for line in log.read_text().splitlines() if line.startswith("browse: WARNING")]
+        assert len(warning) == 1 and "--host 0.0.0.0 serves the whole store to the network" in warning[0]
+        process.kill()  # SIGKILL: this process runs no handler
+        process.wait(10)
+        deadline = time.monotonic() + 10
+        while answers(base):
+            assert time.monotonic() < deadline, "Datasette still serves after scrapy browse was killed"
+            time.sleep(0.2)
+        # Gone, not only deaf: nothing of the session is left.
+        deadline = time.monotonic() + 10
+        while session_alive(process.pid):
+            assert time.monotonic() < deadline, "Datasette still runs after scrapy browse was killed"
+            time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the child too, whatever happened
+
+
+def session_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_browse_writes_the_metadata_under_the_files_name(tmp_path):

@@ -4,21 +4,21 @@ facets, canned queries: newsbot.store.datasette)."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
+from newsbot.children import PREEXEC_DIE_WITH_PARENT
 from newsbot.commands.crawl import read_config, usage_error
 from newsbot.commands.export import INSTALL_HINT
 from newsbot.store import Store, StoreError
 from newsbot.store.datasette import datasette_metadata
-
 
 
 def database_name(path: str | Path) -> str:
@@ -76,18 +76,30 @@ class Command(ScrapyCommand):
             print(f"browse: {exc}", file=sys.stderr)
             self.exitcode = 1
             return
-        with tempfile.TemporaryDirectory(prefix="newsbot-datasette-") as scratch:
-            metadata_file = Path(scratch) / "metadata.json"
-            metadata_file.write_text(metadata, encoding="utf-8")
-            command = [sys.executable, "-m", "datasette", "serve", str(path), "--metadata", str(metadata_file),
-                       "--host", opts.host, "--port", str(opts.port),
-                       # A body is thousands of characters: cut in tables (the row page shows it whole).
-                       "--setting", "truncate_cells_html", "300"]
-            # A child, not exec: the metadata file is removed when Datasette ends.
-            child = subprocess.Popen(command)
-            # Ctrl-C reaches both processes (one process group); a SIGTERM to this one is passed on.
-            signal.signal(signal.SIGTERM, lambda signum, frame: child.terminate())
-            try:
-                self.exitcode = child.wait()
-            except KeyboardInterrupt:
-                self.exitcode = child.wait()
+        if not _loopback(opts.host):
+            print(f"browse: WARNING: --host {opts.host} serves the whole store to the network, read-only, with "
+                  "any SQL a visitor writes (the run records' settings stay hidden)", file=sys.stderr)
+        # The metadata comes through a pipe and nothing is written to disk, so a browse killed by SIGKILL
+        # leaves nothing behind; the child dies with this process (PR_SET_PDEATHSIG).
+        command = [sys.executable, "-m", "newsbot.store.serve", str(path), "--metadata", "/dev/stdin",
+                   "--host", opts.host, "--port", str(opts.port),
+                   # A body is thousands of characters: cut in tables (the row page shows it whole).
+                   "--setting", "truncate_cells_html", "300"]
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, preexec_fn=PREEXEC_DIE_WITH_PARENT)
+        with child.stdin:
+            child.stdin.write(metadata.encode("utf-8"))
+        # Ctrl-C reaches both processes (one process group); a SIGTERM to this one is passed on.
+        signal.signal(signal.SIGTERM, lambda signum, frame: child.terminate())
+        try:
+            self.exitcode = child.wait()
+        except KeyboardInterrupt:
+            self.exitcode = child.wait()
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False

@@ -1,13 +1,19 @@
-"""Datasette metadata for a store: the packaged descriptions, facets and full-text wiring
-(newsbot/data/datasette.json) plus the canned queries, whose SQL lives here with the rest of
-newsbot's SQL. `scrapy browse` serves a store with it."""
+"""Datasette for a store: the metadata (the packaged descriptions, facets and full-text wiring of
+newsbot/data/datasette.json plus the canned queries, whose SQL lives here with the rest of newsbot's
+SQL), and the columns it never serves (newsbot.store.serve applies them)."""
 
 from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 from importlib import resources
 from typing import Any
+
+# (table, column) never served: read as NULL by every query, the tables, row pages, JSON, canned
+# queries and any SQL a visitor writes. A run's settings may hold credentials (a proxy URL, a
+# PostgreSQL DSN), and Datasette can be served to a network (--host).
+HIDDEN_COLUMNS = frozenset({("crawl_runs", "settings")})
 
 # The database name the packaged file is written for; a store of another name gets the same.
 PACKAGED_NAME = "newsbot"
@@ -75,3 +81,13 @@ def datasette_metadata(database: str = PACKAGED_NAME) -> dict[str, Any]:
     entry["queries"] = copy.deepcopy(CANNED_QUERIES)
     databases[database] = entry
     return metadata
+
+
+def hide_columns(action: int, table: str | None, column: str | None, database: str | None,
+                 trigger: str | None) -> int:
+    """A SQLite authorizer: HIDDEN_COLUMNS read as NULL. SQLite's own column-level access control,
+    so no query can get round it, as metadata (which only hides tables from the index) could be."""
+    if action == sqlite3.SQLITE_READ and (table, column) in HIDDEN_COLUMNS:
+        return sqlite3.SQLITE_IGNORE
+    return sqlite3.SQLITE_OK
+

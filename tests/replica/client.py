@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import select
-import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +13,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from newsbot.children import PREEXEC_DIE_WITH_PARENT
 
 ROOT = Path(__file__).resolve().parents[2]
 # Loopback only: never let an http_proxy from the environment see these requests.
@@ -123,17 +123,6 @@ class RunningReplica:
         return self.log_path.read_text("utf-8", "replace") if self.log_path.exists() else ""
 
 
-def die_with_parent() -> None:
-    """Linux: a child (the replica, a benchmark's crawl) gets SIGTERM when the process that started it
-    dies, even by SIGKILL; a preexec_fn."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-# What a Popen's preexec_fn is for a child that must not outlive this process (None elsewhere than Linux).
-PREEXEC_DIE_WITH_PARENT = die_with_parent if sys.platform == "linux" else None
 
 
 def start_replica(stories: int = 60, faults: list | str | None = None, hidden: int = 0, js_feed: bool = False,
