@@ -89,7 +89,8 @@ class ScrapydNode:
         return f"http://127.0.0.1:{self.port}/"
 
     # --- lifecycle ---------------------------------------------------------
-    def start(self, max_proc: int = 2, timeout: float = 30, extra_conf: str = "") -> "ScrapydNode":
+    def start(self, max_proc: int = 2, timeout: float = 30, extra_conf: str = "",
+              env: dict[str, str] | None = None) -> "ScrapydNode":
         self.home.mkdir(parents=True, exist_ok=True)
         for attempt in range(3):  # the free port may be taken between free_port() and the bind
             self.port = free_port()
@@ -97,7 +98,8 @@ class ScrapydNode:
                                                                         max_proc=max_proc) + extra_conf, "utf-8")
             output = open(self.home / "scrapyd.out", "ab")
             self.process = subprocess.Popen([str(BIN / "scrapyd")], cwd=self.home, stdout=output,
-                                            stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True)
+                                            stderr=subprocess.STDOUT, env=clean_env(**(env or {})),
+                                            start_new_session=True)
             output.close()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.process.poll() is None:

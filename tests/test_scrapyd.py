@@ -13,6 +13,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import urllib.error
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 
 from newsbot.site import selectors
 from newsbot.store import ITEM_FIELDS, Store
-from tests.crawling import assert_matches_ground_truth
+from tests.crawling import ROOT, assert_matches_ground_truth
 from tests.scrapyd_helpers import (PROJECT, ScrapydNode, cli, clean_env, copy_project, deploy_targets,
                                    free_port)
 
@@ -215,21 +216,30 @@ def test_schedule_fails_clearly_when_scrapyd_is_unreachable_or_lacks_the_project
     assert not nodes.a.jobs()["pending"]
 
 
-def test_schedule_sends_the_targets_credentials(tmp_path):
+def test_the_shipped_node_asks_for_credentials_and_schedule_sends_them(tmp_path):
+    # deploy/scrapyd.conf's username, the password from the environment as the unit's EnvironmentFile gives it.
+    [username] = re.findall(r"^username\s*=\s*(\S+)$", (ROOT / "deploy" / "scrapyd.conf").read_text(), re.M)
     node = ScrapydNode("secured", tmp_path / "secured")
     try:
-        node.start(max_proc=1, extra_conf="username = newsbot\npassword = s3cret\n")
+        node.start(max_proc=1, extra_conf=f"username = {username}\n", env={"SCRAPYD_PASSWORD": "s3cret"})
+        # What a web page open in a browser on the node could send: a plain form POST.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            node.post("schedule.json", [("project", PROJECT), ("spider", "latest")])
+        assert refused.value.code == 401
         config_home = tmp_path / "xdg"
         config_home.mkdir()
         (config_home / "scrapy.cfg").write_text(
-            f"[deploy:secured]\nurl = {node.url}\nproject = newsbot\nusername = newsbot\npassword = ${{NODE_PASSWORD}}\n"
-            f"[deploy:anonymous]\nurl = {node.url}\nproject = newsbot\n", "utf-8")
+            f"[deploy:secured]\nurl = {node.url}\nproject = newsbot\nusername = {username}\n"
+            f"password = ${{NODE_PASSWORD}}\n[deploy:anonymous]\nurl = {node.url}\nproject = newsbot\n", "utf-8")
         env = {"XDG_CONFIG_HOME": str(config_home), "NODE_PASSWORD": "s3cret"}
         denied = cli("scrapy", "schedule", "-t", "anonymous", env=env)
         assert denied.returncode == 1 and "wants credentials (HTTP 401)" in denied.stderr, denied.stderr
-        # Past the authentication (password from the environment): nothing is deployed there.
-        allowed = cli("scrapy", "schedule", "-t", "secured", env=env)
-        assert allowed.returncode == 1 and "project 'newsbot' not found" in allowed.stderr, allowed.stderr
+        # Past the authentication (password from the target, or Scrapyd's own variables): nothing is
+        # deployed there.
+        for target, extra in (("secured", {}), ("anonymous", {"SCRAPYD_USERNAME": username,
+                                                               "SCRAPYD_PASSWORD": "s3cret"})):
+            allowed = cli("scrapy", "schedule", "-t", target, env={**env, **extra})
+            assert allowed.returncode == 1 and "project 'newsbot' not found" in allowed.stderr, allowed.stderr
     finally:
         node.stop()
 

@@ -91,7 +91,8 @@ class Scrapyd:
             detail = exc.read()[:300].decode("utf-8", "replace").strip()
             if exc.code == 401:
                 raise ScrapydError(f"Scrapyd at {self.url} wants credentials (HTTP 401): set username and "
-                                   "password in the scrapy.cfg deploy target") from exc
+                                   "password in the scrapy.cfg deploy target, or SCRAPYD_USERNAME and "
+                                   "SCRAPYD_PASSWORD") from exc
             raise ScrapydError(f"Scrapyd at {self.url} answered HTTP {exc.code} for {path}: {detail}") from exc
         except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -234,7 +235,10 @@ class Command(ScrapyCommand):
             raise UsageError("No Scrapyd URL: give --url or -t TARGET, or set url in scrapy.cfg's [deploy]",
                              print_help=False)
         project = opts.project or target.get("project") or self.settings.get("BOT_NAME")
-        scrapyd = Scrapyd(url, project, username=target.get("username", ""), password=target.get("password", ""),
+        # The target's credentials, else the ones Scrapyd itself reads from its environment (deploy/).
+        username = target.get("username") or os.environ.get("SCRAPYD_USERNAME", "")
+        password = target.get("password") or os.environ.get("SCRAPYD_PASSWORD", "")
+        scrapyd = Scrapyd(url, project, username=username, password=password,
                           timeout=opts.http_timeout)
         try:
             self.exitcode = self.schedule(scrapyd, spider, opts)
