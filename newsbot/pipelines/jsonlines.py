@@ -39,12 +39,12 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.extensions.feedexport import apply_uri_params
-from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 
 from newsbot.appendfile import close_synced, write_whole
 from newsbot.config import config
 from newsbot.items import ArticleItem
+from newsbot.outcome import CrawlOutcome, report_broken
 from newsbot.store import as_mapping
 
 logger = logging.getLogger(__name__)
@@ -206,10 +206,12 @@ class JsonLinesPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonLinesPipeline:
+        CrawlOutcome.from_crawler(crawler)  # also in a crawler built without the project's EXTENSIONS
         return cls(crawler)
 
     # async, like SQLitePipeline.open_spider: a CloseSpider raised here then surfaces while Scrapy
-    # awaits every pipeline's start-up, not while it is still calling them.
+    # awaits every pipeline's start-up, not while it is still calling them. CloseSpider is Scrapy's
+    # one way to refuse a start; once the crawl runs, only the outcome (report_broken) closes it.
     async def open_spider(self) -> None:
         self.file = open_jsonl(self.crawler, jsonl_path(self.template, self.crawler.spider))
 
@@ -244,16 +246,12 @@ def open_jsonl(crawler: Crawler, path: Path) -> JsonLinesFile:
     return jsonl
 
 
-def jsonl_failed(crawler: Crawler, path: Path, exc: OSError, close: bool = True) -> None:
-    """Say a refused write once, count it and close the crawl (the other outputs carry on meanwhile).
-    close=False: the crawl is closing already (the caller makes output_unavailable its reason)."""
+def jsonl_failed(crawler: Crawler, path: Path, exc: OSError) -> None:
+    """Count a refused write and report the crawl broken (the other outputs carry on meanwhile); said
+    once, also when the crawl is closing for another reason already."""
     crawler.stats.inc_value("newsbot/output_errors/jsonl")
-    if not close:
+    if not report_broken(crawler, CLOSE_REASON, "cannot write to the JSON Lines file %s: %s", path, _reason(exc)):
         logger.error("Cannot write to the JSON Lines file %s: %s", path, _reason(exc))
-        return
-    logger.error("Cannot write to the JSON Lines file %s, stopping the crawl: %s", path, _reason(exc))
-    closing = deferred_from_coro(crawler.engine.close_spider_async(reason=CLOSE_REASON))
-    closing.addErrback(lambda failure: logger.debug("Closing after the JSON Lines error: %s", failure.value))
 
 
 def close_jsonl(crawler: Crawler, jsonl: JsonLinesFile | None, failed: bool) -> None:

@@ -266,10 +266,7 @@ class SQLitePipeline:
             self.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
             if not self.journal_failed:
                 self.journal_failed = True
-                jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error,
-                                       close=not self.closing)
-                if self.closing:
-                    report_broken(self.crawler, jsonlines.CLOSE_REASON)
+                jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error)
 
     async def close_spider(self) -> None:
         self.closing = True
