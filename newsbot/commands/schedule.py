@@ -255,7 +255,8 @@ class Command(ScrapyCommand):
             spidercls = get_spider_loader(settings).load(spider)
         except KeyError:
             return
-        check_spider_arguments("schedule", settings, spidercls, opts.spargs)
+        # The job id Scrapyd will add, which file templates may name (%(_job)s).
+        check_spider_arguments("schedule", settings, spidercls, {**opts.spargs, "_job": opts.jobid or "job"})
 
     def schedule(self, scrapyd: Scrapyd, spider: str, opts: argparse.Namespace) -> int:
         if not opts.allow_concurrent:
