@@ -1,5 +1,4 @@
-"""Crawl health: field fill rates, and small monitors that each report one close reason when the
-crawl is broken (newsbot/reasons.py) to the crawl's outcome (newsbot.outcome), which closes it."""
+"""Crawl health (fill rates, the checks of newsbot.monitors' one suite) and the glibc heap's tuning."""
 
 from __future__ import annotations
 
@@ -21,9 +20,10 @@ from newsbot.config import config
 from newsbot.items import REQUIRED_FIELDS, ArticleItem
 from newsbot.loaders import Extraction
 from newsbot import stats as keys
-from newsbot.monitors import Baseline, baselines, judge
+from newsbot.monitors import (Baseline, CrawlHealthSuite, HealthMonitor, Leak, LeakLimit, RequiredFields, baselines,
+                              count, judge)
 from newsbot.outcome import closing, report_broken
-from newsbot.repeats import Repeat, RepeatCounter
+from newsbot.repeats import RepeatCounter
 from newsbot.signals import article_extracted
 from newsbot.store import Store, StoreError
 
@@ -150,27 +150,33 @@ class HeapTrim:
 
 
 class CrawlHealth:
-    """Watches every article page's extraction, and closes the crawl when required fields go missing.
+    """Crawl health: keeps what every article page's extraction gave, and runs the checks of
+    newsbot.monitors.CrawlHealthSuite on it (the table of checks, their reasons and their settings
+    is there).
 
-    - When the spider goes idle and at close: `newsbot/fill_rate/<field>` for every item field
-      and `newsbot/fill_rate/known_category` (share of article pages), and `newsbot/article_pages`:
-      what the monitors below (and the store's crawl history) judge by.
-    - During the crawl: once NEWSBOT_DEGRADED_MIN_PAGES pages were seen, if more than
-      NEWSBOT_DEGRADED_THRESHOLD of them lack a required field, the crawl closes as
-      `extraction_degraded` and the failing selectors are logged with sample URLs (as warnings
-      when the crawl ends otherwise).
-
-    The other checks are monitors of their own, each an entry of EXTENSIONS (off with
-    `-s 'EXTENSIONS={"newsbot.extensions.FillRateMonitor": null}'`, or by its setting):
-    ListingsMonitor (`no_listings`), FillRateMonitor (optional fields, `extraction_degraded`) and
-    LeakMonitor. Lost pages (`too_many_errors`) are the crawl's outcome's own (newsbot.outcome).
+    - Kept as stats: `newsbot/fill_rate/<field>` for every item field and
+      `newsbot/fill_rate/known_category` (share of article pages) and `newsbot/article_pages`, set
+      when the spider goes idle and at close (what the store's crawl history keeps);
+      `newsbot/degraded_pages` and `newsbot/selector_missed/<selector>` as pages come. Paragraphs and
+      photos are counted in bounded memory (newsbot.repeats) for the leak checks.
+    - Judged when the spider goes idle (its work is done, the close reason is still free), and the
+      required fields also as pages come: the first failing check's reason goes to the crawl's
+      outcome (newsbot.outcome), which closes the crawl; one ERROR line per failing check. A crawl
+      whose end is decided otherwise (killed, CLOSESPIDER_*, a broken store) is not judged.
+    - The selectors that found nothing are logged at close with sample URLs: as errors when a
+      required field closed the crawl, else as warnings. Unknown categories: one line at close.
     """
+
+    # Texts a story typically adds (real paragraphs, photos): what the leak counters are sized by. A
+    # crawl whose stories add more only loosens the counts, which the judgement takes into account.
+    PARAGRAPHS_PER_STORY = 20
+    IMAGES_PER_STORY = 4
+    SHOWN_CHARS = 80
 
     def __init__(self, crawler: Crawler):
         settings = config(crawler)
         self.crawler = crawler
-        self.threshold = settings.degraded_threshold
-        self.min_pages = settings.degraded_min_pages
+        self.config = settings
         self.pages = 0
         self.degraded_pages = 0
         self.filled: Counter[str] = Counter()  # item field (and KNOWN_CATEGORY) -> article pages with it
@@ -178,6 +184,16 @@ class CrawlHealth:
         self.selector_samples: dict[str, list[str]] = {}
         self.unknown_categories: Counter[str] = Counter()  # category_slug -> article pages
         self.closed_it = False
+        self.leak_limits = {kind: limit for kind, limit in (
+            ("paragraph", LeakLimit(settings.leak_share, settings.leak_min_stories, "NEWSBOT_LEAK_SHARE")),
+            ("image", LeakLimit(settings.leak_image_share, settings.leak_image_min_stories, "NEWSBOT_LEAK_IMAGE_SHARE")),
+        ) if limit.share < 1}
+        per_story = {"paragraph": self.PARAGRAPHS_PER_STORY, "image": self.IMAGES_PER_STORY}
+        self.leaks = {kind: RepeatCounter.for_share(limit.share, per_story[kind], samples=Leak.SAMPLES,
+                                                    keep_chars=self.SHOWN_CHARS)
+                      for kind, limit in self.leak_limits.items()}
+        self.fill_floors = {field: float(floor) for field, floor in settings.fill_floors.items()}
+        self.baselines: dict[str, Baseline] | None = None  # read from the store once, when first judged
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "CrawlHealth":
@@ -187,6 +203,7 @@ class CrawlHealth:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
+    # --- keeping ------------------------------------------------------------------------------
     def article_extracted(self, extraction: Extraction, url: str, spider) -> None:
         self.pages += 1
         item = extraction.item or {}
@@ -198,27 +215,22 @@ class CrawlHealth:
                 self.unknown_categories[item.get("category_slug") or ""] += 1
             else:
                 self.filled[KNOWN_CATEGORY] += 1
-        if any(item.get(field) in (None, "") for field in REQUIRED_FIELDS):
-            self.degraded_pages += 1
+            story = item.get("url") or url
+            texts = {"paragraph": (item.get("body") or "").split("\n\n"),
+                     "image": [image["url"] for image in item.get("images") or ()]}
+            for kind, counter in self.leaks.items():
+                counter.add(story, texts[kind])
         for selector in extraction.failed_selectors:
             self.selector_misses[selector] += 1
             urls = self.selector_samples.setdefault(selector, [])
             if len(urls) < _SAMPLE_LIMIT:
                 urls.append(url)
-        if (self.pages >= self.min_pages and self.degraded_pages / self.pages > self.threshold
-                and report_broken(self.crawler, "extraction_degraded",
-                                 "%d of %d article pages lack a required field", self.degraded_pages, self.pages)):
-            self.closed_it = True
-            self.log_failed_selectors(logging.ERROR)
-
-    def spider_idle(self, spider) -> None:
-        # Before the monitors that judge them (extensions connect in EXTENSIONS order).
-        self.record_fill_rates()
-
-    def log_failed_selectors(self, level: int) -> None:
-        for selector, misses in self.selector_misses.most_common():
-            logger.log(level, "Selector %r found nothing on %d of %d article page(s), e.g. %s",
-                       selector, misses, self.pages, ", ".join(self.selector_samples[selector][:5]))
+        if any(item.get(field) in (None, "") for field in REQUIRED_FIELDS):
+            self.degraded_pages += 1
+            self.crawler.stats.set_value(keys.DEGRADED_PAGES, self.degraded_pages)
+            # Judged as pages come, but only when this page could have tipped the share over.
+            if self.pages >= self.config.degraded_min_pages:
+                self.judge(spider, only=RequiredFields)
 
     def record_fill_rates(self) -> None:
         stats = self.crawler.stats
@@ -226,6 +238,81 @@ class CrawlHealth:
         if self.pages:
             for field in (*ArticleItem.fields, KNOWN_CATEGORY):
                 stats.set_value(keys.fill_rate(field), round(self.filled[field] / self.pages, 4))
+
+    def record_leaks(self) -> None:
+        stats = self.crawler.stats
+        for kind, counter in self.leaks.items():
+            top = counter.top()
+            stats.set_value(f"newsbot/leak/{kind}", len(self.leak_limits[kind].offenders(counter)))
+            stats.set_value(f"newsbot/leak/top_share/{kind}",
+                            round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
+
+    # --- judging ------------------------------------------------------------------------------
+    def spider_idle(self, spider) -> None:
+        self.record_fill_rates()
+        if not closing(self.crawler) and self.pages >= self.config.degraded_min_pages:
+            self.record_leaks()
+        if self.judge(spider):
+            raise DontCloseSpider
+
+    def judge(self, spider, only: type[HealthMonitor] | None = None) -> bool:
+        """Run the suite (`only` those checks); True if a check failed and closed the crawl (each
+        failure said in ERROR lines)."""
+        if closing(self.crawler):
+            return False
+        if self.baselines is None and only is None:
+            self.baselines = baselines(self.fill_floors, self.history(spider.name),
+                                       min_runs=self.config.fill_history_min_runs,
+                                       ratio=self.config.fill_history_ratio, min_pages=self.config.degraded_min_pages)
+        # A suite runs once (unittest drops each test it ran): built for every judgement.
+        suite = CrawlHealthSuite.build(self.fill_floors, self.leak_limits, only=only)
+        verdict = judge(suite, stats=self.crawler.stats.get_stats(), config=self.config, crawler=self.crawler,
+                        spider=spider, baselines=self.baselines or {}, leaks=self.leaks, leak_limits=self.leak_limits)
+        for error in verdict.errors:  # a bug in a check is said, but does not fail the crawl
+            logger.error("Crawl health check could not run: %s", error)
+        if not verdict.failed:
+            if only is None:
+                self.log_as_usual()
+            return False
+        for monitor, message in verdict.failed:
+            for line in message.splitlines():
+                logger.error("Crawl is broken (%s): %s", monitor.reason, line)
+        closed = report_broken(self.crawler, verdict.failed[0][0].reason)
+        if closed and any(isinstance(monitor, RequiredFields) for monitor, _ in verdict.failed):
+            self.closed_it = True  # the selectors that found nothing are why: said as errors
+            self.log_failed_selectors(logging.ERROR)
+        return closed
+
+    def log_as_usual(self) -> None:
+        stats = self.crawler.stats
+        if self.fill_floors and self.pages >= self.config.degraded_min_pages:
+            logger.info("Fill rates of %d article pages are as usual: %s", self.pages, ", ".join(
+                f"{field} {stats.get_value(keys.fill_rate(field), 0):.0%} "
+                f"(>= {b.threshold:.1%}, {'median of %d runs' % b.runs if b.median is not None else 'floor'})"
+                for field, b in (self.baselines or {}).items()))
+        if self.leaks and self.pages >= self.config.degraded_min_pages:
+            logger.info("No leak in %d stories: %s", self.pages, "; ".join(
+                f"the most repeated {kind} is in {count(counter.top(), counter)}"
+                for kind, counter in self.leaks.items() if counter.top()) or "nothing repeated")
+
+    def history(self, spider_name: str) -> list[dict[str, Any]]:
+        """Fill rates of the store's last complete runs of this spider (none without a store)."""
+        if not self.fill_floors or not self.config.db or self.config.fill_history_runs <= 0:
+            return []
+        wanted = [keys.fill_rate(field) for field in self.fill_floors]
+        try:
+            with Store(self.config.db, readonly=True) as store:
+                return store.complete_run_stats(spider_name, wanted, min_pages=self.config.degraded_min_pages,
+                                                limit=self.config.fill_history_runs)
+        except (StoreError, sqlite3.Error) as exc:
+            logger.warning("No crawl history for the fill-rate check (the floors apply): %s", exc)
+            return []
+
+    # --- the end ------------------------------------------------------------------------------
+    def log_failed_selectors(self, level: int) -> None:
+        for selector, misses in self.selector_misses.most_common():
+            logger.log(level, "Selector %r found nothing on %d of %d article page(s), e.g. %s",
+                       selector, misses, self.pages, ", ".join(self.selector_samples[selector][:5]))
 
     def spider_closed(self, spider, reason: str) -> None:
         # Connected before the SQLite pipeline's spider_closed (extensions are built before the
@@ -245,176 +332,3 @@ class CrawlHealth:
             logger.warning("Unknown category on %d of %d article pages: %s", sum(self.unknown_categories.values()),
                            self.pages, ", ".join(f"{slug or '(none)'} ({pages})"
                                                  for slug, pages in self.unknown_categories.most_common()))
-
-
-class ListingsMonitor:
-    """`no_listings` when the spider's work is done and no listing page gave any card (site down or
-    redesigned). The article spider reads no listings and is not judged."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> ListingsMonitor:
-        monitor = cls(crawler)
-        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
-        return monitor
-
-    def spider_idle(self, spider) -> None:
-        if (spider.name != "article" and not closing(self.crawler)
-                and self.crawler.stats.get_value(keys.LISTING_PAGES, 0) == 0
-                and report_broken(self.crawler, "no_listings", "no listing page gave any article card")):
-            raise DontCloseSpider
-
-
-class FillRateMonitor:
-    """The optional fields (the keys of NEWSBOT_FILL_FLOORS; off when it is empty), judged once the
-    crawl's work is done, if it saw NEWSBOT_DEGRADED_MIN_PAGES article pages, by spidermon monitors
-    (newsbot.monitors) against the store's history or the floors: a field far below closes the
-    crawl as `extraction_degraded` (one ERROR line per field). A crawl closed for any other reason
-    (killed, CLOSESPIDER_*, a broken store) is not judged."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        settings = config(crawler)
-        if not settings.fill_floors:
-            raise NotConfigured("NEWSBOT_FILL_FLOORS is empty: no optional field is watched")
-        self.crawler = crawler
-        self.min_pages = settings.degraded_min_pages
-        self.fill_floors = {field: float(floor) for field, floor in settings.fill_floors.items()}
-        self.history_runs = settings.fill_history_runs
-        self.history_min_runs = settings.fill_history_min_runs
-        self.history_ratio = settings.fill_history_ratio
-        self.db_path = settings.db
-        self.baselines: dict[str, Baseline] | None = None  # read from the store once, when first judged
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> FillRateMonitor:
-        monitor = cls(crawler)
-        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
-        return monitor
-
-    def spider_idle(self, spider) -> None:
-        # The work is done (idle, and no other check closed it): the close reason is still ours to give.
-        pages = self.crawler.stats.get_value(keys.PAGES_JUDGED, 0)
-        if closing(self.crawler) or pages < self.min_pages or not self.fill_rates_fail(spider, pages):
-            return
-        # The per-field lines said what broke (spidermon's action logged them).
-        report_broken(self.crawler, "extraction_degraded")
-        raise DontCloseSpider
-
-    def fill_rates_fail(self, spider, pages: int) -> bool:
-        """Judge the watched fields' fill rates (spidermon's runner, see newsbot.monitors); True if
-        one is far below its baseline (each is logged as an ERROR line by the suite's action)."""
-        if self.baselines is None:
-            history = self.history(spider.name)
-            self.baselines = baselines(self.fill_floors, history, min_runs=self.history_min_runs,
-                                       ratio=self.history_ratio, min_pages=self.min_pages)
-        verdict = judge(self.crawler, self.crawler.stats.get_stats(), self.baselines)
-        for error in verdict.errors:  # a bug in a check is said, but does not fail the crawl
-            logger.error("Fill-rate check could not run: %s", error)
-        if not verdict.failed:
-            logger.info("Fill rates of %d article pages are as usual: %s", pages, ", ".join(
-                f"{field} {self.crawler.stats.get_value(keys.fill_rate(field), 0):.0%} "
-                f"(>= {b.threshold:.1%}, {'median of %d runs' % b.runs if b.median is not None else 'floor'})"
-                for field, b in self.baselines.items()))
-        return bool(verdict.failed)
-
-    def history(self, spider_name: str) -> list[dict[str, Any]]:
-        """Fill rates of the store's last complete runs of this spider (none without a store)."""
-        if not self.db_path or self.history_runs <= 0:
-            return []
-        wanted = [keys.fill_rate(field) for field in self.fill_floors]
-        try:
-            with Store(self.db_path, readonly=True) as store:
-                return store.complete_run_stats(spider_name, wanted, min_pages=self.min_pages,
-                                                limit=self.history_runs)
-        except (StoreError, sqlite3.Error) as exc:
-            logger.warning("No crawl history for the fill-rate check (the floors apply): %s", exc)
-            return []
-
-
-class LeakMonitor:
-    """Page furniture leaking into the stories: judged once the crawl's work is done, if it saw
-    NEWSBOT_DEGRADED_MIN_PAGES article pages. The same paragraph in the bodies of more than
-    NEWSBOT_LEAK_SHARE of the crawl's stories (article items) and in NEWSBOT_LEAK_MIN_STORIES of them
-    at least, or the same photo URL among their images beyond NEWSBOT_LEAK_IMAGE_SHARE and
-    NEWSBOT_LEAK_IMAGE_MIN_STORIES, closes the crawl as
-    `extraction_degraded` with one ERROR line per offender (the text or URL, its count, sample
-    URLs); `newsbot/leak/paragraph` and `newsbot/leak/image` count the offenders, and
-    `newsbot/leak/top_share/...` is the largest share any text reached. Counted in bounded memory
-    (newsbot.repeats), so a backfill of any size keeps no paragraphs but the most repeated ones.
-    A kind is off with its share >= 1; a crawl closed for another reason is not judged."""
-
-    # Texts a story typically adds (real paragraphs, photos): what the counters are sized by. A crawl
-    # whose stories add more only loosens the counts, which the judgement takes into account.
-    PARAGRAPHS_PER_STORY = 20
-    IMAGES_PER_STORY = 4
-    SHOWN_CHARS = 80
-    SAMPLES = 3
-
-    def __init__(self, crawler: Crawler) -> None:
-        settings = config(crawler)
-        # kind -> (share, at least this many stories, the setting of the share): 1 turns a kind off.
-        self.thresholds = {kind: limits for kind, limits in (
-            ("paragraph", (settings.leak_share, settings.leak_min_stories, "NEWSBOT_LEAK_SHARE")),
-            ("image", (settings.leak_image_share, settings.leak_image_min_stories, "NEWSBOT_LEAK_IMAGE_SHARE")),
-        ) if limits[0] < 1}
-        if not self.thresholds:
-            raise NotConfigured("NEWSBOT_LEAK_SHARE and NEWSBOT_LEAK_IMAGE_SHARE >= 1: no text is in more than "
-                                "every story")
-        self.crawler = crawler
-        self.min_pages = settings.degraded_min_pages
-        self.pages = 0
-        per_story = {"paragraph": self.PARAGRAPHS_PER_STORY, "image": self.IMAGES_PER_STORY}
-        self.counters = {kind: RepeatCounter.for_share(share, per_story[kind], samples=self.SAMPLES,
-                                                       keep_chars=self.SHOWN_CHARS)
-                         for kind, (share, _, _) in self.thresholds.items()}
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> LeakMonitor:
-        monitor = cls(crawler)
-        crawler.signals.connect(monitor.article_extracted, signal=article_extracted)
-        crawler.signals.connect(monitor.spider_idle, signal=signals.spider_idle)
-        return monitor
-
-    def article_extracted(self, extraction: Extraction, url: str, spider) -> None:
-        self.pages += 1
-        item = extraction.item
-        if item is None:
-            return
-        story = item.get("url") or url
-        texts = {"paragraph": (item.get("body") or "").split("\n\n"),
-                 "image": [image["url"] for image in item.get("images") or ()]}
-        for kind, counter in self.counters.items():
-            counter.add(story, texts[kind])
-
-    def spider_idle(self, spider) -> None:
-        if closing(self.crawler) or self.pages < self.min_pages:
-            return
-        stats = self.crawler.stats
-        offenders = {kind: counter.more_than(*self.thresholds[kind][:2]) for kind, counter in self.counters.items()}
-        for kind, counter in self.counters.items():
-            top = counter.top()
-            stats.set_value(f"newsbot/leak/{kind}", len(offenders[kind]))
-            stats.set_value(f"newsbot/leak/top_share/{kind}",
-                            round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
-        if not any(offenders.values()):
-            logger.info("No leak in %d stories: %s", self.pages, "; ".join(
-                f"the most repeated {kind} is in {self._count(counter.top(), counter)}"
-                for kind, counter in self.counters.items() if counter.top()) or "nothing repeated")
-            return
-        for kind, repeats in offenders.items():
-            share, _, setting = self.thresholds[kind]
-            for repeat in repeats:
-                logger.error("Crawl is broken (extraction_degraded): the same %s in %s, more than %.0f%% "
-                             "(%s): %s; e.g. %s", kind, self._count(repeat, self.counters[kind]), share * 100,
-                             setting, repr(repeat.text) if kind == "paragraph" else repeat.text,
-                             ", ".join(repeat.samples))
-        report_broken(self.crawler, "extraction_degraded")
-        raise DontCloseSpider
-
-    @staticmethod
-    def _count(repeat: Repeat, counter: RepeatCounter) -> str:
-        """"61 of 240 stories (25%)"; a range when the counts are estimates."""
-        count = f"{repeat.stories}" if not repeat.error else f"{repeat.stories}-{repeat.at_most}"
-        return f"{count} of {counter.stories} stories ({repeat.stories / max(1, counter.stories):.0%})"

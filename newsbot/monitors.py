@@ -1,37 +1,44 @@
-"""Crawl health's fill-rate checks, as spidermon monitors.
+"""Crawl health as one spidermon suite: every check is a monitor of CrawlHealthSuite.
 
-One stat monitor per watched field (`translations`, `tags`, `images`, `known_category`, the keys
-of NEWSBOT_FILL_FLOORS) asserts `newsbot/fill_rate/<field>` >= the field's threshold:
+Each monitor reads the crawl's stats (kept by newsbot.extensions.CrawlHealth) and, for leaks, the
+bounded repeat counters in the data the suite runs with. It declares the close reason a failure
+stands for, and its failure message is the ERROR line the crawl logs ("Crawl is broken (<reason>):
+<message>"). CrawlHealth runs the suite with spidermon's plain MonitorRunner when the spider goes
+idle (spidermon's own extension runs suites at spider_closed, when the close reason is fixed
+already), and the required-fields monitor also as article pages come; the first failing monitor's
+reason goes to the crawl's outcome (newsbot.outcome), which closes the crawl.
 
-- half (NEWSBOT_FILL_HISTORY_RATIO) of the median over the store's last NEWSBOT_FILL_HISTORY_RUNS
-  (10) complete runs of the same spider that saw at least NEWSBOT_DEGRADED_MIN_PAGES article pages,
-  once there are NEWSBOT_FILL_HISTORY_MIN_RUNS (3) such runs with that stat;
-- else the field's floor in NEWSBOT_FILL_FLOORS (a low absolute share: what share of a real
-  site's stories have tags or other editions is not known, and a false alarm on every crawl is
-  as bad as none).
+| monitor          | judges                                              | reason              | off with                              |
+|------------------|-----------------------------------------------------|---------------------|---------------------------------------|
+| RequiredFields   | share of article pages lacking a required field     | extraction_degraded | NEWSBOT_DEGRADED_THRESHOLD >= 1       |
+| Listings         | a listing page gave a card (not the article spider) | no_listings         | always on                             |
+| FillRate_<field> | an optional field's fill rate against its baseline  | extraction_degraded | NEWSBOT_FILL_FLOORS without the field |
+| Leak_<kind>      | the same paragraph or photo in too many stories     | extraction_degraded | its NEWSBOT_LEAK_*SHARE >= 1          |
 
-newsbot.extensions.FillRateMonitor runs FillRateSuite itself, from its spider_idle handler (spidermon's own extension
-runs suites at spider_closed, when the close reason is already fixed), with spidermon's plain
-MonitorRunner: its failed action logs one ERROR line per failing field, and FillRateMonitor closes
-the crawl as `extraction_degraded` when a monitor failed.
+All but Listings judge only a crawl that saw NEWSBOT_DEGRADED_MIN_PAGES article pages.
+
+A fill-rate baseline is half (NEWSBOT_FILL_HISTORY_RATIO) the median of the field's fill rate over
+the store's last NEWSBOT_FILL_HISTORY_RUNS complete runs of the same spider that saw
+NEWSBOT_DEGRADED_MIN_PAGES article pages, once there are NEWSBOT_FILL_HISTORY_MIN_RUNS such runs;
+else the field's floor in NEWSBOT_FILL_FLOORS (a low absolute share: what share of a real site's
+stories have tags or other editions is not known, and a false alarm on every crawl is as bad as
+none).
 """
 
 from __future__ import annotations
 
-import logging
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from spidermon import Action, MonitorRunner, MonitorSuite
+from spidermon import Monitor, MonitorRunner, MonitorSuite
 from spidermon import settings as spidermon_settings
-from spidermon.contrib.scrapy.monitors.base import BaseStatMonitor
 from spidermon.results.monitor import MonitorResult
 
 from newsbot import stats as keys
-
-logger = logging.getLogger("newsbot.extensions")  # the crawl-health log, whoever writes the line
+from newsbot.config import Config
+from newsbot.repeats import Repeat, RepeatCounter
 
 _FAIL = spidermon_settings.MONITOR.STATUS.FAILURE  # a failed assertion; ERROR is a monitor that raised
 
@@ -72,69 +79,122 @@ def baselines(floors: Mapping[str, float], history: Iterable[Mapping[str, Any]],
     return result
 
 
-class FillRateMonitor(BaseStatMonitor):
-    """The share of article pages whose item has the field is not far below the usual."""
+class HealthMonitor(Monitor):
+    """A check of the crawl's health; a failure means the crawl is broken for `reason`."""
 
-    field = ""  # set per watched field by FillRateSuite.for_fields
-    assert_type = ">="
-    fail_if_stat_missing = False  # no article page at all: nothing to judge
+    reason = "extraction_degraded"
 
     @property
-    def stat_name(self) -> str:  # BaseStatMonitor reads it as an attribute
-        return keys.fill_rate(self.field)
+    def stats(self) -> Mapping[str, Any]:
+        return self.data.stats
 
-    def get_threshold(self) -> float:
-        return self.data.baselines[self.field].threshold
+    @property
+    def config(self) -> Config:
+        return self.data.config
 
-
-class LogFillRateFailures(Action):
-    """One ERROR line per failing field: the field, its fill rate, the pages and the baseline."""
-
-    def run_action(self) -> None:
-        pages = self.data.stats.get(keys.PAGES_JUDGED, 0)
-        for failed in self.result.monitors_failed_results:
-            monitor = failed.item
-            if not isinstance(monitor, FillRateMonitor) or failed.status != _FAIL:
-                continue
-            baseline: Baseline = self.data.baselines[monitor.field]
-            value = float(self.data.stats.get(monitor.stat_name, 0.0))
-            logger.error("Crawl is broken (extraction_degraded): %s filled on %.0f%% of %d article pages "
-                         "(%d); %s", monitor.field, value * 100, pages, round(value * pages), baseline.explain())
+    def judged_pages(self) -> int:
+        """Article pages seen, or 0 below NEWSBOT_DEGRADED_MIN_PAGES: too few to judge a share by."""
+        pages = self.stats.get(keys.ARTICLE_PAGES, 0)
+        return pages if pages >= self.config.degraded_min_pages else 0
 
 
-class FillRateSuite(MonitorSuite):
-    """Fill rates of the optional fields against the store's history or the floors."""
+class RequiredFields(HealthMonitor):
+    def test_few_pages_lack_a_required_field(self) -> None:
+        pages, degraded = self.judged_pages(), self.stats.get(keys.DEGRADED_PAGES, 0)
+        if pages and degraded / pages > self.config.degraded_threshold:
+            self.fail(f"{degraded} of {pages} article pages lack a required field")
 
-    monitors_failed_actions = [LogFillRateFailures]
+
+class Listings(HealthMonitor):
+    reason = "no_listings"
+
+    def test_a_listing_gave_cards(self) -> None:
+        if self.data.spider.name != "article" and not self.stats.get(keys.LISTING_PAGES, 0):
+            self.fail("no listing page gave any article card")
+
+
+class FillRate(HealthMonitor):
+    field = ""  # one subclass per watched field (CrawlHealthSuite.build)
+
+    def test_the_field_is_filled_as_usual(self) -> None:
+        pages = self.judged_pages()
+        baseline: Baseline = self.data.baselines[self.field]
+        value = float(self.stats.get(keys.fill_rate(self.field), 0.0))
+        if pages and value < baseline.threshold:
+            self.fail(f"{self.field} filled on {value:.0%} of {pages} article pages ({round(value * pages)}); "
+                      f"{baseline.explain()}")
+
+
+@dataclass(frozen=True)
+class LeakLimit:
+    share: float         # of the crawl's stories, beyond which a text is a leak
+    min_stories: int     # ... and in at least this many of them
+    setting: str         # the setting of the share, named in the line
+
+    def offenders(self, counter: RepeatCounter) -> list[Repeat]:
+        return counter.more_than(self.share, self.min_stories)
+
+
+class Leak(HealthMonitor):
+    kind = ""  # "paragraph" or "image", one subclass each (CrawlHealthSuite.build)
+    SAMPLES = 3
+
+    def test_nothing_is_in_too_many_stories(self) -> None:
+        counter: RepeatCounter = self.data.leaks[self.kind]
+        limit: LeakLimit = self.data.leak_limits[self.kind]
+        offenders = limit.offenders(counter) if self.judged_pages() else []
+        # One line per offender; a monitor fails once, so the lines join, each its own line.
+        if offenders:
+            self.fail("\n".join(
+                f"the same {self.kind} in {count(repeat, counter)}, more than {limit.share:.0%} ({limit.setting}): "
+                f"{repr(repeat.text) if self.kind == 'paragraph' else repeat.text}; e.g. {', '.join(repeat.samples)}"
+                for repeat in offenders))
+
+
+def count(repeat: Repeat, counter: RepeatCounter) -> str:
+    """"61 of 240 stories (25%)"; a range when the counts are estimates."""
+    number = f"{repeat.stories}" if not repeat.error else f"{repeat.stories}-{repeat.at_most}"
+    return f"{number} of {counter.stories} stories ({repeat.stories / max(1, counter.stories):.0%})"
+
+
+class CrawlHealthSuite(MonitorSuite):
+    """The checks a crawl's settings turn on."""
 
     @classmethod
-    def for_fields(cls, fields: Iterable[str]) -> FillRateSuite:
-        return cls(monitors=[(field, type(f"FillRate_{field}", (FillRateMonitor,), {"field": field}))
-                             for field in fields])
+    def build(cls, fill_fields: Iterable[str] = (), leak_kinds: Iterable[str] = (),
+              only: type[HealthMonitor] | None = None) -> CrawlHealthSuite:
+        monitors: list[tuple[str, type[HealthMonitor]]] = [("required fields", RequiredFields), ("listings", Listings)]
+        monitors += [(f"fill rate of {field}", type(f"FillRate_{field}", (FillRate,), {"field": field}))
+                     for field in fill_fields]
+        monitors += [(f"{kind} leaks", type(f"Leak_{kind}", (Leak,), {"kind": kind})) for kind in leak_kinds]
+        return cls(monitors=[(name, monitor) for name, monitor in monitors
+                             if only is None or issubclass(monitor, only)])
 
 
 @dataclass
-class FillRateVerdict:
-    failed: list[str]     # fields below their threshold
-    errors: list[str]     # monitors or actions that raised (a bug, not a verdict on the crawl)
+class Verdict:
+    failed: list[tuple[HealthMonitor, str]]  # each failing monitor and its message, in suite order
+    errors: list[str]               # monitors that raised (a bug in a check, not a verdict on the crawl)
 
 
-def judge(crawler, stats: Mapping[str, Any], field_baselines: Mapping[str, Baseline]) -> FillRateVerdict:
-    """Run FillRateSuite over `stats` with spidermon's plain runner (it logs nothing by itself;
-    SpiderMonitorRunner would log every monitor and each failure's traceback)."""
-    suite = FillRateSuite.for_fields(field_baselines)
-    result: MonitorResult = MonitorRunner().run(suite, stats=dict(stats), crawler=crawler,
-                                                spider=crawler.spider, baselines=dict(field_baselines))
+def judge(suite: CrawlHealthSuite, **data: Any) -> Verdict:
+    """Run the suite with spidermon's plain runner (it logs nothing by itself; SpiderMonitorRunner
+    would log every monitor and each failure's traceback)."""
+    result: MonitorResult = MonitorRunner().run(suite, **data)
     failed, errors = [], []
     for item in result.monitors_failed_results:
         if item.status == _FAIL:
-            failed.append(item.item.field)
+            failed.append((item.item, _failure_message(item.error)))
         else:
             errors.append(f"monitor {item.item.name}: {_last_line(item.error)}")
-    for item in result.monitors_failed_action_results:
-        if item.status == spidermon_settings.ACTION.STATUS.ERROR:
-            errors.append(f"action {item.item.name}: {_last_line(item.error)}")
-    return FillRateVerdict(failed, errors)
+    return Verdict(failed, errors)
+
+
+def _failure_message(error: Any) -> str:
+    """The message a monitor failed with, from the formatted traceback spidermon keeps."""
+    text = str(error or "")
+    marker = "AssertionError: "
+    return text[text.rindex(marker) + len(marker):].strip() if marker in text else _last_line(text)
 
 
 def _last_line(text: Any) -> str:

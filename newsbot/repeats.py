@@ -2,7 +2,7 @@
 
 A backfill sees millions of paragraphs; counting each would keep them all. RepeatCounter is a
 Misra-Gries summary instead: a fixed number of counters, keyed by a 64-bit hash of the text, that
-always holds every text frequent enough to matter (newsbot.extensions.LeakMonitor judges by it).
+always holds every text frequent enough to matter (crawl health's leak checks judge by it).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ NEWSBOT_FILL_HISTORY_RUNS = 10
 NEWSBOT_FILL_HISTORY_MIN_RUNS = 3
 NEWSBOT_FILL_HISTORY_RATIO = 0.5
 # Page furniture leaking into stories, judged when a crawl's work is done if it saw
-# NEWSBOT_DEGRADED_MIN_PAGES article pages (newsbot.extensions.LeakMonitor): the crawl closes as
+# NEWSBOT_DEGRADED_MIN_PAGES article pages (newsbot.monitors): the crawl closes as
 # "extraction_degraded" when the same paragraph is in the bodies of more than NEWSBOT_LEAK_SHARE of
 # its stories (article items) and in at least NEWSBOT_LEAK_MIN_STORIES of them, or the same photo URL
 # among the images of more than NEWSBOT_LEAK_IMAGE_SHARE and NEWSBOT_LEAK_IMAGE_MIN_STORIES of them.
@@ -166,13 +166,10 @@ NEWSBOT_HEAP_MMAP_THRESHOLD = 131072
 EXTENSIONS = {
     "newsbot.extensions.CollectorTuning": 100,
     "newsbot.extensions.HeapTrim": 110,
-    # Crawl health: what extraction gave, and one monitor per close reason (each off with None here).
+    # Crawl health: what extraction gave, judged by the checks of newsbot.monitors (each off by its setting).
     "newsbot.extensions.CrawlHealth": 500,
-    "newsbot.extensions.ListingsMonitor": 510,
-    "newsbot.extensions.FillRateMonitor": 530,
-    "newsbot.extensions.LeakMonitor": 540,
     # How the crawl ends: the close reason, the exit status and lost pages (too_many_errors). After
-    # Scrapy's CoreStats, whose finish_reason it corrects, and after the monitors, whose reasons
+    # Scrapy's CoreStats, whose finish_reason it corrects, and after crawl health, whose reasons
     # (no_listings, extraction_degraded) say more than a share of lost pages; never off.
     "newsbot.outcome.CrawlOutcome": 550,
 }

@@ -18,6 +18,7 @@ LISTING_FAILED = "newsbot/listing/failed"
 
 # Crawl health.
 PAGES_JUDGED = "newsbot/article_pages"  # article pages crawl health judged the fill rates by
+DEGRADED_PAGES = "newsbot/degraded_pages"  # article pages that lack a required field
 
 # Every page the crawl meant to store and did not, under one of LOSS_REASONS (newsbot.outcome).
 LOST = "newsbot/lost"

@@ -21,8 +21,7 @@ LATE = 30  # enough to hold back some en editions of az+en stories, whose path i
 def settings_for(base_url: str, db: Path):
     # Pages that lose their edition links on purpose would close the crawl as extraction_degraded.
     settings = crawl_settings(base_url, db)
-    settings.set("EXTENSIONS", {**settings.getdict("EXTENSIONS"), "newsbot.extensions.FillRateMonitor": None},
-                 priority="cmdline")
+    settings.set("NEWSBOT_FILL_FLOORS", {}, priority="cmdline")
     return settings
 
 

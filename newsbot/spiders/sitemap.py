@@ -110,7 +110,7 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
                 self.crawler.stats.inc_value("newsbot/sitemap/invalid")
                 logger.warning("Not a sitemap: %s", response.url)
             return
-        # A sitemap read is the listing of this spider (the ListingsMonitor's no_listings judges it).
+        # A sitemap read is the listing of this spider (crawl health's no_listings check judges it).
         self.crawler.stats.inc_value("newsbot/listing/pages")
         self._publication_dates = site.news_publication_dates(body) if kind == "news" else {}
         urls, shards = [], []
