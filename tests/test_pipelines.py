@@ -543,3 +543,32 @@ async def test_lines_of_a_writer_killed_before_its_commit_are_cut_by_the_other_w
     assert stat(crawler, "newsbot/jsonl/cut") == 20
     assert "cut 20 lines" in caplog.text
     assert rows(db, "SELECT size FROM journal_files") == [(jsonl.stat().st_size,)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_file_damaged_before_v5_loses_its_uncommitted_lines_mid_file_once(tmp_path, caplog):
+    # Before v5 a crawl could commit past another's uncommitted lines, so they stayed mid-file: a
+    # version never stored, and a killed crawl's copy of an article another crawl then stored.
+    db, jsonl = tmp_path / "news.sqlite", tmp_path / "news.jsonl"
+    run = settings(tmp_path, NEWSBOT_DB=str(db), NEWSBOT_JSONL=str(jsonl), NEWSBOT_DB_BATCH_SIZE=20)
+    await crawl(run, [make_item(n) for n in range(1, 61)])
+    committed = jsonl.read_text("utf-8").splitlines(keepends=True)
+    never_stored = json.dumps({**json.loads(committed[19]), "title": "An edit never stored",
+                               "content_hash": "f" * 64}) + "\n"
+    damaged = [*committed[:5], committed[30], *committed[5:25], never_stored, *committed[25:]]
+    jsonl.write_text("".join(damaged), "utf-8")
+    with sqlite3.connect(db) as conn:  # as a v5 store left it: the file's size committed, never checked
+        conn.execute("UPDATE journal_files SET size = ?, verified = 0", (jsonl.stat().st_size,))
+
+    with caplog.at_level(logging.WARNING):
+        crawler = await crawl(run, [make_item(n) for n in range(1, 61)])
+    assert stat(crawler, "newsbot/jsonl/cut") == 2
+    assert "cut 2 lines mid-file" in caplog.text
+    assert jsonl.read_text("utf-8").splitlines(keepends=True) == committed  # each once, in the order written
+    assert_journal_is_the_store(jsonl, db)
+    assert rows(db, "SELECT size, verified FROM journal_files") == [(jsonl.stat().st_size, 1)]
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # checked once: the next crawl reads no line of it
+        again = await crawl(run, [make_item(n) for n in range(1, 61)])
+    assert not stat(again, "newsbot/jsonl/cut") and "mid-file" not in caplog.text

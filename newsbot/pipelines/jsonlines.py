@@ -31,10 +31,11 @@ import json
 import logging
 import os
 import re
+import stat
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
@@ -176,6 +177,32 @@ class JsonLinesFile:
                            "(a crawl killed between writing them and storing the articles, which a resumed "
                            "crawl fetches again)", self.path, lines, size - committed)
             return lines
+
+    def versions(self) -> Iterator[tuple[int, str | None, str | None]]:
+        if not stat.S_ISREG(os.fstat(self.fd).st_mode):  # a pipe, /dev/full...: nothing to read back
+            return
+        with open(self.path, "rb") as lines:
+            for number, line in enumerate(lines):
+                try:
+                    record = json.loads(line)
+                    yield number, record.get("article_id"), record.get("content_hash")
+                except (ValueError, AttributeError):  # no JSON object: no record of any version
+                    yield number, None, None
+
+    def drop_lines(self, lines: set[int]) -> None:
+        """Rewritten in place, not replaced: another crawl may hold the file open to append to it
+        (after the store's write lock, which the caller holds). A crash midway leaves copies of
+        lines and at most one broken line at the seam, which the next check cuts as well."""
+        with self._lock, open(self.path, "rb") as reading, open(self.path, "r+b") as writing:
+            for number, line in enumerate(reading):
+                if number not in lines:
+                    writing.write(line)
+            writing.flush()
+            os.fsync(writing.fileno())
+            self._truncate(writing.tell())
+        logger.warning("%s: cut %d lines mid-file that no committed transaction wrote (left by a crawl killed "
+                       "between writing and storing them, before newsbot serialised its writers)",
+                       self.path, len(lines))
 
     def _truncate(self, size: int) -> None:
         os.ftruncate(self.fd, size)

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Iterator, NamedTuple, Protocol
 
 from itemadapter import ItemAdapter
 
@@ -89,6 +89,12 @@ class Journal(Protocol):
 
     def size(self) -> int:
         """The file's size now."""
+
+    def versions(self) -> Iterator[tuple[int, str | None, str | None]]:
+        """(line number, article_id, content_hash) of every line; None for a line that is no record."""
+
+    def drop_lines(self, lines: set[int]) -> None:
+        """Remove those lines (numbered as versions() numbers them), keeping the others in order."""
 
 
 @dataclass
@@ -325,9 +331,38 @@ def journal_size(conn: sqlite3.Connection, key: str) -> int | None:
 
 
 def journal_reconciled(conn: sqlite3.Connection, key: str, size: int) -> None:
-    """Record a journal's size once its missing articles are appended (Store.open_journal)."""
+    """Record a journal's size once it was checked and its missing articles appended (Store.open_journal)."""
     conn.execute(_RECORD_JOURNAL, (key, size, utc_now_iso()))
+    conn.execute("UPDATE journal_files SET verified = 1 WHERE path = ?", (key,))
     conn.execute("DELETE FROM journal_missing WHERE path = ?", (key,))
+
+
+def journal_verified(conn: sqlite3.Connection, key: str) -> bool:
+    row = conn.execute("SELECT verified FROM journal_files WHERE path = ?", (key,)).fetchone()
+    return bool(row and row[0])
+
+
+def unstored_lines(conn: sqlite3.Connection, versions: Iterable[tuple[int, str | None, str | None]]) -> set[int]:
+    """The lines of a journal that no committed transaction wrote: a version the store never kept
+    (nor any revision of it), and every copy of a version but its last (a killed crawl's line of an
+    article another crawl then stored and wrote). In a temporary table, so a file of any length is
+    checked in bounded memory."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS journal_lines "
+                 "(line INTEGER PRIMARY KEY, article_id TEXT, content_hash TEXT)")
+    conn.execute("DELETE FROM temp.journal_lines")
+    conn.executemany("INSERT INTO temp.journal_lines VALUES (?, ?, ?)", versions)  # streamed from the iterator
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.journal_lines_version ON journal_lines (article_id, content_hash)")
+    found = {line for (line,) in conn.execute(
+        "SELECT line FROM temp.journal_lines AS l "
+        "WHERE NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.article_id = l.article_id "
+        "                  AND a.content_hash = l.content_hash) "
+        "  AND NOT EXISTS (SELECT 1 FROM article_revisions AS r WHERE r.article_id = l.article_id "
+        "                  AND r.content_hash = l.content_hash) "
+        "UNION "
+        "SELECT line FROM temp.journal_lines AS l WHERE line < (SELECT max(line) FROM temp.journal_lines AS m "
+        "    WHERE m.article_id = l.article_id AND m.content_hash = l.content_hash)")}
+    conn.execute("DELETE FROM temp.journal_lines")
+    return found
 
 
 def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult,

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from newsbot.store import merge, queries, runs, schema
 from newsbot.store.articles import (Journal, WriteResult, _Row, article_row, journal_reconciled, journal_size,
-                                    newest_rows, write_rows)
+                                    journal_verified, newest_rows, unstored_lines, write_rows)
 from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction
 from newsbot.store.merge import MergeResult
 from newsbot.store.queries import StoredArticle
@@ -108,11 +108,18 @@ class Store:
     def open_journal(self, journal: Journal) -> tuple[int, int]:
         """Before a journal's first write, bring it in line with the store, in one write
         transaction (so no other process is between appending and committing): cut the lines of
-        transactions that never committed (a killed crawl), then append, from the store, the
-        articles stored while the file refused their lines (a full disk).
+        transactions that never committed (a killed crawl: at the end of the file, and once per file
+        anywhere in it, for files written before v5), then append, from the store, the articles
+        stored while the file refused their lines (a full disk).
         Returns (lines cut, lines appended); OSError if the file refuses them again (they stay due)."""
         def reconcile(conn: sqlite3.Connection) -> tuple[int, int]:
             cut = journal.trim(journal_size(conn, journal.key))
+            if not journal_verified(conn, journal.key):
+                # Once per file: one written before v5 may hold uncommitted lines mid-file.
+                unstored = unstored_lines(conn, journal.versions())
+                if unstored:
+                    journal.drop_lines(unstored)
+                    cut += len(unstored)
             missing, appended = queries.journal_missing(conn, journal.key), 0
             while records := list(islice(missing, _JOURNAL_BATCH)):
                 journal.append(records)
