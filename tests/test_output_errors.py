@@ -292,3 +292,30 @@ def test_articles_stored_while_the_json_lines_disk_was_full_are_appended_once_it
     assert_journal_is_the_store(jsonl, db)
     assert stats["newsbot/jsonl/restored"] == stored - written
     assert f"{jsonl}: appended {stored - written} articles from the store" in done.stderr
+
+
+def test_a_file_named_per_crawl_that_missed_lines_is_completed_by_the_next_crawl(replica, tmp_path, small_disk):
+    # A per-crawl name: the next crawl writes another file, and completes the earlier one.
+    site = replica(stories=40)
+    disk = small_disk("32k")
+    db = tmp_path / "news.sqlite"
+    args = ("-s", f"NEWSBOT_JSONL={disk}/news-%(time)s.jsonl", "-s", "NEWSBOT_DB_BATCH_SIZE=5")
+    full = crawl_cli(site, db, *args)
+    assert dumped_stats(full.stderr)["finish_reason"] == "output_unavailable", full.stderr[-3000:]
+    [first] = disk.iterdir()
+    written = len(whole_lines(first))
+    with Store(db, readonly=True) as store:
+        stored = store.count_articles()
+    assert 0 < written < stored
+
+    remount(disk, "4m")
+    done = crawl_cli(site, db, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    stats = dumped_stats(done.stderr)
+    assert stats["newsbot/jsonl/restored"] == stored - written
+    assert f"{first}: appended {stored - written} articles from the store" in done.stderr
+    assert len(whole_lines(first)) == stored
+    # Each stored article once over the two files: the second holds what the second crawl stored.
+    lines = [line for path in sorted(disk.iterdir()) for line in whole_lines(path)]
+    with Store(db, readonly=True) as store:
+        assert sorted(line["article_id"] for line in lines) == sorted(a["article_id"] for a in store.iter_articles())

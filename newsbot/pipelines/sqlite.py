@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeVar
 
 from scrapy import Spider, signals
@@ -164,12 +165,42 @@ class SQLitePipeline:
         store = Store(self.path, timeout=self.timeout, background_checkpoints=True)
         try:
             reconciled = store.open_journal(self.journal) if self.journal is not None else (0, 0)
+            self._complete_other_journals(store)
             run_id = store.start_run(spider.name, spider_arguments(spider), recorded, job_id=job_id)
         except BaseException:
             store.close()
             raise
         self.store = store
         return run_id, reconciled
+
+    def _complete_other_journals(self, store: Store) -> None:
+        """Files of earlier crawls that miss lines (a per-run NEWSBOT_JSONL such as %(time)s names a
+        new file each crawl, so none would reopen them): completed now, each in its own transaction.
+        One still refusing them, or gone, keeps its lines due and is said in one line."""
+        own = self.journal.key if self.journal is not None else None
+        for key in store.journals_missing_lines():
+            path = Path(key)
+            if key == own:
+                continue
+            if not path.is_file():
+                logger.warning("%s misses lines of stored articles but is no longer there: `scrapy export` "
+                               "gives them", path)
+                continue
+            other = jsonlines.JsonLinesFile(path)
+            try:
+                other.open()
+                cut, appended = store.open_journal(other)
+            except OSError as exc:
+                logger.warning("Cannot append the articles %s is missing (they stay due): %s", path,
+                               exc.strerror or exc)
+                continue
+            finally:
+                other.close()
+            self.stats.inc_value("newsbot/jsonl/restored", appended)
+            if cut:
+                self.stats.inc_value("newsbot/jsonl/cut", cut)
+            logger.warning("%s: appended %d articles from the store that an earlier crawl stored while the file "
+                           "refused their lines", path, appended)
 
     def _reconciled(self, cut: int, appended: int) -> None:
         if cut:

@@ -134,6 +134,10 @@ class Store:
         journal.committed()
         return result
 
+    def journals_missing_lines(self) -> list[str]:
+        """The JSON Lines files that miss lines of stored articles (a full disk), as open_journal keys them."""
+        return queries.journals_missing_lines(self._conn)
+
     def start_run(self, spider: str, arguments: Mapping[str, Any], settings: Mapping[str, Any],
                   job_id: str | None = None, started_at: str | None = None) -> int:
         """Record a crawl run starting; returns its run_id for finish_run()."""

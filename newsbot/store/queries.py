@@ -99,6 +99,11 @@ def journal_missing(conn: sqlite3.Connection, key: str) -> Iterator[dict[str, An
     return (_article_dict(row) for row in cursor)
 
 
+def journals_missing_lines(conn: sqlite3.Connection) -> list[str]:
+    """The JSON Lines files (their keys) that miss lines of stored articles."""
+    return [path for (path,) in conn.execute("SELECT DISTINCT path FROM journal_missing ORDER BY path")]
+
+
 def identity_summary(conn: sqlite3.Connection) -> dict[str, Any]:
     """What the store knows of identity: aliases, merged stories, and category slugs per kind."""
     known_slugs = conn.execute(
