@@ -9,10 +9,13 @@ their crawl processes are stopped at the end of the session.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.error
 import zipfile
 from dataclasses import dataclass
@@ -197,6 +200,29 @@ def test_a_blocked_job_is_reported_blocked_by_schedule_wait(nodes, replica, tmp_
     assert f"job {jobid} (latest) was broken: finish_reason blocked" in result.stderr
     job = node.wait_finished(jobid, 10)
     assert job.finish_reason == "blocked" and "Crawl is broken (blocked): HTTP 403 on " in job.log
+
+
+def test_schedule_wait_reports_a_killed_crawl_as_failed(nodes, replica, tmp_path):
+    node = nodes.b
+    site = replica(stories=30, faults=[{"match": "/en/[a-z-]+/[a-z0-9-]+", "delay": 30}])  # slow articles
+    waiting = subprocess.Popen(
+        [str(Path(sys.executable).with_name("scrapy")), "schedule", "latest", "--url", node.url, "--wait",
+         "--poll", "0.3", "--wait-timeout", str(JOB_TIMEOUT), "-a", "lang=en",
+         *job_settings(NEWSBOT_BASE_URL=site.base_url, NEWSBOT_DB=str(tmp_path / "killed.sqlite"))],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        deadline = time.monotonic() + 60
+        while not (running := [job for job in node.jobs()["running"] if job["spider"] == "latest"]) \
+                or site.hits()["total"] < 3:
+            assert time.monotonic() < deadline and waiting.poll() is None, "the job never ran"
+            time.sleep(0.2)
+        os.kill(running[0]["pid"], signal.SIGKILL)  # the crawl dies with no close reason in its log
+        out, err = waiting.communicate(timeout=60)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+    assert waiting.returncode == 1, out + err
+    assert "ended without a close reason in its log" in err, err
 
 
 def test_schedule_fails_clearly_when_scrapyd_is_unreachable_or_lacks_the_project(nodes):
