@@ -83,6 +83,12 @@ def scrapy_cli(*args: str, timeout: float = 300, env: dict | None = None) -> sub
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
 
 
+def logged(stderr: str, level: str) -> list[str]:
+    """The messages a Scrapy log (a crawl's stderr) has at `level` ("ERROR", "WARNING"), in order."""
+    marker = f"] {level}: "
+    return [line.split(marker, 1)[1] for line in stderr.splitlines() if marker in line]
+
+
 def comparable(record: dict) -> dict:
     return {k: record.get(k) for k in GROUND_TRUTH_FIELDS}
 

@@ -10,16 +10,12 @@ import pytest_twisted
 
 from newsbot.reasons import exit_code
 from newsbot.settings import CONCURRENT_REQUESTS, NEWSBOT_BLOCK_AFTER, RETRY_TIMES
-from tests.crawling import crawl_settings, scrapy_cli
+from tests.crawling import crawl_settings, logged, scrapy_cli
 from tests.test_fault_drills import (ANY_ARTICLE, EN_ARTICLE, assert_stored_exactly, drill_crawl, english,
                                      english_paths, only, path_of, pick, stored_articles, urls)
 from tests.replica.faults import selected
 
 URL = re.compile(r"https?://\S+")
-
-
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "] ERROR:" in line or " ERROR: " in line]
 
 
 def test_a_block_closes_the_crawl_as_blocked_within_a_few_requests(replica, tmp_path):
@@ -42,7 +38,7 @@ def test_a_block_closes_the_crawl_as_blocked_within_a_few_requests(replica, tmp_
     assert 0 < after_block <= NEWSBOT_BLOCK_AFTER + 2 * CONCURRENT_REQUESTS, hits["total"]
     assert hits["total"] < 120, hits["total"]
     # One ERROR line, naming the status and a URL.
-    errors = error_lines(log)
+    errors = logged(log, "ERROR")
     assert len(errors) == 1, errors
     assert "blocked" in errors[0] and "HTTP 403" in errors[0] and URL.search(errors[0]), errors
     assert re.search(r"'newsbot/blocked/403': (\d+)", log)

@@ -22,7 +22,7 @@ from newsbot import site as site_markup
 from newsbot.categories import is_known_key
 from newsbot.items import ArticleItem
 from newsbot.repeats import RepeatCounter
-from tests.crawling import crawl, crawl_settings, scrapy_cli
+from tests.crawling import crawl, crawl_settings, logged, scrapy_cli
 from tests.replica.faults import LEAKED_IMAGE, LEAKED_PARAGRAPH, selected
 from tests.test_fault_drills import EN_ARTICLE, english, english_paths, only, path_of, pick, urls
 
@@ -347,10 +347,6 @@ def leak_cli(site, db, *settings: str):
     return cli_crawl(site, db, *[part for setting in settings for part in ("-s", setting)])
 
 
-def error_lines(stderr: str) -> list[str]:
-    return [line.split("] ERROR: ", 1)[1] for line in stderr.splitlines() if "] ERROR: " in line]
-
-
 def test_a_paragraph_leaking_into_every_story_closes_extraction_degraded_with_exit_1(replica, tmp_path):
     site = replica(stories=60, faults=[{"match": EN_ARTICLE, "mode": "leak_paragraph"}])
     pages = len(english(site))
@@ -362,7 +358,7 @@ def test_a_paragraph_leaking_into_every_story_closes_extraction_degraded_with_ex
     assert stats["newsbot/article_pages"] == pages and stats["item_scraped_count"] == pages
     assert stats["newsbot/leak/paragraph"] == 1 and stats["newsbot/leak/image"] == 0
     assert stats["newsbot/leak/top_share/paragraph"] == 1.0
-    [error] = error_lines(run.stderr)
+    [error] = logged(run.stderr, "ERROR")
     shown = LEAKED_PARAGRAPH[:79].rstrip() + "…"
     assert error.startswith(f"Crawl is broken (extraction_degraded): the same paragraph in {pages} of {pages} "
                             f"stories (100%), more than 30% (NEWSBOT_LEAK_SHARE): {shown!r}; e.g. "), error
@@ -379,7 +375,7 @@ def test_one_image_as_every_storys_photo_closes_extraction_degraded_with_exit_1(
     stats = stats_from_log(run.stderr)
     assert stats["finish_reason"] == "extraction_degraded" and stats["newsbot/article_pages"] == pages
     assert stats["newsbot/leak/image"] == 1 and stats["newsbot/leak/paragraph"] == 0
-    [error] = error_lines(run.stderr)
+    [error] = logged(run.stderr, "ERROR")
     assert error.startswith(f"Crawl is broken (extraction_degraded): the same image in {pages} of {pages} stories "
                             f"(100%), more than 5% (NEWSBOT_LEAK_IMAGE_SHARE): {site.base_url}{LEAKED_IMAGE}; e.g. "), error
     assert "Traceback" not in run.stderr

@@ -15,15 +15,11 @@ import pytest
 import pytest_twisted
 
 from newsbot.spiders.latest import LatestSpider
-from tests.crawling import ROOT, crawl, crawl_settings
+from tests.crawling import ROOT, crawl, crawl_settings, logged
 from tests.test_fault_drills import EN_ARTICLE, english_paths, only, pick
-from tests.test_health import cli_crawl, error_lines, runs, stats_from_log
+from tests.test_health import cli_crawl, runs, stats_from_log
 
 OFF_SITE = "http://elsewhere.invalid/en/energy/moved-story/"
-
-
-def warning_lines(stderr: str) -> list[str]:
-    return [line.split("] WARNING: ", 1)[1] for line in stderr.splitlines() if "] WARNING: " in line]
 
 
 def test_most_article_pages_cut_short_close_too_many_errors_naming_truncated(replica, tmp_path):
@@ -35,7 +31,7 @@ def test_most_article_pages_cut_short_close_too_many_errors_naming_truncated(rep
     stats = stats_from_log(run.stderr)
     assert stats["finish_reason"] == "too_many_errors"
     assert stats["newsbot/lost"] == stats["newsbot/lost/truncated"] > 0
-    errors = error_lines(run.stderr)
+    errors = logged(run.stderr, "ERROR")
     assert any(e.startswith("Crawl is broken (too_many_errors): ") and "NEWSBOT_ERROR_THRESHOLD" in e
                for e in errors), errors
     # One line per reason, with sample URLs.
@@ -51,8 +47,8 @@ def test_article_links_redirected_to_another_host_are_lost_as_off_site(replica, 
     stats = stats_from_log(run.stderr)
     assert stats["finish_reason"] == "too_many_errors"
     assert stats["newsbot/lost/off_site"] == stats["newsbot/lost"] > 0
-    assert any(" as off_site, e.g. " in e for e in error_lines(run.stderr)), run.stderr[-3000:]
-    warned = [w for w in warning_lines(run.stderr) if w.startswith("Article page lost (off site): ")]
+    assert any(" as off_site, e.g. " in e for e in logged(run.stderr, "ERROR")), run.stderr[-3000:]
+    warned = [w for w in logged(run.stderr, "WARNING") if w.startswith("Article page lost (off site): ")]
     assert len(warned) == stats["newsbot/lost/off_site"] and OFF_SITE in warned[0]
 
 
@@ -63,7 +59,7 @@ def test_redirect_loops_past_the_threshold_close_too_many_errors(replica, tmp_pa
     stats = stats_from_log(run.stderr)
     assert stats["finish_reason"] == "too_many_errors"
     assert stats["newsbot/lost/redirect_loop"] == stats["newsbot/lost"] > 0
-    assert any(" as redirect_loop, e.g. " in e for e in error_lines(run.stderr)), run.stderr[-3000:]
+    assert any(" as redirect_loop, e.g. " in e for e in logged(run.stderr, "ERROR")), run.stderr[-3000:]
 
 
 def test_a_few_lost_pages_finish_but_are_named_in_one_line_at_close(replica, tmp_path):
@@ -79,9 +75,9 @@ def test_a_few_lost_pages_finish_but_are_named_in_one_line_at_close(replica, tmp
     assert {k: v for k, v in stats.items() if k.startswith("newsbot/lost")} == {
         "newsbot/lost": 4, "newsbot/lost/off_site": 1, "newsbot/lost/redirect_loop": 1, "newsbot/lost/truncated": 1,
         "newsbot/lost/empty": 1}
-    summary = [w for w in warning_lines(run.stderr) if w.startswith("Lost 4 article page(s): ")]
+    summary = [w for w in logged(run.stderr, "WARNING") if w.startswith("Lost 4 article page(s): ")]
     assert len(summary) == 1 and all(r in summary[0] for r in ("1 off_site", "1 redirect_loop", "1 truncated",
-                                                                "1 empty")), warning_lines(run.stderr)
+                                                                "1 empty")), logged(run.stderr, "WARNING")
 
 
 @pytest.mark.parametrize("signals", [1, 2])

@@ -23,7 +23,7 @@ import pytest_twisted
 
 from newsbot.reasons import exit_code
 from newsbot.store import Store
-from tests.crawling import scrapy_cli
+from tests.crawling import logged, scrapy_cli
 from tests.test_pipelines import assert_journal_is_the_store, crawl, settings, stat
 from tests.test_store import corrupt_in_the_middle, make_item
 
@@ -208,10 +208,6 @@ def crawl_cli(site, db: Path, *args: str) -> subprocess.CompletedProcess:
                       "-s", "NEWSBOT_LATEST_SINCE=", "-s", "TELNETCONSOLE_ENABLED=0", *args)
 
 
-def error_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if re.search(r"\] ERROR: ", line)]
-
-
 def dumped_stats(stderr: str) -> dict:
     start = stderr.index("Dumping Scrapy stats:\n") + len("Dumping Scrapy stats:\n")
     return eval(stderr[start:stderr.index("}\n", start) + 1], {"__builtins__": {}, "datetime": datetime})  # noqa: S307
@@ -221,7 +217,7 @@ def test_scrapy_crawl_exits_1_when_json_lines_cannot_be_written(replica, tmp_pat
     site = replica(stories=40)
     done = crawl_cli(site, tmp_path / "news.sqlite", "-s", f"NEWSBOT_JSONL={DEV_FULL}")
     assert done.returncode == 1, done.stderr[-3000:]
-    assert [str(DEV_FULL) in line for line in error_lines(done.stderr)] == [True], error_lines(done.stderr)
+    assert [str(DEV_FULL) in line for line in logged(done.stderr, "ERROR")] == [True], logged(done.stderr, "ERROR")
     assert "Traceback" not in done.stderr
     stats = dumped_stats(done.stderr)
     assert stats["finish_reason"] == "output_unavailable"
@@ -235,7 +231,7 @@ def test_scrapy_crawl_refuses_a_store_corrupt_in_the_middle_before_fetching_an_a
     corrupt_in_the_middle(db)
     done = crawl_cli(site, db)
     assert done.returncode == 1, done.stderr[-3000:]
-    assert [f"{db} is corrupt" in line for line in error_lines(done.stderr)] == [True], error_lines(done.stderr)
+    assert [f"{db} is corrupt" in line for line in logged(done.stderr, "ERROR")] == [True], logged(done.stderr, "ERROR")
     assert "Traceback" not in done.stderr
     stats = dumped_stats(done.stderr)
     assert stats["finish_reason"] == "store_unavailable"
@@ -251,7 +247,7 @@ def test_scrapy_crawl_exits_1_when_the_store_disk_is_full(replica, tmp_path, sma
     fill(disk, leave=64 * 1024)
     done = crawl_cli(site, db, "-s", f"NEWSBOT_JSONL={jsonl}", "-s", "NEWSBOT_DB_BATCH_SIZE=5")
     assert done.returncode == 1, done.stderr[-3000:]
-    assert [str(db) in line for line in error_lines(done.stderr)] == [True], error_lines(done.stderr)
+    assert [str(db) in line for line in logged(done.stderr, "ERROR")] == [True], logged(done.stderr, "ERROR")
     assert "Traceback" not in done.stderr
     stats = dumped_stats(done.stderr)
     assert stats["finish_reason"] == "store_unavailable"
@@ -279,7 +275,7 @@ def test_articles_stored_while_the_json_lines_disk_was_full_are_appended_once_it
     still = crawl_cli(site, db, *args)
     assert still.returncode == 1, still.stderr[-3000:]
     assert [f"Cannot append the articles the JSON Lines file {jsonl} is missing" in line
-            for line in error_lines(still.stderr)] == [True], error_lines(still.stderr)
+            for line in logged(still.stderr, "ERROR")] == [True], logged(still.stderr, "ERROR")
     assert "Traceback" not in still.stderr
     assert dumped_stats(still.stderr)["finish_reason"] == "output_unavailable"
     assert len(whole_lines(jsonl)) == written
