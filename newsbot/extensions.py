@@ -225,12 +225,15 @@ class CrawlHealth:
             urls = self.selector_samples.setdefault(selector, [])
             if len(urls) < _SAMPLE_LIMIT:
                 urls.append(url)
-        if any(item.get(field) in (None, "") for field in REQUIRED_FIELDS):
+        degraded = any(item.get(field) in (None, "") for field in REQUIRED_FIELDS)
+        if degraded:
             self.degraded_pages += 1
             self.crawler.stats.set_value(keys.DEGRADED_PAGES, self.degraded_pages)
-            # Judged as pages come, but only when this page could have tipped the share over.
-            if self.pages >= self.config.degraded_min_pages:
-                self.judge(spider, only=RequiredFields)
+        # Judged as pages come, on the pages that can tip the share over: one lacking a field, and
+        # the one from which there are enough pages to judge.
+        least = self.config.degraded_min_pages
+        if (degraded and self.pages >= least) or self.pages == least:
+            self.judge(spider, only=RequiredFields)
 
     def record_fill_rates(self) -> None:
         stats = self.crawler.stats

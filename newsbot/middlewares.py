@@ -6,11 +6,12 @@ import asyncio
 import logging
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.response import response_status_message
 
@@ -134,6 +135,45 @@ class BlockDetectorMiddleware:
         if kind == "challenge":
             raise Blocked(f"{what} (not a page of the site)")
         return response
+
+
+class UnreachableSiteMiddleware:
+    """Closes the crawl as `site_unreachable` at once when the site cannot be reached at all: a DNS
+    failure or a refused connection on a request before any answer came. Retrying those
+    only delays the news (and, offline, says nothing useful for a minute); one ERROR line names the
+    host and how to crawl the offline replica instead. Once the site has answered, such errors are
+    a page's trouble, left to the retries."""
+
+    UNREACHABLE = (CannotResolveHostError, DownloadConnectionRefusedError)
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self.answered = False
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler) -> UnreachableSiteMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        self.answered = True
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider=None) -> None:
+        if self.answered or not isinstance(exception, self.UNREACHABLE):
+            return None
+        if not self.closing:
+            self.closing = True
+            host = urlsplit(request.url).hostname
+            report_broken(self.crawler, "site_unreachable", "cannot reach %s (%s): no network, or the site is down. "
+                          "Offline, crawl the replica: .venv/bin/python -m tests.replica --port 8000 & then add "
+                          "-s NEWSBOT_BASE_URL=http://127.0.0.1:8000", host, _first_line(exception))
+        raise Blocked(f"{request.url} not fetched: the site cannot be reached", quiet=True)
+
+
+def _first_line(exception: Exception) -> str:
+    text = str(exception).strip() or type(exception).__name__
+    return text.splitlines()[0].rstrip(".")
 
 
 class CharsetMiddleware:

@@ -127,6 +127,8 @@ DOWNLOADER_MIDDLEWARES = {
     "newsbot.middlewares.BackoffRetryMiddleware": 550,
     # Between decompression (590) and the retries: sees every answer, retried ones included.
     "newsbot.middlewares.BlockDetectorMiddleware": 580,
+    # Above the retries (550), whose exceptions it sees first: an unreachable site is not retried.
+    "newsbot.middlewares.UnreachableSiteMiddleware": 560,
     # Low number: sees responses last, after decompression.
     "newsbot.middlewares.CharsetMiddleware": 100,
     # Scrapy's meta refresh handling, at its place (580), without decoding every page to look.

@@ -5,7 +5,9 @@ line naming its HTTP status. Real crawls against the replica's block faults (tes
 from __future__ import annotations
 
 import re
+import socket
 
+import pytest
 import pytest_twisted
 
 from newsbot.reasons import exit_code
@@ -14,6 +16,7 @@ from tests.crawling import crawl_settings, logged, scrapy_cli
 from tests.test_fault_drills import (ANY_ARTICLE, EN_ARTICLE, assert_stored_exactly, drill_crawl, english,
                                      english_paths, only, path_of, pick, stored_articles, urls)
 from tests.replica.faults import selected
+from tests.test_health import stats_from_log
 
 URL = re.compile(r"https?://\S+")
 
@@ -99,3 +102,23 @@ async def test_too_many_errors_closes_mid_crawl_and_each_failure_names_its_statu
                if r.getMessage().startswith("Article page failed"))
     assert not any("Ignoring non-200 response" in r.getMessage() for r in warnings_caplog.records)
     assert len(stored_articles(db)) < len(truth)
+
+
+@pytest.mark.parametrize("base_url", ["refused", "http://report.invalid"])
+def test_an_unreachable_site_closes_site_unreachable_at_once_in_one_line(tmp_path, base_url):
+    if base_url == "refused":
+        with socket.socket() as sock:  # a port nothing listens on
+            sock.bind(("127.0.0.1", 0))
+            base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    run = scrapy_cli("crawl", "latest", "-s", f"NEWSBOT_BASE_URL={base_url}",
+                     "-s", f"NEWSBOT_DB={tmp_path / 'n.sqlite'}")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "site_unreachable"
+    # Not retried: the first failures end it (offline, retries only made the crawl take a minute to fail).
+    assert "retry/count" not in stats and stats["downloader/request_count"] <= 4, stats
+    errors = logged(run.stderr, "ERROR")
+    host = base_url.split("//")[1].split(":")[0]
+    assert len(errors) == 1 and errors[0].startswith(f"Crawl is broken (site_unreachable): cannot reach {host} ")
+    assert "python -m tests.replica" in errors[0] and "NEWSBOT_BASE_URL" in errors[0]
+    assert not logged(run.stderr, "WARNING") and "Traceback" not in run.stderr

@@ -248,7 +248,9 @@ class NewsbotSpider(scrapy.Spider):
         """Without a home page there is no navigation: fall back to the known paths."""
         language = failure.request.cb_kwargs["language"]
         self.crawler.stats.inc_value("newsbot/discovery/home_failed")
-        logger.warning("Home page of the %s edition failed (%s); using known paths", language, failure_reason(failure))
+        # Quiet when the failure was said already (a block, an unreachable site): the crawl is closing.
+        logger.log(min(logging.WARNING, failure_level(failure)), "Home page of the %s edition failed (%s); "
+                   "using known paths", language, failure_reason(failure))
         yield from self.fallback_listings(language)
 
     def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
