@@ -186,7 +186,8 @@ class CrawlHealth:
         self.closed_it = False
         self.leak_limits = {kind: limit for kind, limit in (
             ("paragraph", LeakLimit(settings.leak_share, settings.leak_min_stories, "NEWSBOT_LEAK_SHARE")),
-            ("image", LeakLimit(settings.leak_image_share, settings.leak_image_min_stories, "NEWSBOT_LEAK_IMAGE_SHARE")),
+            ("image", LeakLimit(settings.leak_image_share, settings.leak_image_min_stories,
+                                "NEWSBOT_LEAK_IMAGE_SHARE")),
         ) if limit.share < 1}
         per_story = {"paragraph": self.PARAGRAPHS_PER_STORY, "image": self.IMAGES_PER_STORY}
         self.leaks = {kind: RepeatCounter.for_share(limit.share, per_story[kind], samples=Leak.SAMPLES,
