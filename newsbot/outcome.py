@@ -196,3 +196,9 @@ class CrawlOutcome:
         if self.lost:
             logger.warning("Lost %d article page(s): %s", sum(self.lost.values()),
                            ", ".join(f"{count} {reason}" for reason, count in self.lost.most_common()))
+        # The one line a person reads, before Scrapy's stats dump (CoreStats has set the elapsed time).
+        settings = config(self.crawler)
+        logger.info("%d new, %d updated, %d unchanged articles -> %s (%s, %.0f s)",
+                    stats.get_value(keys.STORED_NEW, 0), stats.get_value(keys.STORED_UPDATED, 0),
+                    stats.get_value(keys.STORED_UNCHANGED, 0), settings.db or settings.jsonl or "no store",
+                    reason, stats.get_value("elapsed_time_seconds", 0))

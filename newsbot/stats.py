@@ -16,6 +16,11 @@ LISTING_PAGES = "newsbot/listing/pages"
 LISTING_EMPTY = "newsbot/listing/empty"
 LISTING_FAILED = "newsbot/listing/failed"
 
+# The store's verdicts on the crawl's articles (newsbot.pipelines.sqlite, from WriteResult's names).
+STORED_NEW = "newsbot/store/inserted"
+STORED_UPDATED = "newsbot/store/updated"
+STORED_UNCHANGED = "newsbot/store/unchanged"
+
 # Crawl health.
 PAGES_JUDGED = "newsbot/article_pages"  # article pages crawl health judged the fill rates by
 DEGRADED_PAGES = "newsbot/degraded_pages"  # article pages that lack a required field

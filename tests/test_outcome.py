@@ -133,3 +133,18 @@ async def test_an_article_page_whose_parsing_raises_is_lost_as_extraction_error(
     assert raised > 0 and result.items and result.reason == "finished"
     assert result.stat("newsbot/lost/extraction_error") == result.stat("newsbot/lost") == raised
     assert f"Lost {raised} article page(s): {raised} extraction_error" in caplog.text
+
+
+def test_a_crawl_ends_with_one_line_of_what_it_stored_before_the_stats(replica, tmp_path):
+    site = replica(stories=12)
+    db = tmp_path / "news.sqlite"
+    for run_number in (1, 2):
+        run = cli_crawl(site, db)
+        stats = stats_from_log(run.stderr)
+        lines = [line for line in logged(run.stderr, "INFO") if " articles -> " in line]
+        assert len(lines) == 1, lines
+        new, updated, unchanged = (stats.get(f"newsbot/store/{name}", 0) for name in ("inserted", "updated",
+                                                                                       "unchanged"))
+        assert lines[0].startswith(f"{new} new, {updated} updated, {unchanged} unchanged articles -> {db} (finished, ")
+        assert (new > 0) == (run_number == 1)  # the second finds nothing new
+        assert run.stderr.index(lines[0]) < run.stderr.index("Dumping Scrapy stats")

@@ -329,9 +329,9 @@ class SQLitePipeline:
         stats = self.stats.get_stats()
         counts = {
             "scraped": stats.get("item_scraped_count", 0),
-            "new": stats.get("newsbot/store/inserted", 0),
-            "updated": stats.get("newsbot/store/updated", 0),
-            "unchanged": stats.get("newsbot/store/unchanged", 0),
+            "new": stats.get(stats_keys.STORED_NEW, 0),
+            "updated": stats.get(stats_keys.STORED_UPDATED, 0),
+            "unchanged": stats.get(stats_keys.STORED_UNCHANGED, 0),
             "duplicate": stats.get("newsbot/items/duplicate", 0),
             "dropped": stats.get("item_dropped_count", 0),
         }
