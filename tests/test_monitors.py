@@ -1,5 +1,6 @@
-"""Crawl health's checks (newsbot.monitors.CrawlHealthSuite) on hand-made stats: each monitor fails
-on numbers past its limit, with its reason and the line the crawl logs, and passes on usual ones."""
+"""Crawl health's checks (newsbot.monitors.CrawlHealthSuite) and the progress line, on hand-made stats:
+each monitor fails on numbers past its limit, with its reason and the line the crawl logs, and passes
+on usual ones."""
 
 from __future__ import annotations
 
@@ -80,3 +81,18 @@ def test_a_paragraph_in_too_many_stories_is_a_leak_with_one_line_per_offender():
     # Below its share, or in fewer stories than its minimum: no leak.
     assert run(healthy(), leaks={"paragraph": (counter, LeakLimit(0.4, 10, "NEWSBOT_LEAK_SHARE"))}) == []
     assert run(healthy(), leaks={"paragraph": (counter, LeakLimit(0.3, 41, "NEWSBOT_LEAK_SHARE"))}) == []
+
+
+def test_the_progress_line_gives_totals_rates_and_the_time_left_of_a_bounded_crawl():
+    from newsbot.extensions import progress_line
+
+    stats = {"response_received_count": 240, "scheduler/enqueued": 300, "scheduler/dequeued": 265,
+             keys.STORED_NEW: 180, keys.STORED_UPDATED: 2, keys.STORED_UNCHANGED: 40, "log_count/ERROR": 1,
+             "item_scraped_count": 222}
+    assert progress_line(stats, 60) == ("240 pages (35 queued), 180 new, 2 updated, 40 unchanged articles, 1 error; "
+                                        "4.0 pages/s, 180 new/min")
+    # Bounded: the nearer limit at the rate so far (60 more pages at 4/s; 2,000 more items is further).
+    assert progress_line(stats, 60, page_limit=300, item_limit=2222).endswith("; about 15 s left")
+    assert progress_line(stats, 60, page_limit=2640).endswith("; about 10 min left")
+    assert progress_line({}, 0) == "0 pages (0 queued), 0 new, 0 updated, 0 unchanged articles, 0 errors; " \
+                                   "0.0 pages/s, 0 new/min"

@@ -5,6 +5,7 @@ Each drill is a real `scrapy crawl` against the replica."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -148,3 +149,14 @@ def test_a_crawl_ends_with_one_line_of_what_it_stored_before_the_stats(replica, 
         assert lines[0].startswith(f"{new} new, {updated} updated, {unchanged} unchanged articles -> {db} (finished, ")
         assert (new > 0) == (run_number == 1)  # the second finds nothing new
         assert run.stderr.index(lines[0]) < run.stderr.index("Dumping Scrapy stats")
+
+
+def test_a_running_crawl_says_where_it_is_every_interval_and_not_when_off(replica, tmp_path):
+    site = replica(stories=12, faults=[{"match": EN_ARTICLE, "delay": 1}])
+    on = cli_crawl(site, tmp_path / "on.sqlite", "-s", "NEWSBOT_PROGRESS_INTERVAL=0.5")
+    lines = [line for line in logged(on.stderr, "INFO") if line.startswith("Progress: ")]
+    assert len(lines) >= 2 and all(re.fullmatch(r"Progress: \d+ pages \(\d+ queued\), \d+ new, \d+ updated, "
+                                                r"\d+ unchanged articles, \d+ errors?; [\d.]+ pages/s, \d+ new/min",
+                                                line) for line in lines), lines
+    off = cli_crawl(site, tmp_path / "off.sqlite", "-s", "NEWSBOT_PROGRESS_INTERVAL=0")
+    assert not [line for line in logged(off.stderr, "INFO") if line.startswith(("Progress: ", "Crawled "))]

@@ -297,8 +297,8 @@ class Command(ScrapyCommand):
         reason = finish_reason(scrapyd.text(log_url))
         where = urllib.parse.urljoin(scrapyd.url, log_url.lstrip("/"))
         if reason is None:
-            print(f"scrapy schedule: job {jobid} ended without a close reason in its log (it died?): {where}",
-                  file=sys.stderr)
+            print(f"scrapy schedule: job {jobid} ({spider}) failed: no finish reason was logged, so the crawl was "
+                  f"killed or crashed; log: {where}", file=sys.stderr)
             return 1
         if reason in BROKEN_REASONS:
             print(f"scrapy schedule: job {jobid} ({spider}) was broken: finish_reason {reason}; log: {where}",
