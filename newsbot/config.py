@@ -53,6 +53,7 @@ class Config:
     gc_freeze: bool
     heap_trim_interval: float
     heap_mmap_threshold: int
+    progress_interval: float
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -178,6 +179,7 @@ _CHECKS: dict[str, Check] = {
     "gc_freeze": _any,
     "heap_trim_interval": _at_least(0),
     "heap_mmap_threshold": _at_least(0),
+    "progress_interval": _at_least(0),
 }
 
 

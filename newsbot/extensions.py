@@ -149,6 +149,68 @@ class HeapTrim:
         self.trim_now()
 
 
+class Progress:
+    """One line every NEWSBOT_PROGRESS_INTERVAL seconds while the crawl runs: pages done and queued,
+    articles new, updated and unchanged, errors, the rates since the start, and for a crawl bounded
+    by CLOSESPIDER_PAGECOUNT or CLOSESPIDER_ITEMCOUNT the time left at that rate. Read from the
+    stats alone (the queue as the scheduler's enqueued less dequeued)."""
+
+    def __init__(self, crawler: Crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.started = 0.0
+        self.task: task.LoopingCall | None = None
+        settings = crawler.settings
+        self.page_limit = settings.getint("CLOSESPIDER_PAGECOUNT")
+        self.item_limit = settings.getint("CLOSESPIDER_ITEMCOUNT")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Progress:
+        interval = config(crawler).progress_interval
+        if not interval:
+            raise NotConfigured("NEWSBOT_PROGRESS_INTERVAL is 0")
+        extension = cls(crawler, interval)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider) -> None:
+        self.started = time.monotonic()
+        self.task = task.LoopingCall(self.log)
+        self.task.start(self.interval, now=False)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.task is not None and self.task.running:
+            self.task.stop()
+
+    def log(self) -> None:
+        logger.info("Progress: %s", progress_line(self.crawler.stats.get_stats(), time.monotonic() - self.started,
+                                                  self.page_limit, self.item_limit))
+
+
+def progress_line(stats: dict[str, Any], seconds: float, page_limit: int = 0, item_limit: int = 0) -> str:
+    """"240 pages (35 queued), 180 new, 2 updated, 40 unchanged articles, 1 error; 4.0 pages/s,
+    180 new/min; about 2 min left" from a crawl's stats after `seconds`."""
+    pages = stats.get("response_received_count", 0)
+    queued = max(0, stats.get("scheduler/enqueued", 0) - stats.get("scheduler/dequeued", 0))
+    new = stats.get(keys.STORED_NEW, 0)
+    errors = stats.get("log_count/ERROR", 0)
+    minutes = max(seconds, 1e-9) / 60
+    line = (f"{pages} pages ({queued} queued), {new} new, {stats.get(keys.STORED_UPDATED, 0)} updated, "
+            f"{stats.get(keys.STORED_UNCHANGED, 0)} unchanged articles, {errors} error{'s' * (errors != 1)}; "
+            f"{pages / minutes / 60:.1f} pages/s, {new / minutes:.0f} new/min")
+    items = stats.get("item_scraped_count", 0)
+    left = []  # seconds to each limit at the rate so far; the nearer one ends the crawl
+    if page_limit and pages:
+        left.append(max(0, page_limit - pages) * seconds / pages)
+    if item_limit and items:
+        left.append(max(0, item_limit - items) * seconds / items)
+    if left:
+        soonest = min(left)
+        line += f"; about {round(soonest)} s left" if soonest < 90 else f"; about {round(soonest / 60)} min left"
+    return line
+
+
 class CrawlHealth:
     """Crawl health: keeps what every article page's extraction gave, and runs the checks of
     newsbot.monitors.CrawlHealthSuite on it (the table of checks, their reasons and their settings

@@ -165,9 +165,15 @@ NEWSBOT_HEAP_TRIM_INTERVAL = 10.0
 # every page's buffers come from the heap and leave holes there). Also newsbot.extensions.HeapTrim.
 NEWSBOT_HEAP_MMAP_THRESHOLD = 131072
 
+# Seconds between progress lines while a crawl runs (newsbot.extensions.Progress; 0: none). They
+# replace Scrapy's own LogStats line, which gives no totals, no new articles and no ETA.
+NEWSBOT_PROGRESS_INTERVAL = 10.0
+LOGSTATS_INTERVAL = 0
+
 EXTENSIONS = {
     "newsbot.extensions.CollectorTuning": 100,
     "newsbot.extensions.HeapTrim": 110,
+    "newsbot.extensions.Progress": 120,
     # Crawl health: what extraction gave, judged by the checks of newsbot.monitors (each off by its setting).
     "newsbot.extensions.CrawlHealth": 500,
     # How the crawl ends: the close reason, the exit status and lost pages (too_many_errors). After

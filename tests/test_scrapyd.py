@@ -202,9 +202,13 @@ def test_a_blocked_job_is_reported_blocked_by_schedule_wait(nodes, replica, tmp_
     assert job.finish_reason == "blocked" and "Crawl is broken (blocked): HTTP 403 on " in job.log
 
 
-def test_schedule_wait_reports_a_killed_crawl_as_failed(nodes, replica, tmp_path):
+@pytest.mark.parametrize("stop, delay, line", [
+    ("kill", 30, "failed: no finish reason was logged, so the crawl was killed or crashed; log: "),
+    # Scrapyd's cancel is a SIGINT: a graceful stop, which waits for the pages in flight.
+    ("cancel", 4, "was stopped before it ended (finish_reason shutdown: cancelled?); log: ")])
+def test_schedule_wait_reports_a_killed_or_cancelled_crawl_as_failed(nodes, replica, tmp_path, stop, delay, line):
     node = nodes.b
-    site = replica(stories=30, faults=[{"match": "/en/[a-z-]+/[a-z0-9-]+", "delay": 30}])  # slow articles
+    site = replica(stories=30, faults=[{"match": "/en/[a-z-]+/[a-z0-9-]+", "delay": delay}])  # slow articles
     waiting = subprocess.Popen(
         [str(Path(sys.executable).with_name("scrapy")), "schedule", "latest", "--url", node.url, "--wait",
          "--poll", "0.3", "--wait-timeout", str(JOB_TIMEOUT), "-a", "lang=en",
@@ -216,13 +220,17 @@ def test_schedule_wait_reports_a_killed_crawl_as_failed(nodes, replica, tmp_path
                 or site.hits()["total"] < 3:
             assert time.monotonic() < deadline and waiting.poll() is None, "the job never ran"
             time.sleep(0.2)
-        os.kill(running[0]["pid"], signal.SIGKILL)  # the crawl dies with no close reason in its log
+        if stop == "kill":
+            os.kill(running[0]["pid"], signal.SIGKILL)  # the crawl dies with no close reason in its log
+        else:
+            node.post("cancel.json", [("project", PROJECT), ("job", running[0]["id"])])
         out, err = waiting.communicate(timeout=60)
     finally:
         if waiting.poll() is None:
             waiting.kill()
     assert waiting.returncode == 1, out + err
-    assert "ended without a close reason in its log" in err, err
+    assert err.splitlines() == [f"scrapy schedule: job {running[0]['id']} (latest) {line}{node.url}logs/"
+                                f"{PROJECT}/latest/{running[0]['id']}.log"], err
 
 
 def test_schedule_fails_clearly_when_scrapyd_is_unreachable_or_lacks_the_project(nodes):
