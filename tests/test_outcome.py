@@ -81,6 +81,26 @@ def test_a_few_lost_pages_finish_but_are_named_in_one_line_at_close(replica, tmp
                                                                 "1 empty")), logged(run.stderr, "WARNING")
 
 
+def test_items_that_fail_validation_in_a_real_crawl_are_lost_as_invalid(replica, tmp_path):
+    # A photo whose address has a space in its host: extraction keeps it, validation drops the item.
+    site = replica(stories=30, faults=[{"match": only(pick(english_paths(30), 2)[0]), "mode": "photo"}])
+    run = cli_crawl(site, tmp_path / "news.sqlite")
+    assert run.returncode == 0, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["newsbot/dropped/invalid_images"] == stats["newsbot/lost/invalid"] == stats["newsbot/lost"] == 2
+    assert "Lost 2 article page(s): 2 invalid" in logged(run.stderr, "WARNING"), logged(run.stderr, "WARNING")
+    assert runs(tmp_path / "news.sqlite")[-1][1]["newsbot/lost/invalid"] == 2
+    # Most pages invalid: past NEWSBOT_ERROR_THRESHOLD.
+    site = replica(stories=20, faults=[{"match": EN_ARTICLE, "rate": 0.8, "mode": "photo"}])
+    run = cli_crawl(site, tmp_path / "most.sqlite")
+    assert run.returncode == 1, run.stderr[-3000:]
+    stats = stats_from_log(run.stderr)
+    assert stats["finish_reason"] == "too_many_errors"
+    assert stats["newsbot/lost/invalid"] == stats["newsbot/lost"] > 0
+    assert any(e.startswith("Lost ") and " as invalid, e.g. " in e for e in logged(run.stderr, "ERROR")), \
+        run.stderr[-3000:]
+
+
 @pytest.mark.parametrize("signals", [1, 2])
 def test_a_crawl_stopped_by_ctrl_c_exits_1(replica, tmp_path, signals):
     # Drill 3: slowed article pages, so the signals land mid-crawl, a second one before the first's

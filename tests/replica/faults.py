@@ -48,6 +48,9 @@ Effects:
                                      furniture no rule of a crawler knows, on every page
     "mode": "leak_image"             article page with the photo LEAKED_IMAGE first in its body block
                                      (a share image or logo taken for a photo)
+    "mode": "photo"                  article page with one more photo first in its body block, at
+                                     "src" (default BAD_PHOTO: a space in its host, which no URL
+                                     allows)
     "mode": "nested"                 article page with its first body paragraph inside "depth" nested
                                      <div>s (default 1,000); the article is still all there
     "mode": "challenge"              200 with a Cloudflare-like "Just a moment..." interstitial
@@ -65,6 +68,7 @@ still has hits left applies. Control paths under /_replica/ never fail.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -74,12 +78,13 @@ from typing import Any
 ARTICLE_VARIANTS = frozenset({"no_body", "no_date", "no_title", "no_translations", "no_tags", "no_images"})
 LEAKS = frozenset({"leak_paragraph", "leak_image"})
 MODES = frozenset({"truncate", "malformed", "redirect", "redirect_loop", "wrong_charset", "oversized",
-                   "empty", "challenge", "nested"}) | ARTICLE_VARIANTS | LEAKS
+                   "empty", "challenge", "nested", "photo"}) | ARTICLE_VARIANTS | LEAKS
 LOOP_MARK = "replica_loop=1"
 DEFAULT_OVERSIZE = 20_000_000
 DEFAULT_DEPTH = 1_000
+BAD_PHOTO = "https://static report.az/photo/2026/01/01/5e0c1b7a-9d2f-4c41-8a4e-2f6b1d3c9e70.jpg"
 _KEYS = {"match", "rate", "times", "status", "retry_after", "delay", "mode", "location", "fraction", "size",
-         "block_after", "charset", "depth"}
+         "block_after", "charset", "depth", "src"}
 BLOCK_STATUS = 403
 # What Cloudflare's JavaScript challenge looks like to a client without a browser (trimmed).
 CHALLENGE_PAGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
@@ -118,6 +123,7 @@ class Rule:
     block_after: int | None = None
     charset: str = "iso-8859-1"  # what a wrong_charset answer's header names
     depth: int = DEFAULT_DEPTH
+    src: str = BAD_PHOTO
 
 
 def load_rules(spec: str | list | None) -> list[Rule]:
@@ -161,6 +167,7 @@ def _rule(index: int, raw: dict[str, Any]) -> Rule:
         charset=str(raw.get("charset", "iso-8859-1")),
         size=int(raw.get("size", DEFAULT_OVERSIZE)),
         depth=int(raw.get("depth", DEFAULT_DEPTH)),
+        src=str(raw.get("src", BAD_PHOTO)),
         block_after=block_after,
     )
 
@@ -211,8 +218,17 @@ LEAKED_IMAGE = "/uploads/2026/01/01/report-share-default.jpg"
 
 def leak(page: str, mode: str) -> str:
     """An article page with the same paragraph or photo first in its body block; other pages as they are."""
-    extra = (f"<p>{LEAKED_PARAGRAPH}</p>" if mode == "leak_paragraph"
-             else f'<figure class="photo"><img src="{LEAKED_IMAGE}" alt=""></figure>')
+    if mode == "leak_paragraph":
+        return first_in_body(page, f"<p>{LEAKED_PARAGRAPH}</p>")
+    return photo(page, LEAKED_IMAGE)
+
+
+def photo(page: str, src: str) -> str:
+    """An article page with a photo at `src` first in its body block; other pages as they are."""
+    return first_in_body(page, f'<figure class="photo"><img src="{html.escape(src)}" alt=""></figure>')
+
+
+def first_in_body(page: str, extra: str) -> str:
     for block in BODY_BLOCKS:
         start = page.find(block)
         if start >= 0:

@@ -348,6 +348,9 @@ class Replica:
         if mode in fault_rules.LEAKS:
             return Response(normal.status, fault_rules.leak(text, mode).encode("utf-8", "surrogateescape"),
                             normal.content_type)
+        if mode == "photo":
+            return Response(normal.status, fault_rules.photo(text, rule.src).encode("utf-8", "surrogateescape"),
+                            normal.content_type)
         if mode == "nested":
             return Response(normal.status, fault_rules.nested(text, rule.depth).encode("utf-8", "surrogateescape"),
                             normal.content_type)
