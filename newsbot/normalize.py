@@ -126,9 +126,16 @@ def repair_mojibake(value: str | None) -> str:
             fixed = value.encode(encoding).decode("utf-8")
         except UnicodeError:
             continue
-        if _signs_of_misreading(fixed) < signs:
+        # A combining mark with nothing to combine with is no text anyone wrote: the bytes only
+        # happened to decode (Cyrillic "М…" read back as cp1251 makes a lone U+0305).
+        if _signs_of_misreading(fixed) < signs and not _stray_mark(fixed):
             return fixed
     return value
+
+
+def _stray_mark(text: str) -> bool:
+    return any(unicodedata.category(char).startswith("M") and (i == 0 or not text[i - 1].isalpha())
+               for i, char in enumerate(text))
 
 
 def display_text(value: str | None) -> str:

@@ -363,7 +363,7 @@ def test_scrapy_crawl_exits_nonzero_when_the_crawl_is_broken(replica, tmp_path):
                              "-s", "TELNETCONSOLE_ENABLED=1")
     assert unreachable.returncode == 1
     assert "Telnet console listening" in unreachable.stderr
-    assert "'finish_reason': 'no_listings'" in unreachable.stderr
+    assert "'finish_reason': 'site_unreachable'" in unreachable.stderr
 
 
 def test_spider_arguments_are_checked(tmp_path):
