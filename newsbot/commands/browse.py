@@ -4,7 +4,6 @@ facets, canned queries: newsbot.store.datasette)."""
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import signal
 import subprocess
@@ -17,6 +16,7 @@ from scrapy.commands import ScrapyCommand
 from newsbot.children import PREEXEC_DIE_WITH_PARENT
 from newsbot.commands.crawl import read_config, usage_error
 from newsbot.commands.export import INSTALL_HINT
+from newsbot.net import is_loopback
 from newsbot.store import Store, StoreError
 from newsbot.store.datasette import datasette_metadata
 
@@ -76,7 +76,7 @@ class Command(ScrapyCommand):
             print(f"browse: {exc}", file=sys.stderr)
             self.exitcode = 1
             return
-        if not _loopback(opts.host):
+        if not is_loopback(opts.host):
             print(f"browse: WARNING: --host {opts.host} serves the whole store to the network, read-only, with "
                   "any SQL a visitor writes (the run records' settings stay hidden)", file=sys.stderr)
         # The metadata comes through a pipe and nothing is written to disk, so a browse killed by SIGKILL
@@ -95,11 +95,3 @@ class Command(ScrapyCommand):
         except KeyboardInterrupt:
             self.exitcode = child.wait()
 
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may resolve to anything
-        return False

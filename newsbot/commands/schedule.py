@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import ipaddress
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict, get_config
 
 from newsbot.commands.crawl import check_spider_arguments
+from newsbot.net import is_loopback
 from newsbot.reasons import BROKEN_REASONS, SHUTDOWN
 
 DEFAULT_SPIDER = "latest"
@@ -53,17 +53,6 @@ class ScrapydUnreachable(ScrapydError):
     """No answer from Scrapyd at all."""
 
 
-def _is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class Scrapyd:
     """The few Scrapyd JSON API calls newsbot needs, over urllib."""
 
@@ -77,7 +66,7 @@ class Scrapyd:
         if username:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
             self.headers["Authorization"] = f"Basic {token}"
-        handlers = [urllib.request.ProxyHandler({})] if _is_loopback(urllib.parse.urlsplit(self.url).hostname) else []
+        handlers = [urllib.request.ProxyHandler({})] if is_loopback(urllib.parse.urlsplit(self.url).hostname) else []
         self.opener = urllib.request.build_opener(*handlers)
 
     def _open(self, path: str, data: list[tuple[str, str]] | None = None) -> bytes:
