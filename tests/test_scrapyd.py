@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,8 +255,9 @@ def test_the_shipped_node_asks_for_credentials_and_schedule_sends_them(tmp_path)
     # deploy/scrapyd.conf's username, the password from the environment as the unit's EnvironmentFile gives it.
     [username] = re.findall(r"^username\s*=\s*(\S+)$", (ROOT / "deploy" / "scrapyd.conf").read_text(), re.M)
     node = ScrapydNode("secured", tmp_path / "secured")
+    password = "pw 9f2@x"  # %-quoted in a URL
     try:
-        node.start(max_proc=1, extra_conf=f"username = {username}\n", env={"SCRAPYD_PASSWORD": "s3cret"})
+        node.start(max_proc=1, extra_conf=f"username = {username}\n", env={"SCRAPYD_PASSWORD": password})
         # What a web page open in a browser on the node could send: a plain form POST.
         with pytest.raises(urllib.error.HTTPError) as refused:
             node.post("schedule.json", [("project", PROJECT), ("spider", "latest")])
@@ -265,15 +267,25 @@ def test_the_shipped_node_asks_for_credentials_and_schedule_sends_them(tmp_path)
         (config_home / "scrapy.cfg").write_text(
             f"[deploy:secured]\nurl = {node.url}\nproject = newsbot\nusername = {username}\n"
             f"password = ${{NODE_PASSWORD}}\n[deploy:anonymous]\nurl = {node.url}\nproject = newsbot\n", "utf-8")
-        env = {"XDG_CONFIG_HOME": str(config_home), "NODE_PASSWORD": "s3cret"}
+        env = {"XDG_CONFIG_HOME": str(config_home), "NODE_PASSWORD": password}
         denied = cli("scrapy", "schedule", "-t", "anonymous", env=env)
         assert denied.returncode == 1 and "wants credentials (HTTP 401)" in denied.stderr, denied.stderr
+        assert denied.stderr.count("\n") == 1, denied.stderr
         # Past the authentication (password from the target, or Scrapyd's own variables): nothing is
         # deployed there.
         for target, extra in (("secured", {}), ("anonymous", {"SCRAPYD_USERNAME": username,
-                                                               "SCRAPYD_PASSWORD": "s3cret"})):
+                                                               "SCRAPYD_PASSWORD": password})):
             allowed = cli("scrapy", "schedule", "-t", target, env={**env, **extra})
             assert allowed.returncode == 1 and "project 'newsbot' not found" in allowed.stderr, allowed.stderr
+        # The credentials in the URL: sent, and shown nowhere (messages name the bare URL).
+        in_url = node.url.replace("http://", f"http://{username}:{urllib.parse.quote(password, safe='')}@")
+        allowed = cli("scrapy", "schedule", "--url", in_url)
+        assert allowed.returncode == 1 and "project 'newsbot' not found" in allowed.stderr, allowed.stderr
+        assert f"Scrapyd at {node.url} " in allowed.stderr and "9f2" not in allowed.stderr
+        wrong = cli("scrapy", "schedule", "--url", in_url.replace("9f2", "9f3"))
+        assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1, wrong.stderr
+        assert f"Scrapyd at {node.url} refused the credentials of user '{username}' (HTTP 401)" in wrong.stderr
+        assert "9f" not in wrong.stderr
     finally:
         node.stop()
 

@@ -43,6 +43,8 @@ DEFAULT_SPIDER = "latest"
 # Parameters of Scrapyd's schedule.json: a spider argument of one of these names would be taken for them.
 RESERVED_ARGS = frozenset({"project", "spider", "setting", "jobid", "priority"})
 _FINISH_REASON = re.compile(r"'finish_reason': '([^']*)'")
+# The variables Scrapyd itself reads its credentials from: one environment file serves the daemon and this command.
+USERNAME_ENV, PASSWORD_ENV = "SCRAPYD_USERNAME", "SCRAPYD_PASSWORD"
 
 
 class ScrapydError(Exception):
@@ -62,6 +64,7 @@ class Scrapyd:
         self.url = url.rstrip("/") + "/"
         self.project = project
         self.timeout = timeout
+        self.username = username
         self.headers = {}
         if username:
             token = base64.b64encode(f"{username}:{password}".encode()).decode()
@@ -78,10 +81,13 @@ class Scrapyd:
                 return response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:300].decode("utf-8", "replace").strip()
+            if exc.code == 401 and self.username:
+                raise ScrapydError(f"Scrapyd at {self.url} refused the credentials of user {self.username!r} "
+                                   "(HTTP 401)") from exc
             if exc.code == 401:
-                raise ScrapydError(f"Scrapyd at {self.url} wants credentials (HTTP 401): set username and "
-                                   "password in the scrapy.cfg deploy target, or SCRAPYD_USERNAME and "
-                                   "SCRAPYD_PASSWORD") from exc
+                raise ScrapydError(f"Scrapyd at {self.url} wants credentials (HTTP 401): give them in the URL "
+                                   "(http://USER:PASSWORD@host:6800), as username and password of the scrapy.cfg "
+                                   f"deploy target, or in {USERNAME_ENV} and {PASSWORD_ENV}") from exc
             raise ScrapydError(f"Scrapyd at {self.url} answered HTTP {exc.code} for {path}: {detail}") from exc
         except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -134,6 +140,19 @@ class Scrapyd:
         return self._open(path).decode("utf-8", "replace")
 
 
+def credentials(url: str, target: dict[str, str]) -> tuple[str, str, str]:
+    """(url without its user part, username, password): those of the URL, else the deploy target's, else
+    the ones Scrapyd itself reads from its environment (deploy/). The URL comes back bare so that no
+    message shows the password."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is not None:
+        bare = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+        return bare, urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
+    if target.get("username"):
+        return url, target["username"], target.get("password", "")
+    return url, os.environ.get(USERNAME_ENV, ""), os.environ.get(PASSWORD_ENV, "")
+
+
 def finish_reason(log_text: str) -> str | None:
     """The close reason from a job log's final stats dump (the last one, if there are several)."""
     found = _FINISH_REASON.findall(log_text)
@@ -171,7 +190,9 @@ class Command(ScrapyCommand):
                 "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=). Nothing is "
                 "scheduled while a job of the same spider is pending or running on that Scrapyd, unless "
                 "--allow-concurrent. The Scrapyd URL comes from --url, or from scrapy.cfg: [deploy] url, or "
-                "[deploy:TARGET] with -t TARGET. Exits 1 when Scrapyd cannot be reached or refuses.")
+                "[deploy:TARGET] with -t TARGET. Scrapyd's basic auth is sent from the URL's user part "
+                "(http://USER:PASSWORD@host:6800), else the target's username and password, else "
+                f"${USERNAME_ENV} and ${PASSWORD_ENV}. Exits 1 when Scrapyd cannot be reached or refuses.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -224,11 +245,8 @@ class Command(ScrapyCommand):
             raise UsageError("No Scrapyd URL: give --url or -t TARGET, or set url in scrapy.cfg's [deploy]",
                              print_help=False)
         project = opts.project or target.get("project") or self.settings.get("BOT_NAME")
-        # The target's credentials, else the ones Scrapyd itself reads from its environment (deploy/).
-        username = target.get("username") or os.environ.get("SCRAPYD_USERNAME", "")
-        password = target.get("password") or os.environ.get("SCRAPYD_PASSWORD", "")
-        scrapyd = Scrapyd(url, project, username=username, password=password,
-                          timeout=opts.http_timeout)
+        url, username, password = credentials(url, target)
+        scrapyd = Scrapyd(url, project, username=username, password=password, timeout=opts.http_timeout)
         try:
             self.exitcode = self.schedule(scrapyd, spider, opts)
         except ScrapydError as exc:
