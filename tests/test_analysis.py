@@ -225,6 +225,10 @@ def test_datasette_never_serves_the_run_records_settings(crawled, datasette):
                 "select (select group_concat(settings) from crawl_runs) as s"):
         answer = get_json(f"{datasette}/newsbot.json?" + urllib.parse.urlencode({"sql": sql, "_shape": "array"}))
         assert answer and all(value is None for row in answer for value in row.values()), (sql, answer)
+    # Nor as a yes/no oracle: a condition on the settings matches no run.
+    probe = urllib.parse.urlencode({"sql": "select run_id from crawl_runs where settings like '%NEWSBOT_DB%'",
+                                    "_shape": "array"})
+    assert get_json(f"{datasette}/newsbot.json?{probe}") == []
     with urllib.request.urlopen(f"{datasette}/newsbot/crawl_runs/1", timeout=10) as response:
         assert "NEWSBOT_DB" not in response.read().decode("utf-8")
 
@@ -240,10 +244,12 @@ def answers(url: str) -> bool:
 def test_browse_on_every_interface_warns_and_its_datasette_dies_with_it(crawled, tmp_path):
     port = free_port()
     log = tmp_path / "browse.log"
+    scratch = tmp_path / "tmp"  # TMPDIR of both processes
+    scratch.mkdir()
     with log.open("w") as stderr:
         process = subprocess.Popen([str(BIN / "scrapy"), "browse", "--db", str(crawled), "--port", str(port),
                                     "--host", "0.0.0.0"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
-                                   start_new_session=True)
+                                   start_new_session=True, env={**os.environ, "TMPDIR": str(scratch)})
     base = f"http://127.0.0.1:{port}/-/versions.json"
     try:
         deadline = time.monotonic() + 60
@@ -263,6 +269,7 @@ def test_browse_on_every_interface_warns_and_its_datasette_dies_with_it(crawled,
         while session_alive(process.pid):
             assert time.monotonic() < deadline, "Datasette still runs after scrapy browse was killed"
             time.sleep(0.2)
+        assert list(scratch.iterdir()) == []
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # the child too, whatever happened
