@@ -202,13 +202,13 @@ def test_stats_lists_learned_and_unknown_category_slugs(tmp_path):
     path = tmp_path / "news.sqlite"
     with Store(path) as store:
         store.write([slug(linked(6, "az", ("en",)), "futbol-xeberleri"), slug(linked(6, "en", ("az",)), "football"),
-                     slug(linked(7, "az", ()), "hadise")])
+                     slug(linked(7, "az", ()), "ask")])
     report = json.loads(scrapy("stats", "--db", str(path), "--json").stdout)
     assert report["categories"] == {
         "learned": [{"language": "az", "slug": "futbol-xeberleri", "key": "football"}],
         # en "football" is no table's key, but it is the key the store learned: not unknown.
-        "unknown": [{"language": "az", "slug": "hadise", "articles": 1}]}
+        "unknown": [{"language": "az", "slug": "ask", "articles": 1}]}
     text = scrapy("stats", "--db", str(path)).stdout
     assert "Category slugs learned from a linked edition\nedition/slug              key\naz/futbol-xeberleri  football" \
         in text
-    assert "Category slugs no table or linked edition knows\nedition/slug  articles\naz/hadise            1" in text
+    assert "Category slugs no table or linked edition knows\nedition/slug  articles\naz/ask               1" in text
