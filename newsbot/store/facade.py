@@ -157,6 +157,10 @@ class Store:
     def count_articles(self) -> int:
         return queries.count_articles(self._conn)
 
+    def segment_keys(self, language: str) -> dict[str, str]:
+        """URL segment -> category key of one edition, as its stored articles carry them."""
+        return queries.segment_keys(self._conn, language)
+
     def stored_hash(self, article_id: str) -> str | None:
         """The content_hash stored for an article, or None if it is not stored."""
         return queries.stored_hash(self._conn, article_id)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsbot import stats as stats_keys
+from newsbot.site import split_article_path
 from newsbot.normalize import canonical_url, url_key
 from newsbot.store.articles import ITEM_FIELDS, LIST_FIELDS
 from newsbot.store.connection import chunks
@@ -119,6 +122,17 @@ def story_of(conn: sqlite3.Connection, story_id: str) -> str:
     """The current id of a story id, following a merge (an id that never merged is its own)."""
     row = conn.execute("SELECT story_id FROM story_aliases WHERE alias = ?", (story_id,)).fetchone()
     return row[0] if row else story_id
+
+
+def segment_keys(conn: sqlite3.Connection, language: str) -> dict[str, str]:
+    """URL segment -> the key most of the edition's stored articles under it carry: what earlier
+    crawls learnt of its categories from their stories' linked editions."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for url, key in conn.execute("SELECT url, category_slug FROM articles WHERE language = ?", (language,)):
+        parts = split_article_path(urlsplit(url).path)
+        if parts is not None:
+            counts[parts[1]][key] += 1
+    return {segment: keys.most_common(1)[0][0] for segment, keys in counts.items()}
 
 
 def count_articles(conn: sqlite3.Connection) -> int:
