@@ -18,6 +18,7 @@ BROKEN: dict[str, int] = {
     "output_unavailable": 1,    # the JSON Lines file (NEWSBOT_JSONL) or the page archive (NEWSBOT_ARCHIVE) could not be written
     "blocked": 1,               # the site refused the crawler: 403/429 or challenge pages in a row
     "site_unreachable": 1,      # no answer at all: DNS failure, connection refused, no route (offline?)
+    "category_not_found": 1,    # a requested -a category key is in no category of an edition's navigation
 }
 BROKEN_REASONS = frozenset(BROKEN)
 # A usage error (bad argument, bad path): Scrapy's own UsageError status.

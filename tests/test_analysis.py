@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from newsbot.pipelines.sqlite import freshness
-from newsbot.store import ITEM_FIELDS, Store
-from tests.browser import visit
+from newsbot.store import EXPORT_FIELDS, Store
+from tests.browser import in_browser, visit
 from tests.crawling import ROOT, scrapy_cli
 
 BIN = Path(sys.executable).parent
@@ -95,10 +95,12 @@ def test_parquet_export_is_typed_and_holds_what_jsonl_holds(crawled, tmp_path):
     parquet = table.to_pylist()
     assert len(parquet) == len(expected) == rows(crawled, "SELECT count(*) FROM articles")[0][0]
     for got, want in zip(parquet, expected):
-        assert list(got) == list(ITEM_FIELDS)
-        for field in ITEM_FIELDS:
+        assert list(got) == list(EXPORT_FIELDS)
+        for field in EXPORT_FIELDS:
             if field in ("published_at", "published_at_utc", "crawled_at"):
                 assert got[field] == (instant(want[field]) if want[field] else None), field
+            elif field == "published_date":
+                assert got[field] == (instant(want["published_at"]).date() if want["published_at"] else None)
             else:
                 assert got[field] == want[field], field
     assert any(a["site_id"] is None for a in parquet) and any(a["tags"] for a in parquet)
@@ -161,8 +163,10 @@ def free_port() -> int:
 def datasette(crawled):
     """`scrapy browse` on the crawled store: the base URL of the Datasette it runs."""
     port = free_port()
+    # A file, not a pipe: nobody reads Datasette's access log while it serves, and a full pipe would stop it.
+    log = crawled.with_name("browse.log").open("w+b")
     process = subprocess.Popen([str(BIN / "scrapy"), "browse", "--db", str(crawled), "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -172,12 +176,14 @@ def datasette(crawled):
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"datasette did not start: {process.stdout.read().decode()[-2000:]}")
+                    log.seek(0)
+                    raise AssertionError(f"datasette did not start: {log.read().decode()[-2000:]}")
                 time.sleep(0.3)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+        log.close()
 
 
 def test_datasette_full_text_search_shows_the_matching_articles(crawled, datasette, tmp_path):
@@ -208,6 +214,98 @@ def test_datasette_canned_query_shows_the_stories_in_all_editions(crawled, datas
     (facets, _), _ = visit(f"{datasette}/newsbot/article_view", lambda page: (
         page.locator(".facet-info").evaluate_all("nodes => nodes.map(n => n.dataset.column)"), None))
     assert sorted(facets) == ["category_slug", "language", "published_date"]
+
+
+def link_kind(url: str) -> tuple[str, tuple[str, ...]]:
+    """What a link is, not where it goes: its path with ids and numbers as '*', and its query's names."""
+    parts = urllib.parse.urlsplit(url)
+    path = re.sub(r"/[^/]*\d[^/]*(?=/|$)", "/*", parts.path)  # a row's key (ids, numbers, "id,position")
+    return path, tuple(sorted(name for name, _ in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)))
+
+
+def test_datasette_links_resolve_and_an_article_lists_its_tags_images_and_editions(crawled, datasette, tmp_path):
+    """In headless Chromium: an article's page counts its child rows, a child row leads back to the
+    article, a story id to its editions, the articles table shows excerpts with the column descriptions
+    in the column menu, and one link of every kind on the pages analysts start from resolves."""
+    aid, title, story = rows(crawled, """
+        SELECT article_id, title, story_id FROM articles AS a
+        WHERE EXISTS (SELECT 1 FROM tags AS t WHERE t.article_id = a.article_id)
+          AND EXISTS (SELECT 1 FROM images AS i WHERE i.article_id = a.article_id)
+          AND EXISTS (SELECT 1 FROM translations AS r WHERE r.article_id = a.article_id)
+        ORDER BY published_at DESC LIMIT 1""")[0]
+    children = {table: rows(crawled, f"SELECT count(*) FROM {table} WHERE article_id = ?", aid)[0][0]
+                for table in ("tags", "images", "translations")}
+    editions = rows(crawled, "SELECT count(*) FROM articles WHERE story_id = ?", story)[0][0]
+    longest = rows(crawled, "SELECT max(length(body)) FROM articles")[0][0]
+    base = f"{datasette}/newsbot"
+
+    def work(browser):
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        seen: dict[str, int] = {}
+
+        def go(url: str) -> str:
+            response = page.goto(url, wait_until="domcontentloaded")
+            seen[url] = response.status
+            assert response.status == 200, (url, response.status)
+            return page.inner_text("body")
+
+        # The article's page lists its children, each a link to exactly those rows.
+        text = go(f"{base}/articles/{aid}")
+        assert title in text
+        for table, count in children.items():
+            assert re.search(rf"\b{count} rows? from article_id in {table}\b", text), (table, text[-1500:])
+        child_links = page.locator("h2:has-text('Links from other tables') + ul a").evaluate_all(
+            "links => links.map(a => a.href)")
+        # A tag row's article is a link back to the article (the primary key), labelled by its title.
+        text = go(f"{base}/tags?" + urllib.parse.urlencode({"article_id": aid}))
+        assert f"{children['tags']} row" in text
+        back = page.locator("td.col-article_id a").first
+        assert title in back.inner_text()
+        back.click()
+        page.wait_for_load_state("domcontentloaded")
+        assert page.url.endswith(f"/articles/{aid}") and "Record not found" not in page.inner_text("body")
+        # A story id is a link to the story's editions.
+        go(f"{base}/articles/{aid}")
+        page.locator("td.col-story_id a, dd a", has_text=story).first.click()
+        page.wait_for_load_state("domcontentloaded")
+        assert f"{editions} row" in page.inner_text("body") and f"story_id={story}" in page.url
+        assert sorted(page.locator("td.col-story_id").all_inner_texts()) == [story] * editions
+        # The table: excerpts, and the column descriptions in the column's menu, not above the rows.
+        go(f"{base}/articles")
+        bodies = page.locator("td.col-body").all_inner_texts()
+        assert bodies and longest > 300 and max(len(b) for b in bodies) <= 301
+        assert not page.locator("dl.column-descriptions").is_visible()
+        page.locator("th.col-body .dropdown-menu-icon").click()
+        assert page.locator(".dropdown-column-description").inner_text() == "Real paragraphs joined by blank lines"
+        page.screenshot(path=str(tmp_path / "articles.png"))
+        # One link of every kind from the pages an analyst starts from, and from the pages they lead to.
+        pages = [f"{base}/articles/{aid}", f"{base}/articles", f"{base}/tags", f"{base}/images",
+                 f"{base}/translations", f"{base}/stories", f"{base}/story_editions", f"{base}/article_view",
+                 *child_links]
+        kinds: set = set()
+        for depth in range(2):
+            found = []
+            for url in pages:
+                go(url)
+                found += page.locator("a[href]").evaluate_all("links => links.map(a => a.href)")
+            pages = []
+            for url in dict.fromkeys(found):
+                kind = link_kind(url)
+                if not url.startswith(base) or "#" in url or kind in kinds:
+                    continue
+                kinds.add(kind)
+                if re.search(r"\.(json|csv|db)(\?|$)", url):  # a download: fetched, not shown
+                    status = page.request.get(url).status
+                    assert status == 200, (url, status)
+                    seen[url] = status
+                else:
+                    pages.append(url)
+        for url in pages:
+            assert "Record not found" not in go(url), url
+        return seen
+
+    seen = in_browser(work)
+    assert len(seen) > 40 and set(seen.values()) == {200}
 
 
 def get_json(url: str):
@@ -321,6 +419,31 @@ def test_docs_analysis_has_blocks_for_each_tool():
     code = "\n".join(block for _, block in doc_blocks())
     for needle in ("pd.read_parquet", "import duckdb", "sqlite3 -box", "scrapy export --format parquet"):
         assert needle in code
+
+
+def test_docs_per_day_counts_of_duckdb_and_pandas_agree_with_scrapy_stats(crawled, tmp_path):
+    """The blocks of docs/analysis.md's "Counting per day", run as the doc shows them: the same count
+    for every Baku day; and the UTC day, which the doc warns about, would not give it."""
+    section = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8").split("## Counting per day")[1].split("\n## ")[0]
+    blocks = re.findall(r"^```(sh|python)\n(.*?)^```", section, flags=re.S | re.M)
+    assert [language for language, _ in blocks] == ["sh", "python", "python"]
+    work = crawled.parent.parent
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "SCRAPY_SETTINGS_MODULE": "newsbot.settings",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    subprocess.run(["scrapy", "export", "-o", str(tmp_path / "a.parquet")], cwd=work, env=env, check=True,
+                   capture_output=True, timeout=120)
+    counts = []
+    for language, block in blocks:
+        block = block.replace("data/articles.parquet", str(tmp_path / "a.parquet"))
+        command = ["bash", "-euo", "pipefail", "-c", block] if language == "sh" else [sys.executable, "-c", block]
+        result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        counts.append({day: int(n) for day, n in re.findall(r"(\d{4}-\d\d-\d\d)\D+?(\d+)", result.stdout)})
+    stats, duckdb_days, pandas_days = counts
+    assert len(stats) > 5 and sum(stats.values()) == rows(crawled, "SELECT count(*) FROM articles")[0][0]
+    assert duckdb_days == stats and pandas_days == stats
+    utc_days = dict(rows(crawled, "SELECT substr(published_at_utc, 1, 10), count(*) FROM articles GROUP BY 1"))
+    assert utc_days != stats
 
 
 @pytest.mark.parametrize("index", range(len(doc_blocks())))

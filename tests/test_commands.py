@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.store import ITEM_FIELDS, SCHEMA_VERSION, Store
+from newsbot.store import EXPORT_FIELDS, ITEM_FIELDS, SCHEMA_VERSION, Store
 from tests.test_store import corrupt_in_the_middle, make_item, make_v2_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +51,10 @@ def test_export_writes_every_article_in_the_items_shape(filled):
     path, items = filled
     exported = export_jsonl("--db", str(path))
     assert len(exported) == len(items)
-    assert all(list(record) == list(ITEM_FIELDS) for record in exported)
-    assert sorted(exported, key=lambda r: r["url"]) == sorted(items, key=lambda r: r["url"])
+    assert all(list(record) == list(EXPORT_FIELDS) for record in exported)
+    # The item's fields, and the Baku day of its publication ('' without a date).
+    assert sorted(exported, key=lambda r: r["url"]) == sorted(
+        ({**i, "published_date": i["published_at"][:10]} for i in items), key=lambda r: r["url"])
     # Oldest first; the undated article before the dated ones.
     assert [r["published_at"][:10] for r in exported] == ["", "2026-01-27", "2026-01-27", "2026-01-27",
                                                          "2026-01-28", "2026-01-28"]
@@ -85,7 +87,7 @@ def test_export_csv_to_a_file(filled, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout == "" and f"Exported 2 articles to {out}" in result.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
-    assert list(rows[0]) == list(ITEM_FIELDS)
+    assert list(rows[0]) == list(EXPORT_FIELDS)
     by_url = {r["url"]: r for r in rows}
     first = by_url[items[0]["url"]]
     assert first["title"] == "SOCAR Çin şirkəti ilə"
@@ -94,9 +96,10 @@ def test_export_csv_to_a_file(filled, tmp_path):
     assert first["translations"] == f"{items[1]['url']} | {items[2]['url']}"
     assert first["word_count"] == str(items[0]["word_count"])
     assert first["site_id"] == str(items[0]["site_id"])
+    assert first["published_date"] == items[0]["published_at"][:10] != ""
     assert by_url[items[5]["url"]]["translations"] == by_url[items[5]["url"]]["site_id"] == ""
     # --format wins over the file name.
-    assert scrapy("export", "--db", str(path), "--format", "csv").stdout.startswith(",".join(ITEM_FIELDS))
+    assert scrapy("export", "--db", str(path), "--format", "csv").stdout.startswith(",".join(EXPORT_FIELDS))
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -189,7 +192,7 @@ def test_merge_takes_a_v2_shard_and_a_v3_shard(tmp_path):
     exported = export_jsonl("--db", str(target))
     assert {r["url"]: r["site_id"] for r in exported} == {old["url"]: None, new["url"]: new["site_id"],
                                                           make_item(3, "en")["url"]: None}
-    assert [r for r in exported if r["url"] == new["url"]] == [dict(new)]
+    assert [{f: r[f] for f in ITEM_FIELDS} for r in exported if r["url"] == new["url"]] == [dict(new)]
 
 
 def test_stats_lists_learned_and_unknown_category_slugs(tmp_path):
@@ -202,13 +205,13 @@ def test_stats_lists_learned_and_unknown_category_slugs(tmp_path):
     path = tmp_path / "news.sqlite"
     with Store(path) as store:
         store.write([slug(linked(6, "az", ("en",)), "futbol-xeberleri"), slug(linked(6, "en", ("az",)), "football"),
-                     slug(linked(7, "az", ()), "hadise")])
+                     slug(linked(7, "az", ()), "ask")])
     report = json.loads(scrapy("stats", "--db", str(path), "--json").stdout)
     assert report["categories"] == {
         "learned": [{"language": "az", "slug": "futbol-xeberleri", "key": "football"}],
         # en "football" is no table's key, but it is the key the store learned: not unknown.
-        "unknown": [{"language": "az", "slug": "hadise", "articles": 1}]}
+        "unknown": [{"language": "az", "slug": "ask", "articles": 1}]}
     text = scrapy("stats", "--db", str(path)).stdout
     assert "Category slugs learned from a linked edition\nedition/slug              key\naz/futbol-xeberleri  football" \
         in text
-    assert "Category slugs no table or linked edition knows\nedition/slug  articles\naz/hadise            1" in text
+    assert "Category slugs no table or linked edition knows\nedition/slug  articles\naz/ask               1" in text

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import shlex
+import sqlite3
 
+import pytest
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
-from tests.crawling import ROOT
+from tests.crawling import ROOT, scrapy_cli
 
 
 def test_the_scrapyd_page_names_every_spider_the_egg_holds():
@@ -20,3 +23,31 @@ def test_the_scrapyd_page_names_every_spider_the_egg_holds():
 def test_the_readme_states_no_test_count():
     # A count of tests or a suite's timing goes stale with the next test; CI's log has the real one.
     assert not re.search(r"\d+ tests\b", (ROOT / "README.md").read_text())
+
+
+def test_the_schema_page_states_the_current_version_and_every_migration():
+    from newsbot.store import SCHEMA_VERSION
+    from newsbot.store.schema import _SCRIPTS
+
+    text = (ROOT / "docs" / "schema.md").read_text()
+    said = re.search(r"the current one is\s+\*\*(\d+)\*\*", text)
+    assert said and int(said[1]) == SCHEMA_VERSION
+    for version, script in _SCRIPTS.items():
+        assert f"`newsbot/data/{script}`" in text
+        assert version == 1 or f"Version {version} (`{script}`" in text
+    assert f"To make version {SCHEMA_VERSION + 1}: add `newsbot/data/migrate_v{SCHEMA_VERSION}_v{SCHEMA_VERSION + 1}.sql`" \
+        in text
+
+
+@pytest.mark.parametrize("spider", ["category", "sitemap"])
+def test_the_readmes_backfill_examples_store_articles_from_the_replica(shared_replica, tmp_path, spider):
+    # The replica's news is from January 2026: an example whose window is not stores nothing there.
+    readme = (ROOT / "README.md").read_text()
+    [example] = re.findall(rf"^\.venv/bin/scrapy (crawl {spider} .*)$", readme, flags=re.M)
+    db = tmp_path / "backfill.sqlite"
+    run = scrapy_cli(*shlex.split(example), "-s", f"NEWSBOT_BASE_URL={shared_replica.base_url}",
+                     "-s", f"NEWSBOT_DB={db}", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_DELAY=0")
+    assert run.returncode == 0, run.stderr[-2000:]
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT count(*), count(DISTINCT language) FROM articles").fetchone()
+    assert stored[0] > 0 and stored[1] == 3, stored

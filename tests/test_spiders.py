@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sqlite3
 from collections import Counter
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -13,8 +14,9 @@ import pytest
 import pytest_twisted
 from parsel import Selector
 
+from newsbot import categories
 from newsbot.normalize import BAKU
-from newsbot.site import MARKUPS, parse_cards, selectors
+from newsbot.site import MARKUPS, parse_cards, selectors, split_article_path
 from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
 from tests.replica import renderings
@@ -154,6 +156,87 @@ async def test_category_backfill_honours_since_until_and_category(replica, tmp_p
                          lang="az,en")
     assert_matches_ground_truth(energy.items, [t for t in truth if t["category_slug"] == "energy"
                                                and t["language"] in ("az", "en")])
+
+
+def assert_one_key_per_topic(db) -> None:
+    """Every story with several editions has one category key, and every key is the table's (an
+    English word) or the site's own en slug: no az or ru slug stands for a topic."""
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT story_id, language, url, category_slug FROM articles").fetchall()
+    keys_of_story: dict[str, set[str]] = {}
+    for story, _, _, key in rows:
+        keys_of_story.setdefault(story, set()).add(key)
+    assert {story: keys for story, keys in keys_of_story.items() if len(keys) > 1} == {}
+    en_slugs = {split_article_path(urlsplit(url).path)[1] for _, language, url, _ in rows if language == "en"}
+    assert sorted({key for *_, key in rows} - en_slugs - categories.known_keys()) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_category_key_crawls_every_edition_that_has_it(replica, tmp_path):
+    """The ru edition's energy section has a slug no table knows (energetika): its stories' linked
+    editions tell, and the crawl stores every edition's energy articles under one key."""
+    site = replica(stories=150)
+    truth = [t for t in site.ground_truth() if t["category_slug"] == "energy"]
+    assert {t["language"] for t in truth} == set(LANGS)
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "c.sqlite"), category="energy")
+    assert result.reason == "finished" and result.errors == 0
+    assert_matches_ground_truth(result.items, truth)
+    with sqlite3.connect(tmp_path / "c.sqlite") as conn:
+        assert conn.execute("SELECT language, category_slug, count(*) FROM articles GROUP BY 1, 2").fetchall() == [
+            (lang, "energy", sum(1 for t in truth if t["language"] == lang)) for lang in LANGS]
+    assert result.stat("newsbot/discovery/categories_from_stories") == 1
+    # The next run knows the ru slug from the store: no article is read to learn it again.
+    again = await crawl("category", crawl_settings(site.base_url, tmp_path / "c.sqlite"), category="energy")
+    assert again.reason == "finished" and again.stat("newsbot/discovery/categories_from_stories") == 0
+    assert again.stat("newsbot/discovery/categories_from_nav") == 3
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_crawl_of_the_replica_gives_one_category_key_per_topic(replica, tmp_path):
+    site = replica(stories=150)
+    result = await crawl("category", crawl_settings(site.base_url, tmp_path / "c.sqlite"))
+    assert result.reason == "finished"
+    assert_one_key_per_topic(tmp_path / "c.sqlite")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_store_keyed_under_the_old_table_converges_to_one_key_per_topic(replica, tmp_path):
+    """A schema 6 store holds the keys the table before REPORT_AZ's slugs gave (az hadise, ru
+    zdravookhranenie for the az sehiyye-xeberler story, and what category_map learnt from that):
+    opened by this newsbot, every article is keyed again."""
+    site = replica(stories=150)
+    db = tmp_path / "c.sqlite"
+    assert (await crawl("category", crawl_settings(site.base_url, db))).reason == "finished"
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE articles SET category_slug = 'hadise' WHERE category_slug = 'incidents'")
+        conn.execute("UPDATE articles SET category_slug = 'zdravookhranenie' WHERE category_slug = 'health'")
+        conn.execute("INSERT INTO category_map VALUES ('az', 'sehiyye-xeberler', 'zdravookhranenie', '2026-01-01')")
+        conn.execute("PRAGMA user_version = 6")
+    Store(db).close()
+    assert_one_key_per_topic(db)
+    with sqlite3.connect(db) as conn:
+        assert {key for (key,) in conn.execute("SELECT DISTINCT category_slug FROM articles")} >= {"incidents", "health"}
+
+
+def test_a_requested_edition_without_the_category_is_an_error_naming_its_categories(replica, tmp_path):
+    site = replica(stories=60)
+    ran = scrapy_cli("crawl", "category", "-a", "category=incidents", "-a", "lang=az,ru",
+                     "-s", f"NEWSBOT_BASE_URL={site.base_url}", "-s", f"NEWSBOT_DB={tmp_path / 'c.sqlite'}",
+                     "-s", "AUTOTHROTTLE_ENABLED=0")
+    assert ran.returncode == 1, ran.stderr[-2000:]
+    errors = [line for line in ran.stderr.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and "Traceback" not in ran.stderr
+    assert "(category_not_found): category incidents not found in the ru edition: its navigation shows biznes, " \
+           "drugie-strany, " in errors[0] and "zdravookhranenie" in errors[0]
+    # The edition that has it was crawled all the same.
+    with sqlite3.connect(tmp_path / "c.sqlite") as conn:
+        assert conn.execute("SELECT DISTINCT language, category_slug FROM articles").fetchall() == [("az", "incidents")]
+    # A key of the table's (ru cop29) in an edition whose navigation and table lack it: not a warning and exit 0.
+    az = scrapy_cli("crawl", "category", "-a", "category=cop29", "-a", "lang=az",
+                    "-s", f"NEWSBOT_BASE_URL={site.base_url}", "-s", f"NEWSBOT_DB={tmp_path / 'd.sqlite'}",
+                    "-s", "AUTOTHROTTLE_ENABLED=0")
+    assert az.returncode == 1, az.stderr[-2000:]
+    assert "(category_not_found): category cop29 not found in the az edition: its navigation shows " in az.stderr
 
 
 @pytest_twisted.ensureDeferred

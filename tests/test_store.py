@@ -19,7 +19,7 @@ import pytest
 
 from newsbot.items import ArticleItem
 from newsbot.normalize import article_id, content_hash, story_id
-from newsbot.store import ITEM_FIELDS, SCHEMA_VERSION, Store, StoreBusyError, StoreError
+from newsbot.store import EXPORT_FIELDS, SCHEMA_VERSION, Store, StoreBusyError, StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
 SEGMENTS = {"energy": {"az": "energetika", "en": "energy", "ru": "energetika"},
@@ -73,7 +73,7 @@ def sqlite3_cli(path: Path, query: str) -> str:
 def test_new_store_is_current_wal_and_readable_in_the_sqlite3_shell(tmp_path):
     path = tmp_path / "sub" / "dir" / "news.sqlite"
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         assert store.write([make_item(1, "az"), make_item(1, "en"), make_item(1, "ru")]).inserted == 3
     assert sql(path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in sql(path, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
@@ -142,8 +142,8 @@ def test_articles_round_trip_in_the_items_shape(tmp_path):
     with Store(tmp_path / "news.sqlite") as store:
         store.write(items)
         exported = {a["url"]: a for a in store.iter_articles()}
-    assert {url: list(a) for url, a in exported.items()} == {i["url"]: list(ITEM_FIELDS) for i in items}
-    assert exported == {i["url"]: dict(i) for i in items}
+    assert {url: list(a) for url, a in exported.items()} == {i["url"]: list(EXPORT_FIELDS) for i in items}
+    assert exported == {i["url"]: {**dict(i), "published_date": i["published_at"][:10]} for i in items}
     assert sql(tmp_path / "news.sqlite", "SELECT typeof(site_id), site_id FROM articles ORDER BY id") == [
         ("integer", items[0]["site_id"]), ("integer", items[1]["site_id"]), ("null", None)]
 
@@ -296,10 +296,11 @@ def test_a_v2_file_migrates_to_v3_and_later_crawls_fill_in_site_ids(tmp_path):
     assert sql(old, "PRAGMA user_version") == [(2,)]
 
     with Store(old) as store:
-        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.schema_version == SCHEMA_VERSION == 7
         exported = {a["url"]: a for a in store.iter_articles()}
-        assert {url: list(a) for url, a in exported.items()} == {i["url"]: list(ITEM_FIELDS) for i in stored}
-        assert exported == {i["url"]: {**dict(i), "site_id": None} for i in stored}  # nothing else lost
+        assert {url: list(a) for url, a in exported.items()} == {i["url"]: list(EXPORT_FIELDS) for i in stored}
+        assert exported == {i["url"]: {**dict(i), "site_id": None, "published_date": i["published_at"][:10]}
+                            for i in stored}  # nothing else lost
         assert sorted(r["url"] for r in store.search("paragraph energy")) == sorted(i["url"] for i in stored)
         assert store.fill_rates()["site_id"] == 0.0
         result = store.write([make_item(1, "en", crawled_at="2026-02-01T00:00:00Z"),       # same content
@@ -599,7 +600,7 @@ def test_merge_takes_a_v2_and_a_v3_shard_and_keeps_every_site_id(tmp_path):
             ("Seven, newer here.", ["SOCAR", "tag-7"])]
         assert {url: a["site_id"] for url, a in merged.items()} == {
             edition_url(n, "en"): make_item(n)["site_id"] if n in (1, 2, 3, 5, 7) else None for n in range(1, 8)}
-        assert all(list(a) == list(ITEM_FIELDS) for a in merged.values())
+        assert all(list(a) == list(EXPORT_FIELDS) for a in merged.values())
         before = table_counts(ours)
         again = [store.merge_from(v2), store.merge_from(v3)]
         assert [(r.added, r.updated, r.unchanged) for r in again] == [(0, 0, 2), (0, 0, 5)]

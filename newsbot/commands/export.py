@@ -1,4 +1,5 @@
-"""scrapy export: stored articles as JSON Lines (the item's shape), CSV or Parquet (typed: newsbot.parquet)."""
+"""scrapy export: stored articles as JSON Lines, CSV or Parquet (typed: newsbot.parquet), each with the
+item's fields and the Baku publication day (newsbot.store.EXPORT_FIELDS)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.crawl import read_config, usage_error
 from newsbot.site import LANGUAGES
-from newsbot.store import ITEM_FIELDS, Store, StoreError
+from newsbot.store import EXPORT_FIELDS, Store, StoreError
 
 LIST_SEPARATOR = " | "
 # What to run when an analysis extra's package is missing (export, report, browse say it).
@@ -44,7 +45,7 @@ def csv_row(article: dict[str, Any]) -> list[Any]:
     row["tags"] = LIST_SEPARATOR.join(article["tags"])
     row["images"] = LIST_SEPARATOR.join(image["url"] for image in article["images"])
     row["translations"] = LIST_SEPARATOR.join(t["url"] for t in article["translations"])
-    return [inert(row[field]) for field in ITEM_FIELDS]
+    return [inert(row[field]) for field in EXPORT_FIELDS]
 
 
 class Command(ScrapyCommand):
@@ -61,7 +62,8 @@ class Command(ScrapyCommand):
 
     def long_desc(self) -> str:
         return ("Export articles from the SQLite store (NEWSBOT_DB, or --db) to stdout or a file, oldest first. "
-                "JSON Lines has one article per line in the item's shape; CSV has one column per item field, "
+                "JSON Lines has one article per line in the item's shape plus published_date (the Baku day); "
+                "CSV has one column per field, "
                 f"with tags, image URLs and translation URLs joined by '{LIST_SEPARATOR}'. Parquet (-o FILE "
                 f"needed; pyarrow: {INSTALL_HINT}) is typed: lists stay lists, times are timestamps with a "
                 "time zone (schema: docs/analysis.md). "
@@ -158,7 +160,7 @@ class Command(ScrapyCommand):
         count = 0
         if output_format == "csv":
             writer = csv.writer(out)
-            writer.writerow(ITEM_FIELDS)
+            writer.writerow(EXPORT_FIELDS)
             for count, article in enumerate(articles, start=1):
                 writer.writerow(csv_row(article))
         else:

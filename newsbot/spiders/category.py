@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsbot import categories, site
+from newsbot.html import document
+from newsbot.loaders import extract_article
 from newsbot.memo import KeySet, TextQueue
 from newsbot.normalize import url_key
-from newsbot.spiders.base import NewsbotSpider
+from newsbot.outcome import report_broken
+from newsbot.spiders.base import NewsbotSpider, failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,19 @@ WALK_STEP = "newsbot_walk_step"
 ON_THE_WAY = "newsbot_on_the_way"
 # Walk steps out at once once the scheduler is paced: each can add a whole page of new cards.
 STEPS_OUT = 2
+# Articles read off page 1 of a navigation category nothing knows, to learn its key from their
+# linked editions: one may be a story of that edition alone.
+PROBE_CARDS = 2
+
+
+@dataclass
+class Probes:
+    """One edition's search for requested keys among its navigation's unknown categories."""
+
+    missing: set[str]       # requested keys not found yet
+    seen: list[str]         # every category segment its navigation shows
+    pending: int            # probe requests not answered yet
+    started: set[str] = field(default_factory=set)  # segments found to be a requested key
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,9 @@ class CategoryListings:
         self.probe: tuple[str, str] | None = None
         self.probing_over = False
         self.waiting: list[tuple[str, str, Walk, dict[int, str], bool]] = []
+        # language -> its Probes; language -> why a requested key is not crawled there (said at idle).
+        self.probes: dict[str, Probes] = {}
+        self.not_found: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -123,33 +142,96 @@ class CategoryListings:
         return self.category_keys is None or key in self.category_keys
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
-        found, in_nav, nav_urls = {}, 0, {}
+        nav: dict[str, str] = {}  # segment -> its link, requested as the navigation writes it
         for _label, url in site.find_nav_links(response.selector, response.url):
             path = urlsplit(url).path
             segment = site.category_segment_of_listing(path)
-            if not url.startswith(self.base_url) or segment is None or site.language_of_path(path) != language:
-                continue
-            in_nav += 1
-            known = categories.lookup(language, segment)
-            key = known.key if known else categories.derived_key(segment, "")
-            if self.wants(key) and segment not in found:
-                found[segment] = key
-                nav_urls[segment] = url  # requested as the navigation writes it
-        if not in_nav:
+            if url.startswith(self.base_url) and segment is not None and site.language_of_path(path) == language:
+                nav.setdefault(segment, url)
+        if not nav:
             logger.warning("No category links in the %s navigation; using the known categories", language)
             yield from self.fallback_listings(language)
             return
+        if self.category_keys is None:
+            self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(nav))
+            for segment, url in nav.items():
+                yield self.page_request(language, segment, 1, url=url)
+            return
+        keys = self.nav_keys(language, nav)
+        found = {segment: key for segment, key in keys.items() if key in self.category_keys}
         self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(found))
-        missing = (self.category_keys or set()) - set(found.values())
-        for key in sorted(missing):
-            # Asked for but not in the navigation: the table may still know the edition's slug.
-            segment = categories.segments_for(key).get(language)
-            if segment:
-                found[segment] = key
-        for key in sorted((self.category_keys or set()) - set(found.values())):
-            logger.warning("Category %s is not in the %s edition (neither its navigation nor the table)", key, language)
         for segment in found:
-            yield self.page_request(language, segment, 1, url=nav_urls.get(segment))
+            yield self.page_request(language, segment, 1, url=nav[segment])
+        missing = self.category_keys - set(found.values())
+        for key in sorted(missing):
+            # Not in the navigation as far as anything knows: the table may still know the slug.
+            segment = categories.segments_for(key).get(language)
+            if segment and segment not in nav:
+                missing.discard(key)
+                yield self.page_request(language, segment, 1)
+        if missing:
+            unknown = {segment: url for segment, url in nav.items() if segment not in keys}
+            self.probes[language] = Probes(missing, sorted(nav), pending=len(unknown))
+            for segment, url in unknown.items():
+                yield scrapy.Request(url, callback=self.probe_listing, errback=self.probe_failed, dont_filter=True,
+                                     cb_kwargs={"language": language, "segment": segment, "nav_url": url})
+            yield from self.probe_done(language, "", "", None, pending=0)
+
+    def nav_keys(self, language: str, nav: dict[str, str]) -> dict[str, str]:
+        """segment -> key of the navigation's categories whose key is known: from the stories stored
+        under it (their linked editions taught it), else from the table, else the slug itself where
+        it is a key the command line asked for (an en slug is the key of its category)."""
+        stored = self.store.segment_keys(language) if self.store is not None else {}
+        keys = {}
+        for segment in nav:
+            known = categories.lookup(language, segment)
+            key = stored.get(segment) or (known.key if known else None)
+            derived = categories.derived_key(segment, "")
+            if key or derived in (self.category_keys or ()):
+                keys[segment] = key or derived
+        return keys
+
+    # --- which key an unknown category of the navigation is: its stories' linked editions tell ---
+    def probe_listing(self, response: Response, language: str, segment: str, nav_url: str) -> Iterator[Any]:
+        listing, first = self.read_listing(response)
+        if first:
+            yield from first  # cut short (fetched again) or rendered: this answer comes back
+            return
+        cards = [card for card in listing.cards() if site.is_article_url(card.url)][:PROBE_CARDS] if listing else []
+        for card in cards:
+            # Not counted as asked for: the walk, if any, reads it as any other card.
+            yield scrapy.Request(card.url, callback=self.probe_article, errback=self.probe_failed, dont_filter=True,
+                                 cb_kwargs={"language": language, "segment": segment, "nav_url": nav_url})
+        yield from self.probe_done(language, segment, nav_url, None, pending=len(cards) - 1)
+
+    def probe_article(self, response: Response, language: str, segment: str, nav_url: str) -> Iterator[Any]:
+        extraction = extract_article(document(response), response.url) if isinstance(response, TextResponse) else None
+        key = extraction.item["category_slug"] if extraction is not None and extraction.item is not None else None
+        yield from self.probe_done(language, segment, nav_url, key)
+
+    def probe_failed(self, failure: Failure) -> Iterator[Any]:
+        kwargs = failure.request.cb_kwargs
+        logger.warning("Could not read %s to learn its category (%s)", failure.request.url, failure_reason(failure))
+        yield from self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
+
+    def probe_done(self, language: str, segment: str, nav_url: str, key: str | None,
+                   pending: int = -1) -> Iterator[scrapy.Request]:
+        probes = self.probes[language]
+        probes.pending += pending
+        if key in probes.missing and segment not in probes.started:
+            probes.missing.discard(key)
+            probes.started.add(segment)
+            self.crawler.stats.inc_value("newsbot/discovery/categories_from_stories")
+            logger.info("Category %s is %s in the %s edition (its stories' linked editions say so)",
+                        key, segment, language)
+            request = self.page_request(language, segment, 1, url=nav_url)
+            request.dont_filter = True  # its page 1 was read to learn this
+            yield request
+        if not probes.pending and probes.missing and language not in self.not_found:
+            self.not_found[language] = (
+                f"category {', '.join(sorted(probes.missing))} not found in the {language} edition: its "
+                f"navigation shows {', '.join(probes.seen)}, and neither the table, the store nor the linked "
+                f"editions of their stories make any of them {', '.join(sorted(probes.missing))}")
 
     def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("newsbot/discovery/category_fallback")
@@ -381,6 +463,10 @@ class CategoryListings:
             self.crawler.engine.crawl(request)
         if requests:
             raise DontCloseSpider
+        if self.not_found:
+            # Said once every edition's work is done, so the editions that have the key are crawled.
+            report_broken(self.crawler, "category_not_found", "%s", "; ".join(
+                self.not_found[language] for language in sorted(self.not_found)))
 
     # --- pacing: walks wait while the scheduler has plenty to do -----------------------
     # A jump on cumulative pages adds up to a page of new cards at once, thousands on a big

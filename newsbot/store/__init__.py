@@ -26,6 +26,7 @@ while another writer holds the lock. WAL mode lets readers carry on meanwhile.
 
 from newsbot.store.articles import (
     ARTICLE_COLUMNS,
+    EXPORT_FIELDS,
     ITEM_FIELDS,
     LIST_FIELDS,
     Outcome,
@@ -41,7 +42,7 @@ from newsbot.store.queries import StoredArticle
 from newsbot.store.schema import SCHEMA_VERSION
 
 __all__ = [
-    "ARTICLE_COLUMNS", "ITEM_FIELDS", "LIST_FIELDS", "SCHEMA_VERSION",
+    "ARTICLE_COLUMNS", "EXPORT_FIELDS", "ITEM_FIELDS", "LIST_FIELDS", "SCHEMA_VERSION",
     "MergeResult", "Outcome", "Store", "StoreBusyError", "StoreError", "StoreWriteError", "StoredArticle",
     "WriteResult", "article_row", "as_mapping", "decide",
 ]

@@ -18,6 +18,10 @@ from newsbot.store import identity
 from newsbot.store.connection import chunks, insert_rows as _insert_rows
 
 ITEM_FIELDS: tuple[str, ...] = tuple(ArticleItem.fields)
+# What exports carry (Store.iter_articles): the item's fields and, next to the UTC instant, the Baku
+# publication day as article_view derives it, so a count per day needs no time-zone arithmetic.
+EXPORT_FIELDS: tuple[str, ...] = (*ITEM_FIELDS[:ITEM_FIELDS.index("published_at_utc") + 1], "published_date",
+                                  *ITEM_FIELDS[ITEM_FIELDS.index("published_at_utc") + 1:])
 LIST_FIELDS = ("tags", "images", "translations")
 # The item's scalar fields as stored in `articles`, in the order every row tuple uses
 # (the item's order, but article_id first: _Row.article_id is scalars[0]).
@@ -40,7 +44,7 @@ ALL_ARTICLE_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "re
 
 # --- Statements (fixed text, so sqlite3's statement cache prepares each once) ---
 
-_INSERT_ARTICLES = f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, first_seen_at, last_crawled_at)"
+_INSERT_ARTICLES = f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, first_seen_at, last_crawled_at, id)"
 _UPSERT_ARTICLES = (
     "ON CONFLICT (article_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c not in ("article_id", "site_id"))
@@ -255,6 +259,12 @@ def newest_rows(rows: Iterable[_Row]) -> list[_Row]:
     return list(newest.values())
 
 
+def next_article_id(conn: sqlite3.Connection) -> int:
+    """The id (articles_fts's rowid) of the next new article: since v7 it is no longer the rowid, so
+    SQLite does not choose it. Read inside the write transaction, so no other writer takes it."""
+    return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
+
+
 def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | None = None) -> WriteResult:
     """Store rows (one per article: newest_rows) inside the caller's write transaction, each as
     decide() says against what is stored now, under the article, story and category identity the
@@ -290,9 +300,10 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
     to_write = _place_in_stories(conn, to_write, {aid for (aid,) in changed}, result, keys)
 
     conn.executemany(_SNAPSHOT_REVISION, changed)
-    # first_seen_at and last_crawled_at of a new article are its crawled_at.
-    _insert_rows(conn, _INSERT_ARTICLES, [(*r.scalars, r.crawled_at, r.crawled_at) for r in to_write],
-                 _UPSERT_ARTICLES)
+    # first_seen_at and last_crawled_at of a new article are its crawled_at; an update keeps its id.
+    first_id = next_article_id(conn)
+    _insert_rows(conn, _INSERT_ARTICLES, [(*r.scalars, r.crawled_at, r.crawled_at, first_id + n)
+                                          for n, r in enumerate(to_write)], _UPSERT_ARTICLES)
     conn.executemany(_SNAPSHOT_REVISION, changed)
     for table in CHILD_COLUMNS:
         conn.executemany(_DELETE_CHILD[table], changed)

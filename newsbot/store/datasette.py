@@ -15,6 +15,11 @@ from typing import Any
 # PostgreSQL DSN), and Datasette can be served to a network (--host).
 HIDDEN_COLUMNS = frozenset({("crawl_runs", "settings")})
 
+# Every table's column descriptions stay in each column's menu (Datasette's cog) instead of a list
+# above the rows, which would push the articles below the first screen.
+STYLE_PATH = "/-/newsbot.css"
+STYLE = "dl.column-descriptions { display: none; }\n"
+
 # The database name the packaged file is written for; a store of another name gets the same.
 PACKAGED_NAME = "newsbot"
 
@@ -90,4 +95,3 @@ def hide_columns(action: int, table: str | None, column: str | None, database: s
     if action == sqlite3.SQLITE_READ and (table, column) in HIDDEN_COLUMNS:
         return sqlite3.SQLITE_IGNORE
     return sqlite3.SQLITE_OK
-

@@ -168,6 +168,10 @@ class Store:
     def count_articles(self) -> int:
         return queries.count_articles(self._conn)
 
+    def segment_keys(self, language: str) -> dict[str, str]:
+        """URL segment -> category key of one edition, as its stored articles carry them."""
+        return queries.segment_keys(self._conn, language)
+
     def stored_hash(self, article_id: str) -> str | None:
         """The content_hash stored for an article, or None if it is not stored."""
         return queries.stored_hash(self._conn, article_id)
@@ -175,7 +179,7 @@ class Store:
     def iter_articles(self, *, since: date | None = None, until: date | None = None,
                       languages: Iterable[str] = (), category: str | None = None,
                       story: str | None = None) -> Iterator[dict[str, Any]]:
-        """Articles in the item's shape (ITEM_FIELDS order, lists as lists), oldest first.
+        """Articles as exports carry them (EXPORT_FIELDS: the item's and the Baku day), oldest first.
         since/until are Baku dates, both inclusive; articles without a date only match no date filter.
         story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
         self._require_current()

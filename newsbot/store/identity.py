@@ -13,7 +13,8 @@ its editions share.
   So a story's id changes only when it merges, and merging is the same whichever order or shard
   the links came from.
 - **Categories.** A slug the packaged table does not know takes the key its story's editions share
-  (newsbot.categories.unify); the mapping is kept (category_map) and applied to earlier rows.
+  (newsbot.categories.unify); the mapping is kept (category_map) and applied to earlier rows. A
+  schema version that changes what the table knows re-keys every article (migrate_v7).
 
 The decisions are pure functions (assign_stories, learn_categories); the rest runs them inside the
 caller's write transaction.
@@ -26,7 +27,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from newsbot.categories import is_known_key, unify
+from urllib.parse import urlsplit
+
+from newsbot.categories import edition_key, is_known_key, unify
+from newsbot.site import split_article_path
 from newsbot.normalize import article_id, url_key, utc_now_iso
 from newsbot.store.connection import chunks, insert_rows
 
@@ -306,3 +310,28 @@ def rebuild_graph(conn: sqlite3.Connection, now: str) -> None:
         editions[story].append((language, slug))
     # Every stored edition is in `editions` already: nothing more to read (stored=()).
     learn_and_apply_categories(conn, editions, category_map(conn), now, stored=())
+
+
+# --- schema v7 ------------------------------------------------------------------------
+
+
+def migrate_v7(conn: sqlite3.Connection) -> None:
+    """After migrate_v6_v7.sql (which forgets what category_map learnt): every article's category key
+    again from its own slug and its linked editions' slugs under the table of this version, as the
+    extraction gives it, then what the stories teach. Keys stored under the old table (an az or ru
+    slug as the key of a topic whose en or az slug the table now knows) are one key per topic again."""
+    links: dict[str, list[str]] = defaultdict(list)
+    for aid, url in conn.execute("SELECT article_id, url FROM translations"):
+        links[aid].append(url)
+    updates = []
+    for aid, url, key in conn.execute("SELECT article_id, url, category_slug FROM articles"):
+        parts = [split_article_path(urlsplit(u).path) for u in (url, *links.get(aid, ()))]
+        editions = [(p[0], edition_key(p[0], p[1])) for p in parts if p is not None]
+        new = unify(editions) if editions else key
+        if new != key:
+            updates.append((new, aid))
+    conn.executemany("UPDATE articles SET category_slug = ? WHERE article_id = ?", updates)
+    editions: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for story, language, slug in conn.execute("SELECT story_id, language, category_slug FROM articles"):
+        editions[story].append((language, slug))
+    learn_and_apply_categories(conn, editions, {}, utc_now_iso(), stored=())

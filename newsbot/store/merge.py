@@ -18,7 +18,8 @@ from pathlib import Path
 
 from newsbot.normalize import url_key, utc_now_iso
 from newsbot.store import identity
-from newsbot.store.articles import ALL_ARTICLE_COLUMNS, ARTICLE_COLUMNS, CHILD_COLUMNS, REVISION_COLUMNS
+from newsbot.store.articles import (ALL_ARTICLE_COLUMNS, ARTICLE_COLUMNS, CHILD_COLUMNS, REVISION_COLUMNS,
+                                     next_article_id)
 from newsbot.store.connection import StoreError, uri
 from newsbot.store.schema import SCHEMA_VERSION
 
@@ -159,9 +160,13 @@ def merge_attached(conn: sqlite3.Connection) -> MergeResult:
         conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", new)
         for table, columns in (("articles", ALL_ARTICLE_COLUMNS), ("article_revisions", REVISION_COLUMNS),
                                *CHILD_COLUMNS.items()):
-            if table == "articles":  # the columns it lacks take their default (site_id: NULL)
-                columns = [c for c in columns if c in src_articles]
             names = ", ".join(columns)
+            if table == "articles":  # the columns it lacks take their default (site_id: NULL); ids are this store's
+                names = ", ".join(c for c in columns if c in src_articles)
+                conn.execute(f"INSERT INTO main.articles (id, {names}) SELECT ? + row_number() OVER (), {names} "
+                             "FROM src.articles WHERE article_id IN (SELECT article_id FROM temp.merge_ids)",
+                             (next_article_id(conn) - 1,))
+                continue
             conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} "
                          "WHERE article_id IN (SELECT article_id FROM temp.merge_ids)")
         result.added = len(new)

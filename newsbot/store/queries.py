@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsbot import stats as stats_keys
+from newsbot.site import split_article_path
 from newsbot.normalize import canonical_url, url_key
-from newsbot.store.articles import ITEM_FIELDS, LIST_FIELDS
+from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS
 from newsbot.store.connection import chunks
 
 _COUNT_BY = {
@@ -32,8 +35,8 @@ class StoredArticle:
     content_hash: str
 
 
-def _article_dict(row: tuple) -> dict[str, Any]:
-    article = dict(zip(ITEM_FIELDS, row))
+def _article_dict(row: tuple, fields: tuple[str, ...] = ITEM_FIELDS) -> dict[str, Any]:
+    article = dict(zip(fields, row))
     for field in LIST_FIELDS:
         article[field] = json.loads(article[field])
     return article
@@ -126,6 +129,17 @@ def story_of(conn: sqlite3.Connection, story_id: str) -> str:
     return row[0] if row else story_id
 
 
+def segment_keys(conn: sqlite3.Connection, language: str) -> dict[str, str]:
+    """URL segment -> the key most of the edition's stored articles under it carry: what earlier
+    crawls learnt of its categories from their stories' linked editions."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for url, key in conn.execute("SELECT url, category_slug FROM articles WHERE language = ?", (language,)):
+        parts = split_article_path(urlsplit(url).path)
+        if parts is not None:
+            counts[parts[1]][key] += 1
+    return {segment: keys.most_common(1)[0][0] for segment, keys in counts.items()}
+
+
 def count_articles(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
@@ -139,7 +153,7 @@ def stored_hash(conn: sqlite3.Connection, article_id: str) -> str | None:
 def iter_articles(conn: sqlite3.Connection, *, since: date | None = None, until: date | None = None,
                   languages: Iterable[str] = (), category: str | None = None,
                   story: str | None = None) -> Iterator[dict[str, Any]]:
-    """Articles in the item's shape (ITEM_FIELDS order, lists as lists), oldest first.
+    """Articles as exports carry them (EXPORT_FIELDS order, lists as lists), oldest first.
     since/until are Baku dates, both inclusive; articles without a date only match no date filter."""
     where, params = [], []
     if since:
@@ -160,12 +174,12 @@ def iter_articles(conn: sqlite3.Connection, *, since: date | None = None, until:
     if story:
         where.append("story_id = ?")
         params.append(story)
-    sql = f"SELECT {', '.join(ITEM_FIELDS)} FROM article_view"
+    sql = f"SELECT {', '.join(EXPORT_FIELDS)} FROM article_view"
     if where:
         sql += " WHERE " + " AND ".join(where)
     # Not a generator function: the checks above and the query run now, not at the first next().
     cursor = conn.execute(sql + " ORDER BY published_at, url", params)
-    return (_article_dict(row) for row in cursor)
+    return (_article_dict(row, EXPORT_FIELDS) for row in cursor)
 
 
 def count_by(conn: sqlite3.Connection, by: str) -> list[tuple[str, int]]:

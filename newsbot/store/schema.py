@@ -17,14 +17,15 @@ from newsbot.store.connection import StoreError
 
 logger = logging.getLogger("newsbot.store")
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # The script that brings a database from version v-1 to v. A new database runs
 # them all, so a fresh file and a migrated one are the same by construction.
 _SCRIPTS = {1: "schema_v1.sql", 2: "migrate_v1_v2.sql", 3: "migrate_v2_v3.sql", 4: "migrate_v3_v4.sql",
-            5: "migrate_v4_v5.sql", 6: "migrate_v5_v6.sql"}
+            5: "migrate_v4_v5.sql", 6: "migrate_v5_v6.sql",
+            7: "migrate_v6_v7.sql"}
 # What SQL alone cannot do, run after a version's script in the same transaction (v4 re-keys
 # ids with the hash newsbot.normalize computes).
-_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: identity.migrate_v4}
+_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: identity.migrate_v4, 7: identity.migrate_v7}
 
 
 def _script_statements(name: str) -> Iterator[str]:
@@ -78,9 +79,18 @@ def migrate(conn: sqlite3.Connection, path: Path,
                 conn.execute(statement)
             if target in _STEPS:
                 _STEPS[target](conn)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+        if broken:
+            raise StoreError(f"{path}: migrating left a row of {broken[0]} without its {broken[2]} row")
         return start
 
-    start = write(run_scripts)
+    # Off around the whole transaction (SQLite ignores the pragma inside one), as SQLite's recipe for
+    # remaking a table says: dropping the old one would otherwise delete its child rows (v7).
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        start = write(run_scripts)
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
     if start:
         logger.info("Migrated %s from schema version %d to %d", path, start, SCHEMA_VERSION)
 

@@ -1,5 +1,7 @@
-"""The Datasette process of `scrapy browse`: Datasette's own `serve` command, with the store's hidden
-columns (newsbot.store.datasette.HIDDEN_COLUMNS) applied to every connection it opens.
+"""The Datasette process of `scrapy browse`: Datasette's own `serve` command, with newsbot's plugin
+hooks: the store's hidden columns (newsbot.store.datasette.HIDDEN_COLUMNS) applied to every
+connection it opens, story ids as links to the story's editions, and column descriptions in each
+column's menu rather than above the table.
 
 `python -m newsbot.store.serve STORE --metadata /dev/stdin ...` takes `datasette serve`'s arguments.
 """
@@ -8,17 +10,45 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from typing import Any
+from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.cli import cli
 from datasette.plugins import pm
+from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
 
-from newsbot.store.datasette import hide_columns
+from newsbot.store.datasette import STYLE, STYLE_PATH, hide_columns
 
 
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.set_authorizer(hide_columns)
+
+
+@hookimpl
+def render_cell(value: Any, column: str, database: str, datasette: Any) -> Markup | None:
+    """A story id, wherever Datasette shows one (the tables, the views, the queries), as a link to
+    its editions: the articles table filtered on it. None: Datasette renders the cell itself."""
+    if column != "story_id" or not isinstance(value, str) or not value:
+        return None
+    url = f"{datasette.urls.table(database, 'articles')}?{urlencode({'story_id': value})}"
+    return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+
+
+@hookimpl
+def extra_css_urls(datasette: Any) -> list[str]:
+    return [datasette.urls.path(STYLE_PATH)]
+
+
+async def style() -> Response:
+    return Response(STYLE, content_type="text/css; charset=utf-8")
+
+
+@hookimpl
+def register_routes() -> list[tuple[str, Any]]:
+    return [(f"^{STYLE_PATH}$", style)]
 
 
 if __name__ == "__main__":

@@ -61,10 +61,10 @@ CATEGORIES: tuple[Category, ...] = (
                           "ru": ("politika", "Политика")}, ("en",), 5, "domestic-politics"),
     # Known in az and ru only.
     Category("ict", {"az": ("ikt", "İKT"), "en": ("ict", "ICT"), "ru": ("ikt", "ИКТ")}, ("az", "en", "ru"), 3, "ict"),
-    # No en section and unknown to the crawler: the ru slug is the key.
-    Category("zdravookhranenie", {"az": ("sehiyye-xeberler", "Səhiyyə"),
-                                  "ru": ("zdravookhranenie", "Здравоохранение")}, ("ru",), 3, "society"),
-    # Only in the az edition, unknown to the crawler: the az slug is the key.
-    Category("hadise", {"az": ("hadise", "Hadisə")}, ("az",), 3, "society"),
+    # No en section; the crawler knows the az slug only: a ru-only story learns it from the others.
+    Category("health", {"az": ("sehiyye-xeberler", "Səhiyyə"),
+                        "ru": ("zdravookhranenie", "Здравоохранение")}, ("az",), 3, "society"),
+    # Only in the az edition, known to the crawler.
+    Category("incidents", {"az": ("hadise", "Hadisə")}, ("az",), 3, "society"),
 )
 BY_KEY: dict[str, Category] = {c.key: c for c in CATEGORIES}
