@@ -1,7 +1,7 @@
 """What one article page says about each field, from every source it offers.
 
 All of a page's sources are read here, and for each field the first source that
-answers wins, in the order of ``ORDER``:
+answers wins, in the order its declaration gives (``newsbot.items.FIELDS``, ``Field.sources``):
 
 - JSON-LD (``NewsArticle``, ``BreadcrumbList``) and ``article:*`` / OpenGraph meta,
 - ``link[rel=canonical]``,
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterator
@@ -26,25 +28,12 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsbot import site
+from newsbot.items import BY_NAME, FIELDS
 from newsbot.normalize import clean_text, parse_site_datetime, parse_timestamp, url_key
 from newsbot.site import markup
 
-# Which source answers first, per field ("markup" is the generation's table, "structure" the rules
-# for unknown markup); each reader below tries them in this order and says which one answered.
-# The visible headline comes before JSON-LD's: sites cut `headline` to 110 characters, as Google's
-# guideline asks. The visible date comes before structured ones, whose format and offset on the live
-# site are unconfirmed: a disagreement keeps the visible one and is counted.
-ORDER: dict[str, tuple[str, ...]] = {
-    "url": ("canonical", "response"),
-    "title": ("markup", "structure", "json-ld", "og"),
-    "body": ("markup", "structure", "json-ld"),
-    "published_at": ("markup", "json-ld", "meta"),
-    "category": ("markup", "breadcrumb", "meta"),
-    "tags": ("structure",),
-    "images": ("markup+structure", "og", "json-ld"),
-    "translations": ("structure", "hreflang"),
-    "site_id": ("markup", "shortlink"),
-}
+# Which source answers first, per field: the order newsbot.items declares.
+ORDER: dict[str, tuple[str, ...]] = {f.name: f.sources for f in FIELDS if f.sources}
 
 _NEWS_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                          "WebPage"})
@@ -413,31 +402,20 @@ class Page:
 
     # --- readers: (raw value, source) -------------------------------------------------
 
-    def url_value(self) -> tuple[str, str]:
-        href = next(iter(site.compiled(markup.CANONICAL)(self.root)), "").strip()
-        if href:
-            path = self.links_of.site_path(href)
-            if path is not None and site.split_article_path(path) is not None:
-                return self.links_of.absolute(href), "canonical"
-        return self.url, "response"
+    def read(self, field: str) -> tuple[Any, str]:
+        """(raw value, source) of a field read one source at a time: the first of its declared
+        sources (newsbot.items.FIELDS) whose reader answers (not None); (None, "") if none does."""
+        readers = _READERS[field]
+        for source in BY_NAME[field].sources:
+            value = readers[source](self)
+            if value is not None:
+                return value, source
+        return None, ""
 
-    def title(self) -> tuple[str, str]:
-        if self.title_node is not None and _text(self.title_node).strip():
-            return _text(self.title_node), "markup" if self.version != site.UNKNOWN_VERSION else "structure"
-        headline = _string(self.data.article.get("headline"))
-        if headline and not headline.rstrip().endswith(("…", "...")):
-            return headline, "json-ld"
-        og = self.data.meta.get("og:title", "")
-        return (og.rsplit(" | ", 1)[0], "og") if og else ("", "")
-
-    def body(self) -> tuple[list[str], str]:
-        if self.paragraphs:
-            return ([p.text for p in self._without_tags_line()],
-                    "markup" if self.version != site.UNKNOWN_VERSION else "structure")
-        article_body = _string(self.data.article.get("articleBody"))
-        if article_body.strip():
-            return [line for line in article_body.splitlines() if line.strip()], "json-ld"
-        return [], ""
+    @property
+    def matched(self) -> bool:
+        """A design generation's markup matched (else the page is read by structure alone)."""
+        return self.version != site.UNKNOWN_VERSION
 
     def date_parts(self) -> tuple[str, str]:
         for table in site.MARKUPS:
@@ -465,34 +443,6 @@ class Page:
 
     def visible_date_text(self) -> str:
         return self.date_parts()[0]
-
-    def category(self) -> tuple[str, str]:
-        for table in site.MARKUPS:
-            if table.category:
-                nodes = site.compiled(table.category)(self.block)
-                if nodes and _text(nodes[0]).strip():
-                    return _text(nodes[0]), "markup"
-        crumbs = self.data.breadcrumb
-        for crumb in reversed(crumbs):
-            target = urljoin(self.url, _string(crumb.get("item")))
-            path = urlsplit(target).path
-            if _string(crumb.get("name")) and site.category_segment_of_listing(path) and target != self.url:
-                return _string(crumb.get("name")), "breadcrumb"
-        if len(crumbs) >= 3 and _string(crumbs[-2].get("name")):
-            return _string(crumbs[-2].get("name")), "breadcrumb"
-        section = self.data.meta.get("article:section", "")
-        return (section.split(" | ", 1)[0], "meta") if section.strip() else ("", "")
-
-    def site_id(self) -> tuple[int | None, str]:
-        for table in site.MARKUPS:
-            if table.site_id:
-                # In the article's share bar, else anywhere on the page.
-                for node in site.compiled(table.site_id)(self.block) or site.compiled(table.site_id)(self.root):
-                    found = site.site_id_of_short_link(node.get(table.site_id_attr))
-                    if found is not None:
-                        return found, "markup"
-        found = site.site_id_of_short_link(next(iter(site.compiled(markup.SHORTLINK)(self.root)), ""))
-        return (found, "shortlink") if found is not None else (None, "")
 
     def links(self, own_language: str) -> tuple[list[str], list[tuple[str, str, str]], str]:
         """(tag texts, [(language, url, title)] of other editions, the source of the first edition found),
@@ -542,7 +492,7 @@ class Page:
         rest = clean_text(re.sub(r"[,;|•·#]", " ", rest))
         return not rest or (rest.endswith(":") and len(rest.split()) <= 3)
 
-    def _without_tags_line(self) -> list[Paragraph]:
+    def without_tags_line(self) -> list[Paragraph]:
         """The body's paragraphs but a tags line inside the body block."""
         return [p for p in self.paragraphs if not self._is_link_line(p) or not any(
             site.is_tag_path(self.links_of.site_path(a.get("href") or "") or "") for a in p.links)]
@@ -606,6 +556,129 @@ class Page:
         for caption in node.iter("figcaption"):
             return _text(caption)
         return _text(node) if node is not img else ""
+
+
+# --- readers of one source each, registered per field -------------------------------------------
+# Page.read tries a field's sources in the order newsbot.items declares. A reader answers None when
+# its source has nothing. Fields whose sources are read together have a method of Page instead: the
+# date (its visible and structured values are compared), the photos, and the tags and editions
+# (found in one pass over the article's links).
+
+_READERS: dict[str, dict[str, Callable[[Page], Any]]] = defaultdict(dict)
+
+
+def _reads(field: str, source: str) -> Callable[[Callable[[Page], Any]], Callable[[Page], Any]]:
+    def register(reader: Callable[[Page], Any]) -> Callable[[Page], Any]:
+        _READERS[field][source] = reader
+        return reader
+    return register
+
+
+@_reads("url", "canonical")
+def _url_from_canonical(page: Page) -> str | None:
+    href = next(iter(site.compiled(markup.CANONICAL)(page.root)), "").strip()
+    if href:
+        path = page.links_of.site_path(href)
+        if path is not None and site.split_article_path(path) is not None:
+            return page.links_of.absolute(href)
+    return None
+
+
+@_reads("url", "response")
+def _url_from_response(page: Page) -> str:
+    return page.url
+
+
+def _title_node_text(page: Page) -> str | None:
+    return _text(page.title_node) if page.title_node is not None and _text(page.title_node).strip() else None
+
+
+@_reads("title", "markup")
+def _title_from_markup(page: Page) -> str | None:
+    return _title_node_text(page) if page.matched else None
+
+
+@_reads("title", "structure")
+def _title_from_structure(page: Page) -> str | None:
+    return None if page.matched else _title_node_text(page)
+
+
+@_reads("title", "json-ld")
+def _title_from_json_ld(page: Page) -> str | None:
+    headline = _string(page.data.article.get("headline"))
+    return headline if headline and not headline.rstrip().endswith(("…", "...")) else None
+
+
+@_reads("title", "og")
+def _title_from_og(page: Page) -> str | None:
+    og = page.data.meta.get("og:title", "")
+    return og.rsplit(" | ", 1)[0] if og else None
+
+
+def _body_paragraphs(page: Page) -> list[str] | None:
+    return [p.text for p in page.without_tags_line()] if page.paragraphs else None
+
+
+@_reads("body", "markup")
+def _body_from_markup(page: Page) -> list[str] | None:
+    return _body_paragraphs(page) if page.matched else None
+
+
+@_reads("body", "structure")
+def _body_from_structure(page: Page) -> list[str] | None:
+    return None if page.matched else _body_paragraphs(page)
+
+
+@_reads("body", "json-ld")
+def _body_from_json_ld(page: Page) -> list[str] | None:
+    article_body = _string(page.data.article.get("articleBody"))
+    return [line for line in article_body.splitlines() if line.strip()] if article_body.strip() else None
+
+
+@_reads("category", "markup")
+def _category_from_markup(page: Page) -> str | None:
+    for table in site.MARKUPS:
+        if table.category:
+            nodes = site.compiled(table.category)(page.block)
+            if nodes and _text(nodes[0]).strip():
+                return _text(nodes[0])
+    return None
+
+
+@_reads("category", "breadcrumb")
+def _category_from_breadcrumb(page: Page) -> str | None:
+    crumbs = page.data.breadcrumb
+    for crumb in reversed(crumbs):
+        target = urljoin(page.url, _string(crumb.get("item")))
+        path = urlsplit(target).path
+        if _string(crumb.get("name")) and site.category_segment_of_listing(path) and target != page.url:
+            return _string(crumb.get("name"))
+    if len(crumbs) >= 3 and _string(crumbs[-2].get("name")):
+        return _string(crumbs[-2].get("name"))
+    return None
+
+
+@_reads("category", "meta")
+def _category_from_meta(page: Page) -> str | None:
+    section = page.data.meta.get("article:section", "")
+    return section.split(" | ", 1)[0] if section.strip() else None
+
+
+@_reads("site_id", "markup")
+def _site_id_from_markup(page: Page) -> int | None:
+    for table in site.MARKUPS:
+        if table.site_id:
+            # In the article's share bar, else anywhere on the page.
+            for node in site.compiled(table.site_id)(page.block) or site.compiled(table.site_id)(page.root):
+                found = site.site_id_of_short_link(node.get(table.site_id_attr))
+                if found is not None:
+                    return found
+    return None
+
+
+@_reads("site_id", "shortlink")
+def _site_id_from_shortlink(page: Page) -> int | None:
+    return site.site_id_of_short_link(next(iter(site.compiled(markup.SHORTLINK)(page.root)), ""))
 
 
 def _is_page_link(href: str) -> bool:

@@ -22,7 +22,7 @@ from scrapy.loader import ItemLoader
 from newsbot import categories, site
 from newsbot.evidence import Page
 from newsbot.html import cut_by_depth, document, parse_html, with_charset
-from newsbot.items import ArticleItem
+from newsbot.items import EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
 from newsbot.normalize import (
     article_id,
     canonical_url,
@@ -39,10 +39,6 @@ from newsbot.normalize import (
 from newsbot.site import markup
 
 SOURCE = "report.az"
-DROP_REASONS = ("missing_title", "missing_body")
-# What the content hash covers: what an edit of the article can change (site_id cannot, and adding it
-# would make every stored article look edited on its next crawl).
-HASHED_FIELDS = ("title", "body", "category_slug", "published_at", "tags", "images", "translations")
 
 
 def _non_empty(values: list[str]) -> list[str]:
@@ -114,8 +110,6 @@ def _tag(tag: str) -> str:
 
 
 _TEXT = _texts
-_EMPTY: dict[str, Any] = {"site_id": None, "published_at": "", "published_at_utc": "", "category": "", "tags": [],
-                          "images": [], "translations": []}
 
 
 class ArticleLoader(ItemLoader):
@@ -202,16 +196,16 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     failed: list[str] = []
     loader = ArticleLoader()
 
-    page_url, sources["url"] = page.url_value()
+    page_url, sources["url"] = page.read("url")
     loader.add_value("url", page_url)
     url = loader.get_output_value("url")
     path = urlsplit(url).path
     path_parts = site.split_article_path(path)
     language, segment = (path_parts[0], path_parts[1]) if path_parts else (site.language_of_path(path), "")
 
-    title, sources["title"] = page.title()
+    title, sources["title"] = page.read("title")
     loader.add_value("title", title)
-    paragraphs, sources["body"] = page.body()
+    paragraphs, sources["body"] = page.read("body")
     loader.add_value("body", paragraphs)
     body = loader.get_output_value("body")
     if not loader.get_output_value("title"):
@@ -238,7 +232,7 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     elif disagree:
         problems.append("date_disagrees")
 
-    shown_category, sources["category"] = page.category()
+    shown_category, sources["category"] = page.read("category")
     loader.add_value("category", shown_category)
     shown_category = loader.get_output_value("category")
     known = categories.lookup(language, segment, shown_category)
@@ -251,7 +245,7 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     if not categories.is_known_key(category_key):
         problems.append("unknown_category")
     images, sources["images"] = page.images(url)
-    site_id, sources["site_id"] = page.site_id()
+    site_id, sources["site_id"] = page.read("site_id")
 
     loader.add_value("article_id", url)
     loader.add_value("site_id", site_id)
@@ -270,9 +264,9 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     loaded = loader.load_item()
     # The loader leaves a field with no value unset; the item says "none" instead, in field order
     # (what JSON Lines and exports show). The content hash is a digest of the loaded item itself.
-    values = {**_EMPTY, **loaded}
-    values["content_hash"] = content_hash({k: values.get(k) for k in HASHED_FIELDS})
-    item = ArticleItem({name: values[name] for name in ArticleItem.fields if name in values})
+    values = {**EMPTY, **loaded}
+    values["content_hash"] = content_hash({k: values[k] for k in HASHED_FIELDS})
+    item = ArticleItem({f.name: values[f.name] for f in FIELDS})
     return Extraction(item, problems, failed, page.version, furniture, sources)
 
 

@@ -15,6 +15,7 @@ from typing import IO, Any, ClassVar
 from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.crawl import read_config, usage_error
+from newsbot.items import BY_NAME, LIST_FIELDS
 from newsbot.site import LANGUAGES
 from newsbot.store import EXPORT_FIELDS, Store, StoreError
 
@@ -40,11 +41,11 @@ def inert(value: Any) -> Any:
 
 
 def csv_row(article: dict[str, Any]) -> list[Any]:
-    """A flat row: tags joined, images and translations as their URLs joined, every cell inert."""
+    """A flat row: each list joined (a list of records as their URLs), every cell inert."""
     row = dict(article)
-    row["tags"] = LIST_SEPARATOR.join(article["tags"])
-    row["images"] = LIST_SEPARATOR.join(image["url"] for image in article["images"])
-    row["translations"] = LIST_SEPARATOR.join(t["url"] for t in article["translations"])
+    for name in LIST_FIELDS:
+        values = article[name]
+        row[name] = LIST_SEPARATOR.join(values if BY_NAME[name].kind.plain else (v["url"] for v in values))
     return [inert(row[field]) for field in EXPORT_FIELDS]
 
 
