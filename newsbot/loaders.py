@@ -36,7 +36,6 @@ from newsbot.normalize import (
     utc_now_iso,
     word_count,
 )
-from newsbot.site import markup
 
 SOURCE = "report.az"
 
