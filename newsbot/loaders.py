@@ -140,8 +140,8 @@ class ArticleLoader(ItemLoader):
     story_id_out = Compose(story_id)
 
     # ItemLoader finds a field's processor on every add_value and get_output_value (getattr, then the
-    # item field's metadata through a new ItemAdapter); an article page makes ~40 of those calls, which
-    # cost more than the cleaning itself. The processors are class attributes: look each up once.
+    # item field's metadata through a new ItemAdapter); an article page makes dozens of those calls,
+    # which cost more than the cleaning itself. The processors are class attributes: look each up once.
     def get_input_processor(self, field_name: str) -> Callable[..., Any]:
         return _processor(type(self), field_name, "in")
 
