@@ -1,5 +1,5 @@
 """The article item, declared once: each field with its kind, its role, the sources a page offers
-for it (in the order they are tried), its cleaning and its description.
+for it (in the order they are tried), its cleaning (the item loader's processors) and its description.
 
 Everything else about a field is derived from FIELDS: the item class, validation (a kind's check),
 the empty value, the content hash, the store's columns and child tables, the Parquet schema, the
@@ -16,7 +16,26 @@ from datetime import datetime
 from typing import Any
 
 import scrapy
+from itemloaders.processors import Compose, Identity, Join
 
+from newsbot.normalize import (
+    Each,
+    article_id,
+    canonical_url,
+    edition_link,
+    first_or_empty,
+    iso_local,
+    iso_utc,
+    non_empty,
+    photo,
+    positive_int,
+    real_paragraphs,
+    story_id,
+    tag_text,
+    texts,
+    unique,
+    word_count,
+)
 from newsbot.site import LANGUAGES
 
 # --- kinds: what a field's values are -------------------------------------------------------------
@@ -113,6 +132,15 @@ class Field:
     watched: bool = False   # crawl health counts the pages without it (newsbot.monitors)
     hashed: bool = False    # an edit can change it: part of content_hash
     sources: tuple[str, ...] = ()  # what the page offers for it, tried in this order (newsbot.evidence)
+    # Its cleaning by the item loader (newsbot.loaders): each value as added, then the values kept;
+    # None is the loader's default (as they are; the first one).
+    clean_in: Callable[..., Any] | None = None
+    clean_out: Callable[..., Any] | None = None
+
+    def item_field(self) -> scrapy.Field:
+        """The scrapy.Field: its description and the processors ItemLoader reads from its metadata."""
+        processors = {"input_processor": self.clean_in, "output_processor": self.clean_out}
+        return scrapy.Field(doc=self.doc, **{k: v for k, v in processors.items() if v is not None})
 
 
 # The visible headline comes before JSON-LD's: sites cut `headline` to 110 characters, as Google's
@@ -120,33 +148,38 @@ class Field:
 # site are unconfirmed: a disagreement keeps the visible one and is counted.
 FIELDS: tuple[Field, ...] = (
     Field("url", URL, "The URL the page was last fetched at, as the site writes it (canonical, absolute)",
-          required=True, watched=True, sources=("canonical", "response")),
+          required=True, watched=True, sources=("canonical", "response"), clean_in=Each(canonical_url)),
     Field("article_id", HEX16, "16 hex digits: sha1 of the URL path without its trailing slash when the article "
-          "was first stored; kept when its slug is edited", IDENTITY, required=True, watched=True),
+          "was first stored; kept when its slug is edited", IDENTITY, required=True, watched=True,
+          clean_in=Each(canonical_url, article_id)),
     Field("site_id", SITE_NUMBER, "report.az's own article number, from the page's short link "
-          "report.az/NNNNNNN; NULL when the page shows none", sources=("markup", "shortlink")),
+          "report.az/NNNNNNN; NULL when the page shows none", sources=("markup", "shortlink"),
+          clean_in=Each(positive_int)),
     Field("source", TEXT, "report.az"),
     Field("language", LANGUAGE, "Edition: az, en or ru", required=True, watched=True),
     Field("title", TEXT, "Headline", required=True, watched=True, hashed=True,
-          sources=("markup", "structure", "json-ld", "og")),
-    Field("lead", TEXT, "First real paragraph"),
+          sources=("markup", "structure", "json-ld", "og"), clean_in=texts),
+    Field("lead", TEXT, "First real paragraph", clean_out=first_or_empty),
     Field("body", TEXT, "Real paragraphs joined by blank lines", required=True, watched=True, hashed=True,
-          sources=("markup", "structure", "json-ld")),
-    Field("word_count", COUNT, "Words in body"),
+          sources=("markup", "structure", "json-ld"), clean_in=texts, clean_out=Compose(real_paragraphs, Join("\n\n"))),
+    Field("word_count", COUNT, "Words in body", clean_in=Each(word_count)),
     Field("published_at", BAKU_TIME, "Publication time in Baku time (+04:00) as the site shows it; '' if "
           "unreadable. Its first ten characters are the Baku day", watched=True, hashed=True,
-          sources=("markup", "json-ld", "meta")),
-    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable"),
-    Field("category", TEXT, "Category name as the edition shows it", sources=("markup", "breadcrumb", "meta")),
+          sources=("markup", "json-ld", "meta"), clean_in=Each(iso_local), clean_out=first_or_empty),
+    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable", clean_in=Each(iso_utc),
+          clean_out=first_or_empty),
+    Field("category", TEXT, "Category name as the edition shows it", sources=("markup", "breadcrumb", "meta"),
+          clean_in=texts, clean_out=first_or_empty),
     Field("category_slug", TEXT, "Language-independent category key (energy, foreign-politics, ...), the same "
           "for every edition of a story", required=True, watched=True, hashed=True),
-    Field("tags", WORDS, "Tag names, in the page's order", hashed=True, sources=("structure",)),
+    Field("tags", WORDS, "Tag names, in the page's order", hashed=True, sources=("structure",),
+          clean_in=Compose(texts, Each(tag_text)), clean_out=Compose(non_empty, unique)),
     Field("images", PHOTOS, "Photos {url, caption}, in the page's order", hashed=True,
-          sources=("markup+structure", "og", "json-ld")),
+          sources=("markup+structure", "og", "json-ld"), clean_in=Each(photo), clean_out=Compose(unique)),
     Field("translations", EDITIONS, "The other editions this page links {language, url, title}", hashed=True,
-          sources=("structure", "hreflang")),
+          sources=("structure", "hreflang"), clean_in=Each(edition_link), clean_out=Identity()),
     Field("story_id", HEX16, "Shared by every edition (az, en, ru) of one story", IDENTITY, required=True,
-          watched=True),
+          watched=True, clean_in=Each(canonical_url), clean_out=Compose(story_id)),
     Field("crawled_at", RUN_TIME, "UTC: the crawl that produced the stored content (this revision)", RUN),
     Field("content_hash", HEX64, "sha256 of the editable content (title, body, category, date, tags, images, "
           "translations)", RUN, required=True),
@@ -157,7 +190,7 @@ BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 class ArticleItem(scrapy.Item):
     """One per edition page, the same fields whatever the edition (declared in FIELDS)."""
 
-    fields = {f.name: scrapy.Field(doc=f.doc) for f in FIELDS}  # ItemMeta starts from a class's own `fields`
+    fields = {f.name: f.item_field() for f in FIELDS}  # ItemMeta starts from a class's own `fields`
 
     def get(self, key: str, default: Any = None) -> Any:
         # Every pipeline reads fields with get(); Mapping.get goes through __getitem__ and a

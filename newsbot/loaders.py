@@ -1,8 +1,8 @@
 """The item loader that turns an article page into an ArticleItem.
 
-newsbot.evidence says what the page shows for each field and from which source;
-the loader's input and output processors (small pure functions, mostly from
-newsbot.normalize) clean every field. Spiders call extract_article() and only navigate.
+newsbot.evidence says what the page shows for each field and from which source; each field's
+input and output processors (declared with the field in newsbot.items, small pure functions of
+newsbot.normalize) clean it. Spiders call extract_article() and only navigate.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from itemloaders.processors import Compose, Identity, Join, TakeFirst
+from itemloaders.processors import Identity, TakeFirst
 from parsel import Selector
 from scrapy.http import HtmlResponse
 from scrapy.loader import ItemLoader
@@ -23,125 +23,22 @@ from newsbot import categories, site
 from newsbot.evidence import Page
 from newsbot.html import cut_by_depth, document, parse_html, with_charset
 from newsbot.items import EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
-from newsbot.normalize import (
-    article_id,
-    canonical_url,
-    clean_texts,
-    content_hash,
-    display_text,
-    iso_local,
-    iso_utc,
-    repair_mojibake_all,
-    story_id,
-    utc_now_iso,
-    word_count,
-)
+from newsbot.normalize import content_hash, utc_now_iso
 
 SOURCE = "report.az"
 
 
-def _non_empty(values: list[str]) -> list[str]:
-    return [v for v in values if v]
-
-
-def _unique(values: list) -> list:
-    seen, unique = set(), []
-    for value in values:
-        key = repr(value)
-        if key not in seen:
-            seen.add(key)
-            unique.append(value)
-    return unique
-
-
-def _first_or_empty(values: list[str]) -> str:
-    return next((v for v in values if v), "")
-
-
-def _real_paragraphs(values: list[str], loader_context: dict) -> list[str]:
-    """Drops known page furniture; what was dropped is left in the context, once per rule."""
-    rules = [site.furniture_rule(v) for v in values]
-    loader_context["furniture"] = Counter(r for r in rules if r)
-    return [v for v, rule in zip(values, rules) if rule is None]
-
-
-def _positive_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _image(value: tuple[str, str]) -> dict[str, str]:
-    url, caption = value
-    return {"url": url.strip(), "caption": display_text(caption)}
-
-
-def _translation(value: tuple[str, str, str]) -> dict[str, str]:
-    language, url, title = value
-    return {"language": language, "url": canonical_url(url), "title": display_text(title)}
-
-
-class Each:
-    """MapCompose for plain one-value functions: each value through every function in turn, a None
-    result dropping the value. MapCompose also threads the loader context into each function and
-    flattens lists, which costs more per call than these functions do; none of them needs either."""
-
-    def __init__(self, *functions: Callable[[Any], Any]) -> None:
-        self.functions = functions
-
-    def __call__(self, values: list[Any]) -> list[Any]:
-        out = []
-        for value in values:
-            for function in self.functions:
-                value = function(value)
-                if value is None:
-                    break
-            else:
-                out.append(value)
-        return out
-
-
-def _texts(values: list[str]) -> list[str]:
-    """A field's text values (a page's paragraphs), repaired and cleaned in one pass over them all."""
-    return clean_texts(repair_mojibake_all(values))
-
-
-def _tag(tag: str) -> str:
-    return tag.lstrip("#").strip()
-
-
-_TEXT = _texts
-
-
 class ArticleLoader(ItemLoader):
+    """Each field's cleaning is declared with the field (newsbot.items.FIELDS), as the item field's
+    input_processor and output_processor."""
+
     default_item_class = ArticleItem
     default_input_processor = Identity()
     default_output_processor = TakeFirst()
 
-    url_in = Each(canonical_url)
-    article_id_in = Each(canonical_url, article_id)
-    site_id_in = Each(_positive_int)
-    title_in = _TEXT
-    body_in = _TEXT
-    body_out = Compose(_real_paragraphs, Join("\n\n"))
-    lead_out = _first_or_empty
-    word_count_in = Each(word_count)
-    published_at_in = Each(iso_local)
-    published_at_out = _first_or_empty
-    published_at_utc_in = Each(iso_utc)
-    published_at_utc_out = _first_or_empty
-    category_in = _TEXT
-    category_out = _first_or_empty
-    tags_in = Compose(_texts, Each(_tag))
-    tags_out = Compose(_non_empty, _unique)
-    images_in = Each(_image)
-    images_out = Compose(_unique)
-    translations_in = Each(_translation)
-    translations_out = Identity()
-    story_id_in = Each(canonical_url)
-    story_id_out = Compose(story_id)
-
     # ItemLoader finds a field's processor on every add_value and get_output_value (getattr, then the
     # item field's metadata through a new ItemAdapter); an article page makes dozens of those calls,
-    # which cost more than the cleaning itself. The processors are class attributes: look each up once.
+    # which cost more than the cleaning itself. Look each up once.
     def get_input_processor(self, field_name: str) -> Callable[..., Any]:
         return _processor(type(self), field_name, "in")
 
