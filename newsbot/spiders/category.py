@@ -158,9 +158,7 @@ class CategoryListings:
             self.crawler.stats.inc_value("newsbot/discovery/categories_from_stories")
             logger.info("Category %s is %s in the %s edition (its stories' linked editions say so)",
                         key, segment, language)
-            request = self.page_request(language, segment, 1, url=nav_url)
-            request.dont_filter = True  # its page 1 was read to learn this
-            yield request
+            yield self.page_request(language, segment, 1, url=nav_url, again=True)  # its page 1 was read to learn this
         if not probes.pending and probes.missing and language not in self.not_found:
             self.not_found[language] = (
                 f"category {', '.join(sorted(probes.missing))} not found in the {language} edition: its "
@@ -174,25 +172,22 @@ class CategoryListings:
                 yield self.page_request(language, category.segment, 1)
 
     def page_request(self, language: str, segment: str, page: int, url: str | None = None,
-                     guessed: bool = False, walk: CategoryWalk = CategoryWalk(),
-                     urgent: bool | None = None, again: bool = False) -> scrapy.Request:
-        url = url or self.edition(language).category_url(segment, page)
-        request = self.listing_request(url, self.parse_listing, language, page, segment=segment, walk=walk)
-        request.meta["guessed_page"] = guessed
-        request.dont_filter = again
+                     guessed: bool = False, walk: CategoryWalk = CategoryWalk(), urgent: bool | None = None,
+                     again: bool = False, past_end_probe: bool = False) -> scrapy.Request:
+        """again: past the dupe filter. urgent (the probe walk's page, by default): the other walks wait
+        for what it tells, so it goes before the queued articles."""
         if urgent is None:
             urgent = self.navigator.probe == (language, segment)
-        if urgent:
-            request.priority = 1  # the other walks wait for what it tells: before the queued articles
+        meta = {"guessed_page": guessed, **({PAST_END_PROBE: True} if past_end_probe else {})}
+        request = self.listing_request(url or self.edition(language).category_url(segment, page), self.parse_listing,
+                                       language, page, meta=meta, dont_filter=again, priority=1 if urgent else 0,
+                                       segment=segment, walk=walk)
         return self.rendered(request) if self.js_mode == "always" else request
 
     def fetch_request(self, fetch: Fetch) -> scrapy.Request:
         language, segment = fetch.key
-        request = self.page_request(language, segment, fetch.page, url=fetch.url, guessed=fetch.guessed,
-                                    walk=fetch.walk, urgent=fetch.urgent, again=fetch.again)
-        if fetch.past_end_probe:
-            request.meta[PAST_END_PROBE] = True
-        return request
+        return self.page_request(language, segment, fetch.page, url=fetch.url, guessed=fetch.guessed, walk=fetch.walk,
+                                 urgent=fetch.urgent, again=fetch.again, past_end_probe=fetch.past_end_probe)
 
     def act(self, decision: Decision) -> Iterator[scrapy.Request]:
         """The navigator's decision taken: what it learnt in the stats, its fetches as (paced) requests."""
