@@ -2,16 +2,17 @@
 
 Scrapy's ``response.selector`` decodes the body to str, parsel encodes it back to UTF-8 and
 parses it with lxml.html's parser, whose element class lookup calls into Python for every
-node the extraction then touches. On a ~100 KB article page that is about twice the cost of
-parsing the same bytes with lxml's plain HTML parser (the same libxml2 parse, plain elements).
-So a UTF-8 page is parsed from its bytes, and the tree is installed as the response's selector:
-whatever reads ``response.selector`` afterwards (a listing rule, a user's middleware) reuses it.
+node the extraction then touches: much dearer than parsing the same bytes with lxml's plain
+HTML parser (the same libxml2 parse, plain elements).
+So a UTF-8 page is parsed from its bytes, once: newsbot reads every page through document(),
+which keeps the tree for as long as the response lives.
 """
 
 from __future__ import annotations
 
 import codecs
 import threading
+import weakref
 from collections.abc import Callable
 
 import charset_normalizer
@@ -165,25 +166,25 @@ def parse_html_reading(body: bytes, read: Reader, chunk: int = READ_CHUNK) -> et
     return root
 
 
+# Each response's tree, for as long as the response lives: kept here, not written into Scrapy's
+# response (its selector cache is private).
+_PARSED: weakref.WeakKeyDictionary[TextResponse, Selector] = weakref.WeakKeyDictionary()
+
+
 def document(response: TextResponse, read: Reader | None = None) -> Selector:
     """The response's selector, parsed at most once per response.
 
     With `read`, the page is parsed a chunk at a time and `read` sees each part as it closes
     (see parse_html_reading); what it takes out is not in the selector.
     """
-    # Scrapy keeps the selector it built in _cached_selector (TextResponse.__slots__): reuse it
-    # when something already asked for it, and leave ours there for whatever asks next.
-    cached = getattr(response, "_cached_selector", None)
-    if cached is None and response.encoding.replace("_", "-").lower() not in ("utf-8", "utf8"):
-        cached = response.selector  # Scrapy's decoding handles every other charset
-    if cached is not None:
+    parsed = _PARSED.get(response)
+    if parsed is None and response.encoding.replace("_", "-").lower() not in ("utf-8", "utf8"):
+        parsed = response.selector  # Scrapy's decoding handles every other charset
+    if parsed is not None:
         if read is not None:
-            read(cached.root, set())
-        return cached
+            read(parsed.root, set())
+        return parsed
     root = parse_html(response.body) if read is None else parse_html_reading(response.body, read)
     selector = Selector(root=root, type="html", base_url=response.url)
-    try:
-        response._cached_selector = selector
-    except AttributeError:
-        pass  # a Response class without the slot: the selector is still this call's
+    _PARSED[response] = selector
     return selector

@@ -59,18 +59,12 @@ def _response(body: bytes, charset: str = "utf-8") -> HtmlResponse:
     return HtmlResponse("https://report.az/x/y", body=body, headers={"Content-Type": f"text/html; charset={charset}"})
 
 
-def test_document_parses_once_and_is_the_responses_selector():
+def test_document_parses_once_and_leaves_scrapys_response_as_it_is():
     response = _response("<html lang='az'><body><h1>Bakı</h1></body></html>".encode())
     selector = document(response)
-    assert response.selector is selector           # Scrapy's own accessor reuses the tree
-    assert document(response) is selector           # and so does a second call
+    assert document(response) is selector           # a second call reuses the tree
     assert selector.css("h1::text").get() == "Bakı"
-
-
-def test_document_reuses_a_selector_scrapy_already_built():
-    response = _response(b"<html><body><p>x</p></body></html>")
-    built = response.selector
-    assert document(response) is built
+    assert getattr(response, "_cached_selector", None) is None  # nothing written into Scrapy's object
 
 
 def test_document_leaves_other_charsets_to_scrapy():
@@ -318,12 +312,12 @@ def test_a_listing_is_never_a_whole_tree_at_once():
     assert max(sizes) < whole / 20, (max(sizes), whole)
 
 
-def test_document_with_a_reader_installs_what_is_left_as_the_selector():
+def test_document_with_a_reader_keeps_what_is_left_as_the_pages_tree():
     body = _listing_page([(0, True, "list"), (0, True, "aside")])
     response = _response(body)
     reader = CardReader(response.url)
     selector = document(response, read=reader)
-    assert response.selector is selector
+    assert document(response) is selector
     assert [c.url for c in reader.cards()] == ["https://report.az/energy/story-0"]
     assert len(selector.css("section div.index-post-block")) == 0   # read, then taken out
     assert len(selector.css("aside div.index-post-block")) == 1     # chrome stays

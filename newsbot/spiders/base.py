@@ -286,7 +286,7 @@ class NewsbotSpider(scrapy.Spider):
     def should_render(self, response: Response, shown: int) -> bool:
         """A listing with no cards in its HTML is rendered by script: ask Chromium (mode auto)."""
         return (self.js_mode == "auto" and not shown and not response.meta.get("playwright")
-                and site.has_card_container(response.selector))
+                and site.has_card_container(document(response)))
 
     def rendered(self, request: scrapy.Request) -> scrapy.Request:
         from newsbot.rendering import scroll_methods

@@ -77,7 +77,7 @@ class CategoryListings:
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
         nav: dict[str, str] = {}  # segment -> its link, requested as the navigation writes it
-        for _label, url in site.find_nav_links(response.selector, response.url):
+        for _label, url in site.find_nav_links(document(response), response.url):
             path = urlsplit(url).path
             segment = site.category_segment_of_listing(path)
             if url.startswith(self.base_url) and segment is not None and site.language_of_path(path) == language:
@@ -236,15 +236,15 @@ class CategoryListings:
         seen.update(url_key(card.url) for card in new)
         wanted, passed_since, all_stored = self.triage_cards(new)
         yield from self.pacing.articles(self.new_article_urls(wanted))
-        next_url = site.next_page_url(response.selector, response.url)
+        next_url = site.next_page_url(document(response), response.url)
         cards = Cards(len(wanted), passed_since, all_stored, next_url,
-                      bool(next_url) or site.has_pagination(response.selector), self.named_pages(response, segment))
+                      bool(next_url) or site.has_pagination(document(response)), self.named_pages(response, segment))
         yield from self.act(self.navigator.cards_read(key, walk, shown, cards))
 
     def named_pages(self, response: Response, segment: str) -> dict[int, str]:
         """{page number: URL} of the pages of this category the page's pagination links."""
         named = {}
-        for url in site.pagination_links(response.selector, response.url):
+        for url in site.pagination_links(document(response), response.url):
             number = site.listing_page_number(url)
             if number and site.category_segment_of_listing(urlsplit(url).path) == segment:
                 named.setdefault(number, url)

@@ -14,6 +14,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newsbot import site
+from newsbot.html import document
 from newsbot.normalize import clean_text, parse_timestamp
 from newsbot.spiders.base import NewsbotSpider, parse_moment
 
@@ -97,7 +98,7 @@ class LatestSpider(NewsbotSpider):
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
         labels = site.LATEST_LABELS[language]
-        for label, url in site.find_nav_links(response.selector, response.url):
+        for label, url in site.find_nav_links(document(response), response.url):
             if clean_text(label).casefold() in labels and url.startswith(self.base_url):
                 self.crawler.stats.inc_value("newsbot/discovery/feed_from_nav")
                 yield self.feed_request(url, language, fallbacks=[])
@@ -152,7 +153,7 @@ class LatestSpider(NewsbotSpider):
             self.stopped(language, "no_timestamp", response.url)
         else:
             # The feed page names its endpoint (.loadContainer[data-url]); later batches carry it on.
-            endpoint = site.feed_endpoint(response.selector) if page == 1 else response.meta.get("feed_endpoint")
+            endpoint = site.feed_endpoint(document(response)) if page == 1 else response.meta.get("feed_endpoint")
             request = self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp, endpoint),
                                            self.parse_feed, language, page + 1)
             request.meta["feed_endpoint"] = endpoint
