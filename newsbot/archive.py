@@ -424,27 +424,6 @@ def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
             raise _Corrupt(offset, f"no WARC record: {exc}") from None
 
 
-def page_at(path: Path, offset: int) -> ArchivedPage:
-    """The response record whose gzip member starts at `offset` (read_archive gave it): a second
-    pass can fetch the records it chose instead of holding every page in memory. ValueError if none."""
-    _warcio()
-    from warcio.archiveiterator import ArchiveIterator
-
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        inflater, out = zlib.decompressobj(wbits=31), []
-        while not inflater.eof:
-            data = handle.read(_CHUNK)
-            if not data:
-                raise ValueError(f"{path} at byte {offset}: a torn record")
-            out.append(inflater.decompress(data))
-    for record in ArchiveIterator(BytesIO(b"".join(out)), ensure_http_headers=False):
-        page = _page(record, path, offset)
-        if page is not None:
-            return page
-    raise ValueError(f"{path} at byte {offset}: no response record")
-
-
 def _page(record: Any, path: Path, offset: int) -> ArchivedPage | None:
     if record.rec_type != "response" or record.http_headers is None:
         return None

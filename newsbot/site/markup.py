@@ -74,7 +74,6 @@ CARD = "div.index-post-block"
 CARD_LINK = "a.news__item"
 CARD_TITLE = "h2.news__title"
 CARD_CATEGORY = "span.news__category"
-CARD_DATE = "ul.news__date > li"
 # Older card markups: parsed so they never crash a crawl.
 OLD_CARDS: tuple[tuple[str, str, str], ...] = (
     # (card, link, title)
