@@ -139,7 +139,7 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # The raw-page archive (off unless NEWSBOT_ARCHIVE is set). Near the spider: it sees article
     # pages exactly as parse_article does, after the HTTP error filter (50) let them through.
-    "newsbot.archive.ArchiveMiddleware": 950,
+    "newsbot.archive.writer.ArchiveMiddleware": 950,
 }
 
 # The store is the crawl's memory: a seen-set persisted in JOBDIR can outlive the

@@ -1,7 +1,7 @@
 """`scrapy reextract`: today's extraction over the raw-page archive, into the store, with no request.
 
 After a site redesign is noticed and the markup table (newsbot/site/) is fixed, the pages the
-crawls archived (NEWSBOT_ARCHIVE, newsbot/archive.py) are read again with today's
+crawls archived (NEWSBOT_ARCHIVE, newsbot/archive/) are read again with today's
 newsbot.loaders.extract_article and written through the store's normal revision path
 (Store.write): a changed content_hash is a new revision; an article crawled again since the
 record was fetched is left alone (stale). No crawler is made and no socket opened.
@@ -127,7 +127,7 @@ def in_filters(item: dict[str, Any], since: date | None, until: date | None, lan
 def reextract(store: Any, files: list[Path], *, since: date | None = None, until: date | None = None,
               languages: Iterable[str] = (), batch_size: int = 2000, warn: Any = None) -> Report:
     """Read `files`, re-extract each article's newest record and write them through store.write."""
-    from newsbot.archive import ArchiveReading, read_archive
+    from newsbot.archive.reader import ArchiveReading, read_archive
     from newsbot.normalize import url_key
     from newsbot.store import Outcome, article_row, decide
 
@@ -246,7 +246,7 @@ class Command(ScrapyCommand):
             print("reextract: reading the archive needs warcio: pip install -e '.[archive]'", file=sys.stderr)
             self.exitcode = 1
             return
-        from newsbot.archive import NotWarc, archive_files
+        from newsbot.archive.reader import NotWarc, archive_files
 
         try:
             files = archive_files(given)
