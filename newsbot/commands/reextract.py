@@ -21,13 +21,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar, Iterable
+from typing import Any, Iterable
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import usage_error, read_config
-from newsbot.commands.export import day
-from newsbot.site import LANGUAGES
+from newsbot.commands.common import StoreCommand, day, usage_error
 
 # Fields the report compares. article_id and story_id are the store's identity (a slug edit keeps the
 # first id, a merged story the survivor's), not what a page says; crawled_at and content_hash follow
@@ -192,11 +190,7 @@ def _warn(message: str) -> None:
     print(f"reextract: warning: {message}", file=sys.stderr)
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(StoreCommand, ScrapyCommand):
     def syntax(self) -> str:
         return "[--archive DIR_OR_FILE ...] [--db PATH] [--since DATE] [--until DATE] [--lang az,en] [--json]"
 
@@ -215,7 +209,6 @@ class Command(ScrapyCommand):
         parser.add_argument("--archive", metavar="DIR_OR_FILE", action="append",
                             help="an archive directory or WARC file (repeatable, or comma-separated; "
                                  "default: the NEWSBOT_ARCHIVE setting)")
-        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
         parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
         parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
         parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. az,en)")
@@ -225,11 +218,8 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if args:
             usage_error("reextract", f"unexpected argument(s): {' '.join(args)} (use --archive)")
-        config = read_config("reextract", self.settings)
-        languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
-        unknown = [lang for lang in languages if lang not in LANGUAGES]
-        if unknown:
-            usage_error("reextract", f"--lang: unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}")
+        config, path = self.store_config(opts)
+        languages = self.languages(opts)
         if opts.since and opts.until and opts.since > opts.until:
             usage_error("reextract", f"--since {opts.since} is after --until {opts.until}")
         given = [part.strip() for value in (opts.archive or []) for part in value.split(",") if part.strip()]
@@ -254,7 +244,6 @@ class Command(ScrapyCommand):
             usage_error("reextract", f"--archive {exc}: no such file or directory")
         if not files:
             usage_error("reextract", f"no WARC files (*.warc.gz) in {', '.join(given)}")
-        path = opts.db or config.db
         from newsbot.store import Store, StoreError
 
         if not path or not Path(path).is_file():
