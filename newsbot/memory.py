@@ -79,10 +79,10 @@ class HeapTrim:
     megabytes of HTML, their decoded text and chunks. glibc's own mapping threshold rises to the
     largest mapped block freed (up to 32 MB), so after the first such page every page's buffers
     come from the heap; freed, they leave holes that later, smaller allocations only partly fill,
-    and glibc keeps them resident: at 100,000 stories the heap held ~47 MB free against ~23 MB at
-    10,000 (bench.memory's census), RSS that no live object accounted for. A fixed threshold keeps
-    them out of the heap; a trim takes ~7 ms in a crawl (newsbot/heap_trim/seconds), ~25 ms on a
-    100 MB heap full of holes. Elsewhere than glibc (musl, macOS) the extension stays off.
+    and glibc keeps them resident, RSS that no live object accounts for (bench.memory's census shows
+    the free heap growing with the backfill). A fixed threshold keeps them out of the heap; what the
+    trims cost is counted in newsbot/heap_trim/seconds. Elsewhere than glibc (musl, macOS) the
+    extension stays off.
     """
 
     M_MMAP_THRESHOLD = -3  # glibc's malloc.h

@@ -3,8 +3,8 @@
 The charts are drawn with matplotlib and embedded in the page as base64 PNG images. matplotlib
 because it is the long-kept standard (and pandas' own plotting), draws on a server without a
 display, and its output is plain images: the page then has no script at all, nothing to fetch
-from a CDN, opens offline in any browser or mail client, and stays small (a few hundred KB)
-whatever the store holds. A JavaScript library (plotly) would need its ~3.5 MB bundle inlined in
+from a CDN, opens offline in any browser or mail client, and stays small
+whatever the store holds. A JavaScript library (plotly) would need its megabytes of bundle inlined in
 every report, for interactivity an at-a-glance page does not need. PNG rather than SVG: a chart
 of hundreds of days is a fixed-size image, not thousands of SVG nodes.
 
