@@ -87,13 +87,11 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-def archive_file_path(directory: str | Path, spider_name: str, moment: datetime | None = None,
-                      pid: int | None = None) -> Path:
+def archive_file_path(directory: str | Path, spider_name: str) -> Path:
     """<dir>/<spider>-<UTC time>-<pid>.warc.gz: file names sort by start time, and two crawls never
     share one (the pid; ArchiveFile.open adds a counter for two crawls of one process in one second)."""
-    moment = moment or datetime.now(timezone.utc)
-    stamp = moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return Path(directory) / f"{spider_name}-{stamp}-{os.getpid() if pid is None else pid}.warc.gz"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return Path(directory) / f"{spider_name}-{stamp}-{os.getpid()}.warc.gz"
 
 
 class ArchiveFile:

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 from scrapy.commands import ScrapyCommand
 
+from newsbot.archive import INSTALL_HINT
 from newsbot.commands.common import StoreCommand, day, usage_error
 
 # Fields the report compares. article_id and story_id are the store's identity (a slug edit keeps the
@@ -233,7 +234,7 @@ class Command(StoreCommand, ScrapyCommand):
         try:
             import warcio  # noqa: F401
         except ImportError:
-            print("reextract: reading the archive needs warcio: pip install -e '.[archive]'", file=sys.stderr)
+            print(f"reextract: reading the archive needs warcio: {INSTALL_HINT}", file=sys.stderr)
             self.exitcode = 1
             return
         from newsbot.archive.reader import NotWarc, archive_files
