@@ -96,7 +96,7 @@ def text_values(html: str, url: str) -> list[str]:
 
     page = Page(Selector(text=html).root, url)
     tags, editions, _ = page.links("")
-    return [page.title()[0], *page.body()[0], *tags, *(e[2] for e in editions),
+    return [page.read("title")[0] or "", *(page.read("body")[0] or ()), *tags, *(e[2] for e in editions),
             *(caption for _, caption in page.images(url)[0])]
 
 

@@ -1,7 +1,7 @@
 """What one article page says about each field, from every source it offers.
 
 All of a page's sources are read here, and for each field the first source that
-answers wins, in the order of ``ORDER``:
+answers wins, in the order its declaration gives (``newsbot.items.FIELDS``, ``Field.sources``):
 
 - JSON-LD (``NewsArticle``, ``BreadcrumbList``) and ``article:*`` / OpenGraph meta,
 - ``link[rel=canonical]``,
@@ -16,9 +16,10 @@ The values returned are raw page text; cleaning is the item loader's job (newsbo
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator
 from urllib.parse import urljoin, urlsplit
@@ -26,29 +27,29 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsbot import site
+from newsbot.dom import (
+    text_of,
+    is_embed,
+    is_chrome,
+    is_foreign,
+    HOLDS_CHROME,
+    IMAGES,
+    PRECEDING_LINKS,
+    ancestors,
+    common_ancestor,
+    ld_value,
+    IMAGE_FILE,
+    is_placeholder,
+    image_url,
+    StructuredData,
+)
+from newsbot.items import BY_NAME, FIELDS
 from newsbot.normalize import clean_text, parse_site_datetime, parse_timestamp, url_key
 from newsbot.site import markup
 
-# Which source answers first, per field ("markup" is the generation's table, "structure" the rules
-# for unknown markup); each reader below tries them in this order and says which one answered.
-# The visible headline comes before JSON-LD's: sites cut `headline` to 110 characters, as Google's
-# guideline asks. The visible date comes before structured ones, whose format and offset on the live
-# site are unconfirmed: a disagreement keeps the visible one and is counted.
-ORDER: dict[str, tuple[str, ...]] = {
-    "url": ("canonical", "response"),
-    "title": ("markup", "structure", "json-ld", "og"),
-    "body": ("markup", "structure", "json-ld"),
-    "published_at": ("markup", "json-ld", "meta"),
-    "category": ("markup", "breadcrumb", "meta"),
-    "tags": ("structure",),
-    "images": ("markup+structure", "og", "json-ld"),
-    "translations": ("structure", "hreflang"),
-    "site_id": ("markup", "shortlink"),
-}
+# Which source answers first, per field: the order newsbot.items declares.
+ORDER: dict[str, tuple[str, ...]] = {f.name: f.sources for f in FIELDS if f.sources}
 
-_NEWS_TYPES = frozenset({"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
-                         "WebPage"})
-_IMAGE_FILE = re.compile(r"\.(?:jpe?g|png|webp|gif|avif)(?:$|\?)", re.IGNORECASE)
 # An address no page lives at: a lightbox's link may hold a fragment, a script or the placeholder itself.
 _NO_PAGE = re.compile(r"\s*(?:$|#|javascript:|data:)", re.IGNORECASE)
 _CAPTION_MAX = 300
@@ -60,153 +61,13 @@ _STORY_MIN = 120
 # "Читайте также"): a few words before its links, never a sentence of its own.
 _LABEL_WORDS = 5
 _LINK_SEPARATORS = re.compile(r"[,;|•·#→←»«›‹/\-–—:()\[\]]")
-_SRCSET_ITEM = re.compile(r"\s*(\S+)(?:\s+(\d+)[wx])?\s*(?:,|$)")
 _LABEL_TRIM = " :·•|-–—#"
 _MARKED_LABEL = re.compile(r"([^:|•·]+?)\s*[:|•·]\s*(.+)")
 
 
-def _text(node: etree._Element, skip=None) -> str:
-    """The text of a node as a browser shows it: inline markup joined without spaces, <br> as a space,
-    scripts, styles and embeds left out."""
-    parts: list[str] = []
-    _collect(node, parts, skip)
-    return "".join(parts)
-
-
-def _collect(node: etree._Element, parts: list[str], skip) -> None:
-    # A stack, not recursion: a page may nest elements deeper than Python's recursion limit. Each
-    # entry is an element's children still to read and the tail that follows the element.
-    # Most elements are leaves: their text and tail are read in place, with nothing pushed.
-    if node.text:
-        parts.append(node.text)
-    stack: list[tuple[Iterator[etree._Element], str | None]] = [(iter(node), None)]
-    while stack:
-        children, tail = stack[-1]
-        for child in children:
-            if isinstance(child.tag, str) and not _is_embed(child) and (skip is None or not skip(child)):
-                if child.tag == "br":
-                    parts.append(" ")
-                else:
-                    if child.text:
-                        parts.append(child.text)
-                    if len(child):
-                        stack.append((iter(child), child.tail))
-                        break
-            if child.tail:
-                parts.append(child.tail)
-        else:
-            stack.pop()
-            if tail:
-                parts.append(tail)
-
-
-def _classes(node: etree._Element) -> str:
-    return node.get("class") or ""
-
-
-def _is_embed(node: etree._Element) -> bool:
-    if node.tag in markup.EMBED_TAGS:
-        return True
-    classes = _classes(node)
-    return bool(classes) and any(c in classes for c in markup.EMBED_CLASSES)
-
-
-def _is_chrome(node: etree._Element) -> bool:
-    """Page chrome, or a block of listing cards (the "Latest News" sidebar, related stories)."""
-    return node.tag in markup.CHROME_TAGS or "index-post-block" in _classes(node)
-
-
-def _is_foreign(node: etree._Element) -> bool:
-    """Chrome, an embed, or a looping slider's clone of a slide: nothing inside is this article's own."""
-    return _is_chrome(node) or _is_embed(node) or any(mark in _classes(node) for mark in markup.CLONE_MARKS)
-
-
-_HOLDS_CHROME = etree.XPath(
-    "descendant-or-self::*[self::header or self::nav or self::footer or self::aside"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' index-post-block ')][1]")
-# An <img> inside <noscript> repeats a lazy image for browsers without script: not a second image.
-_IMAGES = etree.XPath(".//img[not(ancestor::noscript)]")
-_PRECEDING_LINKS = etree.XPath("preceding::a")
-
-
 def _is_reporting(p: etree._Element) -> bool:
     """A paragraph with enough text of its own, beyond its links, to be reporting."""
-    return len(_text(p).strip()) - sum(len(_text(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN
-
-
-def _ancestors(node: etree._Element) -> Iterator[etree._Element]:
-    node = node.getparent()
-    while node is not None:
-        yield node
-        node = node.getparent()
-
-
-def _common_ancestor(a: etree._Element, b: etree._Element) -> etree._Element:
-    # A set of the elements themselves, not their id()s: lxml makes a new proxy object for a node
-    # whenever none is alive, so only proxies kept alive compare (and hash) as the same node.
-    above_a = {a, *_ancestors(a)}
-    for node in (b, *_ancestors(b)):
-        if node in above_a:
-            return node
-    return a.getroottree().getroot()
-
-
-# --- structured data -------------------------------------------------------------------
-
-def _json_ld_objects(root: etree._Element) -> Iterator[dict]:
-    for raw in site.compiled(markup.JSON_LD)(root):
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            continue  # broken structured data must never cost the page
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            obj = stack.pop(0)
-            if isinstance(obj, dict):
-                yield obj
-                if isinstance(obj.get("@graph"), list):
-                    stack.extend(obj["@graph"])
-            elif isinstance(obj, list):
-                stack.extend(obj)
-
-
-def _types(obj: dict) -> set[str]:
-    kind = obj.get("@type")
-    return set(kind) if isinstance(kind, list) else {kind} if isinstance(kind, str) else set()
-
-
-def _string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return _string(value.get("url") or value.get("@id") or value.get("name"))
-    if isinstance(value, list) and value:
-        return _string(value[0])
-    return ""
-
-
-@dataclass
-class StructuredData:
-    article: dict = field(default_factory=dict)
-    breadcrumb: list[dict] = field(default_factory=list)
-    meta: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, root: etree._Element) -> StructuredData:
-        found = cls()
-        for obj in _json_ld_objects(root):
-            types = _types(obj)
-            if "BreadcrumbList" in types and not found.breadcrumb:
-                items = [i for i in obj.get("itemListElement") or () if isinstance(i, dict)]
-                found.breadcrumb = sorted(items, key=lambda i: i.get("position") if isinstance(
-                    i.get("position"), int) else 0)
-            elif types & _NEWS_TYPES and (not found.article or "WebPage" in _types(found.article)):
-                found.article = obj
-        for node in site.compiled(markup.META_PROPERTY)(root):
-            prop, content = node.get("property") or "", node.get("content")
-            if content and (prop.startswith("article:") or prop.startswith("og:")):
-                found.meta.setdefault(prop, content)
-        return found
+    return len(text_of(p).strip()) - sum(len(text_of(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN
 
 
 # --- the page -------------------------------------------------------------------------
@@ -217,12 +78,13 @@ class Paragraph:
     links: list[etree._Element]       # the links inside it
 
 
-class Page:
-    """One article page: the generation that matched, its article block, and a reader per field."""
+class ArticleLayout:
+    """Where an article page's parts are: the generation that matched, the title and body nodes (by a
+    generation's markup, else by structure), the article block, and the body's paragraphs of reporting."""
 
     def __init__(self, root: etree._Element, url: str) -> None:
         self.root, self.url = root, url
-        self.links_of = _Resolver(url)
+        self.links_of = site.Resolver(url)
         self.version = site.UNKNOWN_VERSION
         self.structural_paragraphs: list[etree._Element] | None = None
         self.related_blocks = 0  # blocks inside the body that only point to other articles, dropped
@@ -252,7 +114,7 @@ class Page:
 
     def _structural_title(self) -> etree._Element | None:
         for node in self.root.iter("h1"):
-            if not any(_is_chrome(a) for a in _ancestors(node)) and _text(node).strip():
+            if not any(is_chrome(a) for a in ancestors(node)) and text_of(node).strip():
                 return node
         return None
 
@@ -262,10 +124,10 @@ class Page:
         totals: dict[etree._Element, int] = {}
         for p in self.root.iter("p"):
             parent = p.getparent()
-            if parent is None or _is_chrome(parent) or any(_is_chrome(a) for a in _ancestors(parent)):
+            if parent is None or is_chrome(parent) or any(is_chrome(a) for a in ancestors(parent)):
                 continue
             if _is_reporting(p):
-                totals[parent] = totals.get(parent, 0) + len(_text(p).strip())
+                totals[parent] = totals.get(parent, 0) + len(text_of(p).strip())
         best = max(totals.items(), key=lambda kv: kv[1], default=(None, 0))
         if best[1] < _STORY_MIN:
             return None
@@ -279,12 +141,12 @@ class Page:
         anchors = [n for n in (self.title_node, self.body_node) if n is not None]
         if not anchors:
             return self.root
-        node = _common_ancestor(*anchors) if len(anchors) == 2 else anchors[0]
+        node = common_ancestor(*anchors) if len(anchors) == 2 else anchors[0]
         while True:
             parent = node.getparent()
             if parent is None or parent.tag in ("body", "html"):
                 return node
-            if any(sibling is not node and isinstance(sibling.tag, str) and _HOLDS_CHROME(sibling)
+            if any(sibling is not node and isinstance(sibling.tag, str) and HOLDS_CHROME(sibling)
                    for sibling in parent):
                 return node
             node = parent
@@ -292,16 +154,16 @@ class Page:
     def _links_after_title(self) -> Iterator[etree._Element]:
         """Links inside the article block after the title (a trending-tags bar comes before it),
         outside page chrome and listing cards, in page order."""
-        before = set(_PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
+        before = set(PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
         for node in self.block.iter("a"):
             if node not in before and not self._inside_chrome(node):
                 yield node
 
     def _inside_chrome(self, node: etree._Element) -> bool:
-        for above in _ancestors(node):
+        for above in ancestors(node):
             if above is self.block:
                 return False
-            if _is_foreign(above):
+            if is_foreign(above):
                 return True
         return False
 
@@ -314,14 +176,14 @@ class Page:
         if node.tag != "img" and node.find(".//img") is None:
             return False  # most blocks: no image at all, no need to count them
         # A card's thumbnail (an image in a link to a page, or in chrome) makes no figure of what holds it.
-        images = [img for img in _IMAGES(node) if not self._linked_away(img, node)] if node.tag != "img" else [node]
-        return bool(images) and len(images) == 1 and len(_text(node).strip()) <= _CAPTION_MAX and sum(
-            1 for d in node.iter("p", "div", "li") if d is not node and _text(d).strip()) <= 1
+        images = [img for img in IMAGES(node) if not self._linked_away(img, node)] if node.tag != "img" else [node]
+        return bool(images) and len(images) == 1 and len(text_of(node).strip()) <= _CAPTION_MAX and sum(
+            1 for d in node.iter("p", "div", "li") if d is not node and text_of(d).strip()) <= 1
 
     def _paragraphs(self) -> list[Paragraph]:
         if self.structural_paragraphs is not None:
             # A block found by structure may hold more than the story: only its paragraphs of reporting.
-            return [Paragraph(_text(p), list(p.iter("a"))) for p in self.structural_paragraphs]
+            return [Paragraph(text_of(p), list(p.iter("a"))) for p in self.structural_paragraphs]
         found: list[Paragraph] = []
         self._walk(self.body_node, found)
         return found
@@ -337,10 +199,10 @@ class Page:
             reading = stack[-1]
             for child in reading.children:
                 tag = child.tag
-                if not isinstance(tag, str) or _is_embed(child):
+                if not isinstance(tag, str) or is_embed(child):
                     pass
                 elif tag in markup.INLINE_TAGS and not self._has_blocks(child):
-                    if tag == "img" or _IMAGES(child):
+                    if tag == "img" or IMAGES(child):
                         self._flush(reading, found)  # an image between paragraphs: read by images()
                     elif tag == "br":
                         if reading.breaks:
@@ -348,7 +210,7 @@ class Page:
                         else:
                             reading.run.append(" ")
                     else:
-                        reading.run.append(_text(child))
+                        reading.run.append(text_of(child))
                         reading.links.extend(child.iter("a"))
                 else:
                     self._flush(reading, found)
@@ -361,7 +223,7 @@ class Page:
                         stack.append(_Reading(inner, child))
                         break  # read past the child once its blocks are read
                     else:
-                        found.append(Paragraph(_text(inner), list(inner.iter("a"))))
+                        found.append(Paragraph(text_of(inner), list(inner.iter("a"))))
                 reading.read_past(child)
             else:
                 self._flush(reading, found)
@@ -397,7 +259,7 @@ class Page:
     def _points_away(self, block: etree._Element) -> bool:
         """_is_related of a whole block (its text read only when its links qualify)."""
         links = list(block.iter("a"))
-        return self._only_article_links(links) and _only_links_and_label(_text(block), links)
+        return self._only_article_links(links) and _only_links_and_label(text_of(block), links)
 
     def _only_article_links(self, links: list[etree._Element]) -> bool:
         return bool(links) and all(self._is_article_link(a) for a in links)
@@ -408,43 +270,37 @@ class Page:
 
     @staticmethod
     def _has_blocks(node: etree._Element) -> bool:
-        return any(isinstance(d.tag, str) and d.tag not in markup.INLINE_TAGS and not _is_embed(d)
+        return any(isinstance(d.tag, str) and d.tag not in markup.INLINE_TAGS and not is_embed(d)
                    for d in node.iterdescendants())
 
-    # --- readers: (raw value, source) -------------------------------------------------
 
-    def url_value(self) -> tuple[str, str]:
-        href = next(iter(site.compiled(markup.CANONICAL)(self.root)), "").strip()
-        if href:
-            path = self.links_of.site_path(href)
-            if path is not None and site.split_article_path(path) is not None:
-                return self.links_of.absolute(href), "canonical"
-        return self.url, "response"
 
-    def title(self) -> tuple[str, str]:
-        if self.title_node is not None and _text(self.title_node).strip():
-            return _text(self.title_node), "markup" if self.version != site.UNKNOWN_VERSION else "structure"
-        headline = _string(self.data.article.get("headline"))
-        if headline and not headline.rstrip().endswith(("…", "...")):
-            return headline, "json-ld"
-        og = self.data.meta.get("og:title", "")
-        return (og.rsplit(" | ", 1)[0], "og") if og else ("", "")
+class Page(ArticleLayout):
+    """One article page read field by field: `read` for a field whose sources are read one at a time
+    (the readers below), a method for each field whose sources are read together."""
 
-    def body(self) -> tuple[list[str], str]:
-        if self.paragraphs:
-            return ([p.text for p in self._without_tags_line()],
-                    "markup" if self.version != site.UNKNOWN_VERSION else "structure")
-        article_body = _string(self.data.article.get("articleBody"))
-        if article_body.strip():
-            return [line for line in article_body.splitlines() if line.strip()], "json-ld"
-        return [], ""
+
+    def read(self, field: str) -> tuple[Any, str]:
+        """(raw value, source) of a field read one source at a time: the first of its declared
+        sources (newsbot.items.FIELDS) whose reader answers (not None); (None, "") if none does."""
+        readers = _READERS[field]
+        for source in BY_NAME[field].sources:
+            value = readers[source](self)
+            if value is not None:
+                return value, source
+        return None, ""
+
+    @property
+    def matched(self) -> bool:
+        """A design generation's markup matched (else the page is read by structure alone)."""
+        return self.version != site.UNKNOWN_VERSION
 
     def date_parts(self) -> tuple[str, str]:
         for table in site.MARKUPS:
             if table.date:
                 nodes = site.compiled(table.date)(self.block)
                 if nodes:
-                    return _text(nodes[0]), _text(nodes[1]) if len(nodes) > 1 else ""
+                    return text_of(nodes[0]), text_of(nodes[1]) if len(nodes) > 1 else ""
         return "", ""
 
     def published(self) -> tuple[datetime | None, str, bool]:
@@ -452,7 +308,7 @@ class Page:
         date_text, time_text = self.date_parts()
         visible = parse_site_datetime(date_text, time_text) if date_text else None
         structured, source = None, ""
-        for candidate, name in ((_string(self.data.article.get("datePublished")), "json-ld"),
+        for candidate, name in ((ld_value(self.data.article.get("datePublished")), "json-ld"),
                                 (self.data.meta.get("article:published_time", ""), "meta")):
             structured = parse_timestamp(candidate) if candidate else None
             if structured is not None:
@@ -465,34 +321,6 @@ class Page:
 
     def visible_date_text(self) -> str:
         return self.date_parts()[0]
-
-    def category(self) -> tuple[str, str]:
-        for table in site.MARKUPS:
-            if table.category:
-                nodes = site.compiled(table.category)(self.block)
-                if nodes and _text(nodes[0]).strip():
-                    return _text(nodes[0]), "markup"
-        crumbs = self.data.breadcrumb
-        for crumb in reversed(crumbs):
-            target = urljoin(self.url, _string(crumb.get("item")))
-            path = urlsplit(target).path
-            if _string(crumb.get("name")) and site.category_segment_of_listing(path) and target != self.url:
-                return _string(crumb.get("name")), "breadcrumb"
-        if len(crumbs) >= 3 and _string(crumbs[-2].get("name")):
-            return _string(crumbs[-2].get("name")), "breadcrumb"
-        section = self.data.meta.get("article:section", "")
-        return (section.split(" | ", 1)[0], "meta") if section.strip() else ("", "")
-
-    def site_id(self) -> tuple[int | None, str]:
-        for table in site.MARKUPS:
-            if table.site_id:
-                # In the article's share bar, else anywhere on the page.
-                for node in site.compiled(table.site_id)(self.block) or site.compiled(table.site_id)(self.root):
-                    found = site.site_id_of_short_link(node.get(table.site_id_attr))
-                    if found is not None:
-                        return found, "markup"
-        found = site.site_id_of_short_link(next(iter(site.compiled(markup.SHORTLINK)(self.root)), ""))
-        return (found, "shortlink") if found is not None else (None, "")
 
     def links(self, own_language: str) -> tuple[list[str], list[tuple[str, str, str]], str]:
         """(tag texts, [(language, url, title)] of other editions, the source of the first edition found),
@@ -509,7 +337,7 @@ class Page:
                 continue
             if site.is_tag_path(path):
                 if a not in inline and site.language_of_path(path) == own_language:
-                    tags.append(_text(a).strip().lstrip("#"))
+                    tags.append(text_of(a).strip().lstrip("#"))
                 continue
             parts = site.split_article_path(path)
             if parts is None or parts[0] == own_language:
@@ -538,11 +366,11 @@ class Page:
             return False
         rest = paragraph.text
         for a in paragraph.links:
-            rest = rest.replace(_text(a), "", 1)
+            rest = rest.replace(text_of(a), "", 1)
         rest = clean_text(re.sub(r"[,;|•·#]", " ", rest))
         return not rest or (rest.endswith(":") and len(rest.split()) <= 3)
 
-    def _without_tags_line(self) -> list[Paragraph]:
+    def without_tags_line(self) -> list[Paragraph]:
         """The body's paragraphs but a tags line inside the body block."""
         return [p for p in self.paragraphs if not self._is_link_line(p) or not any(
             site.is_tag_path(self.links_of.site_path(a.get("href") or "") or "") for a in p.links)]
@@ -558,7 +386,7 @@ class Page:
                       for n in site.compiled(table.main_photo)(self.block)[:1]]
         candidates += [n for n in self.block.iter("img") if not self._linked_away(n)]
         for node in candidates:
-            url = _image_url(node)
+            url = image_url(node)
             if url and site.is_story_photo(url):
                 url = urljoin(base_url, url)
                 if url not in seen:
@@ -567,10 +395,10 @@ class Page:
         if found:
             return found, "markup+structure"
         for url, source in ((self.data.meta.get("og:image", ""), "og"),
-                            (_string(self.data.article.get("image")), "json-ld")):
+                            (ld_value(self.data.article.get("image")), "json-ld")):
             # Structured data fills the gap only with a story's own photo: pages without one carry
             # the site's default share image there.
-            if url and not _is_placeholder(url) and site.is_story_photo(url):
+            if url and not is_placeholder(url) and site.is_story_photo(url):
                 return [(urljoin(base_url, url), "")], source
         return [], ""
 
@@ -580,10 +408,10 @@ class Page:
         page at all, is fine.
         Neither is a slider's clone of a slide, which would put the last photo first."""
         stop = self.block if within is None else within
-        for node in _ancestors(img):
+        for node in ancestors(img):
             if node is stop:
                 return False
-            if _is_foreign(node) or (node.tag == "a" and _is_page_link(node.get("href") or "")):
+            if is_foreign(node) or (node.tag == "a" and _is_page_link(node.get("href") or "")):
                 return True
         return False
 
@@ -593,23 +421,146 @@ class Page:
         and the article block themselves never count)."""
         node = img
         # From these up, a wrapper holds the title or the whole article (elements, kept alive: see
-        # _common_ancestor).
+        # common_ancestor).
         stops = {n for n in (self.block, self.body_node, self.root) if n is not None}
         if self.title_node is not None:
-            stops.update(_ancestors(self.title_node))
+            stops.update(ancestors(self.title_node))
         while True:
             parent = node.getparent()
-            if (parent is None or parent in stops or len(_IMAGES(parent)) != 1
-                    or len(_text(parent).strip()) > _CAPTION_MAX):
+            if (parent is None or parent in stops or len(IMAGES(parent)) != 1
+                    or len(text_of(parent).strip()) > _CAPTION_MAX):
                 break
             node = parent
         for caption in node.iter("figcaption"):
-            return _text(caption)
-        return _text(node) if node is not img else ""
+            return text_of(caption)
+        return text_of(node) if node is not img else ""
+
+
+# --- readers of one source each, registered per field -------------------------------------------
+# Page.read tries a field's sources in the order newsbot.items declares. A reader answers None when
+# its source has nothing. Fields whose sources are read together have a method of Page instead: the
+# date (its visible and structured values are compared), the photos, and the tags and editions
+# (found in one pass over the article's links).
+
+_READERS: dict[str, dict[str, Callable[[Page], Any]]] = defaultdict(dict)
+
+
+def _reads(field: str, source: str) -> Callable[[Callable[[Page], Any]], Callable[[Page], Any]]:
+    def register(reader: Callable[[Page], Any]) -> Callable[[Page], Any]:
+        _READERS[field][source] = reader
+        return reader
+    return register
+
+
+@_reads("url", "canonical")
+def _url_from_canonical(page: Page) -> str | None:
+    href = next(iter(site.compiled(markup.CANONICAL)(page.root)), "").strip()
+    if href:
+        path = page.links_of.site_path(href)
+        if path is not None and site.split_article_path(path) is not None:
+            return page.links_of.absolute(href)
+    return None
+
+
+@_reads("url", "response")
+def _url_from_response(page: Page) -> str:
+    return page.url
+
+
+def _title_node_text(page: Page) -> str | None:
+    return text_of(page.title_node) if page.title_node is not None and text_of(page.title_node).strip() else None
+
+
+@_reads("title", "markup")
+def _title_from_markup(page: Page) -> str | None:
+    return _title_node_text(page) if page.matched else None
+
+
+@_reads("title", "structure")
+def _title_from_structure(page: Page) -> str | None:
+    return None if page.matched else _title_node_text(page)
+
+
+@_reads("title", "json-ld")
+def _title_from_json_ld(page: Page) -> str | None:
+    headline = ld_value(page.data.article.get("headline"))
+    return headline if headline and not headline.rstrip().endswith(("…", "...")) else None
+
+
+@_reads("title", "og")
+def _title_from_og(page: Page) -> str | None:
+    og = page.data.meta.get("og:title", "")
+    return og.rsplit(" | ", 1)[0] if og else None
+
+
+def _body_paragraphs(page: Page) -> list[str] | None:
+    return [p.text for p in page.without_tags_line()] if page.paragraphs else None
+
+
+@_reads("body", "markup")
+def _body_from_markup(page: Page) -> list[str] | None:
+    return _body_paragraphs(page) if page.matched else None
+
+
+@_reads("body", "structure")
+def _body_from_structure(page: Page) -> list[str] | None:
+    return None if page.matched else _body_paragraphs(page)
+
+
+@_reads("body", "json-ld")
+def _body_from_json_ld(page: Page) -> list[str] | None:
+    article_body = ld_value(page.data.article.get("articleBody"))
+    return [line for line in article_body.splitlines() if line.strip()] if article_body.strip() else None
+
+
+@_reads("category", "markup")
+def _category_from_markup(page: Page) -> str | None:
+    for table in site.MARKUPS:
+        if table.category:
+            nodes = site.compiled(table.category)(page.block)
+            if nodes and text_of(nodes[0]).strip():
+                return text_of(nodes[0])
+    return None
+
+
+@_reads("category", "breadcrumb")
+def _category_from_breadcrumb(page: Page) -> str | None:
+    crumbs = page.data.breadcrumb
+    for crumb in reversed(crumbs):
+        target = urljoin(page.url, ld_value(crumb.get("item")))
+        path = urlsplit(target).path
+        if ld_value(crumb.get("name")) and site.category_segment_of_listing(path) and target != page.url:
+            return ld_value(crumb.get("name"))
+    if len(crumbs) >= 3 and ld_value(crumbs[-2].get("name")):
+        return ld_value(crumbs[-2].get("name"))
+    return None
+
+
+@_reads("category", "meta")
+def _category_from_meta(page: Page) -> str | None:
+    section = page.data.meta.get("article:section", "")
+    return section.split(" | ", 1)[0] if section.strip() else None
+
+
+@_reads("site_id", "markup")
+def _site_id_from_markup(page: Page) -> int | None:
+    for table in site.MARKUPS:
+        if table.site_id:
+            # In the article's share bar, else anywhere on the page.
+            for node in site.compiled(table.site_id)(page.block) or site.compiled(table.site_id)(page.root):
+                found = site.site_id_of_short_link(node.get(table.site_id_attr))
+                if found is not None:
+                    return found
+    return None
+
+
+@_reads("site_id", "shortlink")
+def _site_id_from_shortlink(page: Page) -> int | None:
+    return site.site_id_of_short_link(next(iter(site.compiled(markup.SHORTLINK)(page.root)), ""))
 
 
 def _is_page_link(href: str) -> bool:
-    return not (_IMAGE_FILE.search(href) or _NO_PAGE.match(href))
+    return not (IMAGE_FILE.search(href) or _NO_PAGE.match(href))
 
 
 class _Reading:
@@ -639,7 +590,7 @@ def _unwrapped(block: etree._Element) -> etree._Element:
     chain = [block]
     while block.tag != "figure" and len(block) == 1 and not (block.text or "").strip():
         inner = block[0]
-        if (not isinstance(inner.tag, str) or inner.tag in markup.INLINE_TAGS or _is_embed(inner)
+        if (not isinstance(inner.tag, str) or inner.tag in markup.INLINE_TAGS or is_embed(inner)
                 or (inner.tail or "").strip()):
             break
         block = inner
@@ -650,7 +601,7 @@ def _unwrapped(block: etree._Element) -> etree._Element:
 def _only_links_and_label(text: str, links: list[etree._Element]) -> bool:
     rest = text
     for a in links:
-        shown = _text(a)
+        shown = text_of(a)
         if shown.strip():
             rest = rest.replace(shown, "\x00", 1)
     before, _, after = rest.partition("\x00")
@@ -666,78 +617,12 @@ def _is_label(text: str) -> bool:
 def _link_title(a: etree._Element) -> str:
     """A link's visible text without its badges and language labels ("Photo", "AZ:")."""
     def label(node: etree._Element) -> bool:
-        return clean_text(_text(node)).casefold().strip(_LABEL_TRIM) in site.LINK_LABELS
+        return clean_text(text_of(node)).casefold().strip(_LABEL_TRIM) in site.LINK_LABELS
 
-    text = clean_text(_text(a, skip=label))
+    text = clean_text(text_of(a, skip=label))
     # A label written as bare text inside the link, marked as one ("AZ: Title", "Photo | Title"): without
     # the mark it may be the title's first word ("Az sayda ...", "Русский язык ...").
     marked = _MARKED_LABEL.match(text)
     return marked[2] if marked and marked[1].casefold() in site.LINK_LABELS else text
 
 
-_SCHEME_HOST = re.compile(r"(https?)://([^/?#]*)", re.IGNORECASE)
-
-
-class _Resolver:
-    """Links of one page made absolute and judged (this site's or not), without urljoin's general
-    machinery for the usual cases: an article page carries ~40 links."""
-
-    def __init__(self, page_url: str) -> None:
-        self.page_url = page_url
-        match = _SCHEME_HOST.match(page_url)
-        self.scheme, self.origin = (match[1].lower(), match[0]) if match else ("https", "")
-        self.hosts = {*site.SITE_HOSTS, (urlsplit(page_url).hostname or "").lower()}
-
-    def absolute(self, href: str) -> str:
-        if href.startswith("/") and not href.startswith("//") and self.origin:
-            return self.origin + href
-        if href.startswith(("http://", "https://")):
-            return href
-        return urljoin(self.page_url, href)
-
-    def site_path(self, href: str) -> str | None:
-        """The path of a link to this site (either host spelling of the live site, or the page's own
-        host), else None."""
-        url = self.absolute(href)
-        match = _SCHEME_HOST.match(url)
-        if not match:
-            return None
-        host = match[2].rsplit("@", 1)[-1].split(":", 1)[0].lower()
-        if host not in self.hosts:
-            return None
-        return url[match.end():].split("?", 1)[0].split("#", 1)[0] or "/"
-
-
-def _is_placeholder(url: str) -> bool:
-    lowered = url.strip().lower()
-    return not lowered or lowered.startswith("data:") or any(mark in lowered for mark in markup.PLACEHOLDER_MARKS)
-
-
-def _srcset_best(value: str) -> str:
-    best, best_width = "", -1
-    for match in _SRCSET_ITEM.finditer(value or ""):
-        url, width = match[1], int(match[2] or 0)
-        if url and not _is_placeholder(url) and width > best_width:
-            best, best_width = url, width
-    return best
-
-
-def _image_url(img: etree._Element) -> str:
-    """The real address of a (lazy) image; "" when only a placeholder is there."""
-    for attribute in markup.IMAGE_SOURCES[:-1]:
-        value = (img.get(attribute) or "").strip()
-        if value and not _is_placeholder(value):
-            return value
-    # A lazy loader of another name keeps the address in a data- attribute of its own.
-    for attribute, value in img.attrib.items():
-        value = value.strip()
-        if attribute.startswith("data-") and _IMAGE_FILE.search(value) and not _is_placeholder(value):
-            return value
-    parent = img.getparent()
-    sources = [img] + (list(parent.iter("source")) if parent is not None and parent.tag == "picture" else [])
-    for node in sources:
-        best = _srcset_best(node.get("data-srcset") or node.get("srcset") or "")
-        if best:
-            return best
-    src = (img.get("src") or "").strip()
-    return "" if _is_placeholder(src) else src

@@ -1,8 +1,8 @@
 """The item loader that turns an article page into an ArticleItem.
 
-newsbot.evidence says what the page shows for each field and from which source;
-the loader's input and output processors (small pure functions, mostly from
-newsbot.normalize) clean every field. Spiders call extract_article() and only navigate.
+newsbot.evidence says what the page shows for each field and from which source; each field's
+input and output processors (declared with the field in newsbot.items, small pure functions of
+newsbot.normalize) clean it. Spiders call extract_article() and only navigate.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from itemloaders.processors import Compose, Identity, Join, TakeFirst
+from itemloaders.processors import Identity, TakeFirst
 from parsel import Selector
 from scrapy.http import HtmlResponse
 from scrapy.loader import ItemLoader
@@ -22,133 +22,23 @@ from scrapy.loader import ItemLoader
 from newsbot import categories, site
 from newsbot.evidence import Page
 from newsbot.html import cut_by_depth, document, parse_html, with_charset
-from newsbot.items import ArticleItem
-from newsbot.normalize import (
-    article_id,
-    canonical_url,
-    clean_texts,
-    content_hash,
-    display_text,
-    iso_local,
-    iso_utc,
-    repair_mojibake_all,
-    story_id,
-    utc_now_iso,
-    word_count,
-)
-from newsbot.site import markup
+from newsbot.items import EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
+from newsbot.normalize import content_hash, utc_now_iso
 
 SOURCE = "report.az"
-DROP_REASONS = ("missing_title", "missing_body")
-# What the content hash covers: what an edit of the article can change (site_id cannot, and adding it
-# would make every stored article look edited on its next crawl).
-HASHED_FIELDS = ("title", "body", "category_slug", "published_at", "tags", "images", "translations")
-
-
-def _non_empty(values: list[str]) -> list[str]:
-    return [v for v in values if v]
-
-
-def _unique(values: list) -> list:
-    seen, unique = set(), []
-    for value in values:
-        key = repr(value)
-        if key not in seen:
-            seen.add(key)
-            unique.append(value)
-    return unique
-
-
-def _first_or_empty(values: list[str]) -> str:
-    return next((v for v in values if v), "")
-
-
-def _real_paragraphs(values: list[str], loader_context: dict) -> list[str]:
-    """Drops known page furniture; what was dropped is left in the context, once per rule."""
-    rules = [site.furniture_rule(v) for v in values]
-    loader_context["furniture"] = Counter(r for r in rules if r)
-    return [v for v, rule in zip(values, rules) if rule is None]
-
-
-def _positive_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _image(value: tuple[str, str]) -> dict[str, str]:
-    url, caption = value
-    return {"url": url.strip(), "caption": display_text(caption)}
-
-
-def _translation(value: tuple[str, str, str]) -> dict[str, str]:
-    language, url, title = value
-    return {"language": language, "url": canonical_url(url), "title": display_text(title)}
-
-
-class Each:
-    """MapCompose for plain one-value functions: each value through every function in turn, a None
-    result dropping the value. MapCompose also threads the loader context into each function and
-    flattens lists, which costs more per call than these functions do; none of them needs either."""
-
-    def __init__(self, *functions: Callable[[Any], Any]) -> None:
-        self.functions = functions
-
-    def __call__(self, values: list[Any]) -> list[Any]:
-        out = []
-        for value in values:
-            for function in self.functions:
-                value = function(value)
-                if value is None:
-                    break
-            else:
-                out.append(value)
-        return out
-
-
-def _texts(values: list[str]) -> list[str]:
-    """A field's text values (a page's paragraphs), repaired and cleaned in one pass over them all."""
-    return clean_texts(repair_mojibake_all(values))
-
-
-def _tag(tag: str) -> str:
-    return tag.lstrip("#").strip()
-
-
-_TEXT = _texts
-_EMPTY: dict[str, Any] = {"site_id": None, "published_at": "", "published_at_utc": "", "category": "", "tags": [],
-                          "images": [], "translations": []}
 
 
 class ArticleLoader(ItemLoader):
+    """Each field's cleaning is declared with the field (newsbot.items.FIELDS), as the item field's
+    input_processor and output_processor."""
+
     default_item_class = ArticleItem
     default_input_processor = Identity()
     default_output_processor = TakeFirst()
 
-    url_in = Each(canonical_url)
-    article_id_in = Each(canonical_url, article_id)
-    site_id_in = Each(_positive_int)
-    title_in = _TEXT
-    body_in = _TEXT
-    body_out = Compose(_real_paragraphs, Join("\n\n"))
-    lead_out = _first_or_empty
-    word_count_in = Each(word_count)
-    published_at_in = Each(iso_local)
-    published_at_out = _first_or_empty
-    published_at_utc_in = Each(iso_utc)
-    published_at_utc_out = _first_or_empty
-    category_in = _TEXT
-    category_out = _first_or_empty
-    tags_in = Compose(_texts, Each(_tag))
-    tags_out = Compose(_non_empty, _unique)
-    images_in = Each(_image)
-    images_out = Compose(_unique)
-    translations_in = Each(_translation)
-    translations_out = Identity()
-    story_id_in = Each(canonical_url)
-    story_id_out = Compose(story_id)
-
     # ItemLoader finds a field's processor on every add_value and get_output_value (getattr, then the
-    # item field's metadata through a new ItemAdapter); an article page makes ~40 of those calls, which
-    # cost more than the cleaning itself. The processors are class attributes: look each up once.
+    # item field's metadata through a new ItemAdapter); an article page makes dozens of those calls,
+    # which cost more than the cleaning itself. Look each up once.
     def get_input_processor(self, field_name: str) -> Callable[..., Any]:
         return _processor(type(self), field_name, "in")
 
@@ -202,16 +92,16 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     failed: list[str] = []
     loader = ArticleLoader()
 
-    page_url, sources["url"] = page.url_value()
+    page_url, sources["url"] = page.read("url")
     loader.add_value("url", page_url)
     url = loader.get_output_value("url")
     path = urlsplit(url).path
     path_parts = site.split_article_path(path)
     language, segment = (path_parts[0], path_parts[1]) if path_parts else (site.language_of_path(path), "")
 
-    title, sources["title"] = page.title()
+    title, sources["title"] = page.read("title")
     loader.add_value("title", title)
-    paragraphs, sources["body"] = page.body()
+    paragraphs, sources["body"] = page.read("body")
     loader.add_value("body", paragraphs)
     body = loader.get_output_value("body")
     if not loader.get_output_value("title"):
@@ -238,7 +128,7 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     elif disagree:
         problems.append("date_disagrees")
 
-    shown_category, sources["category"] = page.category()
+    shown_category, sources["category"] = page.read("category")
     loader.add_value("category", shown_category)
     shown_category = loader.get_output_value("category")
     known = categories.lookup(language, segment, shown_category)
@@ -251,7 +141,7 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     if not categories.is_known_key(category_key):
         problems.append("unknown_category")
     images, sources["images"] = page.images(url)
-    site_id, sources["site_id"] = page.site_id()
+    site_id, sources["site_id"] = page.read("site_id")
 
     loader.add_value("article_id", url)
     loader.add_value("site_id", site_id)
@@ -270,9 +160,9 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     loaded = loader.load_item()
     # The loader leaves a field with no value unset; the item says "none" instead, in field order
     # (what JSON Lines and exports show). The content hash is a digest of the loaded item itself.
-    values = {**_EMPTY, **loaded}
-    values["content_hash"] = content_hash({k: values.get(k) for k in HASHED_FIELDS})
-    item = ArticleItem({name: values[name] for name in ArticleItem.fields if name in values})
+    values = {**EMPTY, **loaded}
+    values["content_hash"] = content_hash({k: values[k] for k in HASHED_FIELDS})
+    item = ArticleItem({f.name: values[f.name] for f in FIELDS})
     return Extraction(item, problems, failed, page.version, furniture, sources)
 
 

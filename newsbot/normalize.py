@@ -9,12 +9,15 @@ import json
 import re
 import string
 import unicodedata
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ftfy
 
+from newsbot.site.furniture import rule_for as furniture_rule
 from newsbot.site.urls import SITE_HOSTS
 from newsbot.site.words import LETTERS, MONTHS
 
@@ -274,3 +277,73 @@ def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", clean_text(text).casefold().translate(_TRANSLIT))
     ascii_text = ascii_text.encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+
+
+# --- the item loader's processors (newsbot.items declares which field uses which) ----------------
+
+class Each:
+    """MapCompose for plain one-value functions: each value through every function in turn, a None
+    result dropping the value. MapCompose also threads the loader context into each function and
+    flattens lists, which costs more per call than these functions do; none of them needs either."""
+
+    def __init__(self, *functions: Callable[[Any], Any]) -> None:
+        self.functions = functions
+
+    def __call__(self, values: list[Any]) -> list[Any]:
+        out = []
+        for value in values:
+            for function in self.functions:
+                value = function(value)
+                if value is None:
+                    break
+            else:
+                out.append(value)
+        return out
+
+
+def texts(values: list[str]) -> list[str]:
+    """A field's text values (a page's paragraphs), repaired and cleaned in one pass over them all."""
+    return clean_texts(repair_mojibake_all(values))
+
+
+def real_paragraphs(values: list[str], loader_context: dict) -> list[str]:
+    """Drops known page furniture; what was dropped is left in the context, once per rule."""
+    rules = [furniture_rule(v) for v in values]
+    loader_context["furniture"] = Counter(r for r in rules if r)
+    return [v for v, rule in zip(values, rules) if rule is None]
+
+
+def non_empty(values: list[str]) -> list[str]:
+    return [v for v in values if v]
+
+
+def unique(values: list) -> list:
+    seen, kept = set(), []
+    for value in values:
+        key = repr(value)
+        if key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return kept
+
+
+def first_or_empty(values: list[str]) -> str:
+    return next((v for v in values if v), "")
+
+
+def positive_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def tag_text(tag: str) -> str:
+    return tag.lstrip("#").strip()
+
+
+def photo(value: tuple[str, str]) -> dict[str, str]:
+    url, caption = value
+    return {"url": url.strip(), "caption": display_text(caption)}
+
+
+def edition_link(value: tuple[str, str, str]) -> dict[str, str]:
+    language, url, title = value
+    return {"language": language, "url": canonical_url(url), "title": display_text(title)}

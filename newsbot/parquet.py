@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from newsbot.items import FIELDS, Kind
 from newsbot.store import EXPORT_FIELDS
 
 # Baku has kept +04:00 all year since 2016: published_at keeps the offset the site shows.
@@ -22,31 +23,22 @@ from newsbot.store import EXPORT_FIELDS
 BAKU = "+04:00"
 ROWS_PER_GROUP = 10_000  # one row group (and at most this many articles in memory) at a time
 
-SCHEMA = pa.schema([
-    pa.field("url", pa.string(), nullable=False),
-    pa.field("article_id", pa.string(), nullable=False),
-    pa.field("site_id", pa.int64()),  # null: the page showed no short link
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("language", pa.string(), nullable=False),
-    pa.field("title", pa.string(), nullable=False),
-    pa.field("lead", pa.string(), nullable=False),
-    pa.field("body", pa.string(), nullable=False),
-    pa.field("word_count", pa.int32(), nullable=False),
-    pa.field("published_at", pa.timestamp("ms", tz=BAKU)),  # null: the page's date could not be read
-    pa.field("published_at_utc", pa.timestamp("ms", tz="UTC")),
-    pa.field("published_date", pa.date32()),  # the Baku day: what a count per day groups by
-    pa.field("category", pa.string(), nullable=False),
-    pa.field("category_slug", pa.string(), nullable=False),
-    pa.field("tags", pa.list_(pa.string()), nullable=False),
-    pa.field("images", pa.list_(pa.struct([("url", pa.string()), ("caption", pa.string())])), nullable=False),
-    pa.field("translations", pa.list_(pa.struct([("language", pa.string()), ("url", pa.string()),
-                                                 ("title", pa.string())])), nullable=False),
-    pa.field("story_id", pa.string(), nullable=False),
-    pa.field("crawled_at", pa.timestamp("ms", tz="UTC"), nullable=False),
-    pa.field("content_hash", pa.string(), nullable=False),
-])
-assert tuple(SCHEMA.names) == EXPORT_FIELDS, "the Parquet schema follows the export's fields, in order"
-_TIMES = ("published_at", "published_at_utc", "crawled_at")
+_ARROW = {"string": pa.string(), "int32": pa.int32(), "int64": pa.int64(),
+          "baku_time": pa.timestamp("ms", tz=BAKU), "utc_time": pa.timestamp("ms", tz="UTC")}
+
+
+def _arrow(kind: Kind) -> pa.DataType:
+    if not kind.is_list:
+        return _ARROW[kind.arrow]
+    return pa.list_(pa.string() if kind.plain else pa.struct([(m, pa.string()) for m in kind.members]))
+
+
+# The item's fields as their kinds say (a date or a site_id the page did not give is a null, not a
+# made-up value), and the Baku day, in the export's order.
+_COLUMNS = {f.name: pa.field(f.name, _arrow(f.kind), nullable=f.kind.nullable) for f in FIELDS}
+_COLUMNS["published_date"] = pa.field("published_date", pa.date32())  # what a count per day groups by
+SCHEMA = pa.schema([_COLUMNS[name] for name in EXPORT_FIELDS])
+_TIMES = tuple(f.name for f in FIELDS if f.kind.arrow.endswith("_time"))
 
 
 def _instant(text: str) -> datetime | None:

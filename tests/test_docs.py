@@ -20,6 +20,58 @@ def test_the_scrapyd_page_names_every_spider_the_egg_holds():
     assert int(said[1]) == len(spiders) and sorted(re.findall(r"`(\w+)`", said[2])) == spiders
 
 
+def test_the_readme_stays_a_guide_of_at_most_15_kb():
+    # Depth goes to docs/ and figures to bench/RESULTS.md; the README is what a newcomer reads first.
+    assert (ROOT / "README.md").stat().st_size <= 15_000
+
+
+def _section(text: str, heading: str) -> str:
+    found = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    assert found, f"README.md has no '## {heading}' section"
+    return found[1]
+
+
+def test_the_readmes_code_map_names_every_package_and_module_of_newsbot():
+    named = set(re.findall(r"`([^`]+)`", _section((ROOT / "README.md").read_text(), "Code map")))
+    package = ROOT / "newsbot"
+    parts = {f"{path.name}/" for path in package.iterdir() if (path / "__init__.py").is_file()}
+    parts |= {path.name for path in package.glob("*.py") if path.name != "__init__.py"}
+    assert parts and sorted(parts - named) == []
+
+
+def _anchors(markdown: str) -> set[str]:
+    # GitHub's heading ids: lower case, punctuation dropped, spaces as hyphens, repeats numbered.
+    anchors: set[str] = set()
+    for heading in re.findall(r"^#+ (.+)$", _prose(markdown), flags=re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchor, n = slug, 0
+        while anchor in anchors:
+            n += 1
+            anchor = f"{slug}-{n}"
+        anchors.add(anchor)
+    return anchors
+
+
+def _prose(markdown: str) -> str:
+    return re.sub(r"^```.*?^```", "", markdown, flags=re.M | re.S)
+
+
+@pytest.mark.parametrize("page", ["README.md", *sorted(p.name for p in (ROOT / "docs").glob("*.md"))])
+def test_every_relative_link_points_at_a_file_and_heading_that_exist(page):
+    source = ROOT / page if page == "README.md" else ROOT / "docs" / page
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", _prose(source.read_text())):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (source.parent / path).resolve() if path else source
+        if not linked.exists():
+            broken.append(target)
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked.read_text()):
+            broken.append(target)
+    assert broken == []
+
+
 def test_the_readme_states_no_test_count():
     # A count of tests or a suite's timing goes stale with the next test; CI's log has the real one.
     assert not re.search(r"\d+ tests\b", (ROOT / "README.md").read_text())

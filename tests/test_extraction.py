@@ -642,3 +642,19 @@ def test_line_breaks_inside_a_paragraph_separate_words() -> None:
       <p>The meeting was held in Baku.<br>A memorandum was signed.</p><p>By <a href="#">SOCAR</a>, today.</p></div></div>"""
     item = extract_article(html, "https://report.az/en/energy/x/").item
     assert item["body"] == "The meeting was held in Baku. A memorandum was signed.\n\nBy SOCAR, today."
+
+
+def test_a_field_read_source_by_source_has_one_reader_per_declared_source_tried_in_the_declared_order(monkeypatch):
+    import dataclasses
+
+    from newsbot import evidence
+    from newsbot.items import BY_NAME
+
+    assert evidence._READERS and all(set(readers) == set(BY_NAME[name].sources)
+                                     for name, readers in evidence._READERS.items())
+    page = evidence.Page(parse_html((FIXTURES / "en_seed_current.html").read_bytes()), "https://report.az/en/x")
+    assert page.read("category") == ("Energy", "markup")
+    # Declared the other way round, the meta tag answers first: the declaration is the order that runs.
+    meta_first = dataclasses.replace(BY_NAME["category"], sources=("meta", "breadcrumb", "markup"))
+    monkeypatch.setitem(evidence.BY_NAME, "category", meta_first)
+    assert page.read("category") == ("Energy", "meta")  # its "Energy | Report.az", cut at the site name

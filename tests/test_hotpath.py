@@ -11,7 +11,7 @@ from parsel import Selector
 from scrapy.http import HtmlResponse
 
 from newsbot.html import document, parse_html, parse_html_reading
-from newsbot.loaders import Each
+from newsbot.normalize import Each
 from newsbot.normalize import clean_text, clean_texts, iso_utc, repair_mojibake, repair_mojibake_all, url_key
 from newsbot.site import CardReader, has_card_container, has_pagination, is_challenge, next_page_url, parse_cards
 

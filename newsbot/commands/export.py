@@ -14,6 +14,7 @@ from typing import IO, Any
 from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.common import INSTALL_HINT, StoreCommand, day, usage_error
+from newsbot.items import BY_NAME, LIST_FIELDS
 from newsbot.store import EXPORT_FIELDS, Store, StoreError
 
 LIST_SEPARATOR = " | "
@@ -29,11 +30,11 @@ def inert(value: Any) -> Any:
 
 
 def csv_row(article: dict[str, Any]) -> list[Any]:
-    """A flat row: tags joined, images and translations as their URLs joined, every cell inert."""
+    """A flat row: each list joined (a list of records as their URLs), every cell inert."""
     row = dict(article)
-    row["tags"] = LIST_SEPARATOR.join(article["tags"])
-    row["images"] = LIST_SEPARATOR.join(image["url"] for image in article["images"])
-    row["translations"] = LIST_SEPARATOR.join(t["url"] for t in article["translations"])
+    for name in LIST_FIELDS:
+        values = article[name]
+        row[name] = LIST_SEPARATOR.join(values if BY_NAME[name].kind.plain else (v["url"] for v in values))
     return [inert(row[field]) for field in EXPORT_FIELDS]
 
 

@@ -27,12 +27,7 @@ from scrapy.commands import ScrapyCommand
 
 from newsbot.archive import INSTALL_HINT
 from newsbot.commands.common import StoreCommand, day, usage_error
-
-# Fields the report compares. article_id and story_id are the store's identity (a slug edit keeps the
-# first id, a merged story the survivor's), not what a page says; crawled_at and content_hash follow
-# from the others.
-COMPARED_FIELDS = ("url", "site_id", "source", "language", "title", "lead", "body", "word_count", "published_at",
-                   "published_at_utc", "category", "category_slug", "tags", "images", "translations")
+from newsbot.items import PAGE_FIELDS
 
 
 @dataclass
@@ -171,7 +166,7 @@ def reextract(store: Any, files: list[Path], *, since: date | None = None, until
                 continue
             row = article_row(item)
             outcome = decide((before["content_hash"], before["crawled_at"]), row)
-            differ = [name for name in COMPARED_FIELDS if item.get(name) != before.get(name)]
+            differ = [name for name in PAGE_FIELDS if item.get(name) != before.get(name)]
             if outcome is Outcome.UPDATED:
                 report.fields.update(differ)
             elif outcome is Outcome.UNCHANGED:

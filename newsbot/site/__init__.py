@@ -45,6 +45,7 @@ from newsbot.site.urls import (
     LANGUAGES,
     SITE_HOSTS,
     Edition,
+    Resolver,
     category_segment_of_listing,
     is_article_url,
     is_story_photo,
@@ -67,7 +68,7 @@ from newsbot.site.words import LATEST_LABELS, LINK_LABELS, MONTHS
 __all__ = [
     "BLOCK_STATUSES", "CHALLENGE_MARKERS", "is_challenge",
     "CARD", "CARD_CATEGORY", "CARD_LINK", "CARD_TITLE", "CURRENT", "DEFAULT_BASE_URL", "EDITION_PREFIX",
-    "FURNITURE_PHRASINGS", "LANGUAGES", "LATEST_LABELS", "LEGACY", "LINK_LABELS", "MARKUPS", "MONTHS",
+    "FURNITURE_PHRASINGS", "LANGUAGES", "LATEST_LABELS", "Resolver", "LEGACY", "LINK_LABELS", "MARKUPS", "MONTHS",
     "SITE_HOSTS", "UNKNOWN_VERSION", "ArticleMarkup", "Card", "CardReader", "Edition", "category_segment_of_listing", "compiled",
     "feed_endpoint", "find_nav_links", "first_css", "furniture_rule", "has_card_container",
     "has_pagination", "is_article_url", "is_story_photo", "is_tag_path", "language_of_path", "listing_page_number", "looks_truncated",

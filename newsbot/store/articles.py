@@ -12,33 +12,27 @@ from typing import Any, Iterator, NamedTuple, Protocol
 
 from itemadapter import ItemAdapter
 
-from newsbot.items import ArticleItem
+from newsbot.items import BY_NAME, ITEM_FIELDS, LIST_FIELDS
 from newsbot.normalize import url_key, utc_now_iso
 from newsbot.store import identity
 from newsbot.store.connection import chunks, insert_rows as _insert_rows
 
-ITEM_FIELDS: tuple[str, ...] = tuple(ArticleItem.fields)
 # What exports carry (Store.iter_articles): the item's fields and, next to the UTC instant, the Baku
 # publication day as article_view derives it, so a count per day needs no time-zone arithmetic.
 EXPORT_FIELDS: tuple[str, ...] = (*ITEM_FIELDS[:ITEM_FIELDS.index("published_at_utc") + 1], "published_date",
                                   *ITEM_FIELDS[ITEM_FIELDS.index("published_at_utc") + 1:])
-LIST_FIELDS = ("tags", "images", "translations")
 # The item's scalar fields as stored in `articles`, in the order every row tuple uses
 # (the item's order, but article_id first: _Row.article_id is scalars[0]).
-ARTICLE_COLUMNS = (
-    "article_id", "url", "site_id", "source", "language", "title", "lead", "body", "word_count", "published_at",
-    "published_at_utc", "category", "category_slug", "story_id", "crawled_at", "content_hash",
-)
+ARTICLE_COLUMNS = ("article_id", *(f for f in ITEM_FIELDS if f not in LIST_FIELDS and f != "article_id"))
 _URL, _SITE_ID, _LANGUAGE, _WORD_COUNT, _CATEGORY_SLUG, _STORY_ID, _CRAWLED_AT, _CONTENT_HASH, _PUBLISHED_AT_UTC = (
     ARTICLE_COLUMNS.index(c) for c in (
         "url", "site_id", "language", "word_count", "category_slug", "story_id", "crawled_at", "content_hash",
         "published_at_utc"))
-# Child tables and the columns copied between stores (merge_from).
-CHILD_COLUMNS = {
-    "tags": ("article_id", "position", "tag"),
-    "images": ("article_id", "position", "url", "caption"),
-    "translations": ("article_id", "language", "url", "title"),
-}
+# A list field's child table (named after it) and its columns, copied between stores (merge_from).
+CHILD_COLUMNS = {name: ("article_id", *(("position",) if BY_NAME[name].kind.positioned else ()),
+                        *BY_NAME[name].kind.members) for name in LIST_FIELDS}
+_LIST_KINDS = tuple(BY_NAME[name].kind for name in LIST_FIELDS)
+_EDITIONS = LIST_FIELDS.index("translations")  # the links to the story's other editions
 REVISION_COLUMNS = ("article_id", "revision", "content_hash", "title", "body", "crawled_at")
 ALL_ARTICLE_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "revision")
 
@@ -138,12 +132,11 @@ class Outcome(str, enum.Enum):
 
 
 class _Row(NamedTuple):
-    """One item as the rows it becomes: the articles columns (ARTICLE_COLUMNS order) and its children."""
+    """One item as the rows it becomes: the articles columns (ARTICLE_COLUMNS order) and, per list
+    field (LIST_FIELDS order), its child table's rows (CHILD_COLUMNS)."""
 
     scalars: tuple
-    tags: list[tuple]
-    images: list[tuple]
-    translations: list[tuple]
+    children: tuple[list[tuple], ...]
 
     @property
     def article_id(self) -> str:
@@ -177,28 +170,32 @@ class _Row(NamedTuple):
     def category_slug(self) -> str:
         return self.scalars[_CATEGORY_SLUG]
 
+    @property
+    def edition_urls(self) -> list[str]:
+        url = CHILD_COLUMNS[LIST_FIELDS[_EDITIONS]].index("url")
+        return [child[url] for child in self.children[_EDITIONS]]
+
     def with_identity(self, article_id: str, story_id: str, category_slug: str) -> _Row:
         """The same row under the ids the store gave it."""
         scalars = list(self.scalars)
         scalars[0], scalars[_STORY_ID], scalars[_CATEGORY_SLUG] = article_id, story_id, category_slug
         if article_id == self.article_id:
             return self._replace(scalars=tuple(scalars))
-        return _Row(tuple(scalars), *([(article_id, *child[1:]) for child in children]
-                                      for children in (self.tags, self.images, self.translations)))
+        return _Row(tuple(scalars), tuple([(article_id, *child[1:]) for child in rows] for rows in self.children))
 
     def record(self) -> dict[str, Any]:
         """The row as the item it was made from (ITEM_FIELDS order), under the store's ids."""
         values = dict(zip(ARTICLE_COLUMNS, self.scalars))
-        values["tags"] = [tag for _, _, tag in self.tags]
-        values["images"] = [{"url": url, "caption": caption} for _, _, url, caption in self.images]
-        values["translations"] = [{"language": language, "url": url, "title": title}
-                                  for _, language, url, title in self.translations]
+        for name, kind, rows in zip(LIST_FIELDS, _LIST_KINDS, self.children):
+            width = len(kind.members)
+            values[name] = ([child[-1] for child in rows] if kind.plain
+                            else [dict(zip(kind.members, child[-width:])) for child in rows])
         return {field: values[field] for field in ITEM_FIELDS}
 
 
 def as_mapping(item: Any) -> Mapping[str, Any]:
     """An item's fields as a Mapping: ArticleItems and dicts as they are, other item types
-    (dataclasses, attrs) through ItemAdapter, which costs ~2.5 µs a field read on a slow CPU."""
+    (dataclasses, attrs) through ItemAdapter, which costs far more per field read."""
     return item if isinstance(item, Mapping) else ItemAdapter(item)
 
 
@@ -212,12 +209,13 @@ def article_row(item: Any) -> _Row:
     if not scalars[_CRAWLED_AT]:  # an item that lost its crawled_at was still crawled now
         scalars[_CRAWLED_AT] = utc_now_iso()
     aid = scalars[0]
-    return _Row(
-        tuple(scalars),
-        [(aid, i, tag) for i, tag in enumerate(get("tags") or ())],
-        [(aid, i, im.get("url") or "", im.get("caption") or "") for i, im in enumerate(get("images") or ())],
-        [(aid, t.get("language") or "", t.get("url") or "", t.get("title") or "") for t in get("translations") or ()],
-    )
+    children = []
+    for name, kind in zip(LIST_FIELDS, _LIST_KINDS):
+        values = get(name) or ()
+        cells = ([(value,) for value in values] if kind.plain
+                 else [tuple(value.get(m) or "" for m in kind.members) for value in values])
+        children.append([(aid, i, *c) for i, c in enumerate(cells)] if kind.positioned else [(aid, *c) for c in cells])
+    return _Row(tuple(scalars), tuple(children))
 
 
 def decide(stored: tuple[str, str] | None, row: _Row) -> Outcome:
@@ -305,9 +303,9 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
     _insert_rows(conn, _INSERT_ARTICLES, [(*r.scalars, r.crawled_at, r.crawled_at, first_id + n)
                                           for n, r in enumerate(to_write)], _UPSERT_ARTICLES)
     conn.executemany(_SNAPSHOT_REVISION, changed)
-    for table in CHILD_COLUMNS:
+    for n, table in enumerate(CHILD_COLUMNS):
         conn.executemany(_DELETE_CHILD[table], changed)
-        _insert_rows(conn, _INSERT_CHILD[table], [child for r in to_write for child in getattr(r, table)])
+        _insert_rows(conn, _INSERT_CHILD[table], [child for r in to_write for child in r.children[n]])
     conn.executemany(_TOUCH, touched)
     _insert_rows(conn, _INSERT_URLS, [(keys[r.url], r.article_id, r.url, r.crawled_at) for r in rows])
     if journal is not None and to_write:
@@ -409,7 +407,7 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
     groups = []
     for row in rows:
         nodes = [keys[row.url], *stored_keys.get(row.article_id, ()),
-                 *[keys[url] for _, _, url, _ in row.translations]]
+                 *[keys[url] for url in row.edition_urls]]
         groups.append((row.story_id, list(dict.fromkeys(nodes))))
     known = identity.known_nodes(conn, (n for _, ns in groups for n in ns))
     assignment = identity.assign_stories(groups, known)

@@ -10,6 +10,8 @@ import sqlite3
 from importlib import resources
 from typing import Any
 
+from newsbot.items import FIELDS
+
 # (table, column) never served: read as NULL by every query, the tables, row pages, JSON, canned
 # queries and any SQL a visitor writes. A run's settings may hold credentials (a proxy URL, a
 # PostgreSQL DSN), and Datasette can be served to a network (--host).
@@ -79,10 +81,16 @@ def packaged_metadata() -> dict[str, Any]:
 
 def datasette_metadata(database: str = PACKAGED_NAME) -> dict[str, Any]:
     """Datasette's metadata for a store that Datasette names `database` (its file name without
-    the extension): the packaged file with the canned queries, under that name."""
+    the extension): the packaged file with the item fields' descriptions and the canned queries,
+    under that name."""
     metadata = packaged_metadata()
     databases = metadata["databases"]
     entry = databases.pop(PACKAGED_NAME)
+    for table, lists in (("articles", False), ("article_view", True)):  # the view holds lists as JSON
+        columns = entry["tables"][table]["columns"]
+        fields = {f.name: ("JSON array: " if f.kind.is_list else "") + f.doc for f in FIELDS
+                  if lists or not f.kind.is_list}
+        entry["tables"][table]["columns"] = {**fields, **columns}
     entry["queries"] = copy.deepcopy(CANNED_QUERIES)
     databases[database] = entry
     return metadata
