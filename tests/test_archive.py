@@ -27,7 +27,7 @@ import pytest_twisted
 
 from newsbot import site
 from newsbot.archive.reader import ArchiveReading, archive_files, read_archive
-from newsbot.commands.reextract import COMPARED_FIELDS
+from newsbot.items import PAGE_FIELDS
 from newsbot.site import markup
 from newsbot.store import Store
 from tests.crawling import ROOT, assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
@@ -49,7 +49,7 @@ def differences(articles: list[dict], truth: list[dict]) -> Counter:
     found: Counter = Counter()
     for expected in truth:
         article = by_url[expected["url"]]
-        found.update(f for f in COMPARED_FIELDS if article.get(f) != expected.get(f))
+        found.update(f for f in PAGE_FIELDS if article.get(f) != expected.get(f))
     return found
 
 

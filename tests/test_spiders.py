@@ -20,6 +20,7 @@ from newsbot.site import MARKUPS, parse_cards, selectors, split_article_path
 from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
 from tests.replica import renderings
+from tests.test_fault_drills import english_paths, only, pick
 
 LANGS = ("az", "en", "ru")
 
@@ -498,3 +499,16 @@ async def test_category_walks_wait_while_the_scheduler_is_full(replica, tmp_path
     assert paced.stat("test/max_queued") < 0.5 * free.stat("test/max_queued")
     assert "newsbot/listing/articles_held_at_close" not in paced.stats
     assert paced.stat("downloader/request_count") <= free.stat("downloader/request_count") + len(walks)
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_backfill_spiders_count_article_links_redirected_off_site_as_lost(replica, tmp_path):
+    """The pacing keeps its own signal handlers, so the spider's check of where a request was
+    redirected (Scrapy drops a link sent to another host without request_dropped) runs for the
+    category and sitemap spiders too, as it does for latest."""
+    moved = pick(english_paths(30), 1)[0]
+    site = replica(stories=30, faults=[{"match": only(moved), "mode": "redirect",
+                                        "location": "http://elsewhere.invalid/en/energy/moved-story/"}])
+    for spider in ("category", "sitemap"):
+        result = await crawl(spider, crawl_settings(site.base_url, tmp_path / f"{spider}.sqlite"), lang="en")
+        assert result.stat("newsbot/lost/off_site") == 1, spider

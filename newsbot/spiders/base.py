@@ -257,8 +257,10 @@ class NewsbotSpider(scrapy.Spider):
         return iter(())
 
     # --- listings ----------------------------------------------------------
-    def listing_request(self, url: str, callback, language: str, page: int, **extra: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.listing_failed,
+    def listing_request(self, url: str, callback, language: str, page: int, *, meta: dict | None = None,
+                        dont_filter: bool = False, priority: int = 0, **extra: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.listing_failed, meta=meta,
+                              dont_filter=dont_filter, priority=priority,
                               cb_kwargs={"language": language, "page": page, **extra})
 
     def listing_failed(self, failure: Failure) -> None:

@@ -95,9 +95,9 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         are (NEWSBOT_WALK_BACKLOG): a shard is a walk step, its article links are held until the
         scheduler has room, and the next shard waits until none are held. An index names hundreds
         of shards of thousands of links each; unpaced, every one of them became a queued request."""
-        self.step_done(response.request)
+        self.pacing.answered(response.request)
         yield from self.read_sitemap(response)
-        yield from self.resume_walks()
+        yield from self.pacing.resume()
 
     def read_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         kind = response.meta.get("newsbot_sitemap", "shard")
@@ -119,17 +119,14 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
                 shards.append(request.url)
             elif self.first_request_for(request.url):
                 urls.append(request.url)
-        if self.walk_backlog:
-            yield from self.hold_articles(urls)
-        else:
-            yield from (self.request_article(url) for url in urls)
+        yield from self.pacing.articles(urls)
         for url in shards:
-            yield from self.walk_step(self.sitemap_request(url, "shard"))
+            yield from self.pacing.step(self.sitemap_request(url, "shard"))
 
     def sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
-        self.step_done(failure.request)
+        self.pacing.answered(failure.request)
         yield from self.sitemap_failure(failure)
-        yield from self.resume_walks()
+        yield from self.pacing.resume()
 
     def sitemap_failure(self, failure: Failure) -> Iterator[scrapy.Request]:
         kind = failure.request.meta.get("newsbot_sitemap")

@@ -1,0 +1,301 @@
+"""How the category walks move through a listing's pages: a policy, with no Scrapy in it.
+
+A walk reads one category's listing, /{segment}/page/N. What a page showed (`Shown`, then
+`Cards` once its new cards were triaged) and what the walks know (`Navigator`) decide the next
+action: fetch a page (the next one, a jump, a bisection, the page after the last one), wait, or
+end. The spiders turn responses into observations and these actions into requests.
+
+Category pages are reported to be cumulative on the live site (page N shows every card of pages
+1..N), so each page is judged by the cards it adds to its walk: a page that adds none is the end,
+and "all stored" means the new cards are. A page that repeats every card the walk had and adds
+new ones shows the walk cumulative: it then jumps ahead (JUMP) rather than reading every page,
+and a jump that lands past the end is bisected back to the last page. Classic pages (each page
+its own cards) are walked page by page.
+
+The first walk to reach a second page (the probe) tells the others how the site numbers its
+pages (and, when cumulative, what a page past the end answers): they wait at their page 1 until
+it knows, and then jump from page 1 on, each checking on the page it lands on that it repeats
+what page 1 showed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from collections.abc import Hashable, Mapping
+from typing import Union
+
+# How far a walk jumps once its category's pages are known to be cumulative: from the pages it holds
+# to JUMP times as many, by what a page past the last one is known to answer (bench/navigation.py
+# chose them). Where a page past the end shows every card again, a jump past the end costs nothing
+# and ends the walk, so the bigger the better. Where it answers 404 (or no card), every overshoot is
+# bisected back to the last page, which grows with the jump, and x2 stays near a page-by-page walk's
+# cost on small categories.
+JUMP = 2
+JUMP_WHEN_PAST_END_SHOWS_ALL = 16
+
+
+@dataclass(frozen=True)
+class CategoryWalk:
+    """Where one walk of a category's listing stands, carried by its page requests, so that a crawl
+    resumed from a JOBDIR walks on from the request it left.
+
+    covered: every card of pages 1..covered was read (0: none yet). past: the lowest page known to
+    be past the end (a guessed page answered 404 or nothing new), None while unknown. per_page: the
+    cards page 1 showed. cumulative: whether page N shows every card of pages 1..N, None until a page
+    after the first told. next_url: the URL the pagination of page `covered` names for the next page.
+    reread_to: pages up to this one were requested before (a jump that was not cumulative after
+    all), so they are requested again past the dupe filter.
+    """
+
+    covered: int = 0
+    past: int | None = None
+    per_page: int = 0
+    cumulative: bool | None = None
+    next_url: str | None = None
+    reread_to: int = 0
+
+
+# --- what a page showed ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shown:
+    """A listing page of a walk, before its new cards are read: the page requested, the cards it
+    shows, those of them the walk had not read, how many the walk had read before and how many of
+    those this page shows again."""
+
+    page: int
+    shown: int
+    new: int
+    seen: int
+    known_shown: int
+
+
+@dataclass(frozen=True)
+class Cards:
+    """The same page once its new cards were triaged: how many are wanted, whether they passed
+    since, whether all were stored; the next page its pagination links (next_url), whether it has
+    pagination at all, and the page numbers it names (number -> URL)."""
+
+    wanted: int
+    passed_since: bool = False
+    all_stored: bool = False
+    next_url: str | None = None
+    has_pagination: bool = False
+    named: Mapping[int, str] = field(default_factory=dict)
+
+
+# --- what to do next -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fetch:
+    """Request page `page` of walk `key`, carrying `walk`. url: as a pagination named it (None: the
+    page's number in the edition's URL pattern). guessed: no page named it. urgent: the probe walk's
+    page, which the others wait for. counts: the newsbot/listing/ stats it adds."""
+
+    key: Hashable
+    page: int
+    walk: CategoryWalk
+    url: str | None = None
+    guessed: bool = False
+    urgent: bool = False
+    past_end_probe: bool = False
+    counts: tuple[str, ...] = ()
+
+    @property
+    def again(self) -> bool:
+        """Requested before by this walk (a jump that was not cumulative): past the dupe filter."""
+        return self.page <= self.walk.reread_to
+
+
+@dataclass(frozen=True)
+class End:
+    """Walk `key` is over."""
+
+    key: Hashable
+    counts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Walk `key` waits at its page 1 until the probe walk knows how the site numbers its pages."""
+
+    key: Hashable
+    counts: tuple[str, ...] = ("walks_waited",)
+
+
+Action = Union[Fetch, End, Wait]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    key: Hashable
+    walk: CategoryWalk
+    named: tuple[tuple[int, str], ...]
+    step: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The walks' knowledge after a page, and the actions, in the order they are taken. read_cards:
+    the page's new cards are the walk's: read and triage them, then ask `Navigator.cards_read`."""
+
+    navigator: Navigator
+    actions: tuple[Action, ...] = ()
+    read_cards: bool = False
+
+
+@dataclass(frozen=True)
+class Navigator:
+    """What every walk of a crawl shares: its rules (max_pages; whether a page of stored cards ends a
+    walk) and what the walks learnt of the site. pages: "cumulative" or "paged", None until a page
+    after the first told. past_end: what a page past the last one answers, "all" (every card again)
+    or "none" (404, or no new card). probe: the walk finding that out; waiting: the walks at their
+    page 1 until it has; probing_over: it has (or ended)."""
+
+    max_pages: int | None = None
+    stops_at_stored: bool = True
+    pages: str | None = None
+    past_end: str | None = None
+    probe: Hashable | None = None
+    probing_over: bool = False
+    waiting: tuple[Waiting, ...] = ()
+
+    # --- a page answered ------------------------------------------------------
+    def shown(self, key: Hashable, walk: CategoryWalk, page: Shown, past_end_probe: bool = False) -> Decision:
+        """A listing page was read: end, overshoot, read the pages
+        between, or read its cards."""
+        jumped = page.page > walk.covered + 1
+        if past_end_probe:
+            # The page after the probe walk's last one: every card again, or none.
+            nav = self.learnt_past_end("all" if page.shown and page.known_shown == page.seen else "none")
+            return nav.ended(key)
+        if not page.shown and not jumped:
+            return self.ended(key)
+        had_cards = page.seen > 0
+        repeats = had_cards and page.known_shown == page.seen
+        if not page.new:
+            if jumped:  # past the end (nothing there, or the last page again): the pages between
+                return self.overshot(key, page.page, walk, "nothing_new")
+            # Nothing this walk has not seen: past the end (or a site that ignores /page/N).
+            return self.ended(key, ("end_no_new_cards",))
+        if jumped and had_cards and not repeats:
+            # Not cumulative after all: the skipped pages hold cards of their own. Read them one by
+            # one (this page again when its turn comes), and nothing of this page until then.
+            walk = replace(walk, cumulative=False, reread_to=page.page)
+            return Decision(self, (Fetch(key, walk.covered + 1, walk, url=walk.next_url, urgent=self.probe == key,
+                                         counts=("jump_not_cumulative",)),))
+        return Decision(self, read_cards=True)
+
+    def cards_read(self, key: Hashable, walk: CategoryWalk, page: Shown, cards: Cards) -> Decision:
+        """The page's new cards were read (after `shown` said read_cards): where the walk goes next."""
+        jumped = page.page > walk.covered + 1
+        had_cards = page.seen > 0
+        repeats = had_cards and page.known_shown == page.seen
+        per_page = walk.per_page or page.shown
+        cumulative = repeats if walk.cumulative is None and had_cards else walk.cumulative
+        nav, learnt = self, False
+        if had_cards and self.pages is None:
+            nav = replace(self, pages="cumulative" if repeats else "paged")
+            learnt = nav.pages == "paged"  # cumulative: the probe walks on until a page past the end tells
+        if cards.next_url or cards.has_pagination:
+            more = bool(cards.next_url)
+        else:
+            # No pagination to tell: guess the next page, unless a cumulative page is short of full.
+            more = not cumulative or page.shown >= page.page * per_page
+        if jumped and cumulative and not more and page.shown <= (page.page - 1) * per_page:
+            nav = nav.learnt_past_end("all")  # fewer cards than the pages before it hold: past the end
+        walk = replace(walk, covered=page.page, per_page=per_page, cumulative=cumulative, next_url=cards.next_url)
+        if (cards.passed_since or (cards.all_stored and self.stops_at_stored)
+                or (self.max_pages and page.page >= self.max_pages)):
+            return nav.ended(key, learnt=learnt)
+        if not more:
+            if nav.probe == key and cumulative and nav.past_end is None:
+                # The probe walk ended on its last page without a jump past it: one page more tells
+                # the waiting walks how far they may jump.
+                return Decision(nav, (Fetch(key, page.page + 1, walk, guessed=True, urgent=True, past_end_probe=True,
+                                            counts=("past_end",)),))
+            return nav.ended(key, learnt=learnt)
+        # In an incremental run, a page with stored cards on it is where the new ones end: its next
+        # page, not a jump, makes sure.
+        step = self.stops_at_stored and cards.wanted < page.new
+        if page.page == 1 and not nav.probing_over:
+            if nav.probe is None:
+                nav = replace(nav, probe=key)  # this walk finds out how the site numbers its pages
+            elif nav.probe != key:
+                waiting = Waiting(key, walk, tuple(cards.named.items()), step)
+                return Decision(replace(nav, waiting=nav.waiting + (waiting,)), (Wait(key),))
+        actions = (nav.next_page(key, walk, cards.named, step),)
+        if learnt or (nav.probe == key and nav.past_end):
+            released = nav.released()
+            return Decision(released.navigator, actions + released.actions)
+        return Decision(nav, actions)
+
+    def failed(self, key: Hashable, walk: CategoryWalk, page: int, is_404: bool, guessed: bool,
+               past_end_probe: bool = False) -> Decision:
+        """A listing page failed for good (404 included)."""
+        if past_end_probe:  # the walk is over either way, and the waiting walks go on
+            released = (self.learnt_past_end("none") if is_404 else self).released()
+            return Decision(released.navigator, (End(key),) + released.actions)
+        if page > walk.covered + 1:
+            # A jump: past the end when it answers 404; either way the pages between are still there.
+            return self.overshot(key, page, walk, "404" if is_404 else "failed")
+        return self.ended(key, ("end_by_404",) if is_404 and guessed else ())
+
+    @staticmethod
+    def failure_is_an_answer(walk: CategoryWalk, page: int, is_404: bool, guessed: bool) -> bool:
+        """A 404 where a page was guessed (a jump, the page after the last one, a next page no
+        pagination named) says where the listing ends: not a failure to report."""
+        return is_404 and (guessed or page > walk.covered + 1)
+
+    # --- the steps --------------------------------------------------------------
+    def next_page(self, key: Hashable, walk: CategoryWalk, named: Mapping[int, str], step: bool = False) -> Fetch:
+        """The page after `walk.covered`: the next one on classic pages (or while nobody knows yet),
+        a jump on cumulative ones (never past max_pages), between the last page read and the first
+        known past the end once a jump overshot."""
+        page = walk.covered + 1
+        cumulative = walk.cumulative if walk.cumulative is not None else (
+            walk.covered == 1 and self.pages == "cumulative")
+        if cumulative and not step:
+            if walk.past is not None:
+                page = (walk.covered + walk.past) // 2
+            else:
+                factor = JUMP_WHEN_PAST_END_SHOWS_ALL if self.past_end == "all" else JUMP
+                # The pagination may name a later page (the last one, say): it exists.
+                page = max(walk.covered * factor, max(named, default=0))
+            if self.max_pages:
+                page = min(page, self.max_pages)
+            page = max(page, walk.covered + 1)
+        url = named.get(page) or (walk.next_url if page == walk.covered + 1 else None)
+        return Fetch(key, page, walk, url=url, guessed=url is None, urgent=self.probe == key,
+                     counts=("jumps",) if page > walk.covered + 1 else ())
+
+    def overshot(self, key: Hashable, page: int, walk: CategoryWalk, reason: str) -> Decision:
+        """A jump landed past the end: read the pages between (bisecting), or end the walk when the
+        page after the last one read is that page."""
+        nav = self.learnt_past_end("none") if reason in ("404", "nothing_new") else self
+        walk = replace(walk, past=page if walk.past is None else min(walk.past, page))
+        if walk.past <= walk.covered + 1:
+            end = {"404": "end_by_404", "nothing_new": "end_no_new_cards"}.get(reason, "end_failed")
+            return nav.ended(key, ("past_end", end))
+        fetch = nav.next_page(key, walk, {})
+        fetch = replace(fetch, counts=("past_end",) + fetch.counts)
+        if nav.probe == key:
+            released = nav.released()
+            return Decision(released.navigator, (fetch,) + released.actions)
+        return Decision(nav, (fetch,))
+
+    def ended(self, key: Hashable, counts: tuple[str, ...] = (), learnt: bool = False) -> Decision:
+        """Walk `key` is over; the waiting walks go on if it was the probe or taught what they wait for."""
+        end = End(key, counts)
+        if learnt or self.probe == key:
+            released = self.released()
+            return Decision(released.navigator, (end,) + released.actions)
+        return Decision(self, (end,))
+
+    def released(self) -> Decision:
+        """The walks waiting at their page 1 go on, with what the probe walk found out."""
+        nav = replace(self, probe=None, probing_over=True, waiting=())
+        return Decision(nav, tuple(nav.next_page(w.key, w.walk, dict(w.named), w.step) for w in self.waiting))
+
+    def learnt_past_end(self, answer: str) -> Navigator:
+        return self if self.past_end is not None else replace(self, past_end=answer)
