@@ -27,7 +27,7 @@ def _spread(values: list[float]) -> dict[str, float]:
 
 def _member_sizes(path: Path) -> tuple[list[int], list[int]]:
     """(gzip member bytes, page body bytes) of every response record of one WARC file."""
-    from newsbot.archive import ArchiveReading, read_archive
+    from newsbot.archive.reader import ArchiveReading, read_archive
 
     offsets, bodies = [], []
     for page in read_archive([path], ArchiveReading()):

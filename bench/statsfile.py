@@ -25,7 +25,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from newsbot.extensions import malloc_info
+from newsbot.memory import malloc_info
 
 
 def _rss_kb(field: str) -> int:

@@ -10,8 +10,7 @@ from newsbot.memo import KeySet
 
 class InMemoryDupeFilter(RFPDupeFilter):
     """Scrapy's fingerprint filter without its JOBDIR file, and with its fingerprints kept as
-    hashes (newsbot.memo.KeySet: ~16 bytes a request where Scrapy's set of 20-byte bytes objects
-    takes ~100).
+    hashes (newsbot.memo.KeySet: a small part of what Scrapy's set of 20-byte bytes objects takes).
 
     That file is flushed lazily, so after a SIGKILL it can list requests whose
     items never reached the store, and a resumed crawl would skip them for

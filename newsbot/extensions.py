@@ -1,10 +1,7 @@
-"""Crawl health (fill rates, the checks of newsbot.monitors' one suite) and the glibc heap's tuning."""
+"""Crawl health (fill rates, the checks of newsbot.monitors' one suite) and the progress line."""
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import gc
 import logging
 import sqlite3
 import time
@@ -33,120 +30,6 @@ _SAMPLE_LIMIT = 20
 # Not an item field: article pages that gave an item whose category key (unified over the page's
 # linked editions) is one of newsbot/data/categories.json.
 KNOWN_CATEGORY = "known_category"
-
-
-class CollectorTuning:
-    """gc.freeze() when the engine starts, gc.unfreeze() when it stops (NEWSBOT_GC_FREEZE).
-
-    Everything start-up built lives as long as the crawl, yet each full collection of the cyclic
-    garbage collector walks all of it again; a crawl allocates enough (requests, responses, lxml
-    proxies, items) to run one every few hundred pages. Frozen, those objects are skipped
-    (CPython's gc.freeze, made for the same situation in pre-fork servers). Unfrozen at the end,
-    so that a process running several crawls (tests, an embedding program) frees what one left.
-    """
-
-    def __init__(self) -> None:
-        self.frozen = False
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> CollectorTuning:
-        if not config(crawler).gc_freeze:
-            raise NotConfigured("NEWSBOT_GC_FREEZE is off")
-        extension = cls()
-        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
-        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
-        return extension
-
-    def engine_started(self) -> None:
-        gc.freeze()
-        self.frozen = True
-
-    def engine_stopped(self) -> None:
-        if self.frozen:
-            gc.unfreeze()
-            self.frozen = False
-
-
-class _Mallinfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-
-def malloc_info() -> dict[str, int]:
-    """glibc malloc's own account, in bytes (mallinfo2): its heap (`arena`), the blocks it mapped on
-    their own (`hblkhd`), what is in use in the heap (`uordblks`) and free but kept there (`fordblks`,
-    RSS that no live object accounts for). Empty elsewhere than glibc 2.33+."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallinfo2.restype = _Mallinfo2
-    except (OSError, AttributeError):
-        return {}
-    info = libc.mallinfo2()
-    return {name: getattr(info, name) for name, _ in _Mallinfo2._fields_}
-
-
-class HeapTrim:
-    """Keeps glibc's heap from holding a long backfill's transients as holes, in two ways:
-
-    - every NEWSBOT_HEAP_TRIM_INTERVAL seconds, and once more when the engine stops, it gives the
-      kernel back the pages malloc holds free (malloc_trim);
-    - from the start, blocks of NEWSBOT_HEAP_MMAP_THRESHOLD bytes or more get their own mapping
-      (mallopt M_MMAP_THRESHOLD), unmapped when freed.
-
-    A long backfill's transients grow with it: the last pages of big cumulative categories are
-    megabytes of HTML, their decoded text and chunks. glibc's own mapping threshold rises to the
-    largest mapped block freed (up to 32 MB), so after the first such page every page's buffers
-    come from the heap; freed, they leave holes that later, smaller allocations only partly fill,
-    and glibc keeps them resident: at 100,000 stories the heap held ~47 MB free against ~23 MB at
-    10,000 (bench.memory's census), RSS that no live object accounted for. A fixed threshold keeps
-    them out of the heap; a trim takes ~7 ms in a crawl (newsbot/heap_trim/seconds), ~25 ms on a
-    100 MB heap full of holes. Elsewhere than glibc (musl, macOS) the extension stays off.
-    """
-
-    M_MMAP_THRESHOLD = -3  # glibc's malloc.h
-
-    def __init__(self, crawler: Crawler, trim: Any, interval: float) -> None:
-        self.stats = crawler.stats
-        self.trim = trim
-        self.interval = interval
-        self.loop: Any = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> HeapTrim:
-        settings = config(crawler)
-        interval, threshold = settings.heap_trim_interval, settings.heap_mmap_threshold
-        if interval <= 0 and threshold <= 0:
-            raise NotConfigured("NEWSBOT_HEAP_TRIM_INTERVAL and NEWSBOT_HEAP_MMAP_THRESHOLD are 0")
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            trim, mallopt = libc.malloc_trim, libc.mallopt
-        except (OSError, AttributeError) as exc:
-            raise NotConfigured(f"no glibc malloc_trim here: {exc}") from exc
-        trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-        mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-        # Process-wide, and for the process's life: glibc has no per-crawl heap.
-        if threshold > 0 and mallopt(cls.M_MMAP_THRESHOLD, threshold) == 1:
-            crawler.stats.set_value("newsbot/heap_trim/mmap_threshold", threshold)
-        extension = cls(crawler, trim, interval)
-        if interval > 0:
-            crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
-            crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
-        return extension
-
-    def engine_started(self) -> None:
-        self.loop = task.LoopingCall(self.trim_now)
-        self.loop.start(self.interval, now=False)
-
-    def trim_now(self) -> None:
-        started = time.perf_counter()
-        self.trim(0)
-        self.stats.inc_value("newsbot/heap_trim/count")
-        self.stats.inc_value("newsbot/heap_trim/seconds", round(time.perf_counter() - started, 4))
-
-    def engine_stopped(self) -> None:
-        if self.loop is not None and self.loop.running:
-            self.loop.stop()
-        self.trim_now()
 
 
 class Progress:

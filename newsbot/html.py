@@ -29,8 +29,8 @@ MAX_DEPTH = 2048
 # open (everything else is closed: nothing will be added to it); it may take closed subtrees out.
 Reader = Callable[[etree._Element, set], None]
 # How much of a page a streaming parse adds to the tree between two reads: the most of a listing's
-# cards that are a tree at once (a cumulative category page at 100,000 stories is ~6 MB of cards,
-# whose whole tree took ~53 MB).
+# cards that are a tree at once (the last page of a big cumulative category is megabytes of cards,
+# whose whole tree would take several times that).
 READ_CHUNK = 1 << 18
 
 

@@ -1,10 +1,9 @@
 """Compact in-run membership: what a crawl has seen, kept as 64-bit hashes in one flat array.
 
 A long backfill remembers every page it has asked for (the spiders' url_keys, the dupe filter's
-request fingerprints, the dedupe pipeline's article ids). As a set of strings that is ~150 bytes
-a key (a url_key string of ~110 bytes plus the set's slot); a set of ints still ~70 (a 32-byte
-int object each). KeySet keeps only each key's hash(), 8 bytes a slot of one array, so 12-24
-bytes a key, and answers ``in`` / ``add`` the same way a set would.
+request fingerprints, the dedupe pipeline's article ids). A set of strings holds a string object
+and a slot per key, a set of ints still an int object per key. KeySet keeps only each key's
+hash(), 8 bytes a slot of one array, and answers ``in`` / ``add`` the same way a set would.
 """
 
 from __future__ import annotations

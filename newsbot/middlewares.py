@@ -206,8 +206,8 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
     """Scrapy's MetaRefreshMiddleware, which first looks for the word "refresh" in the raw bytes.
 
     Scrapy's decodes every HTML body to text and runs its regexes over the first 4,096
-    characters: on a ~100 KB article page that is ~3% of the crawl's CPU, spent to learn that the
-    page has no <meta http-equiv="refresh">. Those 4,096 characters are at most 16,384 bytes of
+    characters: on every article page, a measurable share of the crawl's CPU (bench/RESULTS.md),
+    spent to learn that the page has no <meta http-equiv="refresh">. Those 4,096 characters are at most 16,384 bytes of
     UTF-8, so a UTF-8 page without b"refresh" in them has none; any other charset goes to
     Scrapy's check as before.
     """

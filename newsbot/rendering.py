@@ -34,7 +34,7 @@ class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler, with Playwright started by the first request that needs a browser.
 
     The stock handler starts Playwright's Node.js driver when the engine starts, before the
-    first request, ~0.5 s and ~40 MB for every crawl; here in auto mode most crawls never
+    first request, time and memory every crawl pays; here in auto mode most crawls never
     render anything (the site's listings carry their cards in the HTML), so most never pay.
     Plain requests go through the handler's HTTP/1.1 parent as before.
     """

@@ -139,7 +139,7 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # The raw-page archive (off unless NEWSBOT_ARCHIVE is set). Near the spider: it sees article
     # pages exactly as parse_article does, after the HTTP error filter (50) let them through.
-    "newsbot.archive.ArchiveMiddleware": 950,
+    "newsbot.archive.writer.ArchiveMiddleware": 950,
 }
 
 # The store is the crawl's memory: a seen-set persisted in JOBDIR can outlive the
@@ -155,14 +155,14 @@ ITEM_PIPELINES = {
 }
 
 # Freeze what start-up built (Scrapy, Twisted, lxml, the settings, the spider) out of the cyclic
-# garbage collector's reach for the crawl (newsbot.extensions.CollectorTuning).
+# garbage collector's reach for the crawl (newsbot.memory.CollectorTuning).
 NEWSBOT_GC_FREEZE = True
 # Seconds between handing the heap's free pages back to the kernel (glibc's malloc_trim; 0: never):
-# a long backfill's big transient pages otherwise stay resident as holes (newsbot.extensions.HeapTrim).
+# a long backfill's big transient pages otherwise stay resident as holes (newsbot.memory.HeapTrim).
 NEWSBOT_HEAP_TRIM_INTERVAL = 10.0
 # Bytes from which glibc gives a block its own mapping, returned to the kernel when freed (0: glibc's
 # own threshold, which rises to the largest mapped block freed so far: after one big listing page
-# every page's buffers come from the heap and leave holes there). Also newsbot.extensions.HeapTrim.
+# every page's buffers come from the heap and leave holes there). Also newsbot.memory.HeapTrim.
 NEWSBOT_HEAP_MMAP_THRESHOLD = 131072
 
 # Seconds between progress lines while a crawl runs (newsbot.extensions.Progress; 0: none). They
@@ -171,8 +171,8 @@ NEWSBOT_PROGRESS_INTERVAL = 10.0
 LOGSTATS_INTERVAL = 0
 
 EXTENSIONS = {
-    "newsbot.extensions.CollectorTuning": 100,
-    "newsbot.extensions.HeapTrim": 110,
+    "newsbot.memory.CollectorTuning": 100,
+    "newsbot.memory.HeapTrim": 110,
     "newsbot.extensions.Progress": 120,
     # Crawl health: what extraction gave, judged by the checks of newsbot.monitors (each off by its setting).
     "newsbot.extensions.CrawlHealth": 500,

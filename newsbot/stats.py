@@ -5,9 +5,8 @@ record read them. Both sides name the constant, so a renamed key cannot leave a 
 
 from __future__ import annotations
 
-# Scrapy's own (CoreStats, the scraper).
+# Scrapy's own (CoreStats).
 FINISH_REASON = "finish_reason"
-SPIDER_EXCEPTIONS = "spider_exceptions/count"
 
 # Pages.
 ARTICLE_PAGES = "newsbot/pages/article"  # article pages parsed (an item or not)

@@ -26,7 +26,7 @@ import pytest
 import pytest_twisted
 
 from newsbot import site
-from newsbot.archive import ArchiveReading, archive_files, read_archive
+from newsbot.archive.reader import ArchiveReading, archive_files, read_archive
 from newsbot.items import PAGE_FIELDS
 from newsbot.site import markup
 from newsbot.store import Store

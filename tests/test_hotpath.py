@@ -92,7 +92,7 @@ def test_collector_frozen_for_the_crawl_and_released_after():
     from scrapy.exceptions import NotConfigured
     from scrapy.utils.test import get_crawler
 
-    from newsbot.extensions import CollectorTuning
+    from newsbot.memory import CollectorTuning
 
     crawler = get_crawler(settings_dict={"NEWSBOT_GC_FREEZE": True})
     extension = CollectorTuning.from_crawler(crawler)
@@ -113,7 +113,7 @@ def test_heap_trim_gives_the_heaps_free_pages_back():
     from scrapy.exceptions import NotConfigured
     from scrapy.utils.test import get_crawler
 
-    from newsbot.extensions import HeapTrim
+    from newsbot.memory import HeapTrim
 
     def rss_mb() -> float:
         with open("/proc/self/status") as status:
@@ -144,7 +144,7 @@ def test_heap_trim_gives_the_heaps_free_pages_back():
 _MAPPED_AFTER_A_BIG_PAGE = """
 import sys
 from scrapy.utils.test import get_crawler
-from newsbot.extensions import HeapTrim, malloc_info
+from newsbot.memory import HeapTrim, malloc_info
 
 crawler = get_crawler(settings_dict={"NEWSBOT_HEAP_TRIM_INTERVAL": 0, "NEWSBOT_HEAP_MMAP_THRESHOLD": int(sys.argv[1])})
 try:

@@ -9,13 +9,11 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
 
 from scrapy.commands import ScrapyCommand
 
 from newsbot.children import PREEXEC_DIE_WITH_PARENT
-from newsbot.commands.crawl import read_config, usage_error
-from newsbot.commands.export import INSTALL_HINT
+from newsbot.commands.common import INSTALL_HINT, StoreCommand, usage_error
 from newsbot.net import is_loopback
 from newsbot.store import Store, StoreError
 from newsbot.store.datasette import datasette_metadata
@@ -26,11 +24,7 @@ def database_name(path: str | Path) -> str:
     return Path(path).stem
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(StoreCommand, ScrapyCommand):
     def syntax(self) -> str:
         return "[--db PATH] [--port 8001] [--host 127.0.0.1] [--write-metadata FILE]"
 
@@ -46,7 +40,6 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
         parser.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001; 0: any free one)")
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
         parser.add_argument("--write-metadata", metavar="FILE",
@@ -56,8 +49,7 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if not 0 <= opts.port <= 65535:
             usage_error("browse", f"--port: not a port number: {opts.port}")
-        config = read_config("browse", self.settings)  # also beside --db: a bad setting is said, not ignored
-        path = opts.db or config.db
+        _, path = self.store_config(opts)
         metadata = json.dumps(datasette_metadata(database_name(path)), ensure_ascii=False, indent=1)
         if opts.write_metadata:
             try:

@@ -8,31 +8,14 @@ the exit status to notice a crawl that extracted nothing or degraded.
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import NoReturn
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
-from newsbot.config import Config
+from newsbot.commands.common import usage_error
 from newsbot.outcome import exit_status
-from newsbot.reasons import USAGE_ERROR
-
-
-def usage_error(command: str, message: str) -> NoReturn:
-    """One line on stderr, like argparse's own error line but without the usage block, and exit 2."""
-    print(f"{command}: error: {message}", file=sys.stderr)
-    sys.exit(USAGE_ERROR)
-
-
-def read_config(command: str, settings: BaseSettings) -> Config:
-    """The settings' Config, or the one line naming the bad setting and exit 2."""
-    try:
-        return Config.from_settings(settings)
-    except ValueError as exc:
-        usage_error(command, str(exc))
 
 
 def check_spider_arguments(command: str, settings: BaseSettings, spidercls: type, spargs: dict) -> None:

@@ -8,27 +8,16 @@ import csv
 import json
 import os
 import sys
-from datetime import date
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import read_config, usage_error
+from newsbot.commands.common import INSTALL_HINT, StoreCommand, day, usage_error
 from newsbot.items import BY_NAME, LIST_FIELDS
-from newsbot.site import LANGUAGES
 from newsbot.store import EXPORT_FIELDS, Store, StoreError
 
 LIST_SEPARATOR = " | "
-# What to run when an analysis extra's package is missing (export, report, browse say it).
-INSTALL_HINT = "pip install -e '.[analysis]'"
-
-
-def day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
@@ -49,11 +38,7 @@ def csv_row(article: dict[str, Any]) -> list[Any]:
     return [inert(row[field]) for field in EXPORT_FIELDS]
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(StoreCommand, ScrapyCommand):
     def syntax(self) -> str:
         return ("[-o FILE] [--format jsonl|csv|parquet] [--since DATE] [--until DATE] [--lang en,ru] "
                 "[--category SLUG] [--story ID]")
@@ -72,7 +57,6 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
         parser.add_argument("--format", choices=("jsonl", "csv", "parquet"),
                             help="output format (default: csv for a .csv FILE, parquet for .parquet, else jsonl)")
@@ -84,12 +68,9 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
-        unknown = [lang for lang in languages if lang not in LANGUAGES]
-        if unknown:
-            usage_error("export", f"--lang: unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}")
+        languages = self.languages(opts)
         if opts.output:
-            self.check_output(opts.output, "export")
+            self.check_output(opts.output)
         suffix = Path(opts.output or "").suffix.lower()
         output_format = opts.format or {".csv": "csv", ".parquet": "parquet"}.get(suffix, "jsonl")
         write_parquet = None
@@ -100,8 +81,7 @@ class Command(ScrapyCommand):
                 from newsbot.parquet import write_parquet
             except ImportError:
                 usage_error("export", f"--format parquet needs pyarrow, which is not installed: {INSTALL_HINT}")
-        config = read_config("export", self.settings)  # also beside --db: a bad setting is said, not ignored
-        path = opts.db or config.db
+        _, path = self.store_config(opts)
         try:
             with Store(path, readonly=True) as store:
                 articles = store.iter_articles(since=opts.since, until=opts.until, languages=languages,
@@ -116,7 +96,7 @@ class Command(ScrapyCommand):
                 try:
                     out = self._open_output(opts.output)
                 except OSError as exc:
-                    usage_error("export", f"-o {opts.output}: cannot write it ({exc.strerror or type(exc).__name__})")
+                    self.cannot_write(opts.output, exc)
                 try:
                     with out:
                         count = self._write(articles, output_format, out)
@@ -136,18 +116,6 @@ class Command(ScrapyCommand):
             return
         if opts.output:
             print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
-
-    @staticmethod
-    def check_output(path: str, command: str) -> None:
-        """A bad -o is a usage error (one line, exit 2), found before the store is read."""
-        target = Path(path)
-        if target.is_dir():
-            usage_error(command, f"-o {path}: is a directory")
-        parent = target.parent
-        if not parent.exists():
-            usage_error(command, f"-o {path}: no such directory: {parent}")
-        if not parent.is_dir():
-            usage_error(command, f"-o {path}: not a directory: {parent}")
 
     @staticmethod
     def _open_output(path: str | None) -> IO[str]:

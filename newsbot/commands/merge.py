@@ -21,13 +21,12 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from newsbot.commands.crawl import read_config
+from newsbot.commands.common import StoreCommand
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
+class Command(StoreCommand, ScrapyCommand):
+    db_metavar = "TARGET"
+    db_help = "the store to merge into (default: NEWSBOT_DB)"
 
     def syntax(self) -> str:
         return "SHARD.sqlite [SHARD2.sqlite ...] [--db TARGET.sqlite]"
@@ -40,17 +39,13 @@ class Command(ScrapyCommand):
                 "target store, --db or NEWSBOT_DB. An article in both keeps the most recently crawled content; "
                 "merging a shard twice changes nothing. The target is created if missing.")
 
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        parser.add_argument("--db", metavar="TARGET", help="the store to merge into (default: NEWSBOT_DB)")
-
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         from newsbot.store import Store, StoreError
 
         if not args:
             raise UsageError("Give at least one shard to merge")
-        config = read_config("merge", self.settings)
-        target = Path(opts.db or config.db)
+        config, path = self.store_config(opts)
+        target = Path(path)
         if not str(target) or str(target) == ".":
             raise UsageError("No target store: give --db TARGET or set NEWSBOT_DB", print_help=False)
         shards = [Path(a) for a in dict.fromkeys(args)]

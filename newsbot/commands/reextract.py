@@ -1,7 +1,7 @@
 """`scrapy reextract`: today's extraction over the raw-page archive, into the store, with no request.
 
 After a site redesign is noticed and the markup table (newsbot/site/) is fixed, the pages the
-crawls archived (NEWSBOT_ARCHIVE, newsbot/archive.py) are read again with today's
+crawls archived (NEWSBOT_ARCHIVE, newsbot/archive/) are read again with today's
 newsbot.loaders.extract_article and written through the store's normal revision path
 (Store.write): a changed content_hash is a new revision; an article crawled again since the
 record was fetched is left alone (stale). No crawler is made and no socket opened.
@@ -21,14 +21,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar, Iterable
+from typing import Any, Iterable
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import usage_error, read_config
-from newsbot.commands.export import day
+from newsbot.archive import INSTALL_HINT
+from newsbot.commands.common import StoreCommand, day, usage_error
 from newsbot.items import PAGE_FIELDS
-from newsbot.site import LANGUAGES
 
 
 @dataclass
@@ -122,7 +121,7 @@ def in_filters(item: dict[str, Any], since: date | None, until: date | None, lan
 def reextract(store: Any, files: list[Path], *, since: date | None = None, until: date | None = None,
               languages: Iterable[str] = (), batch_size: int = 2000, warn: Any = None) -> Report:
     """Read `files`, re-extract each article's newest record and write them through store.write."""
-    from newsbot.archive import ArchiveReading, read_archive
+    from newsbot.archive.reader import ArchiveReading, read_archive
     from newsbot.normalize import url_key
     from newsbot.store import Outcome, article_row, decide
 
@@ -187,11 +186,7 @@ def _warn(message: str) -> None:
     print(f"reextract: warning: {message}", file=sys.stderr)
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(StoreCommand, ScrapyCommand):
     def syntax(self) -> str:
         return "[--archive DIR_OR_FILE ...] [--db PATH] [--since DATE] [--until DATE] [--lang az,en] [--json]"
 
@@ -210,7 +205,6 @@ class Command(ScrapyCommand):
         parser.add_argument("--archive", metavar="DIR_OR_FILE", action="append",
                             help="an archive directory or WARC file (repeatable, or comma-separated; "
                                  "default: the NEWSBOT_ARCHIVE setting)")
-        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
         parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
         parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
         parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. az,en)")
@@ -220,11 +214,8 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if args:
             usage_error("reextract", f"unexpected argument(s): {' '.join(args)} (use --archive)")
-        config = read_config("reextract", self.settings)
-        languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
-        unknown = [lang for lang in languages if lang not in LANGUAGES]
-        if unknown:
-            usage_error("reextract", f"--lang: unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}")
+        config, path = self.store_config(opts)
+        languages = self.languages(opts)
         if opts.since and opts.until and opts.since > opts.until:
             usage_error("reextract", f"--since {opts.since} is after --until {opts.until}")
         given = [part.strip() for value in (opts.archive or []) for part in value.split(",") if part.strip()]
@@ -238,10 +229,10 @@ class Command(ScrapyCommand):
         try:
             import warcio  # noqa: F401
         except ImportError:
-            print("reextract: reading the archive needs warcio: pip install -e '.[archive]'", file=sys.stderr)
+            print(f"reextract: reading the archive needs warcio: {INSTALL_HINT}", file=sys.stderr)
             self.exitcode = 1
             return
-        from newsbot.archive import NotWarc, archive_files
+        from newsbot.archive.reader import NotWarc, archive_files
 
         try:
             files = archive_files(given)
@@ -249,7 +240,6 @@ class Command(ScrapyCommand):
             usage_error("reextract", f"--archive {exc}: no such file or directory")
         if not files:
             usage_error("reextract", f"no WARC files (*.warc.gz) in {', '.join(given)}")
-        path = opts.db or config.db
         from newsbot.store import Store, StoreError
 
         if not path or not Path(path).is_file():

@@ -3,8 +3,8 @@
 The charts are drawn with matplotlib and embedded in the page as base64 PNG images. matplotlib
 because it is the long-kept standard (and pandas' own plotting), draws on a server without a
 display, and its output is plain images: the page then has no script at all, nothing to fetch
-from a CDN, opens offline in any browser or mail client, and stays small (a few hundred KB)
-whatever the store holds. A JavaScript library (plotly) would need its ~3.5 MB bundle inlined in
+from a CDN, opens offline in any browser or mail client, and stays small
+whatever the store holds. A JavaScript library (plotly) would need its megabytes of bundle inlined in
 every report, for interactivity an at-a-glance page does not need. PNG rather than SVG: a chart
 of hundreds of days is a fixed-size image, not thousands of SVG nodes.
 
@@ -21,13 +21,11 @@ import io
 import statistics
 import sys
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import read_config, usage_error
-from newsbot.commands.export import INSTALL_HINT
-from newsbot.commands.export import Command as ExportCommand
+from newsbot.commands.common import INSTALL_HINT, StoreCommand, usage_error
 from newsbot.reasons import exit_code
 from newsbot.site import LANGUAGES
 from newsbot.store import Store, StoreError
@@ -283,11 +281,7 @@ made {html.escape(data['generated_at'])}.</p>
 """
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(StoreCommand, ScrapyCommand):
     def syntax(self) -> str:
         return "[-o report.html] [--db PATH] [--runs N]"
 
@@ -303,7 +297,6 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
         parser.add_argument("-o", "--output", metavar="FILE", default="report.html",
                             help="the page to write (default: report.html)")
         parser.add_argument("--runs", type=int, default=100, metavar="N", help="crawl runs shown (default: 100)")
@@ -312,13 +305,12 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         if not 1 <= opts.runs <= MAX_RUNS:
             usage_error("report", f"--runs: must be from 1 to {MAX_RUNS}, not {opts.runs}")
-        ExportCommand.check_output(opts.output, "report")
+        self.check_output(opts.output)
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             usage_error("report", f"matplotlib is not installed: {INSTALL_HINT}")
-        config = read_config("report", self.settings)  # also beside --db: a bad setting is said, not ignored
-        path = opts.db or config.db
+        _, path = self.store_config(opts)
         try:
             with Store(path, readonly=True) as store:
                 data = {
@@ -343,5 +335,5 @@ class Command(ScrapyCommand):
             with open(opts.output, "w", encoding="utf-8") as out:
                 out.write(page)
         except OSError as exc:
-            usage_error("report", f"-o {opts.output}: cannot write it ({exc.strerror or type(exc).__name__})")
+            self.cannot_write(opts.output, exc)
         print(f"Wrote {opts.output} ({len(page) // 1024} KB, {data['articles']} articles)", file=sys.stderr)

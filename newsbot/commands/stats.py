@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, ClassVar
+from typing import Any
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.crawl import read_config
+from newsbot.commands.common import StoreCommand
 from newsbot.categories import is_known_key
 from newsbot.store import Store, StoreError
 
@@ -39,11 +39,7 @@ def identity_report(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
-
+class Command(StoreCommand, ScrapyCommand):
     def syntax(self) -> str:
         return "[--by day|edition|category] [--json]"
 
@@ -57,14 +53,11 @@ class Command(ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--db", metavar="PATH", help="the SQLite store (default: the NEWSBOT_DB setting)")
         parser.add_argument("--by", choices=tuple(BREAKDOWNS), help="only this breakdown (default: all)")
         parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        config = read_config("stats", self.settings)  # also beside --db: a bad setting is said, not ignored
-        path = opts.db or config.db
+        _, path = self.store_config(opts)
         breakdowns = [opts.by] if opts.by else list(BREAKDOWNS)
         try:
             with Store(path, readonly=True) as store:

@@ -18,7 +18,7 @@ class DedupePipeline:
     write lock.
 
     Stats: ``newsbot/items/duplicate``. Memory: the article_ids seen this run, as hashes
-    (newsbot.memo.KeySet: ~16 bytes an article where a set of the id strings takes ~100).
+    (newsbot.memo.KeySet: a small part of what a set of the id strings takes).
     """
 
     def __init__(self, crawler: Crawler) -> None:

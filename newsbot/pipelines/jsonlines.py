@@ -52,7 +52,6 @@ logger = logging.getLogger(__name__)
 
 FIELD_ORDER = tuple(ArticleItem.fields)
 CLOSE_REASON = "output_unavailable"
-STORE_PIPELINE = "newsbot.pipelines.sqlite.SQLitePipeline"
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -74,7 +74,6 @@ CARD = "div.index-post-block"
 CARD_LINK = "a.news__item"
 CARD_TITLE = "h2.news__title"
 CARD_CATEGORY = "span.news__category"
-CARD_DATE = "ul.news__date > li"
 # Older card markups: parsed so they never crash a crawl.
 OLD_CARDS: tuple[tuple[str, str, str], ...] = (
     # (card, link, title)
@@ -165,7 +164,7 @@ class CardReader:
     """Reads the page's own listing cards (the feed's, a category's, a fragment's) as the page is
     parsed (newsbot.html.document's `read`), and takes each card out of the tree once read.
 
-    A cumulative category page at 100,000 stories shows ~13,000 cards; read this way only a chunk's
+    The last page of a big cumulative category shows thousands of cards; read this way only a chunk's
     worth of them is ever a tree. A card inside page chrome (the "Latest News" sidebar every page
     carries, a menu, a footer) is not one: on a feed page it would send the infinity walk back to the
     newest card, on a category page it would mix every section's latest stories into this one's, and
@@ -174,9 +173,8 @@ class CardReader:
 
     known (with key, what a card's URL is known by): a walk's cards read before. Those are counted
     (shown, known_shown) and never made into Cards, and neither is a card shown twice: the last page
-    of a big cumulative category repeats ~13,000 cards to add 16, and ~8 MB of Python objects for
-    the repeats would be built and dropped again (measured: a 100,000-story backfill's peak 12 MB
-    lower, 253.5 against 241.7 MB).
+    of a big cumulative category repeats thousands of cards to add 16, and the Python objects for
+    the repeats would be built and dropped again (it lowers a long backfill's peak: bench/RESULTS.md).
     """
 
     # (card, its link queries best first, title, category or "") per markup, current first; an

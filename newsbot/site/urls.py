@@ -61,9 +61,6 @@ class Edition:
     def latest_fallback_urls(self) -> list[str]:
         return [self.url(p) for p in LATEST_FALLBACK_PATHS[self.language]]
 
-    def rss_url(self) -> str:
-        return self.url(EDITION_PREFIX[self.language] + "rss/")
-
     def infinity_url(self, last_timestamp: str, endpoint: str | None = None) -> str:
         """The next feed batch: `endpoint` is what the feed page names (.loadContainer[data-url]);
         without it, the az path under the edition's prefix is the best guess."""

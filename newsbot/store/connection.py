@@ -83,7 +83,7 @@ def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], confli
     """INSERT many rows as one multi-row statement (per chunk), not with executemany: an INSERT that
     fires the FTS trigger runs in a savepoint, and FTS5 writes its pending index out at every
     savepoint, so row-at-a-time inserts into articles would make one index segment per article,
-    all to be merged again (about 2.5x slower overall). Elsewhere it saves a step per row too."""
+    all to be merged again (far slower overall). Elsewhere it saves a step per row too."""
     if not rows:
         return
     values = "(" + ", ".join("?" * len(rows[0])) + ")"
@@ -163,12 +163,12 @@ def open_writable(path: Path, timeout: float,
         # NORMAL is safe in WAL mode: a killed process loses nothing committed, a power cut at
         # most the commits since the last checkpoint, and the file is never corrupted.
         conn.execute("PRAGMA synchronous = NORMAL")
-        # Checkpoint every ~40 MB of WAL rather than every 4 MB: a batch with its FTS pages is
-        # ~1 MB, and each checkpoint copies pages back and fsyncs.
+        # Checkpoint every ~40 MB of WAL rather than every 4 MB: a batch with its FTS pages is a
+        # good part of 4 MB, and each checkpoint copies pages back and fsyncs.
         conn.execute("PRAGMA wal_autocheckpoint = 10000")
         conn.execute("PRAGMA journal_size_limit = 67108864")
         # 16 MiB of page cache instead of 2: the indexes and the FTS segments being merged stay
-        # in memory instead of being read back from the OS (~13% less CPU per article).
+        # in memory instead of being read back from the OS (less CPU per article).
         conn.execute("PRAGMA cache_size = -16384")
         prepare(conn)
     except (StoreError, sqlite3.Error) as exc:

@@ -1,28 +1,11 @@
-"""The raw-page archive (NEWSBOT_ARCHIVE): every article page as fetched, in gzipped WARC files.
-
-WARC is the web archive standard (ISO 28500): any WARC tool (warcio, pywb, ReplayWeb.page, the
-Internet Archive's) reads these files, and `scrapy reextract` (newsbot/commands/reextract.py) runs
-today's extraction over them to repair the store after a markup fix, without the network.
-
-One file per crawl, `<dir>/<spider>-<UTC time>-<pid>.warc.gz`: a `warcinfo` record, then one
-`response` record per article page the spider parsed (listings and feeds are not archived), each
-its own gzip member, written with one write() straight to the kernel. A crawl killed with SIGKILL
-therefore loses at most the record being written, and the reader (read_archive) keeps every
-whole member before a torn one.
-
-A write the disk refuses follows the rules of the other outputs: one ERROR line naming the file,
-`newsbot/output_errors/archive`, and the crawl closes as `output_unavailable` (the store still
-gets the pages already on their way).
-"""
+"""Writing the raw-page archive: ArchiveMiddleware appends one WARC `response` record per article
+page to the crawl's file (the format and the guarantees: newsbot.archive)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import re
-import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
@@ -34,6 +17,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsbot.appendfile import close_synced, write_whole
+from newsbot.archive import REDIRECTS, REQUEST_URI, require_warcio
 from newsbot.config import config
 from newsbot.normalize import iso_utc
 from newsbot.outcome import CrawlOutcome, report_broken
@@ -43,25 +27,15 @@ logger = logging.getLogger(__name__)
 STAT_PREFIX = "newsbot/archive/"
 ERROR_STAT = "newsbot/output_errors/archive"
 CLOSE_REASON = "output_unavailable"
-INSTALL_HINT = "pip install -e '.[archive]'"
-# Extension fields (WARC allows any WARC-* field): the URL the spider asked for and the redirects
-# that led to WARC-Target-URI, so a page reached through a 301 can be told from one linked directly.
-REQUEST_URI = "WARC-Newsbot-Request-URI"
-REDIRECTS = "WARC-Newsbot-Redirects"
 # The item's crawled_at is stamped from the record's time (see ArchiveMiddleware.process_spider_output).
 _STAMP = "_newsbot_archived_at"
 # Scrapy has decompressed the body before any spider middleware sees it: headers that describe the
 # transfer, not the body kept, would make a WARC reader decode it a second time.
 _TRANSFER_HEADERS = frozenset({b"content-encoding", b"transfer-encoding", b"content-length"})
-_CHUNK = 1 << 20
 
 
 def _warcio() -> Any:
-    """warcio, or ImportError with the one line that says how to get it."""
-    try:
-        import warcio  # noqa: F401
-    except ImportError:
-        raise ImportError(f"the WARC archive needs warcio: {INSTALL_HINT}") from None
+    require_warcio()
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
     return WARCWriter, StatusAndHeaders
@@ -70,19 +44,6 @@ def _warcio() -> Any:
 def warc_date(moment: datetime) -> str:
     """WARC 1.1's date: UTC, microseconds (several pages are fetched in one second)."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_warc_date(text: str) -> datetime | None:
-    text = (text or "").strip()
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
-        try:
-            return datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    return None
-
-
-# --- writing ---------------------------------------------------------------------------------
 
 
 def response_record(response: Response, fetched_at: datetime, *, request_url: str = "",
@@ -126,13 +87,11 @@ def _reason(status: int) -> str:
         return "Unknown"
 
 
-def archive_file_path(directory: str | Path, spider_name: str, moment: datetime | None = None,
-                      pid: int | None = None) -> Path:
+def archive_file_path(directory: str | Path, spider_name: str) -> Path:
     """<dir>/<spider>-<UTC time>-<pid>.warc.gz: file names sort by start time, and two crawls never
     share one (the pid; ArchiveFile.open adds a counter for two crawls of one process in one second)."""
-    moment = moment or datetime.now(timezone.utc)
-    stamp = moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return Path(directory) / f"{spider_name}-{stamp}-{os.getpid() if pid is None else pid}.warc.gz"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return Path(directory) / f"{spider_name}-{stamp}-{os.getpid()}.warc.gz"
 
 
 class ArchiveFile:
@@ -193,7 +152,7 @@ class ArchiveMiddleware:
         self.file: ArchiveFile | None = None
         self.failed = False  # said once: later pages are only counted
         try:
-            _warcio()
+            require_warcio()
             self.missing: str | None = None
         except ImportError as exc:
             self.missing = str(exc)
@@ -296,165 +255,3 @@ def _stamped(output: Any, stamp: str | None) -> Any:
 
 def _strerror(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class ArchivedPage:
-    """One `response` record: the page as the crawl got it."""
-
-    url: str
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    fetched_at: datetime
-    request_url: str
-    path: Path
-    offset: int  # of its gzip member in the file
-
-
-@dataclass
-class ArchiveReading:
-    """What reading an archive met besides pages."""
-
-    records: int = 0          # response records read whole
-    other_records: int = 0    # warcinfo, request, metadata, ... (not pages)
-    torn: list[str] = field(default_factory=list)  # "<file> at byte N" per member cut short at the end of its file
-    # "<file> at byte N (after K records of it)" per member whose bytes are corrupt: not what a killed
-    # crawl leaves (that is a cut, above), so something damaged the file
-    corrupt: list[str] = field(default_factory=list)
-
-
-class NotWarc(ValueError):
-    """A file whose first gzip member is no WARC record: not an archive at all."""
-
-
-def archive_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The WARC files of `paths` (files as given, directories' *.warc.gz), oldest first: the file
-    names hold the crawl's start time. FileNotFoundError for a path that is not there."""
-    found: list[Path] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found.extend(sorted((p for p in path.iterdir() if p.name.endswith(".warc.gz") and p.is_file()),
-                                key=_file_order))
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise FileNotFoundError(str(path))
-    return list(dict.fromkeys(found))
-
-
-_STAMP_PART = re.compile(r"-(\d{8}T\d{6}Z)-")
-
-
-def _file_order(path: Path) -> tuple[str, float, str]:
-    # <spider>-<time>-<pid>: the time, not the spider's name, orders crawls; other names by mtime.
-    found = _STAMP_PART.search(path.name)
-    return (found[1] if found else ""), path.stat().st_mtime, path.name
-
-
-def _members(path: Path, reading: ArchiveReading) -> Iterator[tuple[int, bytes]]:
-    """(offset, decompressed bytes) of each whole gzip member, streamed. zlib checks each member's
-    CRC and length, so a member cut by a kill (reading.torn) or corrupt (zlib.error) is found; it
-    ends the file, as nothing after it can be found again reliably."""
-    with path.open("rb") as handle:
-        buffer, offset = b"", 0  # offset: where buffer[0] is in the file
-        while True:
-            if not buffer:
-                buffer = handle.read(_CHUNK)
-                if not buffer:
-                    return
-            start, inflater, out = offset, zlib.decompressobj(wbits=31), []
-            try:
-                while True:
-                    out.append(inflater.decompress(buffer))
-                    if inflater.eof:
-                        rest = inflater.unused_data
-                        offset += len(buffer) - len(rest)
-                        buffer = rest
-                        break
-                    offset += len(buffer)
-                    buffer = handle.read(_CHUNK)
-                    if not buffer:
-                        reading.torn.append(f"{path} at byte {start}")
-                        return
-            except zlib.error as exc:
-                raise _Corrupt(start, str(exc)) from None
-            yield start, b"".join(out)
-
-
-class _Corrupt(Exception):
-    def __init__(self, offset: int, why: str) -> None:
-        super().__init__(why)
-        self.offset = offset
-
-
-def read_archive(paths: Iterable[Path], reading: ArchiveReading | None = None) -> Iterator[ArchivedPage]:
-    """Every whole `response` record of the gzipped WARC files, in file order; torn members and
-    corrupt ones are skipped and recorded in `reading`. NotWarc for a file that is no WARC at all."""
-    _warcio()
-    reading = reading if reading is not None else ArchiveReading()
-    for path in paths:
-        before = reading.records
-        try:
-            yield from _records(path, reading)
-        except _Corrupt as exc:
-            if exc.offset == 0:
-                raise NotWarc(f"{path} is not a gzipped WARC file ({exc})") from None
-            reading.corrupt.append(f"{path} at byte {exc.offset} (after {reading.records - before} records of it)")
-
-
-def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
-    from warcio.archiveiterator import ArchiveIterator
-
-    for offset, data in _members(path, reading):
-        try:
-            # The member is already inflated: warcio reads it as a plain WARC stream.
-            for record in ArchiveIterator(BytesIO(data), ensure_http_headers=False):
-                page = _page(record, path, offset)
-                if page is None:
-                    reading.other_records += 1
-                else:
-                    reading.records += 1
-                    yield page
-        except Exception as exc:  # warcio raises its own errors and ValueErrors for a mangled record
-            raise _Corrupt(offset, f"no WARC record: {exc}") from None
-
-
-def page_at(path: Path, offset: int) -> ArchivedPage:
-    """The response record whose gzip member starts at `offset` (read_archive gave it): a second
-    pass can fetch the records it chose instead of holding every page in memory. ValueError if none."""
-    _warcio()
-    from warcio.archiveiterator import ArchiveIterator
-
-    with path.open("rb") as handle:
-        handle.seek(offset)
-        inflater, out = zlib.decompressobj(wbits=31), []
-        while not inflater.eof:
-            data = handle.read(_CHUNK)
-            if not data:
-                raise ValueError(f"{path} at byte {offset}: a torn record")
-            out.append(inflater.decompress(data))
-    for record in ArchiveIterator(BytesIO(b"".join(out)), ensure_http_headers=False):
-        page = _page(record, path, offset)
-        if page is not None:
-            return page
-    raise ValueError(f"{path} at byte {offset}: no response record")
-
-
-def _page(record: Any, path: Path, offset: int) -> ArchivedPage | None:
-    if record.rec_type != "response" or record.http_headers is None:
-        return None
-    headers = record.rec_headers
-    # raw_stream: the block as written (content_stream would undo a Content-Encoding we never kept).
-    body = record.raw_stream.read()
-    fetched_at = parse_warc_date(headers.get_header("WARC-Date"))
-    if fetched_at is None:
-        raise ValueError(f"no WARC-Date: {headers.get_header('WARC-Date')!r}")
-    url = headers.get_header("WARC-Target-URI") or ""
-    return ArchivedPage(url=url, status=int(record.http_headers.get_statuscode() or 0),
-                        headers=list(record.http_headers.headers), body=body, fetched_at=fetched_at,
-                        request_url=headers.get_header(REQUEST_URI) or url, path=path, offset=offset)

@@ -1,0 +1,93 @@
+"""What newsbot's commands share: the one-line usage error, the settings read through newsbot.config,
+and StoreCommand, the options and checks of every command on the store (--db, --lang, -o)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, ClassVar, NoReturn
+
+from scrapy.settings import BaseSettings
+
+from newsbot.config import Config
+from newsbot.reasons import USAGE_ERROR
+from newsbot.site import LANGUAGES
+
+# What to run when an analysis extra's package is missing (export, report, browse say it).
+INSTALL_HINT = "pip install -e '.[analysis]'"
+
+
+def usage_error(command: str, message: str) -> NoReturn:
+    """One line on stderr, like argparse's own error line but without the usage block, and exit 2."""
+    print(f"{command}: error: {message}", file=sys.stderr)
+    sys.exit(USAGE_ERROR)
+
+
+def read_config(command: str, settings: BaseSettings) -> Config:
+    """The settings' Config, or the one line naming the bad setting and exit 2."""
+    try:
+        return Config.from_settings(settings)
+    except ValueError as exc:
+        usage_error(command, str(exc))
+
+
+def day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+class StoreCommand:
+    """The base of the commands on the store: their Scrapy defaults, --db, and the checks of their
+    shared options, each said as a usage error naming the option.
+
+    A mixin, put before ScrapyCommand (`class Command(StoreCommand, ScrapyCommand)`): Scrapy lists
+    every ScrapyCommand subclass in this package as a command named after its module.
+    """
+
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+    db_metavar = "PATH"
+    db_help = "the SQLite store (default: the NEWSBOT_DB setting)"
+    settings: BaseSettings | None
+
+    @property
+    def name(self) -> str:
+        """The command's name, as Scrapy gives it: its module's."""
+        return type(self).__module__.rsplit(".", 1)[-1]
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)  # type: ignore[misc]
+        parser.add_argument("--db", metavar=self.db_metavar, help=self.db_help)
+
+    def store_config(self, opts: argparse.Namespace) -> tuple[Config, str]:
+        """The settings and the store's path: read also beside --db, so a bad setting is said, not ignored."""
+        assert self.settings is not None
+        config = read_config(self.name, self.settings)
+        return config, opts.db or config.db
+
+    def languages(self, opts: argparse.Namespace) -> list[str]:
+        """--lang's editions (none given: every one)."""
+        languages = [lang.strip() for lang in (opts.lang or "").split(",") if lang.strip()]
+        unknown = [lang for lang in languages if lang not in LANGUAGES]
+        if unknown:
+            usage_error(self.name, f"--lang: unknown edition(s) {', '.join(unknown)}; choose from {', '.join(LANGUAGES)}")
+        return languages
+
+    def check_output(self, path: str) -> None:
+        """A bad -o is a usage error (one line, exit 2), found before the store is read."""
+        target = Path(path)
+        if target.is_dir():
+            usage_error(self.name, f"-o {path}: is a directory")
+        parent = target.parent
+        if not parent.exists():
+            usage_error(self.name, f"-o {path}: no such directory: {parent}")
+        if not parent.is_dir():
+            usage_error(self.name, f"-o {path}: not a directory: {parent}")
+
+    def cannot_write(self, path: str, exc: OSError) -> NoReturn:
+        usage_error(self.name, f"-o {path}: cannot write it ({exc.strerror or type(exc).__name__})")
