@@ -289,7 +289,7 @@ def test_a_v2_file_migrates_to_v3_and_later_crawls_fill_in_site_ids(tmp_path):
     assert "site_id" not in [c[1] for c in sql(old, "PRAGMA table_info(articles)")]
     with Store(old, readonly=True) as reader:  # a reader neither migrates nor refuses it
         assert reader.schema_version == 2 and reader.count_articles() == 2
-        assert reader.stored_hash(stored[0]["article_id"]) == stored[0]["content_hash"]
+        assert reader.lookup([stored[0]["url"]])[stored[0]["url"]].content_hash == stored[0]["content_hash"]
         assert list(reader.lookup([stored[1]["url"]])) == [stored[1]["url"]]
         with pytest.raises(StoreError, match="schema version 2; open it read-write"):
             reader.iter_articles()

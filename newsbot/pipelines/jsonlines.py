@@ -295,5 +295,56 @@ def close_jsonl(crawler: Crawler, jsonl: JsonLinesFile | None, failed: bool) -> 
         logger.warning("%d items were not written to %s", unsaved, jsonl.path)
 
 
+# --- the file as the store's journal (newsbot.pipelines.sqlite) ----------------------------------
+
+def count_reconciled(crawler: Crawler, path: Path, cut: int, appended: int) -> None:
+    """What opening the journal did to bring the file in line with the store."""
+    if cut:
+        crawler.stats.inc_value("newsbot/jsonl/cut", cut)  # trim said so
+    if appended:
+        crawler.stats.inc_value("newsbot/jsonl/restored", appended)
+        logger.warning("%s: appended %d articles from the store that an earlier crawl stored while the file "
+                       "refused their lines", path, appended)
+
+
+def complete_other_journals(crawler: Crawler, store: Any, own: JsonLinesFile | None) -> None:
+    """Files of earlier crawls that miss lines (a per-run NEWSBOT_JSONL such as %(time)s names a
+    new file each crawl, so none would reopen them): completed now, each in its own transaction.
+    One still refusing them, or gone, keeps its lines due and is said in one line."""
+    for key in store.journals_missing_lines():
+        path = Path(key)
+        if own is not None and key == own.key:
+            continue
+        if not path.is_file():
+            logger.warning("%s misses lines of stored articles but is no longer there: `scrapy export` "
+                           "gives them", path)
+            continue
+        other = JsonLinesFile(path)
+        try:
+            other.open()
+            cut, appended = store.open_journal(other)
+        except OSError as exc:
+            logger.warning("Cannot append the articles %s is missing (they stay due): %s", path, _reason(exc))
+            continue
+        finally:
+            other.close()
+        count_reconciled(crawler, path, cut, appended)
+
+
+def count_journal_write(crawler: Crawler, path: Path, result: Any, failed: bool) -> bool:
+    """Count what a store transaction appended to the journal (or cut from it); a refused write is
+    reported once. Returns whether the journal has failed."""
+    if result.journal_lines:
+        crawler.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
+    if result.journal_cut:
+        crawler.stats.inc_value("newsbot/jsonl/cut", result.journal_cut)
+    if result.journal_error is not None:
+        crawler.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
+        if not failed:
+            jsonl_failed(crawler, path, result.journal_error)
+        return True
+    return failed
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)

@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from pathlib import Path
 from typing import Any, TypeVar
 
 from scrapy import Spider, signals
@@ -110,8 +109,7 @@ class SQLitePipeline:
         self.journal: jsonlines.JsonLinesFile | None = None
         self.journal_failed = False
         # Publication-to-crawl seconds of every article this crawl inserted, for the freshness stats
-        # set at close: an array of doubles, 8 bytes each (a list of floats takes 32), so a
-        # 100,000-article backfill keeps 800 KB.
+        # set at close: an array of doubles, a quarter of a list of floats, as a backfill keeps many.
         self.latencies: array[float] = array("d")
         # The outcome first: its spider_closed gives the reason this one records.
         CrawlOutcome.from_crawler(crawler)
@@ -153,7 +151,8 @@ class SQLitePipeline:
             self._stop_writer()
             self._close_journal()
             raise CloseSpider(CLOSE_REASON) from exc
-        self._reconciled(*reconciled)
+        if self.journal is not None:
+            jsonlines.count_reconciled(self.crawler, self.journal.path, *reconciled)
         logger.info("Storing articles in %s (crawl run %d)", self.path, self.run_id)
         if self.flush_interval > 0:
             self.flusher = task.LoopingCall(self._flush_waiting)
@@ -165,50 +164,13 @@ class SQLitePipeline:
         store = Store(self.path, timeout=self.timeout, background_checkpoints=True)
         try:
             reconciled = store.open_journal(self.journal) if self.journal is not None else (0, 0)
-            self._complete_other_journals(store)
+            jsonlines.complete_other_journals(self.crawler, store, self.journal)
             run_id = store.start_run(spider.name, spider_arguments(spider), recorded, job_id=job_id)
         except BaseException:
             store.close()
             raise
         self.store = store
         return run_id, reconciled
-
-    def _complete_other_journals(self, store: Store) -> None:
-        """Files of earlier crawls that miss lines (a per-run NEWSBOT_JSONL such as %(time)s names a
-        new file each crawl, so none would reopen them): completed now, each in its own transaction.
-        One still refusing them, or gone, keeps its lines due and is said in one line."""
-        own = self.journal.key if self.journal is not None else None
-        for key in store.journals_missing_lines():
-            path = Path(key)
-            if key == own:
-                continue
-            if not path.is_file():
-                logger.warning("%s misses lines of stored articles but is no longer there: `scrapy export` "
-                               "gives them", path)
-                continue
-            other = jsonlines.JsonLinesFile(path)
-            try:
-                other.open()
-                cut, appended = store.open_journal(other)
-            except OSError as exc:
-                logger.warning("Cannot append the articles %s is missing (they stay due): %s", path,
-                               exc.strerror or exc)
-                continue
-            finally:
-                other.close()
-            self.stats.inc_value("newsbot/jsonl/restored", appended)
-            if cut:
-                self.stats.inc_value("newsbot/jsonl/cut", cut)
-            logger.warning("%s: appended %d articles from the store that an earlier crawl stored while the file "
-                           "refused their lines", path, appended)
-
-    def _reconciled(self, cut: int, appended: int) -> None:
-        if cut:
-            self.stats.inc_value("newsbot/jsonl/cut", cut)  # trim said so
-        if appended:
-            self.stats.inc_value("newsbot/jsonl/restored", appended)
-            logger.warning("%s: appended %d articles from the store that an earlier crawl stored while the file "
-                           "refused their lines", self.journal.path, appended)
 
     def process_item(self, item: Any) -> Any:
         self._add(item)
@@ -284,20 +246,9 @@ class SQLitePipeline:
                 if count := getattr(result, name):
                     self.stats.inc_value(f"newsbot/store/{name}", count)
             self.latencies.extend(result.new_latencies)
-            self._account_journal(result)
-
-    def _account_journal(self, result: WriteResult) -> None:
-        if self.journal is None:
-            return
-        if result.journal_lines:
-            self.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
-        if result.journal_cut:
-            self.stats.inc_value("newsbot/jsonl/cut", result.journal_cut)
-        if result.journal_error is not None:
-            self.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
-            if not self.journal_failed:
-                self.journal_failed = True
-                jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error)
+            if self.journal is not None:
+                self.journal_failed = jsonlines.count_journal_write(self.crawler, self.journal.path, result,
+                                                                    self.journal_failed)
 
     async def close_spider(self) -> None:
         self.closing = True

@@ -172,10 +172,6 @@ class Store:
         """URL segment -> category key of one edition, as its stored articles carry them."""
         return queries.segment_keys(self._conn, language)
 
-    def stored_hash(self, article_id: str) -> str | None:
-        """The content_hash stored for an article, or None if it is not stored."""
-        return queries.stored_hash(self._conn, article_id)
-
     def iter_articles(self, *, since: date | None = None, until: date | None = None,
                       languages: Iterable[str] = (), category: str | None = None,
                       story: str | None = None) -> Iterator[dict[str, Any]]:
@@ -183,8 +179,6 @@ class Store:
         since/until are Baku dates, both inclusive; articles without a date only match no date filter.
         story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
         self._require_current()
-        if story:
-            story = queries.story_of(self._conn, story)
         return queries.iter_articles(self._conn, since=since, until=until, languages=languages,
                                      category=category, story=story)
 

@@ -144,12 +144,6 @@ def count_articles(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
 
-def stored_hash(conn: sqlite3.Connection, article_id: str) -> str | None:
-    """The content_hash stored for an article, or None if it is not stored."""
-    row = conn.execute("SELECT content_hash FROM articles WHERE article_id = ?", (article_id,)).fetchone()
-    return row[0] if row else None
-
-
 def iter_articles(conn: sqlite3.Connection, *, since: date | None = None, until: date | None = None,
                   languages: Iterable[str] = (), category: str | None = None,
                   story: str | None = None) -> Iterator[dict[str, Any]]:
@@ -171,9 +165,9 @@ def iter_articles(conn: sqlite3.Connection, *, since: date | None = None, until:
     if category:
         where.append("category_slug = ?")
         params.append(category)
-    if story:
+    if story:  # a story id, or one merged into another (an earlier export's): that story
         where.append("story_id = ?")
-        params.append(story)
+        params.append(story_of(conn, story))
     sql = f"SELECT {', '.join(EXPORT_FIELDS)} FROM article_view"
     if where:
         sql += " WHERE " + " AND ".join(where)
