@@ -51,7 +51,7 @@ class ArticlePages:
 
     def article_requests(self, cards: list[site.Card]) -> Iterator[scrapy.Request]:
         for url in self.new_article_urls(cards):
-            yield self.request_article(url)
+            yield self.article_page_request(url)
 
     def new_article_urls(self, cards: list[site.Card]) -> list[str]:
         """The cards' article links this run has not asked for yet, each now counted as asked for."""
@@ -74,9 +74,10 @@ class ArticlePages:
         """A request for an article link exactly as the page wrote it (whether the site redirects
         or 404s the other spelling of a path is its own business); None when this run already
         asked for the same page under either spelling."""
-        return self.request_article(url, dont_filter) if self.first_request_for(url) else None
+        return self.article_page_request(url, dont_filter) if self.first_request_for(url) else None
 
-    def request_article(self, url: str, dont_filter: bool = False) -> scrapy.Request:
+    def article_page_request(self, url: str, dont_filter: bool = False) -> scrapy.Request:
+        """The request for an article page, whether or not this run asked for it already."""
         return scrapy.Request(urldefrag(url)[0], callback=self.parse_article, errback=self.article_failed,
                               dont_filter=dont_filter)
 

@@ -65,7 +65,7 @@ class CategoryListings:
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.release_waiting_walks, signal=scrapy.signals.spider_idle)
-        spider.pacing = Pacing.from_crawler(crawler, spider.config.walk_backlog, spider.request_article)
+        spider.pacing = Pacing.from_crawler(crawler, spider.config.walk_backlog, spider.article_page_request)
         return spider
 
     @property
