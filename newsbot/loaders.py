@@ -19,7 +19,8 @@ from parsel import Selector
 from scrapy.http import HtmlResponse
 from scrapy.loader import ItemLoader
 
-from newsbot import categories, site
+from newsbot import site
+from newsbot.site import categories
 from newsbot.evidence import Page
 from newsbot.html import cut_by_depth, document, parse_html, with_charset
 from newsbot.items import EMPTY, FIELDS, HASHED_FIELDS, ArticleItem

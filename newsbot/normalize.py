@@ -11,17 +11,17 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ftfy
 
+from newsbot.site.clock import BAKU, DATE, NUMERIC_DATE, TIME
 from newsbot.site.furniture import rule_for as furniture_rule
 from newsbot.site.urls import SITE_HOSTS
 from newsbot.site.words import LETTERS, MONTHS
 
-BAKU = timezone(timedelta(hours=4), "Asia/Baku")  # no DST since 2016
 
 # A regex, not str.translate: translate with a table is far slower on paragraphs of non-ASCII text.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
@@ -203,25 +203,19 @@ def story_id(edition_urls: Iterable[str]) -> str:
     return _short_hash(min(keys)) if keys else ""
 
 
-# "28 January, 2026", "01 dekabr, 2024", and the older design's "7 Fevral , 2024".
-_DATE = re.compile(r"(\d{1,2})[\s.]+([^\W\d_]+)\.?\s*,?\s*(\d{4})", re.UNICODE)
-_NUMERIC_DATE = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
-_TIME = re.compile(r"(\d{1,2})[:.](\d{2})(?::(\d{2}))?")
-
-
 def parse_site_datetime(date_text: str | None, time_text: str | None = None) -> datetime | None:
     """A Baku-time datetime from the site's "28 January, 2026" / "28 yanvar, 2026" /
     "28 января, 2026" (or "28.01.2026") and "16:35"; None when it cannot be read."""
     date_text = clean_text(date_text).casefold()
-    match = _DATE.search(date_text)
+    match = DATE.search(date_text)
     if match:
         day, month, year = int(match[1]), MONTHS.get(match[2]), int(match[3])
     else:
-        numeric = _NUMERIC_DATE.search(date_text)
+        numeric = NUMERIC_DATE.search(date_text)
         if not numeric:
             return None
         day, month, year = int(numeric[1]), int(numeric[2]), int(numeric[3])
-    time_match = _TIME.search(clean_text(time_text)) or _TIME.search(date_text[match.end():] if match else "")
+    time_match = TIME.search(clean_text(time_text)) or TIME.search(date_text[match.end():] if match else "")
     hour, minute, second = (int(time_match[1]), int(time_match[2]), int(time_match[3] or 0)) if time_match else (0, 0, 0)
     try:
         return datetime(year, month or 0, day, hour, minute, second, tzinfo=BAKU)

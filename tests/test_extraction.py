@@ -12,12 +12,13 @@ from hypothesis import given, strategies as st
 from lxml import etree
 from parsel import Selector
 
-from newsbot import categories, site
+from newsbot import site
+from newsbot.site import categories
 from newsbot.evidence import ORDER
 from newsbot.html import parse_html
 from newsbot.loaders import extract_article
+from newsbot.site.clock import BAKU
 from newsbot.normalize import (
-    BAKU,
     article_id,
     canonical_url,
     clean_text,

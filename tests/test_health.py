@@ -19,7 +19,7 @@ import pytest_twisted
 from hypothesis import given, strategies as st
 
 from newsbot import site as site_markup
-from newsbot.categories import is_known_key
+from newsbot.site.categories import is_known_key
 from newsbot.items import ArticleItem
 from newsbot.repeats import RepeatCounter
 from tests.crawling import crawl, crawl_settings, logged, scrapy_cli

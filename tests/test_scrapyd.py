@@ -107,7 +107,7 @@ def test_the_deployed_egg_carries_its_data_and_runs_zipped(nodes, tmp_path):
     probe = (
         "import sys; from importlib import resources; from scrapyd.runner import activate_egg\n"
         "activate_egg(sys.argv[1])\n"
-        "import newsbot, newsbot.categories as c, newsbot.store as s\n"
+        "import newsbot, newsbot.site.categories as c, newsbot.store as s\n"
         "assert newsbot.__file__.startswith(sys.argv[1]), newsbot.__file__\n"
         "assert type(resources.files('newsbot')).__module__.startswith('zipfile'), resources.files('newsbot')\n"
         "assert len(c.all_categories()) > 10\n"

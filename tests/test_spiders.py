@@ -14,8 +14,8 @@ import pytest
 import pytest_twisted
 from parsel import Selector
 
-from newsbot import categories
-from newsbot.normalize import BAKU
+from newsbot.site import categories
+from newsbot.site.clock import BAKU
 from newsbot.site import MARKUPS, parse_cards, selectors, split_article_path
 from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli

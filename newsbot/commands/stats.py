@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.common import StoreCommand
-from newsbot.categories import is_known_key
+from newsbot.site.categories import is_known_key
 from newsbot.store import Store, StoreError
 
 BREAKDOWNS = {"day": "Per publication day (Baku)", "edition": "Per edition", "category": "Per category"}

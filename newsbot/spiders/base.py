@@ -28,7 +28,8 @@ from newsbot.html import document
 from newsbot.memo import KeySet
 from newsbot.spiders.article_pages import ArticlePages, failure_level, failure_reason, own_meta
 from newsbot.pipelines.jsonlines import jsonl_path
-from newsbot.normalize import BAKU, display_text, parse_timestamp, url_key
+from newsbot.site.clock import BAKU
+from newsbot.normalize import display_text, parse_timestamp, url_key
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from newsbot import categories, site
+from newsbot import site
+from newsbot.site import categories
 from newsbot.html import document
 from newsbot.loaders import extract_article
 from newsbot.memo import KeySet

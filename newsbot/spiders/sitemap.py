@@ -15,7 +15,8 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from newsbot import site
-from newsbot.normalize import BAKU, parse_timestamp, url_key
+from newsbot.site.clock import BAKU
+from newsbot.normalize import parse_timestamp, url_key
 from newsbot.spiders.base import NewsbotSpider, argument, failure_level, failure_reason
 from newsbot.spiders.category import CategoryListings
 

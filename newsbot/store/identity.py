@@ -13,7 +13,7 @@ its editions share.
   So a story's id changes only when it merges, and merging is the same whichever order or shard
   the links came from.
 - **Categories.** A slug the packaged table does not know takes the key its story's editions share
-  (newsbot.categories.unify); the mapping is kept (category_map) and applied to earlier rows. A
+  (newsbot.site.categories.unify); the mapping is kept (category_map) and applied to earlier rows. A
   schema version that changes what the table knows re-keys every article (migrate_v7).
 
 The decisions are pure functions (assign_stories, learn_categories); the rest runs them inside the
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from urllib.parse import urlsplit
 
-from newsbot.categories import edition_key, is_known_key, unify
+from newsbot.site.categories import edition_key, is_known_key, unify
 from newsbot.site import split_article_path
 from newsbot.normalize import article_id, url_key, utc_now_iso
 from newsbot.store.connection import chunks, insert_rows
@@ -126,7 +126,7 @@ def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[s
 def learn_categories(stories: Mapping[str, Iterable[tuple[str, str]]],
                      learned: Mapping[tuple[str, str], str]) -> dict[tuple[str, str], str]:
     """New (language, slug) -> key mappings: for each story's editions (language, category key),
-    the key they should share (newsbot.categories.unify) for every slug the table does not know
+    the key they should share (newsbot.site.categories.unify) for every slug the table does not know
     and nothing has taught yet. A slug taught once keeps its key (the first story wins)."""
     new: dict[tuple[str, str], str] = {}
     for editions in stories.values():

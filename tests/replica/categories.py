@@ -5,7 +5,7 @@ slugs, some in one edition only and some not at all, as it will on the live site
 "most slugs have no known counterpart in the other editions"). Each category's `key` is written
 by hand: the crawler's known key if its table knows the slug of any edition, else the en slug,
 else the ru slug, else the az slug. A full crawl's category_slug equal to the ground truth's then
-tests newsbot's rule (newsbot.categories.unify over a page and its linked editions) against a
+tests newsbot's rule (newsbot.site.categories.unify over a page and its linked editions) against a
 table it has never read.
 """
 
