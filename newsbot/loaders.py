@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from itemloaders.processors import Identity, TakeFirst
 from parsel import Selector
-from scrapy.http import HtmlResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.loader import ItemLoader
 
 from newsbot import site
@@ -165,6 +165,21 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     values["content_hash"] = content_hash({k: values[k] for k in HASHED_FIELDS})
     item = ArticleItem({f.name: values[f.name] for f in FIELDS})
     return Extraction(item, problems, failed, page.version, furniture, sources)
+
+
+# A page cut short: the crawl fetches it again before it counts it lost.
+CUT_SHORT = frozenset({"truncated", "empty"})
+
+
+def read_article(response: Response, crawled_at: str | None = None) -> Extraction:
+    """An article page from its response (its charset decided) as every reader takes it: not HTML,
+    cut short, or what extract_article reads. The crawl (ArticlePages.parse_article) and `scrapy
+    reextract` both read pages through it."""
+    if not isinstance(response, TextResponse):
+        return Extraction(None, ["not_html"])
+    if site.looks_truncated(response.body):
+        return Extraction(None, ["empty" if not response.body.strip() else "truncated"])
+    return extract_article(document(response), response.url, crawled_at)
 
 
 def extract_page(body: bytes, content_type: str | None, url: str, crawled_at: str | None = None) -> Extraction:

@@ -75,25 +75,25 @@ def _counts(counter: Counter) -> str:
 
 
 def extract_page(page: Any) -> tuple[dict[str, Any] | None, str]:
-    """(item, "") for an archived page that is an article today, else (None, why not); the same
-    steps as the crawl's: the charset the bytes prove, HTML only, a cut-short page is no article, validation."""
+    """(item, "") for an archived page that is an article today, else (None, why not): read as the
+    crawl reads it (the response type and charset its bytes prove, newsbot.loaders.read_article),
+    then validated."""
     from scrapy.http import Headers, TextResponse
     from scrapy.responsetypes import responsetypes
 
-    from newsbot import loaders, site
+    from newsbot.html import with_charset
+    from newsbot.loaders import read_article
     from newsbot.normalize import iso_utc
     from newsbot.pipelines.validate import problems
 
     if page.status != 200:
         return None, f"http_{page.status}"
     headers = Headers(page.headers)
-    cls = responsetypes.from_args(headers=headers, url=page.url, body=page.body)
-    if not issubclass(cls, TextResponse):
-        return None, "not_html"
-    if site.looks_truncated(page.body):
-        return None, "truncated"
-    extraction = loaders.extract_page(page.body, headers.get(b"Content-Type", b"").decode("latin-1"), page.url,
-                                      crawled_at=iso_utc(page.fetched_at))
+    response = responsetypes.from_args(headers=headers, url=page.url, body=page.body)(
+        page.url, status=page.status, headers=headers, body=page.body)
+    if isinstance(response, TextResponse):
+        response, _, _ = with_charset(response)
+    extraction = read_article(response, crawled_at=iso_utc(page.fetched_at))
     if extraction.item is None:
         return None, (extraction.problems or ["not_an_article"])[0]
     item = dict(extraction.item)

@@ -16,8 +16,7 @@ from twisted.python.failure import Failure
 
 from newsbot import site
 from newsbot import stats as stats_keys
-from newsbot.html import document
-from newsbot.loaders import Extraction, extract_article
+from newsbot.loaders import CUT_SHORT, Extraction, read_article
 from newsbot.normalize import url_key
 from newsbot.outcome import report_lost
 from newsbot.signals import article_extracted
@@ -100,14 +99,13 @@ class ArticlePages:
         return iter([retry])
 
     def parse_article(self, response: Response) -> Iterator[Any]:
-        if not isinstance(response, scrapy.http.TextResponse):
+        extraction = read_article(response)
+        if extraction.item is None and extraction.problems[:1] and extraction.problems[0] in CUT_SHORT:
+            yield from self.refetch_if_truncated(response) or ()
+            return
+        if extraction.problems == ["not_html"]:
             self.count_drop("not_html", response.url)
             return
-        refetch = self.refetch_if_truncated(response)
-        if refetch is not None:
-            yield from refetch
-            return
-        extraction = extract_article(document(response), response.url)
         self.record_extraction(extraction, response.url)
         if extraction.item is not None:
             yield extraction.item
