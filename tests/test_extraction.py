@@ -13,6 +13,7 @@ from lxml import etree
 from parsel import Selector
 
 from newsbot import site
+from newsbot.listing import Card, parse_cards
 from newsbot.site import categories
 from newsbot.evidence import ORDER
 from newsbot.html import parse_html
@@ -99,7 +100,7 @@ def test_old_card_markup_is_parsed_not_crashed_on() -> None:
     html = """<section class="news-feed-page">
       <div class="news-item infinity-item" data-timestamp="2019-05-01 10:00:00">
         <a class="title" href="/en/energy/old-story">Old <b>story</b></a></div></section>"""
-    cards = site.parse_cards(Selector(text=html), "https://report.az/en/latest-news/")
+    cards = parse_cards(Selector(text=html), "https://report.az/en/latest-news/")
     assert [(c.url, c.title, c.timestamp) for c in cards] == [
         ("https://report.az/en/energy/old-story", "Old story", "2019-05-01 10:00:00")]
 
@@ -111,7 +112,7 @@ def test_older_design_listing_cards_are_read() -> None:
       <div class="news-block" data-timestamp="2024-03-01 09:15:00"><div class="title">
         <a href="/en/energy/older-story/"><span class="feed-news-title">Older <i>story</i></span></a></div></div>
       <div class="news-block"><a class="title" href="/en/region/second-older/">Second older</a></div></div>"""
-    cards = site.parse_cards(Selector(text=html), "https://report.az/en/energy/")
+    cards = parse_cards(Selector(text=html), "https://report.az/en/energy/")
     assert [(c.url, c.title, c.timestamp) for c in cards] == [
         ("https://report.az/en/energy/older-story/", "Older story", "2024-03-01 09:15:00"),
         ("https://report.az/en/region/second-older/", "Second older", "")]
@@ -124,7 +125,7 @@ def test_cards_as_they_really_are() -> None:
       <h2 class="news__title ">Baku Electronics yeni kampaniya</h2><span class="news__category">Biznes</span>
       <ul class="news__date"><li>13 yanvar, 2026</li><li>18:27</li></ul></a></div></div>"""
     page = Selector(text=html)
-    assert site.parse_cards(page, "https://report.az/son-xeberler") == [site.Card(
+    assert parse_cards(page, "https://report.az/son-xeberler") == [Card(
         "https://report.az/biznes-xeberleri/baku-electronics-yeni-kampaniya", "Baku Electronics yeni kampaniya",
         "2026-01-13 18:27:00", "Biznes")]
     assert site.feed_endpoint(page) == "/infinity/index"

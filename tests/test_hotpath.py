@@ -13,7 +13,8 @@ from scrapy.http import HtmlResponse
 from newsbot.html import document, parse_html, parse_html_reading
 from newsbot.normalize import Each
 from newsbot.normalize import clean_text, clean_texts, iso_utc, repair_mojibake, repair_mojibake_all, url_key
-from newsbot.site import CardReader, has_card_container, has_pagination, is_challenge, next_page_url, parse_cards
+from newsbot.listing import CardReader, parse_cards
+from newsbot.site import has_card_container, has_pagination, is_challenge, next_page_url
 
 # Text as pages give it: entities, NBSP and other spaces, invisible characters, combining marks,
 # Cyrillic and Azerbaijani letters, mojibake leads, and the characters clean_texts joins with.
@@ -213,7 +214,7 @@ def test_page_without_meta_refresh_passes_untouched():
     assert middleware.process_response(request, response) is response
 
 
-# --- listing cards read while the page is parsed (site.CardReader) -------------------------
+# --- listing cards read while the page is parsed (newsbot.listing.CardReader) -------------------------
 
 def _card_html(markup: int, n: int, href: bool) -> str:
     link = f' href="/energy/story-{n}"' if href else ""

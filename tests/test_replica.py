@@ -20,6 +20,7 @@ import pytest
 from parsel import Selector
 
 from newsbot import site
+from newsbot.listing import Card, parse_cards
 from newsbot.site import categories
 from newsbot.items import GROUND_TRUTH_FIELDS
 from newsbot.loaders import extract_article, extract_page
@@ -53,11 +54,11 @@ def feed_url(replica, lang: str) -> str:
     raise AssertionError(f"no latest-news link on the {lang} home page")
 
 
-def walk_feed(replica, lang: str) -> list[site.Card]:
+def walk_feed(replica, lang: str) -> list[Card]:
     """The feed page, then the infinity endpoint from each batch's last card until it answers empty."""
     first = fetch(feed_url(replica, lang))
     assert first.status == 200
-    cards = site.parse_cards(Selector(text=first.text), replica.base_url)
+    cards = parse_cards(Selector(text=first.text), replica.base_url)
     assert 0 < len(cards) <= pages.PER_PAGE
     edition = site.Edition(replica.base_url, lang)
     while True:
@@ -65,7 +66,7 @@ def walk_feed(replica, lang: str) -> list[site.Card]:
         assert batch.status == 200 and batch.headers["Content-Type"] in LISTING_CONTENT_TYPES
         if not batch.body.strip():
             return cards
-        more = site.parse_cards(Selector(text=batch.text), replica.base_url)
+        more = parse_cards(Selector(text=batch.text), replica.base_url)
         assert 0 < len(more) <= pages.PER_PAGE
         assert more[-1].timestamp < cards[-1].timestamp, "the endpoint does not move on"
         cards += more
@@ -108,7 +109,7 @@ def test_home_page_nav_links_the_feed_and_every_category(shared_replica, lang):
     assert nav and not any(h.endswith("/") for h in nav)
     # The language switcher reaches the other home pages; the main column has cards.
     assert {canonical_url(shared_replica.url(PREFIX[other])) for other in LANGS} <= set(by_url)
-    assert len(site.parse_cards(page, shared_replica.base_url)) == pages.HOME_CARDS
+    assert len(parse_cards(page, shared_replica.base_url)) == pages.HOME_CARDS
 
 
 def test_unknown_paths_are_404_html(shared_replica):
@@ -142,16 +143,16 @@ def test_feed_and_infinity_reach_every_story_exactly_once(shared_replica, lang):
 
 
 def test_feed_aliases_and_infinity_edges(shared_replica):
-    az_feed = site.parse_cards(Selector(text=shared_replica.get("/son-xeberler/").text), shared_replica.base_url)
-    today = site.parse_cards(Selector(text=shared_replica.get("/son-xeberler/today/").text), shared_replica.base_url)
+    az_feed = parse_cards(Selector(text=shared_replica.get("/son-xeberler/").text), shared_replica.base_url)
+    today = parse_cards(Selector(text=shared_replica.get("/son-xeberler/today/").text), shared_replica.base_url)
     assert az_feed == today and len(az_feed) == pages.PER_PAGE
     page = Selector(text=shared_replica.get("/en/latest-news/").text)
     assert page.css(".loadContainer::attr(data-url)").get() == "/en/infinity/index"
     assert Selector(text=shared_replica.get("/son-xeberler").text).css(
         ".loadContainer::attr(data-url)").get() == "/infinity/index"
     # Strictly older than the date given; nothing before the oldest story; a bad date is a client error.
-    first = site.parse_cards(page, shared_replica.base_url)
-    after_first = site.parse_cards(Selector(text=shared_replica.get(
+    first = parse_cards(page, shared_replica.base_url)
+    after_first = parse_cards(Selector(text=shared_replica.get(
         f"/en/infinity/index?date={first[0].timestamp.replace(' ', '%20')}&oldest=1").text), shared_replica.base_url)
     assert after_first[0] == first[1]
     assert shared_replica.get("/en/infinity/index?date=2000-01-01%2000:00:00&oldest=1").body == b""
@@ -174,7 +175,7 @@ def test_category_pagination_is_cumulative_covers_each_category_then_404(replica
                 response = fetch(url)
                 assert response.status == 200, url
                 page = Selector(text=response.text)
-                cards = site.parse_cards(page, site_300.base_url)
+                cards = parse_cards(page, site_300.base_url)
                 page_count += 1
                 seen = [canonical_url(c.url) for c in cards]
                 stamps = [c.timestamp for c in cards]
@@ -210,7 +211,7 @@ def test_category_pages_cumulative_or_paged_and_what_a_page_past_the_last_answer
             def get(number: int):
                 response = replica.page(urlsplit(edition.category_url(editions[lang][0], number)).path, {}, base)
                 page = Selector(text=response.body.decode("utf-8"))
-                return response.status, [canonical_url(c.url) for c in site.parse_cards(page, base)], page
+                return response.status, [canonical_url(c.url) for c in parse_cards(page, base)], page
 
             number, walked, last = 1, [], None
             while True:
@@ -491,7 +492,7 @@ def test_pages_weigh_what_real_ones_do_and_carry_their_furniture(shared_replica)
             # The sidebar: 20 latest cards in listing markup, none of them the page's own listing.
             assert len(page.css("aside div.index-post-block a.news__item")) == pages.SIDEBAR_CARDS, path
             own = len(page.css("div.index-post-block")) - pages.SIDEBAR_CARDS
-            assert len(site.parse_cards(page, shared_replica.base_url)) == own, path
+            assert len(parse_cards(page, shared_replica.base_url)) == own, path
             # Inline scripts (analytics, ad loader, the JSON config blob, a vendor bundle) and styles.
             scripts = page.css("script:not([src])::text").getall()
             assert len(scripts) >= 4 and sum(map(len, scripts)) > 20_000, path
@@ -523,13 +524,13 @@ def test_cards_in_page_chrome_are_not_the_listing():
             + block("/en/x/one", "2026-01-27 10:00:00") + block("/en/x/two", "2026-01-26 10:00:00")
             + '</div></div><aside>' + block("/en/x/latest", "2026-01-28 11:00:00") + "</aside></div>"
             "<footer>" + block("/en/x/in-footer", "2026-01-28 12:00:00") + "</footer></body></html>")
-    found = site.parse_cards(Selector(text=html), "https://report.az")
+    found = parse_cards(Selector(text=html), "https://report.az")
     assert [c.url for c in found] == ["https://report.az/en/x/one", "https://report.az/en/x/two"]
     # A page whose only cards are in chrome (a script-only feed beside its sidebar) has no listing.
     empty = '<div class="loadContainer"></div><aside>' + block("/en/x/latest", "2026-01-28 11:00:00") + "</aside>"
-    assert site.parse_cards(Selector(text=empty), "https://report.az") == []
+    assert parse_cards(Selector(text=empty), "https://report.az") == []
     # A fragment of the infinity endpoint: bare cards.
-    assert len(site.parse_cards(Selector(text=block("/en/x/one", "2026-01-27 10:00:00")), "https://report.az")) == 1
+    assert len(parse_cards(Selector(text=block("/en/x/one", "2026-01-27 10:00:00")), "https://report.az")) == 1
 
 
 def test_leading_zero_days_show_on_some_pages(replica):
@@ -593,7 +594,7 @@ def test_hidden_stories_appear_only_when_published(replica):
     for lang in LANGS:
         linked |= {path_of(canonical_url(c.url)) for c in walk_feed(running, lang)}
         home = Selector(text=running.get(PREFIX[lang]).text)
-        linked |= {path_of(canonical_url(c.url)) for c in site.parse_cards(home, running.base_url)}
+        linked |= {path_of(canonical_url(c.url)) for c in parse_cards(home, running.base_url)}
         rss = ET.fromstring(running.get(f"{PREFIX[lang]}rss/").body)
         linked |= {path_of(link.text) for link in rss.iter("link")}
     article = Selector(text=running.get(path_of(truth[0]["url"])).text)
@@ -858,13 +859,13 @@ def test_js_feed_has_no_cards_in_html_but_the_endpoint_works(replica):
     running = replica(stories=60, js_feed=True)
     truth = by_lang(running.ground_truth(), "en")
     page = Selector(text=running.get("/en/latest-news/").text)
-    assert site.parse_cards(page, running.base_url) == []
+    assert parse_cards(page, running.base_url) == []
     assert site.has_card_container(page)
     assert page.css(".loadContainer::attr(data-url)").get() == "/en/infinity/index"
     script = " ".join(page.css("script::text").getall())
     assert "getAttribute('data-url')" in script and ".loadContainer" in script and pages.JS_FEED_START in script
     first = running.get(f"/en/infinity/index?date={pages.JS_FEED_START.replace(' ', '%20')}&oldest=1")
-    cards = site.parse_cards(Selector(text=first.text), running.base_url)
+    cards = parse_cards(Selector(text=first.text), running.base_url)
     assert [canonical_url(c.url) for c in cards] == [t["url"] for t in truth[:pages.PER_PAGE]]
 
 
@@ -883,7 +884,7 @@ def test_50000_stories_start_fast_in_modest_memory():
         assert corpus_paths == [200, 200]
         oldest = running.get("/en/infinity/index?date=2025-12-25%2004:00:00&oldest=1")
         assert oldest.status == 200 and oldest.body
-        article = site.parse_cards(Selector(text=oldest.text), running.base_url)[-1]
+        article = parse_cards(Selector(text=oldest.text), running.base_url)[-1]
         assert fetch(article.url).status == 200
         assert rss_megabytes(running.pid) < 500
     finally:

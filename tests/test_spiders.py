@@ -16,7 +16,8 @@ from parsel import Selector
 
 from newsbot.site import categories
 from newsbot.site.clock import BAKU
-from newsbot.site import MARKUPS, parse_cards, selectors, split_article_path
+from newsbot.listing import parse_cards
+from newsbot.site import MARKUPS, selectors, split_article_path
 from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
 from tests.replica import renderings

@@ -25,9 +25,7 @@ from newsbot.site.markup import (
     MARKUPS,
     UNKNOWN_VERSION,
     ArticleMarkup,
-    Card,
     compiled,
-    CardReader,
     feed_endpoint,
     find_nav_links,
     first_css,
@@ -36,7 +34,6 @@ from newsbot.site.markup import (
     looks_truncated,
     next_page_url,
     pagination_links,
-    parse_cards,
     selectors,
 )
 from newsbot.site.urls import (
@@ -69,10 +66,10 @@ __all__ = [
     "BLOCK_STATUSES", "CHALLENGE_MARKERS", "is_challenge",
     "CARD", "CARD_CATEGORY", "CARD_LINK", "CARD_TITLE", "CURRENT", "DEFAULT_BASE_URL", "EDITION_PREFIX",
     "FURNITURE_PHRASINGS", "LANGUAGES", "LATEST_LABELS", "Resolver", "LEGACY", "LINK_LABELS", "MARKUPS", "MONTHS",
-    "SITE_HOSTS", "UNKNOWN_VERSION", "ArticleMarkup", "Card", "CardReader", "Edition", "category_segment_of_listing", "compiled",
+    "SITE_HOSTS", "UNKNOWN_VERSION", "ArticleMarkup", "Edition", "category_segment_of_listing", "compiled",
     "feed_endpoint", "find_nav_links", "first_css", "furniture_rule", "has_card_container",
     "has_pagination", "is_article_url", "is_story_photo", "is_tag_path", "language_of_path", "listing_page_number", "looks_truncated",
-    "next_page_url", "pagination_links", "parse_cards", "selectors", "site_id_of_short_link", "split_article_path",
+    "next_page_url", "pagination_links", "selectors", "site_id_of_short_link", "split_article_path",
     "NEWS_SITEMAP_PATH", "SITEMAP_INDEX_PATH", "SITEMAP_TYPES", "news_publication_dates",
     "shard_spans", "shard_start",
 ]

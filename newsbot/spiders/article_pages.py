@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from newsbot import site
 from newsbot import stats as stats_keys
+from newsbot.listing import Card
 from newsbot.loaders import CUT_SHORT, Extraction, read_article
 from newsbot.normalize import url_key
 from newsbot.outcome import report_lost
@@ -48,11 +49,11 @@ class ArticlePages:
     """The article side of NewsbotSpider (a mixin of it, sharing its crawler, allowed_domains and
     requested_keys)."""
 
-    def article_requests(self, cards: list[site.Card]) -> Iterator[scrapy.Request]:
+    def article_requests(self, cards: list[Card]) -> Iterator[scrapy.Request]:
         for url in self.new_article_urls(cards):
             yield self.article_page_request(url)
 
-    def new_article_urls(self, cards: list[site.Card]) -> list[str]:
+    def new_article_urls(self, cards: list[Card]) -> list[str]:
         """The cards' article links this run has not asked for yet, each now counted as asked for."""
         urls = []
         for card in cards:

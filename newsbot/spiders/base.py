@@ -25,6 +25,7 @@ from newsbot import site
 from newsbot import stats as stats_keys
 from newsbot.config import Config, setting_name
 from newsbot.html import document
+from newsbot.listing import Card, CardReader
 from newsbot.memo import KeySet
 from newsbot.spiders.article_pages import ArticlePages, failure_level, failure_reason, own_meta
 from newsbot.pipelines.jsonlines import jsonl_path
@@ -247,15 +248,15 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         logger.log(failure_level(failure), "Listing page failed: %s (%s)", failure.request.url, failure_reason(failure))
 
     def read_listing(self, response: Response, whole_page: bool = True,
-                     known: Container[str] | None = None) -> tuple[site.CardReader | None, list]:
+                     known: Container[str] | None = None) -> tuple[CardReader | None, list]:
         """(the page's cards as read, requests to send first). The reader is None when the page
         cannot be read yet: it was cut short (fetched again) or its cards need a browser (rendered).
-        known: url_keys of cards read before, which are only counted (site.CardReader)."""
+        known: url_keys of cards read before, which are only counted (CardReader)."""
         if whole_page:
             refetch = self.refetch_if_truncated(response)
             if refetch is not None:
                 return None, list(refetch)
-        reader = site.CardReader(response.url, known=known, key=url_key)
+        reader = CardReader(response.url, known=known, key=url_key)
         document(response, read=reader)
         if self.should_render(response, reader.shown()):
             return None, [self.rendered(response.request)]
@@ -275,7 +276,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         return request.replace(dont_filter=True, meta={**own_meta(request), "playwright": True,
                                                        "playwright_page_methods": methods})
 
-    def triage_cards(self, cards: list[site.Card], since: datetime | None = None) -> tuple[list[site.Card], bool, bool]:
+    def triage_cards(self, cards: list[Card], since: datetime | None = None) -> tuple[list[Card], bool, bool]:
         """(cards to request, passed since, whole batch already stored) for one listing page.
 
         Cards are newest first. A card is requested when it is inside since/until
@@ -309,7 +310,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         return wanted, passed_since, all_stored
 
     @staticmethod
-    def _card_shows_edit(card: site.Card, known) -> bool:
+    def _card_shows_edit(card: Card, known) -> bool:
         if card.title and display_text(card.title) != known.title:
             return True
         moment = parse_timestamp(card.timestamp)

@@ -1,0 +1,142 @@
+"""A listing page's cards (the feed's, a category's, an infinity fragment's), read while the page is
+parsed: the streaming machinery, apart from the site's card markup (newsbot.site.markup.CARD_MARKUPS)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Hashable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from lxml import etree
+from parsel import Selector
+
+from newsbot.memo import KeySet
+from newsbot.site.markup import CARD_MARKUPS, CHROME_TAGS, compiled
+
+
+@dataclass(frozen=True)
+class Card:
+    """An article teaser on the feed, the infinity fragment or a category listing."""
+
+    url: str
+    title: str
+    timestamp: str  # data-timestamp as printed: Baku local "YYYY-MM-DD HH:MM:SS", or ""
+    category: str
+
+
+def _joined(node: etree._Element, query: str) -> str:
+    return "".join(compiled(query)(node)).strip()
+
+
+def _first(node: etree._Element, query: str) -> str | None:
+    found = compiled(query)(node)
+    return found[0] if found else None
+
+
+def _in_chrome(node: etree._Element) -> bool:
+    return any(above.tag in CHROME_TAGS for above in node.iterancestors())
+
+
+class CardReader:
+    """Reads the page's own listing cards (the feed's, a category's, a fragment's) as the page is
+    parsed (newsbot.html.document's `read`), and takes each card out of the tree once read.
+
+    The last page of a big cumulative category shows thousands of cards; read this way only a chunk's
+    worth of them is ever a tree. A card inside page chrome (the "Latest News" sidebar every page
+    carries, a menu, a footer) is not one: on a feed page it would send the infinity walk back to the
+    newest card, on a category page it would mix every section's latest stories into this one's, and
+    a script-only feed would look rendered (a page whose only cards are in chrome has no listing).
+    Chrome cards stay in the tree.
+
+    known (with key, what a card's URL is known by): a walk's cards read before. Those are counted
+    (shown, known_shown) and never made into Cards, and neither is a card shown twice: the last page
+    of a big cumulative category repeats thousands of cards to add 16, and the Python objects for
+    the repeats would be built and dropped again (it lowers a long backfill's peak: bench/RESULTS.md).
+    """
+
+    MARKUPS = CARD_MARKUPS
+
+    def __init__(self, base_url: str, take: bool = True, known: Container[Hashable] | None = None,
+                 key: Callable[[str], Hashable] = str) -> None:
+        self.base_url = base_url
+        self.take = take
+        self.known = known
+        self.key = key
+        self.found: list[list[Card]] = [[] for _ in self.MARKUPS]
+        self.counted = [0 for _ in self.MARKUPS]  # cards with a link, per markup, known ones too
+        self.known_found: list[KeySet] = [KeySet() for _ in self.MARKUPS]
+        self.kept_keys: list[set[Hashable]] = [set() for _ in self.MARKUPS]  # of the cards made
+        self.kept: set = set()  # chrome cards already looked at
+
+    def __call__(self, root: etree._Element, still_open: set) -> None:
+        matches = [[m for m in compiled(markup[0])(root) if m not in self.kept] for markup in self.MARKUPS]
+        blocks = set().union(*matches)
+        taken = []
+        for number, (markup, blocks_of_markup) in enumerate(zip(self.MARKUPS, matches)):
+            for block in blocks_of_markup:
+                # A card inside another card is read with the outer one, when that one is closed.
+                outer = block
+                for above in block.iterancestors():
+                    if above in blocks:
+                        outer = above
+                if outer in still_open:
+                    continue
+                if _in_chrome(block):
+                    self.kept.add(block)
+                    continue
+                self._read(block, number, markup)
+                taken.append(outer)
+        # Only cards outside chrome were taken, and a card's outer card shares its ancestors.
+        for block in dict.fromkeys(taken) if self.take else ():
+            parent = block.getparent()
+            if parent is not None:
+                parent.remove(block)
+
+    def _read(self, block: etree._Element, number: int, markup: tuple[str, tuple[str, ...], str, str]) -> None:
+        _, links, title, category = markup
+        href = next((found for query in links if (found := _first(block, query))), None)
+        if not href:
+            return
+        url = urljoin(self.base_url, href.strip())
+        self.counted[number] += 1
+        if self.known is not None:
+            key = self.key(url)
+            if key in self.known:
+                self.known_found[number].add(key)
+                return
+            if key in self.kept_keys[number]:
+                return
+            self.kept_keys[number].add(key)
+        self.found[number].append(Card(
+            url=url,
+            title=_joined(block, title),
+            timestamp=(block.get("data-timestamp") or "").strip(),
+            category=_joined(block, category) if category else "",
+        ))
+
+    def _markup(self) -> int | None:
+        """The markup read: the current one if the page has its cards, else the first older one's."""
+        return next((number for number, count in enumerate(self.counted) if count), None)
+
+    def cards(self) -> list[Card]:
+        """The cards read, in page order (with `known`: those not known, each once)."""
+        number = self._markup()
+        return self.found[number] if number is not None else []
+
+    def shown(self) -> int:
+        """How many cards the page shows (known ones and repeats too)."""
+        number = self._markup()
+        return self.counted[number] if number is not None else 0
+
+    def known_shown(self) -> int:
+        """How many of the known keys the page shows."""
+        number = self._markup()
+        return len(self.known_found[number]) if number is not None else 0
+
+
+def parse_cards(selector: Selector, base_url: str) -> list[Card]:
+    """The page's own listing cards, in page order (CardReader on a tree already parsed); cards in
+    page chrome are left out. The tree is left as it was."""
+    reader = CardReader(base_url, take=False)
+    reader(selector.root, set())
+    return reader.cards()
