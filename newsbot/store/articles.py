@@ -32,7 +32,9 @@ _URL, _SITE_ID, _LANGUAGE, _WORD_COUNT, _CATEGORY_SLUG, _STORY_ID, _CRAWLED_AT, 
 CHILD_COLUMNS = {name: ("article_id", *(("position",) if BY_NAME[name].kind.positioned else ()),
                         *BY_NAME[name].kind.members) for name in LIST_FIELDS}
 _LIST_KINDS = tuple(BY_NAME[name].kind for name in LIST_FIELDS)
-_EDITIONS = LIST_FIELDS.index("translations")  # the links to the story's other editions
+# The links to the story's other editions: which list field, and where a child row holds the URL.
+_EDITIONS = LIST_FIELDS.index("translations")
+_EDITION_URL = CHILD_COLUMNS["translations"].index("url")
 REVISION_COLUMNS = ("article_id", "revision", "content_hash", "title", "body", "crawled_at")
 ALL_ARTICLE_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "revision")
 
@@ -172,8 +174,7 @@ class _Row(NamedTuple):
 
     @property
     def edition_urls(self) -> list[str]:
-        url = CHILD_COLUMNS[LIST_FIELDS[_EDITIONS]].index("url")
-        return [child[url] for child in self.children[_EDITIONS]]
+        return [child[_EDITION_URL] for child in self.children[_EDITIONS]]
 
     def with_identity(self, article_id: str, story_id: str, category_slug: str) -> _Row:
         """The same row under the ids the store gave it."""

@@ -158,15 +158,13 @@ def merge_attached(conn: sqlite3.Connection) -> MergeResult:
     conn.execute("CREATE TEMP TABLE merge_ids (article_id TEXT PRIMARY KEY)")
     try:
         conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", new)
-        for table, columns in (("articles", ALL_ARTICLE_COLUMNS), ("article_revisions", REVISION_COLUMNS),
-                               *CHILD_COLUMNS.items()):
+        # The columns an older shard lacks take their default (site_id: NULL); the ids are this store's.
+        names = ", ".join(c for c in ALL_ARTICLE_COLUMNS if c in src_articles)
+        conn.execute(f"INSERT INTO main.articles (id, {names}) SELECT ? + row_number() OVER (), {names} "
+                     "FROM src.articles WHERE article_id IN (SELECT article_id FROM temp.merge_ids)",
+                     (next_article_id(conn) - 1,))
+        for table, columns in (("article_revisions", REVISION_COLUMNS), *CHILD_COLUMNS.items()):
             names = ", ".join(columns)
-            if table == "articles":  # the columns it lacks take their default (site_id: NULL); ids are this store's
-                names = ", ".join(c for c in columns if c in src_articles)
-                conn.execute(f"INSERT INTO main.articles (id, {names}) SELECT ? + row_number() OVER (), {names} "
-                             "FROM src.articles WHERE article_id IN (SELECT article_id FROM temp.merge_ids)",
-                             (next_article_id(conn) - 1,))
-                continue
             conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} "
                          "WHERE article_id IN (SELECT article_id FROM temp.merge_ids)")
         result.added = len(new)
