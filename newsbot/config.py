@@ -1,7 +1,7 @@
 """Every NEWSBOT_* setting, read once, through one object.
 
 The defaults live in newsbot/settings.py and nowhere else: this module only says how each
-setting is read (its type) and which values it takes (_CHECKS): a bad value is refused in one
+setting is read (its type) and which values it takes (its check): a bad value is refused in one
 line naming the setting, before a crawl starts. Components take `config(crawler)` (or
 `Config.from_settings` in a command) instead of reading settings with defaults of their own, so a
 setting cannot be read with two different defaults, or be read without being declared.
@@ -10,7 +10,7 @@ setting cannot be read with two different defaults, or be read without being dec
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
@@ -18,69 +18,6 @@ from weakref import WeakKeyDictionary
 from scrapy.settings import BaseSettings
 
 from newsbot.site.urls import LANGUAGES
-
-_PREFIX = "NEWSBOT_"
-
-
-@dataclass(frozen=True)
-class Config:
-    base_url: str
-    languages: list
-    latest_since: str
-    js_mode: str
-    js_scrolls: int
-    db: str
-    jsonl: str
-    db_batch_size: int
-    db_flush_interval: float
-    db_timeout: float
-    archive: str
-    degraded_threshold: float
-    degraded_min_pages: int
-    error_threshold: float
-    fill_floors: dict
-    fill_history_runs: int
-    fill_history_min_runs: int
-    fill_history_ratio: float
-    leak_share: float
-    leak_min_stories: int
-    leak_image_share: float
-    leak_image_min_stories: int
-    retry_backoff: float
-    retry_backoff_max: float
-    block_after: int
-    walk_backlog: int
-    gc_freeze: bool
-    heap_trim_interval: float
-    heap_mmap_threshold: int
-    progress_interval: float
-
-    @classmethod
-    def from_settings(cls, settings: BaseSettings) -> Config:
-        """The values of `settings`; what they lack (a crawler built without the project's settings,
-        as tests and embedding code do) comes from newsbot/settings.py, the one home of the defaults."""
-        values: dict[str, Any] = {}
-        for field in fields(cls):
-            name = setting_name(field.name)
-            source = settings if name in settings else _defaults()
-            if name not in source:
-                # A setting read but not declared in settings.py is a bug, not a default to invent here.
-                raise KeyError(f"{name} has no default in newsbot/settings.py")
-            read, kind = _READERS[field.type]
-            try:
-                value = read(source, name)
-            except (TypeError, ValueError):
-                raise ValueError(f"{name} must be {kind}; got {source.get(name)!r}") from None
-            wanted = _CHECKS[field.name](value)
-            if wanted:
-                raise ValueError(f"{name} must be {wanted}; got {value!r}")
-            values[field.name] = value
-        return cls(**values)
-
-
-def setting_name(field_name: str) -> str:
-    return _PREFIX + field_name.upper()
-
 
 # Per type: how a value is read, and what a value that cannot be read should have been.
 _READERS = {
@@ -93,16 +30,16 @@ _READERS = {
 }
 
 # A check takes a value as read and returns "" when it is good, else what a good value is, for the
-# line "NEWSBOT_X must be <that>; got <value>".
+# line "NEWSBOT_X must be <that>; got <value>". A setting without one takes any value of its type.
 Check = Callable[[Any], str]
 
 
-def _any(value: Any) -> str:
-    return ""
+def _checked(check: Check) -> Any:
+    return field(metadata={"check": check})
 
 
-def _at_least(low: int) -> Check:
-    return lambda value: "" if value >= low else f"at least {low}"
+def _at_least(low: int) -> Any:
+    return _checked(lambda value: "" if value >= low else f"at least {low}")
 
 
 def _share(value: float) -> str:
@@ -148,39 +85,64 @@ def _floors(value: dict) -> str:
     return 'a JSON object of fields and shares from 0 to 1, like {"tags": 0.05}'
 
 
-# What each setting takes beyond its type, for every setting: the one place a value is judged.
-_CHECKS: dict[str, Check] = {
-    "base_url": _site_url,
-    "languages": _languages,
-    "latest_since": _moment,
-    "js_mode": _one_of("auto", "always", "never"),
-    "js_scrolls": _at_least(0),
-    "db": _any,
-    "jsonl": _any,
-    "db_batch_size": _at_least(1),
-    "db_flush_interval": _at_least(0),
-    "db_timeout": _at_least(0),
-    "archive": _any,
-    "degraded_threshold": _share,
-    "degraded_min_pages": _at_least(0),
-    "error_threshold": _share,
-    "fill_floors": _floors,
-    "fill_history_runs": _at_least(1),
-    "fill_history_min_runs": _at_least(1),
-    "fill_history_ratio": _share,
-    "leak_share": _check_share,
-    "leak_min_stories": _at_least(1),
-    "leak_image_share": _check_share,
-    "leak_image_min_stories": _at_least(1),
-    "retry_backoff": _at_least(0),
-    "retry_backoff_max": _at_least(0),
-    "block_after": _at_least(0),
-    "walk_backlog": _at_least(0),
-    "gc_freeze": _any,
-    "heap_trim_interval": _at_least(0),
-    "heap_mmap_threshold": _at_least(0),
-    "progress_interval": _at_least(0),
-}
+@dataclass(frozen=True)
+class Config:
+    base_url: str = _checked(_site_url)
+    languages: list = _checked(_languages)
+    latest_since: str = _checked(_moment)
+    js_mode: str = _checked(_one_of("auto", "always", "never"))
+    js_scrolls: int = _at_least(0)
+    db: str
+    jsonl: str
+    db_batch_size: int = _at_least(1)
+    db_flush_interval: float = _at_least(0)
+    db_timeout: float = _at_least(0)
+    archive: str
+    degraded_threshold: float = _checked(_share)
+    degraded_min_pages: int = _at_least(0)
+    error_threshold: float = _checked(_share)
+    fill_floors: dict = _checked(_floors)
+    fill_history_runs: int = _at_least(1)
+    fill_history_min_runs: int = _at_least(1)
+    fill_history_ratio: float = _checked(_share)
+    leak_share: float = _checked(_check_share)
+    leak_min_stories: int = _at_least(1)
+    leak_image_share: float = _checked(_check_share)
+    leak_image_min_stories: int = _at_least(1)
+    retry_backoff: float = _at_least(0)
+    retry_backoff_max: float = _at_least(0)
+    block_after: int = _at_least(0)
+    walk_backlog: int = _at_least(0)
+    gc_freeze: bool
+    heap_trim_interval: float = _at_least(0)
+    heap_mmap_threshold: int = _at_least(0)
+    progress_interval: float = _at_least(0)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Config:
+        """The values of `settings`; what they lack (a crawler built without the project's settings,
+        as tests and embedding code do) comes from newsbot/settings.py, the one home of the defaults."""
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            name = setting_name(spec.name)
+            source = settings if name in settings else _defaults()
+            if name not in source:
+                # A setting read but not declared in settings.py is a bug, not a default to invent here.
+                raise KeyError(f"{name} has no default in newsbot/settings.py")
+            read, kind = _READERS[spec.type]
+            try:
+                value = read(source, name)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be {kind}; got {source.get(name)!r}") from None
+            wanted = spec.metadata["check"](value) if "check" in spec.metadata else ""
+            if wanted:
+                raise ValueError(f"{name} must be {wanted}; got {value!r}")
+            values[spec.name] = value
+        return cls(**values)
+
+
+def setting_name(field_name: str) -> str:
+    return "NEWSBOT_" + field_name.upper()
 
 
 @functools.cache
