@@ -1,12 +1,9 @@
 """Crawl health as one spidermon suite: every check is a monitor of CrawlHealthSuite.
 
 Each monitor reads the crawl's stats (kept by newsbot.extensions.CrawlHealth) and, for leaks, the
-bounded repeat counters in the data the suite runs with. It declares the close reason a failure
-stands for, and its failure message is the ERROR line the crawl logs ("Crawl is broken (<reason>):
-<message>"). CrawlHealth runs the suite with spidermon's plain MonitorRunner when the spider goes
-idle (spidermon's own extension runs suites at spider_closed, when the close reason is fixed
-already), and the required-fields monitor also as article pages come; the first failing monitor's
-reason goes to the crawl's outcome (newsbot.outcome), which closes the crawl.
+bounded repeat counters; a failure's message is the ERROR line "Crawl is broken (<reason>): <message>".
+CrawlHealth runs the suite when the spider goes idle, not through spidermon's extension, which runs
+suites at spider_closed, when the close reason is fixed already.
 
 | monitor          | judges                                              | reason              | off with                              |
 |------------------|-----------------------------------------------------|---------------------|---------------------------------------|
@@ -34,10 +31,8 @@ from typing import Any
 
 from spidermon import Monitor, MonitorRunner, MonitorSuite
 from spidermon import settings as spidermon_settings
-from spidermon.results.monitor import MonitorResult
 
 from newsbot import stats as keys
-from newsbot.config import Config
 from newsbot.repeats import Repeat, RepeatCounter
 
 _FAIL = spidermon_settings.MONITOR.STATUS.FAILURE  # a failed assertion; ERROR is a monitor that raised
@@ -84,24 +79,16 @@ class HealthMonitor(Monitor):
 
     reason = "extraction_degraded"
 
-    @property
-    def stats(self) -> Mapping[str, Any]:
-        return self.data.stats
-
-    @property
-    def config(self) -> Config:
-        return self.data.config
-
     def judged_pages(self) -> int:
         """Article pages seen, or 0 below NEWSBOT_DEGRADED_MIN_PAGES: too few to judge a share by."""
-        pages = self.stats.get(keys.ARTICLE_PAGES, 0)
-        return pages if pages >= self.config.degraded_min_pages else 0
+        pages = self.data.stats.get(keys.ARTICLE_PAGES, 0)
+        return pages if pages >= self.data.config.degraded_min_pages else 0
 
 
 class RequiredFields(HealthMonitor):
     def test_few_pages_lack_a_required_field(self) -> None:
-        pages, degraded = self.judged_pages(), self.stats.get(keys.DEGRADED_PAGES, 0)
-        if pages and degraded / pages > self.config.degraded_threshold:
+        pages, degraded = self.judged_pages(), self.data.stats.get(keys.DEGRADED_PAGES, 0)
+        if pages and degraded / pages > self.data.config.degraded_threshold:
             self.fail(f"{degraded} of {pages} article pages lack a required field")
 
 
@@ -109,7 +96,7 @@ class Listings(HealthMonitor):
     reason = "no_listings"
 
     def test_a_listing_gave_cards(self) -> None:
-        if self.data.spider.name != "article" and not self.stats.get(keys.LISTING_PAGES, 0):
+        if self.data.spider.name != "article" and not self.data.stats.get(keys.LISTING_PAGES, 0):
             self.fail("no listing page gave any article card")
 
 
@@ -119,7 +106,7 @@ class FillRate(HealthMonitor):
     def test_the_field_is_filled_as_usual(self) -> None:
         pages = self.judged_pages()
         baseline: Baseline = self.data.baselines[self.field]
-        value = float(self.stats.get(keys.fill_rate(self.field), 0.0))
+        value = float(self.data.stats.get(keys.fill_rate(self.field), 0.0))
         if pages and value < baseline.threshold:
             self.fail(f"{self.field} filled on {value:.0%} of {pages} article pages ({round(value * pages)}); "
                       f"{baseline.explain()}")
@@ -180,23 +167,10 @@ class Verdict:
 def judge(suite: CrawlHealthSuite, **data: Any) -> Verdict:
     """Run the suite with spidermon's plain runner (it logs nothing by itself; SpiderMonitorRunner
     would log every monitor and each failure's traceback)."""
-    result: MonitorResult = MonitorRunner().run(suite, **data)
     failed, errors = [], []
-    for item in result.monitors_failed_results:
-        if item.status == _FAIL:
-            failed.append((item.item, _failure_message(item.error)))
-        else:
-            errors.append(f"monitor {item.item.name}: {_last_line(item.error)}")
+    for item in MonitorRunner().run(suite, **data).monitors_failed_results:
+        if item.status == _FAIL:  # spidermon keeps a failure's message as its reason
+            failed.append((item.item, item.reason))
+        else:  # the last line of the traceback spidermon keeps: the exception and its message
+            errors.append(f"monitor {item.item.name}: {item.error.strip().splitlines()[-1].strip()}")
     return Verdict(failed, errors)
-
-
-def _failure_message(error: Any) -> str:
-    """The message a monitor failed with, from the formatted traceback spidermon keeps."""
-    text = str(error or "")
-    marker = "AssertionError: "
-    return text[text.rindex(marker) + len(marker):].strip() if marker in text else _last_line(text)
-
-
-def _last_line(text: Any) -> str:
-    lines = [line for line in str(text or "").strip().splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "?"
