@@ -33,9 +33,7 @@ KNOWN_CATEGORY = "known_category"
 
 
 class Progress:
-    """One line every NEWSBOT_PROGRESS_INTERVAL seconds while the crawl runs: pages done and queued,
-    articles new, updated and unchanged, errors, the rates since the start, and for a crawl bounded
-    by CLOSESPIDER_PAGECOUNT or CLOSESPIDER_ITEMCOUNT the time left at that rate. Read from the
+    """The progress_line every NEWSBOT_PROGRESS_INTERVAL seconds while the crawl runs, read from the
     stats alone (the queue as the scheduler's enqueued less dequeued)."""
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
@@ -43,9 +41,8 @@ class Progress:
         self.interval = interval
         self.started = 0.0
         self.task: task.LoopingCall | None = None
-        settings = crawler.settings
-        self.page_limit = settings.getint("CLOSESPIDER_PAGECOUNT")
-        self.item_limit = settings.getint("CLOSESPIDER_ITEMCOUNT")
+        self.page_limit = crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
+        self.item_limit = crawler.settings.getint("CLOSESPIDER_ITEMCOUNT")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
@@ -95,21 +92,12 @@ def progress_line(stats: dict[str, Any], seconds: float, page_limit: int = 0, it
 
 
 class CrawlHealth:
-    """Crawl health: keeps what every article page's extraction gave, and runs the checks of
-    newsbot.monitors.CrawlHealthSuite on it (the table of checks, their reasons and their settings
-    is there).
-
-    - Kept as stats: `newsbot/fill_rate/<field>` for every item field and
-      `newsbot/fill_rate/known_category` (share of article pages) and `newsbot/article_pages`, set
-      when the spider goes idle and at close (what the store's crawl history keeps);
-      `newsbot/degraded_pages` and `newsbot/selector_missed/<selector>` as pages come. Paragraphs and
-      photos are counted in bounded memory (newsbot.repeats) for the leak checks.
-    - Judged when the spider goes idle (its work is done, the close reason is still free), and the
-      required fields also as pages come: the first failing check's reason goes to the crawl's
-      outcome (newsbot.outcome), which closes the crawl; one ERROR line per failing check. A crawl
-      whose end is decided otherwise (killed, CLOSESPIDER_*, a broken store) is not judged.
-    - The selectors that found nothing are logged at close with sample URLs: as errors when a
-      required field closed the crawl, else as warnings. Unknown categories: one line at close.
+    """Keeps what every article page's extraction gave, as stats the store's crawl history keeps
+    (fill rates, set when the spider goes idle and at close), and runs the checks of
+    newsbot.monitors.CrawlHealthSuite on it: when the spider goes idle (its work is done, the close
+    reason is still free), and the required fields also as pages come. A crawl whose end is decided
+    otherwise (killed, CLOSESPIDER_*, a broken store) is not judged. The selectors that found nothing
+    are logged at close: as errors when a required field closed the crawl, else as warnings.
     """
 
     # Texts a story typically adds (real paragraphs, photos): what the leak counters are sized by. A
@@ -119,9 +107,8 @@ class CrawlHealth:
     SHOWN_CHARS = 80
 
     def __init__(self, crawler: Crawler):
-        settings = config(crawler)
         self.crawler = crawler
-        self.config = settings
+        self.config = settings = config(crawler)
         self.pages = 0
         self.degraded_pages = 0
         self.filled: Counter[str] = Counter()  # item field (and KNOWN_CATEGORY) -> article pages with it
@@ -149,7 +136,6 @@ class CrawlHealth:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
-    # --- keeping ------------------------------------------------------------------------------
     def article_extracted(self, extraction: Extraction, url: str, spider) -> None:
         self.pages += 1
         item = extraction.item or {}
@@ -196,7 +182,6 @@ class CrawlHealth:
             stats.set_value(f"newsbot/leak/top_share/{kind}",
                             round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
 
-    # --- judging ------------------------------------------------------------------------------
     def spider_idle(self, spider) -> None:
         self.record_fill_rates()
         if not closing(self.crawler) and self.pages >= self.config.degraded_min_pages:
@@ -257,7 +242,6 @@ class CrawlHealth:
             logger.warning("No crawl history for the fill-rate check (the floors apply): %s", exc)
             return []
 
-    # --- the end ------------------------------------------------------------------------------
     def log_failed_selectors(self, level: int) -> None:
         for selector, misses in self.selector_misses.most_common():
             logger.log(level, "Selector %r found nothing on %d of %d article page(s), e.g. %s",

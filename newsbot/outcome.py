@@ -1,11 +1,7 @@
 """How a crawl ends: one extension, CrawlOutcome, alone sets the close reason, the exit status and
 what the run record says (modelled on Scrapy's CloseSpider extension: it counts what it is told and
-closes the spider itself).
-
-Spiders, middlewares, pipelines and monitors only report to it: `report_lost` for every page the
-crawl meant to store and will not, `report_broken` for a breakage they found (signals of
-newsbot.signals). The first reason stands; `closing` says whether the crawl is closing already,
-so a monitor does not judge (and log about) a crawl whose end is decided.
+closes the spider itself). The others only report to it, through `report_lost` and `report_broken`;
+the first reason stands, and `closing` keeps a monitor from judging a crawl whose end is decided.
 """
 
 from __future__ import annotations
@@ -62,17 +58,10 @@ def exit_status(crawler: Crawler) -> int | None:
 
 
 class CrawlOutcome:
-    """The one owner of how a crawl ends.
-
-    - Every lost page is counted as `newsbot/lost/<reason>` (and `newsbot/lost` in all), and named
-      at close in one WARNING line.
-    - More than NEWSBOT_ERROR_THRESHOLD of the pages attempted lost (article pages lost, listings
-      failed), judged as losses come once NEWSBOT_DEGRADED_MIN_PAGES article pages were attempted
-      and when the spider goes idle (after the monitors, whose reasons say more), closes the crawl
-      as `too_many_errors` with one ERROR line per reason.
-    - A broken reason reported by another part closes the crawl, the first one standing; at
-      `spider_closed` it becomes the finish reason (also when it was found as the crawl closed) and
-      the exit status (`newsbot/exit_status`), which the store's run record keeps.
+    """The one owner of how a crawl ends: lost pages are counted (`newsbot/lost/<reason>`) and named at
+    close in one WARNING line; too many of them close the crawl (judge_losses); the first broken
+    reason reported closes it, and at spider_closed becomes the finish reason and the exit status
+    (`newsbot/exit_status`) that the store's run record keeps.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -111,7 +100,6 @@ class CrawlOutcome:
         connect(outcome.spider_closed, signal=scrapy_signals.spider_closed)
         return outcome
 
-    # --- what the others report ------------------------------------------------------------
     def crawl_broken(self, reason: str, message: str | None, args: tuple) -> bool:
         if self.closing:
             return False
@@ -159,7 +147,6 @@ class CrawlOutcome:
         if self.judge_losses(min_articles=0):
             raise DontCloseSpider
 
-    # --- the rule ----------------------------------------------------------------------------
     def judge_losses(self, min_articles: int) -> bool:
         """Closes the crawl as too_many_errors when more than NEWSBOT_ERROR_THRESHOLD of the pages
         attempted were lost (an article page) or failed (a listing page); a 503 that a retry
@@ -181,7 +168,6 @@ class CrawlOutcome:
             logger.error("Lost %d article page(s) as %s, e.g. %s", count, reason, ", ".join(self.samples[reason]))
         return True
 
-    # --- the end -----------------------------------------------------------------------------
     def spider_closed(self, spider, reason: str) -> None:
         # Connected after Scrapy's CoreStats (EXTENSIONS_BASE comes first) and before the pipelines'
         # handlers (extensions are built before the engine), so the run record gets the final reason.
