@@ -22,10 +22,8 @@ class KeySet:
     never more than 2/3 full. Within one process only: hash() of str and bytes is seeded per
     process (PYTHONHASHSEED), so a KeySet is never saved or shared.
 
-    Two keys are taken for one when their hashes are equal. hash() of str and bytes is SipHash
-    over the whole key, so over n distinct keys the chance that any two share a 64-bit hash is
-    about n^2/2^65: 3e-10 for the 268,000 article pages of a 100,000-story backfill, 3e-8 for
-    ten times that. (Storing 0 as 1 adds one more value to collide with: nothing.)
+    Two keys are taken for one when their hashes are equal: hash() of str and bytes is SipHash over
+    the whole key, so over n distinct keys the chance that any two share a 64-bit hash is about n^2/2^65.
     """
 
     __slots__ = ("_slots", "_mask", "_len")
@@ -36,33 +34,26 @@ class KeySet:
         self._len = 0
         self.update(keys)
 
-    def __contains__(self, key: Hashable) -> bool:
-        h = hash(key) or 1
+    def _slot(self, h: int) -> int:
+        """The slot that holds `h`, or the empty one where it would go."""
         slots, mask = self._slots, self._mask
         i = h & mask
-        while True:
-            value = slots[i]
-            if value == h:
-                return True
-            if value == _EMPTY:
-                return False
+        while (value := slots[i]) != h and value != _EMPTY:
             i = (i + 1) & mask
+        return i
+
+    def __contains__(self, key: Hashable) -> bool:
+        return self._slots[self._slot(hash(key) or 1)] != _EMPTY
 
     def add(self, key: Hashable) -> bool:
         """Add a key; True when it was not there yet (one probe for "seen? then remember")."""
         h = hash(key) or 1
-        slots, mask = self._slots, self._mask
-        i = h & mask
-        while True:
-            value = slots[i]
-            if value == h:
-                return False
-            if value == _EMPTY:
-                break
-            i = (i + 1) & mask
-        slots[i] = h
+        i = self._slot(h)
+        if self._slots[i] != _EMPTY:
+            return False
+        self._slots[i] = h
         self._len += 1
-        if 3 * self._len > 2 * (mask + 1):
+        if 3 * self._len > 2 * len(self._slots):
             self._grow()
         return True
 
@@ -75,16 +66,10 @@ class KeySet:
 
     def _grow(self) -> None:
         old = self._slots
-        size = 2 * len(old)
-        slots = array("q", bytes(8 * size))
-        mask = size - 1
+        self._slots, self._mask = array("q", bytes(16 * len(old))), 2 * len(old) - 1
         for h in old:
             if h != _EMPTY:
-                i = h & mask
-                while slots[i] != _EMPTY:
-                    i = (i + 1) & mask
-                slots[i] = h
-        self._slots, self._mask = slots, mask
+                self._slots[self._slot(h)] = h
 
     def __len__(self) -> int:
         return self._len
@@ -100,13 +85,11 @@ class KeySet:
 
 class TextQueue:
     """A first-in first-out queue of strings (links) kept as a few joined texts, not one object
-    each: a batch put in is one str and an array of the strings' lengths, and taking slices off
-    only what is taken. Any string can be held (no separator to keep out of them).
+    each: a batch put in is one str and an array of the strings' lengths.
 
-    What it is for: a category walk's page can add thousands of new links at once, held until the
-    scheduler has room. As strings they would be thousands of small objects in Python's arenas,
-    interleaved with whatever lives on; a joined batch is one block outside them, and a fraction
-    of their size (tests/test_memo.py).
+    A category walk's page can add thousands of new links at once, held until the scheduler has
+    room. As strings they would be thousands of small objects in Python's arenas, interleaved with
+    whatever lives on; a joined batch is one block outside them, and a fraction of their size.
     """
 
     __slots__ = ("_batches", "_at", "_next", "_len")
