@@ -1,9 +1,5 @@
-"""Texts that many stories of a crawl share (paragraphs, photo URLs), counted in bounded memory.
-
-A backfill sees millions of paragraphs; counting each would keep them all. RepeatCounter is a
-Misra-Gries summary instead: a fixed number of counters, keyed by a 64-bit hash of the text, that
-always holds every text frequent enough to matter (crawl health's leak checks judge by it).
-"""
+"""Texts that many stories of a crawl share (paragraphs, photo URLs), counted in bounded memory: a
+backfill sees millions of paragraphs, and counting each would keep them all."""
 
 from __future__ import annotations
 
@@ -34,7 +30,8 @@ class _Kept:
 
 
 class RepeatCounter:
-    """In how many stories each text appears, for the texts that appear in many (Misra-Gries).
+    """In how many stories each text appears, for the texts that appear in many: a Misra-Gries summary,
+    a fixed number of counters keyed by a 64-bit hash of the text.
 
     Each story adds its texts, each distinct text once. With `counters` counters, a text not held
     when they are all taken makes every count drop by one (and is not held); `error` counts those
@@ -51,7 +48,6 @@ class RepeatCounter:
         self.keep_chars = keep_chars
         self.kept: dict[int, _Kept] = {}
         self.stories = 0
-        self.added = 0
         self.error = 0
 
     @classmethod
@@ -66,7 +62,6 @@ class RepeatCounter:
         self.stories += 1
         kept = self.kept
         for key, text in {hash(text): text for text in texts}.items():
-            self.added += 1
             entry = kept.get(key)
             if entry is not None:
                 entry.count += 1
