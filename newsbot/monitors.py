@@ -12,14 +12,10 @@ suites at spider_closed, when the close reason is fixed already.
 | FillRate_<field> | an optional field's fill rate against its baseline  | extraction_degraded | NEWSBOT_FILL_FLOORS without the field |
 | Leak_<kind>      | the same paragraph or photo in too many stories     | extraction_degraded | its NEWSBOT_LEAK_*SHARE >= 1          |
 
-All but Listings judge only a crawl that saw NEWSBOT_DEGRADED_MIN_PAGES article pages.
-
-A fill-rate baseline is half (NEWSBOT_FILL_HISTORY_RATIO) the median of the field's fill rate over
-the store's last NEWSBOT_FILL_HISTORY_RUNS complete runs of the same spider that saw
-NEWSBOT_DEGRADED_MIN_PAGES article pages, once there are NEWSBOT_FILL_HISTORY_MIN_RUNS such runs;
-else the field's floor in NEWSBOT_FILL_FLOORS (a low absolute share: what share of a real site's
-stories have tags or other editions is not known, and a false alarm on every crawl is as bad as
-none).
+All but Listings judge only a crawl that saw NEWSBOT_DEGRADED_MIN_PAGES article pages. A fill rate's
+baseline (`baselines`) is the floor in NEWSBOT_FILL_FLOORS until the store has enough history: a low
+absolute share, as what share of a real site's stories have tags or other editions is not known, and
+a false alarm on every crawl is as bad as none.
 """
 
 from __future__ import annotations
@@ -60,7 +56,7 @@ class Baseline:
 
 def baselines(floors: Mapping[str, float], history: Iterable[Mapping[str, Any]], *, min_runs: int,
               ratio: float, min_pages: int = 20) -> dict[str, Baseline]:
-    """Per watched field (the keys of `floors`): half the median of its fill rate over `history`
+    """Per watched field (the keys of `floors`): `ratio` of the median of its fill rate over `history`
     (stats of earlier complete runs) when at least `min_runs` of them recorded it, else its floor."""
     history = list(history)
     result = {}
