@@ -44,6 +44,13 @@ def report_broken(crawler: Crawler, reason: str, message: str | None = None, *ar
     return any(answer is True for _, answer in answers)
 
 
+def is_article_page(response: Any, spider: Any) -> bool:
+    """Whether the spider asked for `response` as an article page (its callback is parse_article)."""
+    request = getattr(response, "request", None)
+    parse_article = getattr(spider, "parse_article", None)
+    return request is not None and parse_article is not None and request.callback == parse_article
+
+
 def closing(crawler: Crawler) -> bool:
     """Whether the crawl's end is decided: closed broken, or closed by Scrapy (killed, CLOSESPIDER_*)."""
     outcome = _OUTCOMES.get(crawler)
@@ -131,9 +138,7 @@ class CrawlOutcome:
 
     def spider_error(self, failure, response, spider) -> None:
         """A page whose parsing raised: an article page is lost to it, a listing page failed."""
-        request = getattr(response, "request", None)
-        parse_article = getattr(spider, "parse_article", None)
-        if request is not None and parse_article is not None and request.callback == parse_article:
+        if is_article_page(response, spider):
             self.page_lost("extraction_error", response.url)
         else:
             self.listing_errors += 1
