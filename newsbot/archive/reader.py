@@ -7,7 +7,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -15,16 +15,6 @@ from typing import Any
 from newsbot.archive import REQUEST_URI, require_warcio
 
 _CHUNK = 1 << 20
-
-
-def parse_warc_date(text: str) -> datetime | None:
-    text = (text or "").strip()
-    for pattern in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
-        try:
-            return datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    return None
 
 
 @dataclass
@@ -151,14 +141,18 @@ def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
 
 
 def _page(record: Any, path: Path, offset: int) -> ArchivedPage | None:
+    from warcio.timeutils import iso_date_to_datetime
+
     if record.rec_type != "response" or record.http_headers is None:
         return None
     headers = record.rec_headers
     # raw_stream: the block as written (content_stream would undo a Content-Encoding we never kept).
     body = record.raw_stream.read()
-    fetched_at = parse_warc_date(headers.get_header("WARC-Date"))
-    if fetched_at is None:
-        raise ValueError(f"no WARC-Date: {headers.get_header('WARC-Date')!r}")
+    date = headers.get_header("WARC-Date")
+    try:
+        fetched_at = iso_date_to_datetime(date.strip(), tz_aware=True)
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError(f"no WARC-Date: {date!r}") from None
     url = headers.get_header("WARC-Target-URI") or ""
     return ArchivedPage(url=url, status=int(record.http_headers.get_statuscode() or 0),
                         headers=list(record.http_headers.headers), body=body, fetched_at=fetched_at,

@@ -7,10 +7,12 @@ import logging
 import os
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timezone
+from http.client import responses
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -20,13 +22,12 @@ from newsbot.appendfile import close_synced, write_whole
 from newsbot.archive import REDIRECTS, REQUEST_URI, require_warcio
 from newsbot.config import config
 from newsbot.normalize import iso_utc
-from newsbot.outcome import CrawlOutcome, report_broken
+from newsbot.outcome import CrawlOutcome, is_article_page, report_broken
 
 logger = logging.getLogger(__name__)
 
 STAT_PREFIX = "newsbot/archive/"
 ERROR_STAT = "newsbot/output_errors/archive"
-CLOSE_REASON = "output_unavailable"
 # The item's crawled_at is stamped from the record's time (see ArchiveMiddleware.process_spider_output).
 _STAMP = "_newsbot_archived_at"
 # Scrapy has decompressed the body before any spider middleware sees it: headers that describe the
@@ -34,71 +35,48 @@ _STAMP = "_newsbot_archived_at"
 _TRANSFER_HEADERS = frozenset({b"content-encoding", b"transfer-encoding", b"content-length"})
 
 
-def _warcio() -> Any:
-    require_warcio()
-    from warcio.statusandheaders import StatusAndHeaders
+def _member(build: Callable[[Any], Any]) -> bytes:
+    """One gzip member holding the one WARC 1.1 record that `build` makes with the writer it is given."""
     from warcio.warcwriter import WARCWriter
-    return WARCWriter, StatusAndHeaders
+
+    buffer = BytesIO()
+    writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
+    writer.write_record(build(writer))
+    return buffer.getvalue()
 
 
-def warc_date(moment: datetime) -> str:
-    """WARC 1.1's date: UTC, microseconds (several pages are fetched in one second)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def response_record(response: Response, fetched_at: datetime, redirects: list[str]) -> bytes:
+    """One gzip member holding one WARC `response` record of the page as the spider got it, after
+    `redirects` (the URLs that led to it, the one requested first)."""
+    from warcio.statusandheaders import StatusAndHeaders
 
-
-def response_record(response: Response, fetched_at: datetime, *, request_url: str = "",
-                    redirects: Iterable[str] = ()) -> bytes:
-    """One gzip member holding one WARC `response` record of the page as the spider got it."""
-    WARCWriter, StatusAndHeaders = _warcio()
     body = response.body
     headers = [(name.decode("latin-1"), value.decode("latin-1"))
                for name, values in response.headers.items() if name.lower() not in _TRANSFER_HEADERS
                for value in values]
     headers.append(("Content-Length", str(len(body))))
-    http_headers = StatusAndHeaders(f"{response.status} {_reason(response.status)}", headers, protocol="HTTP/1.1")
-    extra = {"WARC-Date": warc_date(fetched_at)}
-    if request_url and request_url != response.url:
-        extra[REQUEST_URI] = request_url
-    chain = " ".join(redirects)
-    if chain:
-        extra[REDIRECTS] = chain
-    buffer = BytesIO()
-    writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
-    record = writer.create_warc_record(response.url, "response", payload=BytesIO(body), length=len(body),
-                                       http_headers=http_headers, warc_headers_dict=extra)
-    writer.write_record(record)
-    return buffer.getvalue()
-
-
-def warcinfo_record(filename: str, info: dict[str, str]) -> bytes:
-    WARCWriter, _ = _warcio()
-    buffer = BytesIO()
-    writer = WARCWriter(buffer, gzip=True, warc_version="1.1")
-    writer.write_record(writer.create_warcinfo_record(filename, info))
-    return buffer.getvalue()
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def archive_file_path(directory: str | Path, spider_name: str) -> Path:
-    """<dir>/<spider>-<UTC time>-<pid>.warc.gz: file names sort by start time, and two crawls never
-    share one (the pid; ArchiveFile.open adds a counter for two crawls of one process in one second)."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return Path(directory) / f"{spider_name}-{stamp}-{os.getpid()}.warc.gz"
+    status_line = f"{response.status} {responses.get(response.status, 'Unknown')}"
+    http_headers = StatusAndHeaders(status_line, headers, protocol="HTTP/1.1")
+    # WARC 1.1's date in UTC, to the microsecond: several pages are fetched in one second.
+    extra = {"WARC-Date": fetched_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    if redirects and redirects[0] != response.url:
+        extra[REQUEST_URI] = redirects[0]
+    if redirects:
+        extra[REDIRECTS] = " ".join(redirects)
+    return _member(lambda writer: writer.create_warc_record(
+        response.url, "response", payload=BytesIO(body), length=len(body), http_headers=http_headers,
+        warc_headers_dict=extra))
 
 
 class ArchiveFile:
-    """One WARC file of a crawl, appended a whole gzip member at a time."""
+    """One WARC file of a crawl, <dir>/<spider>-<UTC time>-<pid>.warc.gz: file names sort by start
+    time, and two crawls never share one (the pid; open adds a counter for two crawls of one process
+    in one second). Appended a whole gzip member at a time with one write() (newsbot.appendfile):
+    never half a record it can avoid."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, directory: str | Path, spider_name: str) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.path = Path(directory) / f"{spider_name}-{stamp}-{os.getpid()}.warc.gz"
         self.fd: int | None = None
         self.records = 0
         self.bytes = 0
@@ -114,20 +92,16 @@ class ArchiveFile:
             except FileExistsError:
                 counter += 1
                 self.path = base.with_name(base.name.replace(".warc.gz", f"-{counter}.warc.gz"))
-        self._write(warcinfo_record(self.path.name, info))
+        warcinfo = _member(lambda writer: writer.create_warcinfo_record(self.path.name, info))
+        write_whole(self.fd, warcinfo, 0, self.path)  # a new file: empty before
 
     def append(self, record: bytes) -> None:
-        self._write(record)
+        assert self.fd is not None
+        write_whole(self.fd, record, os.fstat(self.fd).st_size, self.path)
         self.records += 1
         self.bytes += len(record)
 
-    def _write(self, data: bytes) -> None:
-        """One write() of the whole gzip member (newsbot.appendfile): never half a record it can avoid."""
-        assert self.fd is not None
-        write_whole(self.fd, data, os.fstat(self.fd).st_size, self.path)
-
     def close(self) -> OSError | None:
-        """fsync and close; the error if the kernel could not write back what it had taken."""
         if self.fd is None:
             return None
         fd, self.fd = self.fd, None
@@ -151,11 +125,6 @@ class ArchiveMiddleware:
         self.stats = crawler.stats
         self.file: ArchiveFile | None = None
         self.failed = False  # said once: later pages are only counted
-        try:
-            require_warcio()
-            self.missing: str | None = None
-        except ImportError as exc:
-            self.missing = str(exc)
         crawler.signals.connect(self.spider_opened, signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signals.spider_closed)
 
@@ -167,15 +136,17 @@ class ArchiveMiddleware:
     def spider_opened(self, spider: Any) -> None:
         from newsbot.pipelines.jsonlines import jsonl_path  # the same %(name)s / %(time)s placeholders
 
-        if self.missing:
-            self._broken("Cannot archive pages (NEWSBOT_ARCHIVE=%s): %s", self.template, self.missing)
+        try:
+            require_warcio()
+        except ImportError as exc:
+            self._broken("Cannot archive pages (NEWSBOT_ARCHIVE=%s): %s", self.template, exc)
             return
         try:
             directory = jsonl_path(self.template, spider)
         except ValueError as exc:
             self._broken("Cannot archive pages: %s", str(exc).replace("NEWSBOT_JSONL", "NEWSBOT_ARCHIVE"))
             return
-        archive = ArchiveFile(archive_file_path(directory, spider.name))
+        archive = ArchiveFile(directory, spider.name)
         try:
             archive.open({"software": "newsbot (Scrapy)", "format": "WARC File Format 1.1",
                           "isPartOf": spider.name, "job": str(getattr(spider, "_job", "") or ""),
@@ -191,16 +162,11 @@ class ArchiveMiddleware:
         self.failed = True
         self.stats.inc_value(ERROR_STAT)
         logger.error(message, *args)
-        report_broken(self.crawler, CLOSE_REASON)
-
-    def _is_article(self, response: Response, spider: Any) -> bool:
-        request = response.request
-        parse_article = getattr(spider, "parse_article", None)
-        return request is not None and parse_article is not None and request.callback == parse_article
+        report_broken(self.crawler, "output_unavailable")
 
     def process_spider_input(self, response: Response, spider: Any = None) -> None:
         spider = spider or self.crawler.spider
-        if not self._is_article(response, spider):
+        if not is_article_page(response, spider):
             return
         if self.file is None or self.failed:
             self.stats.inc_value(STAT_PREFIX + "unsaved")
@@ -209,8 +175,7 @@ class ArchiveMiddleware:
         meta = response.request.meta
         redirects = list(meta.get("redirect_urls", ()))
         try:
-            record = response_record(response, fetched_at, request_url=redirects[0] if redirects else "",
-                                     redirects=redirects)
+            record = response_record(response, fetched_at, redirects)
             self.file.append(record)
         except OSError as exc:
             self.stats.inc_value(STAT_PREFIX + "unsaved")
@@ -246,10 +211,8 @@ class ArchiveMiddleware:
 
 
 def _stamped(output: Any, stamp: str | None) -> Any:
-    if stamp and not isinstance(output, (dict,)) and hasattr(output, "fields") and "crawled_at" in output.fields:
-        output["crawled_at"] = stamp
-    elif stamp and isinstance(output, dict) and "crawled_at" in output:
-        output["crawled_at"] = stamp
+    if stamp and ItemAdapter.is_item(output) and "crawled_at" in ItemAdapter(output).field_names():
+        ItemAdapter(output)["crawled_at"] = stamp
     return output
 
 
