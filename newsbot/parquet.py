@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +57,12 @@ def _row(article: dict[str, Any]) -> dict[str, Any]:
 
 def write_parquet(articles: Iterable[dict[str, Any]], path: str | Path) -> int:
     """Write articles (as Store.iter_articles gives them) to a Parquet file; returns how many."""
-    count = 0
+    count, rows = 0, map(_row, articles)
     with pq.ParquetWriter(str(path), SCHEMA, compression="zstd") as writer:
-        batch: list[dict[str, Any]] = []
-        for article in articles:
-            batch.append(_row(article))
-            if len(batch) >= ROWS_PER_GROUP:
-                writer.write_table(pa.Table.from_pylist(batch, schema=SCHEMA))
-                count += len(batch)
-                batch = []
-        if batch or not count:  # an empty export is still a file with the schema
+        # An empty export is still a file with the schema.
+        while (batch := list(islice(rows, ROWS_PER_GROUP))) or not count:
             writer.write_table(pa.Table.from_pylist(batch, schema=SCHEMA))
             count += len(batch)
+            if len(batch) < ROWS_PER_GROUP:
+                break
     return count
