@@ -12,10 +12,9 @@ class InMemoryDupeFilter(RFPDupeFilter):
     """Scrapy's fingerprint filter without its JOBDIR file, and with its fingerprints kept as
     hashes (newsbot.memo.KeySet: a small part of what Scrapy's set of 20-byte bytes objects takes).
 
-    That file is flushed lazily, so after a SIGKILL it can list requests whose
-    items never reached the store, and a resumed crawl would skip them for
-    good. Here a resumed crawl re-walks its listings and the store (not a
-    seen-set) decides what is left to fetch.
+    That file is flushed lazily, so after a SIGKILL it can list requests whose items never reached
+    the store, and a resumed crawl would skip them for good. Here a resumed crawl re-walks its
+    listings and the store (not a seen-set) decides what is left to fetch.
 
     Everything else is Scrapy's: the request fingerprinter (REQUEST_FINGERPRINTER_CLASS), the
     "Filtered duplicate request" debug lines (DUPEFILTER_DEBUG) and dupefilter/filtered in log().

@@ -231,7 +231,7 @@ class CrawlHealth:
 
     def history(self, spider_name: str) -> list[dict[str, Any]]:
         """Fill rates of the store's last complete runs of this spider (none without a store)."""
-        if not self.fill_floors or not self.config.db or self.config.fill_history_runs <= 0:
+        if not self.fill_floors or not self.config.db:
             return []
         wanted = [keys.fill_rate(field) for field in self.fill_floors]
         try:
