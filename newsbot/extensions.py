@@ -195,9 +195,7 @@ class CrawlHealth:
         if closing(self.crawler):
             return False
         if self.baselines is None and only is None:
-            self.baselines = baselines(self.fill_floors, self.history(spider.name),
-                                       min_runs=self.config.fill_history_min_runs,
-                                       ratio=self.config.fill_history_ratio, min_pages=self.config.degraded_min_pages)
+            self.baselines = baselines(self.fill_floors, self.history(spider.name), self.config)
         # A suite runs once (unittest drops each test it ran): built for every judgement.
         suite = CrawlHealthSuite.build(self.fill_floors, self.leak_limits, only=only)
         verdict = judge(suite, stats=self.crawler.stats.get_stats(), config=self.config, crawler=self.crawler,

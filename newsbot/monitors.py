@@ -29,6 +29,7 @@ from spidermon import Monitor, MonitorRunner, MonitorSuite
 from spidermon import settings as spidermon_settings
 
 from newsbot import stats as keys
+from newsbot.config import Config
 from newsbot.repeats import Repeat, RepeatCounter
 
 _FAIL = spidermon_settings.MONITOR.STATUS.FAILURE  # a failed assertion; ERROR is a monitor that raised
@@ -42,31 +43,30 @@ class Baseline:
     threshold: float
     median: float | None = None   # of the qualifying runs' fill rates, when there were enough
     runs: int = 0                 # qualifying runs in the store that recorded this field's fill rate
-    needed: int = 0               # ... needed for the median to count
-    ratio: float = 0.5
-    min_pages: int = 20           # article pages a run must have seen to count
 
-    def explain(self) -> str:
+    def explain(self, config: Config) -> str:
         if self.median is not None:
             return (f"the last {self.runs} complete runs' median is {self.median:.0%} "
-                    f"(alarm below {self.ratio:.0%} of it, {self.threshold:.1%})")
+                    f"(alarm below {config.fill_history_ratio:.0%} of it, {self.threshold:.1%})")
         return (f"below the floor of {self.threshold:.0%} (NEWSBOT_FILL_FLOORS; {self.runs} complete "
-                f"run(s) of {self.min_pages}+ article pages in the store's history, {self.needed} needed for a median)")
+                f"run(s) of {config.degraded_min_pages}+ article pages in the store's history, "
+                f"{config.fill_history_min_runs} needed for a median)")
 
 
-def baselines(floors: Mapping[str, float], history: Iterable[Mapping[str, Any]], *, min_runs: int,
-              ratio: float, min_pages: int = 20) -> dict[str, Baseline]:
-    """Per watched field (the keys of `floors`): `ratio` of the median of its fill rate over `history`
-    (stats of earlier complete runs) when at least `min_runs` of them recorded it, else its floor."""
+def baselines(floors: Mapping[str, float], history: Iterable[Mapping[str, Any]],
+              config: Config) -> dict[str, Baseline]:
+    """Per watched field (the keys of `floors`): NEWSBOT_FILL_HISTORY_RATIO of the median of its fill
+    rate over `history` (stats of earlier complete runs) when at least NEWSBOT_FILL_HISTORY_MIN_RUNS
+    of them recorded it, else its floor."""
     history = list(history)
     result = {}
     for field, floor in floors.items():
         rates = [float(run[keys.fill_rate(field)]) for run in history if run.get(keys.fill_rate(field)) is not None]
-        if len(rates) >= max(1, min_runs):
+        if len(rates) >= max(1, config.fill_history_min_runs):
             median = statistics.median(rates)
-            result[field] = Baseline(field, median * ratio, median, len(rates), min_runs, ratio, min_pages)
+            result[field] = Baseline(field, median * config.fill_history_ratio, median, len(rates))
         else:
-            result[field] = Baseline(field, float(floor), None, len(rates), min_runs, ratio, min_pages)
+            result[field] = Baseline(field, float(floor), None, len(rates))
     return result
 
 
@@ -105,7 +105,7 @@ class FillRate(HealthMonitor):
         value = float(self.data.stats.get(keys.fill_rate(self.field), 0.0))
         if pages and value < baseline.threshold:
             self.fail(f"{self.field} filled on {value:.0%} of {pages} article pages ({round(value * pages)}); "
-                      f"{baseline.explain()}")
+                      f"{baseline.explain(self.data.config)}")
 
 
 @dataclass(frozen=True)
