@@ -12,7 +12,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from newsbot.archive import REQUEST_URI, require_warcio
+from newsbot.archive import require_warcio
 
 _CHUNK = 1 << 20
 
@@ -26,8 +26,6 @@ class ArchivedPage:
     headers: list[tuple[str, str]]
     body: bytes
     fetched_at: datetime
-    request_url: str
-    path: Path
     offset: int  # of its gzip member in the file
 
 
@@ -130,7 +128,7 @@ def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
         try:
             # The member is already inflated: warcio reads it as a plain WARC stream.
             for record in ArchiveIterator(BytesIO(data), ensure_http_headers=False):
-                page = _page(record, path, offset)
+                page = _page(record, offset)
                 if page is None:
                     reading.other_records += 1
                 else:
@@ -140,7 +138,7 @@ def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
             raise _Corrupt(offset, f"no WARC record: {exc}") from None
 
 
-def _page(record: Any, path: Path, offset: int) -> ArchivedPage | None:
+def _page(record: Any, offset: int) -> ArchivedPage | None:
     from warcio.timeutils import iso_date_to_datetime
 
     if record.rec_type != "response" or record.http_headers is None:
@@ -153,7 +151,6 @@ def _page(record: Any, path: Path, offset: int) -> ArchivedPage | None:
         fetched_at = iso_date_to_datetime(date.strip(), tz_aware=True)
     except (AttributeError, TypeError, ValueError):
         raise ValueError(f"no WARC-Date: {date!r}") from None
-    url = headers.get_header("WARC-Target-URI") or ""
-    return ArchivedPage(url=url, status=int(record.http_headers.get_statuscode() or 0),
-                        headers=list(record.http_headers.headers), body=body, fetched_at=fetched_at,
-                        request_url=headers.get_header(REQUEST_URI) or url, path=path, offset=offset)
+    return ArchivedPage(url=headers.get_header("WARC-Target-URI") or "",
+                        status=int(record.http_headers.get_statuscode() or 0),
+                        headers=list(record.http_headers.headers), body=body, fetched_at=fetched_at, offset=offset)
