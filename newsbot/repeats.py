@@ -48,6 +48,7 @@ class RepeatCounter:
         self.keep_chars = keep_chars
         self.kept: dict[int, _Kept] = {}
         self.stories = 0
+        self.added = 0
         self.error = 0
 
     @classmethod
@@ -62,6 +63,7 @@ class RepeatCounter:
         self.stories += 1
         kept = self.kept
         for key, text in {hash(text): text for text in texts}.items():
+            self.added += 1
             entry = kept.get(key)
             if entry is not None:
                 entry.count += 1
