@@ -26,7 +26,7 @@ from newsbot.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
-_SAMPLE_LIMIT = 20
+_SAMPLE_LIMIT = 5  # URLs named per selector that found nothing
 # Not an item field: article pages that gave an item whose category key (unified over the page's
 # linked editions) is one of newsbot/data/categories.json.
 KNOWN_CATEGORY = "known_category"
@@ -36,23 +36,21 @@ class Progress:
     """The progress_line every NEWSBOT_PROGRESS_INTERVAL seconds while the crawl runs, read from the
     stats alone (the queue as the scheduler's enqueued less dequeued)."""
 
-    def __init__(self, crawler: Crawler, interval: float) -> None:
+    def __init__(self, crawler: Crawler) -> None:
+        self.interval = config(crawler).progress_interval
+        if not self.interval:
+            raise NotConfigured("NEWSBOT_PROGRESS_INTERVAL is 0")
         self.crawler = crawler
-        self.interval = interval
         self.started = 0.0
         self.task: task.LoopingCall | None = None
         self.page_limit = crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
         self.item_limit = crawler.settings.getint("CLOSESPIDER_ITEMCOUNT")
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
-        interval = config(crawler).progress_interval
-        if not interval:
-            raise NotConfigured("NEWSBOT_PROGRESS_INTERVAL is 0")
-        extension = cls(crawler, interval)
-        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        return extension
+        return cls(crawler)
 
     def spider_opened(self, spider) -> None:
         self.started = time.monotonic()
@@ -243,7 +241,7 @@ class CrawlHealth:
     def log_failed_selectors(self, level: int) -> None:
         for selector, misses in self.selector_misses.most_common():
             logger.log(level, "Selector %r found nothing on %d of %d article page(s), e.g. %s",
-                       selector, misses, self.pages, ", ".join(self.selector_samples[selector][:5]))
+                       selector, misses, self.pages, ", ".join(self.selector_samples[selector]))
 
     def spider_closed(self, spider, reason: str) -> None:
         # Connected before the SQLite pipeline's spider_closed (extensions are built before the
