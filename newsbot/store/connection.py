@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NoReturn, TypeVar
 from urllib.parse import quote
@@ -77,6 +77,12 @@ def chunks(values: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
     """`values` in lists of at most `size` (SQLite limits the parameters of one statement)."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[object]) -> Iterator[tuple]:
+    """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""
+    for chunk in chunks(list(values)):
+        yield from conn.execute(sql.format(", ".join("?" * len(chunk))), chunk)
 
 
 def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], conflict: str = "") -> None:
