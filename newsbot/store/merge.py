@@ -21,11 +21,10 @@ from newsbot.store import identity
 from newsbot.store.articles import (ALL_ARTICLE_COLUMNS, ARTICLE_COLUMNS, CHILD_COLUMNS, REVISION_COLUMNS,
                                      next_article_id)
 from newsbot.store.connection import StoreError, uri
-from newsbot.store.schema import SCHEMA_VERSION
 
 # The oldest schema merge_from copies from as it is (v1 kept images as JSON and had no revisions);
 # columns a newer version added are NULL for an older shard's articles.
-_MERGE_MIN_VERSION = 2
+MERGE_MIN_VERSION = 2
 
 
 @dataclass
@@ -33,19 +32,6 @@ class MergeResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-def check_shard(path: Path, other: Path) -> None:
-    """Refuse to merge the store at `path` into itself."""
-    if other.exists() and other.resolve() == path.resolve():
-        raise StoreError("Cannot merge a database into itself")
-
-
-def check_shard_version(other: Path, version: int) -> None:
-    """Refuse a shard older than the merge reads as it is."""
-    if version < _MERGE_MIN_VERSION:
-        raise StoreError(f"{other} has schema version {version}; open it read-write "
-                         f"once to migrate it to {SCHEMA_VERSION} before merging")
 
 
 def copy_store(source: Path, target: Path, timeout: float) -> None:
@@ -65,20 +51,19 @@ def merge_attached_from(conn: sqlite3.Connection, copy: Path,
                         write: Callable[[Callable[[sqlite3.Connection], MergeResult]], MergeResult]) -> MergeResult:
     """ATTACH the shard's scratch copy (current schema) as src and merge it in with write(work),
     one write transaction."""
+    def merge_copy(conn: sqlite3.Connection) -> MergeResult:
+        identity.rekey(conn, _ids_here(conn), schema="src")
+        result = _merge_articles(conn)
+        _merge_identity(conn)
+        return result
+
     # ATTACH is not allowed inside a transaction, so it wraps the write. Read-write: the copy's
     # ids are changed to this store's before the articles are copied.
     conn.execute("ATTACH DATABASE ? AS src", (uri(copy, "rw"),))
     try:
-        return write(_merge_copy)
+        return write(merge_copy)
     finally:
         conn.execute("DETACH DATABASE src")
-
-
-def _merge_copy(conn: sqlite3.Connection) -> MergeResult:
-    identity.rekey(conn, _ids_here(conn), schema="src")
-    result = merge_attached(conn)
-    _merge_identity(conn)
-    return result
 
 
 def _ids_here(conn: sqlite3.Connection) -> dict[str, str]:
@@ -144,7 +129,7 @@ def _merge_identity(conn: sqlite3.Connection) -> None:
     identity.learn_and_apply_categories(conn, stories, identity.category_map(conn), now)
 
 
-def merge_attached(conn: sqlite3.Connection) -> MergeResult:
+def _merge_articles(conn: sqlite3.Connection) -> MergeResult:
     result = MergeResult()
     new, same, diverged = [], [], []
     for aid, present, identical in conn.execute(
