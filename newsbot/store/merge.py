@@ -22,8 +22,7 @@ from newsbot.store.articles import (ALL_ARTICLE_COLUMNS, ARTICLE_COLUMNS, CHILD_
                                      next_article_id)
 from newsbot.store.connection import StoreError, uri
 
-# The oldest schema merge_from copies from as it is (v1 kept images as JSON and had no revisions);
-# columns a newer version added are NULL for an older shard's articles.
+# The oldest shard merge_from migrates a copy of (v1 kept images as JSON and had no revisions).
 MERGE_MIN_VERSION = 2
 
 
@@ -89,12 +88,9 @@ def _ids_here(conn: sqlite3.Connection) -> dict[str, str]:
             loser = aid if previous[0] >= last else previous[1]
             conn.execute("DELETE FROM src.articles WHERE article_id = ?", (loser,))
             mapping.pop(loser, None)
-            if loser == previous[1]:
-                taken[target] = (last, aid)
-            else:
+            if loser == aid:
                 continue
-        else:
-            taken[target] = (last, aid)
+        taken[target] = (last, aid)
         if target != aid:
             mapping[aid] = target
     return mapping
@@ -138,13 +134,10 @@ def _merge_articles(conn: sqlite3.Connection) -> MergeResult:
         "FROM src.articles AS s LEFT JOIN main.articles AS m USING (article_id)"):
         (diverged if present and not identical else same if present else new).append((aid,))
 
-    # The source's columns: an older shard lacks those later versions added (v2: articles.site_id).
-    src_articles = {name for _, name, *_ in conn.execute("PRAGMA src.table_info(articles)")}
     conn.execute("CREATE TEMP TABLE merge_ids (article_id TEXT PRIMARY KEY)")
     try:
         conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", new)
-        # The columns an older shard lacks take their default (site_id: NULL); the ids are this store's.
-        names = ", ".join(c for c in ALL_ARTICLE_COLUMNS if c in src_articles)
+        names = ", ".join(ALL_ARTICLE_COLUMNS)  # the ids (articles.id) are this store's
         conn.execute(f"INSERT INTO main.articles (id, {names}) SELECT ? + row_number() OVER (), {names} "
                      "FROM src.articles WHERE article_id IN (SELECT article_id FROM temp.merge_ids)",
                      (next_article_id(conn) - 1,))
@@ -156,10 +149,8 @@ def _merge_articles(conn: sqlite3.Connection) -> MergeResult:
 
         conn.execute("DELETE FROM temp.merge_ids")
         conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", same)
-        fill_site_id = ("site_id = coalesce(main.articles.site_id, s.site_id), "
-                        if "site_id" in src_articles else "")
         conn.execute(
-            f"UPDATE main.articles SET {fill_site_id}"
+            "UPDATE main.articles SET site_id = coalesce(main.articles.site_id, s.site_id), "
             "first_seen_at = min(main.articles.first_seen_at, s.first_seen_at), "
             "last_crawled_at = max(main.articles.last_crawled_at, s.last_crawled_at) "
             "FROM src.articles AS s WHERE s.article_id = main.articles.article_id "
@@ -169,16 +160,15 @@ def _merge_articles(conn: sqlite3.Connection) -> MergeResult:
         conn.execute("DROP TABLE temp.merge_ids")
 
     for (aid,) in diverged:
-        if _merge_article(conn, aid, src_articles):
+        if _merge_article(conn, aid):
             result.updated += 1
         else:
             result.unchanged += 1
     return result
 
 
-def _merge_article(conn: sqlite3.Connection, aid: str, src_articles: set[str]) -> bool:
-    """Unite one article's histories from both stores; True if the local copy changed.
-    src_articles: the columns src.articles has."""
+def _merge_article(conn: sqlite3.Connection, aid: str) -> bool:
+    """Unite one article's histories from both stores; True if the local copy changed."""
     def state(schema: str) -> tuple[tuple, list[tuple]]:
         current = conn.execute(
             f"SELECT content_hash, last_crawled_at, first_seen_at, revision, title, body, crawled_at "
@@ -196,8 +186,8 @@ def _merge_article(conn: sqlite3.Connection, aid: str, src_articles: set[str]) -
         versions.setdefault(version[0], version)  # the first crawl that saw each content
     history = [v for h, v in versions.items() if h != current_hash] + [versions[current_hash]]
 
-    if take_theirs:  # (a column an older shard lacks keeps the local value)
-        columns = [c for c in ARTICLE_COLUMNS if c != "article_id" and c in src_articles]
+    if take_theirs:
+        columns = [c for c in ARTICLE_COLUMNS if c != "article_id"]
         values = ["coalesce(s.site_id, main.articles.site_id)" if c == "site_id" else f"s.{c}" for c in columns]
         conn.execute(f"UPDATE main.articles SET ({', '.join(columns)}) = "
                      f"(SELECT {', '.join(values)} FROM src.articles AS s WHERE s.article_id = ?) "
@@ -207,7 +197,7 @@ def _merge_article(conn: sqlite3.Connection, aid: str, src_articles: set[str]) -
             conn.execute(f"DELETE FROM main.{table} WHERE article_id = ?", (aid,))
             conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} "
                          "WHERE article_id = ?", (aid,))
-    elif "site_id" in src_articles:  # keeping ours: fill in a site_id only theirs knows
+    else:  # keeping ours: fill in a site_id only theirs knows
         conn.execute("UPDATE main.articles SET site_id = coalesce(site_id, "
                      "(SELECT s.site_id FROM src.articles AS s WHERE s.article_id = ?)) WHERE article_id = ?",
                      (aid, aid))
