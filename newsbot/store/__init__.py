@@ -10,17 +10,8 @@ Callers use the ``Store`` façade (``facade``; its reads in ``queries``); behind
 SQL lives only in this package and in newsbot/data/*.sql.
 """
 
-from newsbot.store.articles import (
-    ARTICLE_COLUMNS,
-    EXPORT_FIELDS,
-    ITEM_FIELDS,
-    LIST_FIELDS,
-    Outcome,
-    WriteResult,
-    article_row,
-    as_mapping,
-    decide,
-)
+from newsbot.store.articles import (ARTICLE_COLUMNS, EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, Outcome, WriteResult,
+                                    article_row, as_mapping, decide)
 from newsbot.store.connection import StoreBusyError, StoreError, StoreWriteError
 from newsbot.store.facade import Store
 from newsbot.store.merge import MergeResult

@@ -133,13 +133,10 @@ class _Row(namedtuple("_Row", (*ARTICLE_COLUMNS, "children"))):
     def edition_urls(self) -> list[str]:
         return [child[_EDITION_URL] for child in self.children[_EDITIONS]]
 
-    def with_identity(self, article_id: str, story_id: str, category_slug: str) -> _Row:
-        """The same row under the ids the store gave it."""
-        if article_id == self.article_id:
-            return self._replace(story_id=story_id, category_slug=category_slug)
-        children = tuple([(article_id, *child[1:]) for child in rows] for rows in self.children)
-        return self._replace(article_id=article_id, story_id=story_id, category_slug=category_slug,
-                             children=children)
+    def with_article_id(self, article_id: str) -> _Row:
+        """The same row under the id the store knows its article by."""
+        return self._replace(article_id=article_id, children=tuple(
+            [(article_id, *child[1:]) for child in rows] for rows in self.children))
 
     def record(self) -> dict[str, Any]:
         """The row as the item it was made from (ITEM_FIELDS order), under the store's ids."""
@@ -357,7 +354,7 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
     edited = 0
     for row, stored_id in zip(rows, found):
         if stored_id is not None and stored_id != row.article_id:
-            row = row.with_identity(stored_id, row.story_id, row.category_slug)
+            row = row.with_article_id(stored_id)
             edited += 1
         resolved.append(row)
     result.slug_edits += edited
@@ -407,6 +404,6 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
         slug = new.get((row.language, slug), slug)
         # Most rows keep the story and category they proposed: no copy of those.
         if story != row.story_id or slug != row.category_slug:
-            row = row.with_identity(row.article_id, story, slug)
+            row = row._replace(story_id=story, category_slug=slug)
         placed.append(row)
     return placed

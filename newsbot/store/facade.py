@@ -81,14 +81,9 @@ class Store(Queries):
         return result
 
     def write(self, items: Iterable[Any], journal: Journal | None = None) -> WriteResult:
-        """Store articles (ArticleItems, dicts, any item type) in one transaction.
-
-        Decided under the write lock against what is stored, so it is right even when another
-        process wrote in between: new -> inserted; same content_hash -> only last_crawled_at
-        moves; different content_hash and crawled later -> updated, with the previous and new
-        content kept in article_revisions; crawled earlier than what is stored -> left alone
-        (articles.decide says which).
-        """
+        """Store articles (ArticleItems, dicts, any item type) in one transaction, each as articles.decide
+        says against what is stored under the write lock, so it is right even when another process
+        wrote in between."""
         return self.write_rows(map(article_row, items), journal)
 
     def write_rows(self, rows: Iterable[_Row], journal: Journal | None = None) -> WriteResult:
@@ -139,13 +134,8 @@ class Store(Queries):
     def merge_from(self, other_path: str | os.PathLike) -> MergeResult:
         """Copy another store's articles, with their tags, images, translations and revisions, and
         join its story graph, URLs and learned categories to this store's (newsbot.store.merge).
-
-        An article only there is added; one in both (the same url_key, or the same edition's
-        site_id) keeps the content of the crawl that saw it last, and the revision histories are
-        united by content_hash (so nothing is duplicated and merging twice changes nothing). A
-        shard of an older schema (from merge.MERGE_MIN_VERSION) is migrated in a scratch copy,
-        never in place. A site_id is never replaced by a NULL.
-        """
+        An article in both keeps the content of the crawl that saw it last, and the revision
+        histories are united by content_hash (so merging twice changes nothing)."""
         if self.readonly:
             raise StoreError(f"{self.path} is open read-only")
         other = Path(other_path)

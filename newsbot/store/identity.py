@@ -75,17 +75,11 @@ def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[s
     def union(a: str, b: str) -> None:
         ra, rb = find(a), find(b)
         if ra != rb:  # the smaller survives, so a component's root is its smallest member
-            if ra < rb:
-                parent[rb] = ra
-            else:
-                parent[ra] = rb
+            parent[max(ra, rb)] = min(ra, rb)
 
     for _, nodes in groups:
-        first = nodes[0] if nodes else None
-        for node in nodes[1:]:
-            union(first, node)
-    for _, nodes in groups:
         for node in nodes:
+            union(nodes[0], node)
             if node in known:
                 union(node, "\0" + known[node])
     stored_ids: dict[str, set[str]] = defaultdict(set)
