@@ -7,9 +7,10 @@ import enum
 import json
 import sqlite3
 from collections import namedtuple
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from itertools import islice
 from typing import Any, Iterator, Protocol
 
@@ -99,15 +100,6 @@ class WriteResult:
     # article with a readable date: the crawl's freshness (newsbot/freshness/*), the same measure
     # as the report's freshness chart, which can only read first_seen_at back from the store.
     new_latencies: list[float] = field(default_factory=list)
-
-
-class _UrlKeys(dict):
-    """url_key of each URL seen in one batch, computed once: a page's own URL is keyed to find it,
-    to place it in its story and to record it, and every edition link of its story once per edition."""
-
-    def __missing__(self, url: str) -> str:
-        key = self[url] = url_key(url)
-        return key
 
 
 class Outcome(str, enum.Enum):
@@ -227,7 +219,9 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
     decide() says against what is stored now, under the article, story and category identity the
     store keeps (identity)."""
     result = WriteResult()
-    keys = _UrlKeys()
+    # url_key of each URL of the batch computed once: a page's own URL is keyed to find it, to place it
+    # in its story and to record it, and every edition link of its story once per edition.
+    keys = lru_cache(maxsize=None)(url_key)
     rows = _resolve_articles(conn, rows, result, keys)
     stored = {aid: (h, c) for aid, h, c in select_in(  # article_id -> (content_hash, crawled_at)
         conn, "SELECT article_id, content_hash, crawled_at FROM articles WHERE article_id IN ({})",
@@ -266,7 +260,7 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
                      "site_id = coalesce(site_id, ?2), "
                      "url = CASE WHEN ?1 >= last_crawled_at THEN ?3 ELSE url END WHERE article_id = ?4", touched)
     insert_rows(conn, "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at)",
-                [(keys[r.url], r.article_id, r.url, r.crawled_at) for r in rows])
+                [(keys(r.url), r.article_id, r.url, r.crawled_at) for r in rows])
     if journal is not None and to_write:
         _journal(conn, journal, to_write, result)
     return result
@@ -347,9 +341,9 @@ def _unstored_lines(conn: sqlite3.Connection,
 
 
 def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult,
-                      keys: Mapping[str, str]) -> list[_Row]:
+                      keys: Callable[[str], str]) -> list[_Row]:
     """The rows under the ids of the stored articles they are (one row per article, the newest)."""
-    found = identity.stored_ids(conn, [(keys[r.url], r.article_id, r.language, r.site_id) for r in rows])
+    found = identity.stored_ids(conn, [(keys(r.url), r.article_id, r.language, r.site_id) for r in rows])
     resolved = []
     edited = 0
     for row, stored_id in zip(rows, found):
@@ -363,7 +357,7 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
 
 
 def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],
-                      result: WriteResult, keys: Mapping[str, str]) -> list[_Row]:
+                      result: WriteResult, keys: Callable[[str], str]) -> list[_Row]:
     """The rows to write with the story ids of the graph their edition links extend, and the
     category keys their stories teach; merges and learned keys reach earlier rows too.
     stored_ids: the rows that update a stored article (the others are new)."""
@@ -376,8 +370,8 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
         stored_keys.setdefault(aid, []).append(key)
     groups = []
     for row in rows:
-        nodes = [keys[row.url], *stored_keys.get(row.article_id, ()),
-                 *[keys[url] for url in row.edition_urls]]
+        nodes = [keys(row.url), *stored_keys.get(row.article_id, ()),
+                 *[keys(url) for url in row.edition_urls]]
         groups.append((row.story_id, list(dict.fromkeys(nodes))))
     known = identity.known_nodes(conn, (n for _, ns in groups for n in ns))
     assignment = identity.assign_stories(groups, known)

@@ -28,7 +28,6 @@ logger = logging.getLogger("newsbot.store")
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_CANTOPEN = 5, 6, 8, 14
 _SQLITE_IOERR, _SQLITE_FULL = 10, 13  # the disk failed a write, or has no room for it
 _CHUNK = 500  # ids per IN (...) list, or rows per multi-row INSERT (500 x 18 values: SQLite >= 3.32 allows 32766)
-_MAX_BACKOFF = 8.0
 
 _T = TypeVar("_T")
 
@@ -210,7 +209,7 @@ def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], _
                     f"{path} stayed locked by another writer: gave up after {attempt + 1} attempts "
                     f"of {timeout:g}s each ({exc})") from exc
             # A short timeout (tests, interactive tools) backs off briefly too.
-            delay = min(min(timeout, 0.5) * 2 ** attempt, _MAX_BACKOFF)
+            delay = min(min(timeout, 0.5) * 2 ** attempt, 8.0)
             logger.warning("%s is locked by another writer (%s); retrying in %.1fs", path, exc, delay)
             time.sleep(delay)
     raise AssertionError("unreachable")

@@ -198,9 +198,6 @@ def learn_and_apply_categories(conn: sqlite3.Connection, stories: Mapping[str, l
     return new
 
 
-ARTICLE_TABLES = ("articles", "tags", "images", "translations", "article_revisions", "article_urls")
-
-
 def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "main") -> None:
     """Give articles new ids (old -> new) in every table that holds one, inside the caller's transaction."""
     if not mapping:
@@ -210,10 +207,7 @@ def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "m
     conn.execute("CREATE TEMP TABLE rekey (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
     try:
         conn.executemany("INSERT INTO temp.rekey VALUES (?, ?)", mapping.items())
-        tables = {name for (name,) in conn.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table'")}
-        for table in ARTICLE_TABLES:
-            if table not in tables:
-                continue
+        for table in ("articles", "tags", "images", "translations", "article_revisions", "article_urls"):
             # Two steps, through ids no article has ("~" is not hex), so that an id another article
             # is about to give up is free when it is taken.
             conn.execute(f"UPDATE {schema}.{table} SET article_id = '~' || "

@@ -166,16 +166,10 @@ class Queries:
 
     def fill_rates(self) -> dict[str, float]:
         """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
-        expressions = []
-        for name in ITEM_FIELDS:
-            if name in LIST_FIELDS:
-                expressions.append(f"sum(EXISTS (SELECT 1 FROM {name} AS c WHERE c.article_id = a.article_id))")
-            elif name == "word_count":
-                expressions.append("sum(word_count > 0)")
-            elif name == "site_id":
-                expressions.append("sum(site_id IS NOT NULL)")
-            else:
-                expressions.append(f"sum({name} != '')")
+        special = {"word_count": "sum(word_count > 0)", "site_id": "sum(site_id IS NOT NULL)",
+                   **{name: f"sum(EXISTS (SELECT 1 FROM {name} AS c WHERE c.article_id = a.article_id))"
+                      for name in LIST_FIELDS}}
+        expressions = [special.get(name, f"sum({name} != '')") for name in ITEM_FIELDS]
         total, *filled = self._current().execute(
             f"SELECT count(*), {', '.join(expressions)} FROM articles AS a").fetchone()
         return {name: (count or 0) / total if total else 0.0 for name, count in zip(ITEM_FIELDS, filled)}
