@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import tempfile
+from contextlib import AbstractContextManager
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ def _json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-class Store(Queries):
+class Store(Queries, AbstractContextManager):
     """The newsbot SQLite database. Use as a context manager, or call close().
 
     ``readonly=True`` never creates or migrates; it reads databases of this
@@ -58,9 +59,6 @@ class Store(Queries):
             self._checkpointer.stop()
             self._checkpointer = None
         self._conn.close()
-
-    def __enter__(self) -> Store:
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()

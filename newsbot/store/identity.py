@@ -35,9 +35,6 @@ from newsbot.normalize import article_id, url_key, utc_now_iso
 from newsbot.store.connection import insert_rows, select_in
 
 
-# --- pure decisions ---------------------------------------------------------------
-
-
 @dataclass
 class StoryAssignment:
     """What assign_stories decided for a batch of pages."""
@@ -84,36 +81,23 @@ def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[s
                 union(node, "\0" + known[node])
     stored_ids: dict[str, set[str]] = defaultdict(set)
     hints: dict[str, set[str]] = defaultdict(set)
-    roots: list[str | None] = []
     for hint, nodes in groups:
-        if not nodes:
-            roots.append(None)
-            continue
-        root = find(nodes[0])
-        roots.append(root)
-        hints[root].add(hint)
-        if proposals_are_ids and hint:
-            stored_ids[root].add(hint)
-        for node in nodes:
-            if node in known:
-                stored_ids[root].add(known[node])
+        if nodes:
+            root = find(nodes[0])
+            hints[root].add(hint)
+            if proposals_are_ids and hint:
+                stored_ids[root].add(hint)
+            stored_ids[root].update(known[node] for node in nodes if node in known)
     chosen: dict[str, str] = {}
     result = StoryAssignment([])
-    for root in hints:
-        ids = stored_ids.get(root)
-        if ids:
-            survivor = min(ids)
-            result.merged.update((other, survivor) for other in ids if other != survivor)
-        else:
-            survivor = min(h for h in hints[root] if h) if any(hints[root]) else ""
-        chosen[root] = survivor
-    new_nodes = result.new_nodes
-    for (hint, nodes), root in zip(groups, roots):
-        story = chosen[root] if root is not None else hint
+    for root, proposed in hints.items():
+        ids = stored_ids[root]
+        chosen[root] = min(ids) if ids else min((h for h in proposed if h), default="")
+        result.merged.update((other, chosen[root]) for other in ids if other != chosen[root])
+    for hint, nodes in groups:
+        story = chosen[find(nodes[0])] if nodes else hint
         result.stories.append(story)
-        for node in nodes:
-            if node not in known:
-                new_nodes[node] = story
+        result.new_nodes.update((node, story) for node in nodes if node not in known)
     return result
 
 
@@ -134,9 +118,6 @@ def learn_categories(stories: Mapping[str, Iterable[tuple[str, str]]],
             if mapped != key and not is_known_key(mapped) and mapped not in taught:
                 new.setdefault((language, slug), key)
     return new
-
-
-# --- in the write transaction ------------------------------------------------------
 
 
 def stored_ids(conn: sqlite3.Connection, rows: list[tuple[str, str, str, int | None]]) -> list[str | None]:
@@ -219,9 +200,6 @@ def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "m
         conn.execute("DROP TABLE temp.rekey")
 
 
-# --- schema v4 ------------------------------------------------------------------------
-
-
 def migrate_v4(conn: sqlite3.Connection) -> None:
     """After migrate_v3_v4.sql: re-key article ids by url_key, fill article_urls, build the story
     graph from every stored article and edition link (joining stories an earlier version split),
@@ -264,9 +242,6 @@ def migrate_v4(conn: sqlite3.Connection) -> None:
     assignment = assign_stories(groups, known)
     apply_stories(conn, assignment, now)
     learn_and_apply_categories(conn, _all_editions(conn), category_map(conn), now, stored=())
-
-
-# --- schema v7 ------------------------------------------------------------------------
 
 
 def migrate_v7(conn: sqlite3.Connection) -> None:
