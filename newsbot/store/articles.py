@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from itertools import islice
 from typing import Any, Iterator, Protocol
 
 from itemadapter import ItemAdapter
@@ -303,13 +302,13 @@ def reconcile_journal(conn: sqlite3.Connection, journal: Journal) -> tuple[int, 
             journal.drop_lines(unstored)
             cut += len(unstored)
     # As their lines would have been, oldest crawl first.
-    missing = (article_dict(row) for row in conn.execute(
+    missing = conn.execute(
         f"SELECT {', '.join(ITEM_FIELDS)} FROM article_view WHERE article_id IN "
-        "(SELECT article_id FROM journal_missing WHERE path = ?) ORDER BY crawled_at, url", (journal.key,)))
+        "(SELECT article_id FROM journal_missing WHERE path = ?) ORDER BY crawled_at, url", (journal.key,))
     appended = 0
-    while records := list(islice(missing, _JOURNAL_BATCH)):
-        journal.append(records)
-        appended += len(records)
+    while rows := missing.fetchmany(_JOURNAL_BATCH):
+        journal.append([article_dict(row) for row in rows])
+        appended += len(rows)
     conn.execute(_RECORD_JOURNAL, (journal.key, journal.size(), utc_now_iso()))
     conn.execute("UPDATE journal_files SET verified = 1 WHERE path = ?", (journal.key,))
     conn.execute("DELETE FROM journal_missing WHERE path = ?", (journal.key,))

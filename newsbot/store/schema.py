@@ -1,8 +1,4 @@
-"""The schema version and its migrations: the packaged scripts newsbot/data/*.sql, run in order.
-
-The scripts are read as package data (importlib.resources), so they are found in a zipped
-Scrapyd egg as well as in a checkout.
-"""
+"""The schema version and its migrations: the packaged scripts newsbot/data/*.sql, run in order."""
 
 from __future__ import annotations
 
