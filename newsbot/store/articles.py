@@ -177,12 +177,9 @@ def decide(stored: tuple[str, str] | None, row: _Row) -> Outcome:
     (None: not stored). Pure: the caller reads `stored` inside the write transaction."""
     if stored is None:
         return Outcome.NEW
-    stored_hash, stored_crawled_at = stored
-    if stored_hash == row.content_hash:
+    if stored[0] == row.content_hash:
         return Outcome.UNCHANGED
-    if row.crawled_at >= stored_crawled_at:
-        return Outcome.UPDATED
-    return Outcome.STALE
+    return Outcome.UPDATED if row.crawled_at >= stored[1] else Outcome.STALE
 
 
 def publication_latency(row: _Row) -> float | None:
@@ -343,13 +340,9 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
                       keys: Callable[[str], str]) -> list[_Row]:
     """The rows under the ids of the stored articles they are (one row per article, the newest)."""
     found = identity.stored_ids(conn, [(keys(r.url), r.article_id, r.language, r.site_id) for r in rows])
-    resolved = []
-    edited = 0
-    for row, stored_id in zip(rows, found):
-        if stored_id is not None and stored_id != row.article_id:
-            row = row.with_article_id(stored_id)
-            edited += 1
-        resolved.append(row)
+    resolved = [row if stored_id in (None, row.article_id) else row.with_article_id(stored_id)
+                for row, stored_id in zip(rows, found)]
+    edited = sum(row is not given for row, given in zip(resolved, rows))
     result.slug_edits += edited
     # The rows came one per article (Store.write_rows): only a slug edit can make two of them one.
     return newest_rows(resolved) if edited else resolved
@@ -367,11 +360,9 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
     for aid, key in select_in(conn, "SELECT article_id, url_key FROM article_urls WHERE article_id IN ({})",
                               stored_ids):
         stored_keys.setdefault(aid, []).append(key)
-    groups = []
-    for row in rows:
-        nodes = [keys(row.url), *stored_keys.get(row.article_id, ()),
-                 *[keys(url) for url in row.edition_urls]]
-        groups.append((row.story_id, list(dict.fromkeys(nodes))))
+    groups = [(row.story_id, list(dict.fromkeys([keys(row.url), *stored_keys.get(row.article_id, ()),
+                                                  *map(keys, row.edition_urls)])))
+              for row in rows]
     known = identity.known_nodes(conn, (n for _, ns in groups for n in ns))
     assignment = identity.assign_stories(groups, known)
     identity.apply_stories(conn, assignment, now)
