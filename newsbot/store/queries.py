@@ -20,12 +20,6 @@ from newsbot.store import schema
 from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, article_dict
 from newsbot.store.connection import select_in
 
-_COUNT_BY = {
-    "day": "substr(published_at, 1, 10)",
-    "edition": "language",
-    "category": "category_slug",
-}
-
 
 @dataclass(frozen=True)
 class StoredArticle:
@@ -160,7 +154,8 @@ class Queries:
 
     def count_by(self, by: str) -> list[tuple[str, int]]:
         """(key, articles) per Baku publication day, edition (language) or category slug."""
-        key = _COUNT_BY[by]  # a fixed expression, never user text
+        # A fixed expression, never user text.
+        key = {"day": "substr(published_at, 1, 10)", "edition": "language", "category": "category_slug"}[by]
         return self._current().execute(
             f"SELECT {key} AS key, count(*) FROM articles GROUP BY key ORDER BY key").fetchall()
 
