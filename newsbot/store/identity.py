@@ -146,9 +146,8 @@ def apply_stories(conn: sqlite3.Connection, assignment: StoryAssignment, now: st
         insert_rows(conn, "INSERT OR REPLACE INTO story_nodes (node, story_id)", list(assignment.new_nodes.items()))
     if assignment.merged:
         pairs = [(survivor, loser) for loser, survivor in assignment.merged.items()]
-        conn.executemany("UPDATE story_nodes SET story_id = ? WHERE story_id = ?", pairs)
-        conn.executemany("UPDATE articles SET story_id = ? WHERE story_id = ?", pairs)
-        conn.executemany("UPDATE story_aliases SET story_id = ? WHERE story_id = ?", pairs)
+        for table in ("story_nodes", "articles", "story_aliases"):
+            conn.executemany(f"UPDATE {table} SET story_id = ? WHERE story_id = ?", pairs)
         conn.executemany("INSERT OR REPLACE INTO story_aliases (alias, story_id, merged_at) VALUES (?, ?, ?)",
                          [(loser, survivor, now) for survivor, loser in pairs])
 
