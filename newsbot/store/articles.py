@@ -4,30 +4,29 @@
 from __future__ import annotations
 
 import enum
+import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections import namedtuple
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterator, NamedTuple, Protocol
+from functools import lru_cache
+from typing import Any, Iterator, Protocol
 
 from itemadapter import ItemAdapter
 
 from newsbot.items import BY_NAME, ITEM_FIELDS, LIST_FIELDS
 from newsbot.normalize import url_key, utc_now_iso
 from newsbot.store import identity
-from newsbot.store.connection import chunks, insert_rows as _insert_rows
+from newsbot.store.connection import insert_rows, select_in
 
 # What exports carry (Store.iter_articles): the item's fields and, next to the UTC instant, the Baku
 # publication day as article_view derives it, so a count per day needs no time-zone arithmetic.
 EXPORT_FIELDS: tuple[str, ...] = (*ITEM_FIELDS[:ITEM_FIELDS.index("published_at_utc") + 1], "published_date",
                                   *ITEM_FIELDS[ITEM_FIELDS.index("published_at_utc") + 1:])
 # The item's scalar fields as stored in `articles`, in the order every row tuple uses
-# (the item's order, but article_id first: _Row.article_id is scalars[0]).
+# (the item's order, but article_id first).
 ARTICLE_COLUMNS = ("article_id", *(f for f in ITEM_FIELDS if f not in LIST_FIELDS and f != "article_id"))
-_URL, _SITE_ID, _LANGUAGE, _WORD_COUNT, _CATEGORY_SLUG, _STORY_ID, _CRAWLED_AT, _CONTENT_HASH, _PUBLISHED_AT_UTC = (
-    ARTICLE_COLUMNS.index(c) for c in (
-        "url", "site_id", "language", "word_count", "category_slug", "story_id", "crawled_at", "content_hash",
-        "published_at_utc"))
 # A list field's child table (named after it) and its columns, copied between stores (merge_from).
 CHILD_COLUMNS = {name: ("article_id", *(("position",) if BY_NAME[name].kind.positioned else ()),
                         *BY_NAME[name].kind.members) for name in LIST_FIELDS}
@@ -38,35 +37,23 @@ _EDITION_URL = CHILD_COLUMNS["translations"].index("url")
 REVISION_COLUMNS = ("article_id", "revision", "content_hash", "title", "body", "crawled_at")
 ALL_ARTICLE_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "revision")
 
-# --- Statements (fixed text, so sqlite3's statement cache prepares each once) ---
-
-_INSERT_ARTICLES = f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, first_seen_at, last_crawled_at, id)"
+# A page that no longer shows its short link keeps the site_id known from before.
 _UPSERT_ARTICLES = (
     "ON CONFLICT (article_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c not in ("article_id", "site_id"))
-    # A page that no longer shows its short link keeps the site_id known from before.
     + ", site_id = coalesce(excluded.site_id, site_id)"
     + ", revision = revision + 1, last_crawled_at = max(last_crawled_at, excluded.last_crawled_at)"
 )
-# Keeps the stored version as a revision; run before and after an update so both
-# the previous and the new content are on record (OR IGNORE: already there).
+# Run before and after an update so both the previous and the new content are on record
+# (OR IGNORE: already there).
 _SNAPSHOT_REVISION = (
     f"INSERT OR IGNORE INTO article_revisions ({', '.join(REVISION_COLUMNS)}) "
     f"SELECT {', '.join(REVISION_COLUMNS)} FROM articles WHERE article_id = ?"
 )
-# Also fills in a site_id not known yet (an article stored before schema v3), which is no content
-# change, and the URL the page was fetched at if this is the latest fetch (a stale row's URL may be
-# an edited slug's old one). SQLite evaluates every SET expression on the row as it was.
-_TOUCH = ("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?1), site_id = coalesce(site_id, ?2), "
-          "url = CASE WHEN ?1 >= last_crawled_at THEN ?3 ELSE url END WHERE article_id = ?4")
-_INSERT_URLS = "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at)"
 _RECORD_JOURNAL = ("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at")
-_JOURNAL_SIZE = "SELECT size FROM journal_files WHERE path = ?"
-_RECORD_MISSING = "INSERT OR IGNORE INTO journal_missing (path, article_id) VALUES (?, ?)"
-_CLEAR_MISSING = "DELETE FROM journal_missing WHERE path = ? AND article_id = ?"
-_INSERT_CHILD = {t: f"INSERT INTO {t} ({', '.join(c)})" for t, c in CHILD_COLUMNS.items()}
-_DELETE_CHILD = {t: f"DELETE FROM {t} WHERE article_id = ?" for t in CHILD_COLUMNS}
+# Missing articles appended per write while a journal is reconciled (a bounded read of the store).
+_JOURNAL_BATCH = 500
 
 
 class Journal(Protocol):
@@ -87,8 +74,7 @@ class Journal(Protocol):
     def trim(self, committed: int | None) -> int:
         """Cut what follows `committed` bytes (None: nothing recorded yet); the lines cut."""
 
-    def size(self) -> int:
-        """The file's size now."""
+    def size(self) -> int: ...
 
     def versions(self) -> Iterator[tuple[int, str | None, str | None]]:
         """(line number, article_id, content_hash) of every line; None for a line that is no record."""
@@ -115,83 +101,50 @@ class WriteResult:
     new_latencies: list[float] = field(default_factory=list)
 
 
-class _UrlKeys(dict):
-    """url_key of each URL seen in one batch, computed once: a page's own URL is keyed to find it,
-    to place it in its story and to record it, and every edition link of its story once per edition."""
-
-    def __missing__(self, url: str) -> str:
-        key = self[url] = url_key(url)
-        return key
-
-
 class Outcome(str, enum.Enum):
     """What writing a row does; the value is the WriteResult field that counts it."""
 
-    NEW = "inserted"         # not stored: inserted
-    UPDATED = "updated"      # other content, crawled no earlier: replaces it, both kept as revisions
-    UNCHANGED = "unchanged"  # same content: only last_crawled_at moves
+    NEW = "inserted"
+    UPDATED = "updated"      # replaces the stored content, both kept as revisions
+    UNCHANGED = "unchanged"
     STALE = "stale"          # other content, but crawled before what is stored: left alone
 
 
-class _Row(NamedTuple):
-    """One item as the rows it becomes: the articles columns (ARTICLE_COLUMNS order) and, per list
-    field (LIST_FIELDS order), its child table's rows (CHILD_COLUMNS)."""
+class _Row(namedtuple("_Row", (*ARTICLE_COLUMNS, "children"))):
+    """One item as the rows it becomes: its articles columns (ARTICLE_COLUMNS) and `children`, per
+    list field (LIST_FIELDS order) its child table's rows (CHILD_COLUMNS)."""
 
-    scalars: tuple
-    children: tuple[list[tuple], ...]
-
-    @property
-    def article_id(self) -> str:
-        return self.scalars[0]
+    __slots__ = ()
 
     @property
-    def site_id(self) -> int | None:
-        return self.scalars[_SITE_ID]
-
-    @property
-    def crawled_at(self) -> str:
-        return self.scalars[_CRAWLED_AT]
-
-    @property
-    def content_hash(self) -> str:
-        return self.scalars[_CONTENT_HASH]
-
-    @property
-    def url(self) -> str:
-        return self.scalars[_URL]
-
-    @property
-    def language(self) -> str:
-        return self.scalars[_LANGUAGE]
-
-    @property
-    def story_id(self) -> str:
-        return self.scalars[_STORY_ID]
-
-    @property
-    def category_slug(self) -> str:
-        return self.scalars[_CATEGORY_SLUG]
+    def scalars(self) -> tuple:
+        return self[:-1]
 
     @property
     def edition_urls(self) -> list[str]:
         return [child[_EDITION_URL] for child in self.children[_EDITIONS]]
 
-    def with_identity(self, article_id: str, story_id: str, category_slug: str) -> _Row:
-        """The same row under the ids the store gave it."""
-        scalars = list(self.scalars)
-        scalars[0], scalars[_STORY_ID], scalars[_CATEGORY_SLUG] = article_id, story_id, category_slug
-        if article_id == self.article_id:
-            return self._replace(scalars=tuple(scalars))
-        return _Row(tuple(scalars), tuple([(article_id, *child[1:]) for child in rows] for rows in self.children))
+    def with_article_id(self, article_id: str) -> _Row:
+        """The same row under the id the store knows its article by."""
+        return self._replace(article_id=article_id, children=tuple(
+            [(article_id, *child[1:]) for child in rows] for rows in self.children))
 
     def record(self) -> dict[str, Any]:
         """The row as the item it was made from (ITEM_FIELDS order), under the store's ids."""
-        values = dict(zip(ARTICLE_COLUMNS, self.scalars))
+        values = self._asdict()
         for name, kind, rows in zip(LIST_FIELDS, _LIST_KINDS, self.children):
             width = len(kind.members)
             values[name] = ([child[-1] for child in rows] if kind.plain
                             else [dict(zip(kind.members, child[-width:])) for child in rows])
         return {field: values[field] for field in ITEM_FIELDS}
+
+
+def article_dict(row: tuple, fields: tuple[str, ...] = ITEM_FIELDS) -> dict[str, Any]:
+    """A row of article_view (its lists as JSON) in the item's shape."""
+    article = dict(zip(fields, row))
+    for name in LIST_FIELDS:
+        article[name] = json.loads(article[name])
+    return article
 
 
 def as_mapping(item: Any) -> Mapping[str, Any]:
@@ -203,20 +156,20 @@ def as_mapping(item: Any) -> Mapping[str, Any]:
 def article_row(item: Any) -> _Row:
     """An item (ArticleItem, dict, any item type) as the rows Store.write_rows stores."""
     get = as_mapping(item).get
-    scalars = [get(column) or "" for column in ARTICLE_COLUMNS]
-    scalars[_WORD_COUNT] = int(scalars[_WORD_COUNT] or 0)
+    scalars = {column: get(column) or "" for column in ARTICLE_COLUMNS}
+    scalars["word_count"] = int(scalars["word_count"] or 0)
     site_id = get("site_id")  # an INTEGER or NULL, never '' (0 is not an id either)
-    scalars[_SITE_ID] = int(site_id) if site_id not in (None, "", 0) else None
-    if not scalars[_CRAWLED_AT]:  # an item that lost its crawled_at was still crawled now
-        scalars[_CRAWLED_AT] = utc_now_iso()
-    aid = scalars[0]
+    scalars["site_id"] = int(site_id) if site_id not in (None, "", 0) else None
+    # An item that lost its crawled_at was still crawled now.
+    scalars["crawled_at"] = scalars["crawled_at"] or utc_now_iso()
+    aid = scalars["article_id"]
     children = []
     for name, kind in zip(LIST_FIELDS, _LIST_KINDS):
         values = get(name) or ()
         cells = ([(value,) for value in values] if kind.plain
                  else [tuple(value.get(m) or "" for m in kind.members) for value in values])
         children.append([(aid, i, *c) for i, c in enumerate(cells)] if kind.positioned else [(aid, *c) for c in cells])
-    return _Row(tuple(scalars), tuple(children))
+    return _Row(**scalars, children=tuple(children))
 
 
 def decide(stored: tuple[str, str] | None, row: _Row) -> Outcome:
@@ -224,26 +177,19 @@ def decide(stored: tuple[str, str] | None, row: _Row) -> Outcome:
     (None: not stored). Pure: the caller reads `stored` inside the write transaction."""
     if stored is None:
         return Outcome.NEW
-    stored_hash, stored_crawled_at = stored
-    if stored_hash == row.content_hash:
+    if stored[0] == row.content_hash:
         return Outcome.UNCHANGED
-    if row.crawled_at >= stored_crawled_at:
-        return Outcome.UPDATED
-    return Outcome.STALE
-
-
-def _instant(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-    except ValueError:
-        return None
+    return Outcome.UPDATED if row.crawled_at >= stored[1] else Outcome.STALE
 
 
 def publication_latency(row: _Row) -> float | None:
     """Seconds from the row's publication (published_at_utc) to its crawl, or None without a date."""
-    published = _instant(row.scalars[_PUBLISHED_AT_UTC])
-    crawled = _instant(row.crawled_at)
-    if published is None or crawled is None or published.tzinfo is None or crawled.tzinfo is None:
+    try:
+        published, crawled = (datetime.fromisoformat(text.replace("Z", "+00:00"))
+                              for text in (row.published_at_utc, row.crawled_at))
+    except ValueError:
+        return None
+    if published.tzinfo is None or crawled.tzinfo is None:
         return None
     return (crawled - published).total_seconds()
 
@@ -269,46 +215,48 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
     decide() says against what is stored now, under the article, story and category identity the
     store keeps (identity)."""
     result = WriteResult()
-    keys = _UrlKeys()
+    # url_key of each URL of the batch computed once: a page's own URL is keyed to find it, to place it
+    # in its story and to record it, and every edition link of its story once per edition.
+    keys = lru_cache(maxsize=None)(url_key)
     rows = _resolve_articles(conn, rows, result, keys)
-    stored: dict[str, tuple[str, str]] = {}  # article_id -> (content_hash, crawled_at)
-    for chunk in chunks([row.article_id for row in rows]):
-        stored.update((aid, (h, c)) for aid, h, c in conn.execute(
-            "SELECT article_id, content_hash, crawled_at FROM articles "
-            f"WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk))
+    stored = {aid: (h, c) for aid, h, c in select_in(  # article_id -> (content_hash, crawled_at)
+        conn, "SELECT article_id, content_hash, crawled_at FROM articles WHERE article_id IN ({})",
+        [row.article_id for row in rows])}
     to_write: list[_Row] = []
     changed: list[tuple[str]] = []
     touched: list[tuple[str, int | None, str, str]] = []
     for row in rows:
         outcome = decide(stored.get(row.article_id), row)
-        if outcome is Outcome.NEW:
-            result.inserted += 1
-            to_write.append(row)
-            if (latency := publication_latency(row)) is not None:
-                result.new_latencies.append(latency)
-        elif outcome is Outcome.UPDATED:
-            result.updated += 1
-            to_write.append(row)
-            changed.append((row.article_id,))
-        else:
-            if outcome is Outcome.UNCHANGED:
-                result.unchanged += 1
-            else:
-                result.stale += 1
+        setattr(result, outcome.value, getattr(result, outcome.value) + 1)
+        if outcome is Outcome.UNCHANGED or outcome is Outcome.STALE:
             touched.append((row.crawled_at, row.site_id, row.url, row.article_id))
+            continue
+        to_write.append(row)
+        if outcome is Outcome.UPDATED:
+            changed.append((row.article_id,))
+        elif (latency := publication_latency(row)) is not None:
+            result.new_latencies.append(latency)
     to_write = _place_in_stories(conn, to_write, {aid for (aid,) in changed}, result, keys)
 
     conn.executemany(_SNAPSHOT_REVISION, changed)
     # first_seen_at and last_crawled_at of a new article are its crawled_at; an update keeps its id.
     first_id = next_article_id(conn)
-    _insert_rows(conn, _INSERT_ARTICLES, [(*r.scalars, r.crawled_at, r.crawled_at, first_id + n)
-                                          for n, r in enumerate(to_write)], _UPSERT_ARTICLES)
+    insert_rows(conn, f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, first_seen_at, last_crawled_at, id)",
+                [(*r.scalars, r.crawled_at, r.crawled_at, first_id + n) for n, r in enumerate(to_write)],
+                _UPSERT_ARTICLES)
     conn.executemany(_SNAPSHOT_REVISION, changed)
-    for n, table in enumerate(CHILD_COLUMNS):
-        conn.executemany(_DELETE_CHILD[table], changed)
-        _insert_rows(conn, _INSERT_CHILD[table], [child for r in to_write for child in r.children[n]])
-    conn.executemany(_TOUCH, touched)
-    _insert_rows(conn, _INSERT_URLS, [(keys[r.url], r.article_id, r.url, r.crawled_at) for r in rows])
+    for n, (table, columns) in enumerate(CHILD_COLUMNS.items()):
+        conn.executemany(f"DELETE FROM {table} WHERE article_id = ?", changed)
+        insert_rows(conn, f"INSERT INTO {table} ({', '.join(columns)})",
+                    [child for r in to_write for child in r.children[n]])
+    # Also fills in a site_id not known yet (an article stored before schema v3), which is no content
+    # change, and the URL the page was fetched at if this is the latest fetch (a stale row's URL may be
+    # an edited slug's old one). SQLite evaluates every SET expression on the row as it was.
+    conn.executemany("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?1), "
+                     "site_id = coalesce(site_id, ?2), "
+                     "url = CASE WHEN ?1 >= last_crawled_at THEN ?3 ELSE url END WHERE article_id = ?4", touched)
+    insert_rows(conn, "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at)",
+                [(keys(r.url), r.article_id, r.url, r.crawled_at) for r in rows])
     if journal is not None and to_write:
         _journal(conn, journal, to_write, result)
     return result
@@ -323,36 +271,49 @@ def _journal(conn: sqlite3.Connection, journal: Journal, rows: list[_Row], resul
     """
     keys = [(journal.key, r.article_id) for r in rows]
     try:
-        result.journal_cut = journal.trim(journal_size(conn, journal.key))
+        result.journal_cut = journal.trim(_journal_size(conn, journal.key))
         size = journal.append([r.record() for r in rows])
     except OSError as exc:
         result.journal_error = exc
-        conn.executemany(_RECORD_MISSING, keys)
+        conn.executemany("INSERT OR IGNORE INTO journal_missing (path, article_id) VALUES (?, ?)", keys)
         return
     result.journal_lines = len(rows)
     conn.execute(_RECORD_JOURNAL, (journal.key, size, utc_now_iso()))
-    conn.executemany(_CLEAR_MISSING, keys)  # written now, in their latest content
+    # Written now, in their latest content.
+    conn.executemany("DELETE FROM journal_missing WHERE path = ? AND article_id = ?", keys)
 
 
-def journal_size(conn: sqlite3.Connection, key: str) -> int | None:
+def _journal_size(conn: sqlite3.Connection, key: str) -> int | None:
     """The size of a JSON Lines journal as of the last committed transaction that wrote to it."""
-    row = conn.execute(_JOURNAL_SIZE, (key,)).fetchone()
+    row = conn.execute("SELECT size FROM journal_files WHERE path = ?", (key,)).fetchone()
     return row[0] if row else None
 
 
-def journal_reconciled(conn: sqlite3.Connection, key: str, size: int) -> None:
-    """Record a journal's size once it was checked and its missing articles appended (Store.open_journal)."""
-    conn.execute(_RECORD_JOURNAL, (key, size, utc_now_iso()))
-    conn.execute("UPDATE journal_files SET verified = 1 WHERE path = ?", (key,))
-    conn.execute("DELETE FROM journal_missing WHERE path = ?", (key,))
+def reconcile_journal(conn: sqlite3.Connection, journal: Journal) -> tuple[int, int]:
+    """Store.open_journal's work, in its write transaction: (lines cut, lines appended)."""
+    cut = journal.trim(_journal_size(conn, journal.key))
+    if not conn.execute("SELECT 1 FROM journal_files WHERE path = ? AND verified", (journal.key,)).fetchone():
+        # Once per file: one written before v5 may hold uncommitted lines mid-file.
+        unstored = _unstored_lines(conn, journal.versions())
+        if unstored:
+            journal.drop_lines(unstored)
+            cut += len(unstored)
+    # As their lines would have been, oldest crawl first.
+    missing = conn.execute(
+        f"SELECT {', '.join(ITEM_FIELDS)} FROM article_view WHERE article_id IN "
+        "(SELECT article_id FROM journal_missing WHERE path = ?) ORDER BY crawled_at, url", (journal.key,))
+    appended = 0
+    while rows := missing.fetchmany(_JOURNAL_BATCH):
+        journal.append([article_dict(row) for row in rows])
+        appended += len(rows)
+    conn.execute(_RECORD_JOURNAL, (journal.key, journal.size(), utc_now_iso()))
+    conn.execute("UPDATE journal_files SET verified = 1 WHERE path = ?", (journal.key,))
+    conn.execute("DELETE FROM journal_missing WHERE path = ?", (journal.key,))
+    return cut, appended
 
 
-def journal_verified(conn: sqlite3.Connection, key: str) -> bool:
-    row = conn.execute("SELECT verified FROM journal_files WHERE path = ?", (key,)).fetchone()
-    return bool(row and row[0])
-
-
-def unstored_lines(conn: sqlite3.Connection, versions: Iterable[tuple[int, str | None, str | None]]) -> set[int]:
+def _unstored_lines(conn: sqlite3.Connection,
+                    versions: Iterable[tuple[int, str | None, str | None]]) -> set[int]:
     """The lines of a journal that no committed transaction wrote: a version the store never kept
     (nor any revision of it), and every copy of a version but its last (a killed crawl's line of an
     article another crawl then stored and wrote). In a temporary table, so a file of any length is
@@ -376,23 +337,19 @@ def unstored_lines(conn: sqlite3.Connection, versions: Iterable[tuple[int, str |
 
 
 def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult,
-                      keys: Mapping[str, str]) -> list[_Row]:
+                      keys: Callable[[str], str]) -> list[_Row]:
     """The rows under the ids of the stored articles they are (one row per article, the newest)."""
-    found = identity.stored_ids(conn, [(keys[r.url], r.article_id, r.language, r.site_id) for r in rows])
-    resolved = []
-    edited = 0
-    for row, stored_id in zip(rows, found):
-        if stored_id is not None and stored_id != row.article_id:
-            row = row.with_identity(stored_id, row.story_id, row.category_slug)
-            edited += 1
-        resolved.append(row)
+    found = identity.stored_ids(conn, [(keys(r.url), r.article_id, r.language, r.site_id) for r in rows])
+    resolved = [row if stored_id in (None, row.article_id) else row.with_article_id(stored_id)
+                for row, stored_id in zip(rows, found)]
+    edited = sum(row is not given for row, given in zip(resolved, rows))
     result.slug_edits += edited
     # The rows came one per article (Store.write_rows): only a slug edit can make two of them one.
     return newest_rows(resolved) if edited else resolved
 
 
 def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],
-                      result: WriteResult, keys: Mapping[str, str]) -> list[_Row]:
+                      result: WriteResult, keys: Callable[[str], str]) -> list[_Row]:
     """The rows to write with the story ids of the graph their edition links extend, and the
     category keys their stories teach; merges and learned keys reach earlier rows too.
     stored_ids: the rows that update a stored article (the others are new)."""
@@ -400,16 +357,12 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
         return rows
     now = utc_now_iso()
     stored_keys: dict[str, list[str]] = {}  # a stored article's earlier URLs are pages of its story too
-    for chunk in chunks(list(stored_ids)):
-        for aid, key in conn.execute(
-                f"SELECT article_id, url_key FROM article_urls WHERE article_id IN ({', '.join('?' * len(chunk))})",
-                chunk):
-            stored_keys.setdefault(aid, []).append(key)
-    groups = []
-    for row in rows:
-        nodes = [keys[row.url], *stored_keys.get(row.article_id, ()),
-                 *[keys[url] for url in row.edition_urls]]
-        groups.append((row.story_id, list(dict.fromkeys(nodes))))
+    for aid, key in select_in(conn, "SELECT article_id, url_key FROM article_urls WHERE article_id IN ({})",
+                              stored_ids):
+        stored_keys.setdefault(aid, []).append(key)
+    groups = [(row.story_id, list(dict.fromkeys([keys(row.url), *stored_keys.get(row.article_id, ()),
+                                                  *map(keys, row.edition_urls)])))
+              for row in rows]
     known = identity.known_nodes(conn, (n for _, ns in groups for n in ns))
     assignment = identity.assign_stories(groups, known)
     identity.apply_stories(conn, assignment, now)
@@ -435,6 +388,6 @@ def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: se
         slug = new.get((row.language, slug), slug)
         # Most rows keep the story and category they proposed: no copy of those.
         if story != row.story_id or slug != row.category_slug:
-            row = row.with_identity(row.article_id, story, slug)
+            row = row._replace(story_id=story, category_slug=slug)
         placed.append(row)
     return placed

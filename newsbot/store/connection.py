@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NoReturn, TypeVar
 from urllib.parse import quote
@@ -28,7 +28,6 @@ logger = logging.getLogger("newsbot.store")
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_CANTOPEN = 5, 6, 8, 14
 _SQLITE_IOERR, _SQLITE_FULL = 10, 13  # the disk failed a write, or has no room for it
 _CHUNK = 500  # ids per IN (...) list, or rows per multi-row INSERT (500 x 18 values: SQLite >= 3.32 allows 32766)
-_MAX_BACKOFF = 8.0
 
 _T = TypeVar("_T")
 
@@ -77,6 +76,12 @@ def chunks(values: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
     """`values` in lists of at most `size` (SQLite limits the parameters of one statement)."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[object]) -> Iterator[tuple]:
+    """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""
+    for chunk in chunks(list(values)):
+        yield from conn.execute(sql.format(", ".join("?" * len(chunk))), chunk)
 
 
 def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], conflict: str = "") -> None:
@@ -204,7 +209,7 @@ def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], _
                     f"{path} stayed locked by another writer: gave up after {attempt + 1} attempts "
                     f"of {timeout:g}s each ({exc})") from exc
             # A short timeout (tests, interactive tools) backs off briefly too.
-            delay = min(min(timeout, 0.5) * 2 ** attempt, _MAX_BACKOFF)
+            delay = min(min(timeout, 0.5) * 2 ** attempt, 8.0)
             logger.warning("%s is locked by another writer (%s); retrying in %.1fs", path, exc, delay)
             time.sleep(delay)
     raise AssertionError("unreachable")

@@ -74,16 +74,12 @@ CANNED_QUERIES: dict[str, dict[str, str]] = {
 }
 
 
-def packaged_metadata() -> dict[str, Any]:
-    """newsbot/data/datasette.json as shipped (importlib.resources: it works inside an egg too)."""
-    return json.loads(resources.files("newsbot").joinpath("data/datasette.json").read_text(encoding="utf-8"))
-
-
 def datasette_metadata(database: str = PACKAGED_NAME) -> dict[str, Any]:
     """Datasette's metadata for a store that Datasette names `database` (its file name without
     the extension): the packaged file with the item fields' descriptions and the canned queries,
     under that name."""
-    metadata = packaged_metadata()
+    # importlib.resources: the packaged file is found inside an egg too.
+    metadata = json.loads(resources.files("newsbot").joinpath("data/datasette.json").read_text(encoding="utf-8"))
     databases = metadata["databases"]
     entry = databases.pop(PACKAGED_NAME)
     for table, lists in (("articles", False), ("article_view", True)):  # the view holds lists as JSON

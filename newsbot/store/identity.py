@@ -32,10 +32,7 @@ from urllib.parse import urlsplit
 from newsbot.site.categories import edition_key, is_known_key, unify
 from newsbot.site import split_article_path
 from newsbot.normalize import article_id, url_key, utc_now_iso
-from newsbot.store.connection import chunks, insert_rows
-
-
-# --- pure decisions ---------------------------------------------------------------
+from newsbot.store.connection import insert_rows, select_in
 
 
 @dataclass
@@ -75,51 +72,32 @@ def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[s
     def union(a: str, b: str) -> None:
         ra, rb = find(a), find(b)
         if ra != rb:  # the smaller survives, so a component's root is its smallest member
-            if ra < rb:
-                parent[rb] = ra
-            else:
-                parent[ra] = rb
+            parent[max(ra, rb)] = min(ra, rb)
 
     for _, nodes in groups:
-        first = nodes[0] if nodes else None
-        for node in nodes[1:]:
-            union(first, node)
-    for _, nodes in groups:
         for node in nodes:
+            union(nodes[0], node)
             if node in known:
                 union(node, "\0" + known[node])
     stored_ids: dict[str, set[str]] = defaultdict(set)
     hints: dict[str, set[str]] = defaultdict(set)
-    roots: list[str | None] = []
     for hint, nodes in groups:
-        if not nodes:
-            roots.append(None)
-            continue
-        root = find(nodes[0])
-        roots.append(root)
-        hints[root].add(hint)
-        if proposals_are_ids and hint:
-            stored_ids[root].add(hint)
-        for node in nodes:
-            if node in known:
-                stored_ids[root].add(known[node])
+        if nodes:
+            root = find(nodes[0])
+            hints[root].add(hint)
+            if proposals_are_ids and hint:
+                stored_ids[root].add(hint)
+            stored_ids[root].update(known[node] for node in nodes if node in known)
     chosen: dict[str, str] = {}
     result = StoryAssignment([])
-    for root in hints:
-        ids = stored_ids.get(root)
-        if ids:
-            survivor = min(ids)
-            result.merged.update((other, survivor) for other in ids if other != survivor)
-        else:
-            survivor = min(h for h in hints[root] if h) if any(hints[root]) else ""
-        chosen[root] = survivor
-    new_nodes = result.new_nodes
-    for (hint, nodes), root in zip(groups, roots):
-        story = chosen[root] if root is not None else hint
+    for root, proposed in hints.items():
+        ids = stored_ids[root]
+        chosen[root] = min(ids) if ids else min((h for h in proposed if h), default="")
+        result.merged.update((other, chosen[root]) for other in ids if other != chosen[root])
+    for hint, nodes in groups:
+        story = chosen[find(nodes[0])] if nodes else hint
         result.stories.append(story)
-        for node in nodes:
-            if node not in known:
-                new_nodes[node] = story
+        result.new_nodes.update((node, story) for node in nodes if node not in known)
     return result
 
 
@@ -142,60 +120,34 @@ def learn_categories(stories: Mapping[str, Iterable[tuple[str, str]]],
     return new
 
 
-# --- in the write transaction ------------------------------------------------------
-
-
 def stored_ids(conn: sqlite3.Connection, rows: list[tuple[str, str, str, int | None]]) -> list[str | None]:
     """The stored article each (url_key, article_id, language, site_id) is, or None for a new one:
     by url_key, else by the id itself, else by the same edition's site_id (a slug edit)."""
-    found: dict[str, str] = {}
-    keys = list({key for key, *_ in rows})
-    for chunk in chunks(keys):
-        found.update(conn.execute(
-            f"SELECT url_key, article_id FROM article_urls WHERE url_key IN ({', '.join('?' * len(chunk))})",
-            chunk).fetchall())
-    ids: set[str] = set()
-    missing_ids = list({aid for key, aid, *_ in rows if key not in found})
-    for chunk in chunks(missing_ids):
-        ids.update(a for (a,) in conn.execute(
-            f"SELECT article_id FROM articles WHERE article_id IN ({', '.join('?' * len(chunk))})", chunk))
+    found = dict(select_in(conn, "SELECT url_key, article_id FROM article_urls WHERE url_key IN ({})",
+                           {key for key, *_ in rows}))
+    ids = {aid for (aid,) in select_in(conn, "SELECT article_id FROM articles WHERE article_id IN ({})",
+                                       {aid for key, aid, *_ in rows if key not in found})}
     by_site: dict[tuple[int, str], str] = {}
-    site_ids = list({sid for key, aid, _, sid in rows if sid is not None and key not in found and aid not in ids})
-    for chunk in chunks(site_ids):
-        for sid, language, aid in conn.execute(
-                "SELECT site_id, language, article_id FROM articles "
-                f"WHERE site_id IN ({', '.join('?' * len(chunk))})", chunk):
-            by_site.setdefault((sid, language), aid)
-    result: list[str | None] = []
-    for key, aid, language, sid in rows:
-        if key in found:
-            result.append(found[key])
-        elif aid in ids:
-            result.append(aid)
-        else:
-            result.append(by_site.get((sid, language)) if sid is not None else None)
-    return result
+    for sid, language, aid in select_in(
+            conn, "SELECT site_id, language, article_id FROM articles WHERE site_id IN ({})",
+            {sid for key, aid, _, sid in rows if sid is not None and key not in found and aid not in ids}):
+        by_site.setdefault((sid, language), aid)
+    return [found[key] if key in found else aid if aid in ids else by_site.get((sid, language))
+            for key, aid, language, sid in rows]
 
 
 def known_nodes(conn: sqlite3.Connection, nodes: Iterable[str]) -> dict[str, str]:
-    known: dict[str, str] = {}
-    for chunk in chunks(list(set(nodes))):
-        known.update(conn.execute(
-            f"SELECT node, story_id FROM story_nodes WHERE node IN ({', '.join('?' * len(chunk))})",
-            chunk).fetchall())
-    return known
+    return dict(select_in(conn, "SELECT node, story_id FROM story_nodes WHERE node IN ({})", set(nodes)))
 
 
-def apply_stories(conn: sqlite3.Connection, assignment: StoryAssignment, now: str | None = None) -> None:
+def apply_stories(conn: sqlite3.Connection, assignment: StoryAssignment, now: str) -> None:
     """Store the new nodes, and move every member, article and alias of a merged story to its survivor."""
     if assignment.new_nodes:
         insert_rows(conn, "INSERT OR REPLACE INTO story_nodes (node, story_id)", list(assignment.new_nodes.items()))
     if assignment.merged:
-        now = now or utc_now_iso()
         pairs = [(survivor, loser) for loser, survivor in assignment.merged.items()]
-        conn.executemany("UPDATE story_nodes SET story_id = ? WHERE story_id = ?", pairs)
-        conn.executemany("UPDATE articles SET story_id = ? WHERE story_id = ?", pairs)
-        conn.executemany("UPDATE story_aliases SET story_id = ? WHERE story_id = ?", pairs)
+        for table in ("story_nodes", "articles", "story_aliases"):
+            conn.executemany(f"UPDATE {table} SET story_id = ? WHERE story_id = ?", pairs)
         conn.executemany("INSERT OR REPLACE INTO story_aliases (alias, story_id, merged_at) VALUES (?, ?, ?)",
                          [(loser, survivor, now) for survivor, loser in pairs])
 
@@ -206,7 +158,7 @@ def category_map(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
 
 
 def learn_and_apply_categories(conn: sqlite3.Connection, stories: Mapping[str, list[tuple[str, str]]],
-                               learned: Mapping[tuple[str, str], str], now: str | None = None,
+                               learned: Mapping[tuple[str, str], str], now: str,
                                stored: Iterable[str] | None = None) -> dict[tuple[str, str], str]:
     """Learn keys from `stories` (story id -> editions (language, key) about to be written), together
     with the editions already stored for those stories (`stored`: only for these; None: all); store
@@ -214,22 +166,16 @@ def learn_and_apply_categories(conn: sqlite3.Connection, stories: Mapping[str, l
     them to its own rows)."""
     editions: dict[str, list[tuple[str, str]]] = {story: list(pairs) for story, pairs in stories.items()}
     with_history = list(editions) if stored is None else [story for story in stored if story in editions]
-    for chunk in chunks(with_history):
-        for story, language, slug in conn.execute(
-                "SELECT story_id, language, category_slug FROM articles "
-                f"WHERE story_id IN ({', '.join('?' * len(chunk))})", chunk):
-            editions[story].append((language, slug))
+    for story, language, slug in select_in(
+            conn, "SELECT story_id, language, category_slug FROM articles WHERE story_id IN ({})", with_history):
+        editions[story].append((language, slug))
     new = learn_categories(editions, learned)
     if new:
-        now = now or utc_now_iso()
         conn.executemany("INSERT OR IGNORE INTO category_map (language, slug, key, learned_at) VALUES (?, ?, ?, ?)",
                          [(language, slug, key, now) for (language, slug), key in new.items()])
         conn.executemany("UPDATE articles SET category_slug = ? WHERE language = ? AND category_slug = ?",
                          [(key, language, slug) for (language, slug), key in new.items()])
     return new
-
-
-ARTICLE_TABLES = ("articles", "tags", "images", "translations", "article_revisions", "article_urls")
 
 
 def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "main") -> None:
@@ -241,10 +187,7 @@ def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "m
     conn.execute("CREATE TEMP TABLE rekey (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
     try:
         conn.executemany("INSERT INTO temp.rekey VALUES (?, ?)", mapping.items())
-        tables = {name for (name,) in conn.execute(f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table'")}
-        for table in ARTICLE_TABLES:
-            if table not in tables:
-                continue
+        for table in ("articles", "tags", "images", "translations", "article_revisions", "article_urls"):
             # Two steps, through ids no article has ("~" is not hex), so that an id another article
             # is about to give up is free when it is taken.
             conn.execute(f"UPDATE {schema}.{table} SET article_id = '~' || "
@@ -254,9 +197,6 @@ def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "m
                          "WHERE article_id LIKE '~%'")
     finally:
         conn.execute("DROP TABLE temp.rekey")
-
-
-# --- schema v4 ------------------------------------------------------------------------
 
 
 def migrate_v4(conn: sqlite3.Connection) -> None:
@@ -286,11 +226,6 @@ def migrate_v4(conn: sqlite3.Connection) -> None:
     rekey(conn, moves)
     conn.executemany("INSERT OR REPLACE INTO article_aliases (alias, article_id, reason) VALUES (?, ?, ?)", aliases)
     conn.executemany("INSERT INTO article_urls (url_key, article_id, url, first_seen_at) VALUES (?, ?, ?, ?)", urls)
-    rebuild_graph(conn, now)
-
-
-def rebuild_graph(conn: sqlite3.Connection, now: str) -> None:
-    """Add every stored article and edition link to the story graph, merging what they join."""
     known: dict[str, str] = {}
     for key, story in conn.execute(
             "SELECT u.url_key, a.story_id FROM article_urls AS u JOIN articles AS a USING (article_id)"):
@@ -305,14 +240,7 @@ def rebuild_graph(conn: sqlite3.Connection, now: str) -> None:
         groups.append((story, [url_key(url), *links.get(aid, ())]))
     assignment = assign_stories(groups, known)
     apply_stories(conn, assignment, now)
-    editions: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for story, language, slug in conn.execute("SELECT story_id, language, category_slug FROM articles"):
-        editions[story].append((language, slug))
-    # Every stored edition is in `editions` already: nothing more to read (stored=()).
-    learn_and_apply_categories(conn, editions, category_map(conn), now, stored=())
-
-
-# --- schema v7 ------------------------------------------------------------------------
+    learn_and_apply_categories(conn, _all_editions(conn), category_map(conn), now, stored=())
 
 
 def migrate_v7(conn: sqlite3.Connection) -> None:
@@ -331,7 +259,13 @@ def migrate_v7(conn: sqlite3.Connection) -> None:
         if new != key:
             updates.append((new, aid))
     conn.executemany("UPDATE articles SET category_slug = ? WHERE article_id = ?", updates)
+    learn_and_apply_categories(conn, _all_editions(conn), {}, utc_now_iso(), stored=())
+
+
+def _all_editions(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:
+    """Every stored edition (language, category key) per story: with stored=(), all that
+    learn_and_apply_categories needs to read."""
     editions: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for story, language, slug in conn.execute("SELECT story_id, language, category_slug FROM articles"):
         editions[story].append((language, slug))
-    learn_and_apply_categories(conn, editions, {}, utc_now_iso(), stored=())
+    return editions

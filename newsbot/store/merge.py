@@ -21,11 +21,9 @@ from newsbot.store import identity
 from newsbot.store.articles import (ALL_ARTICLE_COLUMNS, ARTICLE_COLUMNS, CHILD_COLUMNS, REVISION_COLUMNS,
                                      next_article_id)
 from newsbot.store.connection import StoreError, uri
-from newsbot.store.schema import SCHEMA_VERSION
 
-# The oldest schema merge_from copies from as it is (v1 kept images as JSON and had no revisions);
-# columns a newer version added are NULL for an older shard's articles.
-_MERGE_MIN_VERSION = 2
+# The oldest shard merge_from migrates a copy of (v1 kept images as JSON and had no revisions).
+MERGE_MIN_VERSION = 2
 
 
 @dataclass
@@ -33,19 +31,6 @@ class MergeResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-def check_shard(path: Path, other: Path) -> None:
-    """Refuse to merge the store at `path` into itself."""
-    if other.exists() and other.resolve() == path.resolve():
-        raise StoreError("Cannot merge a database into itself")
-
-
-def check_shard_version(other: Path, version: int) -> None:
-    """Refuse a shard older than the merge reads as it is."""
-    if version < _MERGE_MIN_VERSION:
-        raise StoreError(f"{other} has schema version {version}; open it read-write "
-                         f"once to migrate it to {SCHEMA_VERSION} before merging")
 
 
 def copy_store(source: Path, target: Path, timeout: float) -> None:
@@ -65,20 +50,19 @@ def merge_attached_from(conn: sqlite3.Connection, copy: Path,
                         write: Callable[[Callable[[sqlite3.Connection], MergeResult]], MergeResult]) -> MergeResult:
     """ATTACH the shard's scratch copy (current schema) as src and merge it in with write(work),
     one write transaction."""
+    def merge_copy(conn: sqlite3.Connection) -> MergeResult:
+        identity.rekey(conn, _ids_here(conn), schema="src")
+        result = _merge_articles(conn)
+        _merge_identity(conn)
+        return result
+
     # ATTACH is not allowed inside a transaction, so it wraps the write. Read-write: the copy's
     # ids are changed to this store's before the articles are copied.
     conn.execute("ATTACH DATABASE ? AS src", (uri(copy, "rw"),))
     try:
-        return write(_merge_copy)
+        return write(merge_copy)
     finally:
         conn.execute("DETACH DATABASE src")
-
-
-def _merge_copy(conn: sqlite3.Connection) -> MergeResult:
-    identity.rekey(conn, _ids_here(conn), schema="src")
-    result = merge_attached(conn)
-    _merge_identity(conn)
-    return result
 
 
 def _ids_here(conn: sqlite3.Connection) -> dict[str, str]:
@@ -104,12 +88,9 @@ def _ids_here(conn: sqlite3.Connection) -> dict[str, str]:
             loser = aid if previous[0] >= last else previous[1]
             conn.execute("DELETE FROM src.articles WHERE article_id = ?", (loser,))
             mapping.pop(loser, None)
-            if loser == previous[1]:
-                taken[target] = (last, aid)
-            else:
+            if loser == aid:
                 continue
-        else:
-            taken[target] = (last, aid)
+        taken[target] = (last, aid)
         if target != aid:
             mapping[aid] = target
     return mapping
@@ -144,7 +125,7 @@ def _merge_identity(conn: sqlite3.Connection) -> None:
     identity.learn_and_apply_categories(conn, stories, identity.category_map(conn), now)
 
 
-def merge_attached(conn: sqlite3.Connection) -> MergeResult:
+def _merge_articles(conn: sqlite3.Connection) -> MergeResult:
     result = MergeResult()
     new, same, diverged = [], [], []
     for aid, present, identical in conn.execute(
@@ -153,13 +134,10 @@ def merge_attached(conn: sqlite3.Connection) -> MergeResult:
         "FROM src.articles AS s LEFT JOIN main.articles AS m USING (article_id)"):
         (diverged if present and not identical else same if present else new).append((aid,))
 
-    # The source's columns: an older shard lacks those later versions added (v2: articles.site_id).
-    src_articles = {name for _, name, *_ in conn.execute("PRAGMA src.table_info(articles)")}
     conn.execute("CREATE TEMP TABLE merge_ids (article_id TEXT PRIMARY KEY)")
     try:
         conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", new)
-        # The columns an older shard lacks take their default (site_id: NULL); the ids are this store's.
-        names = ", ".join(c for c in ALL_ARTICLE_COLUMNS if c in src_articles)
+        names = ", ".join(ALL_ARTICLE_COLUMNS)  # the ids (articles.id) are this store's
         conn.execute(f"INSERT INTO main.articles (id, {names}) SELECT ? + row_number() OVER (), {names} "
                      "FROM src.articles WHERE article_id IN (SELECT article_id FROM temp.merge_ids)",
                      (next_article_id(conn) - 1,))
@@ -171,10 +149,8 @@ def merge_attached(conn: sqlite3.Connection) -> MergeResult:
 
         conn.execute("DELETE FROM temp.merge_ids")
         conn.executemany("INSERT INTO temp.merge_ids VALUES (?)", same)
-        fill_site_id = ("site_id = coalesce(main.articles.site_id, s.site_id), "
-                        if "site_id" in src_articles else "")
         conn.execute(
-            f"UPDATE main.articles SET {fill_site_id}"
+            "UPDATE main.articles SET site_id = coalesce(main.articles.site_id, s.site_id), "
             "first_seen_at = min(main.articles.first_seen_at, s.first_seen_at), "
             "last_crawled_at = max(main.articles.last_crawled_at, s.last_crawled_at) "
             "FROM src.articles AS s WHERE s.article_id = main.articles.article_id "
@@ -184,16 +160,15 @@ def merge_attached(conn: sqlite3.Connection) -> MergeResult:
         conn.execute("DROP TABLE temp.merge_ids")
 
     for (aid,) in diverged:
-        if _merge_article(conn, aid, src_articles):
+        if _merge_article(conn, aid):
             result.updated += 1
         else:
             result.unchanged += 1
     return result
 
 
-def _merge_article(conn: sqlite3.Connection, aid: str, src_articles: set[str]) -> bool:
-    """Unite one article's histories from both stores; True if the local copy changed.
-    src_articles: the columns src.articles has."""
+def _merge_article(conn: sqlite3.Connection, aid: str) -> bool:
+    """Unite one article's histories from both stores; True if the local copy changed."""
     def state(schema: str) -> tuple[tuple, list[tuple]]:
         current = conn.execute(
             f"SELECT content_hash, last_crawled_at, first_seen_at, revision, title, body, crawled_at "
@@ -211,8 +186,8 @@ def _merge_article(conn: sqlite3.Connection, aid: str, src_articles: set[str]) -
         versions.setdefault(version[0], version)  # the first crawl that saw each content
     history = [v for h, v in versions.items() if h != current_hash] + [versions[current_hash]]
 
-    if take_theirs:  # (a column an older shard lacks keeps the local value)
-        columns = [c for c in ARTICLE_COLUMNS if c != "article_id" and c in src_articles]
+    if take_theirs:
+        columns = [c for c in ARTICLE_COLUMNS if c != "article_id"]
         values = ["coalesce(s.site_id, main.articles.site_id)" if c == "site_id" else f"s.{c}" for c in columns]
         conn.execute(f"UPDATE main.articles SET ({', '.join(columns)}) = "
                      f"(SELECT {', '.join(values)} FROM src.articles AS s WHERE s.article_id = ?) "
@@ -222,7 +197,7 @@ def _merge_article(conn: sqlite3.Connection, aid: str, src_articles: set[str]) -
             conn.execute(f"DELETE FROM main.{table} WHERE article_id = ?", (aid,))
             conn.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM src.{table} "
                          "WHERE article_id = ?", (aid,))
-    elif "site_id" in src_articles:  # keeping ours: fill in a site_id only theirs knows
+    else:  # keeping ours: fill in a site_id only theirs knows
         conn.execute("UPDATE main.articles SET site_id = coalesce(site_id, "
                      "(SELECT s.site_id FROM src.articles AS s WHERE s.article_id = ?)) WHERE article_id = ?",
                      (aid, aid))

@@ -1,6 +1,5 @@
-"""Read-only queries. Each is its own read on the connection given: it sees what other
-processes committed. Those that need the current schema are guarded by the caller
-(Store checks the version first); those that also read older schemas take it as an argument."""
+"""Store's read-only queries. Each is its own read: it sees what other processes committed. Those
+that need the current schema check it first; the others also read older schemas."""
 
 from __future__ import annotations
 
@@ -10,20 +9,16 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from newsbot import stats as stats_keys
-from newsbot.site import split_article_path
 from newsbot.normalize import canonical_url, url_key
-from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS
-from newsbot.store.connection import chunks
-
-_COUNT_BY = {
-    "day": "substr(published_at, 1, 10)",
-    "edition": "language",
-    "category": "category_slug",
-}
+from newsbot.site import split_article_path
+from newsbot.store import schema
+from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, article_dict
+from newsbot.store.connection import select_in
 
 
 @dataclass(frozen=True)
@@ -35,253 +30,211 @@ class StoredArticle:
     content_hash: str
 
 
-def _article_dict(row: tuple, fields: tuple[str, ...] = ITEM_FIELDS) -> dict[str, Any]:
-    article = dict(zip(fields, row))
-    for field in LIST_FIELDS:
-        article[field] = json.loads(article[field])
-    return article
+class Queries:
+    """The reads of newsbot.store.Store, which opens `_conn`."""
 
+    path: Path
+    schema_version: int
+    _conn: sqlite3.Connection
 
-def lookup(conn: sqlite3.Connection, urls: list[str], schema_version: int) -> dict[str, StoredArticle]:
-    """The stored articles among `urls`, keyed by the URL as given (matched by url_key, so either
-    spelling of a link, and an earlier URL of an article whose slug was edited, finds it)."""
-    if schema_version < 4:  # no article_urls: match the canonical spelling an older store kept
-        return _lookup_by_url(conn, urls)
-    wanted: dict[str, list[str]] = {}
-    for url in urls:
-        wanted.setdefault(url_key(url), []).append(url)
-    found: dict[str, StoredArticle] = {}
-    for chunk in chunks(list(wanted)):
-        for key, *row in conn.execute(
-            "SELECT u.url_key, a.url, a.article_id, a.title, a.published_at, a.content_hash "
-            "FROM article_urls AS u JOIN articles AS a USING (article_id) "
-            f"WHERE u.url_key IN ({', '.join('?' * len(chunk))})", chunk):
-            article = StoredArticle(*row)
-            for given in wanted[key]:
-                found[given] = article
-    return found
+    def _current(self) -> sqlite3.Connection:
+        """The connection, once the store is known to be of this schema version."""
+        schema.require_current(self.path, self.schema_version)
+        return self._conn
 
+    def _rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
+        cursor = self._current().execute(sql, params)
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row)) for row in cursor]
 
-def _lookup_by_url(conn: sqlite3.Connection, urls: list[str]) -> dict[str, StoredArticle]:
-    wanted: dict[str, list[str]] = {}
-    for url in urls:
-        canonical = canonical_url(url)
-        for spelling in {canonical, canonical if canonical.endswith("/") else canonical + "/"}:
-            wanted.setdefault(spelling, []).append(url)
-    found: dict[str, StoredArticle] = {}
-    for chunk in chunks(list(wanted)):
-        for row in conn.execute(
-            "SELECT url, article_id, title, published_at, content_hash FROM articles "
-            f"WHERE url IN ({', '.join('?' * len(chunk))})", chunk):
-            article = StoredArticle(*row)
-            for given in wanted[article.url]:
-                found[given] = article
-    return found
-
-
-def articles_at(conn: sqlite3.Connection, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The stored articles among `urls` in the item's shape, keyed by url_key (matched through
-    article_urls, so either spelling, and an earlier URL of an article whose slug was edited)."""
-    keys = list(dict.fromkeys(url_key(url) for url in urls))
-    found: dict[str, dict[str, Any]] = {}
-    columns = ", ".join(f"v.{field}" for field in ITEM_FIELDS)
-    for chunk in chunks(keys):
-        for key, *row in conn.execute(
-                f"SELECT u.url_key, {columns} FROM article_urls AS u JOIN article_view AS v USING (article_id) "
-                f"WHERE u.url_key IN ({', '.join('?' * len(chunk))})", chunk):
-            found[key] = _article_dict(tuple(row))
-    return found
-
-
-def journal_missing(conn: sqlite3.Connection, key: str) -> Iterator[dict[str, Any]]:
-    """The articles stored while a JSON Lines journal refused their lines, as their lines would
-    have been (the item's shape), oldest crawl first."""
-    cursor = conn.execute(
-        f"SELECT {', '.join(ITEM_FIELDS)} FROM article_view "
-        "WHERE article_id IN (SELECT article_id FROM journal_missing WHERE path = ?) ORDER BY crawled_at, url", (key,))
-    return (_article_dict(row) for row in cursor)
-
-
-def journals_missing_lines(conn: sqlite3.Connection) -> list[str]:
-    """The JSON Lines files (their keys) that miss lines of stored articles."""
-    return [path for (path,) in conn.execute("SELECT DISTINCT path FROM journal_missing ORDER BY path")]
-
-
-def identity_summary(conn: sqlite3.Connection) -> dict[str, Any]:
-    """What the store knows of identity: aliases, merged stories, and category slugs per kind."""
-    known_slugs = conn.execute(
-        "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
-        "ORDER BY language, category_slug").fetchall()
-    return {
-        "renamed_articles": conn.execute(
-            "SELECT count(*) FROM (SELECT article_id FROM article_urls GROUP BY article_id HAVING count(*) > 1)"
-        ).fetchone()[0],
-        "article_aliases": conn.execute("SELECT count(*) FROM article_aliases").fetchone()[0],
-        "story_aliases": conn.execute("SELECT count(*) FROM story_aliases").fetchone()[0],
-        "learned": conn.execute("SELECT language, slug, key FROM category_map ORDER BY language, slug").fetchall(),
-        "categories": known_slugs,
-    }
-
-
-def story_of(conn: sqlite3.Connection, story_id: str) -> str:
-    """The current id of a story id, following a merge (an id that never merged is its own)."""
-    row = conn.execute("SELECT story_id FROM story_aliases WHERE alias = ?", (story_id,)).fetchone()
-    return row[0] if row else story_id
-
-
-def segment_keys(conn: sqlite3.Connection, language: str) -> dict[str, str]:
-    """URL segment -> the key most of the edition's stored articles under it carry: what earlier
-    crawls learnt of its categories from their stories' linked editions."""
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for url, key in conn.execute("SELECT url, category_slug FROM articles WHERE language = ?", (language,)):
-        parts = split_article_path(urlsplit(url).path)
-        if parts is not None:
-            counts[parts[1]][key] += 1
-    return {segment: keys.most_common(1)[0][0] for segment, keys in counts.items()}
-
-
-def count_articles(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-
-
-def iter_articles(conn: sqlite3.Connection, *, since: date | None = None, until: date | None = None,
-                  languages: Iterable[str] = (), category: str | None = None,
-                  story: str | None = None) -> Iterator[dict[str, Any]]:
-    """Articles as exports carry them (EXPORT_FIELDS order, lists as lists), oldest first.
-    since/until are Baku dates, both inclusive; articles without a date only match no date filter."""
-    where, params = [], []
-    if since:
-        where.append("published_at >= ?")
-        params.append(since.isoformat())
-    if until:
-        where.append("published_at < ?")
-        params.append((until + timedelta(days=1)).isoformat())
-    if since or until:
-        where.append("published_at != ''")
-    languages = list(languages)
-    if languages:
-        where.append(f"language IN ({', '.join('?' * len(languages))})")
-        params.extend(languages)
-    if category:
-        where.append("category_slug = ?")
-        params.append(category)
-    if story:  # a story id, or one merged into another (an earlier export's): that story
-        where.append("story_id = ?")
-        params.append(story_of(conn, story))
-    sql = f"SELECT {', '.join(EXPORT_FIELDS)} FROM article_view"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    # Not a generator function: the checks above and the query run now, not at the first next().
-    cursor = conn.execute(sql + " ORDER BY published_at, url", params)
-    return (_article_dict(row, EXPORT_FIELDS) for row in cursor)
-
-
-def count_by(conn: sqlite3.Connection, by: str) -> list[tuple[str, int]]:
-    """(key, articles) per Baku publication day, edition (language) or category slug."""
-    key = _COUNT_BY[by]  # a fixed expression, never user text
-    return conn.execute(f"SELECT {key} AS key, count(*) FROM articles GROUP BY key ORDER BY key").fetchall()
-
-
-def fill_rates(conn: sqlite3.Connection) -> dict[str, float]:
-    """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
-    expressions = []
-    for field in ITEM_FIELDS:
-        if field in LIST_FIELDS:
-            expressions.append(f"sum(EXISTS (SELECT 1 FROM {field} AS c WHERE c.article_id = a.article_id))")
-        elif field == "word_count":
-            expressions.append("sum(word_count > 0)")
-        elif field == "site_id":
-            expressions.append("sum(site_id IS NOT NULL)")
+    def lookup(self, urls: list[str]) -> dict[str, StoredArticle]:
+        """The stored articles among `urls`, keyed by the URL as given (matched by url_key, so either
+        spelling of a link, and an earlier URL of an article whose slug was edited, finds it)."""
+        wanted: dict[str, list[str]] = {}
+        if self.schema_version < 4:  # no article_urls: match the canonical spelling an older store kept
+            for url in urls:
+                canonical = canonical_url(url)
+                for spelling in {canonical, canonical if canonical.endswith("/") else canonical + "/"}:
+                    wanted.setdefault(spelling, []).append(url)
+            rows = select_in(self._conn, "SELECT url, url, article_id, title, published_at, content_hash "
+                             "FROM articles WHERE url IN ({})", wanted)
         else:
-            expressions.append(f"sum({field} != '')")
-    total, *filled = conn.execute(f"SELECT count(*), {', '.join(expressions)} FROM articles AS a").fetchone()
-    return {field: (count or 0) / total if total else 0.0 for field, count in zip(ITEM_FIELDS, filled)}
+            for url in urls:
+                wanted.setdefault(url_key(url), []).append(url)
+            rows = select_in(self._conn, "SELECT u.url_key, a.url, a.article_id, a.title, a.published_at, "
+                             "a.content_hash FROM article_urls AS u JOIN articles AS a USING (article_id) "
+                             "WHERE u.url_key IN ({})", wanted)
+        return {given: StoredArticle(*row) for key, *row in rows for given in wanted[key]}
 
+    def articles_at(self, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored articles among `urls`, in the item's shape (as iter_articles gives them),
+        keyed by url_key: what `scrapy reextract` compares its items with before writing them."""
+        columns = ", ".join(f"v.{name}" for name in ITEM_FIELDS)
+        return {key: article_dict(tuple(row)) for key, *row in select_in(
+            self._current(), f"SELECT u.url_key, {columns} FROM article_urls AS u "
+            "JOIN article_view AS v USING (article_id) WHERE u.url_key IN ({})",
+            dict.fromkeys(url_key(url) for url in urls))}
 
-def count_stories(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0]
+    def journals_missing_lines(self) -> list[str]:
+        """The JSON Lines files that miss lines of stored articles (a full disk), as open_journal keys them."""
+        return [path for (path,) in self._conn.execute(
+            "SELECT DISTINCT path FROM journal_missing ORDER BY path")]
 
+    def identity_summary(self) -> dict[str, Any]:
+        """Aliases, merged stories, learned and unknown category slugs (scrapy stats shows them)."""
+        conn = self._current()
+        return {
+            "renamed_articles": conn.execute(
+                "SELECT count(*) FROM (SELECT article_id FROM article_urls GROUP BY article_id "
+                "HAVING count(*) > 1)").fetchone()[0],
+            "article_aliases": conn.execute("SELECT count(*) FROM article_aliases").fetchone()[0],
+            "story_aliases": conn.execute("SELECT count(*) FROM story_aliases").fetchone()[0],
+            "learned": conn.execute(
+                "SELECT language, slug, key FROM category_map ORDER BY language, slug").fetchall(),
+            "categories": conn.execute(
+                "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
+                "ORDER BY language, category_slug").fetchall(),
+        }
 
-def complete_run_stats(conn: sqlite3.Connection, schema_version: int, spider: str, keys: Iterable[str], *,
-                       min_pages: int, limit: int = 10) -> list[dict[str, Any]]:
-    """The stats named by `keys` (those recorded) of the last `limit` complete runs of `spider`
-    (finish_reason 'finished') whose stats say they saw at least `min_pages` article pages
-    (newsbot.stats.PAGES_JUDGED), newest first; crawl health's history."""
-    if schema_version < 2:  # crawl_runs.stats came with version 2
-        return []
-    keys = list(keys)
-    # Keys hold slashes: quoted JSON paths. The run being recorded has no finish_reason yet.
-    rows = conn.execute(
-        "SELECT stats FROM crawl_runs WHERE spider = ? AND finish_reason = 'finished' AND stats IS NOT NULL "
-        "AND json_valid(stats) AND json_extract(stats, ?) >= ? "
-        "ORDER BY run_id DESC LIMIT ?", (spider, f'$."{stats_keys.PAGES_JUDGED}"', min_pages, limit)).fetchall()
-    runs = []
-    for (text,) in rows:
-        stats = json.loads(text)
-        runs.append({key: stats[key] for key in keys if key in stats})
-    return runs
+    def story_of(self, story_id: str) -> str:
+        """The current id of a story id (an alias after a merge maps to the survivor)."""
+        row = self._current().execute("SELECT story_id FROM story_aliases WHERE alias = ?",
+                                      (story_id,)).fetchone()
+        return row[0] if row else story_id
 
+    def segment_keys(self, language: str) -> dict[str, str]:
+        """URL segment -> the category key most of one edition's stored articles under it carry: what
+        earlier crawls learnt of its categories from their stories' linked editions."""
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for url, key in self._conn.execute("SELECT url, category_slug FROM articles WHERE language = ?",
+                                           (language,)):
+            parts = split_article_path(urlsplit(url).path)
+            if parts is not None:
+                counts[parts[1]][key] += 1
+        return {segment: keys.most_common(1)[0][0] for segment, keys in counts.items()}
 
-def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Full-text search over title and body (FTS5 query syntax), best match first."""
-    cursor = conn.execute(
-        "SELECT a.article_id, a.url, a.language, a.title, "
-        "snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet "
-        "FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
-        "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", (query, limit))
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor]
+    def count_articles(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
+    def count_stories(self) -> int:
+        return self._current().execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0]
 
-def coverage(conn: sqlite3.Connection, schema_version: int, spider: str, language: str) -> tuple[str, str] | None:
-    """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
-    if schema_version < 2:  # feed_coverage came with v2: no run has recorded any
-        return None
-    row = conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
-                       (spider, language)).fetchone()
-    return (row[0], row[1]) if row else None
+    def iter_articles(self, *, since: date | None = None, until: date | None = None,
+                      languages: Iterable[str] = (), category: str | None = None,
+                      story: str | None = None) -> Iterator[dict[str, Any]]:
+        """Articles as exports carry them (EXPORT_FIELDS: the item's and the Baku day), oldest first.
+        since/until are Baku dates, both inclusive; articles without a date only match no date filter.
+        story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
+        conn = self._current()
+        where, params = [], []
+        if since:
+            where.append("published_at >= ?")
+            params.append(since.isoformat())
+        if until:
+            where.append("published_at < ?")
+            params.append((until + timedelta(days=1)).isoformat())
+        if since or until:
+            where.append("published_at != ''")
+        languages = list(languages)
+        if languages:
+            where.append(f"language IN ({', '.join('?' * len(languages))})")
+            params.extend(languages)
+        if category:
+            where.append("category_slug = ?")
+            params.append(category)
+        if story:
+            where.append("story_id = ?")
+            params.append(self.story_of(story))
+        sql = f"SELECT {', '.join(EXPORT_FIELDS)} FROM article_view"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        # Not a generator function: the checks above and the query run now, not at the first next().
+        cursor = conn.execute(sql + " ORDER BY published_at, url", params)
+        return (article_dict(row, EXPORT_FIELDS) for row in cursor)
 
+    def count_by(self, by: str) -> list[tuple[str, int]]:
+        """(key, articles) per Baku publication day, edition (language) or category slug."""
+        # A fixed expression, never user text.
+        key = {"day": "substr(published_at, 1, 10)", "edition": "language", "category": "category_slug"}[by]
+        return self._current().execute(
+            f"SELECT {key} AS key, count(*) FROM articles GROUP BY key ORDER BY key").fetchall()
 
-# --- The report's figures (scrapy report): each a list of plain tuples, oldest or largest first ---
+    def fill_rates(self) -> dict[str, float]:
+        """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
+        special = {"word_count": "sum(word_count > 0)", "site_id": "sum(site_id IS NOT NULL)",
+                   **{name: f"sum(EXISTS (SELECT 1 FROM {name} AS c WHERE c.article_id = a.article_id))"
+                      for name in LIST_FIELDS}}
+        expressions = [special.get(name, f"sum({name} != '')") for name in ITEM_FIELDS]
+        total, *filled = self._current().execute(
+            f"SELECT count(*), {', '.join(expressions)} FROM articles AS a").fetchone()
+        return {name: (count or 0) / total if total else 0.0 for name, count in zip(ITEM_FIELDS, filled)}
 
+    def complete_run_stats(self, spider: str, keys: Iterable[str], *, min_pages: int,
+                           limit: int = 10) -> list[dict[str, Any]]:
+        """The stats named by `keys` (those recorded) of the last `limit` complete runs of `spider`
+        (finish_reason 'finished') whose stats say they saw at least `min_pages` article pages
+        (newsbot.stats.PAGES_JUDGED), newest first; crawl health's history."""
+        if self.schema_version < 2:  # crawl_runs.stats came with version 2
+            return []
+        keys = list(keys)
+        # Keys hold slashes: quoted JSON paths. The run being recorded has no finish_reason yet.
+        rows = self._conn.execute(
+            "SELECT stats FROM crawl_runs WHERE spider = ? AND finish_reason = 'finished' AND stats IS NOT NULL "
+            "AND json_valid(stats) AND json_extract(stats, ?) >= ? ORDER BY run_id DESC LIMIT ?",
+            (spider, f'$."{stats_keys.PAGES_JUDGED}"', min_pages, limit))
+        return [{key: stats[key] for key in keys if key in stats}
+                for stats in (json.loads(text) for (text,) in rows)]
 
-def articles_per_day(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
-    """(Baku publication day, edition, articles); undated articles are left out."""
-    return conn.execute(
-        "SELECT substr(published_at, 1, 10) AS day, language, count(*) FROM articles WHERE published_at != '' "
-        "GROUP BY day, language ORDER BY day, language").fetchall()
+    def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Full-text search over title and body (FTS5 query syntax), best match first."""
+        return self._rows(
+            "SELECT a.article_id, a.url, a.language, a.title, "
+            "snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet "
+            "FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
+            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", query, limit)
 
+    def coverage(self, spider: str, language: str) -> tuple[str, str] | None:
+        """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
+        if self.schema_version < 2:  # feed_coverage came with v2: no run has recorded any
+            return None
+        row = self._conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
+                                 (spider, language)).fetchone()
+        return (row[0], row[1]) if row else None
 
-def stories_by_editions(conn: sqlite3.Connection) -> list[tuple[int, int]]:
-    """(number of editions stored, stories with that many)."""
-    return conn.execute(
-        "SELECT editions, count(*) FROM (SELECT count(DISTINCT language) AS editions FROM articles "
-        "GROUP BY story_id) GROUP BY editions ORDER BY editions").fetchall()
+    # --- The report's figures (scrapy report): each a list of plain tuples, oldest or largest first ---
 
+    def articles_per_day(self) -> list[tuple[str, str, int]]:
+        """(Baku publication day, edition, articles); undated articles are left out."""
+        return self._current().execute(
+            "SELECT substr(published_at, 1, 10) AS day, language, count(*) FROM articles "
+            "WHERE published_at != '' GROUP BY day, language ORDER BY day, language").fetchall()
 
-def category_mix(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
-    """(edition, category key, articles)."""
-    return conn.execute(
-        "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
-        "ORDER BY language, count(*) DESC, category_slug").fetchall()
+    def stories_by_editions(self) -> list[tuple[int, int]]:
+        """(number of editions stored, stories with that many)."""
+        return self._current().execute(
+            "SELECT editions, count(*) FROM (SELECT count(DISTINCT language) AS editions FROM articles "
+            "GROUP BY story_id) GROUP BY editions ORDER BY editions").fetchall()
 
+    def category_mix(self) -> list[tuple[str, str, int]]:
+        """(edition, category key, articles)."""
+        return self._current().execute(
+            "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
+            "ORDER BY language, count(*) DESC, category_slug").fetchall()
 
-def run_history(conn: sqlite3.Connection, limit: int = 200) -> list[dict[str, Any]]:
-    """The last `limit` crawl runs, oldest first: spider, times, duration in seconds (None while
-    running or when killed), finish reason (None: never recorded), item counts, and the error lines
-    and failed pages their stats counted."""
-    cursor = conn.execute(
-        "SELECT * FROM (SELECT run_id, spider, started_at, finished_at, "
-        "(julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds, finish_reason, "
-        "items_new, items_updated, items_unchanged, items_dropped, "
-        "CASE WHEN json_valid(stats) THEN coalesce(json_extract(stats, '$.\"log_count/ERROR\"'), 0) END AS errors "
-        "FROM crawl_runs ORDER BY run_id DESC LIMIT ?) ORDER BY run_id", (limit,))
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor]
+    def run_history(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The last `limit` crawl runs, oldest first: spider, times, duration in seconds (None while
+        running or when killed), finish reason (None: never recorded), item counts, and the error lines
+        and failed pages their stats counted."""
+        return self._rows(
+            "SELECT * FROM (SELECT run_id, spider, started_at, finished_at, "
+            "(julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds, finish_reason, "
+            "items_new, items_updated, items_unchanged, items_dropped, "
+            "CASE WHEN json_valid(stats) THEN coalesce(json_extract(stats, '$.\"log_count/ERROR\"'), 0) "
+            "END AS errors "
+            "FROM crawl_runs ORDER BY run_id DESC LIMIT ?) ORDER BY run_id", limit)
 
-
-def freshness(conn: sqlite3.Connection) -> list[tuple[str, float]]:
-    """(edition, seconds from publication to the crawl that first stored it) per dated article."""
-    return conn.execute(
-        "SELECT language, (julianday(first_seen_at) - julianday(published_at_utc)) * 86400.0 FROM articles "
-        "WHERE published_at_utc != '' AND first_seen_at != '' ORDER BY language").fetchall()
+    def freshness(self) -> list[tuple[str, float]]:
+        """(edition, seconds from publication to the crawl that first stored it) per dated article."""
+        return self._current().execute(
+            "SELECT language, (julianday(first_seen_at) - julianday(published_at_utc)) * 86400.0 FROM articles "
+            "WHERE published_at_utc != '' AND first_seen_at != '' ORDER BY language").fetchall()

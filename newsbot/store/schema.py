@@ -1,8 +1,4 @@
-"""The schema version and its migrations: the packaged scripts newsbot/data/*.sql, run in order.
-
-The scripts are read as package data (importlib.resources), so they are found in a zipped
-Scrapyd egg as well as in a checkout.
-"""
+"""The schema version and its migrations: the packaged scripts newsbot/data/*.sql, run in order."""
 
 from __future__ import annotations
 
@@ -20,9 +16,7 @@ logger = logging.getLogger("newsbot.store")
 SCHEMA_VERSION = 7
 # The script that brings a database from version v-1 to v. A new database runs
 # them all, so a fresh file and a migrated one are the same by construction.
-_SCRIPTS = {1: "schema_v1.sql", 2: "migrate_v1_v2.sql", 3: "migrate_v2_v3.sql", 4: "migrate_v3_v4.sql",
-            5: "migrate_v4_v5.sql", 6: "migrate_v5_v6.sql",
-            7: "migrate_v6_v7.sql"}
+_SCRIPTS = {1: "schema_v1.sql", **{v: f"migrate_v{v - 1}_v{v}.sql" for v in range(2, SCHEMA_VERSION + 1)}}
 # What SQL alone cannot do, run after a version's script in the same transaction (v4 re-keys
 # ids with the hash newsbot.normalize computes).
 _STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: identity.migrate_v4, 7: identity.migrate_v7}
