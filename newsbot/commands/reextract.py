@@ -26,7 +26,7 @@ from typing import Any, Iterable
 from scrapy.commands import ScrapyCommand
 
 from newsbot.archive import INSTALL_HINT
-from newsbot.commands.common import StoreCommand, day, usage_error
+from newsbot.commands.common import NewsbotCommand, usage_error
 from newsbot.items import PAGE_FIELDS
 
 
@@ -186,32 +186,24 @@ def _warn(message: str) -> None:
     print(f"reextract: warning: {message}", file=sys.stderr)
 
 
-class Command(StoreCommand, ScrapyCommand):
-    def syntax(self) -> str:
-        return "[--archive DIR_OR_FILE ...] [--db PATH] [--since DATE] [--until DATE] [--lang az,en] [--json]"
-
-    def short_desc(self) -> str:
-        return "Run today's extraction over the page archive and update the store (no network)"
-
-    def long_desc(self) -> str:
-        return ("Read every WARC response record of the archive (NEWSBOT_ARCHIVE, or --archive: directories "
-                "and/or .warc.gz files, oldest first), extract each page with today's code, keep the newest "
-                "record per article, and write the articles within --since/--until (Baku publication days, "
-                "both included) and --lang to the store (NEWSBOT_DB, or --db) through its revision path. "
-                "Reports how many articles changed and which fields. Makes no request.")
+class Command(NewsbotCommand, ScrapyCommand):
+    selects_articles = True
+    usage = "[--archive DIR_OR_FILE ...] [--db PATH] [--since DATE] [--until DATE] [--lang az,en] [--json]"
+    summary = "Run today's extraction over the page archive and update the store (no network)"
+    description = ("Read every WARC response record of the archive (NEWSBOT_ARCHIVE, or --archive: directories "
+                   "and/or .warc.gz files, oldest first), extract each page with today's code, keep the newest "
+                   "record per article, and write the articles within --since/--until (Baku publication days, "
+                   "both included) and --lang to the store (NEWSBOT_DB, or --db) through its revision path. "
+                   "Reports how many articles changed and which fields. Makes no request.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--archive", metavar="DIR_OR_FILE", action="append",
                             help="an archive directory or WARC file (repeatable, or comma-separated; "
                                  "default: the NEWSBOT_ARCHIVE setting)")
-        parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
-        parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
-        parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. az,en)")
         parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
         if args:
             usage_error("reextract", f"unexpected argument(s): {' '.join(args)} (use --archive)")
         config, path = self.store_config(opts)
@@ -229,8 +221,7 @@ class Command(StoreCommand, ScrapyCommand):
         try:
             import warcio  # noqa: F401
         except ImportError:
-            print(f"reextract: reading the archive needs warcio: {INSTALL_HINT}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(f"reading the archive needs warcio: {INSTALL_HINT}")
             return
         from newsbot.archive.reader import NotWarc, archive_files
 
@@ -243,20 +234,17 @@ class Command(StoreCommand, ScrapyCommand):
         from newsbot.store import Store, StoreError
 
         if not path or not Path(path).is_file():
-            print(f"reextract: no store at {path or '(NEWSBOT_DB is empty)'}: give --db PATH", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(f"no store at {path or '(NEWSBOT_DB is empty)'}: give --db PATH")
             return
         try:
             with Store(path, timeout=config.db_timeout) as store:
                 report = reextract(store, files, since=opts.since, until=opts.until, languages=languages,
                                    batch_size=config.db_batch_size)
         except StoreError as exc:
-            print(f"reextract: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(str(exc))
             return
         except OSError as exc:
-            print(f"reextract: cannot read the archive: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(f"cannot read the archive: {exc}")
             return
         except NotWarc as exc:
             usage_error("reextract", f"--archive {exc}")

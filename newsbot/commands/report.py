@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.common import INSTALL_HINT, StoreCommand, usage_error
+from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
 from newsbot.reasons import exit_code
 from newsbot.site import LANGUAGES
 from newsbot.store import Store, StoreError
@@ -281,19 +281,14 @@ made {html.escape(data['generated_at'])}.</p>
 """
 
 
-class Command(StoreCommand, ScrapyCommand):
-    def syntax(self) -> str:
-        return "[-o report.html] [--db PATH] [--runs N]"
-
-    def short_desc(self) -> str:
-        return "Write a self-contained HTML page of charts about the store"
-
-    def long_desc(self) -> str:
-        return ("Write one HTML page, with every chart inline (no script, nothing fetched: it works offline), "
-                "about the SQLite store (NEWSBOT_DB, or --db): articles per day per edition, stories by "
-                "number of editions, category mix per edition, crawl runs (duration, new and updated items, "
-                "failures marked), field fill rates, and freshness (publication to first stored). "
-                f"Needs matplotlib: {INSTALL_HINT}.")
+class Command(NewsbotCommand, ScrapyCommand):
+    usage = "[-o report.html] [--db PATH] [--runs N]"
+    summary = "Write a self-contained HTML page of charts about the store"
+    description = ("Write one HTML page, with every chart inline (no script, nothing fetched: it works offline), "
+                   "about the SQLite store (NEWSBOT_DB, or --db): articles per day per edition, stories by "
+                   "number of editions, category mix per edition, crawl runs (duration, new and updated items, "
+                   "failures marked), field fill rates, and freshness (publication to first stored). "
+                   f"Needs matplotlib: {INSTALL_HINT}.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -302,7 +297,6 @@ class Command(StoreCommand, ScrapyCommand):
         parser.add_argument("--runs", type=int, default=100, metavar="N", help="crawl runs shown (default: 100)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
         if not 1 <= opts.runs <= MAX_RUNS:
             usage_error("report", f"--runs: must be from 1 to {MAX_RUNS}, not {opts.runs}")
         self.check_output(opts.output)
@@ -327,8 +321,7 @@ class Command(StoreCommand, ScrapyCommand):
                     "freshness": store.freshness(),
                 }
         except StoreError as exc:
-            print(f"report: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(str(exc))
             return
         page = render(data)
         try:

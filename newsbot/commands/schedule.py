@@ -35,6 +35,7 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict, get_config
 
+from newsbot.commands.common import NewsbotCommand
 from newsbot.commands.crawl import check_spider_arguments
 from newsbot.net import is_loopback
 from newsbot.reasons import BROKEN_REASONS, SHUTDOWN
@@ -174,25 +175,17 @@ def deploy_target(name: str | None) -> dict[str, str]:
     return {key: os.path.expandvars(value) for key, value in target.items()}
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[options] [SPIDER]"
-
-    def short_desc(self) -> str:
-        return "Schedule a spider on Scrapyd (default: latest), unless one is already pending or running"
-
-    def long_desc(self) -> str:
-        return ("Schedule SPIDER (default: latest) on Scrapyd through its schedule.json. -a NAME=VALUE become "
-                "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=). Nothing is "
-                "scheduled while a job of the same spider is pending or running on that Scrapyd, unless "
-                "--allow-concurrent. The Scrapyd URL comes from --url, or from scrapy.cfg: [deploy] url, or "
-                "[deploy:TARGET] with -t TARGET. Scrapyd's basic auth is sent from the URL's user part "
-                "(http://USER:PASSWORD@host:6800), else the target's username and password, else "
-                f"${USERNAME_ENV} and ${PASSWORD_ENV}. Exits 1 when Scrapyd cannot be reached or refuses.")
+class Command(NewsbotCommand, ScrapyCommand):
+    db_help = None  # the job's store is a setting of the job (-s NEWSBOT_DB=...)
+    usage = "[options] [SPIDER]"
+    summary = "Schedule a spider on Scrapyd (default: latest), unless one is already pending or running"
+    description = ("Schedule SPIDER (default: latest) on Scrapyd through its schedule.json. -a NAME=VALUE become "
+                   "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=). Nothing is "
+                   "scheduled while a job of the same spider is pending or running on that Scrapyd, unless "
+                   "--allow-concurrent. The Scrapyd URL comes from --url, or from scrapy.cfg: [deploy] url, or "
+                   "[deploy:TARGET] with -t TARGET. Scrapyd's basic auth is sent from the URL's user part "
+                   "(http://USER:PASSWORD@host:6800), else the target's username and password, else "
+                   f"${USERNAME_ENV} and ${PASSWORD_ENV}. Exits 1 when Scrapyd cannot be reached or refuses.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
