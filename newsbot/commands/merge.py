@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 
-from newsbot.commands.common import NewsbotCommand
+from newsbot.commands.common import NewsbotCommand, usage_error
 
 
 class Command(NewsbotCommand, ScrapyCommand):
@@ -28,11 +27,11 @@ class Command(NewsbotCommand, ScrapyCommand):
         from newsbot.store import Store, StoreError
 
         if not args:
-            raise UsageError("Give at least one shard to merge")
+            usage_error("merge", "Give at least one shard to merge")
         config, path = self.store_config(opts)
         target = Path(path)
         if str(target) == ".":  # NEWSBOT_DB and --db empty
-            raise UsageError("No target store: give --db TARGET or set NEWSBOT_DB", print_help=False)
+            usage_error("merge", "No target store: give --db TARGET or set NEWSBOT_DB")
         shards = [Path(a) for a in dict.fromkeys(args)]
         missing = [str(s) for s in shards if not s.is_file()]
         if missing:

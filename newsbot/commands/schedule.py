@@ -21,12 +21,11 @@ import urllib.request
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict, get_config
 from w3lib.http import basic_auth_header
 
-from newsbot.commands.common import NewsbotCommand
+from newsbot.commands.common import NewsbotCommand, usage_error
 from newsbot.commands.crawl import check_spider_arguments
 from newsbot.net import is_loopback
 from newsbot.reasons import BROKEN_REASONS, SHUTDOWN
@@ -48,12 +47,13 @@ class Scrapyd:
 
     def __init__(self, url: str, project: str, username: str = "", password: str = "", timeout: float = 10.0):
         if not re.match(r"^https?://", url or ""):
-            raise UsageError(f"Scrapyd URL must start with http:// or https://; got {url!r}", print_help=False)
+            usage_error("schedule", f"Scrapyd URL must start with http:// or https://; got {url!r}")
         self.url = url.rstrip("/") + "/"
         self.project = project
         self.timeout = timeout
         self.username = username
-        self.headers = {"Authorization": basic_auth_header(username, password, encoding="utf-8")} if username else {}
+        self.headers = ({"Authorization": basic_auth_header(username, password, encoding="utf-8")}
+                        if username else {})
         handlers = [urllib.request.ProxyHandler({})] if is_loopback(urllib.parse.urlsplit(self.url).hostname) else []
         self.opener = urllib.request.build_opener(*handlers)
 
@@ -108,12 +108,6 @@ def credentials(url: str, target: dict[str, str]) -> tuple[str, str, str]:
     return url, os.environ.get(USERNAME_ENV, ""), os.environ.get(PASSWORD_ENV, "")
 
 
-def finish_reason(log_text: str) -> str | None:
-    """The close reason from a job log's final stats dump (the last one, if there are several)."""
-    found = _FINISH_REASON.findall(log_text)
-    return found[-1] if found else None
-
-
 def deploy_target(name: str | None) -> dict[str, str]:
     """scrapy.cfg's [deploy] section, overlaid with [deploy:NAME], as scrapyd-deploy reads them
     (environment variables in values expanded)."""
@@ -123,8 +117,7 @@ def deploy_target(name: str | None) -> dict[str, str]:
         section = f"deploy:{name}"
         if not config.has_section(section):
             known = [s[len("deploy:"):] for s in config.sections() if s.startswith("deploy:")]
-            raise UsageError(f"No [{section}] target in scrapy.cfg (targets: {', '.join(known) or 'none'})",
-                             print_help=False)
+            usage_error("schedule", f"No [{section}] target in scrapy.cfg (targets: {', '.join(known) or 'none'})")
         target.update(config.items(section, raw=True))
     return {key: os.path.expandvars(value) for key, value in target.items()}
 
@@ -175,22 +168,20 @@ class Command(NewsbotCommand, ScrapyCommand):
             opts.spargs = arglist_to_dict(opts.spargs)
             opts.job_settings = arglist_to_dict(opts.set)
         except ValueError:
-            raise UsageError("Invalid -a or -s value, use NAME=VALUE", print_help=False) from None
+            usage_error("schedule", "Invalid -a or -s value, use NAME=VALUE")
         reserved = sorted(name for name in opts.spargs if name in RESERVED_ARGS or name.startswith("_"))
         if reserved:
-            raise UsageError(f"Spider argument name(s) {', '.join(reserved)} are Scrapyd's own parameters",
-                             print_help=False)
+            usage_error("schedule", f"Spider argument name(s) {', '.join(reserved)} are Scrapyd's own parameters")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) > 1:
-            raise UsageError("Give at most one spider")
+            usage_error("schedule", "Give at most one spider")
         spider = args[0] if args else DEFAULT_SPIDER
         self.check_locally(spider, opts)
         target = deploy_target(opts.target)
         url = opts.url or target.get("url")
         if not url:
-            raise UsageError("No Scrapyd URL: give --url or -t TARGET, or set url in scrapy.cfg's [deploy]",
-                             print_help=False)
+            usage_error("schedule", "No Scrapyd URL: give --url or -t TARGET, or set url in scrapy.cfg's [deploy]")
         project = opts.project or target.get("project") or self.settings.get("BOT_NAME")
         url, username, password = credentials(url, target)
         scrapyd = Scrapyd(url, project, username=username, password=password, timeout=opts.http_timeout)
@@ -252,7 +243,8 @@ class Command(NewsbotCommand, ScrapyCommand):
         if not log_url:
             raise ScrapydError(f"job {jobid} finished, but Scrapyd keeps no log for it (logs_dir unset?): its "
                                "close reason is unknown")
-        reason = finish_reason(scrapyd.request(log_url).decode("utf-8", "replace"))
+        found = _FINISH_REASON.findall(scrapyd.request(log_url).decode("utf-8", "replace"))
+        reason = found[-1] if found else None  # the last stats dump's, if the log has several
         where = urllib.parse.urljoin(scrapyd.url, log_url.lstrip("/"))
         if reason is None:
             raise ScrapydError(f"job {jobid} ({spider}) failed: no finish reason was logged, so the crawl was "
