@@ -65,14 +65,12 @@ def freshness(latencies: Sequence[float]) -> dict[str, float]:
 class SQLitePipeline:
     """Stores items in batches of NEWSBOT_DB_BATCH_SIZE, one transaction each (also whatever waited
     NEWSBOT_DB_FLUSH_INTERVAL seconds, and the rest at close), and records the crawl in crawl_runs.
+    Unchanged items are written too (their last_crawled_at moves): only the store knows what is new.
 
     Every store call runs on one writer thread, which owns the SQLite connection: the reactor goes on
     downloading and parsing while a batch is committed (sqlite3 releases the GIL), and a writer waiting
-    on another process's lock never stalls the crawl. Items reach the thread in order.
-
-    A crawl that cannot keep what it finds stops as "store_unavailable" and counts what it could not
-    store. A disk that refuses a write is said once at ERROR; what follows from it, at WARNING.
-    Unchanged items are written too (their last_crawled_at moves): only the store knows what is new.
+    on another process's lock never stalls the crawl. A crawl that cannot keep what it finds stops as
+    "store_unavailable"; a disk that refuses a write is said once at ERROR, what follows at WARNING.
     """
 
     def __init__(self, crawler: Crawler) -> None:
