@@ -68,6 +68,16 @@ def test_schedule_checks_the_jobs_arguments_before_sending_it(site, option, mess
     assert_no_request(site)
 
 
+@pytest.mark.parametrize("command, message", [
+    (["merge"], "merge: error: Give at least one shard to merge"),
+    (["schedule", "latest", "category"], "schedule: error: Give at most one spider"),
+    (["schedule", "--url", "ftp://127.0.0.1/"], "schedule: error: Scrapyd URL must start with http:// or https://"),
+    (["schedule", "-a", "jobid=7"], "schedule: error: Spider argument name(s) jobid are Scrapyd's own parameters"),
+])
+def test_merge_and_schedule_say_a_usage_error_in_one_line(command, message):
+    assert_usage_error(scrapy_cli(*command), message)
+
+
 @pytest.mark.parametrize("setting, value, message", [
     ("NEWSBOT_LEAK_SHARE", "0", "crawl: error: NEWSBOT_LEAK_SHARE must be a share above 0 (1 turns the check off); got 0.0"),
     ("NEWSBOT_LEAK_SHARE", "a lot", "crawl: error: NEWSBOT_LEAK_SHARE must be a number; got 'a lot'"),

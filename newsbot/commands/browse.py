@@ -13,30 +13,20 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 
 from newsbot.children import PREEXEC_DIE_WITH_PARENT
-from newsbot.commands.common import INSTALL_HINT, StoreCommand, usage_error
+from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
 from newsbot.net import is_loopback
 from newsbot.store import Store, StoreError
 from newsbot.store.datasette import datasette_metadata
 
 
-def database_name(path: str | Path) -> str:
-    """The name Datasette gives a database file: its name without the extension."""
-    return Path(path).stem
-
-
-class Command(StoreCommand, ScrapyCommand):
-    def syntax(self) -> str:
-        return "[--db PATH] [--port 8001] [--host 127.0.0.1] [--write-metadata FILE]"
-
-    def short_desc(self) -> str:
-        return "Browse and search the store in Datasette, with newsbot's metadata"
-
-    def long_desc(self) -> str:
-        return ("Serve the SQLite store (NEWSBOT_DB, or --db) with Datasette: table and column descriptions, "
-                "full-text search on the articles table, facets on edition, category and publication day, "
-                "and canned queries (stories in all three editions, today's stories by category, edited "
-                "articles, the last crawl runs). --write-metadata FILE writes the metadata for "
-                f"`datasette STORE --metadata FILE` instead. Needs Datasette: {INSTALL_HINT}.")
+class Command(NewsbotCommand, ScrapyCommand):
+    usage = "[--db PATH] [--port 8001] [--host 127.0.0.1] [--write-metadata FILE]"
+    summary = "Browse and search the store in Datasette, with newsbot's metadata"
+    description = ("Serve the SQLite store (NEWSBOT_DB, or --db) with Datasette: table and column descriptions, "
+                   "full-text search on the articles table, facets on edition, category and publication day, "
+                   "and canned queries (stories in all three editions, today's stories by category, edited "
+                   "articles, the last crawl runs). --write-metadata FILE writes the metadata for "
+                   f"`datasette STORE --metadata FILE` instead. Needs Datasette: {INSTALL_HINT}.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -46,11 +36,11 @@ class Command(StoreCommand, ScrapyCommand):
                             help="write Datasette's metadata for this store to FILE and exit")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
         if not 0 <= opts.port <= 65535:
             usage_error("browse", f"--port: not a port number: {opts.port}")
         _, path = self.store_config(opts)
-        metadata = json.dumps(datasette_metadata(database_name(path)), ensure_ascii=False, indent=1)
+        # Datasette names a database after its file, without the extension.
+        metadata = json.dumps(datasette_metadata(Path(path).stem), ensure_ascii=False, indent=1)
         if opts.write_metadata:
             try:
                 Path(opts.write_metadata).write_text(metadata, encoding="utf-8")
@@ -65,8 +55,7 @@ class Command(StoreCommand, ScrapyCommand):
         try:  # the same checks as every reader: a missing file, not a store, a newer schema
             Store(path, readonly=True).close()
         except StoreError as exc:
-            print(f"browse: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(str(exc))
             return
         if not is_loopback(opts.host):
             print(f"browse: WARNING: --host {opts.host} serves the whole store to the network, read-only, with "

@@ -1,5 +1,6 @@
-"""What newsbot's commands share: the one-line usage error, the settings read through newsbot.config,
-and StoreCommand, the options and checks of every command on the store (--db, --lang, -o)."""
+"""What newsbot's commands share: the one-line usage error, and NewsbotCommand, the base of every
+command but crawl (Scrapy's own): their Scrapy defaults, their texts, their shared options (--db,
+--since, --until, --lang, -o) and the checks of those, each said as a usage error naming the option."""
 
 from __future__ import annotations
 
@@ -25,14 +26,6 @@ def usage_error(command: str, message: str) -> NoReturn:
     sys.exit(USAGE_ERROR)
 
 
-def read_config(command: str, settings: BaseSettings) -> Config:
-    """The settings' Config, or the one line naming the bad setting and exit 2."""
-    try:
-        return Config.from_settings(settings)
-    except ValueError as exc:
-        usage_error(command, str(exc))
-
-
 def day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -40,34 +33,55 @@ def day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-class StoreCommand:
-    """The base of the commands on the store: their Scrapy defaults, --db, and the checks of their
-    shared options, each said as a usage error naming the option.
-
-    A mixin, put before ScrapyCommand (`class Command(StoreCommand, ScrapyCommand)`): Scrapy lists
-    every ScrapyCommand subclass in this package as a command named after its module.
-    """
+class NewsbotCommand:
+    """A mixin, put before ScrapyCommand (`class Command(NewsbotCommand, ScrapyCommand)`): Scrapy lists
+    every ScrapyCommand subclass in this package as a command named after its module."""
 
     requires_project = True
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+    usage = summary = description = ""  # Scrapy's syntax(), short_desc() and long_desc()
+    db_help: str | None = "the SQLite store (default: the NEWSBOT_DB setting)"  # None: no --db
     db_metavar = "PATH"
-    db_help = "the SQLite store (default: the NEWSBOT_DB setting)"
+    selects_articles = False  # --since, --until and --lang
     settings: BaseSettings | None
+    exitcode: int
 
     @property
     def name(self) -> str:
         """The command's name, as Scrapy gives it: its module's."""
         return type(self).__module__.rsplit(".", 1)[-1]
 
+    def syntax(self) -> str:
+        return self.usage
+
+    def short_desc(self) -> str:
+        return self.summary
+
+    def long_desc(self) -> str:
+        return self.description
+
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)  # type: ignore[misc]
-        parser.add_argument("--db", metavar=self.db_metavar, help=self.db_help)
+        if self.db_help:
+            parser.add_argument("--db", metavar=self.db_metavar, help=self.db_help)
+        if self.selects_articles:
+            for option, side in (("--since", "on or after"), ("--until", "on or before")):
+                parser.add_argument(option, type=day, metavar="DATE", help=f"published {side} DATE (YYYY-MM-DD)")
+            parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. en,ru)")
+
+    def fail(self, message: str) -> None:
+        """What is not the user's mistake (a store that cannot be read, a write refused): one line, exit 1."""
+        print(f"{self.name}: {message}", file=sys.stderr)
+        self.exitcode = 1
 
     def store_config(self, opts: argparse.Namespace) -> tuple[Config, str]:
         """The settings and the store's path: read also beside --db, so a bad setting is said, not ignored."""
         assert self.settings is not None
-        config = read_config(self.name, self.settings)
+        try:
+            config = Config.from_settings(self.settings)
+        except ValueError as exc:
+            usage_error(self.name, str(exc))
         return config, opts.db or config.db
 
     def languages(self, opts: argparse.Namespace) -> list[str]:

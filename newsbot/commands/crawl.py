@@ -1,9 +1,5 @@
-"""`scrapy crawl`, but exiting 1 when the crawl was broken or killed (newsbot.outcome) and 2, with one
-line, for a bad argument.
-
-Scrapy's own command exits 0 whatever happened; cron, systemd and CI need
-the exit status to notice a crawl that extracted nothing or degraded.
-"""
+"""`scrapy crawl` with an exit status cron, systemd and CI can act on (Scrapy's own is 0 whatever
+happened): 1 when the crawl was broken or killed (newsbot.outcome), 2 and one line for a bad argument."""
 
 from __future__ import annotations
 

@@ -9,11 +9,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterable
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.common import INSTALL_HINT, StoreCommand, day, usage_error
+from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
 from newsbot.items import BY_NAME, LIST_FIELDS
 from newsbot.store import EXPORT_FIELDS, Store, StoreError
 
@@ -38,36 +38,42 @@ def csv_row(article: dict[str, Any]) -> list[Any]:
     return [inert(row[field]) for field in EXPORT_FIELDS]
 
 
-class Command(StoreCommand, ScrapyCommand):
-    def syntax(self) -> str:
-        return ("[-o FILE] [--format jsonl|csv|parquet] [--since DATE] [--until DATE] [--lang en,ru] "
-                "[--category SLUG] [--story ID]")
+def write(articles: Iterable[dict[str, Any]], output_format: str, out: IO[str]) -> int:
+    """Write the articles as CSV or JSON Lines; how many."""
+    count = 0
+    if output_format == "csv":
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_FIELDS)
+        for count, article in enumerate(articles, start=1):
+            writer.writerow(csv_row(article))
+    else:
+        for count, article in enumerate(articles, start=1):
+            out.write(json.dumps(article, ensure_ascii=False) + "\n")
+    return count
 
-    def short_desc(self) -> str:
-        return "Export stored articles as JSON Lines, CSV or Parquet"
 
-    def long_desc(self) -> str:
-        return ("Export articles from the SQLite store (NEWSBOT_DB, or --db) to stdout or a file, oldest first. "
-                "JSON Lines has one article per line in the item's shape plus published_date (the Baku day); "
-                "CSV has one column per field, "
-                f"with tags, image URLs and translation URLs joined by '{LIST_SEPARATOR}'. Parquet (-o FILE "
-                f"needed; pyarrow: {INSTALL_HINT}) is typed: lists stay lists, times are timestamps with a "
-                "time zone (schema: docs/analysis.md). "
-                "Dates are Baku publication days and both ends are included.")
+class Command(NewsbotCommand, ScrapyCommand):
+    selects_articles = True
+    usage = ("[-o FILE] [--format jsonl|csv|parquet] [--since DATE] [--until DATE] [--lang en,ru] "
+             "[--category SLUG] [--story ID]")
+    summary = "Export stored articles as JSON Lines, CSV or Parquet"
+    description = ("Export articles from the SQLite store (NEWSBOT_DB, or --db) to stdout or a file, oldest "
+                   "first. JSON Lines has one article per line in the item's shape plus published_date (the Baku "
+                   "day); CSV has one column per field, "
+                   f"with tags, image URLs and translation URLs joined by '{LIST_SEPARATOR}'. Parquet (-o FILE "
+                   f"needed; pyarrow: {INSTALL_HINT}) is typed: lists stay lists, times are timestamps with a "
+                   "time zone (schema: docs/analysis.md). Dates are Baku publication days and both ends are "
+                   "included.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
         parser.add_argument("--format", choices=("jsonl", "csv", "parquet"),
                             help="output format (default: csv for a .csv FILE, parquet for .parquet, else jsonl)")
-        parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
-        parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
-        parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. en,ru)")
         parser.add_argument("--category", metavar="SLUG", help="category key, e.g. energy")
         parser.add_argument("--story", metavar="STORY_ID", help="the editions of one story")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
         languages = self.languages(opts)
         if opts.output:
             self.check_output(opts.output)
@@ -91,48 +97,26 @@ class Command(StoreCommand, ScrapyCommand):
                         count = write_parquet(articles, opts.output)
                     except OSError as exc:
                         usage_error("export", f"-o {opts.output}: cannot write it ({exc.strerror or exc})")
-                    print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
-                    return
-                try:
-                    out = self._open_output(opts.output)
-                except OSError as exc:
-                    self.cannot_write(opts.output, exc)
-                try:
-                    with out:
-                        count = self._write(articles, output_format, out)
-                except BrokenPipeError:
-                    raise
-                except OSError as exc:  # a full disk, an I/O error: what was written is incomplete
-                    print(f"export: {opts.output and '-o ' + opts.output or 'standard output'}: cannot write it "
-                          f"({exc.strerror or type(exc).__name__})", file=sys.stderr)
-                    self.exitcode = 1
-                    return
+                else:
+                    try:  # UTF-8 whatever the locale; newline="" so CSV controls its own line ends
+                        out = open(opts.output or sys.stdout.fileno(), "w", encoding="utf-8", newline="",
+                                   closefd=bool(opts.output))
+                    except OSError as exc:
+                        self.cannot_write(opts.output, exc)
+                    try:
+                        with out:
+                            count = write(articles, output_format, out)
+                    except BrokenPipeError:
+                        raise
+                    except OSError as exc:  # a full disk, an I/O error: what was written is incomplete
+                        self.fail(f"{opts.output and '-o ' + opts.output or 'standard output'}: cannot write it "
+                                  f"({exc.strerror or type(exc).__name__})")
+                        return
         except StoreError as exc:
-            print(f"export: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(str(exc))
             return
         except BrokenPipeError:  # `scrapy export | head`: the reader has seen enough
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
         if opts.output:
             print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
-
-    @staticmethod
-    def _open_output(path: str | None) -> IO[str]:
-        # UTF-8 whatever the locale; newline="" so CSV controls its own line ends.
-        if path:
-            return open(path, "w", encoding="utf-8", newline="")
-        return open(sys.stdout.fileno(), "w", encoding="utf-8", newline="", closefd=False)
-
-    @staticmethod
-    def _write(articles: Any, output_format: str, out: IO[str]) -> int:
-        count = 0
-        if output_format == "csv":
-            writer = csv.writer(out)
-            writer.writerow(EXPORT_FIELDS)
-            for count, article in enumerate(articles, start=1):
-                writer.writerow(csv_row(article))
-        else:
-            for count, article in enumerate(articles, start=1):
-                out.write(json.dumps(article, ensure_ascii=False) + "\n")
-        return count

@@ -1,15 +1,10 @@
-"""`scrapy reextract`: today's extraction over the raw-page archive, into the store, with no request.
+"""`scrapy reextract`: today's extraction over the raw-page archive (NEWSBOT_ARCHIVE), into the store
+through its revision path (Store.write), with no crawler and no request: after a site redesign is fixed
+in newsbot/site/, the pages the crawls archived are read again (docs/archive.md).
 
-After a site redesign is noticed and the markup table (newsbot/site/) is fixed, the pages the
-crawls archived (NEWSBOT_ARCHIVE, newsbot/archive/) are read again with today's
-newsbot.loaders.extract_article and written through the store's normal revision path
-(Store.write): a changed content_hash is a new revision; an article crawled again since the
-record was fetched is left alone (stale). No crawler is made and no socket opened.
-
-Exit status: 0 done (a record a killed crawl left torn is skipped with a warning); 1 the store
-could not be read or written, warcio is missing, or a file is corrupt (what it held before the
-damage is still re-extracted); 2 usage error (bad option, no archive, no WARC file in it, a file
-that is not a WARC).
+Exit status: 0 done (a torn record a killed crawl left is skipped with a warning); 1 the store could not
+be read or written, warcio is missing, or a file is corrupt (what it held before the damage is still
+re-extracted); 2 usage error (bad option, no archive, no WARC file in it, a file that is not a WARC).
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ from typing import Any, Iterable
 from scrapy.commands import ScrapyCommand
 
 from newsbot.archive import INSTALL_HINT
-from newsbot.commands.common import StoreCommand, day, usage_error
+from newsbot.commands.common import NewsbotCommand, usage_error
 from newsbot.items import PAGE_FIELDS
 
 
@@ -46,14 +41,11 @@ class Report:
     fields: Counter = field(default_factory=Counter)   # field -> articles whose new revision changed it
     # field -> articles whose stored value differs but whose content_hash does not (the field is outside
     # the hash, e.g. the category's display name): the revision path keeps the stored value.
-    not_stored: Counter = field(default_factory=Counter)
+    differences_not_stored: Counter = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"files": self.files, "records": self.records, "reextracted": self.reextracted,
-                "changed": self.changed, "unchanged": self.unchanged, "inserted": self.inserted,
-                "stale": self.stale, "slug_edits": self.slug_edits, "superseded": self.superseded,
-                "filtered_out": self.filtered_out, "skipped": dict(sorted(self.skipped.items())),
-                "fields": dict(sorted(self.fields.items())), "differences_not_stored": dict(sorted(self.not_stored.items()))}
+        return {name: dict(sorted(value.items())) if isinstance(value, Counter) else value
+                for name, value in vars(self).items()}
 
     def text(self) -> str:
         skipped = sum(self.skipped.values())
@@ -65,8 +57,8 @@ class Report:
             f"{self.inserted} not in the store (inserted), {self.stale} stale (crawled again since)",
             f"Changed fields: {_counts(self.fields) or 'none'}",
         ]
-        if self.not_stored:
-            lines.append(f"Differences outside content_hash, not stored: {_counts(self.not_stored)}")
+        if self.differences_not_stored:
+            lines.append(f"Differences outside content_hash, not stored: {_counts(self.differences_not_stored)}")
         return "\n".join(lines)
 
 
@@ -107,19 +99,13 @@ def in_filters(item: dict[str, Any], since: date | None, until: date | None, lan
     """Baku publication days, both ends included, as `scrapy export`; no date matches no date filter."""
     if languages and item["language"] not in languages:
         return False
-    if since or until:
-        published = item["published_at"][:10]
-        if not published:
-            return False
-        if since and published < since.isoformat():
-            return False
-        if until and published > until.isoformat():
-            return False
-    return True
+    published = item["published_at"][:10]
+    return not (since or until) or bool(published) and not (
+        since and published < since.isoformat() or until and published > until.isoformat())
 
 
 def reextract(store: Any, files: list[Path], *, since: date | None = None, until: date | None = None,
-              languages: Iterable[str] = (), batch_size: int = 2000, warn: Any = None) -> Report:
+              languages: Iterable[str] = (), batch_size: int = 2000) -> Report:
     """Read `files`, re-extract each article's newest record and write them through store.write."""
     from newsbot.archive.reader import ArchiveReading, read_archive
     from newsbot.normalize import url_key
@@ -145,17 +131,14 @@ def reextract(store: Any, files: list[Path], *, since: date | None = None, until
     if reading.torn:
         report.skipped["torn"] += len(reading.torn)
         for where in reading.torn:
-            (warn or _warn)(f"{where}: a torn record (a crawl killed mid-write?); skipped it")
+            print(f"reextract: warning: {where}: a torn record (a crawl killed mid-write?); skipped it",
+                  file=sys.stderr)
     if reading.corrupt:
         report.skipped["corrupt"] += len(reading.corrupt)
         for where in reading.corrupt:
             print(f"reextract: error: {where}: corrupt, the rest of that file is unread", file=sys.stderr)
-    chosen = []
-    for _, item in newest.values():
-        if in_filters(item, since, until, languages):
-            chosen.append(item)
-        else:
-            report.filtered_out += 1
+    chosen = [item for _, item in newest.values() if in_filters(item, since, until, languages)]
+    report.filtered_out = len(newest) - len(chosen)
     chosen.sort(key=lambda item: (item["published_at"], item["url"]))
     for start in range(0, len(chosen), max(1, batch_size)):
         batch = chosen[start:start + batch_size]
@@ -171,7 +154,8 @@ def reextract(store: Any, files: list[Path], *, since: date | None = None, until
                 report.fields.update(differ)
             elif outcome is Outcome.UNCHANGED:
                 # site_id: a NULL stored one is filled in; otherwise the store keeps what it has.
-                report.not_stored.update(d for d in differ if not (d == "site_id" and before["site_id"] is None))
+                report.differences_not_stored.update(
+                    d for d in differ if not (d == "site_id" and before["site_id"] is None))
         result = store.write(batch)
         report.reextracted += len(batch)
         report.changed += result.updated
@@ -182,36 +166,24 @@ def reextract(store: Any, files: list[Path], *, since: date | None = None, until
     return report
 
 
-def _warn(message: str) -> None:
-    print(f"reextract: warning: {message}", file=sys.stderr)
-
-
-class Command(StoreCommand, ScrapyCommand):
-    def syntax(self) -> str:
-        return "[--archive DIR_OR_FILE ...] [--db PATH] [--since DATE] [--until DATE] [--lang az,en] [--json]"
-
-    def short_desc(self) -> str:
-        return "Run today's extraction over the page archive and update the store (no network)"
-
-    def long_desc(self) -> str:
-        return ("Read every WARC response record of the archive (NEWSBOT_ARCHIVE, or --archive: directories "
-                "and/or .warc.gz files, oldest first), extract each page with today's code, keep the newest "
-                "record per article, and write the articles within --since/--until (Baku publication days, "
-                "both included) and --lang to the store (NEWSBOT_DB, or --db) through its revision path. "
-                "Reports how many articles changed and which fields. Makes no request.")
+class Command(NewsbotCommand, ScrapyCommand):
+    selects_articles = True
+    usage = "[--archive DIR_OR_FILE ...] [--db PATH] [--since DATE] [--until DATE] [--lang az,en] [--json]"
+    summary = "Run today's extraction over the page archive and update the store (no network)"
+    description = ("Read every WARC response record of the archive (NEWSBOT_ARCHIVE, or --archive: directories "
+                   "and/or .warc.gz files, oldest first), extract each page with today's code, keep the newest "
+                   "record per article, and write the articles within --since/--until (Baku publication days, "
+                   "both included) and --lang to the store (NEWSBOT_DB, or --db) through its revision path. "
+                   "Reports how many articles changed and which fields. Makes no request.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--archive", metavar="DIR_OR_FILE", action="append",
                             help="an archive directory or WARC file (repeatable, or comma-separated; "
                                  "default: the NEWSBOT_ARCHIVE setting)")
-        parser.add_argument("--since", type=day, metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
-        parser.add_argument("--until", type=day, metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
-        parser.add_argument("--lang", metavar="LANGS", help="editions, comma-separated (e.g. az,en)")
         parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
         if args:
             usage_error("reextract", f"unexpected argument(s): {' '.join(args)} (use --archive)")
         config, path = self.store_config(opts)
@@ -229,8 +201,7 @@ class Command(StoreCommand, ScrapyCommand):
         try:
             import warcio  # noqa: F401
         except ImportError:
-            print(f"reextract: reading the archive needs warcio: {INSTALL_HINT}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(f"reading the archive needs warcio: {INSTALL_HINT}")
             return
         from newsbot.archive.reader import NotWarc, archive_files
 
@@ -243,20 +214,17 @@ class Command(StoreCommand, ScrapyCommand):
         from newsbot.store import Store, StoreError
 
         if not path or not Path(path).is_file():
-            print(f"reextract: no store at {path or '(NEWSBOT_DB is empty)'}: give --db PATH", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(f"no store at {path or '(NEWSBOT_DB is empty)'}: give --db PATH")
             return
         try:
             with Store(path, timeout=config.db_timeout) as store:
                 report = reextract(store, files, since=opts.since, until=opts.until, languages=languages,
                                    batch_size=config.db_batch_size)
         except StoreError as exc:
-            print(f"reextract: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(str(exc))
             return
         except OSError as exc:
-            print(f"reextract: cannot read the archive: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(f"cannot read the archive: {exc}")
             return
         except NotWarc as exc:
             usage_error("reextract", f"--archive {exc}")

@@ -1,15 +1,8 @@
-"""scrapy report: one self-contained HTML page of charts about the store.
+"""scrapy report: one self-contained HTML page of charts about the store's figures (Store queries).
 
-The charts are drawn with matplotlib and embedded in the page as base64 PNG images. matplotlib
-because it is the long-kept standard (and pandas' own plotting), draws on a server without a
-display, and its output is plain images: the page then has no script at all, nothing to fetch
-from a CDN, opens offline in any browser or mail client, and stays small
-whatever the store holds. A JavaScript library (plotly) would need its megabytes of bundle inlined in
-every report, for interactivity an at-a-glance page does not need. PNG rather than SVG: a chart
-of hundreds of days is a fixed-size image, not thousands of SVG nodes.
-
-The figures come from the store (Store.articles_per_day, stories_by_editions, category_mix,
-run_history, fill_rates, freshness); this module only draws them.
+matplotlib draws on a server without a display, and its plain PNG images make a page with no script,
+nothing fetched, that opens offline anywhere and stays small whatever the store holds: a JavaScript
+library would inline its bundle in every report, and an SVG of hundreds of days is thousands of nodes.
 """
 
 from __future__ import annotations
@@ -25,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.common import INSTALL_HINT, StoreCommand, usage_error
+from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
 from newsbot.reasons import exit_code
 from newsbot.site import LANGUAGES
 from newsbot.store import Store, StoreError
@@ -42,12 +35,12 @@ TOP_CATEGORIES = 10  # the rest of a category mix is one "other" slice
 MAX_RUNS = 2**63 - 1
 
 
-def _figure(height: float = 3.2) -> tuple[Figure, Axes]:
+def _figure(height: float = 3.2, rows: int = 1) -> tuple[Figure, Any]:
     from matplotlib.figure import Figure
 
     # Figure, not pyplot: no global state, no GUI backend, nothing left open between charts.
     figure = Figure(figsize=(9, height), dpi=100, layout="constrained")
-    return figure, figure.subplots()
+    return figure, figure.subplots(rows, 1, sharex=True)
 
 
 def _png(figure: Figure) -> str:
@@ -68,10 +61,14 @@ def _whole() -> Any:
     return MaxNLocator(integer=True)  # counts: no 1.2 articles on an axis
 
 
-def _no_data(ax: Axes, text: str = "No data yet") -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, fontsize=12, color="grey")
-    ax.set_xticks([])
-    ax.set_yticks([])
+def _no_data(data: Any, *axes: Axes) -> bool:
+    """Whether there is nothing to draw; then the axes say so."""
+    for ax in () if data else axes:
+        ax.text(0.5, 0.5, "No data yet", ha="center", va="center", transform=ax.transAxes, fontsize=12,
+                color="grey")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return not data
 
 
 def chart_articles_per_day(rows: list[tuple[str, str, int]]) -> Figure:
@@ -82,8 +79,7 @@ def chart_articles_per_day(rows: list[tuple[str, str, int]]) -> Figure:
             per_edition.setdefault(language, {})[date.fromisoformat(day)] = count
         except ValueError:
             continue  # a malformed date is no day to plot
-    if not per_edition:
-        _no_data(ax)
+    if _no_data(per_edition, ax):
         return figure
     for language in sorted(per_edition):
         days = sorted(per_edition[language])
@@ -100,8 +96,7 @@ def chart_articles_per_day(rows: list[tuple[str, str, int]]) -> Figure:
 
 def chart_stories_by_editions(rows: list[tuple[int, int]]) -> Figure:
     figure, ax = _figure(2.6)
-    if not rows:
-        _no_data(ax)
+    if _no_data(rows, ax):
         return figure
     editions, stories = zip(*rows)
     bars = ax.bar([str(e) for e in editions], stories, color=OK_COLOUR)
@@ -113,8 +108,7 @@ def chart_stories_by_editions(rows: list[tuple[int, int]]) -> Figure:
 
 def chart_category_mix(rows: list[tuple[str, str, int]]) -> Figure:
     figure, ax = _figure(2.8)
-    if not rows:
-        _no_data(ax)
+    if _no_data(rows, ax):
         return figure
     totals: dict[str, int] = {}
     for _, slug, count in rows:
@@ -149,13 +143,8 @@ def failed(run: dict[str, Any]) -> bool:
 
 
 def chart_runs(runs: list[dict[str, Any]]) -> Figure:
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(9, 4.6), dpi=100, layout="constrained")
-    top, bottom = figure.subplots(2, 1, sharex=True)
-    if not runs:
-        _no_data(top)
-        _no_data(bottom)
+    figure, (top, bottom) = _figure(4.6, rows=2)
+    if _no_data(runs, top, bottom):
         return figure
     labels = [f"#{r['run_id']}\n{(r['started_at'] or '')[:16].replace('T', ' ')}" for r in runs]
     positions = range(len(runs))
@@ -183,8 +172,7 @@ def chart_runs(runs: list[dict[str, Any]]) -> Figure:
 
 def chart_fill_rates(rates: dict[str, float]) -> Figure:
     figure, ax = _figure(4.2)
-    if not rates:
-        _no_data(ax)
+    if _no_data(rates, ax):
         return figure
     fields = list(rates)[::-1]
     bars = ax.barh(fields, [rates[f] for f in fields], color=[FAILED_COLOUR if rates[f] < 0.5 else OK_COLOUR
@@ -209,8 +197,7 @@ def chart_freshness(rows: list[tuple[str, float]]) -> Figure:
     for language, seconds in rows:
         if seconds is not None:
             per_edition.setdefault(language, []).append(seconds)
-    if not per_edition:
-        _no_data(ax)
+    if _no_data(per_edition, ax):
         return figure
     unit, size = _unit([s for values in per_edition.values() for s in values])
     editions = sorted(per_edition)
@@ -281,19 +268,14 @@ made {html.escape(data['generated_at'])}.</p>
 """
 
 
-class Command(StoreCommand, ScrapyCommand):
-    def syntax(self) -> str:
-        return "[-o report.html] [--db PATH] [--runs N]"
-
-    def short_desc(self) -> str:
-        return "Write a self-contained HTML page of charts about the store"
-
-    def long_desc(self) -> str:
-        return ("Write one HTML page, with every chart inline (no script, nothing fetched: it works offline), "
-                "about the SQLite store (NEWSBOT_DB, or --db): articles per day per edition, stories by "
-                "number of editions, category mix per edition, crawl runs (duration, new and updated items, "
-                "failures marked), field fill rates, and freshness (publication to first stored). "
-                f"Needs matplotlib: {INSTALL_HINT}.")
+class Command(NewsbotCommand, ScrapyCommand):
+    usage = "[-o report.html] [--db PATH] [--runs N]"
+    summary = "Write a self-contained HTML page of charts about the store"
+    description = ("Write one HTML page, with every chart inline (no script, nothing fetched: it works offline), "
+                   "about the SQLite store (NEWSBOT_DB, or --db): articles per day per edition, stories by "
+                   "number of editions, category mix per edition, crawl runs (duration, new and updated items, "
+                   "failures marked), field fill rates, and freshness (publication to first stored). "
+                   f"Needs matplotlib: {INSTALL_HINT}.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -302,7 +284,6 @@ class Command(StoreCommand, ScrapyCommand):
         parser.add_argument("--runs", type=int, default=100, metavar="N", help="crawl runs shown (default: 100)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
         if not 1 <= opts.runs <= MAX_RUNS:
             usage_error("report", f"--runs: must be from 1 to {MAX_RUNS}, not {opts.runs}")
         self.check_output(opts.output)
@@ -327,8 +308,7 @@ class Command(StoreCommand, ScrapyCommand):
                     "freshness": store.freshness(),
                 }
         except StoreError as exc:
-            print(f"report: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(str(exc))
             return
         page = render(data)
         try:

@@ -1,24 +1,14 @@
-"""`scrapy schedule`: start a newsbot job on Scrapyd, unless one of that spider is already queued or running.
+"""`scrapy schedule`: start a newsbot job on Scrapyd, unless one of that spider is already queued or
+running, so that cron and the systemd timer in deploy/ never pile slow crawls up (docs/scrapyd.md).
+Only the standard library talks to Scrapyd (urllib), so the command needs nothing beyond Scrapy.
 
-    scrapy schedule                                   # latest, on scrapy.cfg's [deploy] url
-    scrapy schedule latest -a lang=en -s NEWSBOT_DB=/var/lib/scrapyd/data/en.sqlite
-    scrapy schedule category -t node-b -a lang=en,ru -a since=2025-01-01 -a until=2025-06-30
-    scrapy schedule latest --wait                     # and exit 1 if the job's close reason says it broke
-
-It is what cron and the systemd timer in deploy/ run every few minutes: a run
-that finds the previous job of that spider still pending or running schedules
-nothing (and exits 0), so slow crawls never pile up. Only the standard library
-talks to Scrapyd (urllib), so the command needs nothing beyond Scrapy.
-
-Exit status: 0 scheduled (or skipped because one is pending or running);
-1 Scrapyd unreachable or refused, or (--wait) the job ended broken, was stopped, or its end
-could not be read; 2 usage error.
+Exit status: 0 scheduled (or skipped because one is pending or running); 1 Scrapyd unreachable or
+refused, or (--wait) the job ended broken, was stopped, or its end could not be read; 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import re
@@ -31,10 +21,11 @@ import urllib.request
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
-from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict, get_config
+from w3lib.http import basic_auth_header
 
+from newsbot.commands.common import NewsbotCommand, usage_error
 from newsbot.commands.crawl import check_spider_arguments
 from newsbot.net import is_loopback
 from newsbot.reasons import BROKEN_REASONS, SHUTDOWN
@@ -48,11 +39,7 @@ USERNAME_ENV, PASSWORD_ENV = "SCRAPYD_USERNAME", "SCRAPYD_PASSWORD"
 
 
 class ScrapydError(Exception):
-    """Scrapyd answered with an error, or not like Scrapyd."""
-
-
-class ScrapydUnreachable(ScrapydError):
-    """No answer from Scrapyd at all."""
+    """Scrapyd answered with an error, not like Scrapyd, or not at all."""
 
 
 class Scrapyd:
@@ -60,19 +47,18 @@ class Scrapyd:
 
     def __init__(self, url: str, project: str, username: str = "", password: str = "", timeout: float = 10.0):
         if not re.match(r"^https?://", url or ""):
-            raise UsageError(f"Scrapyd URL must start with http:// or https://; got {url!r}", print_help=False)
+            usage_error("schedule", f"Scrapyd URL must start with http:// or https://; got {url!r}")
         self.url = url.rstrip("/") + "/"
         self.project = project
         self.timeout = timeout
         self.username = username
-        self.headers = {}
-        if username:
-            token = base64.b64encode(f"{username}:{password}".encode()).decode()
-            self.headers["Authorization"] = f"Basic {token}"
+        self.headers = ({"Authorization": basic_auth_header(username, password, encoding="utf-8")}
+                        if username else {})
         handlers = [urllib.request.ProxyHandler({})] if is_loopback(urllib.parse.urlsplit(self.url).hostname) else []
         self.opener = urllib.request.build_opener(*handlers)
 
-    def _open(self, path: str, data: list[tuple[str, str]] | None = None) -> bytes:
+    def request(self, path: str, data: list[tuple[str, str]] | None = None) -> bytes:
+        """The body Scrapyd answers `path` with (POSTed `data`, if any); ScrapydError if it does not."""
         url = urllib.parse.urljoin(self.url, path.lstrip("/"))
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(url, data=body, headers=self.headers)
@@ -91,12 +77,12 @@ class Scrapyd:
             raise ScrapydError(f"Scrapyd at {self.url} answered HTTP {exc.code} for {path}: {detail}") from exc
         except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            raise ScrapydUnreachable(f"Cannot reach Scrapyd at {self.url} ({reason}). Is it running, and is "
+            raise ScrapydError(f"Cannot reach Scrapyd at {self.url} ({reason}). Is it running, and is "
                                      "the URL right (--url, -t TARGET, or [deploy] url in scrapy.cfg)?") from exc
 
     def call(self, endpoint: str, data: list[tuple[str, str]] | None = None, **query: str) -> dict[str, Any]:
         path = endpoint + ("?" + urllib.parse.urlencode(query) if query else "")
-        raw = self._open(path, data)
+        raw = self.request(path, data)
         try:
             answer = json.loads(raw)
         except ValueError as exc:
@@ -107,37 +93,6 @@ class Scrapyd:
                 message += " (deploy it first: scrapyd-deploy, see docs/scrapyd.md)"
             raise ScrapydError(f"Scrapyd at {self.url} refused {endpoint}: {message}")
         return answer
-
-    def jobs(self) -> dict[str, list[dict]]:
-        return self.call("listjobs.json", project=self.project)
-
-    def active(self, spider: str) -> list[tuple[str, dict]]:
-        """This project's jobs of `spider` that are pending or running, as (state, job)."""
-        jobs = self.jobs()
-        return [(state, job) for state in ("running", "pending") for job in jobs.get(state, [])
-                if job.get("spider") == spider]
-
-    def schedule(self, spider: str, args: dict[str, str], settings: dict[str, str], version: str | None = None,
-                 jobid: str | None = None, priority: float | None = None) -> str:
-        data = [("project", self.project), ("spider", spider)]
-        data += [("setting", f"{name}={value}") for name, value in settings.items()]
-        data += list(args.items())
-        if version:
-            data.append(("_version", version))
-        if jobid:
-            data.append(("jobid", jobid))
-        if priority is not None:
-            data.append(("priority", str(priority)))
-        return self.call("schedule.json", data=data)["jobid"]
-
-    def state(self, jobid: str) -> str | None:
-        return self.call("status.json", job=jobid, project=self.project).get("currstate")
-
-    def finished_job(self, jobid: str) -> dict | None:
-        return next((job for job in self.jobs().get("finished", []) if job.get("id") == jobid), None)
-
-    def text(self, path: str) -> str:
-        return self._open(path).decode("utf-8", "replace")
 
 
 def credentials(url: str, target: dict[str, str]) -> tuple[str, str, str]:
@@ -153,12 +108,6 @@ def credentials(url: str, target: dict[str, str]) -> tuple[str, str, str]:
     return url, os.environ.get(USERNAME_ENV, ""), os.environ.get(PASSWORD_ENV, "")
 
 
-def finish_reason(log_text: str) -> str | None:
-    """The close reason from a job log's final stats dump (the last one, if there are several)."""
-    found = _FINISH_REASON.findall(log_text)
-    return found[-1] if found else None
-
-
 def deploy_target(name: str | None) -> dict[str, str]:
     """scrapy.cfg's [deploy] section, overlaid with [deploy:NAME], as scrapyd-deploy reads them
     (environment variables in values expanded)."""
@@ -168,31 +117,22 @@ def deploy_target(name: str | None) -> dict[str, str]:
         section = f"deploy:{name}"
         if not config.has_section(section):
             known = [s[len("deploy:"):] for s in config.sections() if s.startswith("deploy:")]
-            raise UsageError(f"No [{section}] target in scrapy.cfg (targets: {', '.join(known) or 'none'})",
-                             print_help=False)
+            usage_error("schedule", f"No [{section}] target in scrapy.cfg (targets: {', '.join(known) or 'none'})")
         target.update(config.items(section, raw=True))
     return {key: os.path.expandvars(value) for key, value in target.items()}
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-    default_settings = {"LOG_ENABLED": False}
-
-    def syntax(self) -> str:
-        return "[options] [SPIDER]"
-
-    def short_desc(self) -> str:
-        return "Schedule a spider on Scrapyd (default: latest), unless one is already pending or running"
-
-    def long_desc(self) -> str:
-        return ("Schedule SPIDER (default: latest) on Scrapyd through its schedule.json. -a NAME=VALUE become "
-                "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=). Nothing is "
-                "scheduled while a job of the same spider is pending or running on that Scrapyd, unless "
-                "--allow-concurrent. The Scrapyd URL comes from --url, or from scrapy.cfg: [deploy] url, or "
-                "[deploy:TARGET] with -t TARGET. Scrapyd's basic auth is sent from the URL's user part "
-                "(http://USER:PASSWORD@host:6800), else the target's username and password, else "
-                f"${USERNAME_ENV} and ${PASSWORD_ENV}. Exits 1 when Scrapyd cannot be reached or refuses.")
+class Command(NewsbotCommand, ScrapyCommand):
+    db_help = None  # the job's store is a setting of the job (-s NEWSBOT_DB=...)
+    usage = "[options] [SPIDER]"
+    summary = "Schedule a spider on Scrapyd (default: latest), unless one is already pending or running"
+    description = ("Schedule SPIDER (default: latest) on Scrapyd through its schedule.json. -a NAME=VALUE become "
+                   "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=). Nothing is "
+                   "scheduled while a job of the same spider is pending or running on that Scrapyd, unless "
+                   "--allow-concurrent. The Scrapyd URL comes from --url, or from scrapy.cfg: [deploy] url, or "
+                   "[deploy:TARGET] with -t TARGET. Scrapyd's basic auth is sent from the URL's user part "
+                   "(http://USER:PASSWORD@host:6800), else the target's username and password, else "
+                   f"${USERNAME_ENV} and ${PASSWORD_ENV}. Exits 1 when Scrapyd cannot be reached or refuses.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -228,27 +168,25 @@ class Command(ScrapyCommand):
             opts.spargs = arglist_to_dict(opts.spargs)
             opts.job_settings = arglist_to_dict(opts.set)
         except ValueError:
-            raise UsageError("Invalid -a or -s value, use NAME=VALUE", print_help=False) from None
+            usage_error("schedule", "Invalid -a or -s value, use NAME=VALUE")
         reserved = sorted(name for name in opts.spargs if name in RESERVED_ARGS or name.startswith("_"))
         if reserved:
-            raise UsageError(f"Spider argument name(s) {', '.join(reserved)} are Scrapyd's own parameters",
-                             print_help=False)
+            usage_error("schedule", f"Spider argument name(s) {', '.join(reserved)} are Scrapyd's own parameters")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) > 1:
-            raise UsageError("Give at most one spider")
+            usage_error("schedule", "Give at most one spider")
         spider = args[0] if args else DEFAULT_SPIDER
         self.check_locally(spider, opts)
         target = deploy_target(opts.target)
         url = opts.url or target.get("url")
         if not url:
-            raise UsageError("No Scrapyd URL: give --url or -t TARGET, or set url in scrapy.cfg's [deploy]",
-                             print_help=False)
+            usage_error("schedule", "No Scrapyd URL: give --url or -t TARGET, or set url in scrapy.cfg's [deploy]")
         project = opts.project or target.get("project") or self.settings.get("BOT_NAME")
         url, username, password = credentials(url, target)
         scrapyd = Scrapyd(url, project, username=username, password=password, timeout=opts.http_timeout)
         try:
-            self.exitcode = self.schedule(scrapyd, spider, opts)
+            self.schedule(scrapyd, spider, opts)
         except ScrapydError as exc:
             print(f"scrapy schedule: {exc}", file=sys.stderr)
             self.exitcode = 1
@@ -265,55 +203,55 @@ class Command(ScrapyCommand):
         # The job id Scrapyd will add, which file templates may name (%(_job)s).
         check_spider_arguments("schedule", settings, spidercls, {**opts.spargs, "_job": opts.jobid or "job"})
 
-    def schedule(self, scrapyd: Scrapyd, spider: str, opts: argparse.Namespace) -> int:
+    def schedule(self, scrapyd: Scrapyd, spider: str, opts: argparse.Namespace) -> None:
+        """Schedule the job, unless one of `spider` is active, and with --wait wait for its end;
+        ScrapydError for every way that fails."""
         if not opts.allow_concurrent:
-            active = scrapyd.active(spider)
+            jobs = scrapyd.call("listjobs.json", project=scrapyd.project)
+            active = [(state, job) for state in ("running", "pending") for job in jobs.get(state, [])
+                      if job.get("spider") == spider]
             if active:
                 state, job = active[0]
                 since = f" since {job['start_time']}" if job.get("start_time") else ""
                 print(f"Not scheduled: {scrapyd.project}/{spider} job {job.get('id')} is {state}{since} on "
                       f"{scrapyd.url} (--allow-concurrent to start another)")
-                return 0
-        jobid = scrapyd.schedule(spider, opts.spargs, opts.job_settings, version=opts.egg_version,
-                                 jobid=opts.jobid, priority=opts.priority)
+                return
+        data = [("project", scrapyd.project), ("spider", spider)]
+        data += [("setting", f"{name}={value}") for name, value in opts.job_settings.items()]
+        data += list(opts.spargs.items())
+        data += [(name, str(value)) for name, value in (("_version", opts.egg_version), ("jobid", opts.jobid),
+                                                         ("priority", opts.priority)) if value not in (None, "")]
+        jobid = scrapyd.call("schedule.json", data=data)["jobid"]
         print(f"Scheduled {scrapyd.project}/{spider} as job {jobid} on {scrapyd.url}")
         sys.stdout.flush()
-        return self.wait(scrapyd, spider, jobid, opts) if opts.wait else 0
+        if opts.wait:
+            self.wait(scrapyd, spider, jobid, opts)
 
-    def wait(self, scrapyd: Scrapyd, spider: str, jobid: str, opts: argparse.Namespace) -> int:
+    def wait(self, scrapyd: Scrapyd, spider: str, jobid: str, opts: argparse.Namespace) -> None:
         deadline = time.monotonic() + opts.wait_timeout
-        while True:
-            state = scrapyd.state(jobid)
-            if state == "finished":
-                break
+        status = {"job": jobid, "project": scrapyd.project}
+        while (state := scrapyd.call("status.json", **status).get("currstate")) != "finished":
             if state is None:
-                print(f"scrapy schedule: job {jobid} is no longer known to {scrapyd.url} (cancelled, or Scrapyd "
-                      "restarted with in-memory job storage)", file=sys.stderr)
-                return 1
+                raise ScrapydError(f"job {jobid} is no longer known to {scrapyd.url} (cancelled, or Scrapyd "
+                                   "restarted with in-memory job storage)")
             if time.monotonic() >= deadline:
-                print(f"scrapy schedule: job {jobid} still {state} after {opts.wait_timeout:g} s; not waiting "
-                      "any longer (the job goes on)", file=sys.stderr)
-                return 1
+                raise ScrapydError(f"job {jobid} still {state} after {opts.wait_timeout:g} s; not waiting any "
+                                   "longer (the job goes on)")
             time.sleep(max(0.1, opts.poll))
-        job = scrapyd.finished_job(jobid) or {}
-        log_url = job.get("log_url")
+        finished = scrapyd.call("listjobs.json", project=scrapyd.project).get("finished", [])
+        log_url = next((job for job in finished if job.get("id") == jobid), {}).get("log_url")
         if not log_url:
-            print(f"scrapy schedule: job {jobid} finished, but Scrapyd keeps no log for it (logs_dir unset?): "
-                  "its close reason is unknown", file=sys.stderr)
-            return 1
-        reason = finish_reason(scrapyd.text(log_url))
+            raise ScrapydError(f"job {jobid} finished, but Scrapyd keeps no log for it (logs_dir unset?): its "
+                               "close reason is unknown")
+        found = _FINISH_REASON.findall(scrapyd.request(log_url).decode("utf-8", "replace"))
+        reason = found[-1] if found else None  # the last stats dump's, if the log has several
         where = urllib.parse.urljoin(scrapyd.url, log_url.lstrip("/"))
         if reason is None:
-            print(f"scrapy schedule: job {jobid} ({spider}) failed: no finish reason was logged, so the crawl was "
-                  f"killed or crashed; log: {where}", file=sys.stderr)
-            return 1
+            raise ScrapydError(f"job {jobid} ({spider}) failed: no finish reason was logged, so the crawl was "
+                               f"killed or crashed; log: {where}")
         if reason in BROKEN_REASONS:
-            print(f"scrapy schedule: job {jobid} ({spider}) was broken: finish_reason {reason}; log: {where}",
-                  file=sys.stderr)
-            return 1
+            raise ScrapydError(f"job {jobid} ({spider}) was broken: finish_reason {reason}; log: {where}")
         if reason == SHUTDOWN:
-            print(f"scrapy schedule: job {jobid} ({spider}) was stopped before it ended (finish_reason shutdown: "
-                  f"cancelled?); log: {where}", file=sys.stderr)
-            return 1
+            raise ScrapydError(f"job {jobid} ({spider}) was stopped before it ended (finish_reason shutdown: "
+                               f"cancelled?); log: {where}")
         print(f"Job {jobid} finished: finish_reason {reason}; log: {where}")
-        return 0

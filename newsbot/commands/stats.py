@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from scrapy.commands import ScrapyCommand
 
-from newsbot.commands.common import StoreCommand
+from newsbot.commands.common import NewsbotCommand
 from newsbot.site.categories import is_known_key
 from newsbot.store import Store, StoreError
 
@@ -39,17 +38,12 @@ def identity_report(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class Command(StoreCommand, ScrapyCommand):
-    def syntax(self) -> str:
-        return "[--by day|edition|category] [--json]"
-
-    def short_desc(self) -> str:
-        return "Count stored articles per day, edition and category, and show field fill rates"
-
-    def long_desc(self) -> str:
-        return ("Summarise the SQLite store (NEWSBOT_DB, or --db): article counts per Baku publication day, "
-                "edition and category (all three, or the one chosen with --by), and the fill rate of every "
-                "item field (the share of articles where it is non-empty).")
+class Command(NewsbotCommand, ScrapyCommand):
+    usage = "[--by day|edition|category] [--json]"
+    summary = "Count stored articles per day, edition and category, and show field fill rates"
+    description = ("Summarise the SQLite store (NEWSBOT_DB, or --db): article counts per Baku publication day, "
+                   "edition and category (all three, or the one chosen with --by), and the fill rate of every "
+                   "item field (the share of articles where it is non-empty).")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -71,8 +65,7 @@ class Command(StoreCommand, ScrapyCommand):
                     **identity_report(store.identity_summary()),
                 }
         except StoreError as exc:
-            print(f"stats: {exc}", file=sys.stderr)
-            self.exitcode = 1
+            self.fail(str(exc))
             return
         if opts.json:
             print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -83,13 +76,9 @@ class Command(StoreCommand, ScrapyCommand):
             sections.append(f"{BREAKDOWNS[by]}\n" + table((by, "articles"), list(report[f"by_{by}"].items())))
         sections.append("Fill rate\n" + table(("field", "filled"), [
             (field, f"{rate:.1%}") for field, rate in report["fill_rate"].items()]))
-        categories = report["categories"]
-        sections.append("Category slugs learned from a linked edition\n" + (table(("edition/slug", "key"), [
-            (f"{c['language']}/{c['slug']}", c["key"]) for c in categories["learned"]]) if categories["learned"]
-            else "(none)"))
-        sections.append("Category slugs no table or linked edition knows\n" + (table(("edition/slug", "articles"), [
-            (f"{c['language']}/{c['slug']}", c["articles"]) for c in categories["unknown"]]) if categories["unknown"]
-            else "(none)"))
-        identity = report["identity"]
-        sections.append("Identity\n" + table(("of identity", "count"), list(identity.items())))
+        for title, kind, column in (("Category slugs learned from a linked edition", "learned", "key"),
+                                    ("Category slugs no table or linked edition knows", "unknown", "articles")):
+            rows = [(f"{c['language']}/{c['slug']}", c[column]) for c in report["categories"][kind]]
+            sections.append(f"{title}\n" + (table(("edition/slug", column), rows) if rows else "(none)"))
+        sections.append("Identity\n" + table(("of identity", "count"), list(report["identity"].items())))
         print("\n\n".join(sections))

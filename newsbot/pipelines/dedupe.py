@@ -12,14 +12,8 @@ from newsbot.store import as_mapping
 
 
 class DedupePipeline:
-    """Within a run, by article_id (the hash of the URL path without its trailing slash, so both
-    spellings of a link are one article). Whether an article is new, updated or unchanged against
-    earlier crawls is the store's decision alone (newsbot.store.articles.decide), taken under its
-    write lock.
-
-    Stats: ``newsbot/items/duplicate``. Memory: the article_ids seen this run, as hashes
-    (newsbot.memo.KeySet: a small part of what a set of the id strings takes).
-    """
+    """Within a run, by article_id (both spellings of a link are one article); against earlier crawls,
+    only the store decides, under its write lock. The ids seen are kept as hashes (newsbot.memo.KeySet)."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats

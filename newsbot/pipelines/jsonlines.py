@@ -1,28 +1,11 @@
-"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL).
+"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL), appended with the file's own
+write call (not a feed export: FEEDS, -o and -O work alongside).
 
-Not a feed export (FEEDS / -o / -O still work alongside): one line per article, appended with
-the file's own write call, the file opened for appending so that later crawls continue it.
-
-With a store (NEWSBOT_DB and the SQLite pipeline on), the file is the store's journal: the
-SQLite pipeline appends the articles each transaction keeps (new or updated, never unchanged),
-under the ids the store gave them (a merged story's surviving id, an edited slug's first id,
-a learned category key), inside that transaction, and the store records the file's committed
-size with them. A crawl killed mid-batch leaves lines of articles it never stored; the next
-crawl cuts them before its first write (Store.open_journal), and fetches those articles again.
-A crawl sharing the file cuts them before its own next lines: every append holds the store's
-write lock until its commit, so under that lock whatever follows the committed size is a dead
-transaction's. Articles stored while the file refused their lines (a full disk) are recorded in
-the store, and the next crawl with this file appends them from it before its first write.
-So each article appears once per content, however often a crawl is killed and resumed.
-
-Without a store, JsonLinesPipeline appends every item that reaches it; a crawl killed and
-resumed may then write an article twice (no store remembers what was kept).
-
-A write the disk refuses (full, I/O error) is said once, in one ERROR line naming the file,
-counted (newsbot/output_errors/jsonl), and closes the crawl as "output_unavailable"; the part of
-the lines that did get written is cut off again, the items not written are counted
-(newsbot/jsonl/unsaved), no later line is tried, and the other outputs go on until the crawl
-has closed.
+With a store, the file is the store's journal: the SQLite pipeline appends what each transaction keeps,
+inside that transaction, and the store records the file's committed size with it, so that each article
+appears once per content however often a crawl is killed and resumed (docs/schema.md, "Pipelines and
+settings"). Without one, JsonLinesPipeline appends every item that reaches it. A write the disk refuses
+is said once and closes the crawl as output_unavailable; the other outputs go on until it has closed.
 """
 
 from __future__ import annotations
@@ -50,18 +33,14 @@ from newsbot.store import as_mapping
 
 logger = logging.getLogger(__name__)
 
-FIELD_ORDER = tuple(ArticleItem.fields)
 CLOSE_REASON = "output_unavailable"
-
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def jsonl_path(template: str, spider: Any) -> Path:
     """The file for a run: %(time)s and spider attributes such as %(name)s or Scrapyd's %(_job)s,
     as in FEEDS URIs (only the attributes the template names are read)."""
     params = {}
-    for name in set(_PLACEHOLDER.findall(template)):
+    for name in set(re.findall(r"%\((\w+)\)s", template)):
         if name == "time":
             params[name] = datetime.now(tz=timezone.utc).replace(microsecond=0).isoformat().replace(":", "-")
         elif hasattr(spider, name):
@@ -81,10 +60,9 @@ def store_keeps_journal(crawler: Crawler) -> bool:
 
 
 def record_of(item: Any) -> dict[str, Any]:
+    """The item as one JSON object: ArticleItem's fields in their order, then any others."""
     values = as_mapping(item)
-    record = {field: values[field] for field in FIELD_ORDER if field in values}
-    record.update((k, v) for k, v in values.items() if k not in record)
-    return record
+    return {**{field: values[field] for field in ArticleItem.fields if field in values}, **values}
 
 
 def _drop_partial_last_line(path: Path) -> int:
@@ -105,10 +83,8 @@ def _drop_partial_last_line(path: Path) -> int:
 
 
 class JsonLinesFile:
-    """One JSON Lines file, appended a batch of records at a time (the store's Journal).
-
-    Appends and rollbacks may come from the store's writer thread; a lock keeps them whole.
-    """
+    """One JSON Lines file, appended a batch of records at a time (the store's Journal). Appends and
+    rollbacks may come from the store's writer thread; a lock keeps them whole."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -162,7 +138,7 @@ class JsonLinesFile:
                 # Only while our lines are still the last: another process may have appended since
                 # (its own transaction, after ours let the lock go); the next crawl's trim then decides.
                 if self.size() == self._end:
-                    self._truncate(self._uncommitted)
+                    os.ftruncate(self.fd, self._uncommitted)
                 self._uncommitted = None
 
     def trim(self, committed: int | None) -> int:
@@ -171,7 +147,7 @@ class JsonLinesFile:
             if committed is None or committed >= size:
                 return 0
             lines = os.pread(self.fd, size - committed, committed).count(b"\n")
-            self._truncate(committed)
+            os.ftruncate(self.fd, committed)
             logger.warning("%s: cut %d lines (%d bytes) written by a transaction that never committed "
                            "(a crawl killed between writing them and storing the articles, which a resumed "
                            "crawl fetches again)", self.path, lines, size - committed)
@@ -198,13 +174,10 @@ class JsonLinesFile:
                     writing.write(line)
             writing.flush()
             os.fsync(writing.fileno())
-            self._truncate(writing.tell())
+            os.ftruncate(self.fd, writing.tell())
         logger.warning("%s: cut %d lines mid-file that no committed transaction wrote (left by a crawl killed "
                        "between writing and storing them, before newsbot serialised its writers)",
                        self.path, len(lines))
-
-    def _truncate(self, size: int) -> None:
-        os.ftruncate(self.fd, size)
 
     def close(self) -> OSError | None:
         """fsync and close; the error if the kernel could not write back what it had taken."""
@@ -220,11 +193,9 @@ class JsonLinesPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).jsonl
-        if not self.template:
-            raise NotConfigured()  # off by default: no message, which Scrapy would log as a warning
-        if store_keeps_journal(crawler):
-            # The SQLite pipeline writes the file, as the store's journal. (No message: Scrapy would
-            # log it as a warning on every crawl.)
+        # Off by default, or written by the SQLite pipeline as the store's journal. (No message: Scrapy
+        # would log it as a warning on every crawl.)
+        if not self.template or store_keeps_journal(crawler):
             raise NotConfigured()
         self.crawler = crawler
         self.file: JsonLinesFile | None = None
@@ -242,18 +213,16 @@ class JsonLinesPipeline:
         self.file = open_jsonl(self.crawler, jsonl_path(self.template, self.crawler.spider))
 
     def process_item(self, item: Any) -> Any:
-        if self.file is None or self.file.fd is None or self.failed:
-            self.crawler.stats.inc_value("newsbot/jsonl/unsaved")
-            return item  # the other outputs still get it
-        try:
-            self.file.append([record_of(item)])
-        except OSError as exc:
-            self.failed = True
-            self.crawler.stats.inc_value("newsbot/jsonl/unsaved")
-            jsonl_failed(self.crawler, self.file.path, exc)
-            return item
-        self.crawler.stats.inc_value("newsbot/jsonl/items")
-        return item
+        written = False
+        if self.file is not None and self.file.fd is not None and not self.failed:
+            try:
+                self.file.append([record_of(item)])
+                written = True
+            except OSError as exc:
+                self.failed = True
+                jsonl_failed(self.crawler, self.file.path, exc)
+        self.crawler.stats.inc_value("newsbot/jsonl/items" if written else "newsbot/jsonl/unsaved")
+        return item  # written or not: the other outputs still get it
 
     def close_spider(self) -> None:
         close_jsonl(self.crawler, self.file, self.failed)
@@ -273,8 +242,7 @@ def open_jsonl(crawler: Crawler, path: Path) -> JsonLinesFile:
 
 
 def jsonl_failed(crawler: Crawler, path: Path, exc: OSError) -> None:
-    """Count a refused write and report the crawl broken (the other outputs carry on meanwhile); said
-    once, also when the crawl is closing for another reason already."""
+    """Count a refused write and report the crawl broken; said also when it is closing already."""
     crawler.stats.inc_value("newsbot/output_errors/jsonl")
     if not report_broken(crawler, CLOSE_REASON, "cannot write to the JSON Lines file %s: %s", path, _reason(exc)):
         logger.error("Cannot write to the JSON Lines file %s: %s", path, _reason(exc))
@@ -285,13 +253,11 @@ def close_jsonl(crawler: Crawler, jsonl: JsonLinesFile | None, failed: bool) -> 
         return
     error = jsonl.close()
     if error is not None:
-        if failed:
-            logger.warning("Could not sync the JSON Lines file %s: %s", jsonl.path, _reason(error))
-        else:
+        if not failed:
             crawler.stats.inc_value("newsbot/output_errors/jsonl")
-            logger.error("Could not sync the JSON Lines file %s: %s", jsonl.path, _reason(error))
-    unsaved = crawler.stats.get_value("newsbot/jsonl/unsaved", 0)
-    if unsaved:
+        logger.log(logging.WARNING if failed else logging.ERROR, "Could not sync the JSON Lines file %s: %s",
+                   jsonl.path, _reason(error))
+    if unsaved := crawler.stats.get_value("newsbot/jsonl/unsaved", 0):
         logger.warning("%d items were not written to %s", unsaved, jsonl.path)
 
 
@@ -308,9 +274,8 @@ def count_reconciled(crawler: Crawler, path: Path, cut: int, appended: int) -> N
 
 
 def complete_other_journals(crawler: Crawler, store: Any, own: JsonLinesFile | None) -> None:
-    """Files of earlier crawls that miss lines (a per-run NEWSBOT_JSONL such as %(time)s names a
-    new file each crawl, so none would reopen them): completed now, each in its own transaction.
-    One still refusing them, or gone, keeps its lines due and is said in one line."""
+    """Files of earlier crawls that miss lines (a per-run NEWSBOT_JSONL such as %(time)s names a new
+    file each crawl, so none would reopen them): completed now, each in its own transaction."""
     for key in store.journals_missing_lines():
         path = Path(key)
         if own is not None and key == own.key:
@@ -332,8 +297,7 @@ def complete_other_journals(crawler: Crawler, store: Any, own: JsonLinesFile | N
 
 
 def count_journal_write(crawler: Crawler, path: Path, result: Any, failed: bool) -> bool:
-    """Count what a store transaction appended to the journal (or cut from it); a refused write is
-    reported once. Returns whether the journal has failed."""
+    """Count what a store transaction appended to the journal (or cut from it); whether it has failed."""
     if result.journal_lines:
         crawler.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
     if result.journal_cut:

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -32,18 +32,19 @@ CLOSE_REASON = "store_unavailable"
 # Settings recorded with each crawl run, besides every NEWSBOT_* one.
 RECORDED_SETTINGS = ("BOT_NAME", "JOBDIR", "USER_AGENT", "CONCURRENT_REQUESTS", "DOWNLOAD_DELAY",
                      "AUTOTHROTTLE_ENABLED", "CLOSESPIDER_ITEMCOUNT", "CLOSESPIDER_TIMEOUT")
+# The crawl run's counts, and the stats they are read from.
+RUN_COUNTS = {"scraped": "item_scraped_count", "new": stats_keys.STORED_NEW, "updated": stats_keys.STORED_UPDATED,
+              "unchanged": stats_keys.STORED_UNCHANGED, "duplicate": "newsbot/items/duplicate",
+              "dropped": "item_dropped_count"}
 # Batches handed to the writer thread and not yet committed; one more and process_item waits
 # for the oldest. One batch being written and one queued keep the writer busy; more would only
 # pile items up in memory while a slow disk or another process's lock holds the writer.
 MAX_BATCHES_IN_FLIGHT = 1
 
-_T = TypeVar("_T")
-
 
 def spider_arguments(spider: Spider) -> dict[str, Any]:
-    """The spider's -a arguments: its `arguments` dict if it keeps one, else the public scalar
-    attributes of the instance, which is where Spider.__init__ puts -a arguments (along with
-    whatever else __init__ and from_crawler set; private ones, like Scrapyd's _job, are left out)."""
+    """The spider's -a arguments: its `arguments` dict if it keeps one, else the public scalar attributes
+    Spider.__init__ puts them in (private ones, like Scrapyd's _job, are left out)."""
     kept = getattr(spider, "arguments", None)
     if isinstance(kept, dict):
         return dict(kept)
@@ -62,38 +63,21 @@ def freshness(latencies: Sequence[float]) -> dict[str, float]:
 
 
 class SQLitePipeline:
-    """Stores items in batches of NEWSBOT_DB_BATCH_SIZE (one transaction each; also whatever waited
-    NEWSBOT_DB_FLUSH_INTERVAL seconds, and the rest at close) and records the crawl in crawl_runs.
+    """Stores items in batches of NEWSBOT_DB_BATCH_SIZE, one transaction each (also whatever waited
+    NEWSBOT_DB_FLUSH_INTERVAL seconds, and the rest at close), and records the crawl in crawl_runs.
+    Unchanged items are written too (their last_crawled_at moves): only the store knows what is new.
 
-    Every store call runs on one writer thread of its own, which owns the SQLite connection: the
-    reactor goes on downloading and parsing while a batch is indexed and committed (sqlite3
-    releases the GIL while SQLite works), and a writer waiting on another process's lock never
-    stalls the crawl. Items reach the thread in order, so the writes are the same as inline ones.
-
-    If the store cannot be opened (read-only, unwritable path, newer schema) or stays locked by
-    another writer beyond NEWSBOT_DB_TIMEOUT and the retries, it logs an error and closes the
-    spider with the reason "store_unavailable": a crawl that cannot keep what it finds stops,
-    and the items it could not store are counted (newsbot/store/unsaved) and said.
-
-    A disk that refuses a write (full, I/O error) is said once, in one ERROR line naming the
-    store, and counted as newsbot/output_errors/store; what follows from it (the last attempt at
-    close, the unsaved count, the run record) is said at WARNING, without a traceback.
-
-    With NEWSBOT_JSONL set, the JSON Lines file is the store's journal: each transaction appends the
-    articles it keeps, under the store's ids, and records the file's size (newsbot.pipelines.jsonlines).
-
-    Every item is written, unchanged ones too (their last_crawled_at moves): the store alone says
-    what is new, updated or unchanged (newsbot/store/inserted, updated, unchanged, stale).
+    Every store call runs on one writer thread, which owns the SQLite connection: the reactor goes on
+    downloading and parsing while a batch is committed (sqlite3 releases the GIL), and a writer waiting
+    on another process's lock never stalls the crawl. A crawl that cannot keep what it finds stops as
+    "store_unavailable"; a disk that refuses a write is said once at ERROR, what follows at WARNING.
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        settings = config(crawler)
-        self.path = settings.db
+        self.config = config(crawler)
+        self.path = self.config.db
         if not self.path:
             raise NotConfigured("NEWSBOT_DB is empty")
-        self.batch_size = max(1, settings.db_batch_size)
-        self.flush_interval = settings.db_flush_interval
-        self.timeout = settings.db_timeout
         self.crawler = crawler
         self.stats = crawler.stats
         self.store: Store | None = None
@@ -105,7 +89,6 @@ class SQLitePipeline:
         self.closing = False
         self.writer: ThreadPoolExecutor | None = None
         self.flusher: task.LoopingCall | None = None
-        self.jsonl_template = settings.jsonl
         self.journal: jsonlines.JsonLinesFile | None = None
         self.journal_failed = False
         # Publication-to-crawl seconds of every article this crawl inserted, for the freshness stats
@@ -119,7 +102,7 @@ class SQLitePipeline:
     def from_crawler(cls, crawler: Crawler) -> SQLitePipeline:
         return cls(crawler)
 
-    def _on_writer(self, work: Callable[..., _T], *args: Any) -> Future[_T]:
+    def _on_writer(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
         if self.writer is None:
             self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
         return self.writer.submit(work, *args)
@@ -131,37 +114,35 @@ class SQLitePipeline:
         recorded = {k: v for k, v in self.crawler.settings.copy_to_dict().items()
                     if k.startswith("NEWSBOT_") or k in RECORDED_SETTINGS}
         job_id = getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB")
-        if self.jsonl_template:
-            self.journal = jsonlines.open_jsonl(self.crawler, jsonlines.jsonl_path(self.jsonl_template, spider))
+        if self.config.jsonl:
+            self.journal = jsonlines.open_jsonl(self.crawler, jsonlines.jsonl_path(self.config.jsonl, spider))
         try:
             self.run_id, reconciled = await asyncio.wrap_future(self._on_writer(self._open, spider, recorded, job_id))
-        except OSError as exc:  # the JSON Lines file refused the articles it was missing
-            self.stats.inc_value("newsbot/output_errors/jsonl")
-            logger.error("Cannot append the articles the JSON Lines file %s is missing, stopping the crawl: %s",
-                         self.journal.path, exc.strerror or exc)
-            self.journal_failed = True
+        except (OSError, StoreError) as exc:
+            if isinstance(exc, OSError):  # the JSON Lines file refused the articles it was missing
+                self.stats.inc_value("newsbot/output_errors/jsonl")
+                logger.error("Cannot append the articles the JSON Lines file %s is missing, stopping the crawl: "
+                             "%s", self.journal.path, exc.strerror or exc)
+                self.journal_failed = True
+            else:
+                logger.error("The article store is unavailable, stopping the crawl: %s", exc)
+                self.stats.inc_value("newsbot/store/unavailable")
+                if isinstance(exc, StoreWriteError):  # full before the first article
+                    self.stats.inc_value("newsbot/output_errors/store")
             self._stop_writer()
             self._close_journal()
-            raise CloseSpider(jsonlines.CLOSE_REASON) from exc
-        except StoreError as exc:
-            logger.error("The article store is unavailable, stopping the crawl: %s", exc)
-            self.stats.inc_value("newsbot/store/unavailable")
-            if isinstance(exc, StoreWriteError):  # full before the first article
-                self.stats.inc_value("newsbot/output_errors/store")
-            self._stop_writer()
-            self._close_journal()
-            raise CloseSpider(CLOSE_REASON) from exc
+            raise CloseSpider(jsonlines.CLOSE_REASON if self.journal_failed else CLOSE_REASON) from exc
         if self.journal is not None:
             jsonlines.count_reconciled(self.crawler, self.journal.path, *reconciled)
         logger.info("Storing articles in %s (crawl run %d)", self.path, self.run_id)
-        if self.flush_interval > 0:
+        if self.config.db_flush_interval > 0:
             self.flusher = task.LoopingCall(self._flush_waiting)
-            self.flusher.start(self.flush_interval, now=False)
+            self.flusher.start(self.config.db_flush_interval, now=False)
 
     def _open(self, spider: Spider, recorded: dict[str, Any], job_id: str | None) -> tuple[int, tuple[int, int]]:
         """On the writer thread, which keeps the connection (sqlite3 ties it to its thread).
         The run's id, and the JSON Lines lines cut and appended to bring the file in line with the store."""
-        store = Store(self.path, timeout=self.timeout, background_checkpoints=True)
+        store = Store(self.path, timeout=self.config.db_timeout, background_checkpoints=True)
         try:
             reconciled = store.open_journal(self.journal) if self.journal is not None else (0, 0)
             jsonlines.complete_other_journals(self.crawler, store, self.journal)
@@ -173,34 +154,31 @@ class SQLitePipeline:
         return run_id, reconciled
 
     def process_item(self, item: Any) -> Any:
-        self._add(item)
+        if self.store is not None:  # else never opened (the spider is closing) or already closed
+            self._collect()
+            # Made into rows here rather than on the writer thread: that would hold the GIL for a
+            # whole batch's worth of Python while the crawl waits for it.
+            self.pending.append(article_row(item))
+            if len(self.pending) >= self.config.db_batch_size:
+                self._flush()
         if len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
             return self._writer_caught_up(item)  # a coroutine: Scrapy awaits it
         return item
 
     async def _writer_caught_up(self, item: Any) -> Any:
-        while len(self.in_flight) > MAX_BATCHES_IN_FLIGHT:
-            await self._next_written()
+        await self._written(MAX_BATCHES_IN_FLIGHT)
         return item
 
-    async def _next_written(self) -> None:
-        # Waited for, not raised here: _collect accounts for a failed write. The asyncio copy's
-        # exception is taken (and dropped) so asyncio does not log it with a traceback when collected.
-        waited = asyncio.wrap_future(self.in_flight[0][0])
-        await asyncio.wait([waited])
-        if not waited.cancelled():
-            waited.exception()
-        self._collect()
-
-    def _add(self, item: Any) -> None:
-        if self.store is None:  # never opened (the spider is closing) or already closed
-            return
-        self._collect()
-        # Made into rows here rather than on the writer thread: that would hold the GIL for a
-        # whole batch's worth of Python while the crawl waits for it.
-        self.pending.append(article_row(item))
-        if len(self.pending) >= self.batch_size:
-            self._flush()
+    async def _written(self, in_flight: int = 0) -> None:
+        """Wait for the oldest batches until at most `in_flight` are left."""
+        while len(self.in_flight) > in_flight:
+            # Waited for, not raised here: _collect accounts for a failed write. The asyncio copy's
+            # exception is taken (and dropped) so asyncio does not log it with a traceback when collected.
+            waited = asyncio.wrap_future(self.in_flight[0][0])
+            await asyncio.wait([waited])
+            if not waited.cancelled():
+                waited.exception()
+            self._collect()
 
     def _flush_waiting(self) -> None:
         # Items of a slow crawl are committed within flush_interval, not only when a batch fills up.
@@ -256,11 +234,9 @@ class SQLitePipeline:
             self.flusher.stop()
         if self.store is None:
             return
-        while self.in_flight:
-            await self._next_written()
+        await self._written()
         self._flush(retry=True)  # the rest, and one last attempt for what a failed write left waiting
-        while self.in_flight:
-            await self._next_written()
+        await self._written()
         if self.pending:
             logger.log(logging.WARNING if self.disk_failed else logging.ERROR,
                        "%d items were not stored in %s (nor in the JSON Lines journal, which follows the store)",
@@ -274,21 +250,12 @@ class SQLitePipeline:
         # After close_spider (so every item is counted), and after the crawl's outcome
         # (newsbot.outcome) gave the final reason: a breakage found as the crawl closed is its reason.
         reason = self.stats.get_value(stats_keys.FINISH_REASON, reason)
-        if self.store is None:
-            self._close_journal()
-            return
-        stats = self.stats.get_stats()
-        counts = {
-            "scraped": stats.get("item_scraped_count", 0),
-            "new": stats.get(stats_keys.STORED_NEW, 0),
-            "updated": stats.get(stats_keys.STORED_UPDATED, 0),
-            "unchanged": stats.get(stats_keys.STORED_UNCHANGED, 0),
-            "duplicate": stats.get("newsbot/items/duplicate", 0),
-            "dropped": stats.get("item_dropped_count", 0),
-        }
-        # Waited for here, on the reactor's thread: one small write, and the process may end next.
-        self._on_writer(self._finish, reason, counts, stats, utc_now_iso()).result()
-        self._stop_writer()
+        if self.store is not None:
+            stats = self.stats.get_stats()
+            counts = {name: stats.get(key, 0) for name, key in RUN_COUNTS.items()}
+            # Waited for here, on the reactor's thread: one small write, and the process may end next.
+            self._on_writer(self._finish, reason, counts, stats, utc_now_iso()).result()
+            self._stop_writer()
         self._close_journal()
 
     def _finish(self, reason: str, counts: dict[str, int], stats: dict[str, Any], finished_at: str) -> None:

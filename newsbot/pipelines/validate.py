@@ -31,11 +31,8 @@ def problems(item: Any) -> list[str]:
 
 
 class ValidationPipeline:
-    """Drops an item missing a required field or carrying a malformed value.
-
-    Counted as ``newsbot/dropped/invalid_<field>`` for the first bad field, and as a page lost
-    (``invalid``); the drop message (logged by Scrapy) names the URL and every bad field.
-    """
+    """Drops an item missing a required field or carrying a malformed value, counted for its first bad
+    field and as a page lost (``invalid``); the drop message names the URL and every bad field."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
