@@ -49,10 +49,6 @@ class ArticlePages:
     """The article side of NewsbotSpider (a mixin of it, sharing its crawler, allowed_domains and
     requested_keys)."""
 
-    def article_requests(self, cards: list[Card]) -> Iterator[scrapy.Request]:
-        for url in self.new_article_urls(cards):
-            yield self.article_page_request(url)
-
     def new_article_urls(self, cards: list[Card]) -> list[str]:
         """The cards' article links this run has not asked for yet, each now counted as asked for."""
         urls = []
@@ -103,13 +99,13 @@ class ArticlePages:
         extraction = read_article(response)
         if extraction.item is None and extraction.problems[:1] and extraction.problems[0] in CUT_SHORT:
             yield from self.refetch_if_truncated(response) or ()
-            return
-        if extraction.problems == ["not_html"]:
+        elif extraction.problems == ["not_html"]:
             self.count_drop("not_html", response.url)
-            return
-        self.record_extraction(extraction, response.url)
-        if extraction.item is not None:
-            yield extraction.item
+        else:
+            self.record_extraction(extraction, response.url)
+            if extraction.item is not None:
+                yield extraction.item
+        yield from self.pacing.resume()
 
     def record_extraction(self, extraction: Extraction, url: str) -> None:
         stats = self.crawler.stats
@@ -144,14 +140,16 @@ class ArticlePages:
                        reason.replace("_", " "), url, note)
         report_lost(self.crawler, loss, url)
 
-    def article_failed(self, failure: Failure) -> None:
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value(stats_keys.ARTICLE_FAILED)
         if failure.check(DownloadCancelledError):
             # Past DOWNLOAD_MAXSIZE: not an article page, and never worth fetching again.
             self.count_drop("too_large", failure.request.url)
-            return
-        logger.log(failure_level(failure), "Article page failed: %s (%s)", failure.request.url, failure_reason(failure))
-        report_lost(self.crawler, "given_up", failure.request.url)
+        else:
+            logger.log(failure_level(failure), "Article page failed: %s (%s)", failure.request.url,
+                       failure_reason(failure))
+            report_lost(self.crawler, "given_up", failure.request.url)
+        yield from self.pacing.resume()
 
     def request_scheduled(self, request: scrapy.Request, spider) -> None:
         """An article link the site redirects to another host is dropped by Scrapy's OffsiteMiddleware

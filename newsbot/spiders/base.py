@@ -28,6 +28,7 @@ from newsbot.html import document
 from newsbot.listing import Card, CardReader
 from newsbot.memo import KeySet
 from newsbot.spiders.article_pages import ArticlePages, failure_level, failure_reason, own_meta
+from newsbot.spiders.pacing import Pacing
 from newsbot.pipelines.jsonlines import jsonl_path
 from newsbot.site.clock import BAKU
 from newsbot.normalize import display_text, parse_timestamp, url_key
@@ -108,6 +109,10 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
     incremental = True
     # Listings may need Chromium; article pages never do.
     renders_listings = True
+    # Walks that can run ahead of the downloader switch pacing on (Pacing: NEWSBOT_WALK_BACKLOG).
+    paced = False
+    # The category walks (newsbot.spiders.category.CategoryWalks) of the spiders that walk them.
+    walks = None
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -183,6 +188,8 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         crawler.signals.connect(spider._close_store, scrapy.signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, scrapy.signals.request_dropped)
         crawler.signals.connect(spider.request_scheduled, scrapy.signals.request_scheduled)
+        spider.pacing = Pacing.from_crawler(crawler, spider.config.walk_backlog if cls.paced else 0,
+                                            spider.article_page_request)
         return spider
 
     def edition(self, language: str) -> site.Edition:
@@ -222,7 +229,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
                                  errback=self.home_failed, cb_kwargs={"language": language})
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
-        raise NotImplementedError
+        return self.walks.home(response, language)
 
     def home_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Without a home page there is no navigation: fall back to the known paths."""
@@ -234,7 +241,15 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         yield from self.fallback_listings(language)
 
     def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
-        return iter(())
+        return self.walks.fallback(language)
+
+    # The callbacks of the category walks' requests: a JOBDIR queue keeps a callback as the name of
+    # a method of the spider, so the walks' own methods are reached through these.
+    def parse_walk(self, response: Response, step: str, **kwargs: Any) -> Iterator[Any]:
+        return getattr(self.walks, step)(response, **kwargs)
+
+    def walk_failed(self, failure: Failure) -> Iterator[Any]:
+        return self.walks.failed(failure)
 
     # --- listings ----------------------------------------------------------
     def listing_request(self, url: str, callback, language: str, page: int, *, meta: dict | None = None,

@@ -91,8 +91,8 @@ class LatestSpider(NewsbotSpider):
                     oldest = min(oldest, covered[0])
                 store.record_coverage(self.name, language, oldest.isoformat(), newest.isoformat())
 
-    def article_failed(self, failure: Failure) -> None:
-        super().article_failed(failure)
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        yield from super().article_failed(failure)
         language = site.language_of_path(urlsplit(failure.request.url).path)
         self.walks.setdefault(language, Walk()).failed_articles += 1
 
@@ -138,7 +138,7 @@ class LatestSpider(NewsbotSpider):
             return
         since = self.effective_since(language)
         wanted, passed_since, all_stored = self.triage_cards(cards, since=since)
-        yield from self.article_requests(wanted)
+        yield from self.pacing.articles(self.new_article_urls(wanted))
         walk = self.walks.setdefault(language, Walk())
         walk.saw([m for m in map(parse_timestamp, (c.timestamp for c in cards)) if m and (since is None or m >= since)])
         covered = self.coverage(language)

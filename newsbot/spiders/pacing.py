@@ -49,9 +49,10 @@ class Pacing:
         self.steps_out = 0
         self.on_the_way = 0
         self.held = TextQueue()
-        crawler.signals.connect(self.request_scheduled, signal=scrapy.signals.request_scheduled)
-        crawler.signals.connect(self.request_dropped, signal=scrapy.signals.request_dropped)
-        crawler.signals.connect(self.count_held_at_close, signal=scrapy.signals.spider_closed)
+        if backlog:  # unpaced, nothing is ever held back nor counted on its way
+            crawler.signals.connect(self.request_scheduled, signal=scrapy.signals.request_scheduled)
+            crawler.signals.connect(self.request_dropped, signal=scrapy.signals.request_dropped)
+            crawler.signals.connect(self.count_held_at_close, signal=scrapy.signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler, backlog: int, article_request: Callable[[str], scrapy.Request]) -> Pacing:

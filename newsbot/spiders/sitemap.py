@@ -18,7 +18,7 @@ from newsbot import site
 from newsbot.site.clock import BAKU
 from newsbot.normalize import parse_timestamp, url_key
 from newsbot.spiders.base import NewsbotSpider, argument, failure_level, failure_reason
-from newsbot.spiders.category import CategoryListings
+from newsbot.spiders.category import CategoryWalks
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class _ArticleUrl:
         return site.is_article_url(url)
 
 
-class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
+class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
     """scrapy crawl sitemap [-a since=2026-01-01 -a until=2026-01-15] [-a lang=en] [-a max_pages=N]
     [-a shards=K/N] [-a refresh=1]
 
@@ -62,6 +62,7 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
     """
 
     name = "sitemap"
+    paced = True
     sitemap_rules = [(_ArticleUrl(), "parse_article")]
 
     def __init__(self, shards: str | None = None, **kwargs: Any):
@@ -70,6 +71,12 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         self.fell_back = False
         # {loc: news:publication_date} of the sitemap being filtered (the news sitemap's only).
         self._publication_dates: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.walks = CategoryWalks(spider)  # the fallback; its idle check also lets held links in
+        return spider
 
     def configure(self, settings: BaseSettings) -> None:
         super().configure(settings)
