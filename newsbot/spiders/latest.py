@@ -64,16 +64,11 @@ class LatestSpider(NewsbotSpider):
         return spider
 
     def coverage(self, language: str) -> tuple[datetime, datetime] | None:
-        """(oldest, newest) card time of the feed stretch an earlier complete run stored, read once per run."""
+        """(oldest, newest) card time of the feed stretch an earlier complete run stored."""
         if language not in self._coverage:
             stored = self.store.coverage(self.name, language) if self.store is not None and not self.refresh else None
             self._coverage[language] = (parse_timestamp(stored[0]), parse_timestamp(stored[1])) if stored else None
         return self._coverage[language]
-
-    def effective_since(self, language: str) -> datetime | None:
-        if self.since is not None:
-            return self.since
-        return None if self.coverage(language) else self.default_since
 
     def record_coverage(self, spider, reason: str) -> None:
         """After a clean run, remember which stretch of each feed is now fully stored."""
@@ -136,7 +131,9 @@ class LatestSpider(NewsbotSpider):
         if not cards:
             self.stopped(language, "end_of_feed" if page > 1 else "empty_feed", response.url)
             return
-        since = self.effective_since(language)
+        since = self.since
+        if since is None and not self.coverage(language):
+            since = self.default_since
         wanted, passed_since, all_stored = self.triage_cards(cards, since=since)
         yield from self.pacing.articles(self.new_article_urls(wanted))
         walk = self.walks.setdefault(language, Walk())
