@@ -44,11 +44,10 @@ class Probes:
 
 
 class CategoryWalks:
-    """Discovery and walks of the category listings for a spider (a component it holds, as
-    `spider.walks`): the `category` spider's whole job, the `sitemap` spider's fallback. Where each
-    walk goes is the navigator's call (newsbot.navigation): this turns each listing page into what
-    it showed and the navigator's actions into requests, paced by the spider's `pacing`. Its
-    requests' callbacks are the spider's parse_walk and walk_failed, which hand them back here."""
+    """Discovery and walks of the category listings, a component a spider holds as `category_walks`:
+    the `category` spider's whole job, the `sitemap` spider's fallback. Where each walk goes is the
+    navigator's call (newsbot.navigation): this turns each listing page into what it showed and the
+    navigator's actions into requests, paced by the spider's `pacing`."""
 
     def __init__(self, spider: NewsbotSpider, category_keys: set[str] | None = None):
         self.spider = spider
@@ -84,20 +83,20 @@ class CategoryWalks:
         if self.category_keys is None:
             self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(nav))
             for segment, url in nav.items():
-                yield self.page_request(language, segment, 1, url=url)
+                yield self.first_page(language, segment, url)
             return
         keys = self.nav_keys(language, nav)
         found = {segment: key for segment, key in keys.items() if key in self.category_keys}
         self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(found))
         for segment in found:
-            yield self.page_request(language, segment, 1, url=nav[segment])
+            yield self.first_page(language, segment, nav[segment])
         missing = self.category_keys - set(found.values())
         for key in sorted(missing):
             # Not in the navigation as far as anything knows: the table may still know the slug.
             segment = categories.segments_for(key).get(language)
             if segment and segment not in nav:
                 missing.discard(key)
-                yield self.page_request(language, segment, 1)
+                yield self.first_page(language, segment)
         if missing:
             unknown = {segment: url for segment, url in nav.items() if segment not in keys}
             self.probes[language] = Probes(missing, sorted(nav), pending=len(unknown))
@@ -154,7 +153,7 @@ class CategoryWalks:
             self.crawler.stats.inc_value("newsbot/discovery/categories_from_stories")
             logger.info("Category %s is %s in the %s edition (its stories' linked editions say so)",
                         key, segment, language)
-            yield self.page_request(language, segment, 1, url=nav_url, again=True)  # its page 1 was read to learn this
+            yield self.first_page(language, segment, nav_url, again=True)  # its page 1 was read to learn this
         if not probes.pending and probes.missing and language not in self.not_found:
             self.not_found[language] = (
                 f"category {', '.join(sorted(probes.missing))} not found in the {language} edition: its "
@@ -165,19 +164,21 @@ class CategoryWalks:
         self.crawler.stats.inc_value("newsbot/discovery/category_fallback")
         for category in categories.all_categories():
             if category.language == language and (self.category_keys is None or category.key in self.category_keys):
-                yield self.page_request(language, category.segment, 1)
+                yield self.first_page(language, category.segment)
 
-    def page_request(self, language: str, segment: str, page: int, url: str | None = None,
-                     guessed: bool = False, walk: CategoryWalk = CategoryWalk(), urgent: bool | None = None,
-                     again: bool = False, past_end_probe: bool = False) -> scrapy.Request:
-        """again: past the dupe filter. urgent (the probe walk's page, by default): the other walks wait
-        for what it tells, so it goes before the queued articles."""
-        if urgent is None:
-            urgent = self.navigator.probe == (language, segment)
-        meta = {"guessed_page": guessed, **({PAST_END_PROBE: True} if past_end_probe else {})}
-        request = self.request(url or self.spider.edition(language).category_url(segment, page), "parse_listing",
-                               meta=meta, dont_filter=again, priority=1 if urgent else 0, language=language,
-                               page=page, segment=segment, walk=walk)
+    def first_page(self, language: str, segment: str, url: str | None = None, again: bool = False) -> scrapy.Request:
+        """Page 1 of a walk; again: it was requested before (to learn the category's key)."""
+        key = (language, segment)
+        return self.page_request(Fetch(key, 1, CategoryWalk(reread_to=int(again)), url=url,
+                                       urgent=self.navigator.probe == key))
+
+    def page_request(self, fetch: Fetch) -> scrapy.Request:
+        """An urgent page (the probe walk's) goes before the queued articles: the other walks wait for it."""
+        language, segment = fetch.key
+        meta = {"guessed_page": fetch.guessed, **({PAST_END_PROBE: True} if fetch.past_end_probe else {})}
+        request = self.request(fetch.url or self.spider.edition(language).category_url(segment, fetch.page),
+                               "parse_listing", meta=meta, dont_filter=fetch.again, priority=1 if fetch.urgent else 0,
+                               language=language, page=fetch.page, segment=segment, walk=fetch.walk)
         return self.spider.rendered(request) if self.spider.js_mode == "always" else request
 
     def act(self, decision: Decision) -> Iterator[scrapy.Request]:
@@ -193,11 +194,7 @@ class CategoryWalks:
             for count in action.counts:
                 stats.inc_value(f"newsbot/listing/{count}")
             if isinstance(action, Fetch):
-                language, segment = action.key
-                request = self.page_request(language, segment, action.page, url=action.url, guessed=action.guessed,
-                                            walk=action.walk, urgent=action.urgent, again=action.again,
-                                            past_end_probe=action.past_end_probe)
-                yield from self.spider.pacing.step(request)
+                yield from self.spider.pacing.step(self.page_request(action))
 
     # --- one walk: its page as what it showed, the navigator's answer as requests ---
     def parse_listing(self, response: Response, language: str, page: int, segment: str,
@@ -300,5 +297,5 @@ class CategorySpider(NewsbotSpider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.walks = CategoryWalks(spider, spider.category_keys)
+        spider.category_walks = CategoryWalks(spider, spider.category_keys)
         return spider
