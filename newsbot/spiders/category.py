@@ -163,10 +163,12 @@ class CategoryWalks:
     def fallback(self, language: str) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("newsbot/discovery/category_fallback")
         for category in categories.all_categories():
-            if category.language == language and (self.category_keys is None or category.key in self.category_keys):
+            wanted = self.category_keys is None or category.key in self.category_keys
+            if category.language == language and wanted:
                 yield self.first_page(language, category.segment)
 
-    def first_page(self, language: str, segment: str, url: str | None = None, again: bool = False) -> scrapy.Request:
+    def first_page(self, language: str, segment: str, url: str | None = None,
+                   again: bool = False) -> scrapy.Request:
         """Page 1 of a walk; again: it was requested before (to learn the category's key)."""
         key = (language, segment)
         return self.page_request(Fetch(key, 1, CategoryWalk(reread_to=int(again)), url=url,
@@ -176,9 +178,10 @@ class CategoryWalks:
         """An urgent page (the probe walk's) goes before the queued articles: the other walks wait for it."""
         language, segment = fetch.key
         meta = {"guessed_page": fetch.guessed, **({PAST_END_PROBE: True} if fetch.past_end_probe else {})}
-        request = self.request(fetch.url or self.spider.edition(language).category_url(segment, fetch.page),
-                               "parse_listing", meta=meta, dont_filter=fetch.again, priority=1 if fetch.urgent else 0,
-                               language=language, page=fetch.page, segment=segment, walk=fetch.walk)
+        url = fetch.url or self.spider.edition(language).category_url(segment, fetch.page)
+        request = self.request(url, "parse_listing", meta=meta, dont_filter=fetch.again,
+                               priority=1 if fetch.urgent else 0, language=language, page=fetch.page,
+                               segment=segment, walk=fetch.walk)
         return self.spider.rendered(request) if self.spider.js_mode == "always" else request
 
     def act(self, decision: Decision) -> Iterator[scrapy.Request]:
@@ -276,11 +279,8 @@ class CategorySpider(NewsbotSpider):
     """scrapy crawl category [-a category=energy,finance] [-a lang=en] [-a since=2025-01-01 -a until=2025-06-30]
     [-a max_pages=N] [-a refresh=1]
 
-    Categories come from each edition's navigation (the table's known slugs as
-    fallback) and are chosen by their language-independent key. With since or
-    until it is a backfill of that window: pages of already-stored cards do not
-    stop it. Without them it stops at the first page whose new cards are all stored.
-    """
+    With since or until, a backfill of that window; without, each walk stops at the first page
+    whose new cards are all stored."""
 
     name = "category"
     paced = True

@@ -42,11 +42,9 @@ class Walk:
 class LatestSpider(NewsbotSpider):
     """scrapy crawl latest [-a lang=en,ru] [-a since=6h|2026-01-01] [-a max_pages=N] [-a refresh=1]
 
-    Stops per edition at whichever comes first: a card older than since,
-    max_pages feed batches, or a batch whose cards are all stored already and
-    that reaches the stretch of feed an earlier complete run covered. That
-    last condition is what makes a killed run safe: its stored articles do not
-    stop the next run before the gap it left behind is filled.
+    Stops per edition at a card older than since, after max_pages batches, or at a batch of stored
+    cards that reaches the stretch an earlier complete run covered: so a killed run's stored
+    articles do not stop the next run before the gap it left is filled.
     """
 
     name = "latest"

@@ -63,7 +63,7 @@ class Pacing:
         yield self.stepping(request)
 
     def articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
-        """New article links (each already counted as asked for): what the scheduler has room for, the rest held."""
+        """New article links (already counted as asked for): those the scheduler has room for; the rest wait."""
         if not self.backlog:
             yield from map(self.article_request, urls)
             return

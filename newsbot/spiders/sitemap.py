@@ -37,32 +37,19 @@ def parse_shards(value: str | None) -> tuple[int, int] | None:
     return k, n
 
 
-class _ArticleUrl:
-    """A sitemap_rules "pattern": SitemapSpider only calls .search(url), and what an article URL
-    is belongs to newsbot.site, not to a regex written here."""
-
-    @staticmethod
-    def search(url: str) -> bool:
-        return site.is_article_url(url)
-
-
 class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
     """scrapy crawl sitemap [-a since=2026-01-01 -a until=2026-01-15] [-a lang=en] [-a max_pages=N]
     [-a shards=K/N] [-a refresh=1]
 
-    Reads /sitemap-posts-archive.xml (an index of archive shards), skips the shards
-    whose lastmod is before since or whose dates lie outside the window, and in each
-    shard kept requests the article pages of the chosen editions that are in the
-    window and not stored yet (one store lookup per shard). max_pages caps the
-    shards read; shards=K/N takes every N-th shard of the index from the K-th, so N
-    nodes split a backfill (scrapy merge joins their stores). Without until it also
-    reads /news-sitemap.xml, the newest articles. When the index is missing (404) or
-    is not a sitemap, one warning, and the category listings do the work.
+    The archive index's shards in the window (max_pages of them; every N-th from the K-th with
+    shards=K/N, so N nodes split a backfill), their article pages not stored yet, and without until
+    the news sitemap. Without a sitemap index, one warning, then the category listings.
     """
 
     name = "sitemap"
     paced = True
-    sitemap_rules = [(_ArticleUrl(), "parse_article")]
+    # Every entry filter_entries keeps is an article page (newsbot.site decides, not a regex here).
+    sitemap_rules = [("", "parse_article")]
 
     def __init__(self, shards: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -95,9 +82,8 @@ class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
                               meta={"newsbot_sitemap": kind})
 
     def _parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        """Scrapy's own sitemap walk (sitemap_filter, then sitemap_rules), with its requests made ours:
-        article pages once per url_key a run, shards with an errback. Paced: a shard is a walk step,
-        as an index names hundreds of shards of thousands of links each."""
+        """Scrapy's own sitemap walk, its requests made ours: article pages once per url_key a run, and
+        shards with an errback, each a paced walk step (an index names hundreds of big shards)."""
         self.pacing.answered(response.request)
         kind = response.meta.get("newsbot_sitemap", "shard")
         body = self._get_sitemap_body(response)
