@@ -25,7 +25,7 @@ CLEAN_STOPS = frozenset({"since", "already_stored", "end_of_feed", "max_pages"})
 
 
 @dataclass
-class Walk:
+class FeedWalk:
     """One edition's walk down the feed in this run."""
 
     newest: datetime | None = None
@@ -51,7 +51,7 @@ class LatestSpider(NewsbotSpider):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.walks: dict[str, Walk] = {}
+        self.feeds: dict[str, FeedWalk] = {}
         self._coverage: dict[str, tuple[datetime, datetime] | None] = {}
 
     @classmethod
@@ -75,7 +75,7 @@ class LatestSpider(NewsbotSpider):
         from newsbot.store import Store
 
         with Store(self.config.db, timeout=self.config.db_timeout) as store:
-            for language, walk in self.walks.items():
+            for language, walk in self.feeds.items():
                 if walk.failed_articles or walk.stop not in CLEAN_STOPS or walk.newest is None:
                     continue
                 oldest, newest = walk.oldest, walk.newest
@@ -87,7 +87,7 @@ class LatestSpider(NewsbotSpider):
     def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         yield from super().article_failed(failure)
         language = site.language_of_path(urlsplit(failure.request.url).path)
-        self.walks.setdefault(language, Walk()).failed_articles += 1
+        self.feeds.setdefault(language, FeedWalk()).failed_articles += 1
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
         labels = site.LATEST_LABELS[language]
@@ -105,11 +105,8 @@ class LatestSpider(NewsbotSpider):
         yield self.feed_request(first, language, fallbacks=rest)
 
     def feed_request(self, url: str, language: str, fallbacks: list[str]) -> scrapy.Request:
-        request = self.listing_request(url, self.parse_feed, language, page=1)
-        request.meta["feed_fallbacks"] = fallbacks
-        if self.js_mode == "always":
-            return self.rendered(request)
-        return request
+        request = self.listing_request(url, self.parse_feed, language, page=1, meta={"feed_fallbacks": fallbacks})
+        return self.rendered(request) if self.js_mode == "always" else request
 
     def listing_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         fallbacks = failure.request.meta.get("feed_fallbacks")
@@ -134,7 +131,7 @@ class LatestSpider(NewsbotSpider):
             since = self.default_since
         wanted, passed_since, all_stored = self.triage_cards(cards, since=since)
         yield from self.pacing.articles(self.new_article_urls(wanted))
-        walk = self.walks.setdefault(language, Walk())
+        walk = self.feeds.setdefault(language, FeedWalk())
         walk.saw([m for m in map(parse_timestamp, (c.timestamp for c in cards)) if m and (since is None or m >= since)])
         covered = self.coverage(language)
         # A rendered page may already hold several scrolls' worth: count it as one batch.
@@ -149,12 +146,10 @@ class LatestSpider(NewsbotSpider):
         else:
             # The feed page names its endpoint (.loadContainer[data-url]); later batches carry it on.
             endpoint = site.feed_endpoint(document(response)) if page == 1 else response.meta.get("feed_endpoint")
-            request = self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp, endpoint),
-                                           self.parse_feed, language, page + 1)
-            request.meta["feed_endpoint"] = endpoint
-            yield request
+            yield self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp, endpoint),
+                                       self.parse_feed, language, page + 1, meta={"feed_endpoint": endpoint})
 
     def stopped(self, language: str, reason: str, url: str) -> None:
-        self.walks.setdefault(language, Walk()).stop = reason
+        self.feeds.setdefault(language, FeedWalk()).stop = reason
         self.crawler.stats.set_value(f"newsbot/stop/{language}", reason)
         logger.info("%s feed: stopped (%s) at %s", language, reason, url)
