@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
@@ -20,15 +19,12 @@ from newsbot.config import Config, config
 from newsbot.html import with_charset
 from newsbot.outcome import report_broken
 
-logger = logging.getLogger(__name__)
-
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:
     """Retry-After as seconds: either delta-seconds or an HTTP date."""
     if not value:
         return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    text = text.strip()
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
     if text.isdigit():
         return float(text)
     try:
@@ -39,13 +35,9 @@ def retry_after_seconds(value: bytes | str | None) -> float | None:
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
-    """Scrapy's RetryMiddleware, but waiting before each retry.
-
-    Scrapy retries at once, which hammers a struggling server; here each retry
-    waits NEWSBOT_RETRY_BACKOFF * 2**(n-1) seconds, or what a 429's Retry-After
-    asks, capped at NEWSBOT_RETRY_BACKOFF_MAX. The wait holds the request's
-    download slot, which is the point: the crawl slows down with the server.
-    """
+    """Scrapy's RetryMiddleware, waiting NEWSBOT_RETRY_BACKOFF * 2**(n-1) seconds before retry n (or
+    what a 429's Retry-After asks), at most NEWSBOT_RETRY_BACKOFF_MAX: Scrapy retries at once, which
+    hammers a struggling server. The wait holds the download slot, so the crawl slows down with it."""
 
     def __init__(self, settings):
         super().__init__(settings)
@@ -53,7 +45,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.backoff = config.retry_backoff
         self.backoff_max = config.retry_backoff_max
 
-    async def _wait_then(self, retry: Request | None, request: Request, asked: float | None) -> Request | None:
+    async def _wait_then(self, retry: Request | None, asked: float | None) -> Request | None:
         if retry is None:
             return None
         attempt = retry.meta.get("retry_times", 1)
@@ -70,18 +62,17 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if asked is not None:
             self.crawler.stats.inc_value("newsbot/retry/retry_after_honoured")
         retry = self._retry(request, response_status_message(response.status))
-        return await self._wait_then(retry, request, asked) or response
+        return await self._wait_then(retry, asked) or response
 
     async def process_exception(self, request: Request, exception: Exception, spider=None):
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
-        return await self._wait_then(self._retry(request, exception), request, None)
+        return await self._wait_then(self._retry(request, exception), None)
 
 
 class Blocked(IgnoreRequest):
-    """A block answer that goes no further: a challenge page (no page of the site to parse), or any
-    block answer once the crawl is closing as blocked (no retry, no wait for a Retry-After).
-    `quiet`: the block was already said; the spider logs the page at INFO, not once more per page."""
+    """A block answer that goes no further: a challenge page, or any block answer once the crawl is
+    closing as blocked. `quiet`: the block was said already; the spider logs the page at INFO."""
 
     def __init__(self, message: str, quiet: bool = False):
         super().__init__(message)
@@ -89,20 +80,12 @@ class Blocked(IgnoreRequest):
 
 
 class BlockDetectorMiddleware:
-    """Closes the crawl as `blocked` when the site refuses it.
-
-    Sees every response before the retry middleware does (retries included). A 403 or 429
-    (newsbot.site.BLOCK_STATUSES) or a challenge page (a WAF's interstitial, no site markup:
-    newsbot.site.is_challenge) is a block answer, counted as `newsbot/blocked/<status>` or
-    `newsbot/blocked/challenge`; any other response ends the run. NEWSBOT_BLOCK_AFTER block answers
-    in a row close the crawl at once, with one ERROR line naming the status and the URL: nothing
-    more is scheduled, only what is in flight comes back. A lone 429 goes on to the retry
-    middleware, which honours its Retry-After.
-    """
+    """Closes the crawl as `blocked` after NEWSBOT_BLOCK_AFTER block answers in a row (a 403 or 429,
+    or a WAF's challenge page: newsbot.site), with one ERROR line. It sees every response before the
+    retry middleware does, so a lone 429 still goes on to honour its Retry-After."""
 
     def __init__(self, crawler):
         self.crawler = crawler
-        self.stats = crawler.stats
         self.block_after = config(crawler).block_after
         self.run = 0         # block answers in a row
         self.first_url = ""  # where the run began
@@ -120,7 +103,7 @@ class BlockDetectorMiddleware:
         else:
             self.run = 0
             return response
-        self.stats.inc_value(f"newsbot/blocked/{kind}")
+        self.crawler.stats.inc_value(f"newsbot/blocked/{kind}")
         what = f"HTTP {response.status}" + (" challenge page" if kind == "challenge" else "")
         if self.blocked:
             raise Blocked(f"{what}; the crawl is closing as blocked", quiet=True)
@@ -130,7 +113,7 @@ class BlockDetectorMiddleware:
         if self.block_after > 0 and self.run >= self.block_after:
             self.blocked = True
             report_broken(self.crawler, "blocked", "%s on %s; %d block answers (403, 429 or challenge "
-                         "pages) in a row since %s", what, response.url, self.run, self.first_url)
+                          "pages) in a row since %s", what, response.url, self.run, self.first_url)
             raise Blocked(f"{what}; the crawl is closing as blocked", quiet=True)
         if kind == "challenge":
             raise Blocked(f"{what} (not a page of the site)")
@@ -138,11 +121,9 @@ class BlockDetectorMiddleware:
 
 
 class UnreachableSiteMiddleware:
-    """Closes the crawl as `site_unreachable` at once when the site cannot be reached at all: a DNS
-    failure or a refused connection on a request before any answer came. Retrying those
-    only delays the news (and, offline, says nothing useful for a minute); one ERROR line names the
-    host and how to crawl the offline replica instead. Once the site has answered, such errors are
-    a page's trouble, left to the retries."""
+    """Closes the crawl as `site_unreachable` when a DNS failure or a refused connection comes before
+    the site ever answered: retrying only delays the news. Once it has answered, such errors are a
+    page's trouble, left to the retries."""
 
     UNREACHABLE = (CannotResolveHostError, DownloadConnectionRefusedError)
 
@@ -164,26 +145,16 @@ class UnreachableSiteMiddleware:
             return None
         if not self.closing:
             self.closing = True
-            host = urlsplit(request.url).hostname
+            reason = (str(exception).strip() or type(exception).__name__).splitlines()[0].rstrip(".")
             report_broken(self.crawler, "site_unreachable", "cannot reach %s (%s): no network, or the site is down. "
                           "Offline, crawl the replica: .venv/bin/python -m tests.replica --port 8000 & then add "
-                          "-s NEWSBOT_BASE_URL=http://127.0.0.1:8000", host, _first_line(exception))
+                          "-s NEWSBOT_BASE_URL=http://127.0.0.1:8000", urlsplit(request.url).hostname, reason)
         raise Blocked(f"{request.url} not fetched: the site cannot be reached", quiet=True)
 
 
-def _first_line(exception: Exception) -> str:
-    text = str(exception).strip() or type(exception).__name__
-    return text.splitlines()[0].rstrip(".")
-
-
 class CharsetMiddleware:
-    """Reads every page in the charset its bytes prove (newsbot.html.decide_charset), not the one its
-    labels claim: report.az's charset labels are unreliable (REPORT_AZ.md), and Scrapy, like browsers,
-    trusts the Content-Type header, which turns every ə, ş and Cyrillic letter into mojibake.
-
-    Counts each decision as `newsbot/charset/<decision>`, and a page whose header or <meta charset>
-    named another charset than its UTF-8 bytes as `newsbot/warnings/wrong_charset`.
-    """
+    """Reads every page in the charset its bytes prove (newsbot.html.decide_charset): report.az's
+    charset labels are unreliable, and Scrapy trusts the Content-Type header (REPORT_AZ.md)."""
 
     def __init__(self, stats) -> None:
         self.stats = stats
@@ -203,20 +174,12 @@ class CharsetMiddleware:
 
 
 class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
-    """Scrapy's MetaRefreshMiddleware, which first looks for the word "refresh" in the raw bytes.
-
-    Scrapy's decodes every HTML body to text and runs its regexes over the first 4,096
-    characters: on every article page, a measurable share of the crawl's CPU (bench/RESULTS.md),
-    spent to learn that the page has no <meta http-equiv="refresh">. Those 4,096 characters are at most 16,384 bytes of
-    UTF-8, so a UTF-8 page without b"refresh" in them has none; any other charset goes to
-    Scrapy's check as before.
-    """
+    """Scrapy's MetaRefreshMiddleware, which decodes every HTML body to search its first 4,096
+    characters, at a cost bench/RESULTS.md shows. Those are at most 16,384 bytes of UTF-8, so a UTF-8
+    page without b"refresh" in them has no meta refresh; other charsets go to Scrapy's check."""
 
     def process_response(self, request: Request, response: Response, spider=None) -> Request | Response:
-        if (isinstance(response, TextResponse) and response.encoding in _UTF8
+        if (isinstance(response, TextResponse) and response.encoding in ("utf-8", "utf8", "UTF-8")
                 and b"refresh" not in response.body[:16384].lower()):
             return response
         return super().process_response(request, response)
-
-
-_UTF8 = frozenset({"utf-8", "utf8", "UTF-8"})

@@ -1,21 +1,13 @@
 """How the category walks move through a listing's pages: a policy, with no Scrapy in it.
 
-A walk reads one category's listing, /{segment}/page/N. What a page showed (`Shown`, then
-`Cards` once its new cards were triaged) and what the walks know (`Navigator`) decide the next
-action: fetch a page (the next one, a jump, a bisection, the page after the last one), wait, or
-end. The spiders turn responses into observations and these actions into requests.
+A walk reads one category's listing, /{segment}/page/N. What a page showed (`Shown`, then `Cards`)
+and what the walks know (`Navigator`) decide the next action: fetch a page, wait, or end.
 
 Category pages are reported to be cumulative on the live site (page N shows every card of pages
-1..N), so each page is judged by the cards it adds to its walk: a page that adds none is the end,
-and "all stored" means the new cards are. A page that repeats every card the walk had and adds
-new ones shows the walk cumulative: it then jumps ahead (JUMP) rather than reading every page,
-and a jump that lands past the end is bisected back to the last page. Classic pages (each page
-its own cards) are walked page by page.
-
-The first walk to reach a second page (the probe) tells the others how the site numbers its
-pages (and, when cumulative, what a page past the end answers): they wait at their page 1 until
-it knows, and then jump from page 1 on, each checking on the page it lands on that it repeats
-what page 1 showed.
+1..N), so a page is judged by the cards it adds to its walk: none is the end. A walk whose page
+repeats every card it had and adds new ones jumps ahead (JUMP), bisecting back from a jump past the
+end; classic pages are walked one by one. The first walk to reach a second page (the probe) tells
+the others how the site numbers its pages: they wait at their page 1 until it knows.
 """
 
 from __future__ import annotations
@@ -36,61 +28,49 @@ JUMP_WHEN_PAST_END_SHOWS_ALL = 16
 
 @dataclass(frozen=True)
 class CategoryWalk:
-    """Where one walk of a category's listing stands, carried by its page requests, so that a crawl
-    resumed from a JOBDIR walks on from the request it left.
+    """Where one walk stands, carried by its page requests, so that a crawl resumed from a JOBDIR
+    walks on from the request it left."""
 
-    covered: every card of pages 1..covered was read (0: none yet). past: the lowest page known to
-    be past the end (a guessed page answered 404 or nothing new), None while unknown. per_page: the
-    cards page 1 showed. cumulative: whether page N shows every card of pages 1..N, None until a page
-    after the first told. next_url: the URL the pagination of page `covered` names for the next page.
-    reread_to: pages up to this one were requested before (a jump that was not cumulative after
-    all), so they are requested again past the dupe filter.
-    """
+    covered: int = 0                # every card of pages 1..covered was read
+    past: int | None = None         # the lowest page known to be past the end
+    per_page: int = 0               # the cards page 1 showed
+    cumulative: bool | None = None  # page N shows pages 1..N; None until a later page told
+    next_url: str | None = None     # the next page as page `covered` links it
+    reread_to: int = 0              # pages requested before (a jump that was not cumulative after all)
 
-    covered: int = 0
-    past: int | None = None
-    per_page: int = 0
-    cumulative: bool | None = None
-    next_url: str | None = None
-    reread_to: int = 0
-
-
-# --- what a page showed ----------------------------------------------------------
 
 @dataclass(frozen=True)
 class Shown:
-    """A listing page of a walk, before its new cards are read: the page requested, the cards it
-    shows, those of them the walk had not read, how many the walk had read before and how many of
-    those this page shows again."""
+    """A listing page of a walk, before its new cards are read."""
 
     page: int
-    shown: int
-    new: int
-    seen: int
-    known_shown: int
+    shown: int        # cards on it
+    new: int          # of those, cards the walk had not read
+    seen: int         # cards the walk read before
+    known_shown: int  # of those, cards it shows again
+
+    @property
+    def repeats(self) -> bool:
+        """It shows every card the walk had read (a cumulative page), and the walk had some."""
+        return self.seen > 0 and self.known_shown == self.seen
 
 
 @dataclass(frozen=True)
 class Cards:
-    """The same page once its new cards were triaged: how many are wanted, whether they passed
-    since, whether all were stored; the next page its pagination links (next_url), whether it has
-    pagination at all, and the page numbers it names (number -> URL)."""
+    """The same page once its new cards were triaged."""
 
     wanted: int
     passed_since: bool = False
     all_stored: bool = False
     next_url: str | None = None
     has_pagination: bool = False
-    named: Mapping[int, str] = field(default_factory=dict)
+    named: Mapping[int, str] = field(default_factory=dict)  # page numbers its pagination links
 
-
-# --- what to do next -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Fetch:
-    """Request page `page` of walk `key`, carrying `walk`. url: as a pagination named it (None: the
-    page's number in the edition's URL pattern). guessed: no page named it. urgent: the probe walk's
-    page, which the others wait for. counts: the newsbot/listing/ stats it adds."""
+    """Request page `page` of walk `key`. url: as a pagination named it (None: the edition's URL
+    pattern; guessed). urgent: the probe walk's page. counts: the newsbot/listing/ stats it adds."""
 
     key: Hashable
     page: int
@@ -109,8 +89,6 @@ class Fetch:
 
 @dataclass(frozen=True)
 class End:
-    """Walk `key` is over."""
-
     key: Hashable
     counts: tuple[str, ...] = ()
 
@@ -136,8 +114,8 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Decision:
-    """The walks' knowledge after a page, and the actions, in the order they are taken. read_cards:
-    the page's new cards are the walk's: read and triage them, then ask `Navigator.cards_read`."""
+    """The walks' knowledge after a page, and the actions in order. read_cards: triage the page's
+    new cards, then ask `Navigator.cards_read`."""
 
     navigator: Navigator
     actions: tuple[Action, ...] = ()
@@ -146,24 +124,18 @@ class Decision:
 
 @dataclass(frozen=True)
 class Navigator:
-    """What every walk of a crawl shares: its rules (max_pages; whether a page of stored cards ends a
-    walk) and what the walks learnt of the site. pages: "cumulative" or "paged", None until a page
-    after the first told. past_end: what a page past the last one answers, "all" (every card again)
-    or "none" (404, or no new card). probe: the walk finding that out; waiting: the walks at their
-    page 1 until it has; probing_over: it has (or ended)."""
+    """What every walk of a crawl shares: its rules and what the walks learnt of the site."""
 
     max_pages: int | None = None
-    stops_at_stored: bool = True
-    pages: str | None = None
-    past_end: str | None = None
-    probe: Hashable | None = None
+    stops_at_stored: bool = True   # a page of stored cards ends a walk
+    pages: str | None = None       # "cumulative" or "paged"
+    past_end: str | None = None    # a page past the last: "all" (every card again) or "none"
+    probe: Hashable | None = None  # the walk finding that out
     probing_over: bool = False
-    waiting: tuple[Waiting, ...] = ()
+    waiting: tuple[Waiting, ...] = ()  # the walks at their page 1 until the probe knows
 
-    # --- a page answered ------------------------------------------------------
     def shown(self, key: Hashable, walk: CategoryWalk, page: Shown, past_end_probe: bool = False) -> Decision:
-        """A listing page was read: end, overshoot, read the pages
-        between, or read its cards."""
+        """A listing page was read: end, overshoot, read the pages between, or read its cards."""
         jumped = page.page > walk.covered + 1
         if past_end_probe:
             # The page after the probe walk's last one: every card again, or none.
@@ -171,14 +143,12 @@ class Navigator:
             return nav.ended(key)
         if not page.shown and not jumped:
             return self.ended(key)
-        had_cards = page.seen > 0
-        repeats = had_cards and page.known_shown == page.seen
         if not page.new:
             if jumped:  # past the end (nothing there, or the last page again): the pages between
                 return self.overshot(key, page.page, walk, "nothing_new")
             # Nothing this walk has not seen: past the end (or a site that ignores /page/N).
             return self.ended(key, ("end_no_new_cards",))
-        if jumped and had_cards and not repeats:
+        if jumped and page.seen and not page.repeats:
             # Not cumulative after all: the skipped pages hold cards of their own. Read them one by
             # one (this page again when its turn comes), and nothing of this page until then.
             walk = replace(walk, cumulative=False, reread_to=page.page)
@@ -189,13 +159,11 @@ class Navigator:
     def cards_read(self, key: Hashable, walk: CategoryWalk, page: Shown, cards: Cards) -> Decision:
         """The page's new cards were read (after `shown` said read_cards): where the walk goes next."""
         jumped = page.page > walk.covered + 1
-        had_cards = page.seen > 0
-        repeats = had_cards and page.known_shown == page.seen
         per_page = walk.per_page or page.shown
-        cumulative = repeats if walk.cumulative is None and had_cards else walk.cumulative
+        cumulative = page.repeats if walk.cumulative is None and page.seen else walk.cumulative
         nav, learnt = self, False
-        if had_cards and self.pages is None:
-            nav = replace(self, pages="cumulative" if repeats else "paged")
+        if page.seen and self.pages is None:
+            nav = replace(self, pages="cumulative" if page.repeats else "paged")
             learnt = nav.pages == "paged"  # cumulative: the probe walks on until a page past the end tells
         if cards.next_url or cards.has_pagination:
             more = bool(cards.next_url)
@@ -224,18 +192,14 @@ class Navigator:
             elif nav.probe != key:
                 waiting = Waiting(key, walk, tuple(cards.named.items()), step)
                 return Decision(replace(nav, waiting=nav.waiting + (waiting,)), (Wait(key),))
-        actions = (nav.next_page(key, walk, cards.named, step),)
-        if learnt or (nav.probe == key and nav.past_end):
-            released = nav.released()
-            return Decision(released.navigator, actions + released.actions)
-        return Decision(nav, actions)
+        return nav.then((nav.next_page(key, walk, cards.named, step),),
+                        release=learnt or (nav.probe == key and nav.past_end is not None))
 
     def failed(self, key: Hashable, walk: CategoryWalk, page: int, is_404: bool, guessed: bool,
                past_end_probe: bool = False) -> Decision:
         """A listing page failed for good (404 included)."""
         if past_end_probe:  # the walk is over either way, and the waiting walks go on
-            released = (self.learnt_past_end("none") if is_404 else self).released()
-            return Decision(released.navigator, (End(key),) + released.actions)
+            return (self.learnt_past_end("none") if is_404 else self).then((End(key),), release=True)
         if page > walk.covered + 1:
             # A jump: past the end when it answers 404; either way the pages between are still there.
             return self.overshot(key, page, walk, "404" if is_404 else "failed")
@@ -247,7 +211,6 @@ class Navigator:
         pagination named) says where the listing ends: not a failure to report."""
         return is_404 and (guessed or page > walk.covered + 1)
 
-    # --- the steps --------------------------------------------------------------
     def next_page(self, key: Hashable, walk: CategoryWalk, named: Mapping[int, str], step: bool = False) -> Fetch:
         """The page after `walk.covered`: the next one on classic pages (or while nobody knows yet),
         a jump on cumulative ones (never past max_pages), between the last page read and the first
@@ -278,19 +241,18 @@ class Navigator:
             end = {"404": "end_by_404", "nothing_new": "end_no_new_cards"}.get(reason, "end_failed")
             return nav.ended(key, ("past_end", end))
         fetch = nav.next_page(key, walk, {})
-        fetch = replace(fetch, counts=("past_end",) + fetch.counts)
-        if nav.probe == key:
-            released = nav.released()
-            return Decision(released.navigator, (fetch,) + released.actions)
-        return Decision(nav, (fetch,))
+        return nav.then((replace(fetch, counts=("past_end",) + fetch.counts),), release=nav.probe == key)
 
     def ended(self, key: Hashable, counts: tuple[str, ...] = (), learnt: bool = False) -> Decision:
         """Walk `key` is over; the waiting walks go on if it was the probe or taught what they wait for."""
-        end = End(key, counts)
-        if learnt or self.probe == key:
-            released = self.released()
-            return Decision(released.navigator, (end,) + released.actions)
-        return Decision(self, (end,))
+        return self.then((End(key, counts),), release=learnt or self.probe == key)
+
+    def then(self, actions: tuple[Action, ...], release: bool) -> Decision:
+        """The actions, and with `release` the waiting walks' first steps after them."""
+        if not release:
+            return Decision(self, actions)
+        released = self.released()
+        return Decision(released.navigator, actions + released.actions)
 
     def released(self) -> Decision:
         """The walks waiting at their page 1 go on, with what the probe walk found out."""

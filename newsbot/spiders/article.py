@@ -9,6 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 
 from newsbot import site
 from newsbot import stats as stats_keys
@@ -59,23 +60,15 @@ class ArticleSpider(NewsbotSpider):
             raise ValueError("urls_file: empty path")
         if not self.given:
             raise ValueError("give the articles with -a url=URL[,URL...] or -a urls_file=PATH")
-        self.requested: list[str] = []
         self.articles = 0  # pages that gave an item
 
     def configure(self, settings) -> None:
         """Keep the given URLs that are this site's article pages; ValueError when none is."""
         super().configure(settings)
-        skipped_urls, skipped_lines = [], []
-        requested = []
-        for source, number, raw in self.given:
-            url = self.article_url(raw)
-            if url:
-                requested.append(url)
-            elif source == "url":
-                skipped_urls.append(raw)
-            else:
-                skipped_lines.append(number)
-        self.requested = requested
+        judged = [(source, number, raw, self.article_url(raw)) for source, number, raw in self.given]
+        self.requested = [url for *_, url in judged if url]
+        skipped_urls = [raw for source, _, raw, url in judged if not url and source == "url"]
+        skipped_lines = [number for source, number, _, url in judged if not url and source == "urls_file"]
         self.skipped = len(skipped_urls) + len(skipped_lines)
         problems = []
         if skipped_urls:
@@ -91,7 +84,7 @@ class ArticleSpider(NewsbotSpider):
                 problems.append(summary)
             elif not from_file:
                 problems.append(summary)
-        if not requested:
+        if not self.requested:
             raise ValueError("; ".join(problems) or "no article URL given")
         for problem in problems:
             logger.warning("%s; those are skipped", problem)
@@ -134,6 +127,5 @@ class ArticleSpider(NewsbotSpider):
             return
         failed = self.crawler.stats.get_value(stats_keys.ARTICLE_FAILED, 0)
         if report_broken(self.crawler, "no_articles", "none of the %d page(s) given is an article (%d failed)",
-                        len(self.requested), failed):
-            from scrapy.exceptions import DontCloseSpider
+                         len(self.requested), failed):
             raise DontCloseSpider

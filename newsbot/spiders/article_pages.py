@@ -1,6 +1,5 @@
-"""Article pages, as every spider requests and reads them: a request per link (each page once per
-run, whatever its spelling), a cut-short page fetched again, the extraction and its counts, and every
-page lost counted and reported to the crawl's outcome (newsbot.outcome)."""
+"""Article pages, as every spider requests and reads them: each page once per run whatever its
+spelling, a cut-short page fetched again, and every page lost reported to the crawl's outcome."""
 
 from __future__ import annotations
 
@@ -10,8 +9,9 @@ from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import DownloadCancelledError
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from newsbot import site
@@ -46,12 +46,7 @@ def own_meta(request: scrapy.Request) -> dict[str, Any]:
 
 
 class ArticlePages:
-    """The article side of NewsbotSpider (a mixin of it, sharing its crawler, allowed_domains and
-    requested_keys)."""
-
-    def article_requests(self, cards: list[Card]) -> Iterator[scrapy.Request]:
-        for url in self.new_article_urls(cards):
-            yield self.article_page_request(url)
+    """The article side of NewsbotSpider (a mixin of it)."""
 
     def new_article_urls(self, cards: list[Card]) -> list[str]:
         """The cards' article links this run has not asked for yet, each now counted as asked for."""
@@ -71,18 +66,14 @@ class ArticlePages:
         return False
 
     def article_request(self, url: str, dont_filter: bool = False) -> scrapy.Request | None:
-        """A request for an article link exactly as the page wrote it (whether the site redirects
-        or 404s the other spelling of a path is its own business); None when this run already
-        asked for the same page under either spelling."""
+        """A request for an article link as the page wrote it; None when this run asked for it already."""
         return self.article_page_request(url, dont_filter) if self.first_request_for(url) else None
 
     def article_page_request(self, url: str, dont_filter: bool = False) -> scrapy.Request:
-        """The request for an article page, whether or not this run asked for it already."""
         return scrapy.Request(urldefrag(url)[0], callback=self.parse_article, errback=self.article_failed,
                               dont_filter=dont_filter)
 
-    # --- articles ----------------------------------------------------------
-    def refetch_if_truncated(self, response: Response) -> Iterator[scrapy.Request] | None:
+    def refetch_if_truncated(self, response: Response) -> list[scrapy.Request] | None:
         """Fetch a cut-short page again (Scrapy's retry limits apply); None when the page is whole."""
         if not site.looks_truncated(response.body):
             return None
@@ -95,21 +86,21 @@ class ArticlePages:
                                   spider=self, reason="truncated_html")
         if retry is None:
             self.count_drop("empty" if not response.body.strip() else "truncated", response.url)
-            return iter([])
+            return []
         retry.meta[REFETCH_TIMES] = retry.meta.pop("retry_times")
-        return iter([retry])
+        return [retry]
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         extraction = read_article(response)
         if extraction.item is None and extraction.problems[:1] and extraction.problems[0] in CUT_SHORT:
             yield from self.refetch_if_truncated(response) or ()
-            return
-        if extraction.problems == ["not_html"]:
+        elif extraction.problems == ["not_html"]:
             self.count_drop("not_html", response.url)
-            return
-        self.record_extraction(extraction, response.url)
-        if extraction.item is not None:
-            yield extraction.item
+        else:
+            self.record_extraction(extraction, response.url)
+            if extraction.item is not None:
+                yield extraction.item
+        yield from self.pacing.resume()
 
     def record_extraction(self, extraction: Extraction, url: str) -> None:
         stats = self.crawler.stats
@@ -144,14 +135,16 @@ class ArticlePages:
                        reason.replace("_", " "), url, note)
         report_lost(self.crawler, loss, url)
 
-    def article_failed(self, failure: Failure) -> None:
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value(stats_keys.ARTICLE_FAILED)
         if failure.check(DownloadCancelledError):
             # Past DOWNLOAD_MAXSIZE: not an article page, and never worth fetching again.
             self.count_drop("too_large", failure.request.url)
-            return
-        logger.log(failure_level(failure), "Article page failed: %s (%s)", failure.request.url, failure_reason(failure))
-        report_lost(self.crawler, "given_up", failure.request.url)
+        else:
+            logger.log(failure_level(failure), "Article page failed: %s (%s)", failure.request.url,
+                       failure_reason(failure))
+            report_lost(self.crawler, "given_up", failure.request.url)
+        yield from self.pacing.resume()
 
     def request_scheduled(self, request: scrapy.Request, spider) -> None:
         """An article link the site redirects to another host is dropped by Scrapy's OffsiteMiddleware
@@ -173,13 +166,8 @@ class ArticlePages:
         if request.callback == self.parse_article and url_key(request.url) in map(url_key, previous):
             self.count_drop("redirect_loop", previous[0])
 
-
-# --- how a failure is logged ---------------------------------------------------
-
 def failure_reason(failure: Failure) -> str:
     """What a failure line says: "HTTP 503 after 4 retries", "TimeoutError: ... after 2 retries"."""
-    from scrapy.spidermiddlewares.httperror import HttpError
-
     request = getattr(failure, "request", None)
     retries = request.meta.get("retry_times", 0) if request is not None else 0
     after = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
@@ -193,9 +181,6 @@ def failure_reason(failure: Failure) -> str:
 def failure_level(failure: Failure) -> int:
     """ERROR for a page lost, but WARNING for a block answer (403, 429, challenge page): whether it is
     a block is the block detector's call (newsbot.middlewares), which says so in one ERROR line."""
-    from scrapy.exceptions import IgnoreRequest
-    from scrapy.spidermiddlewares.httperror import HttpError
-
     if failure.check(HttpError) and failure.value.response.status in site.BLOCK_STATUSES:
         return logging.WARNING
     if failure.check(IgnoreRequest) and not failure.check(HttpError):

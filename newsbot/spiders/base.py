@@ -1,9 +1,5 @@
-"""What the listing spiders share: arguments, edition discovery, listings and the stop rules (article
-pages are newsbot.spiders.article_pages').
-
-Spiders navigate only: markup and URL rules live in newsbot.site, field
-extraction in newsbot.loaders, storage in newsbot.store.
-"""
+"""What the spiders share: arguments, edition discovery, listings and the stop rules (article pages
+are newsbot.spiders.article_pages'). Markup and URL rules are newsbot.site's, fields newsbot.loaders'."""
 
 from __future__ import annotations
 
@@ -28,6 +24,7 @@ from newsbot.html import document
 from newsbot.listing import Card, CardReader
 from newsbot.memo import KeySet
 from newsbot.spiders.article_pages import ArticlePages, failure_level, failure_reason, own_meta
+from newsbot.spiders.pacing import Pacing
 from newsbot.pipelines.jsonlines import jsonl_path
 from newsbot.site.clock import BAKU
 from newsbot.normalize import display_text, parse_timestamp, url_key
@@ -70,10 +67,6 @@ def parse_languages(value: str | Iterable[str] | None, default: Iterable[str]) -
     return list(dict.fromkeys(chosen))
 
 
-def parse_flag(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
 def parse_max_pages(value: str | int | None) -> int | None:
     if value in (None, ""):
         return None
@@ -101,13 +94,16 @@ SCRAPYD_ARGUMENTS = frozenset({"_job", "_version", "setting"})
 
 
 class NewsbotSpider(ArticlePages, scrapy.Spider):
-    """Base for the spiders: -a lang, since, until, max_pages, refresh; discovery and listings.
-    Article pages (requests, extraction, losses) are ArticlePages'."""
+    """Base for the spiders: -a lang, since, until, max_pages, refresh; discovery and listings."""
 
     # Ask the store whether an article is known, so re-runs skip it.
     incremental = True
     # Listings may need Chromium; article pages never do.
     renders_listings = True
+    # Walks that can run ahead of the downloader switch pacing on (Pacing: NEWSBOT_WALK_BACKLOG).
+    paced = False
+    # The category walks (newsbot.spiders.category.CategoryWalks) of the spiders that walk them.
+    category_walks = None
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -133,11 +129,11 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"since ({since}) is after until ({until})")
         self.max_pages = parse_max_pages(max_pages)
-        self.refresh = parse_flag(refresh)
+        self.refresh = str(refresh).strip().lower() in ("1", "true", "yes", "on")
         self._store = None
         # url_key of every article requested this run: the site links one page as /x/y and /x/y/,
         # which Scrapy's dupefilter (exact URLs, so that a 301 between the two is still followed)
-        # would fetch twice. As hashes (newsbot.memo.KeySet): ~16 bytes an article, not ~150.
+        # would fetch twice. As hashes (newsbot.memo.KeySet), far smaller than the URLs.
         self.requested_keys = KeySet()
 
     @classmethod
@@ -183,12 +179,13 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         crawler.signals.connect(spider._close_store, scrapy.signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, scrapy.signals.request_dropped)
         crawler.signals.connect(spider.request_scheduled, scrapy.signals.request_scheduled)
+        spider.pacing = Pacing.from_crawler(crawler, spider.config.walk_backlog if cls.paced else 0,
+                                            spider.article_page_request)
         return spider
 
     def edition(self, language: str) -> site.Edition:
         return site.Edition(self.base_url, language)
 
-    # --- the store, as the memory of earlier runs --------------------------
     @property
     def store(self):
         """The SQLite store, read fresh on every lookup: another process may be writing it."""
@@ -210,19 +207,18 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
             return {}
         return self.store.lookup(urls)
 
-    # --- discovery ---------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.home_requests():
             yield request
 
     def home_requests(self) -> Iterator[scrapy.Request]:
-        """Each chosen edition's home page, where its navigation names the listings."""
+        """Each edition's home page, where its navigation names the listings."""
         for language in self.languages:
             yield scrapy.Request(self.edition(language).home_url, callback=self.parse_home,
                                  errback=self.home_failed, cb_kwargs={"language": language})
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
-        raise NotImplementedError
+        return self.category_walks.home(response, language)
 
     def home_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Without a home page there is no navigation: fall back to the known paths."""
@@ -234,9 +230,16 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         yield from self.fallback_listings(language)
 
     def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
-        return iter(())
+        return self.category_walks.fallback(language)
 
-    # --- listings ----------------------------------------------------------
+    # The callbacks of the category walks' requests: a JOBDIR queue keeps a callback as the name of
+    # a method of the spider, so the walks' own methods are reached through these.
+    def parse_walk(self, response: Response, step: str, **kwargs: Any) -> Iterator[Any]:
+        return getattr(self.category_walks, step)(response, **kwargs)
+
+    def walk_failed(self, failure: Failure) -> Iterator[Any]:
+        return self.category_walks.failed(failure)
+
     def listing_request(self, url: str, callback, language: str, page: int, *, meta: dict | None = None,
                         dont_filter: bool = False, priority: int = 0, **extra: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.listing_failed, meta=meta,
@@ -255,18 +258,15 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         if whole_page:
             refetch = self.refetch_if_truncated(response)
             if refetch is not None:
-                return None, list(refetch)
+                return None, refetch
         reader = CardReader(response.url, known=known, key=url_key)
         document(response, read=reader)
-        if self.should_render(response, reader.shown()):
+        # A listing with no cards in its HTML is rendered by script: ask Chromium (mode auto).
+        if (self.js_mode == "auto" and not reader.shown() and not response.meta.get("playwright")
+                and site.has_card_container(document(response))):
             return None, [self.rendered(response.request)]
         self.crawler.stats.inc_value(stats_keys.LISTING_PAGES if reader.shown() else stats_keys.LISTING_EMPTY)
         return reader, []
-
-    def should_render(self, response: Response, shown: int) -> bool:
-        """A listing with no cards in its HTML is rendered by script: ask Chromium (mode auto)."""
-        return (self.js_mode == "auto" and not shown and not response.meta.get("playwright")
-                and site.has_card_container(document(response)))
 
     def rendered(self, request: scrapy.Request) -> scrapy.Request:
         from newsbot.rendering import scroll_methods
@@ -277,11 +277,8 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
                                                        "playwright_page_methods": methods})
 
     def triage_cards(self, cards: list[Card], since: datetime | None = None) -> tuple[list[Card], bool, bool]:
-        """(cards to request, passed since, whole batch already stored) for one listing page.
-
-        Cards are newest first. A card is requested when it is inside since/until
-        and not stored, or stored with another title or time (the feed shows an edit).
-        """
+        """(cards to request, passed since, whole batch already stored) for one listing page: the
+        cards inside since/until that are not stored, or stored with another title or time (an edit)."""
         stats = self.crawler.stats
         since = since or self.since
         in_window, passed_since = [], False
@@ -289,29 +286,20 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
             moment = parse_timestamp(card.timestamp)
             if moment is not None and since and moment < since:
                 passed_since = True
-                continue
-            if moment is not None and self.until and moment > self.until:
-                continue
-            in_window.append(card)
+            elif moment is None or not self.until or moment <= self.until:
+                in_window.append((card, moment))
         # As the cards give them: the store matches each by its url_key.
-        stored = self.stored_versions([c.url for c in in_window])
+        stored = self.stored_versions([card.url for card, _ in in_window])
         wanted = []
-        for card in in_window:
+        for card, moment in in_window:
             known = stored.get(card.url)
-            if known is None:
-                wanted.append(card)
-            elif self._card_shows_edit(card, known):
+            if known is not None:
+                if not ((card.title and display_text(card.title) != known.title)
+                        or (moment and known.published_at and moment.isoformat() != known.published_at)):
+                    stats.inc_value("newsbot/cards/already_stored")
+                    continue
                 stats.inc_value("newsbot/cards/updated")
-                wanted.append(card)
-            else:
-                stats.inc_value("newsbot/cards/already_stored")
+            wanted.append(card)
         all_stored = bool(in_window) and len(stored) == len(in_window) and not wanted
         stats.inc_value("newsbot/cards/seen", len(cards))
         return wanted, passed_since, all_stored
-
-    @staticmethod
-    def _card_shows_edit(card: Card, known) -> bool:
-        if card.title and display_text(card.title) != known.title:
-            return True
-        moment = parse_timestamp(card.timestamp)
-        return bool(moment and known.published_at and moment.isoformat() != known.published_at)

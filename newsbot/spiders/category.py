@@ -1,4 +1,4 @@
-"""The backfill spider: category listings through their pagination."""
+"""The backfill spider, and the category walks it shares with the sitemap spider's fallback."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from newsbot.navigation import Cards, CategoryWalk, Decision, Fetch, Navigator, 
 from newsbot.normalize import url_key
 from newsbot.outcome import report_broken
 from newsbot.spiders.base import NewsbotSpider, failure_reason
-from newsbot.spiders.pacing import Pacing
 
 logger = logging.getLogger(__name__)
 
@@ -44,79 +43,74 @@ class Probes:
     started: set[str] = field(default_factory=set)  # segments found to be a requested key
 
 
-class CategoryListings:
-    """Discovery and walking of the category listings, for a NewsbotSpider: the `category` spider's
-    whole job, and the `sitemap` spider's fallback when the site has no sitemap. Where each walk
-    goes is the navigator's call (newsbot.navigation): this turns each listing page into what it
-    showed and the navigator's actions into requests, paced (newsbot.spiders.pacing)."""
+class CategoryWalks:
+    """Discovery and walks of the category listings, a component a spider holds as `category_walks`:
+    the `category` spider's whole job, the `sitemap` spider's fallback. Where each walk goes is the
+    navigator's call (newsbot.navigation): this turns each listing page into what it showed and the
+    navigator's actions into requests, paced by the spider's `pacing`."""
 
-    category_keys: set[str] | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, spider: NewsbotSpider, category_keys: set[str] | None = None):
+        self.spider = spider
+        self.crawler = spider.crawler
+        self.category_keys = category_keys
         # url_key of every card the walks of each (language, segment) read in this run.
-        self.category_walks: dict[tuple[str, str], KeySet] = {}
-        # What every walk shares, and decides each walk's next step (newsbot.navigation).
-        self.navigator = Navigator(max_pages=self.max_pages, stops_at_stored=self.stops_at_stored)
+        self.seen: dict[tuple[str, str], KeySet] = {}
+        self.navigator = Navigator(max_pages=spider.max_pages,
+                                   stops_at_stored=spider.since is None and spider.until is None)
         # language -> its Probes; language -> why a requested key is not crawled there (said at idle).
         self.probes: dict[str, Probes] = {}
         self.not_found: dict[str, str] = {}
+        self.crawler.signals.connect(self.release_waiting_walks, signal=scrapy.signals.spider_idle)
 
-    @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.release_waiting_walks, signal=scrapy.signals.spider_idle)
-        spider.pacing = Pacing.from_crawler(crawler, spider.config.walk_backlog, spider.article_page_request)
-        return spider
+    def request(self, url: str, step: str, *, dont_filter: bool = False, priority: int = 0,
+                meta: dict | None = None, **kwargs: Any) -> scrapy.Request:
+        """A request whose answer goes to this walk's method `step`, through the spider's callbacks."""
+        return scrapy.Request(url, callback=self.spider.parse_walk, errback=self.spider.walk_failed, meta=meta,
+                              dont_filter=dont_filter, priority=priority, cb_kwargs={"step": step, **kwargs})
 
-    @property
-    def stops_at_stored(self) -> bool:
-        return self.since is None and self.until is None
-
-    def wants(self, key: str) -> bool:
-        return self.category_keys is None or key in self.category_keys
-
-    def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
+    def home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
         nav: dict[str, str] = {}  # segment -> its link, requested as the navigation writes it
         for _label, url in site.find_nav_links(document(response), response.url):
             path = urlsplit(url).path
             segment = site.category_segment_of_listing(path)
-            if url.startswith(self.base_url) and segment is not None and site.language_of_path(path) == language:
+            if (url.startswith(self.spider.base_url) and segment is not None
+                    and site.language_of_path(path) == language):
                 nav.setdefault(segment, url)
         if not nav:
             logger.warning("No category links in the %s navigation; using the known categories", language)
-            yield from self.fallback_listings(language)
+            yield from self.fallback(language)
             return
         if self.category_keys is None:
             self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(nav))
             for segment, url in nav.items():
-                yield self.page_request(language, segment, 1, url=url)
+                yield self.first_page(language, segment, url)
             return
         keys = self.nav_keys(language, nav)
         found = {segment: key for segment, key in keys.items() if key in self.category_keys}
         self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(found))
         for segment in found:
-            yield self.page_request(language, segment, 1, url=nav[segment])
+            yield self.first_page(language, segment, nav[segment])
         missing = self.category_keys - set(found.values())
         for key in sorted(missing):
             # Not in the navigation as far as anything knows: the table may still know the slug.
             segment = categories.segments_for(key).get(language)
             if segment and segment not in nav:
                 missing.discard(key)
-                yield self.page_request(language, segment, 1)
+                yield self.first_page(language, segment)
         if missing:
             unknown = {segment: url for segment, url in nav.items() if segment not in keys}
             self.probes[language] = Probes(missing, sorted(nav), pending=len(unknown))
             for segment, url in unknown.items():
-                yield scrapy.Request(url, callback=self.probe_listing, errback=self.probe_failed, dont_filter=True,
-                                     cb_kwargs={"language": language, "segment": segment, "nav_url": url})
+                yield self.request(url, "probe_listing", dont_filter=True, language=language, segment=segment,
+                                   nav_url=url)
             yield from self.probe_done(language, "", "", None, pending=0)
 
     def nav_keys(self, language: str, nav: dict[str, str]) -> dict[str, str]:
         """segment -> key of the navigation's categories whose key is known: from the stories stored
         under it (their linked editions taught it), else from the table, else the slug itself where
         it is a key the command line asked for (an en slug is the key of its category)."""
-        stored = self.store.segment_keys(language) if self.store is not None else {}
+        store = self.spider.store
+        stored = store.segment_keys(language) if store is not None else {}
         keys = {}
         for segment in nav:
             known = categories.lookup(language, segment)
@@ -128,15 +122,15 @@ class CategoryListings:
 
     # --- which key an unknown category of the navigation is: its stories' linked editions tell ---
     def probe_listing(self, response: Response, language: str, segment: str, nav_url: str) -> Iterator[Any]:
-        listing, first = self.read_listing(response)
+        listing, first = self.spider.read_listing(response)
         if first:
             yield from first  # cut short (fetched again) or rendered: this answer comes back
             return
         cards = [card for card in listing.cards() if site.is_article_url(card.url)][:PROBE_CARDS] if listing else []
         for card in cards:
             # Not counted as asked for: the walk, if any, reads it as any other card.
-            yield scrapy.Request(card.url, callback=self.probe_article, errback=self.probe_failed, dont_filter=True,
-                                 cb_kwargs={"language": language, "segment": segment, "nav_url": nav_url})
+            yield self.request(card.url, "probe_article", dont_filter=True, language=language, segment=segment,
+                               nav_url=nav_url)
         yield from self.probe_done(language, segment, nav_url, None, pending=len(cards) - 1)
 
     def probe_article(self, response: Response, language: str, segment: str, nav_url: str) -> Iterator[Any]:
@@ -159,36 +153,36 @@ class CategoryListings:
             self.crawler.stats.inc_value("newsbot/discovery/categories_from_stories")
             logger.info("Category %s is %s in the %s edition (its stories' linked editions say so)",
                         key, segment, language)
-            yield self.page_request(language, segment, 1, url=nav_url, again=True)  # its page 1 was read to learn this
+            yield self.first_page(language, segment, nav_url, again=True)  # its page 1 was read to learn this
         if not probes.pending and probes.missing and language not in self.not_found:
             self.not_found[language] = (
                 f"category {', '.join(sorted(probes.missing))} not found in the {language} edition: its "
                 f"navigation shows {', '.join(probes.seen)}, and neither the table, the store nor the linked "
                 f"editions of their stories make any of them {', '.join(sorted(probes.missing))}")
 
-    def fallback_listings(self, language: str) -> Iterator[scrapy.Request]:
+    def fallback(self, language: str) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("newsbot/discovery/category_fallback")
         for category in categories.all_categories():
-            if category.language == language and self.wants(category.key):
-                yield self.page_request(language, category.segment, 1)
+            wanted = self.category_keys is None or category.key in self.category_keys
+            if category.language == language and wanted:
+                yield self.first_page(language, category.segment)
 
-    def page_request(self, language: str, segment: str, page: int, url: str | None = None,
-                     guessed: bool = False, walk: CategoryWalk = CategoryWalk(), urgent: bool | None = None,
-                     again: bool = False, past_end_probe: bool = False) -> scrapy.Request:
-        """again: past the dupe filter. urgent (the probe walk's page, by default): the other walks wait
-        for what it tells, so it goes before the queued articles."""
-        if urgent is None:
-            urgent = self.navigator.probe == (language, segment)
-        meta = {"guessed_page": guessed, **({PAST_END_PROBE: True} if past_end_probe else {})}
-        request = self.listing_request(url or self.edition(language).category_url(segment, page), self.parse_listing,
-                                       language, page, meta=meta, dont_filter=again, priority=1 if urgent else 0,
-                                       segment=segment, walk=walk)
-        return self.rendered(request) if self.js_mode == "always" else request
+    def first_page(self, language: str, segment: str, url: str | None = None,
+                   again: bool = False) -> scrapy.Request:
+        """Page 1 of a walk; again: it was requested before (to learn the category's key)."""
+        key = (language, segment)
+        return self.page_request(Fetch(key, 1, CategoryWalk(reread_to=int(again)), url=url,
+                                       urgent=self.navigator.probe == key))
 
-    def fetch_request(self, fetch: Fetch) -> scrapy.Request:
+    def page_request(self, fetch: Fetch) -> scrapy.Request:
+        """An urgent page (the probe walk's) goes before the queued articles: the other walks wait for it."""
         language, segment = fetch.key
-        return self.page_request(language, segment, fetch.page, url=fetch.url, guessed=fetch.guessed, walk=fetch.walk,
-                                 urgent=fetch.urgent, again=fetch.again, past_end_probe=fetch.past_end_probe)
+        meta = {"guessed_page": fetch.guessed, **({PAST_END_PROBE: True} if fetch.past_end_probe else {})}
+        url = fetch.url or self.spider.edition(language).category_url(segment, fetch.page)
+        request = self.request(url, "parse_listing", meta=meta, dont_filter=fetch.again,
+                               priority=1 if fetch.urgent else 0, language=language, page=fetch.page,
+                               segment=segment, walk=fetch.walk)
+        return self.spider.rendered(request) if self.spider.js_mode == "always" else request
 
     def act(self, decision: Decision) -> Iterator[scrapy.Request]:
         """The navigator's decision taken: what it learnt in the stats, its fetches as (paced) requests."""
@@ -203,21 +197,21 @@ class CategoryListings:
             for count in action.counts:
                 stats.inc_value(f"newsbot/listing/{count}")
             if isinstance(action, Fetch):
-                yield from self.pacing.step(self.fetch_request(action))
+                yield from self.spider.pacing.step(self.page_request(action))
 
     # --- one walk: its page as what it showed, the navigator's answer as requests ---
     def parse_listing(self, response: Response, language: str, page: int, segment: str,
                       walk: CategoryWalk = CategoryWalk()) -> Iterator[Any]:
-        self.pacing.answered(response.request)
+        self.spider.pacing.answered(response.request)
         yield from self.walk_on(response, language, page, segment, walk)
-        yield from self.pacing.resume()
+        yield from self.spider.pacing.resume()
 
     def walk_on(self, response: Response, language: str, page: int, segment: str,
                 walk: CategoryWalk) -> Iterator[Any]:
         key = (language, segment)
-        seen = self.category_walks.setdefault(key, KeySet())
+        seen = self.seen.setdefault(key, KeySet())
         # Cards the walk read before are only counted: on a cumulative page they are nearly all.
-        listing, first = self.read_listing(response, known=seen)
+        listing, first = self.spider.read_listing(response, known=seen)
         yield from first
         if listing is None:
             if not first:  # given up (cut short every time): the end
@@ -235,70 +229,61 @@ class CategoryListings:
         if not decision.read_cards:
             return
         seen.update(url_key(card.url) for card in new)
-        wanted, passed_since, all_stored = self.triage_cards(new)
-        yield from self.pacing.articles(self.new_article_urls(wanted))
-        next_url = site.next_page_url(document(response), response.url)
-        cards = Cards(len(wanted), passed_since, all_stored, next_url,
-                      bool(next_url) or site.has_pagination(document(response)), self.named_pages(response, segment))
-        yield from self.act(self.navigator.cards_read(key, walk, shown, cards))
-
-    def named_pages(self, response: Response, segment: str) -> dict[int, str]:
-        """{page number: URL} of the pages of this category the page's pagination links."""
-        named = {}
-        for url in site.pagination_links(document(response), response.url):
+        wanted, passed_since, all_stored = self.spider.triage_cards(new)
+        yield from self.spider.pacing.articles(self.spider.new_article_urls(wanted))
+        tree = document(response)
+        next_url = site.next_page_url(tree, response.url)
+        named = {}  # page number -> URL of the pages of this category the pagination links
+        for url in site.pagination_links(tree, response.url):
             number = site.listing_page_number(url)
             if number and site.category_segment_of_listing(urlsplit(url).path) == segment:
                 named.setdefault(number, url)
-        return named
+        cards = Cards(len(wanted), passed_since, all_stored, next_url, bool(next_url) or site.has_pagination(tree),
+                      named)
+        yield from self.act(self.navigator.cards_read(key, walk, shown, cards))
+
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        if failure.request.cb_kwargs["step"] != "parse_listing":
+            return self.probe_failed(failure)
+        return self.listing_failed(failure)
 
     def listing_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
-        self.pacing.answered(request)
+        self.spider.pacing.answered(request)
         kwargs = request.cb_kwargs
-        walk, page, segment = kwargs.get("walk") or CategoryWalk(), kwargs.get("page", 1), kwargs.get("segment")
+        walk, page = kwargs["walk"], kwargs["page"]
         is_404 = bool(failure.check(HttpError)) and failure.value.response.status == 404
         guessed = bool(request.meta.get("guessed_page"))
-        if segment is None or not Navigator.failure_is_an_answer(walk, page, is_404, guessed):
-            super().listing_failed(failure)
-        if segment is not None:
-            yield from self.act(self.navigator.failed((kwargs["language"], segment), walk, page, is_404, guessed,
-                                                      bool(request.meta.get(PAST_END_PROBE))))
-        yield from self.pacing.resume()
+        if not Navigator.failure_is_an_answer(walk, page, is_404, guessed):
+            self.spider.listing_failed(failure)
+        yield from self.act(self.navigator.failed((kwargs["language"], kwargs["segment"]), walk, page, is_404,
+                                                  guessed, bool(request.meta.get(PAST_END_PROBE))))
+        yield from self.spider.pacing.resume()
 
-    def release_waiting_walks(self, spider) -> None:
+    def release_waiting_walks(self, spider: NewsbotSpider) -> None:
         """spider_idle: never close with walks still waiting (their probe was lost on the way) or
         held back (a step out was dropped before it came back)."""
         requests = list(self.act(self.navigator.released())) if self.navigator.waiting else []
-        requests = requests or self.pacing.idle()
+        requests = requests or spider.pacing.idle()
         for request in requests:
-            self.crawler.engine.crawl(request)
+            spider.crawler.engine.crawl(request)
         if requests:
             raise DontCloseSpider
         if self.not_found:
             # Said once every edition's work is done, so the editions that have the key are crawled.
-            report_broken(self.crawler, "category_not_found", "%s", "; ".join(
+            report_broken(spider.crawler, "category_not_found", "%s", "; ".join(
                 self.not_found[language] for language in sorted(self.not_found)))
 
-    def parse_article(self, response: Response) -> Iterator[Any]:
-        yield from super().parse_article(response)
-        yield from self.pacing.resume()
 
-    def article_failed(self, failure: Failure) -> Iterator[Any]:
-        yield from super().article_failed(failure) or ()
-        yield from self.pacing.resume()
-
-
-class CategorySpider(CategoryListings, NewsbotSpider):
+class CategorySpider(NewsbotSpider):
     """scrapy crawl category [-a category=energy,finance] [-a lang=en] [-a since=2025-01-01 -a until=2025-06-30]
     [-a max_pages=N] [-a refresh=1]
 
-    Categories come from each edition's navigation (the table's known slugs as
-    fallback) and are chosen by their language-independent key. With since or
-    until it is a backfill of that window: pages of already-stored cards do not
-    stop it. Without them it stops at the first page whose new cards are all stored.
-    """
+    With since or until, a backfill of that window; without, each walk stops at the first page
+    whose new cards are all stored."""
 
     name = "category"
+    paced = True
 
     def __init__(self, category: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -308,3 +293,9 @@ class CategorySpider(CategoryListings, NewsbotSpider):
         if unknown:
             raise ValueError(f"category: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                              f"the keys are {', '.join(sorted(known))}")
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.category_walks = CategoryWalks(spider, spider.category_keys)
+        return spider

@@ -25,7 +25,7 @@ CLEAN_STOPS = frozenset({"since", "already_stored", "end_of_feed", "max_pages"})
 
 
 @dataclass
-class Walk:
+class FeedWalk:
     """One edition's walk down the feed in this run."""
 
     newest: datetime | None = None
@@ -42,18 +42,16 @@ class Walk:
 class LatestSpider(NewsbotSpider):
     """scrapy crawl latest [-a lang=en,ru] [-a since=6h|2026-01-01] [-a max_pages=N] [-a refresh=1]
 
-    Stops per edition at whichever comes first: a card older than since,
-    max_pages feed batches, or a batch whose cards are all stored already and
-    that reaches the stretch of feed an earlier complete run covered. That
-    last condition is what makes a killed run safe: its stored articles do not
-    stop the next run before the gap it left behind is filled.
+    Stops per edition at a card older than since, after max_pages batches, or at a batch of stored
+    cards that reaches the stretch an earlier complete run covered: so a killed run's stored
+    articles do not stop the next run before the gap it left is filled.
     """
 
     name = "latest"
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.walks: dict[str, Walk] = {}
+        self.feeds: dict[str, FeedWalk] = {}
         self._coverage: dict[str, tuple[datetime, datetime] | None] = {}
 
     @classmethod
@@ -64,16 +62,11 @@ class LatestSpider(NewsbotSpider):
         return spider
 
     def coverage(self, language: str) -> tuple[datetime, datetime] | None:
-        """(oldest, newest) card time of the feed stretch an earlier complete run stored, read once per run."""
+        """(oldest, newest) card time of the feed stretch an earlier complete run stored."""
         if language not in self._coverage:
             stored = self.store.coverage(self.name, language) if self.store is not None and not self.refresh else None
             self._coverage[language] = (parse_timestamp(stored[0]), parse_timestamp(stored[1])) if stored else None
         return self._coverage[language]
-
-    def effective_since(self, language: str) -> datetime | None:
-        if self.since is not None:
-            return self.since
-        return None if self.coverage(language) else self.default_since
 
     def record_coverage(self, spider, reason: str) -> None:
         """After a clean run, remember which stretch of each feed is now fully stored."""
@@ -82,7 +75,7 @@ class LatestSpider(NewsbotSpider):
         from newsbot.store import Store
 
         with Store(self.config.db, timeout=self.config.db_timeout) as store:
-            for language, walk in self.walks.items():
+            for language, walk in self.feeds.items():
                 if walk.failed_articles or walk.stop not in CLEAN_STOPS or walk.newest is None:
                     continue
                 oldest, newest = walk.oldest, walk.newest
@@ -91,10 +84,10 @@ class LatestSpider(NewsbotSpider):
                     oldest = min(oldest, covered[0])
                 store.record_coverage(self.name, language, oldest.isoformat(), newest.isoformat())
 
-    def article_failed(self, failure: Failure) -> None:
-        super().article_failed(failure)
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        yield from super().article_failed(failure)
         language = site.language_of_path(urlsplit(failure.request.url).path)
-        self.walks.setdefault(language, Walk()).failed_articles += 1
+        self.feeds.setdefault(language, FeedWalk()).failed_articles += 1
 
     def parse_home(self, response: Response, language: str) -> Iterator[scrapy.Request]:
         labels = site.LATEST_LABELS[language]
@@ -112,11 +105,8 @@ class LatestSpider(NewsbotSpider):
         yield self.feed_request(first, language, fallbacks=rest)
 
     def feed_request(self, url: str, language: str, fallbacks: list[str]) -> scrapy.Request:
-        request = self.listing_request(url, self.parse_feed, language, page=1)
-        request.meta["feed_fallbacks"] = fallbacks
-        if self.js_mode == "always":
-            return self.rendered(request)
-        return request
+        request = self.listing_request(url, self.parse_feed, language, page=1, meta={"feed_fallbacks": fallbacks})
+        return self.rendered(request) if self.js_mode == "always" else request
 
     def listing_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         fallbacks = failure.request.meta.get("feed_fallbacks")
@@ -136,10 +126,12 @@ class LatestSpider(NewsbotSpider):
         if not cards:
             self.stopped(language, "end_of_feed" if page > 1 else "empty_feed", response.url)
             return
-        since = self.effective_since(language)
+        since = self.since
+        if since is None and not self.coverage(language):
+            since = self.default_since
         wanted, passed_since, all_stored = self.triage_cards(cards, since=since)
-        yield from self.article_requests(wanted)
-        walk = self.walks.setdefault(language, Walk())
+        yield from self.pacing.articles(self.new_article_urls(wanted))
+        walk = self.feeds.setdefault(language, FeedWalk())
         walk.saw([m for m in map(parse_timestamp, (c.timestamp for c in cards)) if m and (since is None or m >= since)])
         covered = self.coverage(language)
         # A rendered page may already hold several scrolls' worth: count it as one batch.
@@ -154,12 +146,10 @@ class LatestSpider(NewsbotSpider):
         else:
             # The feed page names its endpoint (.loadContainer[data-url]); later batches carry it on.
             endpoint = site.feed_endpoint(document(response)) if page == 1 else response.meta.get("feed_endpoint")
-            request = self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp, endpoint),
-                                           self.parse_feed, language, page + 1)
-            request.meta["feed_endpoint"] = endpoint
-            yield request
+            yield self.listing_request(self.edition(language).infinity_url(cards[-1].timestamp, endpoint),
+                                       self.parse_feed, language, page + 1, meta={"feed_endpoint": endpoint})
 
     def stopped(self, language: str, reason: str, url: str) -> None:
-        self.walks.setdefault(language, Walk()).stop = reason
+        self.feeds.setdefault(language, FeedWalk()).stop = reason
         self.crawler.stats.set_value(f"newsbot/stop/{language}", reason)
         logger.info("%s feed: stopped (%s) at %s", language, reason, url)

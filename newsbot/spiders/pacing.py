@@ -1,19 +1,15 @@
 """Pacing: a spider's walk steps and new article links wait while the scheduler has plenty to do.
 
-A jump on cumulative category pages adds up to a page of new cards at once, thousands on a big
-category, and a sitemap shard thousands of links: walks let to run ahead of the downloader would
-hold a whole backfill's requests in memory (bench/memory.py). So a walk's next page (or shard)
-waits while the scheduler holds NEWSBOT_WALK_BACKLOG requests or STEPS_OUT steps are out, and
-goes when an answer finds it drained: the backlog stays about one page of cards, whatever the size
-of the site. New article links go in only as the queue has room; until then they wait in a
-TextQueue (a few joined strings, far smaller than as many Requests), and no walk steps while any
-wait. What was let in counts as queued until the scheduler has it: Scrapy schedules a callback's
-output asynchronously, and answers handled meanwhile would each let in room that others had
-already filled.
+A jump on cumulative category pages, or a sitemap shard, adds thousands of links at once: walks let
+run ahead of the downloader would hold a whole backfill's requests in memory (bench/memory.py). So
+a walk's next page (or shard) waits while the scheduler holds NEWSBOT_WALK_BACKLOG requests or
+STEPS_OUT steps are out; new article links go in only as the queue has room, held meanwhile in a
+TextQueue (far smaller than as many Requests), and no walk steps while any wait. What was let in
+counts as queued until the scheduler has it: Scrapy schedules a callback's output asynchronously,
+and answers handled meanwhile would each let in room that others had already filled.
 
-A spider holds one `Pacing` (composition): it passes its steps through `step`, its new article
-links through `articles`, calls `answered` from each callback and errback of a paced request and
-yields what `resume` lets in after every answer.
+Every spider holds one (NewsbotSpider.paced switches it on): steps go through `step`, new article
+links through `articles`; each answer to a paced request calls `answered`, then yields `resume`.
 """
 
 from __future__ import annotations
@@ -49,13 +45,13 @@ class Pacing:
         self.steps_out = 0
         self.on_the_way = 0
         self.held = TextQueue()
-        crawler.signals.connect(self.request_scheduled, signal=scrapy.signals.request_scheduled)
-        crawler.signals.connect(self.request_dropped, signal=scrapy.signals.request_dropped)
-        crawler.signals.connect(self.count_held_at_close, signal=scrapy.signals.spider_closed)
+        if backlog:  # unpaced, nothing is ever held back nor counted on its way
+            crawler.signals.connect(self.request_scheduled, signal=scrapy.signals.request_scheduled)
+            crawler.signals.connect(self.request_dropped, signal=scrapy.signals.request_dropped)
+            crawler.signals.connect(self.count_held_at_close, signal=scrapy.signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler, backlog: int, article_request: Callable[[str], scrapy.Request]) -> Pacing:
-        """backlog: NEWSBOT_WALK_BACKLOG; paced only without a JOBDIR."""
         return cls(crawler, 0 if crawler.settings.get("JOBDIR") else backlog, article_request)
 
     def step(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
@@ -67,8 +63,7 @@ class Pacing:
         yield self.stepping(request)
 
     def articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
-        """New article links (each already counted as asked for): all at once when unpaced, else the
-        requests the scheduler has room for now, the rest held (`resume` lets them in)."""
+        """New article links (already counted as asked for): those the scheduler has room for; the rest wait."""
         if not self.backlog:
             yield from map(self.article_request, urls)
             return
@@ -78,13 +73,11 @@ class Pacing:
             self.crawler.stats.inc_value("newsbot/listing/articles_held", min(len(urls), len(self.held)))
 
     def answered(self, request: scrapy.Request) -> None:
-        """A paced request's answer (or failure) came back: it is no longer out."""
         if request.meta.pop(WALK_STEP, False):
             self.steps_out = max(0, self.steps_out - 1)
 
     def resume(self) -> Iterator[scrapy.Request]:
-        """The held articles the scheduler has room for, then (none held) the paused walk steps it
-        has room for, oldest first."""
+        """The held articles the scheduler has room for, then (none held) the paused steps, oldest first."""
         yield from self.release_articles()
         while self.paused and self.may_step():
             yield self.stepping(self.paused.popleft())
@@ -97,7 +90,6 @@ class Pacing:
         self.steps_out = self.on_the_way = 0
         return list(self.resume())
 
-    # --- how full the scheduler is ----------------------------------------------
     def queued(self) -> int:
         """The scheduler's requests, and the paced ones on their way to it."""
         scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
@@ -126,21 +118,16 @@ class Pacing:
         self.on_the_way += 1
         return request
 
-    def arrived(self, request: scrapy.Request) -> None:
+    def request_scheduled(self, request: scrapy.Request, spider) -> None:
         if request.meta.pop(ON_THE_WAY, False):
             self.on_the_way = max(0, self.on_the_way - 1)
 
-    # --- signals ----------------------------------------------------------------
-    def request_scheduled(self, request: scrapy.Request, spider) -> None:
-        self.arrived(request)
-
     def request_dropped(self, request: scrapy.Request, spider) -> None:
-        self.arrived(request)
+        self.request_scheduled(request, spider)
         self.answered(request)
 
     def count_held_at_close(self, spider, reason: str) -> None:
-        """A crawl closed early (a monitor, CLOSESPIDER_*, a signal) leaves held links unasked:
-        said in the stats and the log, not lost without a word."""
+        """A crawl closed early leaves held links unasked: said, not lost without a word."""
         if self.held:
             self.crawler.stats.set_value("newsbot/listing/articles_held_at_close", len(self.held))
             logger.warning("Closed (%s) with %d article links found but not requested", reason, len(self.held))

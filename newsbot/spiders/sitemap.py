@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -18,7 +18,7 @@ from newsbot import site
 from newsbot.site.clock import BAKU
 from newsbot.normalize import parse_timestamp, url_key
 from newsbot.spiders.base import NewsbotSpider, argument, failure_level, failure_reason
-from newsbot.spiders.category import CategoryListings
+from newsbot.spiders.category import CategoryWalks
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,7 @@ def parse_shards(value: str | None) -> tuple[int, int] | None:
     """-a shards=K/N: the K-th (from 1) of N partitions of the index's shards."""
     if value in (None, ""):
         return None
-    text = str(value).strip()
-    part, _, total = text.partition("/")
+    part, _, total = str(value).strip().partition("/")
     try:
         k, n = int(part), int(total)
     except ValueError:
@@ -38,31 +37,19 @@ def parse_shards(value: str | None) -> tuple[int, int] | None:
     return k, n
 
 
-class _ArticleUrl:
-    """A sitemap_rules "pattern": SitemapSpider only calls .search(url), and what an article URL
-    is belongs to newsbot.site, not to a regex written here."""
-
-    @staticmethod
-    def search(url: str) -> bool:
-        return site.is_article_url(url)
-
-
-class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
+class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
     """scrapy crawl sitemap [-a since=2026-01-01 -a until=2026-01-15] [-a lang=en] [-a max_pages=N]
     [-a shards=K/N] [-a refresh=1]
 
-    Reads /sitemap-posts-archive.xml (an index of archive shards), skips the shards
-    whose lastmod is before since or whose dates lie outside the window, and in each
-    shard kept requests the article pages of the chosen editions that are in the
-    window and not stored yet (one store lookup per shard). max_pages caps the
-    shards read; shards=K/N takes every N-th shard of the index from the K-th, so N
-    nodes split a backfill (scrapy merge joins their stores). Without until it also
-    reads /news-sitemap.xml, the newest articles. When the index is missing (404) or
-    is not a sitemap, one warning, and the category listings do the work.
+    The archive index's shards in the window (max_pages of them; every N-th from the K-th with
+    shards=K/N, so N nodes split a backfill), their article pages not stored yet, and without until
+    the news sitemap. Without a sitemap index, one warning, then the category listings.
     """
 
     name = "sitemap"
-    sitemap_rules = [(_ArticleUrl(), "parse_article")]
+    paced = True
+    # Every entry filter_entries keeps is an article page (newsbot.site decides, not a regex here).
+    sitemap_rules = [("", "parse_article")]
 
     def __init__(self, shards: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -71,6 +58,12 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         # {loc: news:publication_date} of the sitemap being filtered (the news sitemap's only).
         self._publication_dates: dict[str, str] = {}
 
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.category_walks = CategoryWalks(spider)  # the fallback; its idle check also lets held links in
+        return spider
+
     def configure(self, settings: BaseSettings) -> None:
         super().configure(settings)
         edition = self.edition("az")  # the sitemaps are site-wide, at the root
@@ -78,7 +71,6 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         self.news_url = edition.url(site.NEWS_SITEMAP_PATH)
         # Only the first node of a split reads the news sitemap: each part would fetch the same pages.
         self.reads_news = self.until is None and (self.partition is None or self.partition[0] == 1)
-        self.sitemap_urls = [self.index_url] + ([self.news_url] if self.reads_news else [])
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield self.sitemap_request(self.index_url, "index")
@@ -89,47 +81,35 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         return scrapy.Request(url, callback=self._parse_sitemap, errback=self.sitemap_failed,
                               meta={"newsbot_sitemap": kind})
 
-    # --- sitemaps --------------------------------------------------------------
     def _parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
-        """Scrapy's own sitemap walk (sitemap_filter, then sitemap_rules), with its requests made ours:
-        article pages once per url_key a run, shards with an errback. Paced as the category walks
-        are (NEWSBOT_WALK_BACKLOG): a shard is a walk step, its article links are held until the
-        scheduler has room, and the next shard waits until none are held. An index names hundreds
-        of shards of thousands of links each; unpaced, every one of them became a queued request."""
+        """Scrapy's own sitemap walk, its requests made ours: article pages once per url_key a run, and
+        shards with an errback, each a paced walk step (an index names hundreds of big shards)."""
         self.pacing.answered(response.request)
-        yield from self.read_sitemap(response)
-        yield from self.pacing.resume()
-
-    def read_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         kind = response.meta.get("newsbot_sitemap", "shard")
         body = self._get_sitemap_body(response)
-        sitemap_type = Sitemap(body).type if body else None
-        if sitemap_type not in site.SITEMAP_TYPES:
+        if (Sitemap(body).type if body else None) not in site.SITEMAP_TYPES:
             if kind == "index":
                 yield from self.fall_back(response.url, "not a sitemap")
             else:
                 self.crawler.stats.inc_value("newsbot/sitemap/invalid")
                 logger.warning("Not a sitemap: %s", response.url)
-            return
-        # A sitemap read is the listing of this spider (crawl health's no_listings check judges it).
-        self.crawler.stats.inc_value("newsbot/listing/pages")
-        self._publication_dates = site.news_publication_dates(body) if kind == "news" else {}
-        urls, shards = [], []
-        for request in super()._parse_sitemap(response):
-            if request.callback != self.parse_article:
-                shards.append(request.url)
-            elif self.first_request_for(request.url):
-                urls.append(request.url)
-        yield from self.pacing.articles(urls)
-        for url in shards:
-            yield from self.pacing.step(self.sitemap_request(url, "shard"))
+        else:
+            # A sitemap read is the listing of this spider (crawl health's no_listings check judges it).
+            self.crawler.stats.inc_value("newsbot/listing/pages")
+            self._publication_dates = site.news_publication_dates(body) if kind == "news" else {}
+            urls, shards = [], []
+            for request in super()._parse_sitemap(response):
+                if request.callback != self.parse_article:
+                    shards.append(request.url)
+                elif self.first_request_for(request.url):
+                    urls.append(request.url)
+            yield from self.pacing.articles(urls)
+            for url in shards:
+                yield from self.pacing.step(self.sitemap_request(url, "shard"))
+        yield from self.pacing.resume()
 
     def sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         self.pacing.answered(failure.request)
-        yield from self.sitemap_failure(failure)
-        yield from self.pacing.resume()
-
-    def sitemap_failure(self, failure: Failure) -> Iterator[scrapy.Request]:
         kind = failure.request.meta.get("newsbot_sitemap")
         if kind == "index":
             yield from self.fall_back(failure.request.url, failure_reason(failure))
@@ -140,9 +120,9 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
             self.crawler.stats.inc_value("newsbot/sitemap/failed")
             logger.log(failure_level(failure), "Sitemap shard failed: %s (%s)", failure.request.url,
                        failure_reason(failure))
+        yield from self.pacing.resume()
 
     def fall_back(self, url: str, reason: str) -> Iterator[scrapy.Request]:
-        """No sitemap index: the category listings, as the category spider walks them."""
         if self.fell_back:
             return
         self.fell_back = True
@@ -162,8 +142,8 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         """The index's shards this run reads: its partition, the window (lastmod, dates), max_pages."""
         stats = self.crawler.stats
         spans = site.shard_spans([s["loc"] for s in shards]) or {}
-        since_day = self._day(self.since)
-        until_day = self._day(self.until)
+        since_day, until_day = (moment.astimezone(BAKU).date() if moment else None
+                                for moment in (self.since, self.until))
         kept = []
         for position, shard in enumerate(shards):
             lastmod = parse_timestamp(shard.get("lastmod"))
@@ -198,7 +178,7 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
                 stats.inc_value("newsbot/sitemap/not_an_article_url")
             elif site.language_of_path(urlsplit(loc).path) not in self.languages:
                 stats.inc_value("newsbot/sitemap/other_edition")
-            elif not self._may_be_in_window(entry):
+            elif not self.may_be_in_window(entry):
                 stats.inc_value("newsbot/sitemap/outside_window")
             elif url_key(loc) in self.requested_keys:
                 stats.inc_value("newsbot/requests/same_article")
@@ -209,29 +189,24 @@ class SitemapSpider(CategoryListings, NewsbotSpider, ScrapySitemapSpider):
         stats.inc_value("newsbot/sitemap/already_stored", len(stored))
         return [e for e in candidates if e["loc"] not in stored]
 
-    def _may_be_in_window(self, entry: dict[str, Any]) -> bool:
+    def may_be_in_window(self, entry: dict[str, Any]) -> bool:
         """news:publication_date decides exactly; a <lastmod> (publication or a later edit) only rules
         out entries last changed before since. The rest is judged on the page (parse_article)."""
         published = parse_timestamp(self._publication_dates.get(entry["loc"]))
         if published is not None:
-            return self._in_window(published)
+            return self.in_window(published)
         lastmod = parse_timestamp(entry.get("lastmod"))
         return not (self.since and lastmod and lastmod < self.since)
 
-    def _in_window(self, moment: datetime) -> bool:
+    def in_window(self, moment: datetime) -> bool:
         return not (self.since and moment < self.since) and not (self.until and moment > self.until)
 
-    @staticmethod
-    def _day(moment: datetime | None) -> date | None:
-        return moment.astimezone(BAKU).date() if moment else None
-
-    # --- articles --------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
         for result in super().parse_article(response):
             if not isinstance(result, scrapy.Request):
                 # A shard entry changed after since can still be a page published before it.
                 published = parse_timestamp(result.get("published_at"))
-                if published is not None and not self._in_window(published):
+                if published is not None and not self.in_window(published):
                     self.crawler.stats.inc_value("newsbot/sitemap/page_outside_window")
                     continue
             yield result
