@@ -1,16 +1,8 @@
 """What one article page says about each field, from every source it offers.
 
-All of a page's sources are read here, and for each field the first source that
-answers wins, in the order its declaration gives (``newsbot.items.FIELDS``, ``Field.sources``):
-
-- JSON-LD (``NewsArticle``, ``BreadcrumbList``) and ``article:*`` / OpenGraph meta,
-- ``link[rel=canonical]``,
-- the markup table of the design generation that matched (``newsbot.site.markup``),
-- structural rules for what has no known markup (the tags line, the links to the other
-  editions, photo captions): found by what they are (links to tag pages, links to an
-  article of another edition, the text beside an image) and where they are (inside the
-  article block, after the title, outside the page chrome), never by a class name.
-
+For each field the first source that answers wins, in the order its declaration gives
+(``newsbot.items.FIELDS``). Parts with no known markup (the tags line, the links to the other
+editions, photo captions) are found by what they are and where they are, never by a class name.
 The values returned are raw page text; cleaning is the item loader's job (newsbot.loaders).
 """
 
@@ -27,28 +19,12 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsbot import site
-from newsbot.dom import (
-    text_of,
-    is_embed,
-    is_chrome,
-    is_foreign,
-    HOLDS_CHROME,
-    IMAGES,
-    PRECEDING_LINKS,
-    ancestors,
-    common_ancestor,
-    ld_value,
-    IMAGE_FILE,
-    is_placeholder,
-    image_url,
-    StructuredData,
-)
-from newsbot.items import BY_NAME, FIELDS
+from newsbot.dom import (HOLDS_CHROME, IMAGE_FILE, IMAGES, PRECEDING_LINKS, StructuredData, ancestors,
+                         common_ancestor, image_url, is_chrome, is_embed, is_foreign, is_placeholder, ld_value,
+                         text_of)
+from newsbot.items import BY_NAME
 from newsbot.normalize import clean_text, parse_site_datetime, parse_timestamp, url_key
 from newsbot.site import markup
-
-# Which source answers first, per field: the order newsbot.items declares.
-ORDER: dict[str, tuple[str, ...]] = {f.name: f.sources for f in FIELDS if f.sources}
 
 # An address no page lives at: a lightbox's link may hold a fragment, a script or the placeholder itself.
 _NO_PAGE = re.compile(r"\s*(?:$|#|javascript:|data:)", re.IGNORECASE)
@@ -66,16 +42,13 @@ _MARKED_LABEL = re.compile(r"([^:|•·]+?)\s*[:|•·]\s*(.+)")
 
 
 def _is_reporting(p: etree._Element) -> bool:
-    """A paragraph with enough text of its own, beyond its links, to be reporting."""
     return len(text_of(p).strip()) - sum(len(text_of(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN
 
 
-# --- the page -------------------------------------------------------------------------
-
 @dataclass
 class Paragraph:
-    text: str                         # raw, uncleaned
-    links: list[etree._Element]       # the links inside it
+    text: str  # raw, uncleaned
+    links: list[etree._Element]
 
 
 class ArticleLayout:
@@ -99,8 +72,6 @@ class ArticleLayout:
         self.data = StructuredData.read(root)
         self.paragraphs: list[Paragraph] = self._paragraphs() if self.body_node is not None else []
 
-    # --- where things are ---------------------------------------------------------
-
     def _first_of(self, part: str) -> etree._Element | None:
         """The first generation's node for a part; the version is the one whose body (else title) matched."""
         for table in site.MARKUPS:
@@ -119,8 +90,8 @@ class ArticleLayout:
         return None
 
     def _structural_body(self) -> etree._Element | None:
-        """No generation's body block is on the page: the block whose own paragraphs of reporting (not
-        link lines such as a tags line, not chrome) hold the most text, if they hold enough to be a story."""
+        """The block whose own paragraphs of reporting (not link lines such as a tags line, not chrome)
+        hold the most text, if they hold enough to be a story."""
         totals: dict[etree._Element, int] = {}
         for p in self.root.iter("p"):
             parent = p.getparent()
@@ -166,8 +137,6 @@ class ArticleLayout:
             if is_foreign(above):
                 return True
         return False
-
-    # --- the body -----------------------------------------------------------------
 
     def _is_figure(self, node: etree._Element) -> bool:
         """A block that is an image with, at most, its caption (not a paragraph of the text)."""
@@ -215,7 +184,7 @@ class ArticleLayout:
                 else:
                     self._flush(reading, found)
                     inner = _unwrapped(child)
-                    if self._points_away(inner):
+                    if self._is_related(list(inner.iter("a")), lambda: text_of(inner)):
                         self._leave_out_related(found)  # thumbnails and all
                     elif self._is_figure(inner):
                         pass
@@ -232,10 +201,9 @@ class ArticleLayout:
                     stack[-1].read_past(reading.outer)
 
     def _flush(self, reading: _Reading, found: list[Paragraph]) -> None:
-        """The loose content read so far, as a paragraph unless it only points to other articles."""
         if "".join(reading.run).strip():
             paragraph = Paragraph("".join(reading.run), list(reading.links))
-            if paragraph.links and self._is_related(paragraph):
+            if paragraph.links and self._is_related(paragraph.links, lambda: paragraph.text):
                 self._leave_out_related(found)
             else:
                 found.append(paragraph)
@@ -250,22 +218,16 @@ class ArticleLayout:
             self.related_blocks += 1
             self._related_after = len(found)
 
-    def _is_related(self, paragraph: Paragraph) -> bool:
+    def _is_related(self, links: list[etree._Element], text: Callable[[], str]) -> bool:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
         separators, and at most a short label before them. Reporting that links something has words
-        of its own around the link, and a link to a channel or a document is no article."""
-        return self._only_article_links(paragraph.links) and _only_links_and_label(paragraph.text, paragraph.links)
+        of its own around the link, and a link to a channel or a document is no article. The text is
+        read only when the links qualify."""
+        return (bool(links) and all(self.is_article_link(a.get("href") or "") for a in links)
+                and _only_links_and_label(text(), links))
 
-    def _points_away(self, block: etree._Element) -> bool:
-        """_is_related of a whole block (its text read only when its links qualify)."""
-        links = list(block.iter("a"))
-        return self._only_article_links(links) and _only_links_and_label(text_of(block), links)
-
-    def _only_article_links(self, links: list[etree._Element]) -> bool:
-        return bool(links) and all(self._is_article_link(a) for a in links)
-
-    def _is_article_link(self, a: etree._Element) -> bool:
-        path = self.links_of.site_path((a.get("href") or "").strip())
+    def is_article_link(self, href: str) -> bool:
+        path = self.links_of.site_path(href.strip())
         return path is not None and site.split_article_path(path) is not None
 
     @staticmethod
@@ -274,15 +236,13 @@ class ArticleLayout:
                    for d in node.iterdescendants())
 
 
-
 class Page(ArticleLayout):
     """One article page read field by field: `read` for a field whose sources are read one at a time
     (the readers below), a method for each field whose sources are read together."""
 
-
     def read(self, field: str) -> tuple[Any, str]:
-        """(raw value, source) of a field read one source at a time: the first of its declared
-        sources (newsbot.items.FIELDS) whose reader answers (not None); (None, "") if none does."""
+        """(raw value, source): the first of the field's declared sources whose reader answers (not
+        None); (None, "") if none does."""
         readers = _READERS[field]
         for source in BY_NAME[field].sources:
             value = readers[source](self)
@@ -292,7 +252,6 @@ class Page(ArticleLayout):
 
     @property
     def matched(self) -> bool:
-        """A design generation's markup matched (else the page is read by structure alone)."""
         return self.version != site.UNKNOWN_VERSION
 
     def date_parts(self) -> tuple[str, str]:
@@ -318,9 +277,6 @@ class Page(ArticleLayout):
             return structured, source, False
         disagree = structured is not None and abs((visible - structured).total_seconds()) >= 60
         return visible, "markup", disagree
-
-    def visible_date_text(self) -> str:
-        return self.date_parts()[0]
 
     def links(self, own_language: str) -> tuple[list[str], list[tuple[str, str, str]], str]:
         """(tag texts, [(language, url, title)] of other editions, the source of the first edition found),
@@ -352,11 +308,10 @@ class Page(ArticleLayout):
         source = "structure" if editions else ""
         for node in site.compiled(markup.HREFLANG_LINKS)(self.root):
             language, href = (node.get("hreflang") or "")[:2].lower(), (node.get("href") or "").strip()
-            if href and language in site.LANGUAGES and language != own_language and language not in editions:
-                path = self.links_of.site_path(href)
-                if path is not None and site.split_article_path(path) is not None:
-                    editions[language] = (language, self.links_of.absolute(href), "")
-                    source = source or "hreflang"
+            if (href and language in site.LANGUAGES and language != own_language and language not in editions
+                    and self.is_article_link(href)):
+                editions[language] = (language, self.links_of.absolute(href), "")
+                source = source or "hreflang"
         return tags, [editions[lang] for lang in site.LANGUAGES if lang in editions], source
 
     @staticmethod
@@ -371,11 +326,8 @@ class Page(ArticleLayout):
         return not rest or (rest.endswith(":") and len(rest.split()) <= 3)
 
     def without_tags_line(self) -> list[Paragraph]:
-        """The body's paragraphs but a tags line inside the body block."""
         return [p for p in self.paragraphs if not self._is_link_line(p) or not any(
             site.is_tag_path(self.links_of.site_path(a.get("href") or "") or "") for a in p.links)]
-
-    # --- images -----------------------------------------------------------------------
 
     def images(self, base_url: str) -> tuple[list[tuple[str, str]], str]:
         """[(url, caption)]: the main photo, then the other photos of the article block in page order;
@@ -420,8 +372,7 @@ class Page(ArticleLayout):
         holds no other image, not the title, and no more than a caption's worth of text (the body block
         and the article block themselves never count)."""
         node = img
-        # From these up, a wrapper holds the title or the whole article (elements, kept alive: see
-        # common_ancestor).
+        # Elements, kept alive: see common_ancestor.
         stops = {n for n in (self.block, self.body_node, self.root) if n is not None}
         if self.title_node is not None:
             stops.update(ancestors(self.title_node))
@@ -455,11 +406,7 @@ def _reads(field: str, source: str) -> Callable[[Callable[[Page], Any]], Callabl
 @_reads("url", "canonical")
 def _url_from_canonical(page: Page) -> str | None:
     href = next(iter(site.compiled(markup.CANONICAL)(page.root)), "").strip()
-    if href:
-        path = page.links_of.site_path(href)
-        if path is not None and site.split_article_path(path) is not None:
-            return page.links_of.absolute(href)
-    return None
+    return page.links_of.absolute(href) if href and page.is_article_link(href) else None
 
 
 @_reads("url", "response")
@@ -471,14 +418,15 @@ def _title_node_text(page: Page) -> str | None:
     return text_of(page.title_node) if page.title_node is not None and text_of(page.title_node).strip() else None
 
 
-@_reads("title", "markup")
-def _title_from_markup(page: Page) -> str | None:
-    return _title_node_text(page) if page.matched else None
+def _body_paragraphs(page: Page) -> list[str] | None:
+    return [p.text for p in page.without_tags_line()] if page.paragraphs else None
 
 
-@_reads("title", "structure")
-def _title_from_structure(page: Page) -> str | None:
-    return None if page.matched else _title_node_text(page)
+# The title and body nodes are one reader's, credited to the markup when a generation matched, else to
+# the structural rules that found them.
+for _field, _read in (("title", _title_node_text), ("body", _body_paragraphs)):
+    _reads(_field, "markup")(lambda page, read=_read: read(page) if page.matched else None)
+    _reads(_field, "structure")(lambda page, read=_read: None if page.matched else read(page))
 
 
 @_reads("title", "json-ld")
@@ -491,20 +439,6 @@ def _title_from_json_ld(page: Page) -> str | None:
 def _title_from_og(page: Page) -> str | None:
     og = page.data.meta.get("og:title", "")
     return og.rsplit(" | ", 1)[0] if og else None
-
-
-def _body_paragraphs(page: Page) -> list[str] | None:
-    return [p.text for p in page.without_tags_line()] if page.paragraphs else None
-
-
-@_reads("body", "markup")
-def _body_from_markup(page: Page) -> list[str] | None:
-    return _body_paragraphs(page) if page.matched else None
-
-
-@_reads("body", "structure")
-def _body_from_structure(page: Page) -> list[str] | None:
-    return None if page.matched else _body_paragraphs(page)
 
 
 @_reads("body", "json-ld")
