@@ -23,10 +23,8 @@ from newsbot.normalize import (
     article_id,
     canonical_url,
     edition_link,
-    first_or_empty,
     iso_local,
     iso_utc,
-    non_empty,
     photo,
     positive_int,
     real_paragraphs,
@@ -44,10 +42,6 @@ _HEX16 = re.compile(r"[0-9a-f]{16}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # Scheme and host (anything after them): a regex, as urlsplit is slower and an article has several URLs.
 _ABSOLUTE_HTTP = re.compile(r"https?://[^\s/?#@:]+(?::\d+)?(?:[/?#].*)?", re.IGNORECASE)
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
 
 
 def _absolute_http(value: Any) -> bool:
@@ -98,7 +92,7 @@ class Kind:
         return self.arrow == "list"
 
 
-TEXT = Kind(_is_str)
+TEXT = Kind(lambda v: isinstance(v, str))
 URL = Kind(_absolute_http)
 HEX16 = Kind(lambda v: isinstance(v, str) and bool(_HEX16.fullmatch(v)))
 HEX64 = Kind(lambda v: isinstance(v, str) and bool(_HEX64.fullmatch(v)))
@@ -159,27 +153,26 @@ FIELDS: tuple[Field, ...] = (
     Field("language", LANGUAGE, "Edition: az, en or ru", required=True, watched=True),
     Field("title", TEXT, "Headline", required=True, watched=True, hashed=True,
           sources=("markup", "structure", "json-ld", "og"), clean_in=texts),
-    Field("lead", TEXT, "First real paragraph", clean_out=first_or_empty),
+    Field("lead", TEXT, "First real paragraph"),
     Field("body", TEXT, "Real paragraphs joined by blank lines", required=True, watched=True, hashed=True,
           sources=("markup", "structure", "json-ld"), clean_in=texts, clean_out=Compose(real_paragraphs, Join("\n\n"))),
     Field("word_count", COUNT, "Words in body", clean_in=Each(word_count)),
     Field("published_at", BAKU_TIME, "Publication time in Baku time (+04:00) as the site shows it; '' if "
           "unreadable. Its first ten characters are the Baku day", watched=True, hashed=True,
-          sources=("markup", "json-ld", "meta"), clean_in=Each(iso_local), clean_out=first_or_empty),
-    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable", clean_in=Each(iso_utc),
-          clean_out=first_or_empty),
+          sources=("markup", "json-ld", "meta"), clean_in=Each(iso_local)),
+    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable", clean_in=Each(iso_utc)),
     Field("category", TEXT, "Category name as the edition shows it", sources=("markup", "breadcrumb", "meta"),
-          clean_in=texts, clean_out=first_or_empty),
+          clean_in=texts),
     Field("category_slug", TEXT, "Language-independent category key (energy, foreign-politics, ...), the same "
           "for every edition of a story", required=True, watched=True, hashed=True),
     Field("tags", WORDS, "Tag names, in the page's order", hashed=True, sources=("structure",),
-          clean_in=Compose(texts, Each(tag_text)), clean_out=Compose(non_empty, unique)),
+          clean_in=Compose(texts, Each(tag_text)), clean_out=unique),
     Field("images", PHOTOS, "Photos {url, caption}, in the page's order", hashed=True,
-          sources=("markup+structure", "og", "json-ld"), clean_in=Each(photo), clean_out=Compose(unique)),
+          sources=("markup+structure", "og", "json-ld"), clean_in=Each(photo), clean_out=unique),
     Field("translations", EDITIONS, "The other editions this page links {language, url, title}", hashed=True,
           sources=("structure", "hreflang"), clean_in=Each(edition_link), clean_out=Identity()),
     Field("story_id", HEX16, "Shared by every edition (az, en, ru) of one story", IDENTITY, required=True,
-          watched=True, clean_in=Each(canonical_url), clean_out=Compose(story_id)),
+          watched=True, clean_in=Each(canonical_url), clean_out=story_id),
     Field("crawled_at", RUN_TIME, "UTC: the crawl that produced the stored content (this revision)", RUN),
     Field("content_hash", HEX64, "sha256 of the editable content (title, body, category, date, tags, images, "
           "translations)", RUN, required=True),

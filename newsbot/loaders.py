@@ -1,9 +1,5 @@
-"""The item loader that turns an article page into an ArticleItem.
-
-newsbot.evidence says what the page shows for each field and from which source; each field's
-input and output processors (declared with the field in newsbot.items, small pure functions of
-newsbot.normalize) clean it. Spiders call extract_article() and only navigate.
-"""
+"""The item loader that turns an article page into an ArticleItem: newsbot.evidence reads each field,
+the processors declared with it in newsbot.items clean it."""
 
 from __future__ import annotations
 
@@ -30,9 +26,6 @@ SOURCE = "report.az"
 
 
 class ArticleLoader(ItemLoader):
-    """Each field's cleaning is declared with the field (newsbot.items.FIELDS), as the item field's
-    input_processor and output_processor."""
-
     default_item_class = ArticleItem
     default_input_processor = Identity()
     default_output_processor = TakeFirst()
@@ -125,13 +118,13 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     published, sources["published_at"], disagree = page.published()
     if published is None:
         failed.append(site.selectors("date"))
-        problems.append("unparsable_date" if page.visible_date_text().strip() else "missing_date")
+        problems.append("unparsable_date" if page.date_parts()[0].strip() else "missing_date")
     elif disagree:
         problems.append("date_disagrees")
 
     shown_category, sources["category"] = page.read("category")
     loader.add_value("category", shown_category)
-    shown_category = loader.get_output_value("category")
+    shown_category = loader.get_output_value("category") or ""
     known = categories.lookup(language, segment, shown_category)
     if known and not shown_category:
         loader.replace_value("category", known.name)
@@ -144,20 +137,13 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     images, sources["images"] = page.images(url)
     site_id, sources["site_id"] = page.read("site_id")
 
-    loader.add_value("article_id", url)
-    loader.add_value("site_id", site_id)
-    loader.add_value("source", SOURCE)
-    loader.add_value("language", language)
-    loader.add_value("lead", body.split("\n\n", 1)[0])  # cleaned paragraphs hold no newlines
-    loader.add_value("word_count", body)
-    loader.add_value("published_at", published)
-    loader.add_value("published_at_utc", published)
-    loader.add_value("category_slug", category_key)
-    loader.add_value("tags", tags)
-    loader.add_value("images", images)
-    loader.add_value("translations", translations)
-    loader.add_value("story_id", [url] + [t[1] for t in translations])
-    loader.add_value("crawled_at", crawled_at or utc_now_iso())
+    loader.add_value(None, {
+        "article_id": url, "site_id": site_id, "source": SOURCE, "language": language,
+        "lead": body.split("\n\n", 1)[0],  # cleaned paragraphs hold no newlines
+        "word_count": body, "published_at": published, "published_at_utc": published,
+        "category_slug": category_key, "tags": tags, "images": images, "translations": translations,
+        "story_id": [url] + [t[1] for t in translations], "crawled_at": crawled_at or utc_now_iso(),
+    })
     loaded = loader.load_item()
     # The loader leaves a field with no value unset; the item says "none" instead, in field order
     # (what JSON Lines and exports show). The content hash is a digest of the loaded item itself.

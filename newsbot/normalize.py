@@ -307,22 +307,15 @@ def real_paragraphs(values: list[str], loader_context: dict) -> list[str]:
     return [v for v, rule in zip(values, rules) if rule is None]
 
 
-def non_empty(values: list[str]) -> list[str]:
-    return [v for v in values if v]
-
-
 def unique(values: list) -> list:
+    """Each non-empty value once."""
     seen, kept = set(), []
     for value in values:
         key = repr(value)
-        if key not in seen:
+        if value and key not in seen:
             seen.add(key)
             kept.append(value)
     return kept
-
-
-def first_or_empty(values: list[str]) -> str:
-    return next((v for v in values if v), "")
 
 
 def positive_int(value: Any) -> int | None:
