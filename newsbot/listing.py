@@ -28,15 +28,6 @@ def _joined(node: etree._Element, query: str) -> str:
     return "".join(compiled(query)(node)).strip()
 
 
-def _first(node: etree._Element, query: str) -> str | None:
-    found = compiled(query)(node)
-    return found[0] if found else None
-
-
-def _in_chrome(node: etree._Element) -> bool:
-    return any(above.tag in CHROME_TAGS for above in node.iterancestors())
-
-
 class CardReader:
     """Reads the page's own listing cards (the feed's, a category's, a fragment's) as the page is
     parsed (newsbot.html.document's `read`), and takes each card out of the tree once read.
@@ -54,25 +45,23 @@ class CardReader:
     the repeats would be built and dropped again (it lowers a long backfill's peak: bench/RESULTS.md).
     """
 
-    MARKUPS = CARD_MARKUPS
-
     def __init__(self, base_url: str, take: bool = True, known: Container[Hashable] | None = None,
                  key: Callable[[str], Hashable] = str) -> None:
         self.base_url = base_url
         self.take = take
         self.known = known
         self.key = key
-        self.found: list[list[Card]] = [[] for _ in self.MARKUPS]
-        self.counted = [0 for _ in self.MARKUPS]  # cards with a link, per markup, known ones too
-        self.known_found: list[KeySet] = [KeySet() for _ in self.MARKUPS]
-        self.kept_keys: list[set[Hashable]] = [set() for _ in self.MARKUPS]  # of the cards made
+        self.found: list[list[Card]] = [[] for _ in CARD_MARKUPS]
+        self.counted = [0 for _ in CARD_MARKUPS]  # cards with a link, per markup, known ones too
+        self.known_found: list[KeySet] = [KeySet() for _ in CARD_MARKUPS]
+        self.kept_keys: list[set[Hashable]] = [set() for _ in CARD_MARKUPS]  # of the cards made
         self.kept: set = set()  # chrome cards already looked at
 
     def __call__(self, root: etree._Element, still_open: set) -> None:
-        matches = [[m for m in compiled(markup[0])(root) if m not in self.kept] for markup in self.MARKUPS]
+        matches = [[m for m in compiled(markup[0])(root) if m not in self.kept] for markup in CARD_MARKUPS]
         blocks = set().union(*matches)
         taken = []
-        for number, (markup, blocks_of_markup) in enumerate(zip(self.MARKUPS, matches)):
+        for number, (markup, blocks_of_markup) in enumerate(zip(CARD_MARKUPS, matches)):
             for block in blocks_of_markup:
                 # A card inside another card is read with the outer one, when that one is closed.
                 outer = block
@@ -81,7 +70,7 @@ class CardReader:
                         outer = above
                 if outer in still_open:
                     continue
-                if _in_chrome(block):
+                if any(above.tag in CHROME_TAGS for above in block.iterancestors()):
                     self.kept.add(block)
                     continue
                 self._read(block, number, markup)
@@ -94,7 +83,7 @@ class CardReader:
 
     def _read(self, block: etree._Element, number: int, markup: tuple[str, tuple[str, ...], str, str]) -> None:
         _, links, title, category = markup
-        href = next((found for query in links if (found := _first(block, query))), None)
+        href = next((found[0] for query in links if (found := compiled(query)(block)) and found[0]), None)
         if not href:
             return
         url = urljoin(self.base_url, href.strip())
@@ -114,24 +103,22 @@ class CardReader:
             category=_joined(block, category) if category else "",
         ))
 
-    def _markup(self) -> int | None:
-        """The markup read: the current one if the page has its cards, else the first older one's."""
-        return next((number for number, count in enumerate(self.counted) if count), None)
+    def _markup(self) -> int:
+        """The markup read: the current one if the page has its cards, else the first older one's (with
+        no card of any markup, the current one's: nothing)."""
+        return next((number for number, count in enumerate(self.counted) if count), 0)
 
     def cards(self) -> list[Card]:
         """The cards read, in page order (with `known`: those not known, each once)."""
-        number = self._markup()
-        return self.found[number] if number is not None else []
+        return self.found[self._markup()]
 
     def shown(self) -> int:
         """How many cards the page shows (known ones and repeats too)."""
-        number = self._markup()
-        return self.counted[number] if number is not None else 0
+        return self.counted[self._markup()]
 
     def known_shown(self) -> int:
         """How many of the known keys the page shows."""
-        number = self._markup()
-        return len(self.known_found[number]) if number is not None else 0
+        return len(self.known_found[self._markup()])
 
 
 def parse_cards(selector: Selector, base_url: str) -> list[Card]:
