@@ -16,27 +16,11 @@ from datetime import datetime
 from typing import Any
 
 import scrapy
-from itemloaders.processors import Compose, Identity, Join
+from itemloaders.processors import Compose, Identity, Join, TakeFirst
 
-from newsbot.normalize import (
-    Each,
-    article_id,
-    canonical_url,
-    edition_link,
-    iso_local,
-    iso_utc,
-    photo,
-    positive_int,
-    real_paragraphs,
-    story_id,
-    tag_text,
-    texts,
-    unique,
-    word_count,
-)
+from newsbot.normalize import (Each, article_id, canonical_url, edition_link, iso_local, iso_utc, photo, positive_int,
+                               real_paragraphs, story_id, tag_text, texts, unique, word_count)
 from newsbot.site import LANGUAGES
-
-# --- kinds: what a field's values are -------------------------------------------------------------
 
 _HEX16 = re.compile(r"[0-9a-f]{16}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -109,8 +93,7 @@ PHOTOS = Kind(_records(("url", "caption"), None), [], "list", members=("url", "c
 EDITIONS = Kind(_records(("language", "url", "title"), "language"), [], "list", members=("language", "url", "title"),
                 positioned=False)
 
-# --- roles: where a field's value comes from ------------------------------------------------------
-
+# Roles: where a field's value comes from.
 PAGE = "page"          # read from the page: what re-extraction compares
 IDENTITY = "identity"  # worked out from the page's URLs; the store may give another (a merged story)
 RUN = "run"            # depends on the crawl, not the page: no ground truth has it
@@ -126,15 +109,9 @@ class Field:
     watched: bool = False   # crawl health counts the pages without it (newsbot.monitors)
     hashed: bool = False    # an edit can change it: part of content_hash
     sources: tuple[str, ...] = ()  # what the page offers for it, tried in this order (newsbot.evidence)
-    # Its cleaning by the item loader (newsbot.loaders): each value as added, then the values kept;
-    # None is the loader's default (as they are; the first one).
-    clean_in: Callable[..., Any] | None = None
-    clean_out: Callable[..., Any] | None = None
-
-    def item_field(self) -> scrapy.Field:
-        """The scrapy.Field: its description and the processors ItemLoader reads from its metadata."""
-        processors = {"input_processor": self.clean_in, "output_processor": self.clean_out}
-        return scrapy.Field(doc=self.doc, **{k: v for k, v in processors.items() if v is not None})
+    # Its cleaning by the item loader (newsbot.loaders): each value as added, then the values kept.
+    clean_in: Callable[..., Any] = Identity()
+    clean_out: Callable[..., Any] = TakeFirst()
 
 
 # The visible headline comes before JSON-LD's: sites cut `headline` to 110 characters, as Google's
@@ -183,7 +160,7 @@ BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 class ArticleItem(scrapy.Item):
     """One per edition page, the same fields whatever the edition (declared in FIELDS)."""
 
-    fields = {f.name: f.item_field() for f in FIELDS}  # ItemMeta starts from a class's own `fields`
+    fields = {f.name: scrapy.Field(doc=f.doc) for f in FIELDS}  # ItemMeta starts from a class's own `fields`
 
     def get(self, key: str, default: Any = None) -> Any:
         # Every pipeline reads fields with get(); Mapping.get goes through __getitem__ and a

@@ -3,14 +3,12 @@ the processors declared with it in newsbot.items clean it."""
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from itemloaders.processors import Identity, TakeFirst
 from parsel import Selector
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.loader import ItemLoader
@@ -19,31 +17,24 @@ from newsbot import site
 from newsbot.site import categories
 from newsbot.evidence import Page
 from newsbot.html import cut_by_depth, document, parse_html, with_charset
-from newsbot.items import EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
+from newsbot.items import BY_NAME, EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
 from newsbot.normalize import content_hash, utc_now_iso
 
 SOURCE = "report.az"
 
 
 class ArticleLoader(ItemLoader):
-    default_item_class = ArticleItem
-    default_input_processor = Identity()
-    default_output_processor = TakeFirst()
+    """Each field's processors are its declaration's (newsbot.items.FIELDS), read from it: ItemLoader
+    would look them up in the item field's metadata on every call, through a new ItemAdapter, at a cost
+    above the cleaning itself."""
 
-    # ItemLoader finds a field's processor on every add_value and get_output_value (getattr, then the
-    # item field's metadata through a new ItemAdapter); an article page makes dozens of those calls,
-    # which cost more than the cleaning itself. Look each up once.
+    default_item_class = ArticleItem
+
     def get_input_processor(self, field_name: str) -> Callable[..., Any]:
-        return _processor(type(self), field_name, "in")
+        return BY_NAME[field_name].clean_in
 
     def get_output_processor(self, field_name: str) -> Callable[..., Any]:
-        return _processor(type(self), field_name, "out")
-
-
-@functools.cache
-def _processor(loader: type[ItemLoader], field_name: str, kind: str) -> Callable[..., Any]:
-    method = ItemLoader.get_input_processor if kind == "in" else ItemLoader.get_output_processor
-    return method(loader(), field_name)
+        return BY_NAME[field_name].clean_out
 
 
 @dataclass
