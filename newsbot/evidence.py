@@ -127,14 +127,19 @@ class ArticleLayout:
         outside page chrome and listing cards, in page order."""
         before = set(PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
         for node in self.block.iter("a"):
-            if node not in before and not self._inside_chrome(node):
+            if node not in before and not self._linked_away(node, links=False):
                 yield node
 
-    def _inside_chrome(self, node: etree._Element) -> bool:
+    def _linked_away(self, node: etree._Element, within: etree._Element | None = None, links: bool = True) -> bool:
+        """Whether a node sits, below `within` (the article block), inside chrome, an embed, a slider's
+        clone of a slide (which would put the last photo first) or, with `links`, a link to a page: an
+        image there (a card's or another edition's thumbnail, a share button) is not one of this
+        article's photos. A link to the image file itself, or to no page at all, is fine."""
+        stop = self.block if within is None else within
         for above in ancestors(node):
-            if above is self.block:
+            if above is stop:
                 return False
-            if is_foreign(above):
+            if is_foreign(above) or (links and above.tag == "a" and _is_page_link(above.get("href") or "")):
                 return True
         return False
 
@@ -150,20 +155,16 @@ class ArticleLayout:
             1 for d in node.iter("p", "div", "li") if d is not node and text_of(d).strip()) <= 1
 
     def _paragraphs(self) -> list[Paragraph]:
+        """Block children are paragraphs (or hold them); loose inline content between blocks is one too.
+        A block (or a run of loose content) that only points to other articles is left out, and so is
+        a label standing just before it."""
         if self.structural_paragraphs is not None:
             # A block found by structure may hold more than the story: only its paragraphs of reporting.
             return [Paragraph(text_of(p), list(p.iter("a"))) for p in self.structural_paragraphs]
         found: list[Paragraph] = []
-        self._walk(self.body_node, found)
-        return found
-
-    def _walk(self, body: etree._Element, found: list[Paragraph]) -> None:
-        """Block children are paragraphs (or hold them); loose inline content between blocks is one too.
-        A block (or a run of loose content) that only points to other articles is left out, and so is
-        a label standing just before it."""
         # A stack of the blocks being read, not recursion: a page may nest blocks deeper than Python's
         # recursion limit.
-        stack = [_Reading(body, body)]
+        stack = [_Reading(self.body_node, self.body_node)]
         while stack:
             reading = stack[-1]
             for child in reading.children:
@@ -199,6 +200,7 @@ class ArticleLayout:
                 stack.pop()
                 if stack:
                     stack[-1].read_past(reading.outer)
+        return found
 
     def _flush(self, reading: _Reading, found: list[Paragraph]) -> None:
         if "".join(reading.run).strip():
@@ -354,19 +356,6 @@ class Page(ArticleLayout):
                 return [(urljoin(base_url, url), "")], source
         return [], ""
 
-    def _linked_away(self, img: etree._Element, within: etree._Element | None = None) -> bool:
-        """An image inside chrome, an embed or a link to a page (a card's or another edition's thumbnail,
-        a share button) is not one of this article's photos; a link to the image file itself, or to no
-        page at all, is fine.
-        Neither is a slider's clone of a slide, which would put the last photo first."""
-        stop = self.block if within is None else within
-        for node in ancestors(img):
-            if node is stop:
-                return False
-            if is_foreign(node) or (node.tag == "a" and _is_page_link(node.get("href") or "")):
-                return True
-        return False
-
     def _caption(self, img: etree._Element) -> str:
         """The text shown with a photo: its figcaption, else the text of the widest wrapper around it that
         holds no other image, not the title, and no more than a caption's worth of text (the body block
@@ -498,7 +487,7 @@ def _is_page_link(href: str) -> bool:
 
 
 class _Reading:
-    """A block Page._walk is reading: its children left, and its loose inline content so far."""
+    """A block ArticleLayout._paragraphs is reading: its children left, and its loose inline content so far."""
 
     __slots__ = ("children", "outer", "run", "links", "breaks")
 
@@ -516,7 +505,7 @@ class _Reading:
 
 
 def _unwrapped(block: etree._Element) -> etree._Element:
-    """The innermost of a chain of wrappers: blocks holding nothing but one other block. Page._walk
+    """The innermost of a chain of wrappers: blocks holding nothing but one other block. _paragraphs
     judges a wrapper as it judges what it wraps, so it starts there, and a page nesting blocks
     thousands deep costs one step per level rather than a pass over everything below each."""
     # lxml frees an element's proxy by looking up the tree for a live one: the chain is kept alive

@@ -1,10 +1,8 @@
-"""The article item, declared once: each field with its kind, its role, the sources a page offers
-for it (in the order they are tried), its cleaning (the item loader's processors) and its description.
-
-Everything else about a field is derived from FIELDS: the item class, validation (a kind's check),
-the empty value, the content hash, the store's columns and child tables, the Parquet schema, the
-Datasette column descriptions, and what the replica's ground truth and `scrapy reextract` compare.
-A new field is one Field here and its reader in newsbot.evidence.
+"""The article item, declared once: each field with its kind, role, sources (in the order they are
+tried), cleaning and description. Everything else about a field is derived from FIELDS: the item,
+validation, the empty value, the content hash, the store's columns, the Parquet schema, the Datasette
+descriptions, and what the ground truth and `scrapy reextract` compare. A new field is one Field here
+and its reader in newsbot.evidence.
 """
 
 from __future__ import annotations

@@ -16,8 +16,6 @@ from newsbot.site.markup import CARD_MARKUPS, CHROME_TAGS, compiled
 
 @dataclass(frozen=True)
 class Card:
-    """An article teaser on the feed, the infinity fragment or a category listing."""
-
     url: str
     title: str
     timestamp: str  # data-timestamp as printed: Baku local "YYYY-MM-DD HH:MM:SS", or ""
@@ -41,8 +39,8 @@ class CardReader:
 
     known (with key, what a card's URL is known by): a walk's cards read before. Those are counted
     (shown, known_shown) and never made into Cards, and neither is a card shown twice: the last page
-    of a big cumulative category repeats thousands of cards to add 16, and the Python objects for
-    the repeats would be built and dropped again (it lowers a long backfill's peak: bench/RESULTS.md).
+    of a big cumulative category repeats thousands of cards to add a few, and building and dropping
+    Python objects for the repeats raises a long backfill's peak (bench/RESULTS.md).
     """
 
     def __init__(self, base_url: str, take: bool = True, known: Container[Hashable] | None = None,

@@ -1,11 +1,7 @@
-"""The site's markup, one declarative table per design generation.
-
-Modelled on fundus's publisher parsers: a newer generation is the older one
-with only what changed overridden (dataclasses.replace), and the generations are
-tried newest first. Where the real markup is unknown (the tags line, the links
-to the other editions, photo captions) there is no selector here at all: those
-parts are found by what they are (newsbot.evidence), never by a guessed class.
-"""
+"""The site's markup, one declarative table per design generation, as fundus's publisher parsers: a
+generation is the newer one with only what changed overridden, and they are tried newest first.
+Where the real markup is unknown (the tags line, the links to the other editions, photo captions)
+there is no selector here: newsbot.evidence finds those parts by what they are."""
 
 from __future__ import annotations
 
@@ -161,8 +157,8 @@ def has_pagination(selector: Selector) -> bool:
 def looks_truncated(body: bytes) -> bool:
     """A full page cut in transit (a 200 with a short body): it ends before its footer and </html>.
     Either one is enough to call a page whole, so sloppy markup that never closes its tags is not a cut."""
-    # The tail first, lowered alone: a whole page says so in its last bytes, and lowering all
-    # ~100 KB of it (a copy) cost more than the rest of the check.
+    # The tail first, lowered alone: a whole page says so in its last bytes, and lowering all of it
+    # (a copy) costs more than the rest of the check.
     if b"</html>" in body[-4096:].lower():
         return False
     return _FOOTER.search(body) is None
