@@ -1,5 +1,5 @@
 """What an lxml tree of any page shows, site rules aside: the text of a node as a browser shows it,
-embeds and page chrome, ancestors, the structured data (JSON-LD, article and OpenGraph meta), and the
+embeds and page chrome, the structured data (JSON-LD, article and OpenGraph meta), and the
 real address of a lazily loaded image."""
 
 from __future__ import annotations
@@ -75,18 +75,11 @@ IMAGES = etree.XPath(".//img[not(ancestor::noscript)]")
 PRECEDING_LINKS = etree.XPath("preceding::a")
 
 
-def ancestors(node: etree._Element) -> Iterator[etree._Element]:
-    node = node.getparent()
-    while node is not None:
-        yield node
-        node = node.getparent()
-
-
 def common_ancestor(a: etree._Element, b: etree._Element) -> etree._Element:
     # A set of the elements themselves, not their id()s: lxml makes a new proxy object for a node
     # whenever none is alive, so only proxies kept alive compare (and hash) as the same node.
-    above_a = {a, *ancestors(a)}
-    for node in (b, *ancestors(b)):
+    above_a = {a, *a.iterancestors()}
+    for node in (b, *b.iterancestors()):
         if node in above_a:
             return node
     return a.getroottree().getroot()

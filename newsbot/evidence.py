@@ -19,9 +19,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from newsbot import site
-from newsbot.dom import (HOLDS_CHROME, IMAGE_FILE, IMAGES, PRECEDING_LINKS, StructuredData, ancestors,
-                         common_ancestor, image_url, is_chrome, is_embed, is_foreign, is_placeholder, ld_value,
-                         text_of)
+from newsbot.dom import (HOLDS_CHROME, IMAGE_FILE, IMAGES, PRECEDING_LINKS, StructuredData, common_ancestor,
+                         image_url, is_chrome, is_embed, is_foreign, is_placeholder, ld_value, text_of)
 from newsbot.items import BY_NAME
 from newsbot.normalize import clean_text, parse_site_datetime, parse_timestamp, url_key
 from newsbot.site import markup
@@ -85,7 +84,7 @@ class ArticleLayout:
 
     def _structural_title(self) -> etree._Element | None:
         for node in self.root.iter("h1"):
-            if not any(is_chrome(a) for a in ancestors(node)) and text_of(node).strip():
+            if not any(is_chrome(a) for a in node.iterancestors()) and text_of(node).strip():
                 return node
         return None
 
@@ -95,7 +94,7 @@ class ArticleLayout:
         totals: dict[etree._Element, int] = {}
         for p in self.root.iter("p"):
             parent = p.getparent()
-            if parent is None or is_chrome(parent) or any(is_chrome(a) for a in ancestors(parent)):
+            if parent is None or is_chrome(parent) or any(is_chrome(a) for a in parent.iterancestors()):
                 continue
             if _is_reporting(p):
                 totals[parent] = totals.get(parent, 0) + len(text_of(p).strip())
@@ -136,7 +135,7 @@ class ArticleLayout:
         image there (a card's or another edition's thumbnail, a share button) is not one of this
         article's photos. A link to the image file itself, or to no page at all, is fine."""
         stop = self.block if within is None else within
-        for above in ancestors(node):
+        for above in node.iterancestors():
             if above is stop:
                 return False
             if is_foreign(above) or (links and above.tag == "a" and _is_page_link(above.get("href") or "")):
@@ -364,7 +363,7 @@ class Page(ArticleLayout):
         # Elements, kept alive: see common_ancestor.
         stops = {n for n in (self.block, self.body_node, self.root) if n is not None}
         if self.title_node is not None:
-            stops.update(ancestors(self.title_node))
+            stops.update(self.title_node.iterancestors())
         while True:
             parent = node.getparent()
             if (parent is None or parent in stops or len(IMAGES(parent)) != 1

@@ -20,9 +20,6 @@ from newsbot.html import cut_by_depth, document, parse_html, with_charset
 from newsbot.items import BY_NAME, EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
 from newsbot.normalize import content_hash, utc_now_iso
 
-SOURCE = "report.az"
-
-
 class ArticleLoader(ItemLoader):
     """Each field's processors are its declaration's (newsbot.items.FIELDS), read from it: ItemLoader
     would look them up in the item field's metadata on every call, through a new ItemAdapter, at a cost
@@ -129,7 +126,7 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     site_id, sources["site_id"] = page.read("site_id")
 
     loader.add_value(None, {
-        "article_id": url, "site_id": site_id, "source": SOURCE, "language": language,
+        "article_id": url, "site_id": site_id, "source": "report.az", "language": language,
         "lead": body.split("\n\n", 1)[0],  # cleaned paragraphs hold no newlines
         "word_count": body, "published_at": published, "published_at_utc": published,
         "category_slug": category_key, "tags": tags, "images": images, "translations": translations,
