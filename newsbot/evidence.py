@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -121,15 +121,8 @@ class ArticleLayout:
                 return node
             node = parent
 
-    def _links_after_title(self) -> Iterator[etree._Element]:
-        """Links inside the article block after the title (a trending-tags bar comes before it),
-        outside page chrome and listing cards, in page order."""
-        before = set(PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
-        for node in self.block.iter("a"):
-            if node not in before and not self._linked_away(node, links=False):
-                yield node
-
-    def _linked_away(self, node: etree._Element, within: etree._Element | None = None, links: bool = True) -> bool:
+    def _linked_away(self, node: etree._Element, within: etree._Element | None = None,
+                     links: bool = True) -> bool:
         """Whether a node sits, below `within` (the article block), inside chrome, an embed, a slider's
         clone of a slide (which would put the last photo first) or, with `links`, a link to a page: an
         image there (a card's or another edition's thumbnail, a share button) is not one of this
@@ -267,13 +260,10 @@ class Page(ArticleLayout):
         """(moment, source, visible and structured disagree)."""
         date_text, time_text = self.date_parts()
         visible = parse_site_datetime(date_text, time_text) if date_text else None
-        structured, source = None, ""
-        for candidate, name in ((ld_value(self.data.article.get("datePublished")), "json-ld"),
-                                (self.data.meta.get("article:published_time", ""), "meta")):
-            structured = parse_timestamp(candidate) if candidate else None
-            if structured is not None:
-                source = name
-                break
+        structured, source = next(((moment, name) for candidate, name in (
+            (ld_value(self.data.article.get("datePublished")), "json-ld"),
+            (self.data.meta.get("article:published_time", ""), "meta"),
+        ) if (moment := parse_timestamp(candidate)) is not None), (None, ""))
         if visible is None:
             return structured, source, False
         disagree = structured is not None and abs((visible - structured).total_seconds()) >= 60
@@ -285,9 +275,12 @@ class Page(ArticleLayout):
         inline = {a for p in self.paragraphs for a in p.links if not self._is_link_line(p)}
         tags: list[str] = []
         editions: dict[str, tuple[str, str, str]] = {}
-        for a in self._links_after_title():
+        # Only links after the title (a trending-tags bar comes before it), outside chrome and cards.
+        before = set(PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
+        for a in self.block.iter("a"):
             href = (a.get("href") or "").strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:")):
+            if (a in before or self._linked_away(a, links=False) or not href
+                    or href.startswith(("#", "javascript:", "mailto:"))):
                 continue
             path = self.links_of.site_path(href)
             if path is None:
@@ -302,10 +295,9 @@ class Page(ArticleLayout):
             title = _link_title(a)
             target = self.links_of.absolute(href)
             known = editions.get(parts[0])
-            if known is None:
+            # A second link to the same edition names it when the first had no title (an image link).
+            if known is None or (not clean_text(known[2]) and url_key(known[1]) == url_key(target)):
                 editions[parts[0]] = (parts[0], target, title)
-            elif not clean_text(known[2]) and url_key(known[1]) == url_key(target):
-                editions[parts[0]] = (parts[0], target, title)  # an image link first, its title link second
         source = "structure" if editions else ""
         for node in site.compiled(markup.HREFLANG_LINKS)(self.root):
             language, href = (node.get("hreflang") or "")[:2].lower(), (node.get("href") or "").strip()
