@@ -461,9 +461,8 @@ def _site_id_from_markup(page: Page) -> int | None:
     for table in site.MARKUPS:
         if table.site_id:
             # In the article's share bar, else anywhere on the page.
-            for node in site.compiled(table.site_id)(page.block) or site.compiled(table.site_id)(page.root):
-                found = site.site_id_of_short_link(node.get(table.site_id_attr))
-                if found is not None:
+            for value in site.compiled(table.site_id)(page.block) or site.compiled(table.site_id)(page.root):
+                if (found := site.site_id_of_short_link(value)) is not None:
                     return found
     return None
 

@@ -86,12 +86,10 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     paragraphs, sources["body"] = page.read("body")
     loader.add_value("body", paragraphs)
     body = loader.get_output_value("body")
-    if not loader.get_output_value("title"):
-        failed.append(site.selectors("title"))
-        problems.append("missing_title")
-    if not body:
-        failed.append(site.selectors("body"))
-        problems.append("missing_body")
+    for part, value in (("title", loader.get_output_value("title")), ("body", body)):
+        if not value:
+            failed.append(site.selectors(part))
+            problems.append(f"missing_{part}")
     furniture = loader.context.get("furniture", Counter())
     if page.related_blocks:
         furniture["related"] += page.related_blocks  # what the body pointed to, not the story

@@ -25,8 +25,7 @@ class ArticleMarkup:
     category: str         # the category shown in the article's head
     date: str             # date and time elements: the first holds the date, the second the time
     main_photo: str       # the main photo's <img>
-    site_id: str          # the element whose data-url is the short link report.az/<id>
-    site_id_attr: str = "data-url"
+    site_id: str          # the short link report.az/<id>
 
 
 # Current design (late 2025 on; confirmed by 3+ public scrapers, head and photo by 1).
@@ -37,7 +36,7 @@ CURRENT = ArticleMarkup(
     category=".news-detail__head .news__category",
     date=".news-detail__head .news__date li, ul.news__date > li",
     main_photo=".news-detail__main-photo img",
-    site_id=".copy-url[data-url]",
+    site_id=".copy-url::attr(data-url)",
 )
 # The 2024 design: only what differs.
 LEGACY = replace(
