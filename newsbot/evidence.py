@@ -325,8 +325,7 @@ class Page(ArticleLayout):
     def images(self, base_url: str) -> tuple[list[tuple[str, str]], str]:
         """[(url, caption)]: the main photo, then the other photos of the article block in page order;
         relative addresses are resolved against base_url (the page's canonical URL)."""
-        found: list[tuple[str, str]] = []
-        seen: set[str] = set()
+        found: dict[str, str] = {}  # url -> caption
         candidates = [n for table in site.MARKUPS if table.main_photo
                       for n in site.compiled(table.main_photo)(self.block)[:1]]
         candidates += [n for n in self.block.iter("img") if not self._linked_away(n)]
@@ -334,11 +333,10 @@ class Page(ArticleLayout):
             url = image_url(node)
             if url and site.is_story_photo(url):
                 url = urljoin(base_url, url)
-                if url not in seen:
-                    seen.add(url)
-                    found.append((url, self._caption(node)))
+                if url not in found:
+                    found[url] = self._caption(node)
         if found:
-            return found, "markup+structure"
+            return list(found.items()), "markup+structure"
         for url, source in ((self.data.meta.get("og:image", ""), "og"),
                             (ld_value(self.data.article.get("image")), "json-ld")):
             # Structured data fills the gap only with a story's own photo: pages without one carry

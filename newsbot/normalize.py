@@ -308,14 +308,8 @@ def real_paragraphs(values: list[str], loader_context: dict) -> list[str]:
 
 
 def unique(values: list) -> list:
-    """Each non-empty value once."""
-    seen, kept = set(), []
-    for value in values:
-        key = repr(value)
-        if value and key not in seen:
-            seen.add(key)
-            kept.append(value)
-    return kept
+    """Each non-empty value once, where it first appears (compared by repr: records are dicts)."""
+    return list({repr(value): value for value in values if value}.values())
 
 
 def positive_int(value: Any) -> int | None:
