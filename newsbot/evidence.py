@@ -61,12 +61,9 @@ class ArticleLayout:
         self.structural_paragraphs: list[etree._Element] | None = None
         self.related_blocks = 0  # blocks inside the body that only point to other articles, dropped
         self._related_after = -1  # how many paragraphs were kept when the last of them was left out
-        self.title_node = self._first_of("title")
-        self.body_node = self._first_of("body")
-        if self.title_node is None:
-            self.title_node = self._structural_title()
-        if self.body_node is None:
-            self.body_node = self._structural_body()
+        title, body = self._first_of("title"), self._first_of("body")
+        self.title_node = title if title is not None else self._structural_title()
+        self.body_node = body if body is not None else self._structural_body()
         self.block = self._article_block()
         self.data = StructuredData.read(root)
         self.paragraphs: list[Paragraph] = self._paragraphs() if self.body_node is not None else []
