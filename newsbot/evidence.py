@@ -472,7 +472,7 @@ def _is_page_link(href: str) -> bool:
 
 
 class _Reading:
-    """A block ArticleLayout._paragraphs is reading: its children left, and its loose inline content so far."""
+    """A block ArticleLayout._paragraphs is reading: its children left, and its loose content so far."""
 
     __slots__ = ("children", "outer", "run", "links", "breaks")
 

@@ -16,8 +16,8 @@ from typing import Any
 import scrapy
 from itemloaders.processors import Compose, Identity, Join, TakeFirst
 
-from newsbot.normalize import (Each, article_id, canonical_url, edition_link, iso_local, iso_utc, photo, positive_int,
-                               real_paragraphs, story_id, tag_text, texts, unique, word_count)
+from newsbot.normalize import (Each, article_id, canonical_url, edition_link, iso_local, iso_utc, photo,
+                               positive_int, real_paragraphs, story_id, tag_text, texts, unique, word_count)
 from newsbot.site import LANGUAGES
 
 _HEX16 = re.compile(r"[0-9a-f]{16}")

@@ -67,9 +67,12 @@ CARD = "div.index-post-block"
 # older markup's cards (parsed so they never crash a crawl) count only when the page has none of the
 # current ones.
 CARD_MARKUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    (CARD, ("a.news__item::attr(href)", "a::attr(href)"), "h2.news__title ::text", "span.news__category ::text"),
-    ("section.news-feed-page .news-item, .news-item.infinity-item", ("a.title::attr(href)",), "a.title ::text", ""),
-    (".news-block", (".title a::attr(href)", "a.title::attr(href)"), ".feed-news-title ::text, .title ::text", ""),
+    (CARD, ("a.news__item::attr(href)", "a::attr(href)"), "h2.news__title ::text",
+     "span.news__category ::text"),
+    ("section.news-feed-page .news-item, .news-item.infinity-item", ("a.title::attr(href)",),
+     "a.title ::text", ""),
+    (".news-block", (".title a::attr(href)", "a.title::attr(href)"), ".feed-news-title ::text, .title ::text",
+     ""),
 )
 # The feed's container names its infinity endpoint (1 source); the other two are older guesses
 # kept for a page rendered by script.
