@@ -1,5 +1,5 @@
 """What an lxml tree of any page shows, site rules aside: the text of a node as a browser shows it,
-embeds and page chrome, ancestors, the structured data (JSON-LD, article and OpenGraph meta), and the
+embeds and page chrome, the structured data (JSON-LD, article and OpenGraph meta), and the
 real address of a lazily loaded image."""
 
 from __future__ import annotations
@@ -23,17 +23,10 @@ _SRCSET_ITEM = re.compile(r"\s*(\S+)(?:\s+(\d+)[wx])?\s*(?:,|$)")
 def text_of(node: etree._Element, skip=None) -> str:
     """The text of a node as a browser shows it: inline markup joined without spaces, <br> as a space,
     scripts, styles and embeds left out."""
-    parts: list[str] = []
-    _collect(node, parts, skip)
-    return "".join(parts)
-
-
-def _collect(node: etree._Element, parts: list[str], skip) -> None:
     # A stack, not recursion: a page may nest elements deeper than Python's recursion limit. Each
     # entry is an element's children still to read and the tail that follows the element.
     # Most elements are leaves: their text and tail are read in place, with nothing pushed.
-    if node.text:
-        parts.append(node.text)
+    parts: list[str] = [node.text] if node.text else []
     stack: list[tuple[Iterator[etree._Element], str | None]] = [(iter(node), None)]
     while stack:
         children, tail = stack[-1]
@@ -53,27 +46,25 @@ def _collect(node: etree._Element, parts: list[str], skip) -> None:
             stack.pop()
             if tail:
                 parts.append(tail)
-
-
-def classes_of(node: etree._Element) -> str:
-    return node.get("class") or ""
+    return "".join(parts)
 
 
 def is_embed(node: etree._Element) -> bool:
     if node.tag in markup.EMBED_TAGS:
         return True
-    classes = classes_of(node)
+    classes = node.get("class")
     return bool(classes) and any(c in classes for c in markup.EMBED_CLASSES)
 
 
 def is_chrome(node: etree._Element) -> bool:
     """Page chrome, or a block of listing cards (the "Latest News" sidebar, related stories)."""
-    return node.tag in markup.CHROME_TAGS or "index-post-block" in classes_of(node)
+    return node.tag in markup.CHROME_TAGS or "index-post-block" in (node.get("class") or "")
 
 
 def is_foreign(node: etree._Element) -> bool:
     """Chrome, an embed, or a looping slider's clone of a slide: nothing inside is this article's own."""
-    return is_chrome(node) or is_embed(node) or any(mark in classes_of(node) for mark in markup.CLONE_MARKS)
+    return is_chrome(node) or is_embed(node) or any(
+        mark in (node.get("class") or "") for mark in markup.CLONE_MARKS)
 
 
 HOLDS_CHROME = etree.XPath(
@@ -84,18 +75,11 @@ IMAGES = etree.XPath(".//img[not(ancestor::noscript)]")
 PRECEDING_LINKS = etree.XPath("preceding::a")
 
 
-def ancestors(node: etree._Element) -> Iterator[etree._Element]:
-    node = node.getparent()
-    while node is not None:
-        yield node
-        node = node.getparent()
-
-
 def common_ancestor(a: etree._Element, b: etree._Element) -> etree._Element:
     # A set of the elements themselves, not their id()s: lxml makes a new proxy object for a node
     # whenever none is alive, so only proxies kept alive compare (and hash) as the same node.
-    above_a = {a, *ancestors(a)}
-    for node in (b, *ancestors(b)):
+    above_a = {a, *a.iterancestors()}
+    for node in (b, *b.iterancestors()):
         if node in above_a:
             return node
     return a.getroottree().getroot()

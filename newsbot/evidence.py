@@ -1,16 +1,8 @@
 """What one article page says about each field, from every source it offers.
 
-All of a page's sources are read here, and for each field the first source that
-answers wins, in the order its declaration gives (``newsbot.items.FIELDS``, ``Field.sources``):
-
-- JSON-LD (``NewsArticle``, ``BreadcrumbList``) and ``article:*`` / OpenGraph meta,
-- ``link[rel=canonical]``,
-- the markup table of the design generation that matched (``newsbot.site.markup``),
-- structural rules for what has no known markup (the tags line, the links to the other
-  editions, photo captions): found by what they are (links to tag pages, links to an
-  article of another edition, the text beside an image) and where they are (inside the
-  article block, after the title, outside the page chrome), never by a class name.
-
+For each field the first source that answers wins, in the order its declaration gives
+(``newsbot.items.FIELDS``). Parts with no known markup (the tags line, the links to the other
+editions, photo captions) are found by what they are and where they are, never by a class name.
 The values returned are raw page text; cleaning is the item loader's job (newsbot.loaders).
 """
 
@@ -21,34 +13,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
 from newsbot import site
-from newsbot.dom import (
-    text_of,
-    is_embed,
-    is_chrome,
-    is_foreign,
-    HOLDS_CHROME,
-    IMAGES,
-    PRECEDING_LINKS,
-    ancestors,
-    common_ancestor,
-    ld_value,
-    IMAGE_FILE,
-    is_placeholder,
-    image_url,
-    StructuredData,
-)
-from newsbot.items import BY_NAME, FIELDS
+from newsbot.dom import (HOLDS_CHROME, IMAGE_FILE, IMAGES, PRECEDING_LINKS, StructuredData, common_ancestor,
+                         image_url, is_chrome, is_embed, is_foreign, is_placeholder, ld_value, text_of)
+from newsbot.items import BY_NAME
 from newsbot.normalize import clean_text, parse_site_datetime, parse_timestamp, url_key
 from newsbot.site import markup
-
-# Which source answers first, per field: the order newsbot.items declares.
-ORDER: dict[str, tuple[str, ...]] = {f.name: f.sources for f in FIELDS if f.sources}
 
 # An address no page lives at: a lightbox's link may hold a fragment, a script or the placeholder itself.
 _NO_PAGE = re.compile(r"\s*(?:$|#|javascript:|data:)", re.IGNORECASE)
@@ -66,16 +41,13 @@ _MARKED_LABEL = re.compile(r"([^:|•·]+?)\s*[:|•·]\s*(.+)")
 
 
 def _is_reporting(p: etree._Element) -> bool:
-    """A paragraph with enough text of its own, beyond its links, to be reporting."""
     return len(text_of(p).strip()) - sum(len(text_of(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN
 
 
-# --- the page -------------------------------------------------------------------------
-
 @dataclass
 class Paragraph:
-    text: str                         # raw, uncleaned
-    links: list[etree._Element]       # the links inside it
+    text: str  # raw, uncleaned
+    links: list[etree._Element]
 
 
 class ArticleLayout:
@@ -89,17 +61,12 @@ class ArticleLayout:
         self.structural_paragraphs: list[etree._Element] | None = None
         self.related_blocks = 0  # blocks inside the body that only point to other articles, dropped
         self._related_after = -1  # how many paragraphs were kept when the last of them was left out
-        self.title_node = self._first_of("title")
-        self.body_node = self._first_of("body")
-        if self.title_node is None:
-            self.title_node = self._structural_title()
-        if self.body_node is None:
-            self.body_node = self._structural_body()
+        title, body = self._first_of("title"), self._first_of("body")
+        self.title_node = title if title is not None else self._structural_title()
+        self.body_node = body if body is not None else self._structural_body()
         self.block = self._article_block()
         self.data = StructuredData.read(root)
         self.paragraphs: list[Paragraph] = self._paragraphs() if self.body_node is not None else []
-
-    # --- where things are ---------------------------------------------------------
 
     def _first_of(self, part: str) -> etree._Element | None:
         """The first generation's node for a part; the version is the one whose body (else title) matched."""
@@ -114,17 +81,17 @@ class ArticleLayout:
 
     def _structural_title(self) -> etree._Element | None:
         for node in self.root.iter("h1"):
-            if not any(is_chrome(a) for a in ancestors(node)) and text_of(node).strip():
+            if not any(is_chrome(a) for a in node.iterancestors()) and text_of(node).strip():
                 return node
         return None
 
     def _structural_body(self) -> etree._Element | None:
-        """No generation's body block is on the page: the block whose own paragraphs of reporting (not
-        link lines such as a tags line, not chrome) hold the most text, if they hold enough to be a story."""
+        """The block whose own paragraphs of reporting (not link lines such as a tags line, not chrome)
+        hold the most text, if they hold enough to be a story."""
         totals: dict[etree._Element, int] = {}
         for p in self.root.iter("p"):
             parent = p.getparent()
-            if parent is None or is_chrome(parent) or any(is_chrome(a) for a in ancestors(parent)):
+            if parent is None or is_chrome(parent) or any(is_chrome(a) for a in parent.iterancestors()):
                 continue
             if _is_reporting(p):
                 totals[parent] = totals.get(parent, 0) + len(text_of(p).strip())
@@ -151,23 +118,19 @@ class ArticleLayout:
                 return node
             node = parent
 
-    def _links_after_title(self) -> Iterator[etree._Element]:
-        """Links inside the article block after the title (a trending-tags bar comes before it),
-        outside page chrome and listing cards, in page order."""
-        before = set(PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
-        for node in self.block.iter("a"):
-            if node not in before and not self._inside_chrome(node):
-                yield node
-
-    def _inside_chrome(self, node: etree._Element) -> bool:
-        for above in ancestors(node):
-            if above is self.block:
+    def _linked_away(self, node: etree._Element, within: etree._Element | None = None,
+                     links: bool = True) -> bool:
+        """Whether a node sits, below `within` (the article block), inside chrome, an embed, a slider's
+        clone of a slide (which would put the last photo first) or, with `links`, a link to a page: an
+        image there (a card's or another edition's thumbnail, a share button) is not one of this
+        article's photos. A link to the image file itself, or to no page at all, is fine."""
+        stop = self.block if within is None else within
+        for above in node.iterancestors():
+            if above is stop:
                 return False
-            if is_foreign(above):
+            if is_foreign(above) or (links and above.tag == "a" and _is_page_link(above.get("href") or "")):
                 return True
         return False
-
-    # --- the body -----------------------------------------------------------------
 
     def _is_figure(self, node: etree._Element) -> bool:
         """A block that is an image with, at most, its caption (not a paragraph of the text)."""
@@ -181,20 +144,16 @@ class ArticleLayout:
             1 for d in node.iter("p", "div", "li") if d is not node and text_of(d).strip()) <= 1
 
     def _paragraphs(self) -> list[Paragraph]:
+        """Block children are paragraphs (or hold them); loose inline content between blocks is one too.
+        A block (or a run of loose content) that only points to other articles is left out, and so is
+        a label standing just before it."""
         if self.structural_paragraphs is not None:
             # A block found by structure may hold more than the story: only its paragraphs of reporting.
             return [Paragraph(text_of(p), list(p.iter("a"))) for p in self.structural_paragraphs]
         found: list[Paragraph] = []
-        self._walk(self.body_node, found)
-        return found
-
-    def _walk(self, body: etree._Element, found: list[Paragraph]) -> None:
-        """Block children are paragraphs (or hold them); loose inline content between blocks is one too.
-        A block (or a run of loose content) that only points to other articles is left out, and so is
-        a label standing just before it."""
         # A stack of the blocks being read, not recursion: a page may nest blocks deeper than Python's
         # recursion limit.
-        stack = [_Reading(body, body)]
+        stack = [_Reading(self.body_node, self.body_node)]
         while stack:
             reading = stack[-1]
             for child in reading.children:
@@ -215,7 +174,7 @@ class ArticleLayout:
                 else:
                     self._flush(reading, found)
                     inner = _unwrapped(child)
-                    if self._points_away(inner):
+                    if self._is_related(list(inner.iter("a")), lambda: text_of(inner)):
                         self._leave_out_related(found)  # thumbnails and all
                     elif self._is_figure(inner):
                         pass
@@ -230,12 +189,12 @@ class ArticleLayout:
                 stack.pop()
                 if stack:
                     stack[-1].read_past(reading.outer)
+        return found
 
     def _flush(self, reading: _Reading, found: list[Paragraph]) -> None:
-        """The loose content read so far, as a paragraph unless it only points to other articles."""
         if "".join(reading.run).strip():
             paragraph = Paragraph("".join(reading.run), list(reading.links))
-            if paragraph.links and self._is_related(paragraph):
+            if paragraph.links and self._is_related(paragraph.links, lambda: paragraph.text):
                 self._leave_out_related(found)
             else:
                 found.append(paragraph)
@@ -250,22 +209,16 @@ class ArticleLayout:
             self.related_blocks += 1
             self._related_after = len(found)
 
-    def _is_related(self, paragraph: Paragraph) -> bool:
+    def _is_related(self, links: list[etree._Element], text: Callable[[], str]) -> bool:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
         separators, and at most a short label before them. Reporting that links something has words
-        of its own around the link, and a link to a channel or a document is no article."""
-        return self._only_article_links(paragraph.links) and _only_links_and_label(paragraph.text, paragraph.links)
+        of its own around the link, and a link to a channel or a document is no article. The text is
+        read only when the links qualify."""
+        return (bool(links) and all(self.is_article_link(a.get("href") or "") for a in links)
+                and _only_links_and_label(text(), links))
 
-    def _points_away(self, block: etree._Element) -> bool:
-        """_is_related of a whole block (its text read only when its links qualify)."""
-        links = list(block.iter("a"))
-        return self._only_article_links(links) and _only_links_and_label(text_of(block), links)
-
-    def _only_article_links(self, links: list[etree._Element]) -> bool:
-        return bool(links) and all(self._is_article_link(a) for a in links)
-
-    def _is_article_link(self, a: etree._Element) -> bool:
-        path = self.links_of.site_path((a.get("href") or "").strip())
+    def is_article_link(self, href: str) -> bool:
+        path = self.links_of.site_path(href.strip())
         return path is not None and site.split_article_path(path) is not None
 
     @staticmethod
@@ -274,15 +227,13 @@ class ArticleLayout:
                    for d in node.iterdescendants())
 
 
-
 class Page(ArticleLayout):
     """One article page read field by field: `read` for a field whose sources are read one at a time
     (the readers below), a method for each field whose sources are read together."""
 
-
     def read(self, field: str) -> tuple[Any, str]:
-        """(raw value, source) of a field read one source at a time: the first of its declared
-        sources (newsbot.items.FIELDS) whose reader answers (not None); (None, "") if none does."""
+        """(raw value, source): the first of the field's declared sources whose reader answers (not
+        None); (None, "") if none does."""
         readers = _READERS[field]
         for source in BY_NAME[field].sources:
             value = readers[source](self)
@@ -292,7 +243,6 @@ class Page(ArticleLayout):
 
     @property
     def matched(self) -> bool:
-        """A design generation's markup matched (else the page is read by structure alone)."""
         return self.version != site.UNKNOWN_VERSION
 
     def date_parts(self) -> tuple[str, str]:
@@ -307,20 +257,14 @@ class Page(ArticleLayout):
         """(moment, source, visible and structured disagree)."""
         date_text, time_text = self.date_parts()
         visible = parse_site_datetime(date_text, time_text) if date_text else None
-        structured, source = None, ""
-        for candidate, name in ((ld_value(self.data.article.get("datePublished")), "json-ld"),
-                                (self.data.meta.get("article:published_time", ""), "meta")):
-            structured = parse_timestamp(candidate) if candidate else None
-            if structured is not None:
-                source = name
-                break
+        structured, source = next(((moment, name) for candidate, name in (
+            (ld_value(self.data.article.get("datePublished")), "json-ld"),
+            (self.data.meta.get("article:published_time", ""), "meta"),
+        ) if (moment := parse_timestamp(candidate)) is not None), (None, ""))
         if visible is None:
             return structured, source, False
         disagree = structured is not None and abs((visible - structured).total_seconds()) >= 60
         return visible, "markup", disagree
-
-    def visible_date_text(self) -> str:
-        return self.date_parts()[0]
 
     def links(self, own_language: str) -> tuple[list[str], list[tuple[str, str, str]], str]:
         """(tag texts, [(language, url, title)] of other editions, the source of the first edition found),
@@ -328,9 +272,12 @@ class Page(ArticleLayout):
         inline = {a for p in self.paragraphs for a in p.links if not self._is_link_line(p)}
         tags: list[str] = []
         editions: dict[str, tuple[str, str, str]] = {}
-        for a in self._links_after_title():
+        # Only links after the title (a trending-tags bar comes before it), outside chrome and cards.
+        before = set(PRECEDING_LINKS(self.title_node)) if self.title_node is not None else set()
+        for a in self.block.iter("a"):
             href = (a.get("href") or "").strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:")):
+            if (a in before or self._linked_away(a, links=False) or not href
+                    or href.startswith(("#", "javascript:", "mailto:"))):
                 continue
             path = self.links_of.site_path(href)
             if path is None:
@@ -345,18 +292,16 @@ class Page(ArticleLayout):
             title = _link_title(a)
             target = self.links_of.absolute(href)
             known = editions.get(parts[0])
-            if known is None:
+            # A second link to the same edition names it when the first had no title (an image link).
+            if known is None or (not clean_text(known[2]) and url_key(known[1]) == url_key(target)):
                 editions[parts[0]] = (parts[0], target, title)
-            elif not clean_text(known[2]) and url_key(known[1]) == url_key(target):
-                editions[parts[0]] = (parts[0], target, title)  # an image link first, its title link second
         source = "structure" if editions else ""
         for node in site.compiled(markup.HREFLANG_LINKS)(self.root):
             language, href = (node.get("hreflang") or "")[:2].lower(), (node.get("href") or "").strip()
-            if href and language in site.LANGUAGES and language != own_language and language not in editions:
-                path = self.links_of.site_path(href)
-                if path is not None and site.split_article_path(path) is not None:
-                    editions[language] = (language, self.links_of.absolute(href), "")
-                    source = source or "hreflang"
+            if (href and language in site.LANGUAGES and language != own_language and language not in editions
+                    and self.is_article_link(href)):
+                editions[language] = (language, self.links_of.absolute(href), "")
+                source = source or "hreflang"
         return tags, [editions[lang] for lang in site.LANGUAGES if lang in editions], source
 
     @staticmethod
@@ -371,17 +316,13 @@ class Page(ArticleLayout):
         return not rest or (rest.endswith(":") and len(rest.split()) <= 3)
 
     def without_tags_line(self) -> list[Paragraph]:
-        """The body's paragraphs but a tags line inside the body block."""
         return [p for p in self.paragraphs if not self._is_link_line(p) or not any(
             site.is_tag_path(self.links_of.site_path(a.get("href") or "") or "") for a in p.links)]
-
-    # --- images -----------------------------------------------------------------------
 
     def images(self, base_url: str) -> tuple[list[tuple[str, str]], str]:
         """[(url, caption)]: the main photo, then the other photos of the article block in page order;
         relative addresses are resolved against base_url (the page's canonical URL)."""
-        found: list[tuple[str, str]] = []
-        seen: set[str] = set()
+        found: dict[str, str] = {}  # url -> caption
         candidates = [n for table in site.MARKUPS if table.main_photo
                       for n in site.compiled(table.main_photo)(self.block)[:1]]
         candidates += [n for n in self.block.iter("img") if not self._linked_away(n)]
@@ -389,11 +330,10 @@ class Page(ArticleLayout):
             url = image_url(node)
             if url and site.is_story_photo(url):
                 url = urljoin(base_url, url)
-                if url not in seen:
-                    seen.add(url)
-                    found.append((url, self._caption(node)))
+                if url not in found:
+                    found[url] = self._caption(node)
         if found:
-            return found, "markup+structure"
+            return list(found.items()), "markup+structure"
         for url, source in ((self.data.meta.get("og:image", ""), "og"),
                             (ld_value(self.data.article.get("image")), "json-ld")):
             # Structured data fills the gap only with a story's own photo: pages without one carry
@@ -402,29 +342,15 @@ class Page(ArticleLayout):
                 return [(urljoin(base_url, url), "")], source
         return [], ""
 
-    def _linked_away(self, img: etree._Element, within: etree._Element | None = None) -> bool:
-        """An image inside chrome, an embed or a link to a page (a card's or another edition's thumbnail,
-        a share button) is not one of this article's photos; a link to the image file itself, or to no
-        page at all, is fine.
-        Neither is a slider's clone of a slide, which would put the last photo first."""
-        stop = self.block if within is None else within
-        for node in ancestors(img):
-            if node is stop:
-                return False
-            if is_foreign(node) or (node.tag == "a" and _is_page_link(node.get("href") or "")):
-                return True
-        return False
-
     def _caption(self, img: etree._Element) -> str:
         """The text shown with a photo: its figcaption, else the text of the widest wrapper around it that
         holds no other image, not the title, and no more than a caption's worth of text (the body block
         and the article block themselves never count)."""
         node = img
-        # From these up, a wrapper holds the title or the whole article (elements, kept alive: see
-        # common_ancestor).
+        # Elements, kept alive: see common_ancestor.
         stops = {n for n in (self.block, self.body_node, self.root) if n is not None}
         if self.title_node is not None:
-            stops.update(ancestors(self.title_node))
+            stops.update(self.title_node.iterancestors())
         while True:
             parent = node.getparent()
             if (parent is None or parent in stops or len(IMAGES(parent)) != 1
@@ -455,11 +381,7 @@ def _reads(field: str, source: str) -> Callable[[Callable[[Page], Any]], Callabl
 @_reads("url", "canonical")
 def _url_from_canonical(page: Page) -> str | None:
     href = next(iter(site.compiled(markup.CANONICAL)(page.root)), "").strip()
-    if href:
-        path = page.links_of.site_path(href)
-        if path is not None and site.split_article_path(path) is not None:
-            return page.links_of.absolute(href)
-    return None
+    return page.links_of.absolute(href) if href and page.is_article_link(href) else None
 
 
 @_reads("url", "response")
@@ -471,14 +393,15 @@ def _title_node_text(page: Page) -> str | None:
     return text_of(page.title_node) if page.title_node is not None and text_of(page.title_node).strip() else None
 
 
-@_reads("title", "markup")
-def _title_from_markup(page: Page) -> str | None:
-    return _title_node_text(page) if page.matched else None
+def _body_paragraphs(page: Page) -> list[str] | None:
+    return [p.text for p in page.without_tags_line()] if page.paragraphs else None
 
 
-@_reads("title", "structure")
-def _title_from_structure(page: Page) -> str | None:
-    return None if page.matched else _title_node_text(page)
+# The title and body nodes are one reader's, credited to the markup when a generation matched, else to
+# the structural rules that found them.
+for _field, _read in (("title", _title_node_text), ("body", _body_paragraphs)):
+    _reads(_field, "markup")(lambda page, read=_read: read(page) if page.matched else None)
+    _reads(_field, "structure")(lambda page, read=_read: None if page.matched else read(page))
 
 
 @_reads("title", "json-ld")
@@ -491,20 +414,6 @@ def _title_from_json_ld(page: Page) -> str | None:
 def _title_from_og(page: Page) -> str | None:
     og = page.data.meta.get("og:title", "")
     return og.rsplit(" | ", 1)[0] if og else None
-
-
-def _body_paragraphs(page: Page) -> list[str] | None:
-    return [p.text for p in page.without_tags_line()] if page.paragraphs else None
-
-
-@_reads("body", "markup")
-def _body_from_markup(page: Page) -> list[str] | None:
-    return _body_paragraphs(page) if page.matched else None
-
-
-@_reads("body", "structure")
-def _body_from_structure(page: Page) -> list[str] | None:
-    return None if page.matched else _body_paragraphs(page)
 
 
 @_reads("body", "json-ld")
@@ -547,9 +456,8 @@ def _site_id_from_markup(page: Page) -> int | None:
     for table in site.MARKUPS:
         if table.site_id:
             # In the article's share bar, else anywhere on the page.
-            for node in site.compiled(table.site_id)(page.block) or site.compiled(table.site_id)(page.root):
-                found = site.site_id_of_short_link(node.get(table.site_id_attr))
-                if found is not None:
+            for value in site.compiled(table.site_id)(page.block) or site.compiled(table.site_id)(page.root):
+                if (found := site.site_id_of_short_link(value)) is not None:
                     return found
     return None
 
@@ -564,7 +472,7 @@ def _is_page_link(href: str) -> bool:
 
 
 class _Reading:
-    """A block Page._walk is reading: its children left, and its loose inline content so far."""
+    """A block ArticleLayout._paragraphs is reading: its children left, and its loose content so far."""
 
     __slots__ = ("children", "outer", "run", "links", "breaks")
 
@@ -582,7 +490,7 @@ class _Reading:
 
 
 def _unwrapped(block: etree._Element) -> etree._Element:
-    """The innermost of a chain of wrappers: blocks holding nothing but one other block. Page._walk
+    """The innermost of a chain of wrappers: blocks holding nothing but one other block. _paragraphs
     judges a wrapper as it judges what it wraps, so it starts there, and a page nesting blocks
     thousands deep costs one step per level rather than a pass over everything below each."""
     # lxml frees an element's proxy by looking up the tree for a live one: the chain is kept alive

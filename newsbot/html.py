@@ -1,11 +1,9 @@
 """One parse per page: the lxml tree of a response, built once from its bytes and shared.
 
-Scrapy's ``response.selector`` decodes the body to str, parsel encodes it back to UTF-8 and
-parses it with lxml.html's parser, whose element class lookup calls into Python for every
-node the extraction then touches: much dearer than parsing the same bytes with lxml's plain
-HTML parser (the same libxml2 parse, plain elements).
-So a UTF-8 page is parsed from its bytes, once: newsbot reads every page through document(),
-which keeps the tree for as long as the response lives.
+Scrapy's ``response.selector`` decodes the body to str and parsel parses it back from UTF-8 with
+lxml.html's parser, whose element class lookup calls into Python for every node the extraction
+touches; lxml's plain HTML parser does the same libxml2 parse without it. So newsbot reads every
+UTF-8 page through document(), parsed from its bytes once.
 """
 
 from __future__ import annotations
@@ -36,8 +34,6 @@ READ_CHUNK = 1 << 18
 
 # Where a declaration may sit: browsers look for <meta charset> in the first 1024 bytes, w3lib in more.
 _DECLARATION_SPAN = 4096
-# What a page is read as when nothing can tell (as Scrapy's own last resort).
-_FALLBACK = "cp1252"
 
 
 def codec(label: str | None) -> str | None:
@@ -57,10 +53,10 @@ def declared_charsets(body: bytes, content_type: str | None) -> tuple[str | None
 def decide_charset(body: bytes, content_type: str | None) -> tuple[str, str]:
     """(codec, decision): how a page's bytes are read, and what decided it.
 
-    The bytes decide first: a page that decodes as strict UTF-8 is UTF-8 whatever its labels say,
-    as servers label pages wrongly far more often than non-UTF-8 bytes pass for UTF-8. Otherwise
-    BOM, then the page's own declaration, then the HTTP header (the page's author knows its bytes
-    better than a server's default does), then charset-normalizer's detection.
+    The bytes decide first: a page that decodes as strict UTF-8 is UTF-8 whatever its labels say, as
+    servers label pages wrongly far more often than non-UTF-8 bytes pass for UTF-8. Otherwise BOM,
+    then the page's own declaration, then the HTTP header (the page's author knows its bytes better
+    than a server's default does), then charset-normalizer's detection.
     """
     try:
         body.decode("utf-8")
@@ -79,7 +75,7 @@ def decide_charset(body: bytes, content_type: str | None) -> tuple[str, str]:
     best = charset_normalizer.from_bytes(body).best()
     if best is not None and codec(best.encoding):
         return codec(best.encoding), "detected"
-    return _FALLBACK, "fallback"
+    return "cp1252", "fallback"  # Scrapy's own last resort
 
 
 def with_charset(response: TextResponse) -> tuple[TextResponse, str, bool]:
@@ -94,60 +90,48 @@ def with_charset(response: TextResponse) -> tuple[TextResponse, str, bool]:
     return response, decision, lied
 
 
-def _parser() -> etree.HTMLParser:
-    parser = getattr(_local, "parser", None)
-    if parser is None:
-        # As parsel's: recover from broken markup, and no limit on a text node's size.
-        parser = _local.parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
-    return parser
-
-
 def _without_nul(body: bytes) -> bytes:
     # libxml2 stops at a NUL byte. Only the rare page with one is copied: lxml skips leading
-    # whitespace itself, so the ~100 KB copies a strip would make are saved.
+    # whitespace itself, so the copies a strip would make are saved.
     return body.replace(b"\x00", b"") if b"\x00" in body else body
 
 
 def parse_html(body: bytes) -> etree._Element:
     """The root of a UTF-8 HTML document (an empty <html/> for an empty or unparsable one)."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        # As parsel's: recover from broken markup, and no limit on a text node's size.
+        parser = _local.parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
     body = _without_nul(body)
     root = None
     if body and not body.isspace():
         try:
-            root = etree.fromstring(body, parser=_parser())
+            root = etree.fromstring(body, parser=parser)
         except etree.XMLSyntaxError:
-            root = None
-    return root if root is not None else etree.fromstring(b"<html/>", parser=_parser())
+            pass
+    return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
+
+
+def _last_chain(root: etree._Element) -> list[etree._Element]:
+    """The root and its last child, that one's last child, and so on: the elements libxml2's HTML
+    parser may still append to, as it only ever appends to the innermost open element."""
+    chain = [root]  # kept alive: lxml frees each proxy dropped mid-chain by a walk up the tree
+    while len(chain[-1]):
+        chain.append(chain[-1][-1])
+    return chain
 
 
 def cut_by_depth(root: etree._Element) -> bool:
     """Whether libxml2 stopped parsing a page because its elements nest too deep (MAX_DEPTH, even
-    with huge_tree): it keeps what it had read, so the last element read, at the end of the
-    root's last-child chain, is that deep, and the rest of the page is missing."""
-    chain = [root]  # kept alive: lxml frees each proxy dropped mid-chain by a walk up the tree
-    while len(chain[-1]):
-        chain.append(chain[-1][-1])
-    return len(chain) >= MAX_DEPTH
-
-
-def _open_chain(root: etree._Element) -> set:
-    # libxml2's HTML parser only ever appends to the innermost open element, so what may still
-    # grow is the chain from the root to the last node.
-    chain, node = {root}, root
-    while len(node):
-        node = node[-1]
-        chain.add(node)
-    return chain
+    with huge_tree): it keeps what it had read, so the last element read is that deep, and the rest
+    of the page is missing."""
+    return len(_last_chain(root)) >= MAX_DEPTH
 
 
 def parse_html_reading(body: bytes, read: Reader, chunk: int = READ_CHUNK) -> etree._Element:
     """parse_html, `chunk` bytes at a time, calling `read` after each chunk and once at the end
     (with nothing open), so the reader can take out what it has read before the rest is parsed."""
     body = _without_nul(body)
-    if not body or body.isspace():
-        root = parse_html(body)
-        read(root, set())
-        return root
     parser = etree.HTMLPullParser(events=("start",), tag="html", recover=True, encoding="utf-8", huge_tree=True)
     root = None
     view = memoryview(body)
@@ -156,7 +140,7 @@ def parse_html_reading(body: bytes, read: Reader, chunk: int = READ_CHUNK) -> et
         for _event, element in parser.read_events():
             root = element if root is None else root
         if root is not None and start + chunk < len(body):
-            read(root, _open_chain(root))
+            read(root, set(_last_chain(root)))
     try:
         root = parser.close()
     except etree.XMLSyntaxError:
@@ -166,17 +150,13 @@ def parse_html_reading(body: bytes, read: Reader, chunk: int = READ_CHUNK) -> et
     return root
 
 
-# Each response's tree, for as long as the response lives: kept here, not written into Scrapy's
-# response (its selector cache is private).
+# Each response's tree, for as long as the response lives (Scrapy's own selector cache is private).
 _PARSED: weakref.WeakKeyDictionary[TextResponse, Selector] = weakref.WeakKeyDictionary()
 
 
 def document(response: TextResponse, read: Reader | None = None) -> Selector:
-    """The response's selector, parsed at most once per response.
-
-    With `read`, the page is parsed a chunk at a time and `read` sees each part as it closes
-    (see parse_html_reading); what it takes out is not in the selector.
-    """
+    """The response's selector, parsed at most once per response. With `read`, the page is parsed a
+    chunk at a time and `read` sees each part as it closes; what it takes out is not in the selector."""
     parsed = _PARSED.get(response)
     if parsed is None and response.encoding.replace("_", "-").lower() not in ("utf-8", "utf8"):
         parsed = response.selector  # Scrapy's decoding handles every other charset

@@ -1,10 +1,8 @@
-"""The article item, declared once: each field with its kind, its role, the sources a page offers
-for it (in the order they are tried), its cleaning (the item loader's processors) and its description.
-
-Everything else about a field is derived from FIELDS: the item class, validation (a kind's check),
-the empty value, the content hash, the store's columns and child tables, the Parquet schema, the
-Datasette column descriptions, and what the replica's ground truth and `scrapy reextract` compare.
-A new field is one Field here and its reader in newsbot.evidence.
+"""The article item, declared once: each field with its kind, role, sources (in the order they are
+tried), cleaning and description. Everything else about a field is derived from FIELDS: the item,
+validation, the empty value, the content hash, the store's columns, the Parquet schema, the Datasette
+descriptions, and what the ground truth and `scrapy reextract` compare. A new field is one Field here
+and its reader in newsbot.evidence.
 """
 
 from __future__ import annotations
@@ -16,38 +14,16 @@ from datetime import datetime
 from typing import Any
 
 import scrapy
-from itemloaders.processors import Compose, Identity, Join
+from itemloaders.processors import Compose, Identity, Join, TakeFirst
 
-from newsbot.normalize import (
-    Each,
-    article_id,
-    canonical_url,
-    edition_link,
-    first_or_empty,
-    iso_local,
-    iso_utc,
-    non_empty,
-    photo,
-    positive_int,
-    real_paragraphs,
-    story_id,
-    tag_text,
-    texts,
-    unique,
-    word_count,
-)
+from newsbot.normalize import (Each, article_id, canonical_url, edition_link, iso_local, iso_utc, photo,
+                               positive_int, real_paragraphs, story_id, tag_text, texts, unique, word_count)
 from newsbot.site import LANGUAGES
-
-# --- kinds: what a field's values are -------------------------------------------------------------
 
 _HEX16 = re.compile(r"[0-9a-f]{16}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 # Scheme and host (anything after them): a regex, as urlsplit is slower and an article has several URLs.
 _ABSOLUTE_HTTP = re.compile(r"https?://[^\s/?#@:]+(?::\d+)?(?:[/?#].*)?", re.IGNORECASE)
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
 
 
 def _absolute_http(value: Any) -> bool:
@@ -98,7 +74,7 @@ class Kind:
         return self.arrow == "list"
 
 
-TEXT = Kind(_is_str)
+TEXT = Kind(lambda v: isinstance(v, str))
 URL = Kind(_absolute_http)
 HEX16 = Kind(lambda v: isinstance(v, str) and bool(_HEX16.fullmatch(v)))
 HEX64 = Kind(lambda v: isinstance(v, str) and bool(_HEX64.fullmatch(v)))
@@ -115,8 +91,7 @@ PHOTOS = Kind(_records(("url", "caption"), None), [], "list", members=("url", "c
 EDITIONS = Kind(_records(("language", "url", "title"), "language"), [], "list", members=("language", "url", "title"),
                 positioned=False)
 
-# --- roles: where a field's value comes from ------------------------------------------------------
-
+# Roles: where a field's value comes from.
 PAGE = "page"          # read from the page: what re-extraction compares
 IDENTITY = "identity"  # worked out from the page's URLs; the store may give another (a merged story)
 RUN = "run"            # depends on the crawl, not the page: no ground truth has it
@@ -132,15 +107,9 @@ class Field:
     watched: bool = False   # crawl health counts the pages without it (newsbot.monitors)
     hashed: bool = False    # an edit can change it: part of content_hash
     sources: tuple[str, ...] = ()  # what the page offers for it, tried in this order (newsbot.evidence)
-    # Its cleaning by the item loader (newsbot.loaders): each value as added, then the values kept;
-    # None is the loader's default (as they are; the first one).
-    clean_in: Callable[..., Any] | None = None
-    clean_out: Callable[..., Any] | None = None
-
-    def item_field(self) -> scrapy.Field:
-        """The scrapy.Field: its description and the processors ItemLoader reads from its metadata."""
-        processors = {"input_processor": self.clean_in, "output_processor": self.clean_out}
-        return scrapy.Field(doc=self.doc, **{k: v for k, v in processors.items() if v is not None})
+    # Its cleaning by the item loader (newsbot.loaders): each value as added, then the values kept.
+    clean_in: Callable[..., Any] = Identity()
+    clean_out: Callable[..., Any] = TakeFirst()
 
 
 # The visible headline comes before JSON-LD's: sites cut `headline` to 110 characters, as Google's
@@ -159,27 +128,26 @@ FIELDS: tuple[Field, ...] = (
     Field("language", LANGUAGE, "Edition: az, en or ru", required=True, watched=True),
     Field("title", TEXT, "Headline", required=True, watched=True, hashed=True,
           sources=("markup", "structure", "json-ld", "og"), clean_in=texts),
-    Field("lead", TEXT, "First real paragraph", clean_out=first_or_empty),
+    Field("lead", TEXT, "First real paragraph"),
     Field("body", TEXT, "Real paragraphs joined by blank lines", required=True, watched=True, hashed=True,
           sources=("markup", "structure", "json-ld"), clean_in=texts, clean_out=Compose(real_paragraphs, Join("\n\n"))),
     Field("word_count", COUNT, "Words in body", clean_in=Each(word_count)),
     Field("published_at", BAKU_TIME, "Publication time in Baku time (+04:00) as the site shows it; '' if "
           "unreadable. Its first ten characters are the Baku day", watched=True, hashed=True,
-          sources=("markup", "json-ld", "meta"), clean_in=Each(iso_local), clean_out=first_or_empty),
-    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable", clean_in=Each(iso_utc),
-          clean_out=first_or_empty),
+          sources=("markup", "json-ld", "meta"), clean_in=Each(iso_local)),
+    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable", clean_in=Each(iso_utc)),
     Field("category", TEXT, "Category name as the edition shows it", sources=("markup", "breadcrumb", "meta"),
-          clean_in=texts, clean_out=first_or_empty),
+          clean_in=texts),
     Field("category_slug", TEXT, "Language-independent category key (energy, foreign-politics, ...), the same "
           "for every edition of a story", required=True, watched=True, hashed=True),
     Field("tags", WORDS, "Tag names, in the page's order", hashed=True, sources=("structure",),
-          clean_in=Compose(texts, Each(tag_text)), clean_out=Compose(non_empty, unique)),
+          clean_in=Compose(texts, Each(tag_text)), clean_out=unique),
     Field("images", PHOTOS, "Photos {url, caption}, in the page's order", hashed=True,
-          sources=("markup+structure", "og", "json-ld"), clean_in=Each(photo), clean_out=Compose(unique)),
+          sources=("markup+structure", "og", "json-ld"), clean_in=Each(photo), clean_out=unique),
     Field("translations", EDITIONS, "The other editions this page links {language, url, title}", hashed=True,
           sources=("structure", "hreflang"), clean_in=Each(edition_link), clean_out=Identity()),
     Field("story_id", HEX16, "Shared by every edition (az, en, ru) of one story", IDENTITY, required=True,
-          watched=True, clean_in=Each(canonical_url), clean_out=Compose(story_id)),
+          watched=True, clean_in=Each(canonical_url), clean_out=story_id),
     Field("crawled_at", RUN_TIME, "UTC: the crawl that produced the stored content (this revision)", RUN),
     Field("content_hash", HEX64, "sha256 of the editable content (title, body, category, date, tags, images, "
           "translations)", RUN, required=True),
@@ -190,7 +158,7 @@ BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 class ArticleItem(scrapy.Item):
     """One per edition page, the same fields whatever the edition (declared in FIELDS)."""
 
-    fields = {f.name: f.item_field() for f in FIELDS}  # ItemMeta starts from a class's own `fields`
+    fields = {f.name: scrapy.Field(doc=f.doc) for f in FIELDS}  # ItemMeta starts from a class's own `fields`
 
     def get(self, key: str, default: Any = None) -> Any:
         # Every pipeline reads fields with get(); Mapping.get goes through __getitem__ and a

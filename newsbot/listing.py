@@ -16,8 +16,6 @@ from newsbot.site.markup import CARD_MARKUPS, CHROME_TAGS, compiled
 
 @dataclass(frozen=True)
 class Card:
-    """An article teaser on the feed, the infinity fragment or a category listing."""
-
     url: str
     title: str
     timestamp: str  # data-timestamp as printed: Baku local "YYYY-MM-DD HH:MM:SS", or ""
@@ -26,15 +24,6 @@ class Card:
 
 def _joined(node: etree._Element, query: str) -> str:
     return "".join(compiled(query)(node)).strip()
-
-
-def _first(node: etree._Element, query: str) -> str | None:
-    found = compiled(query)(node)
-    return found[0] if found else None
-
-
-def _in_chrome(node: etree._Element) -> bool:
-    return any(above.tag in CHROME_TAGS for above in node.iterancestors())
 
 
 class CardReader:
@@ -50,11 +39,9 @@ class CardReader:
 
     known (with key, what a card's URL is known by): a walk's cards read before. Those are counted
     (shown, known_shown) and never made into Cards, and neither is a card shown twice: the last page
-    of a big cumulative category repeats thousands of cards to add 16, and the Python objects for
-    the repeats would be built and dropped again (it lowers a long backfill's peak: bench/RESULTS.md).
+    of a big cumulative category repeats thousands of cards to add a few, and building and dropping
+    Python objects for the repeats raises a long backfill's peak (bench/RESULTS.md).
     """
-
-    MARKUPS = CARD_MARKUPS
 
     def __init__(self, base_url: str, take: bool = True, known: Container[Hashable] | None = None,
                  key: Callable[[str], Hashable] = str) -> None:
@@ -62,17 +49,17 @@ class CardReader:
         self.take = take
         self.known = known
         self.key = key
-        self.found: list[list[Card]] = [[] for _ in self.MARKUPS]
-        self.counted = [0 for _ in self.MARKUPS]  # cards with a link, per markup, known ones too
-        self.known_found: list[KeySet] = [KeySet() for _ in self.MARKUPS]
-        self.kept_keys: list[set[Hashable]] = [set() for _ in self.MARKUPS]  # of the cards made
+        self.found: list[list[Card]] = [[] for _ in CARD_MARKUPS]
+        self.counted = [0 for _ in CARD_MARKUPS]  # cards with a link, per markup, known ones too
+        self.known_found: list[KeySet] = [KeySet() for _ in CARD_MARKUPS]
+        self.kept_keys: list[set[Hashable]] = [set() for _ in CARD_MARKUPS]  # of the cards made
         self.kept: set = set()  # chrome cards already looked at
 
     def __call__(self, root: etree._Element, still_open: set) -> None:
-        matches = [[m for m in compiled(markup[0])(root) if m not in self.kept] for markup in self.MARKUPS]
+        matches = [[m for m in compiled(markup[0])(root) if m not in self.kept] for markup in CARD_MARKUPS]
         blocks = set().union(*matches)
         taken = []
-        for number, (markup, blocks_of_markup) in enumerate(zip(self.MARKUPS, matches)):
+        for number, (markup, blocks_of_markup) in enumerate(zip(CARD_MARKUPS, matches)):
             for block in blocks_of_markup:
                 # A card inside another card is read with the outer one, when that one is closed.
                 outer = block
@@ -81,7 +68,7 @@ class CardReader:
                         outer = above
                 if outer in still_open:
                     continue
-                if _in_chrome(block):
+                if any(above.tag in CHROME_TAGS for above in block.iterancestors()):
                     self.kept.add(block)
                     continue
                 self._read(block, number, markup)
@@ -94,7 +81,7 @@ class CardReader:
 
     def _read(self, block: etree._Element, number: int, markup: tuple[str, tuple[str, ...], str, str]) -> None:
         _, links, title, category = markup
-        href = next((found for query in links if (found := _first(block, query))), None)
+        href = next((found[0] for query in links if (found := compiled(query)(block)) and found[0]), None)
         if not href:
             return
         url = urljoin(self.base_url, href.strip())
@@ -114,24 +101,22 @@ class CardReader:
             category=_joined(block, category) if category else "",
         ))
 
-    def _markup(self) -> int | None:
-        """The markup read: the current one if the page has its cards, else the first older one's."""
-        return next((number for number, count in enumerate(self.counted) if count), None)
+    def _markup(self) -> int:
+        """The markup read: the current one if the page has its cards, else the first older one's (with
+        no card of any markup, the current one's: nothing)."""
+        return next((number for number, count in enumerate(self.counted) if count), 0)
 
     def cards(self) -> list[Card]:
         """The cards read, in page order (with `known`: those not known, each once)."""
-        number = self._markup()
-        return self.found[number] if number is not None else []
+        return self.found[self._markup()]
 
     def shown(self) -> int:
         """How many cards the page shows (known ones and repeats too)."""
-        number = self._markup()
-        return self.counted[number] if number is not None else 0
+        return self.counted[self._markup()]
 
     def known_shown(self) -> int:
         """How many of the known keys the page shows."""
-        number = self._markup()
-        return len(self.known_found[number]) if number is not None else 0
+        return len(self.known_found[self._markup()])
 
 
 def parse_cards(selector: Selector, base_url: str) -> list[Card]:

@@ -1,20 +1,14 @@
-"""The item loader that turns an article page into an ArticleItem.
-
-newsbot.evidence says what the page shows for each field and from which source; each field's
-input and output processors (declared with the field in newsbot.items, small pure functions of
-newsbot.normalize) clean it. Spiders call extract_article() and only navigate.
-"""
+"""The item loader that turns an article page into an ArticleItem: newsbot.evidence reads each field,
+the processors declared with it in newsbot.items clean it."""
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from itemloaders.processors import Identity, TakeFirst
 from parsel import Selector
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.loader import ItemLoader
@@ -23,34 +17,21 @@ from newsbot import site
 from newsbot.site import categories
 from newsbot.evidence import Page
 from newsbot.html import cut_by_depth, document, parse_html, with_charset
-from newsbot.items import EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
+from newsbot.items import BY_NAME, EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
 from newsbot.normalize import content_hash, utc_now_iso
 
-SOURCE = "report.az"
-
-
 class ArticleLoader(ItemLoader):
-    """Each field's cleaning is declared with the field (newsbot.items.FIELDS), as the item field's
-    input_processor and output_processor."""
+    """Each field's processors are its declaration's (newsbot.items.FIELDS), read from it: ItemLoader
+    would look them up in the item field's metadata on every call, through a new ItemAdapter, at a cost
+    above the cleaning itself."""
 
     default_item_class = ArticleItem
-    default_input_processor = Identity()
-    default_output_processor = TakeFirst()
 
-    # ItemLoader finds a field's processor on every add_value and get_output_value (getattr, then the
-    # item field's metadata through a new ItemAdapter); an article page makes dozens of those calls,
-    # which cost more than the cleaning itself. Look each up once.
     def get_input_processor(self, field_name: str) -> Callable[..., Any]:
-        return _processor(type(self), field_name, "in")
+        return BY_NAME[field_name].clean_in
 
     def get_output_processor(self, field_name: str) -> Callable[..., Any]:
-        return _processor(type(self), field_name, "out")
-
-
-@functools.cache
-def _processor(loader: type[ItemLoader], field_name: str, kind: str) -> Callable[..., Any]:
-    method = ItemLoader.get_input_processor if kind == "in" else ItemLoader.get_output_processor
-    return method(loader(), field_name)
+        return BY_NAME[field_name].clean_out
 
 
 @dataclass
@@ -105,12 +86,10 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     paragraphs, sources["body"] = page.read("body")
     loader.add_value("body", paragraphs)
     body = loader.get_output_value("body")
-    if not loader.get_output_value("title"):
-        failed.append(site.selectors("title"))
-        problems.append("missing_title")
-    if not body:
-        failed.append(site.selectors("body"))
-        problems.append("missing_body")
+    for part, value in (("title", loader.get_output_value("title")), ("body", body)):
+        if not value:
+            failed.append(site.selectors(part))
+            problems.append(f"missing_{part}")
     furniture = loader.context.get("furniture", Counter())
     if page.related_blocks:
         furniture["related"] += page.related_blocks  # what the body pointed to, not the story
@@ -125,13 +104,13 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     published, sources["published_at"], disagree = page.published()
     if published is None:
         failed.append(site.selectors("date"))
-        problems.append("unparsable_date" if page.visible_date_text().strip() else "missing_date")
+        problems.append("unparsable_date" if page.date_parts()[0].strip() else "missing_date")
     elif disagree:
         problems.append("date_disagrees")
 
     shown_category, sources["category"] = page.read("category")
     loader.add_value("category", shown_category)
-    shown_category = loader.get_output_value("category")
+    shown_category = loader.get_output_value("category") or ""
     known = categories.lookup(language, segment, shown_category)
     if known and not shown_category:
         loader.replace_value("category", known.name)
@@ -144,20 +123,13 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     images, sources["images"] = page.images(url)
     site_id, sources["site_id"] = page.read("site_id")
 
-    loader.add_value("article_id", url)
-    loader.add_value("site_id", site_id)
-    loader.add_value("source", SOURCE)
-    loader.add_value("language", language)
-    loader.add_value("lead", body.split("\n\n", 1)[0])  # cleaned paragraphs hold no newlines
-    loader.add_value("word_count", body)
-    loader.add_value("published_at", published)
-    loader.add_value("published_at_utc", published)
-    loader.add_value("category_slug", category_key)
-    loader.add_value("tags", tags)
-    loader.add_value("images", images)
-    loader.add_value("translations", translations)
-    loader.add_value("story_id", [url] + [t[1] for t in translations])
-    loader.add_value("crawled_at", crawled_at or utc_now_iso())
+    loader.add_value(None, {
+        "article_id": url, "site_id": site_id, "source": "report.az", "language": language,
+        "lead": body.split("\n\n", 1)[0],  # cleaned paragraphs hold no newlines
+        "word_count": body, "published_at": published, "published_at_utc": published,
+        "category_slug": category_key, "tags": tags, "images": images, "translations": translations,
+        "story_id": [url] + [t[1] for t in translations], "crawled_at": crawled_at or utc_now_iso(),
+    })
     loaded = loader.load_item()
     # The loader leaves a field with no value unset; the item says "none" instead, in field order
     # (what JSON Lines and exports show). The content hash is a digest of the loaded item itself.

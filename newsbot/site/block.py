@@ -1,9 +1,5 @@
-"""How report.az says "not you": its WAF's answers (REPORT_AZ.md, "Blocking and encoding").
-
-Public scrapers got HTTP 403 from report.az ("likely Cloudflare"), and one treats 403/429 as a
-site-wide block that bursts trigger. A challenge page is the other form of the same answer: an
-HTML page (often 200) with none of the site's markup, only Cloudflare's interstitial.
-"""
+"""How report.az says "not you" (REPORT_AZ.md, "Blocking and encoding"): 403/429, a site-wide block
+that bursts trigger, or a challenge page (often a 200) with none of the site's markup, only Cloudflare's."""
 
 from __future__ import annotations
 
@@ -20,5 +16,5 @@ SITE_MARKS = (b"news__", b"index-post-block", b"news-detail", b"editor-body", b"
 def is_challenge(body: bytes) -> bool:
     """A WAF challenge page rather than a page of the site."""
     # The site's marks first: on every page of the site one comes early in the markup, while a
-    # challenge marker is searched for through the whole body (~100 KB) before it is known absent.
+    # challenge marker is searched for through the whole body before it is known absent.
     return not any(m in body for m in SITE_MARKS) and any(m in body for m in CHALLENGE_MARKERS)

@@ -31,18 +31,16 @@ def all_categories() -> tuple[Category, ...]:
 
 
 @lru_cache(maxsize=1)
-def _by_segment() -> dict[tuple[str, str], Category]:
-    return {(c.language, c.segment): c for c in all_categories()}
-
-
-@lru_cache(maxsize=1)
-def _by_name() -> dict[tuple[str, str], Category]:
-    return {(c.language, c.name.casefold()): c for c in all_categories()}
+def _index() -> tuple[dict[tuple[str, str], Category], dict[tuple[str, str], Category]]:
+    """(by (language, segment), by (language, casefolded name))."""
+    return ({(c.language, c.segment): c for c in all_categories()},
+            {(c.language, c.name.casefold()): c for c in all_categories()})
 
 
 def lookup(language: str, segment: str = "", name: str = "") -> Category | None:
     """The known category for an edition's URL segment, else for its display name."""
-    return _by_segment().get((language, segment)) or _by_name().get((language, clean_text(name).casefold()))
+    by_segment, by_name = _index()
+    return by_segment.get((language, segment)) or by_name.get((language, clean_text(name).casefold()))
 
 
 def derived_key(segment: str, name: str) -> str:

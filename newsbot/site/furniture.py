@@ -1,10 +1,6 @@
-"""Page furniture inside article bodies: the exact phrasings known to be the page's, not the news.
-
-A paragraph is never furniture because it mentions a network or a channel: reporting
-quotes Telegram channels and Facebook pages all the time ("... said on its Telegram
-channel", "Telegram kanalında ... bildirib", "в своем Telegram-канале"). Only the
-phrasings below are dropped, each counted under its rule (newsbot/boilerplate/<rule>).
-Sources: shared/site/REPORT_AZ.md ("Article page", "New in this revision").
+"""Page furniture inside article bodies: the exact phrasings known to be the page's, not the news
+(shared/site/REPORT_AZ.md). A paragraph is never furniture because it mentions a network or a
+channel: reporting quotes Telegram channels all the time ("said on its Telegram channel").
 """
 
 from __future__ import annotations

@@ -1,11 +1,7 @@
-"""The site's markup, one declarative table per design generation.
-
-Modelled on fundus's publisher parsers: a newer generation is the older one
-with only what changed overridden (dataclasses.replace), and the generations are
-tried newest first. Where the real markup is unknown (the tags line, the links
-to the other editions, photo captions) there is no selector here at all: those
-parts are found by what they are (newsbot.evidence), never by a guessed class.
-"""
+"""The site's markup, one declarative table per design generation, as fundus's publisher parsers: a
+generation is the newer one with only what changed overridden, and they are tried newest first.
+Where the real markup is unknown (the tags line, the links to the other editions, photo captions)
+there is no selector here: newsbot.evidence finds those parts by what they are."""
 
 from __future__ import annotations
 
@@ -19,7 +15,6 @@ from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
 
-
 @dataclass(frozen=True)
 class ArticleMarkup:
     """Where one design generation puts each part of an article page ("" when it has none)."""
@@ -30,8 +25,7 @@ class ArticleMarkup:
     category: str         # the category shown in the article's head
     date: str             # date and time elements: the first holds the date, the second the time
     main_photo: str       # the main photo's <img>
-    site_id: str          # the element whose data-url is the short link report.az/<id>
-    site_id_attr: str = "data-url"
+    site_id: str          # the short link report.az/<id>
 
 
 # Current design (late 2025 on; confirmed by 3+ public scrapers, head and photo by 1).
@@ -42,7 +36,7 @@ CURRENT = ArticleMarkup(
     category=".news-detail__head .news__category",
     date=".news-detail__head .news__date li, ul.news__date > li",
     main_photo=".news-detail__main-photo img",
-    site_id=".copy-url[data-url]",
+    site_id=".copy-url::attr(data-url)",
 )
 # The 2024 design: only what differs.
 LEGACY = replace(
@@ -69,22 +63,16 @@ def selectors(part: str) -> str:
 # --- listings (cards are shared by the feed, the infinity fragment, category pages, the sidebar) ---
 
 CARD = "div.index-post-block"
-CARD_LINK = "a.news__item"
-CARD_TITLE = "h2.news__title"
-CARD_CATEGORY = "span.news__category"
-# Older card markups: parsed so they never crash a crawl.
-OLD_CARDS: tuple[tuple[str, str, str], ...] = (
-    # (card, link, title)
-    ("section.news-feed-page .news-item, .news-item.infinity-item", "a.title", "a.title"),
-    (".news-block", ".title a, a.title", ".feed-news-title, .title"),
-)
-
 # (card, its link queries best first, title, category or "") per markup, current first; an
-# older markup's cards count only when the page has none of the current ones.
+# older markup's cards (parsed so they never crash a crawl) count only when the page has none of the
+# current ones.
 CARD_MARKUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    (CARD, (f"{CARD_LINK}::attr(href)", "a::attr(href)"), f"{CARD_TITLE} ::text", f"{CARD_CATEGORY} ::text"),
-    *((card, tuple(f"{part.strip()}::attr(href)" for part in link.split(",")),
-       ", ".join(f"{part.strip()} ::text" for part in title.split(",")), "") for card, link, title in OLD_CARDS),
+    (CARD, ("a.news__item::attr(href)", "a::attr(href)"), "h2.news__title ::text",
+     "span.news__category ::text"),
+    ("section.news-feed-page .news-item, .news-item.infinity-item", ("a.title::attr(href)",),
+     "a.title ::text", ""),
+    (".news-block", (".title a::attr(href)", "a.title::attr(href)"), ".feed-news-title ::text, .title ::text",
+     ""),
 )
 # The feed's container names its infinity endpoint (1 source); the other two are older guesses
 # kept for a page rendered by script.
@@ -127,20 +115,10 @@ _CSS = HTMLTranslator()  # what parsel's Selector.css uses on HTML
 
 @functools.cache
 def compiled(query: str) -> etree.XPath:
-    """A CSS query (``::text`` and ``::attr()`` too) compiled once into the XPath parsel would run.
-
-    Article pages are read through these on lxml nodes: parsel builds an XPath evaluator and a
-    Selector per node on every call, half of the cost of reading a page.
-    """
+    """A CSS query (``::text`` and ``::attr()`` too) compiled once into the XPath parsel would run:
+    article pages are read on lxml nodes, as parsel builds an XPath evaluator and a Selector per node
+    on every call."""
     return etree.XPath(_CSS.css_to_xpath(query), smart_strings=False)
-
-
-def first_css(selector: Selector, queries: tuple[str, ...] | str) -> list[Selector]:
-    for query in (queries,) if isinstance(queries, str) else queries:
-        found = selector.css(query)
-        if found:
-            return list(found)
-    return []
 
 
 def has_card_container(selector: Selector) -> bool:
@@ -150,25 +128,20 @@ def has_card_container(selector: Selector) -> bool:
 
 def feed_endpoint(selector: Selector) -> str | None:
     """The infinity endpoint the feed page names, as written (relative or absolute)."""
-    value = selector.css(FEED_ENDPOINT).get()
-    return value.strip() if value and value.strip() else None
+    return (selector.css(FEED_ENDPOINT).get() or "").strip() or None
 
 
 def find_nav_links(selector: Selector, base_url: str) -> list[tuple[str, str]]:
     """(label, absolute URL) of every navigation link on an edition's home page."""
-    links = []
-    for a in selector.css(NAV_LINKS):
-        href = a.attrib.get("href")
-        if href:
-            links.append((" ".join(a.css("::text").getall()).strip(), urljoin(base_url, href.strip())))
-    return links
+    return [(" ".join(a.css("::text").getall()).strip(), urljoin(base_url, a.attrib["href"].strip()))
+            for a in selector.css(NAV_LINKS) if a.attrib.get("href")]
 
 
 def next_page_url(selector: Selector, base_url: str) -> str | None:
-    for a in first_css(selector, PAGINATION_NEXT):
-        if a.attrib.get("href"):
-            return urljoin(base_url, a.attrib["href"])
-    return None
+    """The first of PAGINATION_NEXT's queries that finds links decides."""
+    links = next((found for query in PAGINATION_NEXT if (found := selector.css(query))), [])
+    href = next((a.attrib["href"] for a in links if a.attrib.get("href")), None)
+    return urljoin(base_url, href) if href else None
 
 
 def pagination_links(selector: Selector, base_url: str) -> list[str]:
@@ -185,12 +158,9 @@ def has_pagination(selector: Selector) -> bool:
 
 def looks_truncated(body: bytes) -> bool:
     """A full page cut in transit (a 200 with a short body): it ends before its footer and </html>.
-
-    Either one is enough to call a page whole, so sloppy markup that never closes
-    its tags is not mistaken for a cut.
-    """
-    # The tail first, lowered alone: a whole page says so in its last bytes, and lowering all
-    # ~100 KB of it (a copy) cost more than the rest of the check.
+    Either one is enough to call a page whole, so sloppy markup that never closes its tags is not a cut."""
+    # The tail first, lowered alone: a whole page says so in its last bytes, and lowering all of it
+    # (a copy) costs more than the rest of the check.
     if b"</html>" in body[-4096:].lower():
         return False
     return _FOOTER.search(body) is None

@@ -1,13 +1,10 @@
-"""report.az's sitemaps (REPORT_AZ.md, "Sitemaps", seen once): where they are and what their entries say.
+"""report.az's sitemaps (REPORT_AZ.md, "Sitemaps"): an index of archive shards, and a Google News
+sitemap of recent articles.
 
-- /sitemap-posts-archive.xml: a sitemap index of archive shards, each with <lastmod>.
-- /news-sitemap.xml: a Google News sitemap of recent articles (news:publication_date, news:title,
-  news:language, image:loc).
-
-How the live site names its shards is unseen. A shard whose URL carries a date (YYYY-MM-DD, or
-YYYY-MM) is taken to start at that date of publication, Baku time, and to end where the next
-dated shard of the index starts: that lets a backfill skip shards lying wholly outside its window
-by name. Undated shards are judged by their <lastmod> alone, and their entries one by one.
+How the live site names its shards is unseen. A shard whose URL carries a date is taken to start at
+that date of publication, Baku time, and to end where the next dated shard of the index starts, so a
+backfill skips shards wholly outside its window by name. Undated shards are judged by their <lastmod>
+alone, and their entries one by one.
 """
 
 from __future__ import annotations
