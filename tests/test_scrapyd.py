@@ -98,7 +98,7 @@ def test_the_deployed_egg_carries_its_data_and_runs_zipped(nodes, tmp_path):
             "newsbot/data/migrate_v2_v3.sql",
             "newsbot/settings.py", "newsbot/spiders/latest.py",
             *(f"newsbot/store/{module}.py" for module in (
-                "__init__", "articles", "connection", "facade", "merge", "queries", "runs", "schema"))} <= names
+                "__init__", "articles", "connection", "facade", "merge", "queries", "schema"))} <= names
     assert re.search(r"\[scrapy\]\s*settings = newsbot\.settings", entry_points)
     assert not any(name.startswith("tests/") for name in names)
 
