@@ -130,13 +130,11 @@ class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
         logger.warning("No sitemap index at %s (%s); falling back to the category listings", url, reason)
         yield from self.home_requests()
 
-    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        kind = getattr(entries, "type", None)
-        if kind == "sitemapindex":
+    def sitemap_filter(self, entries: Sitemap) -> Iterable[dict[str, Any]]:
+        # Scrapy filters an index or a urlset, nothing else.
+        if entries.type == "sitemapindex":
             return self.filter_shards(list(entries))
-        if kind == "urlset":
-            return self.filter_entries(list(entries))
-        return []
+        return self.filter_entries(list(entries))
 
     def filter_shards(self, shards: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The index's shards this run reads: its partition, the window (lastmod, dates), max_pages."""
