@@ -138,11 +138,6 @@ class CategoryWalks:
         key = extraction.item["category_slug"] if extraction is not None and extraction.item is not None else None
         yield from self.probe_done(language, segment, nav_url, key)
 
-    def probe_failed(self, failure: Failure) -> Iterator[Any]:
-        kwargs = failure.request.cb_kwargs
-        logger.warning("Could not read %s to learn its category (%s)", failure.request.url, failure_reason(failure))
-        yield from self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
-
     def probe_done(self, language: str, segment: str, nav_url: str, key: str | None,
                    pending: int = -1) -> Iterator[scrapy.Request]:
         probes = self.probes[language]
@@ -243,9 +238,11 @@ class CategoryWalks:
         yield from self.act(self.navigator.cards_read(key, walk, shown, cards))
 
     def failed(self, failure: Failure) -> Iterator[Any]:
-        if failure.request.cb_kwargs["step"] != "parse_listing":
-            return self.probe_failed(failure)
-        return self.listing_failed(failure)
+        kwargs = failure.request.cb_kwargs
+        if kwargs["step"] == "parse_listing":
+            return self.listing_failed(failure)
+        logger.warning("Could not read %s to learn its category (%s)", failure.request.url, failure_reason(failure))
+        return self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
 
     def listing_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
