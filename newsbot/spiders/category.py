@@ -276,8 +276,7 @@ class CategorySpider(NewsbotSpider):
     """scrapy crawl category [-a category=energy,finance] [-a lang=en] [-a since=2025-01-01 -a until=2025-06-30]
     [-a max_pages=N] [-a refresh=1]
 
-    With since or until, a backfill of that window; without, each walk stops at the first page
-    whose new cards are all stored."""
+    Without since or until, each walk stops at the first page whose new cards are all stored."""
 
     name = "category"
     paced = True

@@ -37,10 +37,7 @@ class FeedWalk:
 class LatestSpider(NewsbotSpider):
     """scrapy crawl latest [-a lang=en,ru] [-a since=6h|2026-01-01] [-a max_pages=N] [-a refresh=1]
 
-    Stops per edition at a card older than since, after max_pages batches, or at a batch of stored
-    cards that reaches the stretch an earlier complete run covered: so a killed run's stored
-    articles do not stop the next run before the gap it left is filled.
-    """
+    Its stop rules: docs/crawling.md, Window and incremental runs."""
 
     name = "latest"
 

@@ -41,10 +41,7 @@ class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
     """scrapy crawl sitemap [-a since=2026-01-01 -a until=2026-01-15] [-a lang=en] [-a max_pages=N]
     [-a shards=K/N] [-a refresh=1]
 
-    The archive index's shards in the window (max_pages of them; every N-th from the K-th with
-    shards=K/N, so N nodes split a backfill), their article pages not stored yet, and without until
-    the news sitemap. Without a sitemap index, one warning, then the category listings.
-    """
+    What it reads and skips: docs/crawling.md, Backfill."""
 
     name = "sitemap"
     paced = True
