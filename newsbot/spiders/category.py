@@ -194,7 +194,6 @@ class CategoryWalks:
             if isinstance(action, Fetch):
                 yield from self.spider.pacing.step(self.page_request(action))
 
-    # --- one walk: its page as what it showed, the navigator's answer as requests ---
     def parse_listing(self, response: Response, language: str, page: int, segment: str,
                       walk: CategoryWalk = CategoryWalk()) -> Iterator[Any]:
         self.spider.pacing.answered(response.request)
