@@ -15,9 +15,6 @@ class InMemoryDupeFilter(RFPDupeFilter):
     That file is flushed lazily, so after a SIGKILL it can list requests whose items never reached
     the store, and a resumed crawl would skip them for good. Here a resumed crawl re-walks its
     listings and the store (not a seen-set) decides what is left to fetch.
-
-    Everything else is Scrapy's: the request fingerprinter (REQUEST_FINGERPRINTER_CLASS), the
-    "Filtered duplicate request" debug lines (DUPEFILTER_DEBUG) and dupefilter/filtered in log().
     """
 
     def __init__(self, path: str | None = None, debug: bool = False, **kwargs):

@@ -3,7 +3,7 @@ parsed: the streaming machinery, apart from the site's card markup (newsbot.site
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Hashable
+from collections.abc import Container
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -11,6 +11,7 @@ from lxml import etree
 from parsel import Selector
 
 from newsbot.memo import KeySet
+from newsbot.normalize import url_key
 from newsbot.site.markup import CARD_MARKUPS, CHROME_TAGS, compiled
 
 
@@ -27,32 +28,24 @@ def _joined(node: etree._Element, query: str) -> str:
 
 
 class CardReader:
-    """Reads the page's own listing cards (the feed's, a category's, a fragment's) as the page is
-    parsed (newsbot.html.document's `read`), and takes each card out of the tree once read.
+    """Reads the page's own listing cards as the page is parsed (newsbot.html.document's `read`), and
+    takes each card out of the tree once read: the last page of a big cumulative category is never a
+    whole tree. A card inside page chrome (the "Latest News" sidebar, a menu, a footer) is not one, and
+    stays in the tree: it would send the feed walk back to the newest card, mix every section's stories
+    into this one's, or make a script-only feed look rendered.
 
-    The last page of a big cumulative category shows thousands of cards; read this way only a chunk's
-    worth of them is ever a tree. A card inside page chrome (the "Latest News" sidebar every page
-    carries, a menu, a footer) is not one: on a feed page it would send the infinity walk back to the
-    newest card, on a category page it would mix every section's latest stories into this one's, and
-    a script-only feed would look rendered (a page whose only cards are in chrome has no listing).
-    Chrome cards stay in the tree.
-
-    known (with key, what a card's URL is known by): a walk's cards read before. Those are counted
-    (shown, known_shown) and never made into Cards, and neither is a card shown twice: the last page
-    of a big cumulative category repeats thousands of cards to add a few, and building and dropping
-    Python objects for the repeats raises a long backfill's peak (bench/RESULTS.md).
+    known: the url_keys of a walk's cards read before, which are only counted
+    (shown, known_shown), as are repeats: a cumulative page repeats thousands of cards to add a few.
     """
 
-    def __init__(self, base_url: str, take: bool = True, known: Container[Hashable] | None = None,
-                 key: Callable[[str], Hashable] = str) -> None:
+    def __init__(self, base_url: str, take: bool = True, known: Container[str] | None = None) -> None:
         self.base_url = base_url
         self.take = take
         self.known = known
-        self.key = key
         self.found: list[list[Card]] = [[] for _ in CARD_MARKUPS]
         self.counted = [0 for _ in CARD_MARKUPS]  # cards with a link, per markup, known ones too
         self.known_found: list[KeySet] = [KeySet() for _ in CARD_MARKUPS]
-        self.kept_keys: list[set[Hashable]] = [set() for _ in CARD_MARKUPS]  # of the cards made
+        self.kept_keys: list[set[str]] = [set() for _ in CARD_MARKUPS]  # of the cards made
         self.kept: set = set()  # chrome cards already looked at
 
     def __call__(self, root: etree._Element, still_open: set) -> None:
@@ -87,7 +80,7 @@ class CardReader:
         url = urljoin(self.base_url, href.strip())
         self.counted[number] += 1
         if self.known is not None:
-            key = self.key(url)
+            key = url_key(url)
             if key in self.known:
                 self.known_found[number].add(key)
                 return

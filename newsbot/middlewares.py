@@ -130,7 +130,6 @@ class UnreachableSiteMiddleware:
     def __init__(self, crawler) -> None:
         self.crawler = crawler
         self.answered = False
-        self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler) -> UnreachableSiteMiddleware:
@@ -143,12 +142,11 @@ class UnreachableSiteMiddleware:
     def process_exception(self, request: Request, exception: Exception, spider=None) -> None:
         if self.answered or not isinstance(exception, self.UNREACHABLE):
             return None
-        if not self.closing:
-            self.closing = True
-            reason = (str(exception).strip() or type(exception).__name__).splitlines()[0].rstrip(".")
-            report_broken(self.crawler, "site_unreachable", "cannot reach %s (%s): no network, or the site is down. "
-                          "Offline, crawl the replica: .venv/bin/python -m tests.replica --port 8000 & then add "
-                          "-s NEWSBOT_BASE_URL=http://127.0.0.1:8000", urlsplit(request.url).hostname, reason)
+        # Said once: report_broken says nothing once the crawl is closing.
+        reason = (str(exception).strip() or type(exception).__name__).splitlines()[0].rstrip(".")
+        report_broken(self.crawler, "site_unreachable", "cannot reach %s (%s): no network, or the site is down. "
+                      "Offline, crawl the replica: .venv/bin/python -m tests.replica --port 8000 & then add "
+                      "-s NEWSBOT_BASE_URL=http://127.0.0.1:8000", urlsplit(request.url).hostname, reason)
         raise Blocked(f"{request.url} not fetched: the site cannot be reached", quiet=True)
 
 

@@ -1,13 +1,6 @@
-"""How the category walks move through a listing's pages: a policy, with no Scrapy in it.
-
-A walk reads one category's listing, /{segment}/page/N. What a page showed (`Shown`, then `Cards`)
-and what the walks know (`Navigator`) decide the next action: fetch a page, wait, or end.
-
-Category pages are reported to be cumulative on the live site (page N shows every card of pages
-1..N), so a page is judged by the cards it adds to its walk: none is the end. A walk whose page
-repeats every card it had and adds new ones jumps ahead (JUMP), bisecting back from a jump past the
-end; classic pages are walked one by one. The first walk to reach a second page (the probe) tells
-the others how the site numbers its pages: they wait at their page 1 until it knows.
+"""How the category walks move through a listing's pages: a policy, with no Scrapy in it, so that
+every pagination shape is testable without sockets. What a page showed (`Shown`, then `Cards`) and
+what the walks know (`Navigator`) decide the next action; the rules: docs/crawling.md, Backfill.
 """
 
 from __future__ import annotations
@@ -16,12 +9,8 @@ from dataclasses import dataclass, field, replace
 from collections.abc import Hashable, Mapping
 from typing import Union
 
-# How far a walk jumps once its category's pages are known to be cumulative: from the pages it holds
-# to JUMP times as many, by what a page past the last one is known to answer (bench/navigation.py
-# chose them). Where a page past the end shows every card again, a jump past the end costs nothing
-# and ends the walk, so the bigger the better. Where it answers 404 (or no card), every overshoot is
-# bisected back to the last page, which grows with the jump, and x2 stays near a page-by-page walk's
-# cost on small categories.
+# How far a walk jumps on cumulative pages (bench/navigation.py chose them): where a page past the end
+# shows every card again an overshoot costs nothing, and where it answers 404 each one is bisected back.
 JUMP = 2
 JUMP_WHEN_PAST_END_SHOWS_ALL = 16
 

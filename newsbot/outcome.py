@@ -1,7 +1,5 @@
-"""How a crawl ends: one extension, CrawlOutcome, alone sets the close reason, the exit status and
-what the run record says (modelled on Scrapy's CloseSpider extension: it counts what it is told and
-closes the spider itself). The others only report to it, through `report_lost` and `report_broken`;
-the first reason stands, and `closing` keeps a monitor from judging a crawl whose end is decided.
+"""How a crawl ends: CrawlOutcome alone decides it, as Scrapy's CloseSpider does (docs/crawling.md,
+Close reasons and exit codes); the others report to it through `report_lost` and `report_broken`.
 """
 
 from __future__ import annotations
@@ -65,11 +63,8 @@ def exit_status(crawler: Crawler) -> int | None:
 
 
 class CrawlOutcome:
-    """The one owner of how a crawl ends: lost pages are counted (`newsbot/lost/<reason>`) and named at
-    close in one WARNING line; too many of them close the crawl (judge_losses); the first broken
-    reason reported closes it, and at spider_closed becomes the finish reason and the exit status
-    (`newsbot/exit_status`) that the store's run record keeps.
-    """
+    """Counts lost pages, closes the crawl on too many (judge_losses) or on the first broken reason
+    reported, which at spider_closed becomes the finish reason and exit status the run record keeps."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = config(crawler)

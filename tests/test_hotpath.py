@@ -273,7 +273,7 @@ def test_known_cards_are_counted_and_only_the_others_made(specs, chunk, known_nu
     base = "https://report.az/energy/page/3"
     every = parse_cards(Selector(root=parse_html(body), type="html"), base)
     known = {url_key(f"https://report.az/energy/story-{n}") for n in known_numbers}
-    reader = CardReader(base, known=known, key=url_key)
+    reader = CardReader(base, known=known)
     parse_html_reading(body, reader, chunk=chunk)
     expected, made = [], set()
     for card in every:
@@ -290,7 +290,7 @@ def test_a_walk_reads_only_the_cards_it_has_not_read():
     specs = [(0, True, "list")] * 6
     body = _listing_page(specs, [1, 2, 3, 4, 5, 2])
     known = {url_key(f"https://report.az/energy/story-{n}") for n in (1, 3, 9)}
-    reader = CardReader("https://report.az/energy/page/2", known=known, key=url_key)
+    reader = CardReader("https://report.az/energy/page/2", known=known)
     parse_html_reading(body, reader, chunk=64)
     assert [c.url for c in reader.cards()] == [f"https://report.az/energy/story-{n}" for n in (2, 4, 5)]
     assert reader.cards()[0].title == "Story 2 ə" and reader.cards()[0].timestamp == "2026-01-03 10:00:00"

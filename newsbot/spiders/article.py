@@ -51,11 +51,10 @@ class ArticleSpider(NewsbotSpider):
     def __init__(self, url: str | None = None, urls_file: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.urls_file = urls_file
-        # (where it came from, its line number or None, the text given)
-        self.given: list[tuple[str, int | None, str]] = [("url", None, u)
-                                                        for u in (url or "").replace(",", " ").split() if u]
+        # (its line in urls_file, None for -a url; the text given)
+        self.given: list[tuple[int | None, str]] = [(None, u) for u in (url or "").replace(",", " ").split()]
         if urls_file:
-            self.given += [("urls_file", number, line) for number, line in read_urls_file(urls_file)]
+            self.given += read_urls_file(urls_file)
         elif urls_file is not None:
             raise ValueError("urls_file: empty path")
         if not self.given:
@@ -65,10 +64,10 @@ class ArticleSpider(NewsbotSpider):
     def configure(self, settings) -> None:
         """Keep the given URLs that are this site's article pages; ValueError when none is."""
         super().configure(settings)
-        judged = [(source, number, raw, self.article_url(raw)) for source, number, raw in self.given]
+        judged = [(number, raw, self.article_url(raw)) for number, raw in self.given]
         self.requested = [url for *_, url in judged if url]
-        skipped_urls = [raw for source, _, raw, url in judged if not url and source == "url"]
-        skipped_lines = [number for source, number, _, url in judged if not url and source == "urls_file"]
+        skipped_urls = [raw for number, raw, url in judged if not url and number is None]
+        skipped_lines = [number for number, _, url in judged if not url and number is not None]
         self.skipped = len(skipped_urls) + len(skipped_lines)
         problems = []
         if skipped_urls:
@@ -76,13 +75,12 @@ class ArticleSpider(NewsbotSpider):
                             + ", ".join(repr(u) for u in skipped_urls[:3])
                             + (f" and {len(skipped_urls) - 3} more" if len(skipped_urls) > 3 else ""))
         if self.urls_file:
-            from_file = sum(1 for source, _, _ in self.given if source == "urls_file") - len(skipped_lines)
+            from_file = sum(number is not None for number, _ in self.given) - len(skipped_lines)
             summary = f"urls_file {self.urls_file}: {from_file} article URL{'' if from_file == 1 else 's'}"
             if skipped_lines:
                 summary += (f", {len(skipped_lines)} line{'' if len(skipped_lines) == 1 else 's'} skipped"
                             f" (first: line {skipped_lines[0]})")
-                problems.append(summary)
-            elif not from_file:
+            if skipped_lines or not from_file:
                 problems.append(summary)
         if not self.requested:
             raise ValueError("; ".join(problems) or "no article URL given")

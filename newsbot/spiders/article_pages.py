@@ -77,9 +77,8 @@ class ArticlePages:
         """Fetch a cut-short page again (Scrapy's retry limits apply); None when the page is whole."""
         if not site.looks_truncated(response.body):
             return None
-        # A new request, not a copy of the downloaded one: Scrapy's download-time meta (retry_times,
-        # download_latency, redirect_*) stays behind, and the refetch count goes under our own key
-        # (still within RETRY_TIMES, together with the retries this request has had).
+        # Without the download-time meta (INTERNAL_META), the refetches counted under a key of our
+        # own, within RETRY_TIMES together with the retries this request has had.
         request = response.request
         tries = request.meta.get(REFETCH_TIMES, 0) + request.meta.get("retry_times", 0)
         retry = get_retry_request(request.replace(meta={**own_meta(request), "retry_times": tries}),

@@ -27,7 +27,7 @@ from newsbot.spiders.article_pages import ArticlePages, failure_level, failure_r
 from newsbot.spiders.pacing import Pacing
 from newsbot.pipelines.jsonlines import jsonl_path
 from newsbot.site.clock import BAKU
-from newsbot.normalize import display_text, parse_timestamp, url_key
+from newsbot.normalize import display_text, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
             refetch = self.refetch_if_truncated(response)
             if refetch is not None:
                 return None, refetch
-        reader = CardReader(response.url, known=known, key=url_key)
+        reader = CardReader(response.url, known=known)
         document(response, read=reader)
         # A listing with no cards in its HTML is rendered by script: ask Chromium (mode auto).
         if (self.js_mode == "auto" and not reader.shown() and not response.meta.get("playwright")

@@ -138,11 +138,6 @@ class CategoryWalks:
         key = extraction.item["category_slug"] if extraction is not None and extraction.item is not None else None
         yield from self.probe_done(language, segment, nav_url, key)
 
-    def probe_failed(self, failure: Failure) -> Iterator[Any]:
-        kwargs = failure.request.cb_kwargs
-        logger.warning("Could not read %s to learn its category (%s)", failure.request.url, failure_reason(failure))
-        yield from self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
-
     def probe_done(self, language: str, segment: str, nav_url: str, key: str | None,
                    pending: int = -1) -> Iterator[scrapy.Request]:
         probes = self.probes[language]
@@ -199,7 +194,6 @@ class CategoryWalks:
             if isinstance(action, Fetch):
                 yield from self.spider.pacing.step(self.page_request(action))
 
-    # --- one walk: its page as what it showed, the navigator's answer as requests ---
     def parse_listing(self, response: Response, language: str, page: int, segment: str,
                       walk: CategoryWalk = CategoryWalk()) -> Iterator[Any]:
         self.spider.pacing.answered(response.request)
@@ -243,9 +237,11 @@ class CategoryWalks:
         yield from self.act(self.navigator.cards_read(key, walk, shown, cards))
 
     def failed(self, failure: Failure) -> Iterator[Any]:
-        if failure.request.cb_kwargs["step"] != "parse_listing":
-            return self.probe_failed(failure)
-        return self.listing_failed(failure)
+        kwargs = failure.request.cb_kwargs
+        if kwargs["step"] == "parse_listing":
+            return self.listing_failed(failure)
+        logger.warning("Could not read %s to learn its category (%s)", failure.request.url, failure_reason(failure))
+        return self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
 
     def listing_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
@@ -279,8 +275,7 @@ class CategorySpider(NewsbotSpider):
     """scrapy crawl category [-a category=energy,finance] [-a lang=en] [-a since=2025-01-01 -a until=2025-06-30]
     [-a max_pages=N] [-a refresh=1]
 
-    With since or until, a backfill of that window; without, each walk stops at the first page
-    whose new cards are all stored."""
+    Without since or until, each walk stops at the first page whose new cards are all stored."""
 
     name = "category"
     paced = True

@@ -33,19 +33,11 @@ class FeedWalk:
     stop: str = ""
     failed_articles: int = 0
 
-    def saw(self, moments: list[datetime]) -> None:
-        if moments:
-            self.newest = max(moments + ([self.newest] if self.newest else []))
-            self.oldest = min(moments + ([self.oldest] if self.oldest else []))
-
 
 class LatestSpider(NewsbotSpider):
     """scrapy crawl latest [-a lang=en,ru] [-a since=6h|2026-01-01] [-a max_pages=N] [-a refresh=1]
 
-    Stops per edition at a card older than since, after max_pages batches, or at a batch of stored
-    cards that reaches the stretch an earlier complete run covered: so a killed run's stored
-    articles do not stop the next run before the gap it left is filled.
-    """
+    Its stop rules: docs/crawling.md, Window and incremental runs."""
 
     name = "latest"
 
@@ -132,7 +124,11 @@ class LatestSpider(NewsbotSpider):
         wanted, passed_since, all_stored = self.triage_cards(cards, since=since)
         yield from self.pacing.articles(self.new_article_urls(wanted))
         walk = self.feeds.setdefault(language, FeedWalk())
-        walk.saw([m for m in map(parse_timestamp, (c.timestamp for c in cards)) if m and (since is None or m >= since)])
+        moments = [m for m in map(parse_timestamp, (c.timestamp for c in cards))
+                   if m and (since is None or m >= since)]
+        if moments:
+            moments += [m for m in (walk.newest, walk.oldest) if m]
+            walk.newest, walk.oldest = max(moments), min(moments)
         covered = self.coverage(language)
         # A rendered page may already hold several scrolls' worth: count it as one batch.
         if passed_since:

@@ -41,10 +41,7 @@ class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
     """scrapy crawl sitemap [-a since=2026-01-01 -a until=2026-01-15] [-a lang=en] [-a max_pages=N]
     [-a shards=K/N] [-a refresh=1]
 
-    The archive index's shards in the window (max_pages of them; every N-th from the K-th with
-    shards=K/N, so N nodes split a backfill), their article pages not stored yet, and without until
-    the news sitemap. Without a sitemap index, one warning, then the category listings.
-    """
+    What it reads and skips: docs/crawling.md, Backfill."""
 
     name = "sitemap"
     paced = True
@@ -130,13 +127,11 @@ class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
         logger.warning("No sitemap index at %s (%s); falling back to the category listings", url, reason)
         yield from self.home_requests()
 
-    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        kind = getattr(entries, "type", None)
-        if kind == "sitemapindex":
+    def sitemap_filter(self, entries: Sitemap) -> Iterable[dict[str, Any]]:
+        # Scrapy filters an index or a urlset, nothing else.
+        if entries.type == "sitemapindex":
             return self.filter_shards(list(entries))
-        if kind == "urlset":
-            return self.filter_entries(list(entries))
-        return []
+        return self.filter_entries(list(entries))
 
     def filter_shards(self, shards: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The index's shards this run reads: its partition, the window (lastmod, dates), max_pages."""
