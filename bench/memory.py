@@ -13,8 +13,9 @@ tracemalloc's top allocation sites (slow: only for diagnosis).
 
 A lever (`python -m bench.memory --pairs 5 --off NAME=VALUE STORIES`, or `--off-tree DIR`: the off
 arm runs a copy of the tree with the lever taken out) is measured in paired rounds on one replica,
-the arms' order alternating: the on/off ratio of peak RSS (and of CPU) per pair, their median, min
-and max. With no --off nor --off-tree both arms are the same crawl: the noise of that ratio.
+after one crawl not counted, the arms' order alternating: the on/off ratio of peak RSS (and of
+CPU) per pair, their median, min and max. With no --off nor --off-tree both arms are the same
+crawl: the noise of that ratio.
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ def paired(stories: int, pairs: int, workdir: Path, off: dict[str, str] | None =
     replica = start_replica(stories)
     rounds = []
     try:
+        # The first crawl of a fresh replica peaks higher than the next ones whatever the arm, so
+        # it would weigh on the arm that goes first in round 1.
+        crawl(replica, stories, workdir, "paired-warm-up")
         for number in range(pairs):
             arms = {}
             for arm in (("off", "on") if number % 2 == 0 else ("on", "off")):
