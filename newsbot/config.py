@@ -51,8 +51,6 @@ class Config:
     block_after: int
     walk_backlog: int
     gc_freeze: bool
-    heap_trim_interval: float
-    heap_mmap_threshold: int
     progress_interval: float
 
     @classmethod
@@ -177,8 +175,6 @@ _CHECKS: dict[str, Check] = {
     "block_after": _at_least(0),
     "walk_backlog": _at_least(0),
     "gc_freeze": _any,
-    "heap_trim_interval": _at_least(0),
-    "heap_mmap_threshold": _at_least(0),
     "progress_interval": _at_least(0),
 }
 
