@@ -50,7 +50,6 @@ class Config:
     retry_backoff_max: float
     block_after: int
     walk_backlog: int
-    gc_freeze: bool
     progress_interval: float
 
     @classmethod
@@ -174,7 +173,6 @@ _CHECKS: dict[str, Check] = {
     "retry_backoff_max": _at_least(0),
     "block_after": _at_least(0),
     "walk_backlog": _at_least(0),
-    "gc_freeze": _any,
     "progress_interval": _at_least(0),
 }
 

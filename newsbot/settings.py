@@ -154,17 +154,12 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.sqlite.SQLitePipeline": 900,
 }
 
-# Freeze what start-up built (Scrapy, Twisted, lxml, the settings, the spider) out of the cyclic
-# garbage collector's reach for the crawl (newsbot.memory.CollectorTuning).
-NEWSBOT_GC_FREEZE = True
-
 # Seconds between progress lines while a crawl runs (newsbot.extensions.Progress; 0: none). They
 # replace Scrapy's own LogStats line, which gives no totals, no new articles and no ETA.
 NEWSBOT_PROGRESS_INTERVAL = 10.0
 LOGSTATS_INTERVAL = 0
 
 EXTENSIONS = {
-    "newsbot.memory.CollectorTuning": 100,
     "newsbot.extensions.Progress": 120,
     # Crawl health: what extraction gave, judged by the checks of newsbot.monitors (each off by its setting).
     "newsbot.extensions.CrawlHealth": 500,

@@ -85,29 +85,6 @@ def test_challenge_page_still_detected_with_the_marks_checked_first():
     assert not is_challenge(b"<html><div class='news__item'>Just a moment</div></html>")
 
 
-def test_collector_frozen_for_the_crawl_and_released_after():
-    import gc
-
-    import pytest
-    from scrapy import signals
-    from scrapy.exceptions import NotConfigured
-    from scrapy.utils.test import get_crawler
-
-    from newsbot.memory import CollectorTuning
-
-    crawler = get_crawler(settings_dict={"NEWSBOT_GC_FREEZE": True})
-    extension = CollectorTuning.from_crawler(crawler)
-    assert gc.get_freeze_count() == 0
-    crawler.signals.send_catch_log(signals.engine_started)
-    try:
-        assert gc.get_freeze_count() > 0 and extension.frozen
-    finally:
-        crawler.signals.send_catch_log(signals.engine_stopped)
-    assert gc.get_freeze_count() == 0
-    with pytest.raises(NotConfigured):
-        CollectorTuning.from_crawler(get_crawler(settings_dict={"NEWSBOT_GC_FREEZE": False}))
-
-
 def test_truncated_page_is_told_from_a_whole_one():
     from newsbot.site import looks_truncated
 
