@@ -10,16 +10,23 @@ bench.statsfile records, when the crawl first goes idle (all pages done, every
 structure of the run still alive), what holds memory: the dupe filter's fingerprints,
 the pipelines' in-run sets, stats keys, live objects by type; with trace=True also
 tracemalloc's top allocation sites (slow: only for diagnosis).
+
+A lever (`python -m bench.memory --pairs 5 --off NAME=VALUE STORIES`, or `--off-tree DIR`: the off
+arm runs a copy of the tree with the lever taken out) is measured in paired rounds on one replica,
+after one crawl not counted, the arms' order alternating: the on/off ratio of peak RSS (and of
+CPU) per pair, their median, min and max. With no --off nor --off-tree both arms are the same
+crawl: the noise of that ratio.
 """
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.common import load_stats, log, newsbot_crawl, ratio, run_measured, start_replica, tail
+from bench.common import load_stats, log, median, newsbot_crawl, ratio, run_measured, start_replica, tail
 
 
 # How often the crawl samples its memory and queue (bench.statsfile): ~1 ms a sample.
@@ -46,21 +53,19 @@ def _rows(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
 
-def crawl_size(stories: int, workdir: Path, trace: bool = False) -> dict[str, Any]:
-    log(f"memory: starting a {stories}-story replica")
-    replica = start_replica(stories)
-    try:
-        expected = len(replica.ground_truth())
-        db, stats_file = workdir / f"memory-{stories}.sqlite", workdir / f"memory-{stories}.json"
-        settings = {"BENCH_TRACEMALLOC": "1"} if trace else {"BENCH_TIMELINE": str(TIMELINE_SECONDS)}
-        log(f"memory: category backfill of {stories} stories ({expected} articles){' with tracemalloc' if trace else ''}")
-        measured = run_measured(newsbot_crawl("category", replica.base_url, db, stats_file, settings=settings),
-                                replica_pid=replica.pid)
-        stats = load_stats(stats_file)
-        if measured.returncode or stats.get("finish_reason") != "finished":
-            raise RuntimeError(f"category crawl of {stories} failed ({measured.returncode}):\n{tail(measured.stderr)}")
-    finally:
-        replica.stop()
+def crawl(replica: Any, stories: int, workdir: Path, name: str, settings: dict[str, str] | None = None,
+          tree: Path | None = None) -> dict[str, Any]:
+    """One category backfill of the replica into a fresh store; tree: newsbot's code from that tree."""
+    expected = len(replica.ground_truth())
+    db, stats_file = workdir / f"{name}.sqlite", workdir / f"{name}.json"
+    for stale in (db, stats_file):
+        stale.unlink(missing_ok=True)
+    env = {"PYTHONPATH": str(tree)} if tree else None
+    measured = run_measured(newsbot_crawl("category", replica.base_url, db, stats_file, settings=settings),
+                            replica_pid=replica.pid, env=env)
+    stats = load_stats(stats_file)
+    if measured.returncode or stats.get("finish_reason") != "finished":
+        raise RuntimeError(f"category crawl of {stories} failed ({measured.returncode}):\n{tail(measured.stderr)}")
     peak_kb = max(measured.peak_rss_kb, stats.get("bench/vmhwm_kb", 0))
     samples = measured.rss_samples
     return {
@@ -80,6 +85,56 @@ def crawl_size(stories: int, workdir: Path, trace: bool = False) -> dict[str, An
         "timeline": stats.get("bench/timeline", {}),
         "timeline_peaks": timeline_peaks(stats.get("bench/timeline", {})),
         **{f"crawler_{k}": v for k, v in measured.summary().items() if k in ("wall_seconds", "cpu_seconds")},
+    }
+
+
+def crawl_size(stories: int, workdir: Path, trace: bool = False) -> dict[str, Any]:
+    log(f"memory: starting a {stories}-story replica")
+    replica = start_replica(stories)
+    try:
+        settings = {"BENCH_TRACEMALLOC": "1"} if trace else {"BENCH_TIMELINE": str(TIMELINE_SECONDS)}
+        log(f"memory: category backfill of {stories} stories{' with tracemalloc' if trace else ''}")
+        return crawl(replica, stories, workdir, f"memory-{stories}", settings)
+    finally:
+        replica.stop()
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": round(median(values), 3), "min": min(values), "max": max(values)}
+
+
+def paired(stories: int, pairs: int, workdir: Path, off: dict[str, str] | None = None,
+           off_tree: Path | None = None) -> dict[str, Any]:
+    """A lever off (settings `off`, or newsbot from `off_tree`) against on, in `pairs` rounds on one
+    replica, the first arm alternating; the on/off ratios of peak RSS and crawler CPU per round."""
+    replica = start_replica(stories)
+    rounds = []
+    try:
+        # The first crawl of a fresh replica peaks higher than the next ones whatever the arm, so
+        # it would weigh on the arm that goes first in round 1.
+        crawl(replica, stories, workdir, "paired-warm-up")
+        for number in range(pairs):
+            arms = {}
+            for arm in (("off", "on") if number % 2 == 0 else ("on", "off")):
+                settings = off if arm == "off" else None
+                tree = off_tree if arm == "off" else None
+                arms[arm] = crawl(replica, stories, workdir, f"paired-{arm}", settings, tree)
+                log(f"memory: round {number + 1} {arm}: {arms[arm]['peak_rss_mb']} MB, "
+                    f"{arms[arm]['crawler_cpu_seconds']} s CPU")
+            rounds.append({arm: {key: arms[arm][key] for key in ("peak_rss_mb", "crawler_cpu_seconds", "pages",
+                                                              "stored_rows", "articles", "rss_when_idle_mb")}
+                           for arm in ("off", "on")})
+    finally:
+        replica.stop()
+    if any(r[arm]["stored_rows"] != r[arm]["articles"] for r in rounds for arm in r):
+        raise RuntimeError("a paired crawl did not store every article")
+    return {
+        "stories": stories, "pages": rounds[0]["on"]["pages"], "off": off or {},
+        "off_tree": str(off_tree) if off_tree else None, "rounds": rounds,
+        "peak_rss_on_over_off": _spread([ratio(r["on"]["peak_rss_mb"], r["off"]["peak_rss_mb"]) for r in rounds]),
+        "cpu_on_over_off": _spread([ratio(r["on"]["crawler_cpu_seconds"], r["off"]["crawler_cpu_seconds"])
+                                    for r in rounds]),
+        "peak_rss_mb": {arm: _spread([r[arm]["peak_rss_mb"] for r in rounds]) for arm in ("off", "on")},
     }
 
 
@@ -110,8 +165,21 @@ def run(small: int, large: int, workdir: Path, trace: bool = False) -> dict[str,
 
 if __name__ == "__main__":
     import json
-    import sys
 
-    sizes = [int(a) for a in sys.argv[1:3]] or [300, 900]
+    parser = argparse.ArgumentParser(prog="python -m bench.memory")
+    parser.add_argument("sizes", nargs="*", type=int, help="SMALL LARGE (default 300 900); with --pairs: STORIES")
+    parser.add_argument("--trace", action="store_true", help="tracemalloc's top allocation sites (slow)")
+    parser.add_argument("--pairs", type=int, help="a lever off against on in this many paired rounds")
+    parser.add_argument("--off", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting that turns the lever off (repeatable)")
+    parser.add_argument("--off-tree", type=Path, help="the off arm's newsbot from this copy of the tree")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-        print(json.dumps(run(sizes[0], sizes[1], Path(tmp), trace="--trace" in sys.argv), indent=1))
+        if args.pairs:
+            off = dict(item.split("=", 1) for item in args.off)
+            tree = args.off_tree.resolve() if args.off_tree else None
+            result = paired(args.sizes[0] if args.sizes else 2000, args.pairs, Path(tmp), off, tree)
+        else:
+            sizes = args.sizes[:2] or [300, 900]
+            result = run(sizes[0], sizes[1], Path(tmp), trace=args.trace)
+        print(json.dumps(result, indent=1))

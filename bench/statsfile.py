@@ -13,6 +13,8 @@ pages and items so far (`bench/timeline`): when in the crawl a peak happens, and
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import json
 import resource
@@ -25,7 +27,24 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from newsbot.memory import malloc_info
+
+
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_info() -> dict[str, int]:
+    """glibc malloc's own account, in bytes (mallinfo2): its heap (`arena`), the blocks it mapped on
+    their own (`hblkhd`), what is in use in the heap (`uordblks`) and free but kept there (`fordblks`,
+    RSS that no live object accounts for). Empty elsewhere than glibc 2.33+."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallinfo2.restype = _Mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    info = libc.mallinfo2()
+    return {name: getattr(info, name) for name, _ in _Mallinfo2._fields_}
 
 
 def _rss_kb(field: str) -> int:
@@ -54,9 +73,6 @@ def _native_memory() -> dict[str, int]:
     """What the C side holds, in kB: SQLite's allocator (every connection's page cache, FTS5's
     buffers) now and at its high-water mark, and glibc malloc's heap: in use, and free but kept
     (fragmentation: RSS that no live object accounts for). Empty where a library is missing."""
-    import ctypes
-    import ctypes.util
-
     found = {}
     try:
         lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")

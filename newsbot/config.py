@@ -113,9 +113,6 @@ class Config:
     retry_backoff_max: float = _at_least(0)
     block_after: int = _at_least(0)
     walk_backlog: int = _at_least(0)
-    gc_freeze: bool
-    heap_trim_interval: float = _at_least(0)
-    heap_mmap_threshold: int = _at_least(0)
     progress_interval: float = _at_least(0)
 
     @classmethod

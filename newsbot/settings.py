@@ -154,25 +154,12 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.sqlite.SQLitePipeline": 900,
 }
 
-# Freeze what start-up built (Scrapy, Twisted, lxml, the settings, the spider) out of the cyclic
-# garbage collector's reach for the crawl (newsbot.memory.CollectorTuning).
-NEWSBOT_GC_FREEZE = True
-# Seconds between handing the heap's free pages back to the kernel (glibc's malloc_trim; 0: never):
-# a long backfill's big transient pages otherwise stay resident as holes (newsbot.memory.HeapTrim).
-NEWSBOT_HEAP_TRIM_INTERVAL = 10.0
-# Bytes from which glibc gives a block its own mapping, returned to the kernel when freed (0: glibc's
-# own threshold, which rises to the largest mapped block freed so far: after one big listing page
-# every page's buffers come from the heap and leave holes there). Also newsbot.memory.HeapTrim.
-NEWSBOT_HEAP_MMAP_THRESHOLD = 131072
-
 # Seconds between progress lines while a crawl runs (newsbot.extensions.Progress; 0: none). They
 # replace Scrapy's own LogStats line, which gives no totals, no new articles and no ETA.
 NEWSBOT_PROGRESS_INTERVAL = 10.0
 LOGSTATS_INTERVAL = 0
 
 EXTENSIONS = {
-    "newsbot.memory.CollectorTuning": 100,
-    "newsbot.memory.HeapTrim": 110,
     "newsbot.extensions.Progress": 120,
     # Crawl health: what extraction gave, judged by the checks of newsbot.monitors (each off by its setting).
     "newsbot.extensions.CrawlHealth": 500,

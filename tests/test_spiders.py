@@ -480,7 +480,7 @@ async def test_category_walks_wait_while_the_scheduler_is_full(replica, tmp_path
     # {(edition, category): its last page}
     walks = {k: math.ceil(n / 16) for k, n in Counter((t["language"], t["category_slug"]) for t in truth).items()}
     # Two downloads at a time: discovery outruns the downloader, as on a big backfill.
-    watch = {"EXTENSIONS": {"tests.watch.QueueWatch": 0, "newsbot.memory.CollectorTuning": 100},
+    watch = {"EXTENSIONS": {"tests.watch.QueueWatch": 0},
              "CONCURRENT_REQUESTS": 2}
     results = {}
     for backlog in (0, 20):
