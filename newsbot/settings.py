@@ -32,10 +32,8 @@ NEWSBOT_DB_BATCH_SIZE = 2000
 NEWSBOT_DB_FLUSH_INTERVAL = 10.0
 # Seconds to wait on a locked database before a write is retried.
 NEWSBOT_DB_TIMEOUT = 30.0
-# A directory for the raw-page archive ("" = off): every article page as fetched, in one gzipped
-# WARC file per crawl (<dir>/<spider>-<UTC time>-<pid>.warc.gz; the directory may use %(name)s,
-# %(time)s and spider attributes such as %(_job)s). `scrapy reextract` reads it. Needs warcio
-# (pip install -e '.[archive]'). docs/archive.md.
+# A directory for the raw-page archive ("" = off): every article page as fetched, one gzipped WARC
+# file per crawl, which `scrapy reextract` reads (docs/archive.md). Needs the `archive` extra.
 NEWSBOT_ARCHIVE = ""
 
 # --- Crawl health --------------------------------------------------------
@@ -43,37 +41,23 @@ NEWSBOT_ARCHIVE = ""
 NEWSBOT_DEGRADED_THRESHOLD = 0.2
 # ...but only judge once this many article pages were seen.
 NEWSBOT_DEGRADED_MIN_PAGES = 20
-# Optional fields, judged when a crawl's work is done (spidermon monitors, newsbot/monitors.py) if it
-# saw NEWSBOT_DEGRADED_MIN_PAGES article pages: the crawl closes as "extraction_degraded" when a
-# field's fill rate (newsbot/fill_rate/<field>) is below NEWSBOT_FILL_HISTORY_RATIO of its median
-# over the store's last NEWSBOT_FILL_HISTORY_RUNS complete ("finished") runs of the same spider
-# that saw NEWSBOT_DEGRADED_MIN_PAGES article pages, once there are NEWSBOT_FILL_HISTORY_MIN_RUNS
-# of them; with less history, below the field's floor here. The keys are the watched fields
-# (known_category: the page's category key, unified over its linked editions, is one of
-# newsbot/data/categories.json). Low on purpose:
-# the share of a real site's stories with other editions, tags or photos is not known, and a
-# false alarm on every crawl is as bad as none. -s takes JSON and replaces the whole dict:
-# -s 'NEWSBOT_FILL_FLOORS={"translations": 0.05, "tags": 0.05}' watches only those two.
+# Optional fields' fill rates and furniture leaking into stories, judged when a crawl's work is done
+# (newsbot/monitors.py; docs/crawling.md, "Crawl health"). The floors are low on purpose: the share
+# of a real site's stories with other editions, tags or photos is not known, and a false alarm on
+# every crawl is as bad as none. -s takes JSON and replaces the whole dict.
 NEWSBOT_FILL_FLOORS = {"translations": 0.05, "tags": 0.05, "images": 0.05, "known_category": 0.05}
 NEWSBOT_FILL_HISTORY_RUNS = 10
 NEWSBOT_FILL_HISTORY_MIN_RUNS = 3
 NEWSBOT_FILL_HISTORY_RATIO = 0.5
-# Page furniture leaking into stories, judged when a crawl's work is done if it saw
-# NEWSBOT_DEGRADED_MIN_PAGES article pages (newsbot.monitors): the crawl closes as
-# "extraction_degraded" when the same paragraph is in the bodies of more than NEWSBOT_LEAK_SHARE of
-# its stories (article items) and in at least NEWSBOT_LEAK_MIN_STORIES of them, or the same photo URL
-# among the images of more than NEWSBOT_LEAK_IMAGE_SHARE and NEWSBOT_LEAK_IMAGE_MIN_STORIES of them.
 # Real reporting repeats background sentences, and a crawl of one edition or one category
-# concentrates them: the paragraph check is set well above what clean crawls reach (the README gives
-# the calibration). A story's photo is its own, shown at most by its editions. 1 turns a check off.
+# concentrates them, so the paragraph check sits well above what clean crawls reach; a story's photo
+# is its own, shown at most by its editions. 1 turns a check off.
 NEWSBOT_LEAK_SHARE = 0.3
 NEWSBOT_LEAK_MIN_STORIES = 10
 NEWSBOT_LEAK_IMAGE_SHARE = 0.05
 NEWSBOT_LEAK_IMAGE_MIN_STORIES = 5
-# Close as "too_many_errors" when more than this share of pages was lost (newsbot/lost/<reason>:
-# given up after retries, truncated, empty, off-site, a redirect loop, not an article, parsing
-# raised) or, for listings, failed: judged as losses come, once NEWSBOT_DEGRADED_MIN_PAGES pages
-# were attempted, and when the spider goes idle (newsbot.outcome).
+# Close as "too_many_errors" when more than this share of pages was lost or, for listings, failed
+# (newsbot.outcome; docs/crawling.md, "Close reasons and exit codes").
 NEWSBOT_ERROR_THRESHOLD = 0.5
 # Close as "blocked" (at once, the queue left) after this many block answers in a row: HTTP 403 or
 # 429, or a WAF's challenge page (newsbot/site/block.py); counted as newsbot/blocked/<status|challenge>.
@@ -81,9 +65,8 @@ NEWSBOT_ERROR_THRESHOLD = 0.5
 NEWSBOT_BLOCK_AFTER = 5
 
 # A category walk's next page (a sitemap's next shard) waits while the scheduler holds this many
-# requests (a queued request is ~1 KB; a jump on cumulative pages or a shard can add thousands):
-# memory stays flat with the size of a backfill. 0 turns the pacing off; a crawl with JOBDIR
-# (queue on disk) is never paced.
+# requests, so memory stays flat with the size of a backfill (a jump on cumulative pages or a shard
+# can add thousands). 0 turns the pacing off; a crawl with JOBDIR (queue on disk) is never paced.
 NEWSBOT_WALK_BACKLOG = 1000
 
 # The telnet console logs its password at INFO, and Scrapyd serves crawl logs: on only when asked
@@ -94,10 +77,9 @@ TELNETCONSOLE_ENABLED = False
 USER_AGENT = "newsbot/0.1 (+https://github.com/newsbot/newsbot; news archive crawler)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
-# A callback here yields one item or a page of requests, and no pipeline waits on I/O
-# (the SQLite writer has its own thread); Scrapy 2.19 starts CONCURRENT_ITEMS asyncio
-# workers per callback output, so anything above 1 is overhead: the default 100 costs
-# about a fifth of the crawl's CPU, 16 still ~5% (measured on the replica).
+# A callback here yields one item or a page of requests, and no pipeline waits on I/O (the SQLite
+# writer has its own thread); Scrapy 2.19 starts CONCURRENT_ITEMS asyncio workers per callback
+# output, so anything above 1 is CPU spent for nothing (bench/RESULTS.md).
 CONCURRENT_ITEMS = 1
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DOWNLOAD_DELAY = 0.25
@@ -117,7 +99,7 @@ NEWSBOT_RETRY_BACKOFF = 1.0
 RETRY_PRIORITY_ADJUST = 1
 NEWSBOT_RETRY_BACKOFF_MAX = 60.0
 REDIRECT_MAX_TIMES = 5
-# Real pages are ~100 KB; anything past this is not an article page.
+# Far above any real page: anything past this is not an article page.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 
