@@ -1,15 +1,7 @@
-"""Connections to the SQLite file: opening them read-only or writable, SQLite's errors as
-StoreErrors, write transactions retried with backoff, and the WAL checkpointer thread.
-
-Nothing here knows the schema: what to check or migrate once a connection is open is the
-``prepare`` callback the opener runs (newsbot.store.schema provides them).
-
-Concurrency: Scrapyd runs jobs in parallel, so several processes may write the
-same file. Every write is one ``BEGIN IMMEDIATE`` transaction (the write lock is
-taken up front, so two writers never deadlock upgrading a read lock), decided
-against what is stored *inside* that transaction, and retried with backoff
-while another writer holds the lock. WAL mode lets readers carry on meanwhile.
-"""
+"""Connections to the SQLite file: opening them, SQLite's errors as StoreErrors, write transactions
+retried with backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and
+failures"), and the WAL checkpointer thread. Nothing here knows the schema: an opener runs the
+``prepare`` callback it is given (newsbot.store.schema provides them)."""
 
 from __future__ import annotations
 
@@ -216,12 +208,9 @@ def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], _
 
 
 class Checkpointer:
-    """Copies the WAL back into the database on a thread and connection of its own.
-
-    A checkpoint ends in fsyncs; run by the writer (SQLite's autocheckpoint) it stalls the
-    writes for them, about a fifth of the time of a bulk load. PASSIVE never waits for readers
-    or writers, so it is safe beside any other process.
-    """
+    """Copies the WAL back into the database on a thread and connection of its own: a checkpoint ends
+    in fsyncs, which stall the writes when the writer runs it (SQLite's autocheckpoint). PASSIVE never
+    waits for readers or writers, so it is safe beside any other process."""
 
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path

@@ -1,24 +1,7 @@
 """Identity in the store: which stored article a row is, which story it belongs to, which category key
-its editions share.
-
-- **Articles.** A row's id starts as the hash of its url_key (newsbot.normalize.article_id). It is
-  the stored article with that url_key (article_urls holds every spelling an article was seen at),
-  else the stored article of the same edition with the same site_id (a slug edit: the article keeps
-  the id it was first stored under, and the new URL joins its article_urls), else a new article.
-- **Stories.** Every edition link seen is an edge between two pages (url_keys, stored or not). A
-  story is a connected component of that graph (story_nodes: node -> story_id). A new component
-  takes the id its pages propose (the smallest url_key's hash, newsbot.normalize.story_id); a page
-  that joins a component takes its id; when a link joins two components the smaller id survives
-  and the other becomes an alias (story_aliases), every member and article moving to the survivor.
-  So a story's id changes only when it merges, and merging is the same whichever order or shard
-  the links came from.
-- **Categories.** A slug the packaged table does not know takes the key its story's editions share
-  (newsbot.site.categories.unify); the mapping is kept (category_map) and applied to earlier rows. A
-  schema version that changes what the table knows re-keys every article (migrate_v7).
-
-The decisions are pure functions (assign_stories, learn_categories); the rest runs them inside the
-caller's write transaction.
-"""
+its editions share (docs/schema.md, "Identity"). The decisions are pure functions (assign_stories,
+learn_categories), so merging is the same whichever order or shard the links came from; the rest runs
+them inside the caller's write transaction."""
 
 from __future__ import annotations
 
