@@ -1,12 +1,7 @@
-"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL), appended with the file's own
-write call (not a feed export: FEEDS, -o and -O work alongside).
-
-With a store, the file is the store's journal: the SQLite pipeline appends what each transaction keeps,
-inside that transaction, and the store records the file's committed size with it, so that each article
-appears once per content however often a crawl is killed and resumed (docs/schema.md, "Pipelines and
-settings"). Without one, JsonLinesPipeline appends every item that reaches it. A write the disk refuses
-is said once and closes the crawl as output_unavailable; the other outputs go on until it has closed.
-"""
+"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL), not a feed export (FEEDS work
+alongside). With a store it is the store's journal, written by the SQLite pipeline inside each
+transaction so each article appears once per content (docs/schema.md, "Pipelines and settings");
+without one, JsonLinesPipeline appends every item. A refused write closes the crawl as output_unavailable."""
 
 from __future__ import annotations
 

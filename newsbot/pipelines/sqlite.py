@@ -63,15 +63,9 @@ def freshness(latencies: Sequence[float]) -> dict[str, float]:
 
 
 class SQLitePipeline:
-    """Stores items in batches of NEWSBOT_DB_BATCH_SIZE, one transaction each (also whatever waited
-    NEWSBOT_DB_FLUSH_INTERVAL seconds, and the rest at close), and records the crawl in crawl_runs.
-    Unchanged items are written too (their last_crawled_at moves): only the store knows what is new.
-
-    Every store call runs on one writer thread, which owns the SQLite connection: the reactor goes on
-    downloading and parsing while a batch is committed (sqlite3 releases the GIL), and a writer waiting
-    on another process's lock never stalls the crawl. A crawl that cannot keep what it finds stops as
-    "store_unavailable"; a disk that refuses a write is said once at ERROR, what follows at WARNING.
-    """
+    """Stores items in batches, one transaction each, and records the crawl in crawl_runs (docs/schema.md,
+    "How articles are written"). Every store call runs on one writer thread, which owns the connection,
+    so the reactor goes on while a batch is committed or waits for another process's lock."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.config = config(crawler)
@@ -91,8 +85,7 @@ class SQLitePipeline:
         self.flusher: task.LoopingCall | None = None
         self.journal: jsonlines.JsonLinesFile | None = None
         self.journal_failed = False
-        # Publication-to-crawl seconds of every article this crawl inserted, for the freshness stats
-        # set at close: an array of doubles, a quarter of a list of floats, as a backfill keeps many.
+        # Publication-to-crawl seconds for the freshness stats: doubles, as a backfill keeps many.
         self.latencies: array[float] = array("d")
         # The outcome first: its spider_closed gives the reason this one records.
         CrawlOutcome.from_crawler(crawler)
