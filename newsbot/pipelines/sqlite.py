@@ -96,8 +96,7 @@ class SQLitePipeline:
     def from_crawler(cls, crawler: Crawler) -> SQLitePipeline:
         return cls(crawler)
 
-    # async, like DedupePipeline.open_spider: a failure then surfaces while Scrapy awaits every
-    # pipeline's start-up, not while it is still calling them (which would skip the later ones).
+    # async for the reason JsonLinesPipeline.open_spider gives.
     async def open_spider(self) -> None:
         spider = self.crawler.spider
         recorded = {k: v for k, v in self.crawler.settings.copy_to_dict().items()

@@ -152,20 +152,17 @@ def open_writable(path: Path, timeout: float,
     try:
         conn = _connect(path, "rwc", timeout)
         _check_intact(conn, path)
-        # WAL: readers never block the writer and the writer never blocks readers.
+        # WAL and synchronous=NORMAL: why each is safe, docs/schema.md, "Concurrency and failures".
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
             logger.warning("%s: SQLite refused WAL mode (journal_mode=%s); concurrent access will wait more",
                            path, mode)
-        # NORMAL is safe in WAL mode: a killed process loses nothing committed, a power cut at
-        # most the commits since the last checkpoint, and the file is never corrupted.
         conn.execute("PRAGMA synchronous = NORMAL")
         # Checkpoint every ~40 MB of WAL rather than every 4 MB: a batch with its FTS pages is a
         # good part of 4 MB, and each checkpoint copies pages back and fsyncs.
         conn.execute("PRAGMA wal_autocheckpoint = 10000")
         conn.execute("PRAGMA journal_size_limit = 67108864")
-        # 16 MiB of page cache instead of 2: the indexes and the FTS segments being merged stay
-        # in memory instead of being read back from the OS (less CPU per article).
+        # 16 MiB of page cache, not 2: the indexes and FTS segments being merged stay in memory.
         conn.execute("PRAGMA cache_size = -16384")
         prepare(conn)
     except (StoreError, sqlite3.Error) as exc:

@@ -28,11 +28,8 @@ def _json(value: Mapping[str, Any]) -> str:
 
 
 class Store(Queries, AbstractContextManager):
-    """The newsbot SQLite database. Use as a context manager, or call close().
-
-    ``readonly=True`` never creates or migrates; it reads databases of this
-    version (and the lookups also older ones) and refuses newer ones.
-    """
+    """The newsbot SQLite database, as a context manager or closed with close(). ``readonly=True`` never
+    creates or migrates; it reads databases of this version (the lookups also older ones), never newer."""
 
     def __init__(self, path: str | os.PathLike, timeout: float = 30.0, readonly: bool = False,
                  retries: int = 3, background_checkpoints: bool = False) -> None:

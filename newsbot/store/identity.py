@@ -9,12 +9,11 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
 from urllib.parse import urlsplit
 
-from newsbot.site.categories import edition_key, is_known_key, unify
-from newsbot.site import split_article_path
 from newsbot.normalize import article_id, url_key, utc_now_iso
+from newsbot.site import split_article_path
+from newsbot.site.categories import edition_key, is_known_key, unify
 from newsbot.store.connection import insert_rows, select_in
 
 
@@ -39,9 +38,8 @@ def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[s
     when they lose.
     """
     groups = [(hint, list(nodes)) for hint, nodes in groups]
-    # Union-find over nodes and stored story ids ("\0" keeps the two apart). Iterative, and a
-    # node that is no group's link and not stored never enters `parent` (it is its own root): a
-    # batch's recursive find calls were a noticeable share of a write.
+    # Union-find over nodes and stored story ids ("\0" keeps the two apart), iterative and sparse: a
+    # node that is no group's link and not stored never enters `parent` (it is its own root).
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -218,9 +216,8 @@ def migrate_v4(conn: sqlite3.Connection) -> None:
     links: dict[str, list[str]] = defaultdict(list)
     for aid, url in conn.execute("SELECT article_id, url FROM translations"):
         links[aid].append(url_key(url))
-    groups = []
-    for aid, url, story in conn.execute("SELECT article_id, url, story_id FROM articles"):
-        groups.append((story, [url_key(url), *links.get(aid, ())]))
+    groups = [(story, [url_key(url), *links.get(aid, ())])
+              for aid, url, story in conn.execute("SELECT article_id, url, story_id FROM articles")]
     assignment = assign_stories(groups, known)
     apply_stories(conn, assignment, now)
     learn_and_apply_categories(conn, _all_editions(conn), category_map(conn), now, stored=())
