@@ -339,10 +339,8 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
     found = identity.stored_ids(conn, [(keys(r.url), r.article_id, r.language, r.site_id) for r in rows])
     resolved = [row if stored_id in (None, row.article_id) else row.with_article_id(stored_id)
                 for row, stored_id in zip(rows, found)]
-    edited = sum(row is not given for row, given in zip(resolved, rows))
-    result.slug_edits += edited
-    # The rows came one per article (Store.write_rows): only a slug edit can make two of them one.
-    return newest_rows(resolved) if edited else resolved
+    result.slug_edits += sum(row is not given for row, given in zip(resolved, rows))
+    return newest_rows(resolved)  # a slug edit can make two of them one article
 
 
 def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],
