@@ -200,9 +200,8 @@ class Queries:
         """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
         if self.schema_version < 2:  # feed_coverage came with v2: no run has recorded any
             return None
-        row = self._conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
-                                 (spider, language)).fetchone()
-        return (row[0], row[1]) if row else None
+        return self._conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
+                                  (spider, language)).fetchone()
 
     # --- The report's figures (scrapy report): each a list of plain tuples, oldest or largest first ---
 
