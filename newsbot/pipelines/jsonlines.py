@@ -1,17 +1,13 @@
-"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL), appended with the file's own
-write call (not a feed export: FEEDS, -o and -O work alongside).
-
-With a store, the file is the store's journal: the SQLite pipeline appends what each transaction keeps,
-inside that transaction, and the store records the file's committed size with it, so that each article
-appears once per content however often a crawl is killed and resumed (docs/schema.md, "Pipelines and
-settings"). Without one, JsonLinesPipeline appends every item that reaches it. A write the disk refuses
-is said once and closes the crawl as output_unavailable; the other outputs go on until it has closed.
-"""
+"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL), not a feed export (FEEDS work
+alongside). With a store it is the store's journal, written by the SQLite pipeline inside each
+transaction so each article appears once per content (docs/schema.md, "Pipelines and settings");
+without one, JsonLinesPipeline appends every item. A refused write closes the crawl as output_unavailable."""
 
 from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import re
 import stat
@@ -23,6 +19,7 @@ from typing import Any, Iterator
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.extensions.feedexport import apply_uri_params
+from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
 from newsbot.appendfile import close_synced, write_whole
@@ -52,9 +49,7 @@ def jsonl_path(template: str, spider: Any) -> Path:
 
 def store_keeps_journal(crawler: Crawler) -> bool:
     """Whether the SQLite pipeline writes NEWSBOT_JSONL (a store is configured and its pipeline on)."""
-    pipelines = crawler.settings.getwithbase("ITEM_PIPELINES")
-    enabled = {load_object(path) if isinstance(path, str) else path
-               for path, order in pipelines.items() if order is not None}
+    enabled = map(load_object, build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES")))
     from newsbot.pipelines.sqlite import SQLitePipeline
     return bool(config(crawler).db) and any(isinstance(p, type) and issubclass(p, SQLitePipeline) for p in enabled)
 
@@ -68,15 +63,11 @@ def record_of(item: Any) -> dict[str, Any]:
 def _drop_partial_last_line(path: Path) -> int:
     """Cut what follows the last newline (only a write interrupted mid-line leaves anything); bytes cut."""
     with path.open("rb+") as handle:
-        size = end = handle.seek(0, os.SEEK_END)
-        while end > 0:  # back from the end, a block at a time, to the last newline
-            start = max(0, end - 65536)
-            handle.seek(start)
-            newline = handle.read(end - start).rfind(b"\n")
-            if newline >= 0:
-                end = start + newline + 1
-                break
-            end = start
+        size = handle.seek(0, os.SEEK_END)
+        if not size:  # empty, or no regular file (/dev/full): nothing to map
+            return 0
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            end = data.rfind(b"\n") + 1
         if end < size:
             handle.truncate(end)
         return size - end
@@ -206,9 +197,9 @@ class JsonLinesPipeline:
         CrawlOutcome.from_crawler(crawler)  # also in a crawler built without the project's EXTENSIONS
         return cls(crawler)
 
-    # async, like SQLitePipeline.open_spider: a CloseSpider raised here then surfaces while Scrapy
-    # awaits every pipeline's start-up, not while it is still calling them. CloseSpider is Scrapy's
-    # one way to refuse a start; once the crawl runs, only the outcome (report_broken) closes it.
+    # async: a CloseSpider raised here then surfaces while Scrapy awaits every pipeline's start-up, not
+    # while it is still calling them (which would skip the later ones). CloseSpider is Scrapy's one
+    # way to refuse a start; once the crawl runs, only the outcome (report_broken) closes it.
     async def open_spider(self) -> None:
         self.file = open_jsonl(self.crawler, jsonl_path(self.template, self.crawler.spider))
 

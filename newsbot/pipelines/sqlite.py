@@ -9,7 +9,7 @@ import os
 import statistics
 from array import array
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -63,15 +63,9 @@ def freshness(latencies: Sequence[float]) -> dict[str, float]:
 
 
 class SQLitePipeline:
-    """Stores items in batches of NEWSBOT_DB_BATCH_SIZE, one transaction each (also whatever waited
-    NEWSBOT_DB_FLUSH_INTERVAL seconds, and the rest at close), and records the crawl in crawl_runs.
-    Unchanged items are written too (their last_crawled_at moves): only the store knows what is new.
-
-    Every store call runs on one writer thread, which owns the SQLite connection: the reactor goes on
-    downloading and parsing while a batch is committed (sqlite3 releases the GIL), and a writer waiting
-    on another process's lock never stalls the crawl. A crawl that cannot keep what it finds stops as
-    "store_unavailable"; a disk that refuses a write is said once at ERROR, what follows at WARNING.
-    """
+    """Stores items in batches, one transaction each, and records the crawl in crawl_runs (docs/schema.md,
+    "How articles are written"). Every store call runs on one writer thread, which owns the connection,
+    so the reactor goes on while a batch is committed or waits for another process's lock."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.config = config(crawler)
@@ -87,12 +81,12 @@ class SQLitePipeline:
         self.failed = False
         self.disk_failed = False  # a StoreWriteError was reported: later consequences are warnings
         self.closing = False
-        self.writer: ThreadPoolExecutor | None = None
+        # Its one thread, started at the first call, owns the store (sqlite3 ties a connection to a thread).
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
         self.flusher: task.LoopingCall | None = None
         self.journal: jsonlines.JsonLinesFile | None = None
         self.journal_failed = False
-        # Publication-to-crawl seconds of every article this crawl inserted, for the freshness stats
-        # set at close: an array of doubles, a quarter of a list of floats, as a backfill keeps many.
+        # Publication-to-crawl seconds for the freshness stats: doubles, as a backfill keeps many.
         self.latencies: array[float] = array("d")
         # The outcome first: its spider_closed gives the reason this one records.
         CrawlOutcome.from_crawler(crawler)
@@ -102,13 +96,7 @@ class SQLitePipeline:
     def from_crawler(cls, crawler: Crawler) -> SQLitePipeline:
         return cls(crawler)
 
-    def _on_writer(self, work: Callable[..., Any], *args: Any) -> Future[Any]:
-        if self.writer is None:
-            self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsbot-store")
-        return self.writer.submit(work, *args)
-
-    # async, like DedupePipeline.open_spider: a failure then surfaces while Scrapy awaits every
-    # pipeline's start-up, not while it is still calling them (which would skip the later ones).
+    # async for the reason JsonLinesPipeline.open_spider gives.
     async def open_spider(self) -> None:
         spider = self.crawler.spider
         recorded = {k: v for k, v in self.crawler.settings.copy_to_dict().items()
@@ -117,7 +105,8 @@ class SQLitePipeline:
         if self.config.jsonl:
             self.journal = jsonlines.open_jsonl(self.crawler, jsonlines.jsonl_path(self.config.jsonl, spider))
         try:
-            self.run_id, reconciled = await asyncio.wrap_future(self._on_writer(self._open, spider, recorded, job_id))
+            opened = self.writer.submit(self._open, spider, recorded, job_id)
+            self.run_id, reconciled = await asyncio.wrap_future(opened)
         except (OSError, StoreError) as exc:
             if isinstance(exc, OSError):  # the JSON Lines file refused the articles it was missing
                 self.stats.inc_value("newsbot/output_errors/jsonl")
@@ -129,7 +118,7 @@ class SQLitePipeline:
                 self.stats.inc_value("newsbot/store/unavailable")
                 if isinstance(exc, StoreWriteError):  # full before the first article
                     self.stats.inc_value("newsbot/output_errors/store")
-            self._stop_writer()
+            self.writer.shutdown()
             self._close_journal()
             raise CloseSpider(jsonlines.CLOSE_REASON if self.journal_failed else CLOSE_REASON) from exc
         if self.journal is not None:
@@ -140,8 +129,8 @@ class SQLitePipeline:
             self.flusher.start(self.config.db_flush_interval, now=False)
 
     def _open(self, spider: Spider, recorded: dict[str, Any], job_id: str | None) -> tuple[int, tuple[int, int]]:
-        """On the writer thread, which keeps the connection (sqlite3 ties it to its thread).
-        The run's id, and the JSON Lines lines cut and appended to bring the file in line with the store."""
+        """On the writer thread: the run's id, and the JSON Lines lines cut and appended to bring the file
+        in line with the store."""
         store = Store(self.path, timeout=self.config.db_timeout, background_checkpoints=True)
         try:
             reconciled = store.open_journal(self.journal) if self.journal is not None else (0, 0)
@@ -190,7 +179,7 @@ class SQLitePipeline:
         if self.pending and (retry or not self.failed):
             batch, self.pending = self.pending, []
             # Also once the file has refused a write: the store then records what the file misses.
-            self.in_flight.append((self._on_writer(self.store.write_rows, batch, self.journal), batch))
+            self.in_flight.append((self.writer.submit(self.store.write_rows, batch, self.journal), batch))
 
     def _collect(self) -> None:
         """Account for the batches the writer has finished, oldest first (on the reactor's thread)."""
@@ -254,8 +243,8 @@ class SQLitePipeline:
             stats = self.stats.get_stats()
             counts = {name: stats.get(key, 0) for name, key in RUN_COUNTS.items()}
             # Waited for here, on the reactor's thread: one small write, and the process may end next.
-            self._on_writer(self._finish, reason, counts, stats, utc_now_iso()).result()
-            self._stop_writer()
+            self.writer.submit(self._finish, reason, counts, stats, utc_now_iso()).result()
+            self.writer.shutdown()
         self._close_journal()
 
     def _finish(self, reason: str, counts: dict[str, int], stats: dict[str, Any], finished_at: str) -> None:
@@ -273,8 +262,3 @@ class SQLitePipeline:
     def _close_journal(self) -> None:
         journal, self.journal = self.journal, None
         jsonlines.close_jsonl(self.crawler, journal, self.journal_failed)
-
-    def _stop_writer(self) -> None:
-        if self.writer is not None:
-            self.writer.shutdown(wait=True)
-            self.writer = None

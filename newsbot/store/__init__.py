@@ -1,14 +1,7 @@
-"""The SQLite store: schema, migrations and every SQL statement newsbot runs.
-
-One file, readable by anything that reads SQLite (sqlite3 shell, pandas,
-Datasette): no custom functions, plain tables, an FTS5 index kept in sync by
-triggers, and views for analysts. docs/schema.md describes it.
-
-Callers use the ``Store`` façade (``facade``; its reads in ``queries``); behind it ``connection``
-(opening, errors, write transactions; how concurrent writers share the file), ``schema``
-(migrations), ``articles`` (items as rows and writing them), ``identity`` and ``merge``.
-SQL lives only in this package and in newsbot/data/*.sql.
-"""
+"""The SQLite store (docs/schema.md): plain tables any SQLite reader can open, and every SQL statement
+newsbot runs (here and in newsbot/data/*.sql). Callers use ``Store`` (``facade``, reads in ``queries``);
+behind it ``connection`` (opening, write transactions), ``schema`` (migrations), ``articles`` (items as
+rows), ``identity`` and ``merge``."""
 
 from newsbot.store.articles import (ARTICLE_COLUMNS, EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, Outcome, WriteResult,
                                     article_row, as_mapping, decide)

@@ -95,9 +95,8 @@ class WriteResult:
     journal_lines: int = 0
     journal_error: OSError | None = None  # the journal refused the lines; the articles are stored all the same
     journal_cut: int = 0  # lines another transaction appended and never committed (its crawl was killed)
-    # Seconds from publication to crawl (crawled_at, which becomes first_seen_at) of each inserted
-    # article with a readable date: the crawl's freshness (newsbot/freshness/*), the same measure
-    # as the report's freshness chart, which can only read first_seen_at back from the store.
+    # Seconds from publication to crawl of each inserted, dated article (newsbot/freshness/*): the
+    # report's freshness measure, as crawled_at becomes first_seen_at.
     new_latencies: list[float] = field(default_factory=list)
 
 
@@ -263,12 +262,9 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
 
 
 def _journal(conn: sqlite3.Connection, journal: Journal, rows: list[_Row], result: WriteResult) -> None:
-    """Append the rows to the journal, or record them as missing from it if it refuses them.
-
-    Under this transaction's write lock no other process is between its append and its commit,
-    so whatever follows the committed size was left by one killed there: cut before appending,
-    or our commit would record it as committed and no later trim could tell it apart.
-    """
+    """Append the rows to the journal, or record them as missing from it if it refuses them. Under the
+    write lock what follows the committed size was left by a crawl killed before its commit: cut it
+    first, or our commit would record it as committed."""
     keys = [(journal.key, r.article_id) for r in rows]
     try:
         result.journal_cut = journal.trim(_journal_size(conn, journal.key))
@@ -290,7 +286,8 @@ def _journal_size(conn: sqlite3.Connection, key: str) -> int | None:
 
 
 def reconcile_journal(conn: sqlite3.Connection, journal: Journal) -> tuple[int, int]:
-    """Store.open_journal's work, in its write transaction: (lines cut, lines appended)."""
+    """Store.open_journal's work: cut the lines of transactions that never committed, then append the
+    articles stored while the file refused their lines (a full disk); (lines cut, lines appended)."""
     cut = journal.trim(_journal_size(conn, journal.key))
     if not conn.execute("SELECT 1 FROM journal_files WHERE path = ? AND verified", (journal.key,)).fetchone():
         # Once per file: one written before v5 may hold uncommitted lines mid-file.
@@ -342,10 +339,8 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
     found = identity.stored_ids(conn, [(keys(r.url), r.article_id, r.language, r.site_id) for r in rows])
     resolved = [row if stored_id in (None, row.article_id) else row.with_article_id(stored_id)
                 for row, stored_id in zip(rows, found)]
-    edited = sum(row is not given for row, given in zip(resolved, rows))
-    result.slug_edits += edited
-    # The rows came one per article (Store.write_rows): only a slug edit can make two of them one.
-    return newest_rows(resolved) if edited else resolved
+    result.slug_edits += sum(row is not given for row, given in zip(resolved, rows))
+    return newest_rows(resolved)  # a slug edit can make two of them one article
 
 
 def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],

@@ -1,15 +1,7 @@
-"""Connections to the SQLite file: opening them read-only or writable, SQLite's errors as
-StoreErrors, write transactions retried with backoff, and the WAL checkpointer thread.
-
-Nothing here knows the schema: what to check or migrate once a connection is open is the
-``prepare`` callback the opener runs (newsbot.store.schema provides them).
-
-Concurrency: Scrapyd runs jobs in parallel, so several processes may write the
-same file. Every write is one ``BEGIN IMMEDIATE`` transaction (the write lock is
-taken up front, so two writers never deadlock upgrading a read lock), decided
-against what is stored *inside* that transaction, and retried with backoff
-while another writer holds the lock. WAL mode lets readers carry on meanwhile.
-"""
+"""Connections to the SQLite file: opening them, SQLite's errors as StoreErrors, write transactions
+retried with backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and
+failures"), and the WAL checkpointer thread. Nothing here knows the schema: an opener runs the
+``prepare`` callback it is given (newsbot.store.schema provides them)."""
 
 from __future__ import annotations
 
@@ -160,20 +152,17 @@ def open_writable(path: Path, timeout: float,
     try:
         conn = _connect(path, "rwc", timeout)
         _check_intact(conn, path)
-        # WAL: readers never block the writer and the writer never blocks readers.
+        # WAL and synchronous=NORMAL: why each is safe, docs/schema.md, "Concurrency and failures".
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode != "wal":
             logger.warning("%s: SQLite refused WAL mode (journal_mode=%s); concurrent access will wait more",
                            path, mode)
-        # NORMAL is safe in WAL mode: a killed process loses nothing committed, a power cut at
-        # most the commits since the last checkpoint, and the file is never corrupted.
         conn.execute("PRAGMA synchronous = NORMAL")
         # Checkpoint every ~40 MB of WAL rather than every 4 MB: a batch with its FTS pages is a
         # good part of 4 MB, and each checkpoint copies pages back and fsyncs.
         conn.execute("PRAGMA wal_autocheckpoint = 10000")
         conn.execute("PRAGMA journal_size_limit = 67108864")
-        # 16 MiB of page cache instead of 2: the indexes and the FTS segments being merged stay
-        # in memory instead of being read back from the OS (less CPU per article).
+        # 16 MiB of page cache, not 2: the indexes and FTS segments being merged stay in memory.
         conn.execute("PRAGMA cache_size = -16384")
         prepare(conn)
     except (StoreError, sqlite3.Error) as exc:
@@ -216,12 +205,9 @@ def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], _
 
 
 class Checkpointer:
-    """Copies the WAL back into the database on a thread and connection of its own.
-
-    A checkpoint ends in fsyncs; run by the writer (SQLite's autocheckpoint) it stalls the
-    writes for them, about a fifth of the time of a bulk load. PASSIVE never waits for readers
-    or writers, so it is safe beside any other process.
-    """
+    """Copies the WAL back into the database on a thread and connection of its own: a checkpoint ends
+    in fsyncs, which stall the writes when the writer runs it (SQLite's autocheckpoint). PASSIVE never
+    waits for readers or writers, so it is safe beside any other process."""
 
     def __init__(self, path: Path, timeout: float) -> None:
         self.path = path

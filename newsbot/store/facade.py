@@ -28,11 +28,8 @@ def _json(value: Mapping[str, Any]) -> str:
 
 
 class Store(Queries, AbstractContextManager):
-    """The newsbot SQLite database. Use as a context manager, or call close().
-
-    ``readonly=True`` never creates or migrates; it reads databases of this
-    version (and the lookups also older ones) and refuses newer ones.
-    """
+    """The newsbot SQLite database, as a context manager or closed with close(). ``readonly=True`` never
+    creates or migrates; it reads databases of this version (the lookups also older ones), never newer."""
 
     def __init__(self, path: str | os.PathLike, timeout: float = 30.0, readonly: bool = False,
                  retries: int = 3, background_checkpoints: bool = False) -> None:
@@ -86,21 +83,16 @@ class Store(Queries, AbstractContextManager):
 
     def write_rows(self, rows: Iterable[_Row], journal: Journal | None = None) -> WriteResult:
         """write() of items already made into rows by article_row (which need not hold the store).
-
-        journal: a file that gets the articles this transaction keeps (new or updated), under the
-        ids the store gave them, written inside the transaction; its committed size is recorded
-        with them, so open_journal can cut what a transaction that never committed left there."""
+        journal: the file that gets the articles this transaction keeps (docs/schema.md, "Pipelines
+        and settings")."""
         newest = newest_rows(rows)  # one article twice: the newest crawl wins
         if not newest:
             return WriteResult()
         return self._write(lambda conn: write_rows(conn, newest, journal), journal)
 
     def open_journal(self, journal: Journal) -> tuple[int, int]:
-        """Before a journal's first write, bring it in line with the store, in one write
-        transaction (so no other process is between appending and committing): cut the lines of
-        transactions that never committed (a killed crawl: at the end of the file, and once per file
-        anywhere in it, for files written before v5), then append, from the store, the articles
-        stored while the file refused their lines (a full disk).
+        """Before a journal's first write, bring it in line with the store in one write transaction (so
+        no other process is between appending and committing): articles.reconcile_journal.
         Returns (lines cut, lines appended); OSError if the file refuses them again (they stay due)."""
         return self._write(lambda conn: reconcile_journal(conn, journal), journal)
 
@@ -130,10 +122,9 @@ class Store(Queries, AbstractContextManager):
             "updated_at = excluded.updated_at", (spider, language, oldest, newest, utc_now_iso())))
 
     def merge_from(self, other_path: str | os.PathLike) -> MergeResult:
-        """Copy another store's articles, with their tags, images, translations and revisions, and
-        join its story graph, URLs and learned categories to this store's (newsbot.store.merge).
-        An article in both keeps the content of the crawl that saw it last, and the revision
-        histories are united by content_hash (so merging twice changes nothing)."""
+        """Copy another store's articles with their children and revisions, and join its identity to
+        this store's (newsbot.store.merge). An article in both keeps the content of the crawl that saw
+        it last; revision histories are united by content_hash (so merging twice changes nothing)."""
         if self.readonly:
             raise StoreError(f"{self.path} is open read-only")
         other = Path(other_path)

@@ -1,24 +1,7 @@
 """Identity in the store: which stored article a row is, which story it belongs to, which category key
-its editions share.
-
-- **Articles.** A row's id starts as the hash of its url_key (newsbot.normalize.article_id). It is
-  the stored article with that url_key (article_urls holds every spelling an article was seen at),
-  else the stored article of the same edition with the same site_id (a slug edit: the article keeps
-  the id it was first stored under, and the new URL joins its article_urls), else a new article.
-- **Stories.** Every edition link seen is an edge between two pages (url_keys, stored or not). A
-  story is a connected component of that graph (story_nodes: node -> story_id). A new component
-  takes the id its pages propose (the smallest url_key's hash, newsbot.normalize.story_id); a page
-  that joins a component takes its id; when a link joins two components the smaller id survives
-  and the other becomes an alias (story_aliases), every member and article moving to the survivor.
-  So a story's id changes only when it merges, and merging is the same whichever order or shard
-  the links came from.
-- **Categories.** A slug the packaged table does not know takes the key its story's editions share
-  (newsbot.site.categories.unify); the mapping is kept (category_map) and applied to earlier rows. A
-  schema version that changes what the table knows re-keys every article (migrate_v7).
-
-The decisions are pure functions (assign_stories, learn_categories); the rest runs them inside the
-caller's write transaction.
-"""
+its editions share (docs/schema.md, "Identity"). The decisions are pure functions (assign_stories,
+learn_categories), so merging is the same whichever order or shard the links came from; the rest runs
+them inside the caller's write transaction."""
 
 from __future__ import annotations
 
@@ -26,12 +9,11 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
 from urllib.parse import urlsplit
 
-from newsbot.site.categories import edition_key, is_known_key, unify
-from newsbot.site import split_article_path
 from newsbot.normalize import article_id, url_key, utc_now_iso
+from newsbot.site import split_article_path
+from newsbot.site.categories import edition_key, is_known_key, unify
 from newsbot.store.connection import insert_rows, select_in
 
 
@@ -56,9 +38,8 @@ def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[s
     when they lose.
     """
     groups = [(hint, list(nodes)) for hint, nodes in groups]
-    # Union-find over nodes and stored story ids ("\0" keeps the two apart). Iterative, and a
-    # node that is no group's link and not stored never enters `parent` (it is its own root): a
-    # batch's recursive find calls were a noticeable share of a write.
+    # Union-find over nodes and stored story ids ("\0" keeps the two apart), iterative and sparse: a
+    # node that is no group's link and not stored never enters `parent` (it is its own root).
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -235,9 +216,8 @@ def migrate_v4(conn: sqlite3.Connection) -> None:
     links: dict[str, list[str]] = defaultdict(list)
     for aid, url in conn.execute("SELECT article_id, url FROM translations"):
         links[aid].append(url_key(url))
-    groups = []
-    for aid, url, story in conn.execute("SELECT article_id, url, story_id FROM articles"):
-        groups.append((story, [url_key(url), *links.get(aid, ())]))
+    groups = [(story, [url_key(url), *links.get(aid, ())])
+              for aid, url, story in conn.execute("SELECT article_id, url, story_id FROM articles")]
     assignment = assign_stories(groups, known)
     apply_stories(conn, assignment, now)
     learn_and_apply_categories(conn, _all_editions(conn), category_map(conn), now, stored=())

@@ -1,13 +1,6 @@
-"""Merging another store (a shard) into this one: articles, children, revision histories, and identity.
-
-The shard is first copied (SQLite's backup) to a scratch file, which opening migrates to this
-schema version if it is older (v2 and v3 shards re-key their ids as any v3 store does), so the
-shard itself is never changed. The copy is ATTACHed as ``src`` and, in one write transaction:
-its articles take the ids this store knows them by (the same url_key, or the same edition's
-site_id: a slug edited on one node and not on the other), they are copied or united as before,
-and the story graphs are joined: a story that the shard and this store each hold a part of
-becomes one story, the smaller id surviving and the other kept as an alias.
-"""
+"""Merging another store (a shard) into this one: articles, children, revision histories, and identity
+(docs/schema.md, "Versions and migrations"). The shard is never changed: a scratch copy of it is
+migrated, ATTACHed as ``src`` and merged in one write transaction."""
 
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 from newsbot import stats as stats_keys
 from newsbot.normalize import canonical_url, url_key
 from newsbot.site import split_article_path
-from newsbot.store import schema
 from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, article_dict
-from newsbot.store.connection import select_in
+from newsbot.store.connection import StoreError, select_in
+from newsbot.store.schema import SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,11 @@ class Queries:
     _conn: sqlite3.Connection
 
     def _current(self) -> sqlite3.Connection:
-        """The connection, once the store is known to be of this schema version."""
-        schema.require_current(self.path, self.schema_version)
+        """The connection, once the store is known to be of this schema version (a read-only store of
+        an older one was never migrated)."""
+        if self.schema_version != SCHEMA_VERSION:
+            raise StoreError(f"{self.path} has schema version {self.schema_version}; open it read-write once "
+                             f"(any crawl does) to migrate it to version {SCHEMA_VERSION}")
         return self._conn
 
     def _rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
@@ -197,9 +200,8 @@ class Queries:
         """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
         if self.schema_version < 2:  # feed_coverage came with v2: no run has recorded any
             return None
-        row = self._conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
-                                 (spider, language)).fetchone()
-        return (row[0], row[1]) if row else None
+        return self._conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
+                                  (spider, language)).fetchone()
 
     # --- The report's figures (scrapy report): each a list of plain tuples, oldest or largest first ---
 

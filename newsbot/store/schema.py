@@ -88,10 +88,3 @@ def migrate(conn: sqlite3.Connection, path: Path,
     if start:
         logger.info("Migrated %s from schema version %d to %d", path, start, SCHEMA_VERSION)
 
-
-def require_current(path: Path, version: int) -> None:
-    """Refuse a store of an older schema (opened read-only, so never migrated) for what needs this one."""
-    if version != SCHEMA_VERSION:
-        raise StoreError(
-            f"{path} has schema version {version}; open it read-write once "
-            f"(any crawl does) to migrate it to version {SCHEMA_VERSION}")

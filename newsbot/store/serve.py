@@ -1,10 +1,6 @@
-"""The Datasette process of `scrapy browse`: Datasette's own `serve` command, with newsbot's plugin
-hooks: the store's hidden columns (newsbot.store.datasette.HIDDEN_COLUMNS) applied to every
-connection it opens, story ids as links to the story's editions, and column descriptions in each
-column's menu rather than above the table.
-
-`python -m newsbot.store.serve STORE --metadata /dev/stdin ...` takes `datasette serve`'s arguments.
-"""
+"""The Datasette process of `scrapy browse`: `datasette serve` with newsbot's plugin hooks (hidden
+columns, story ids as links, column descriptions in each column's menu). It takes `datasette serve`'s
+arguments: `python -m newsbot.store.serve STORE --metadata /dev/stdin ...`."""
 
 from __future__ import annotations
 
