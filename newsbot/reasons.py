@@ -1,9 +1,5 @@
-"""Close reasons: why a crawl ended, and what `scrapy crawl` / `scrapy schedule --wait` exit with
-(newsbot.outcome.CrawlOutcome decides which applies).
-
-Scrapy's own `scrapy crawl` exits 0 whatever happened; newsbot's commands exit with the code
-below for a crawl whose output cannot be trusted, so cron, systemd and CI notice.
-"""
+"""Close reasons and what `scrapy crawl` / `scrapy schedule --wait` exit with, so cron, systemd and CI
+notice a crawl whose output cannot be trusted (newsbot.outcome.CrawlOutcome decides which applies)."""
 
 from __future__ import annotations
 

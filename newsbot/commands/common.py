@@ -103,5 +103,5 @@ class NewsbotCommand:
         if not parent.is_dir():
             usage_error(self.name, f"-o {path}: not a directory: {parent}")
 
-    def cannot_write(self, path: str, exc: OSError) -> NoReturn:
-        usage_error(self.name, f"-o {path}: cannot write it ({exc.strerror or type(exc).__name__})")
+    def cannot_write(self, option: str, exc: OSError) -> NoReturn:
+        usage_error(self.name, f"{option}: cannot write it ({exc.strerror or type(exc).__name__})")

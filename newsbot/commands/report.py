@@ -1,9 +1,6 @@
-"""scrapy report: one self-contained HTML page of charts about the store's figures (Store queries).
-
-matplotlib draws on a server without a display, and its plain PNG images make a page with no script,
-nothing fetched, that opens offline anywhere and stays small whatever the store holds: a JavaScript
-library would inline its bundle in every report, and an SVG of hundreds of days is thousands of nodes.
-"""
+"""scrapy report: one self-contained HTML page of charts about the store (docs/analysis.md). PNG images
+keep it offline and small whatever the store holds: a JavaScript library would inline its bundle in
+every report, and an SVG of hundreds of days is thousands of nodes."""
 
 from __future__ import annotations
 
@@ -315,5 +312,5 @@ class Command(NewsbotCommand, ScrapyCommand):
             with open(opts.output, "w", encoding="utf-8") as out:
                 out.write(page)
         except OSError as exc:
-            self.cannot_write(opts.output, exc)
+            self.cannot_write(f"-o {opts.output}", exc)
         print(f"Wrote {opts.output} ({len(page) // 1024} KB, {data['articles']} articles)", file=sys.stderr)

@@ -1,10 +1,6 @@
-"""`scrapy schedule`: start a newsbot job on Scrapyd, unless one of that spider is already queued or
-running, so that cron and the systemd timer in deploy/ never pile slow crawls up (docs/scrapyd.md).
-Only the standard library talks to Scrapyd (urllib), so the command needs nothing beyond Scrapy.
-
-Exit status: 0 scheduled (or skipped because one is pending or running); 1 Scrapyd unreachable or
-refused, or (--wait) the job ended broken, was stopped, or its end could not be read; 2 usage error.
-"""
+"""`scrapy schedule`: start a newsbot job on Scrapyd unless one of that spider is queued or running, so
+that cron and the systemd timer never pile slow crawls up (docs/scrapyd.md, 3, has the exit statuses).
+Only urllib talks to Scrapyd, so the command needs nothing beyond Scrapy."""
 
 from __future__ import annotations
 
