@@ -166,18 +166,15 @@ class CrawlHealth:
             for field in (*ArticleItem.fields, KNOWN_CATEGORY):
                 stats.set_value(keys.fill_rate(field), round(self.filled[field] / self.pages, 4))
 
-    def record_leaks(self) -> None:
-        stats = self.crawler.stats
-        for kind, counter in self.leaks.items():
-            top = counter.top()
-            stats.set_value(f"newsbot/leak/{kind}", len(self.leak_limits[kind].offenders(counter)))
-            stats.set_value(f"newsbot/leak/top_share/{kind}",
-                            round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
-
     def spider_idle(self, spider) -> None:
         self.record_fill_rates()
+        stats = self.crawler.stats
         if not closing(self.crawler) and self.pages >= self.config.degraded_min_pages:
-            self.record_leaks()
+            for kind, counter in self.leaks.items():
+                top = counter.top()
+                stats.set_value(f"newsbot/leak/{kind}", len(self.leak_limits[kind].offenders(counter)))
+                stats.set_value(f"newsbot/leak/top_share/{kind}",
+                                round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
         if self.judge(spider):
             raise DontCloseSpider
 
