@@ -106,12 +106,8 @@ class ArchiveFile:
 
 
 class ArchiveMiddleware:
-    """A spider middleware: archives every response whose callback is the spider's parse_article.
-
-    A spider middleware rather than a downloader one: it sees the page after redirects, retries and
-    the charset rescue, exactly as parse_article does, and only the pages that reach it; and it can
-    give the item of a page the record's time as crawled_at (below).
-    """
+    """Archives every response whose callback is parse_article: a spider middleware, so it sees the page
+    as parse_article does (after redirects, retries, the charset rescue) and can stamp its item."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).archive

@@ -1,6 +1,5 @@
 """What newsbot's commands share: the one-line usage error, and NewsbotCommand, the base of every
-command but crawl (Scrapy's own): their Scrapy defaults, their texts, their shared options (--db,
---since, --until, --lang, -o) and the checks of those, each said as a usage error naming the option."""
+command but crawl: their defaults, texts, shared options (--db, --since, --until, --lang, -o) and checks."""
 
 from __future__ import annotations
 
