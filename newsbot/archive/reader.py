@@ -106,10 +106,11 @@ class _Corrupt(Exception):
         self.offset = offset
 
 
-def read_archive(paths: Iterable[Path], reading: ArchiveReading) -> Iterator[ArchivedPage]:
+def read_archive(paths: Iterable[Path], reading: ArchiveReading | None = None) -> Iterator[ArchivedPage]:
     """Every whole `response` record of the gzipped WARC files, in file order; torn members and
     corrupt ones are skipped and recorded in `reading`. NotWarc for a file that is no WARC at all."""
     require_warcio()
+    reading = reading if reading is not None else ArchiveReading()
     for path in paths:
         before = reading.records
         try:
