@@ -1,9 +1,5 @@
-"""Append-only files written a whole record at a time: the JSON Lines journal and the WARC archive.
-
-Each record goes to the kernel in one write() (no Python buffer to lose if the process is killed);
-a write the disk cuts short is finished, and one it refuses is taken back, so no torn record stays
-when it can be avoided.
-"""
+"""Append-only files (the JSON Lines journal, the WARC archive) written a whole record at a time, in one
+write() with no Python buffer to lose to a kill; a write the disk refuses is taken back."""
 
 from __future__ import annotations
 

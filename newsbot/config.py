@@ -1,11 +1,6 @@
-"""Every NEWSBOT_* setting, read once, through one object.
-
-The defaults live in newsbot/settings.py and nowhere else: this module only says how each
-setting is read (its type) and which values it takes (its check): a bad value is refused in one
-line naming the setting, before a crawl starts. Components take `config(crawler)` (or
-`Config.from_settings` in a command) instead of reading settings with defaults of their own, so a
-setting cannot be read with two different defaults, or be read without being declared.
-"""
+"""Every NEWSBOT_* setting, read once, through one object: its type and its check (a bad value is one
+line naming the setting); the defaults live only in newsbot/settings.py, so a setting cannot be read
+with two defaults, or without being declared."""
 
 from __future__ import annotations
 

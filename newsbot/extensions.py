@@ -90,13 +90,9 @@ def progress_line(stats: dict[str, Any], seconds: float, page_limit: int = 0, it
 
 
 class CrawlHealth:
-    """Keeps what every article page's extraction gave, as stats the store's crawl history keeps
-    (fill rates, set when the spider goes idle and at close), and runs the checks of
-    newsbot.monitors.CrawlHealthSuite on it: when the spider goes idle (its work is done, the close
-    reason is still free), and the required fields also as pages come. A crawl whose end is decided
-    otherwise (killed, CLOSESPIDER_*, a broken store) is not judged. The selectors that found nothing
-    are logged at close: as errors when a required field closed the crawl, else as warnings.
-    """
+    """Keeps what each article page's extraction gave as stats and runs newsbot.monitors.CrawlHealthSuite
+    on them when the spider goes idle, while the close reason is still free, and the required fields
+    also as pages come (docs/crawling.md, Crawl health)."""
 
     # Texts a story typically adds (real paragraphs, photos): what the leak counters are sized by. A
     # crawl whose stories add more only loosens the counts, which the judgement takes into account.
@@ -108,7 +104,6 @@ class CrawlHealth:
         self.crawler = crawler
         self.config = settings = config(crawler)
         self.pages = 0
-        self.degraded_pages = 0
         self.filled: Counter[str] = Counter()  # item field (and KNOWN_CATEGORY) -> article pages with it
         self.selector_misses: Counter[str] = Counter()  # selector -> article pages it found nothing on
         self.selector_samples: dict[str, list[str]] = {}
@@ -157,8 +152,7 @@ class CrawlHealth:
                 urls.append(url)
         degraded = any(item.get(field) in (None, "") for field in REQUIRED_FIELDS)
         if degraded:
-            self.degraded_pages += 1
-            self.crawler.stats.set_value(keys.DEGRADED_PAGES, self.degraded_pages)
+            self.crawler.stats.inc_value(keys.DEGRADED_PAGES)
         # Judged as pages come, on the pages that can tip the share over: one lacking a field, and
         # the one from which there are enough pages to judge.
         least = self.config.degraded_min_pages
@@ -172,18 +166,15 @@ class CrawlHealth:
             for field in (*ArticleItem.fields, KNOWN_CATEGORY):
                 stats.set_value(keys.fill_rate(field), round(self.filled[field] / self.pages, 4))
 
-    def record_leaks(self) -> None:
-        stats = self.crawler.stats
-        for kind, counter in self.leaks.items():
-            top = counter.top()
-            stats.set_value(f"newsbot/leak/{kind}", len(self.leak_limits[kind].offenders(counter)))
-            stats.set_value(f"newsbot/leak/top_share/{kind}",
-                            round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
-
     def spider_idle(self, spider) -> None:
         self.record_fill_rates()
+        stats = self.crawler.stats
         if not closing(self.crawler) and self.pages >= self.config.degraded_min_pages:
-            self.record_leaks()
+            for kind, counter in self.leaks.items():
+                top = counter.top()
+                stats.set_value(f"newsbot/leak/{kind}", len(self.leak_limits[kind].offenders(counter)))
+                stats.set_value(f"newsbot/leak/top_share/{kind}",
+                                round(top.stories / counter.stories, 4) if top and counter.stories else 0.0)
         if self.judge(spider):
             raise DontCloseSpider
 
@@ -244,9 +235,7 @@ class CrawlHealth:
                        selector, misses, self.pages, ", ".join(self.selector_samples[selector]))
 
     def spider_closed(self, spider, reason: str) -> None:
-        # Connected before the SQLite pipeline's spider_closed (extensions are built before the
-        # engine and its pipelines), so the run it records carries these stats; a 'finished' run
-        # has them from spider_idle in any case.
+        # Connected before the SQLite pipeline's spider_closed, so the run it records carries these stats.
         stats = self.crawler.stats
         self.record_fill_rates()
         for selector, misses in self.selector_misses.items():

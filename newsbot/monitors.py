@@ -1,9 +1,5 @@
-"""Crawl health as one spidermon suite: every check is a monitor of CrawlHealthSuite.
-
-Each monitor reads the crawl's stats (kept by newsbot.extensions.CrawlHealth) and, for leaks, the
-bounded repeat counters; a failure's message is the ERROR line "Crawl is broken (<reason>): <message>".
-CrawlHealth runs the suite when the spider goes idle, not through spidermon's extension, which runs
-suites at spider_closed, when the close reason is fixed already.
+"""Crawl health as one spidermon suite, run by newsbot.extensions.CrawlHealth when the spider goes idle:
+spidermon's extension runs suites at spider_closed, when the close reason is fixed already.
 
 | monitor          | judges                                              | reason              | off with                              |
 |------------------|-----------------------------------------------------|---------------------|---------------------------------------|
@@ -12,10 +8,8 @@ suites at spider_closed, when the close reason is fixed already.
 | FillRate_<field> | an optional field's fill rate against its baseline  | extraction_degraded | NEWSBOT_FILL_FLOORS without the field |
 | Leak_<kind>      | the same paragraph or photo in too many stories     | extraction_degraded | its NEWSBOT_LEAK_*SHARE >= 1          |
 
-All but Listings judge only a crawl that saw NEWSBOT_DEGRADED_MIN_PAGES article pages. A fill rate's
-baseline (`baselines`) is the floor in NEWSBOT_FILL_FLOORS until the store has enough history: a low
-absolute share, as what share of a real site's stories have tags or other editions is not known, and
-a false alarm on every crawl is as bad as none.
+All but Listings judge only a crawl that saw NEWSBOT_DEGRADED_MIN_PAGES article pages; a fill rate is
+judged against a low floor until the store has history, as a false alarm on every crawl is as bad as none.
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Articles as a typed Parquet file (scrapy export --format parquet); docs/analysis.md has the schema.
-
-Imports pyarrow at the top: import this module only when Parquet is asked for (the `analysis` extra).
-Lists stay lists and times are instants with a time zone, so pandas, DuckDB and Spark read the
-file without parsing JSON or date strings.
-"""
+"""Articles as a typed Parquet file (scrapy export --format parquet; the schema: docs/analysis.md).
+Imports pyarrow at the top: import it only when Parquet is asked for (the `analysis` extra)."""
 
 from __future__ import annotations
 
@@ -42,15 +38,10 @@ SCHEMA = pa.schema([_COLUMNS[name] for name in EXPORT_FIELDS])
 _TIMES = tuple(f.name for f in FIELDS if f.kind.arrow.endswith("_time"))
 
 
-def _instant(text: str) -> datetime | None:
-    # The store's '' (no date) is a null here, not a made-up epoch.
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
 def _row(article: dict[str, Any]) -> dict[str, Any]:
     row = dict(article)
-    for name in _TIMES:
-        row[name] = _instant(row[name])
+    for name in _TIMES:  # the store's '' (no date) is a null here, not a made-up epoch
+        row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00")) if row[name] else None
     row["published_date"] = date.fromisoformat(row["published_date"]) if row["published_date"] else None
     return row
 

@@ -1,7 +1,5 @@
-"""The stat keys that one part of newsbot writes and another reads: spiders, middlewares and
-pipelines write them, crawl health, the crawl's outcome (newsbot.outcome) and the store's run
-record read them. Both sides name the constant, so a renamed key cannot leave a reader at 0.
-"""
+"""The stat keys one part of newsbot writes and another reads: both sides name the constant, so a
+renamed key cannot leave a reader at 0."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The raw-page archive (NEWSBOT_ARCHIVE): every article page as fetched, in gzipped WARC files, one
-gzip member per record, so that a killed crawl loses at most the record being written (the layout
-and the failures: docs/archive.md). newsbot.archive.writer writes the files (ArchiveMiddleware),
-newsbot.archive.reader reads them, for `scrapy reextract`.
-"""
+"""The raw-page archive (NEWSBOT_ARCHIVE): article pages as fetched, in gzipped WARC files
+(docs/archive.md); .writer writes them (ArchiveMiddleware), .reader reads them for `scrapy reextract`."""
 
 from __future__ import annotations
 

@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 STAT_PREFIX = "newsbot/archive/"
 ERROR_STAT = "newsbot/output_errors/archive"
-# The item's crawled_at is stamped from the record's time (see ArchiveMiddleware.process_spider_output).
 _STAMP = "_newsbot_archived_at"
 # Scrapy has decompressed the body before any spider middleware sees it: headers that describe the
 # transfer, not the body kept, would make a WARC reader decode it a second time.
@@ -69,10 +68,8 @@ def response_record(response: Response, fetched_at: datetime, redirects: list[st
 
 
 class ArchiveFile:
-    """One WARC file of a crawl, <dir>/<spider>-<UTC time>-<pid>.warc.gz: file names sort by start
-    time, and two crawls never share one (the pid; open adds a counter for two crawls of one process
-    in one second). Appended a whole gzip member at a time with one write() (newsbot.appendfile):
-    never half a record it can avoid."""
+    """One WARC file of a crawl, named so that names sort by start time and two crawls never share one
+    (docs/archive.md, Layout); appended a whole gzip member at a time (newsbot.appendfile)."""
 
     def __init__(self, directory: str | Path, spider_name: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -109,12 +106,8 @@ class ArchiveFile:
 
 
 class ArchiveMiddleware:
-    """A spider middleware: archives every response whose callback is the spider's parse_article.
-
-    A spider middleware rather than a downloader one: it sees the page after redirects, retries and
-    the charset rescue, exactly as parse_article does, and only the pages that reach it; and it can
-    give the item of a page the record's time as crawled_at (below).
-    """
+    """Archives every response whose callback is parse_article: a spider middleware, so it sees the page
+    as parse_article does (after redirects, retries, the charset rescue) and can stamp its item."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).archive
@@ -183,10 +176,8 @@ class ArchiveMiddleware:
             return
         self.stats.inc_value(STAT_PREFIX + "records")
         self.stats.inc_value(STAT_PREFIX + "bytes", len(record))
-        # The item of this page says it was crawled when the record says it was fetched (to the second,
-        # as crawled_at is written). Its parse comes a moment later, possibly in the next second; then the
-        # record would look older than the stored article it produced, and `scrapy reextract` would take
-        # the store's version for a later crawl's and leave it alone as stale.
+        # The item's crawled_at is the record's time: stamped at its parse, a second later, the record would
+        # look older than the article it produced, and `scrapy reextract` would leave that one as stale.
         meta[_STAMP] = iso_utc(fetched_at)
 
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Any = None) -> Iterator[Any]:

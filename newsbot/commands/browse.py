@@ -45,8 +45,7 @@ class Command(NewsbotCommand, ScrapyCommand):
             try:
                 Path(opts.write_metadata).write_text(metadata, encoding="utf-8")
             except OSError as exc:
-                usage_error("browse", f"--write-metadata {opts.write_metadata}: cannot write it "
-                                      f"({exc.strerror or type(exc).__name__})")
+                self.cannot_write(f"--write-metadata {opts.write_metadata}", exc)
             return
         try:  # imported, not only looked for: a broken install is as good as none
             import datasette  # noqa: F401

@@ -1,6 +1,5 @@
 """What newsbot's commands share: the one-line usage error, and NewsbotCommand, the base of every
-command but crawl (Scrapy's own): their Scrapy defaults, their texts, their shared options (--db,
---since, --until, --lang, -o) and the checks of those, each said as a usage error naming the option."""
+command but crawl: their defaults, texts, shared options (--db, --since, --until, --lang, -o) and checks."""
 
 from __future__ import annotations
 
@@ -103,5 +102,5 @@ class NewsbotCommand:
         if not parent.is_dir():
             usage_error(self.name, f"-o {path}: not a directory: {parent}")
 
-    def cannot_write(self, path: str, exc: OSError) -> NoReturn:
-        usage_error(self.name, f"-o {path}: cannot write it ({exc.strerror or type(exc).__name__})")
+    def cannot_write(self, option: str, exc: OSError) -> NoReturn:
+        usage_error(self.name, f"{option}: cannot write it ({exc.strerror or type(exc).__name__})")

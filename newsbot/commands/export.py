@@ -102,7 +102,7 @@ class Command(NewsbotCommand, ScrapyCommand):
                         out = open(opts.output or sys.stdout.fileno(), "w", encoding="utf-8", newline="",
                                    closefd=bool(opts.output))
                     except OSError as exc:
-                        self.cannot_write(opts.output, exc)
+                        self.cannot_write(f"-o {opts.output}", exc)
                     try:
                         with out:
                             count = write(articles, output_format, out)

@@ -1,7 +1,5 @@
-"""`scrapy merge`: unite per-node stores (a backfill spread over Scrapyd nodes) into one through
-Store.merge_from. Each shard is one transaction, so a merge that fails half-way leaves the target as it
-was before that shard; exit 1 when a shard could not be merged (the others still are), 2 usage error.
-"""
+"""`scrapy merge`: unite per-node stores into one through Store.merge_from, a transaction per shard
+(docs/scrapyd.md, 6)."""
 
 from __future__ import annotations
 

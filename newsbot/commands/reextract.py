@@ -1,11 +1,6 @@
-"""`scrapy reextract`: today's extraction over the raw-page archive (NEWSBOT_ARCHIVE), into the store
-through its revision path (Store.write), with no crawler and no request: after a site redesign is fixed
-in newsbot/site/, the pages the crawls archived are read again (docs/archive.md).
-
-Exit status: 0 done (a torn record a killed crawl left is skipped with a warning); 1 the store could not
-be read or written, warcio is missing, or a file is corrupt (what it held before the damage is still
-re-extracted); 2 usage error (bad option, no archive, no WARC file in it, a file that is not a WARC).
-"""
+"""`scrapy reextract`: today's extraction over the raw-page archive, into the store through its
+revision path, with no request: after a site redesign is fixed in newsbot/site/, the archived pages are
+read again (docs/archive.md, `scrapy reextract`, has the report and the exit statuses)."""
 
 from __future__ import annotations
 
@@ -128,15 +123,13 @@ def reextract(store: Any, files: list[Path], *, since: date | None = None, until
                 continue
         newest[key] = (page.fetched_at, item)
     report.records = reading.records
-    if reading.torn:
-        report.skipped["torn"] += len(reading.torn)
-        for where in reading.torn:
-            print(f"reextract: warning: {where}: a torn record (a crawl killed mid-write?); skipped it",
-                  file=sys.stderr)
-    if reading.corrupt:
-        report.skipped["corrupt"] += len(reading.corrupt)
-        for where in reading.corrupt:
-            print(f"reextract: error: {where}: corrupt, the rest of that file is unread", file=sys.stderr)
+    for kind, places, line in (
+            ("torn", reading.torn, "warning: {}: a torn record (a crawl killed mid-write?); skipped it"),
+            ("corrupt", reading.corrupt, "error: {}: corrupt, the rest of that file is unread")):
+        if places:
+            report.skipped[kind] += len(places)
+        for where in places:
+            print("reextract: " + line.format(where), file=sys.stderr)
     chosen = [item for _, item in newest.values() if in_filters(item, since, until, languages)]
     report.filtered_out = len(newest) - len(chosen)
     chosen.sort(key=lambda item: (item["published_at"], item["url"]))

@@ -1,9 +1,6 @@
-"""scrapy report: one self-contained HTML page of charts about the store's figures (Store queries).
-
-matplotlib draws on a server without a display, and its plain PNG images make a page with no script,
-nothing fetched, that opens offline anywhere and stays small whatever the store holds: a JavaScript
-library would inline its bundle in every report, and an SVG of hundreds of days is thousands of nodes.
-"""
+"""scrapy report: one self-contained HTML page of charts about the store (docs/analysis.md). PNG images
+keep it offline and small whatever the store holds: a JavaScript library would inline its bundle in
+every report, and an SVG of hundreds of days is thousands of nodes."""
 
 from __future__ import annotations
 
@@ -49,18 +46,6 @@ def _png(figure: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _percent() -> Any:
-    from matplotlib.ticker import PercentFormatter
-
-    return PercentFormatter(1.0)
-
-
-def _whole() -> Any:
-    from matplotlib.ticker import MaxNLocator
-
-    return MaxNLocator(integer=True)  # counts: no 1.2 articles on an axis
-
-
 def _no_data(data: Any, *axes: Axes) -> bool:
     """Whether there is nothing to draw; then the axes say so."""
     for ax in () if data else axes:
@@ -72,6 +57,8 @@ def _no_data(data: Any, *axes: Axes) -> bool:
 
 
 def chart_articles_per_day(rows: list[tuple[str, str, int]]) -> Figure:
+    from matplotlib.ticker import MaxNLocator
+
     figure, ax = _figure()
     per_edition: dict[str, dict[date, int]] = {}
     for day, language, count in rows:
@@ -86,7 +73,7 @@ def chart_articles_per_day(rows: list[tuple[str, str, int]]) -> Figure:
         ax.plot(days, [per_edition[language][d] for d in days], marker="o", markersize=3,
                 label=language, color=EDITION_COLOURS.get(language))
     ax.set_ylabel("articles")
-    ax.yaxis.set_major_locator(_whole())
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 1.2 articles
     ax.set_ylim(bottom=0)
     ax.legend(title="edition")
     ax.grid(alpha=0.3)
@@ -121,6 +108,7 @@ def chart_category_mix(rows: list[tuple[str, str, int]]) -> Figure:
         slug = slug or "(none)"
         shares[language][slug if slug in top else "other"] += count
     from matplotlib import colormaps
+    from matplotlib.ticker import PercentFormatter
 
     cmap = colormaps["tab20"]
     left = [0.0] * len(editions)
@@ -131,7 +119,7 @@ def chart_category_mix(rows: list[tuple[str, str, int]]) -> Figure:
         ax.barh(editions, values, left=left, label=category, color=cmap(index % 20))
         left = [a + b for a, b in zip(left, values)]
     ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(_percent())
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.invert_yaxis()
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="category")
     return figure
@@ -143,6 +131,8 @@ def failed(run: dict[str, Any]) -> bool:
 
 
 def chart_runs(runs: list[dict[str, Any]]) -> Figure:
+    from matplotlib.ticker import MaxNLocator
+
     figure, (top, bottom) = _figure(4.6, rows=2)
     if _no_data(runs, top, bottom):
         return figure
@@ -163,7 +153,7 @@ def chart_runs(runs: list[dict[str, Any]]) -> Figure:
     bottom.bar(positions, new, label="new", color="#55a868")
     bottom.bar(positions, [r["items_updated"] or 0 for r in runs], bottom=new, label="updated", color="#dd8452")
     bottom.set_ylabel("items")
-    bottom.yaxis.set_major_locator(_whole())
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
     bottom.legend(fontsize=8)
     step = max(1, len(runs) // 12)  # at most ~12 labels, however many runs
     bottom.set_xticks(list(positions)[::step], labels[::step], fontsize=7)
@@ -171,6 +161,8 @@ def chart_runs(runs: list[dict[str, Any]]) -> Figure:
 
 
 def chart_fill_rates(rates: dict[str, float]) -> Figure:
+    from matplotlib.ticker import PercentFormatter
+
     figure, ax = _figure(4.2)
     if _no_data(rates, ax):
         return figure
@@ -179,7 +171,7 @@ def chart_fill_rates(rates: dict[str, float]) -> Figure:
                                                                for f in fields])
     ax.bar_label(bars, labels=[f"{rates[f]:.0%}" for f in fields], fontsize=7, padding=2)
     ax.set_xlim(0, 1.08)
-    ax.xaxis.set_major_formatter(_percent())
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     return figure
 
 
@@ -315,5 +307,5 @@ class Command(NewsbotCommand, ScrapyCommand):
             with open(opts.output, "w", encoding="utf-8") as out:
                 out.write(page)
         except OSError as exc:
-            self.cannot_write(opts.output, exc)
+            self.cannot_write(f"-o {opts.output}", exc)
         print(f"Wrote {opts.output} ({len(page) // 1024} KB, {data['articles']} articles)", file=sys.stderr)

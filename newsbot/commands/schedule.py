@@ -1,10 +1,6 @@
-"""`scrapy schedule`: start a newsbot job on Scrapyd, unless one of that spider is already queued or
-running, so that cron and the systemd timer in deploy/ never pile slow crawls up (docs/scrapyd.md).
-Only the standard library talks to Scrapyd (urllib), so the command needs nothing beyond Scrapy.
-
-Exit status: 0 scheduled (or skipped because one is pending or running); 1 Scrapyd unreachable or
-refused, or (--wait) the job ended broken, was stopped, or its end could not be read; 2 usage error.
-"""
+"""`scrapy schedule`: start a newsbot job on Scrapyd unless one of that spider is queued or running, so
+that cron and the systemd timer never pile slow crawls up (docs/scrapyd.md, 3, has the exit statuses).
+Only urllib talks to Scrapyd, so the command needs nothing beyond Scrapy."""
 
 from __future__ import annotations
 
@@ -28,7 +24,7 @@ from w3lib.http import basic_auth_header
 from newsbot.commands.common import NewsbotCommand, usage_error
 from newsbot.commands.crawl import check_spider_arguments
 from newsbot.net import is_loopback
-from newsbot.reasons import BROKEN_REASONS, SHUTDOWN
+from newsbot.reasons import BROKEN, SHUTDOWN
 
 DEFAULT_SPIDER = "latest"
 # Parameters of Scrapyd's schedule.json: a spider argument of one of these names would be taken for them.
@@ -154,7 +150,7 @@ class Command(NewsbotCommand, ScrapyCommand):
                                  "(e.g. several partitions of a backfill on one node)")
         parser.add_argument("--wait", action="store_true",
                             help="wait until the job ends; exit 1 if its close reason says the crawl was broken "
-                                 f"({', '.join(sorted(BROKEN_REASONS))}) or cannot be read from its log")
+                                 f"({', '.join(sorted(BROKEN))}) or cannot be read from its log")
         parser.add_argument("--wait-timeout", type=float, default=6 * 3600, metavar="SECONDS",
                             help="give up waiting after this long (exit 1; the job goes on); default 6 h")
         parser.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
@@ -249,7 +245,7 @@ class Command(NewsbotCommand, ScrapyCommand):
         if reason is None:
             raise ScrapydError(f"job {jobid} ({spider}) failed: no finish reason was logged, so the crawl was "
                                f"killed or crashed; log: {where}")
-        if reason in BROKEN_REASONS:
+        if reason in BROKEN:
             raise ScrapydError(f"job {jobid} ({spider}) was broken: finish_reason {reason}; log: {where}")
         if reason == SHUTDOWN:
             raise ScrapydError(f"job {jobid} ({spider}) was stopped before it ended (finish_reason shutdown: "
