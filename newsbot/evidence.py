@@ -1,10 +1,6 @@
-"""What one article page says about each field, from every source it offers.
-
-For each field the first source that answers wins, in the order its declaration gives
-(``newsbot.items.FIELDS``). Parts with no known markup (the tags line, the links to the other
-editions, photo captions) are found by what they are and where they are, never by a class name.
-The values returned are raw page text; cleaning is the item loader's job (newsbot.loaders).
-"""
+"""What one article page says about each field, from every source it offers, as raw page text that
+the item loader cleans (docs/crawling.md, Extraction). Parts with no known markup are found by what
+they are and where they are, never by a class name."""
 
 from __future__ import annotations
 
@@ -232,8 +228,7 @@ class Page(ArticleLayout):
     (the readers below), a method for each field whose sources are read together."""
 
     def read(self, field: str) -> tuple[Any, str]:
-        """(raw value, source): the first of the field's declared sources whose reader answers (not
-        None); (None, "") if none does."""
+        """(raw value, source) of the first declared source whose reader answers; (None, "") if none does."""
         readers = _READERS[field]
         for source in BY_NAME[field].sources:
             value = readers[source](self)
@@ -362,11 +357,7 @@ class Page(ArticleLayout):
         return text_of(node) if node is not img else ""
 
 
-# --- readers of one source each, registered per field -------------------------------------------
-# Page.read tries a field's sources in the order newsbot.items declares. A reader answers None when
-# its source has nothing. Fields whose sources are read together have a method of Page instead: the
-# date (its visible and structured values are compared), the photos, and the tags and editions
-# (found in one pass over the article's links).
+# --- readers of one source each, registered per field: None when the source has nothing ----------
 
 _READERS: dict[str, dict[str, Callable[[Page], Any]]] = defaultdict(dict)
 

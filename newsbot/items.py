@@ -1,9 +1,6 @@
-"""The article item, declared once: each field with its kind, role, sources (in the order they are
-tried), cleaning and description. Everything else about a field is derived from FIELDS: the item,
-validation, the empty value, the content hash, the store's columns, the Parquet schema, the Datasette
-descriptions, and what the ground truth and `scrapy reextract` compare. A new field is one Field here
-and its reader in newsbot.evidence.
-"""
+"""The article item, declared once (FIELDS), so that everything else about a field derives from one
+place: the item, validation, empty values, hash, store columns, Parquet, Datasette, the comparisons
+(README, "To change X, edit Y": a new field)."""
 
 from __future__ import annotations
 

@@ -111,12 +111,9 @@ def _signs_of_misreading(text: str) -> int:
 
 
 def repair_mojibake(value: str | None) -> str:
-    """Text that went through a wrong charset, decoded back; clean text unchanged.
-
-    ftfy decides first. It wants more evidence than a short title gives and knows no KOI8-R, so then
-    a text wholly mis-read as one of MISREADINGS is decoded back, when that leaves fewer signs of a
-    misreading than there were.
-    """
+    """Text that went through a wrong charset, decoded back; clean text unchanged. ftfy decides first;
+    as it wants more evidence than a short title gives and knows no KOI8-R, a text wholly misread as
+    one of MISREADINGS is then decoded back when that leaves fewer signs of a misreading."""
     if not value or not _looks_misread(value):
         return value or ""
     fixed = ftfy.fix_encoding(value)
@@ -188,17 +185,14 @@ def _short_hash(text: str) -> str:
 
 
 def article_id(url: str) -> str:
-    """The id of the page at a URL: a hash of its url_key (the same for /x/y and /x/y/).
-    An article whose slug is edited keeps the id it was first stored under (the store
-    recognises it by its site_id); this is the id a URL starts out with."""
+    """The id a URL starts out with, a hash of its url_key; an article whose slug is edited keeps the
+    id it was first stored under (docs/schema.md, Identity)."""
     return _short_hash(url_key(url))
 
 
 def story_id(edition_urls: Iterable[str]) -> str:
-    """The id a page proposes for its story: from the smallest url_key among its own URL and
-    the editions it links. Every edition that links all the others proposes the same one; the
-    store keeps the story as the connected component of every edition link it has seen and
-    may give it the id of a story it merged into (newsbot.store.stories)."""
+    """The id a page proposes for its story, from the smallest url_key among its own URL and the
+    editions it links; the store may give another (docs/schema.md, Identity)."""
     keys = {url_key(u) for u in edition_urls if u}
     return _short_hash(min(keys)) if keys else ""
 
