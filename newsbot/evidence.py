@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -40,8 +39,7 @@ def _is_reporting(p: etree._Element) -> bool:
     return len(text_of(p).strip()) - sum(len(text_of(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN
 
 
-@dataclass
-class Paragraph:
+class Paragraph(NamedTuple):
     text: str  # raw, uncleaned
     links: list[etree._Element]
 
@@ -147,8 +145,7 @@ class ArticleLayout:
             # A block found by structure may hold more than the story: only its paragraphs of reporting.
             return [Paragraph(text_of(p), list(p.iter("a"))) for p in self.structural_paragraphs]
         found: list[Paragraph] = []
-        # A stack of the blocks being read, not recursion: a page may nest blocks deeper than Python's
-        # recursion limit.
+        # A stack of the blocks being read, not recursion: pages may nest deeper than the recursion limit.
         stack = [_Reading(self.body_node, self.body_node)]
         while stack:
             reading = stack[-1]
@@ -331,8 +328,7 @@ class Page(ArticleLayout):
             return list(found.items()), "markup+structure"
         for url, source in ((self.data.meta.get("og:image", ""), "og"),
                             (ld_value(self.data.article.get("image")), "json-ld")):
-            # Structured data fills the gap only with a story's own photo: pages without one carry
-            # the site's default share image there.
+            # Only with a story's own photo: pages without one carry the site's default share image there.
             if url and not is_placeholder(url) and site.is_story_photo(url):
                 return [(urljoin(base_url, url), "")], source
         return [], ""
@@ -388,8 +384,7 @@ def _body_paragraphs(page: Page) -> list[str] | None:
     return [p.text for p in page.without_tags_line()] if page.paragraphs else None
 
 
-# The title and body nodes are one reader's, credited to the markup when a generation matched, else to
-# the structural rules that found them.
+# The title and body nodes: credited to the markup when a generation matched, else to the structure.
 for _field, _read in (("title", _title_node_text), ("body", _body_paragraphs)):
     _reads(_field, "markup")(lambda page, read=_read: read(page) if page.matched else None)
     _reads(_field, "structure")(lambda page, read=_read: None if page.matched else read(page))

@@ -84,9 +84,8 @@ def _written_misreadings() -> str:
     def chars(first: int, last: int, encoding: str) -> set[str]:
         return set(bytes(range(first, last + 1)).decode(encoding))
 
-    # Each sequence is found at its last character, written as a lookbehind for what comes before it:
-    # the search then skips to the few characters that can end one, instead of trying every sequence
-    # at every character.
+    # Each sequence is found at its last character, a lookbehind for the rest: the search skips to the
+    # few characters that can end one instead of trying every sequence at every character.
     ends, before = set(), []
     for encoding in MISREADINGS:
         follows = chars(0x80, 0xBF, encoding) & set(_WRITTEN) - set("\u00a0\u00ad")
@@ -96,9 +95,8 @@ def _written_misreadings() -> str:
     return f"{klass(ends)}(?:{'|'.join(before)})"
 
 
-# What a misread text holds: a character the editions never write, or a sequence of written ones that
-# a misreading makes (a real text then costs one ftfy call, which leaves it as it is). Two searches:
-# either one alone skips quickly to where it could match, one pattern of both cannot.
+# What a misread text holds: a character the editions never write, or a sequence of written ones a
+# misreading makes. Two searches: each alone skips quickly to where it could match, one of both cannot.
 _SIGNS = (re.compile(_NOT_WRITTEN), re.compile(_written_misreadings()))
 
 

@@ -82,6 +82,5 @@ def unify(editions: Iterable[tuple[str, str]], also_known: Container[str] = ()) 
     for language, key in editions:
         if key:
             by_language.setdefault(language, key)
-    order = [*KEY_PREFERENCE, *sorted(set(by_language) - set(KEY_PREFERENCE))]
-    ranked = [by_language[language] for language in order if language in by_language]
+    ranked = [by_language[language] for language in KEY_PREFERENCE if language in by_language]
     return next((key for key in ranked if is_known_key(key) or key in also_known), ranked[0] if ranked else "")
