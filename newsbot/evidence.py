@@ -74,10 +74,8 @@ class ArticleLayout:
         return None
 
     def _structural_title(self) -> etree._Element | None:
-        for node in self.root.iter("h1"):
-            if not any(is_chrome(a) for a in node.iterancestors()) and text_of(node).strip():
-                return node
-        return None
+        return next((node for node in self.root.iter("h1")
+                     if not any(is_chrome(a) for a in node.iterancestors()) and text_of(node).strip()), None)
 
     def _structural_body(self) -> etree._Element | None:
         """The block whose own paragraphs of reporting (not link lines such as a tags line, not chrome)
