@@ -113,9 +113,8 @@ class ArticleLayout:
     def _linked_away(self, node: etree._Element, within: etree._Element | None = None,
                      links: bool = True) -> bool:
         """Whether a node sits, below `within` (the article block), inside chrome, an embed, a slider's
-        clone of a slide (which would put the last photo first) or, with `links`, a link to a page: an
-        image there (a card's or another edition's thumbnail, a share button) is not one of this
-        article's photos. A link to the image file itself, or to no page at all, is fine."""
+        clone of a slide or, with `links`, a link to a page (not to an image file or to no page): an image
+        there (a thumbnail, a share button, a clone putting the last photo first) is not this article's."""
         stop = self.block if within is None else within
         for above in node.iterancestors():
             if above is stop:
@@ -202,9 +201,8 @@ class ArticleLayout:
 
     def _is_related(self, links: list[etree._Element], text: Callable[[], str]) -> bool:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
-        separators, and at most a short label before them. Reporting that links something has words
-        of its own around the link, and a link to a channel or a document is no article. The text is
-        read only when the links qualify."""
+        separators and at most a short label before them (reporting has words of its own around a link,
+        and a channel or a document is no article). The text is read only when the links qualify."""
         return (bool(links) and all(self.is_article_link(a.get("href") or "") for a in links)
                 and _only_links_and_label(text(), links))
 

@@ -111,9 +111,8 @@ def _last_chain(root: etree._Element) -> list[etree._Element]:
 
 
 def cut_by_depth(root: etree._Element) -> bool:
-    """Whether libxml2 stopped parsing a page because its elements nest too deep (MAX_DEPTH, even
-    with huge_tree): it keeps what it had read, so the last element read is that deep, and the rest
-    of the page is missing."""
+    """Whether libxml2 stopped parsing a page whose elements nest too deep (MAX_DEPTH, even with
+    huge_tree): it keeps what it had read, so the last element read is that deep, the rest missing."""
     return len(_last_chain(root)) >= MAX_DEPTH
 
 

@@ -21,9 +21,8 @@ from newsbot.items import BY_NAME, EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
 from newsbot.normalize import content_hash, utc_now_iso
 
 class ArticleLoader(ItemLoader):
-    """Each field's processors are its declaration's (newsbot.items.FIELDS), read from it: ItemLoader
-    would look them up in the item field's metadata on every call, through a new ItemAdapter, at a cost
-    above the cleaning itself."""
+    """Each field's processors read from its declaration (newsbot.items.FIELDS): ItemLoader's lookup in
+    the item field's metadata, through a new ItemAdapter per call, costs more than the cleaning."""
 
     default_item_class = ArticleItem
 
@@ -134,9 +133,8 @@ CUT_SHORT = frozenset({"truncated", "empty"})
 
 
 def read_article(response: Response, crawled_at: str | None = None) -> Extraction:
-    """An article page from its response (its charset decided) as every reader takes it: not HTML,
-    cut short, or what extract_article reads. The crawl (ArticlePages.parse_article) and `scrapy
-    reextract` both read pages through it."""
+    """An article page from its response (its charset decided), as the crawl and `scrapy reextract`
+    both take it: not HTML, cut short, or what extract_article reads."""
     if not isinstance(response, TextResponse):
         return Extraction(None, ["not_html"])
     if site.looks_truncated(response.body):

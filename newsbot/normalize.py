@@ -61,10 +61,9 @@ def repair_mojibake_all(values: list[str]) -> list[str]:
 
 # The charsets UTF-8 is commonly mis-read as (REPORT_AZ.md: the server's charset is unreliable).
 MISREADINGS = ("latin-1", "sloppy-windows-1252", "sloppy-windows-1251", "koi8-r")
-# Every character the editions write: their letters (and combining marks: decomposed letters), ASCII,
-# typographic punctuation, the spaces and invisible characters of page markup, and the NUL that joins
-# a page's values for one search. UTF-8 read as another charset leaves characters outside this set in
-# any title or paragraph (Ã, Ð, ™, Ђ, ѓ, box drawings...); text made only of these is taken as it is.
+# Every character the editions write (their letters and combining marks, ASCII, typography, markup's
+# spaces and invisible characters, the NUL that joins a page's values): UTF-8 read as another charset
+# leaves others in any title or paragraph (Ã, Ð, ™, Ђ, ѓ, box drawings...).
 _WRITTEN = "".join(sorted(
     LETTERS | set(string.printable) | {_JOIN} | set("«»“”„‘’…—–№°·©\u00a0\u00ad\u2007\u202f\u200b\u200c\u200d\u2060\ufeff")))
 _NOT_WRITTEN = "[^" + re.escape(_WRITTEN) + "\u0300-\u036f]"
@@ -72,10 +71,9 @@ _NOT_WRITTEN = "[^" + re.escape(_WRITTEN) + "\u0300-\u036f]"
 
 def _written_misreadings() -> str:
     """The sequences a misreading can leave that are all characters the editions write ("Д°" for İ,
-    "Р°" for а, "п°" for М): the letter a lead byte became, then the written characters its one or two
-    continuation bytes became, per charset. A no-break space or a soft hyphen after a letter is left
-    out: real text is full of both, and a misread title or paragraph shows other signs. Derived from
-    the codecs, so no table of them goes stale."""
+    "Р°" for а): the letter a lead byte became, then what its continuation bytes became, per charset,
+    derived from the codecs. Not a no-break space or soft hyphen after a letter: real text is full of
+    both, and a misread title or paragraph shows other signs."""
     import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows codecs)
 
     def klass(characters: set[str]) -> str:
@@ -268,9 +266,8 @@ def slugify(text: str) -> str:
 # --- the item loader's processors (newsbot.items declares which field uses which) ----------------
 
 class Each:
-    """MapCompose for plain one-value functions: each value through every function in turn, a None
-    result dropping the value. MapCompose also threads the loader context into each function and
-    flattens lists, which costs more per call than these functions do; none of them needs either."""
+    """MapCompose for plain one-value functions (a None result drops the value), without the loader
+    context and list flattening that cost MapCompose more per call than these functions do."""
 
     def __init__(self, *functions: Callable[[Any], Any]) -> None:
         self.functions = functions

@@ -15,6 +15,5 @@ SITE_MARKS = (b"news__", b"index-post-block", b"news-detail", b"editor-body", b"
 
 def is_challenge(body: bytes) -> bool:
     """A WAF challenge page rather than a page of the site."""
-    # The site's marks first: on every page of the site one comes early in the markup, while a
-    # challenge marker is searched for through the whole body before it is known absent.
+    # The site's marks first: one comes early on every page of it, while a marker's absence takes the body.
     return not any(m in body for m in SITE_MARKS) and any(m in body for m in CHALLENGE_MARKERS)

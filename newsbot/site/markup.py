@@ -113,9 +113,8 @@ _CSS = HTMLTranslator()  # what parsel's Selector.css uses on HTML
 
 @functools.cache
 def compiled(query: str) -> etree.XPath:
-    """A CSS query (``::text`` and ``::attr()`` too) compiled once into the XPath parsel would run:
-    article pages are read on lxml nodes, as parsel builds an XPath evaluator and a Selector per node
-    on every call."""
+    """A CSS query (``::text`` and ``::attr()`` too) compiled once into the XPath parsel would run, for
+    lxml nodes: parsel builds an XPath evaluator and a Selector per node on every call."""
     return etree.XPath(_CSS.css_to_xpath(query), smart_strings=False)
 
 
