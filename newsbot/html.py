@@ -91,13 +91,10 @@ def parse_html(body: bytes) -> etree._Element:
     if parser is None:
         # As parsel's: recover from broken markup, and no limit on a text node's size.
         parser = _local.parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
-    body = _without_nul(body)
-    root = None
-    if body and not body.isspace():
-        try:
-            root = etree.fromstring(body, parser=parser)
-        except etree.XMLSyntaxError:
-            pass
+    try:
+        root = etree.fromstring(_without_nul(body), parser=parser)  # None for an empty or blank body
+    except etree.XMLSyntaxError:
+        root = None
     return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
 
 

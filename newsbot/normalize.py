@@ -145,9 +145,8 @@ _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|msclkid|_ga|_gl|mc_
 
 @functools.lru_cache(maxsize=8192)  # a story's URLs recur on every edition page, card and feed
 def canonical_url(url: str) -> str:
-    """One spelling per link: https on report.az, no www, no tracking parameters, no fragment.
-    The path stays as the site wrote it: current links have no trailing slash and older ones
-    have one, and the site may answer the other spelling with a redirect or a 404."""
+    """One spelling per link: https on report.az, no www, no tracking parameters, no fragment; the path
+    as the site wrote it (with or without a trailing slash), as the other may get a redirect or a 404."""
     parts = urlsplit(url.strip())
     scheme, host = parts.scheme.lower() or "https", (parts.hostname or "").lower()
     if host in SITE_HOSTS:
