@@ -330,9 +330,8 @@ class Page(ArticleLayout):
         return [], ""
 
     def _caption(self, img: etree._Element) -> str:
-        """The text shown with a photo: its figcaption, else the text of the widest wrapper around it that
-        holds no other image, not the title, and no more than a caption's worth of text (the body block
-        and the article block themselves never count)."""
+        """The text shown with a photo: its figcaption, else the text of its widest wrapper (short of the
+        body and article blocks) that holds no other image, no title and no more than a caption's worth."""
         node = img
         # Elements, kept alive: see common_ancestor.
         stops = {n for n in (self.block, self.body_node, self.root) if n is not None}

@@ -1,7 +1,6 @@
-"""The site's markup, one declarative table per design generation, as fundus's publisher parsers: a
-generation is the newer one with only what changed overridden, and they are tried newest first.
-Where the real markup is unknown (the tags line, the links to the other editions, photo captions)
-there is no selector here: newsbot.evidence finds those parts by what they are."""
+"""The site's markup, one declarative table per design generation (each the newer one with what changed
+overridden), tried newest first, as fundus's publisher parsers. Where the real markup is unknown there
+is no selector here: newsbot.evidence finds those parts by what they are."""
 
 from __future__ import annotations
 
