@@ -366,9 +366,7 @@ def _url_from_canonical(page: Page) -> str | None:
     return page.links_of.absolute(href) if href and page.is_article_link(href) else None
 
 
-@_reads("url", "response")
-def _url_from_response(page: Page) -> str:
-    return page.url
+_reads("url", "response")(lambda page: page.url)
 
 
 def _title_node_text(page: Page) -> str | None:
