@@ -159,8 +159,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
-# The path of an absolute URL: a regex, as urlsplit is slower and the store keys every article and
-# edition link by it.
+# The path of an absolute URL: a regex, as urlsplit is slower and the store keys every link by it.
 _ABSOLUTE_PATH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*([^?#]*)")
 
 

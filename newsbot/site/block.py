@@ -5,8 +5,7 @@ from __future__ import annotations
 
 # Statuses that, answered in a row, mean the site (its WAF) refuses the crawler.
 BLOCK_STATUSES = frozenset({403, 429})
-# Cloudflare's interstitials: "Attention Required! | Cloudflare", "Just a moment..." (or "…"),
-# the challenge platform's script and its cf-chl-* names.
+# Cloudflare's interstitials ("Attention Required!", "Just a moment..."), challenge script, cf-chl-* names.
 CHALLENGE_MARKERS = (b"Attention Required", b"Just a moment", b"cf-chl", b"cf_chl_", b"challenge-platform")
 # Class names every page of the site carries somewhere (cards, article head and body, both designs):
 # a page with one of them is the site's, whatever its text says.

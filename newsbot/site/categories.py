@@ -53,8 +53,7 @@ def segments_for(key: str) -> dict[str, str]:
     return {c.language: c.segment for c in all_categories() if c.key == key}
 
 
-# Which edition's slug names a category none of the table knows: en slugs are English words,
-# the nearest thing the site has to a language-independent name.
+# Which slug names a category the table lacks: en slugs, English words, are the most language-neutral.
 KEY_PREFERENCE = ("en", "ru", "az")
 
 
