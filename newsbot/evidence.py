@@ -203,8 +203,15 @@ class ArticleLayout:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
         separators and at most a short label before them (reporting has words of its own around a link,
         and a channel or a document is no article). The text is read only when the links qualify."""
-        return (bool(links) and all(self.is_article_link(a.get("href") or "") for a in links)
-                and _only_links_and_label(text(), links))
+        if not links or not all(self.is_article_link(a.get("href") or "") for a in links):
+            return False
+        rest = text()
+        for a in links:
+            shown = text_of(a)
+            if shown.strip():
+                rest = rest.replace(shown, "\x00", 1)
+        before, _, after = rest.partition("\x00")
+        return _is_label(before) and not _LINK_SEPARATORS.sub("", after.replace("\x00", "")).strip()
 
     def is_article_link(self, href: str) -> bool:
         path = self.links_of.site_path(href.strip())
@@ -483,16 +490,6 @@ def _unwrapped(block: etree._Element) -> etree._Element:
         block = inner
         chain.append(block)
     return block
-
-
-def _only_links_and_label(text: str, links: list[etree._Element]) -> bool:
-    rest = text
-    for a in links:
-        shown = text_of(a)
-        if shown.strip():
-            rest = rest.replace(shown, "\x00", 1)
-    before, _, after = rest.partition("\x00")
-    return _is_label(before) and not _LINK_SEPARATORS.sub("", after.replace("\x00", "")).strip()
 
 
 def _is_label(text: str) -> bool:
