@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -39,7 +40,8 @@ def _is_reporting(p: etree._Element) -> bool:
     return len(text_of(p).strip()) - sum(len(text_of(a).strip()) for a in p.iter("a")) >= _REPORTING_MIN
 
 
-class Paragraph(NamedTuple):
+@dataclass
+class Paragraph:
     text: str  # raw, uncleaned
     links: list[etree._Element]
 
