@@ -23,9 +23,8 @@ _SRCSET_ITEM = re.compile(r"\s*(\S+)(?:\s+(\d+)[wx])?\s*(?:,|$)")
 def text_of(node: etree._Element, skip=None) -> str:
     """The text of a node as a browser shows it: inline markup joined without spaces, <br> as a space,
     scripts, styles and embeds left out."""
-    # A stack, not recursion: a page may nest elements deeper than Python's recursion limit. Each
-    # entry is an element's children still to read and the tail that follows the element.
-    # Most elements are leaves: their text and tail are read in place, with nothing pushed.
+    # A stack, not recursion (pages may nest deeper than the recursion limit): an element's children
+    # left and its tail. Most elements are leaves: their text and tail are read in place.
     parts: list[str] = [node.text] if node.text else []
     stack: list[tuple[Iterator[etree._Element], str | None]] = [(iter(node), None)]
     while stack:

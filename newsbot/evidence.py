@@ -1,10 +1,6 @@
-"""What one article page says about each field, from every source it offers.
-
-For each field the first source that answers wins, in the order its declaration gives
-(``newsbot.items.FIELDS``). Parts with no known markup (the tags line, the links to the other
-editions, photo captions) are found by what they are and where they are, never by a class name.
-The values returned are raw page text; cleaning is the item loader's job (newsbot.loaders).
-"""
+"""What one article page says about each field, from every source it offers, as raw page text that
+the item loader cleans (docs/crawling.md, Extraction). Parts with no known markup are found by what
+they are and where they are, never by a class name."""
 
 from __future__ import annotations
 
@@ -80,10 +76,8 @@ class ArticleLayout:
         return None
 
     def _structural_title(self) -> etree._Element | None:
-        for node in self.root.iter("h1"):
-            if not any(is_chrome(a) for a in node.iterancestors()) and text_of(node).strip():
-                return node
-        return None
+        return next((node for node in self.root.iter("h1")
+                     if not any(is_chrome(a) for a in node.iterancestors()) and text_of(node).strip()), None)
 
     def _structural_body(self) -> etree._Element | None:
         """The block whose own paragraphs of reporting (not link lines such as a tags line, not chrome)
@@ -121,9 +115,8 @@ class ArticleLayout:
     def _linked_away(self, node: etree._Element, within: etree._Element | None = None,
                      links: bool = True) -> bool:
         """Whether a node sits, below `within` (the article block), inside chrome, an embed, a slider's
-        clone of a slide (which would put the last photo first) or, with `links`, a link to a page: an
-        image there (a card's or another edition's thumbnail, a share button) is not one of this
-        article's photos. A link to the image file itself, or to no page at all, is fine."""
+        clone of a slide or, with `links`, a link to a page (not to an image file or to no page): an image
+        there (a thumbnail, a share button, a clone putting the last photo first) is not this article's."""
         stop = self.block if within is None else within
         for above in node.iterancestors():
             if above is stop:
@@ -151,8 +144,7 @@ class ArticleLayout:
             # A block found by structure may hold more than the story: only its paragraphs of reporting.
             return [Paragraph(text_of(p), list(p.iter("a"))) for p in self.structural_paragraphs]
         found: list[Paragraph] = []
-        # A stack of the blocks being read, not recursion: a page may nest blocks deeper than Python's
-        # recursion limit.
+        # A stack of the blocks being read, not recursion: pages may nest deeper than the recursion limit.
         stack = [_Reading(self.body_node, self.body_node)]
         while stack:
             reading = stack[-1]
@@ -211,11 +203,17 @@ class ArticleLayout:
 
     def _is_related(self, links: list[etree._Element], text: Callable[[], str]) -> bool:
         """Whether a block only points to other articles of the site: its text is its links' (headlines),
-        separators, and at most a short label before them. Reporting that links something has words
-        of its own around the link, and a link to a channel or a document is no article. The text is
-        read only when the links qualify."""
-        return (bool(links) and all(self.is_article_link(a.get("href") or "") for a in links)
-                and _only_links_and_label(text(), links))
+        separators and at most a short label before them (reporting has words of its own around a link,
+        and a channel or a document is no article). The text is read only when the links qualify."""
+        if not links or not all(self.is_article_link(a.get("href") or "") for a in links):
+            return False
+        rest = text()
+        for a in links:
+            shown = text_of(a)
+            if shown.strip():
+                rest = rest.replace(shown, "\x00", 1)
+        before, _, after = rest.partition("\x00")
+        return _is_label(before) and not _LINK_SEPARATORS.sub("", after.replace("\x00", "")).strip()
 
     def is_article_link(self, href: str) -> bool:
         path = self.links_of.site_path(href.strip())
@@ -232,8 +230,7 @@ class Page(ArticleLayout):
     (the readers below), a method for each field whose sources are read together."""
 
     def read(self, field: str) -> tuple[Any, str]:
-        """(raw value, source): the first of the field's declared sources whose reader answers (not
-        None); (None, "") if none does."""
+        """(raw value, source) of the first declared source whose reader answers; (None, "") if none does."""
         readers = _READERS[field]
         for source in BY_NAME[field].sources:
             value = readers[source](self)
@@ -336,16 +333,14 @@ class Page(ArticleLayout):
             return list(found.items()), "markup+structure"
         for url, source in ((self.data.meta.get("og:image", ""), "og"),
                             (ld_value(self.data.article.get("image")), "json-ld")):
-            # Structured data fills the gap only with a story's own photo: pages without one carry
-            # the site's default share image there.
+            # Only with a story's own photo: pages without one carry the site's default share image there.
             if url and not is_placeholder(url) and site.is_story_photo(url):
                 return [(urljoin(base_url, url), "")], source
         return [], ""
 
     def _caption(self, img: etree._Element) -> str:
-        """The text shown with a photo: its figcaption, else the text of the widest wrapper around it that
-        holds no other image, not the title, and no more than a caption's worth of text (the body block
-        and the article block themselves never count)."""
+        """The text shown with a photo: its figcaption, else the text of its widest wrapper (short of the
+        body and article blocks) that holds no other image, no title and no more than a caption's worth."""
         node = img
         # Elements, kept alive: see common_ancestor.
         stops = {n for n in (self.block, self.body_node, self.root) if n is not None}
@@ -362,11 +357,7 @@ class Page(ArticleLayout):
         return text_of(node) if node is not img else ""
 
 
-# --- readers of one source each, registered per field -------------------------------------------
-# Page.read tries a field's sources in the order newsbot.items declares. A reader answers None when
-# its source has nothing. Fields whose sources are read together have a method of Page instead: the
-# date (its visible and structured values are compared), the photos, and the tags and editions
-# (found in one pass over the article's links).
+# --- readers of one source each, registered per field: None when the source has nothing ----------
 
 _READERS: dict[str, dict[str, Callable[[Page], Any]]] = defaultdict(dict)
 
@@ -384,9 +375,7 @@ def _url_from_canonical(page: Page) -> str | None:
     return page.links_of.absolute(href) if href and page.is_article_link(href) else None
 
 
-@_reads("url", "response")
-def _url_from_response(page: Page) -> str:
-    return page.url
+_reads("url", "response")(lambda page: page.url)
 
 
 def _title_node_text(page: Page) -> str | None:
@@ -397,8 +386,7 @@ def _body_paragraphs(page: Page) -> list[str] | None:
     return [p.text for p in page.without_tags_line()] if page.paragraphs else None
 
 
-# The title and body nodes are one reader's, credited to the markup when a generation matched, else to
-# the structural rules that found them.
+# The title and body nodes: credited to the markup when a generation matched, else to the structure.
 for _field, _read in (("title", _title_node_text), ("body", _body_paragraphs)):
     _reads(_field, "markup")(lambda page, read=_read: read(page) if page.matched else None)
     _reads(_field, "structure")(lambda page, read=_read: None if page.matched else read(page))
@@ -504,16 +492,6 @@ def _unwrapped(block: etree._Element) -> etree._Element:
         block = inner
         chain.append(block)
     return block
-
-
-def _only_links_and_label(text: str, links: list[etree._Element]) -> bool:
-    rest = text
-    for a in links:
-        shown = text_of(a)
-        if shown.strip():
-            rest = rest.replace(shown, "\x00", 1)
-    before, _, after = rest.partition("\x00")
-    return _is_label(before) and not _LINK_SEPARATORS.sub("", after.replace("\x00", "")).strip()
 
 
 def _is_label(text: str) -> bool:

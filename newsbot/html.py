@@ -1,10 +1,6 @@
-"""One parse per page: the lxml tree of a response, built once from its bytes and shared.
-
-Scrapy's ``response.selector`` decodes the body to str and parsel parses it back from UTF-8 with
-lxml.html's parser, whose element class lookup calls into Python for every node the extraction
-touches; lxml's plain HTML parser does the same libxml2 parse without it. So newsbot reads every
-UTF-8 page through document(), parsed from its bytes once.
-"""
+"""One parse per page: a UTF-8 response's lxml tree, built once from its bytes by lxml's plain HTML
+parser (Scrapy's selector decodes the body to str, and lxml.html's element lookup calls into Python
+for every node extraction touches), and the charset a page is read in."""
 
 from __future__ import annotations
 
@@ -27,11 +23,8 @@ MAX_DEPTH = 2048
 # open (everything else is closed: nothing will be added to it); it may take closed subtrees out.
 Reader = Callable[[etree._Element, set], None]
 # How much of a page a streaming parse adds to the tree between two reads: the most of a listing's
-# cards that are a tree at once (the last page of a big cumulative category is megabytes of cards,
-# whose whole tree would take several times that).
+# cards that are a tree at once (the last page of a big cumulative category is megabytes of cards).
 READ_CHUNK = 1 << 18
-
-
 # Where a declaration may sit: browsers look for <meta charset> in the first 1024 bytes, w3lib in more.
 _DECLARATION_SPAN = 4096
 
@@ -51,13 +44,9 @@ def declared_charsets(body: bytes, content_type: str | None) -> tuple[str | None
 
 
 def decide_charset(body: bytes, content_type: str | None) -> tuple[str, str]:
-    """(codec, decision): how a page's bytes are read, and what decided it.
-
-    The bytes decide first: a page that decodes as strict UTF-8 is UTF-8 whatever its labels say, as
-    servers label pages wrongly far more often than non-UTF-8 bytes pass for UTF-8. Otherwise BOM,
-    then the page's own declaration, then the HTTP header (the page's author knows its bytes better
-    than a server's default does), then charset-normalizer's detection.
-    """
+    """(codec, decision): how a page's bytes are read, and what decided it (docs/crawling.md,
+    Extraction). Strict UTF-8 first: servers mislabel pages far more often than other bytes pass
+    for UTF-8; the page's own declaration before the header: its author knows its bytes."""
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
@@ -102,13 +91,10 @@ def parse_html(body: bytes) -> etree._Element:
     if parser is None:
         # As parsel's: recover from broken markup, and no limit on a text node's size.
         parser = _local.parser = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True, collect_ids=False)
-    body = _without_nul(body)
-    root = None
-    if body and not body.isspace():
-        try:
-            root = etree.fromstring(body, parser=parser)
-        except etree.XMLSyntaxError:
-            pass
+    try:
+        root = etree.fromstring(_without_nul(body), parser=parser)  # None for an empty or blank body
+    except etree.XMLSyntaxError:
+        root = None
     return root if root is not None else etree.fromstring(b"<html/>", parser=parser)
 
 
@@ -122,9 +108,8 @@ def _last_chain(root: etree._Element) -> list[etree._Element]:
 
 
 def cut_by_depth(root: etree._Element) -> bool:
-    """Whether libxml2 stopped parsing a page because its elements nest too deep (MAX_DEPTH, even
-    with huge_tree): it keeps what it had read, so the last element read is that deep, and the rest
-    of the page is missing."""
+    """Whether libxml2 stopped parsing a page whose elements nest too deep (MAX_DEPTH, even with
+    huge_tree): it keeps what it had read, so the last element read is that deep, the rest missing."""
     return len(_last_chain(root)) >= MAX_DEPTH
 
 

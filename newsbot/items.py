@@ -1,9 +1,6 @@
-"""The article item, declared once: each field with its kind, role, sources (in the order they are
-tried), cleaning and description. Everything else about a field is derived from FIELDS: the item,
-validation, the empty value, the content hash, the store's columns, the Parquet schema, the Datasette
-descriptions, and what the ground truth and `scrapy reextract` compare. A new field is one Field here
-and its reader in newsbot.evidence.
-"""
+"""The article item, declared once (FIELDS), so that everything else about a field derives from one
+place: the item, validation, empty values, hash, store columns, Parquet, Datasette, the comparisons
+(README, "To change X, edit Y": a new field)."""
 
 from __future__ import annotations
 
@@ -161,8 +158,7 @@ class ArticleItem(scrapy.Item):
     fields = {f.name: scrapy.Field(doc=f.doc) for f in FIELDS}  # ItemMeta starts from a class's own `fields`
 
     def get(self, key: str, default: Any = None) -> Any:
-        # Every pipeline reads fields with get(); Mapping.get goes through __getitem__ and a
-        # try/except, several times slower, and an article is read many times on its way to disk.
+        # Every pipeline reads fields with get(): Mapping.get's __getitem__ and try/except cost more.
         return self._values.get(key, default)
 
 
@@ -171,8 +167,7 @@ ITEM_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS)
 REQUIRED_FIELDS = tuple(f.name for f in FIELDS if f.watched)
 # The fields compared against the replica's ground truth (the run's own fields depend on the run).
 GROUND_TRUTH_FIELDS = tuple(f.name for f in FIELDS if f.role != RUN)
-# What an edit of the article can change (site_id cannot, and adding it would make every stored
-# article look edited on its next crawl).
+# What an edit can change (not site_id: every stored article would look edited on its next crawl).
 HASHED_FIELDS = tuple(f.name for f in FIELDS if f.hashed)
 # What a re-extraction of a saved page compares with the store: what the page alone decides.
 PAGE_FIELDS = tuple(f.name for f in FIELDS if f.role == PAGE)

@@ -21,9 +21,8 @@ from newsbot.items import BY_NAME, EMPTY, FIELDS, HASHED_FIELDS, ArticleItem
 from newsbot.normalize import content_hash, utc_now_iso
 
 class ArticleLoader(ItemLoader):
-    """Each field's processors are its declaration's (newsbot.items.FIELDS), read from it: ItemLoader
-    would look them up in the item field's metadata on every call, through a new ItemAdapter, at a cost
-    above the cleaning itself."""
+    """Each field's processors read from its declaration (newsbot.items.FIELDS): ItemLoader's lookup in
+    the item field's metadata, through a new ItemAdapter per call, costs more than the cleaning."""
 
     default_item_class = ArticleItem
 
@@ -46,18 +45,6 @@ class Extraction:
     sources: dict[str, str] = field(default_factory=dict)  # field -> the source that answered
 
 
-def story_category(language: str, segment: str, name: str, edition_urls: list[str]) -> str:
-    """The category key of a page: one its story's editions share, from the page's own slug (or name)
-    and the slug in each linked edition's URL. Each edition's slug alone is often unknown (most
-    have no known counterpart), but a slug the table knows in any edition names them all."""
-    editions = [(language, categories.edition_key(language, segment, name))]
-    for url in edition_urls:
-        parts = site.split_article_path(urlsplit(url).path)
-        if parts is not None:
-            editions.append((parts[0], categories.edition_key(parts[0], parts[1])))
-    return categories.unify(editions)
-
-
 def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | None = None) -> Extraction:
     """Everything newsbot reads from one article page, as a pure function of its HTML (a str, UTF-8
     bytes, or a page already parsed: newsbot.html.document) and URL."""
@@ -74,19 +61,18 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     failed: list[str] = []
     loader = ArticleLoader()
 
-    page_url, sources["url"] = page.read("url")
-    loader.add_value("url", page_url)
-    url = loader.get_output_value("url")
+    def load(name: str) -> Any:  # a field read from its declared sources: its cleaned value
+        value, sources[name] = page.read(name)
+        loader.add_value(name, value)
+        return loader.get_output_value(name)
+
+    url = load("url")
     path = urlsplit(url).path
     path_parts = site.split_article_path(path)
     language, segment = (path_parts[0], path_parts[1]) if path_parts else (site.language_of_path(path), "")
 
-    title, sources["title"] = page.read("title")
-    loader.add_value("title", title)
-    paragraphs, sources["body"] = page.read("body")
-    loader.add_value("body", paragraphs)
-    body = loader.get_output_value("body")
-    for part, value in (("title", loader.get_output_value("title")), ("body", body)):
+    title, body = load("title"), load("body")
+    for part, value in (("title", title), ("body", body)):
         if not value:
             failed.append(site.selectors(part))
             problems.append(f"missing_{part}")
@@ -108,16 +94,19 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     elif disagree:
         problems.append("date_disagrees")
 
-    shown_category, sources["category"] = page.read("category")
-    loader.add_value("category", shown_category)
-    shown_category = loader.get_output_value("category") or ""
+    shown_category = load("category") or ""
     known = categories.lookup(language, segment, shown_category)
     if known and not shown_category:
         loader.replace_value("category", known.name)
 
     tags, translations, sources["translations"] = page.links(language)
     sources["tags"] = "structure" if tags else ""
-    category_key = story_category(language, segment, shown_category, [t[1] for t in translations])
+    # One key for every edition of a story: an edition's own slug is often unknown to the table, but
+    # a slug it knows in any edition names them all.
+    editions = [(language, categories.edition_key(language, segment, shown_category))]
+    editions += [(parts[0], categories.edition_key(parts[0], parts[1])) for _, target, _ in translations
+                 if (parts := site.split_article_path(urlsplit(target).path)) is not None]
+    category_key = categories.unify(editions)
     if not categories.is_known_key(category_key):
         problems.append("unknown_category")
     images, sources["images"] = page.images(url)
@@ -144,9 +133,8 @@ CUT_SHORT = frozenset({"truncated", "empty"})
 
 
 def read_article(response: Response, crawled_at: str | None = None) -> Extraction:
-    """An article page from its response (its charset decided) as every reader takes it: not HTML,
-    cut short, or what extract_article reads. The crawl (ArticlePages.parse_article) and `scrapy
-    reextract` both read pages through it."""
+    """An article page from its response (its charset decided), as the crawl and `scrapy reextract`
+    both take it: not HTML, cut short, or what extract_article reads."""
     if not isinstance(response, TextResponse):
         return Extraction(None, ["not_html"])
     if site.looks_truncated(response.body):

@@ -61,10 +61,9 @@ def repair_mojibake_all(values: list[str]) -> list[str]:
 
 # The charsets UTF-8 is commonly mis-read as (REPORT_AZ.md: the server's charset is unreliable).
 MISREADINGS = ("latin-1", "sloppy-windows-1252", "sloppy-windows-1251", "koi8-r")
-# Every character the editions write: their letters (and combining marks: decomposed letters), ASCII,
-# typographic punctuation, the spaces and invisible characters of page markup, and the NUL that joins
-# a page's values for one search. UTF-8 read as another charset leaves characters outside this set in
-# any title or paragraph (Ã, Ð, ™, Ђ, ѓ, box drawings...); text made only of these is taken as it is.
+# Every character the editions write (their letters and combining marks, ASCII, typography, markup's
+# spaces and invisible characters, the NUL that joins a page's values): UTF-8 read as another charset
+# leaves others in any title or paragraph (Ã, Ð, ™, Ђ, ѓ, box drawings...).
 _WRITTEN = "".join(sorted(
     LETTERS | set(string.printable) | {_JOIN} | set("«»“”„‘’…—–№°·©\u00a0\u00ad\u2007\u202f\u200b\u200c\u200d\u2060\ufeff")))
 _NOT_WRITTEN = "[^" + re.escape(_WRITTEN) + "\u0300-\u036f]"
@@ -72,10 +71,9 @@ _NOT_WRITTEN = "[^" + re.escape(_WRITTEN) + "\u0300-\u036f]"
 
 def _written_misreadings() -> str:
     """The sequences a misreading can leave that are all characters the editions write ("Д°" for İ,
-    "Р°" for а, "п°" for М): the letter a lead byte became, then the written characters its one or two
-    continuation bytes became, per charset. A no-break space or a soft hyphen after a letter is left
-    out: real text is full of both, and a misread title or paragraph shows other signs. Derived from
-    the codecs, so no table of them goes stale."""
+    "Р°" for а): the letter a lead byte became, then what its continuation bytes became, per charset,
+    derived from the codecs. Not a no-break space or soft hyphen after a letter: real text is full of
+    both, and a misread title or paragraph shows other signs."""
     import ftfy.bad_codecs  # noqa: F401  (registers the sloppy-windows codecs)
 
     def klass(characters: set[str]) -> str:
@@ -84,9 +82,8 @@ def _written_misreadings() -> str:
     def chars(first: int, last: int, encoding: str) -> set[str]:
         return set(bytes(range(first, last + 1)).decode(encoding))
 
-    # Each sequence is found at its last character, written as a lookbehind for what comes before it:
-    # the search then skips to the few characters that can end one, instead of trying every sequence
-    # at every character.
+    # Each sequence is found at its last character, a lookbehind for the rest: the search skips to the
+    # few characters that can end one instead of trying every sequence at every character.
     ends, before = set(), []
     for encoding in MISREADINGS:
         follows = chars(0x80, 0xBF, encoding) & set(_WRITTEN) - set("\u00a0\u00ad")
@@ -96,9 +93,8 @@ def _written_misreadings() -> str:
     return f"{klass(ends)}(?:{'|'.join(before)})"
 
 
-# What a misread text holds: a character the editions never write, or a sequence of written ones that
-# a misreading makes (a real text then costs one ftfy call, which leaves it as it is). Two searches:
-# either one alone skips quickly to where it could match, one pattern of both cannot.
+# What a misread text holds: a character the editions never write, or a sequence of written ones a
+# misreading makes. Two searches: each alone skips quickly to where it could match, one of both cannot.
 _SIGNS = (re.compile(_NOT_WRITTEN), re.compile(_written_misreadings()))
 
 
@@ -111,12 +107,9 @@ def _signs_of_misreading(text: str) -> int:
 
 
 def repair_mojibake(value: str | None) -> str:
-    """Text that went through a wrong charset, decoded back; clean text unchanged.
-
-    ftfy decides first. It wants more evidence than a short title gives and knows no KOI8-R, so then
-    a text wholly mis-read as one of MISREADINGS is decoded back, when that leaves fewer signs of a
-    misreading than there were.
-    """
+    """Text that went through a wrong charset, decoded back; clean text unchanged. ftfy decides first;
+    as it wants more evidence than a short title gives and knows no KOI8-R, a text wholly misread as
+    one of MISREADINGS is then decoded back when that leaves fewer signs of a misreading."""
     if not value or not _looks_misread(value):
         return value or ""
     fixed = ftfy.fix_encoding(value)
@@ -152,9 +145,8 @@ _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|yclid|msclkid|_ga|_gl|mc_
 
 @functools.lru_cache(maxsize=8192)  # a story's URLs recur on every edition page, card and feed
 def canonical_url(url: str) -> str:
-    """One spelling per link: https on report.az, no www, no tracking parameters, no fragment.
-    The path stays as the site wrote it: current links have no trailing slash and older ones
-    have one, and the site may answer the other spelling with a redirect or a 404."""
+    """One spelling per link: https on report.az, no www, no tracking parameters, no fragment; the path
+    as the site wrote it (with or without a trailing slash), as the other may get a redirect or a 404."""
     parts = urlsplit(url.strip())
     scheme, host = parts.scheme.lower() or "https", (parts.hostname or "").lower()
     if host in SITE_HOSTS:
@@ -167,8 +159,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
-# The path of an absolute URL: a regex, as urlsplit is slower and the store keys every article and
-# edition link by it.
+# The path of an absolute URL: a regex, as urlsplit is slower and the store keys every link by it.
 _ABSOLUTE_PATH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*([^?#]*)")
 
 
@@ -188,17 +179,14 @@ def _short_hash(text: str) -> str:
 
 
 def article_id(url: str) -> str:
-    """The id of the page at a URL: a hash of its url_key (the same for /x/y and /x/y/).
-    An article whose slug is edited keeps the id it was first stored under (the store
-    recognises it by its site_id); this is the id a URL starts out with."""
+    """The id a URL starts out with, a hash of its url_key; an article whose slug is edited keeps the
+    id it was first stored under (docs/schema.md, Identity)."""
     return _short_hash(url_key(url))
 
 
 def story_id(edition_urls: Iterable[str]) -> str:
-    """The id a page proposes for its story: from the smallest url_key among its own URL and
-    the editions it links. Every edition that links all the others proposes the same one; the
-    store keeps the story as the connected component of every edition link it has seen and
-    may give it the id of a story it merged into (newsbot.store.stories)."""
+    """The id a page proposes for its story, from the smallest url_key among its own URL and the
+    editions it links; the store may give another (docs/schema.md, Identity)."""
     keys = {url_key(u) for u in edition_urls if u}
     return _short_hash(min(keys)) if keys else ""
 
@@ -276,9 +264,8 @@ def slugify(text: str) -> str:
 # --- the item loader's processors (newsbot.items declares which field uses which) ----------------
 
 class Each:
-    """MapCompose for plain one-value functions: each value through every function in turn, a None
-    result dropping the value. MapCompose also threads the loader context into each function and
-    flattens lists, which costs more per call than these functions do; none of them needs either."""
+    """MapCompose for plain one-value functions (a None result drops the value), without the loader
+    context and list flattening that cost MapCompose more per call than these functions do."""
 
     def __init__(self, *functions: Callable[[Any], Any]) -> None:
         self.functions = functions

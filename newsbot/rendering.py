@@ -31,13 +31,8 @@ def scroll_methods(scrolls: int, wait_ms: int = 400) -> list[PageMethod]:
 
 
 class LazyPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler, with Playwright started by the first request that needs a browser.
-
-    The stock handler starts Playwright's Node.js driver when the engine starts, before the
-    first request, time and memory every crawl pays; here in auto mode most crawls never
-    render anything (the site's listings carry their cards in the HTML), so most never pay.
-    Plain requests go through the handler's HTTP/1.1 parent as before.
-    """
+    """scrapy-playwright's handler, with Playwright's driver started by the first request that needs a
+    browser, not when the engine starts: in auto mode most crawls never render anything."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)

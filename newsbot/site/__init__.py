@@ -1,10 +1,5 @@
-"""Everything newsbot knows about report.az, in one package: hosts and URL rules (urls), the words it
-prints (words), its markup per design generation (markup), furniture inside bodies (furniture), its
-WAF's answers (block), its sitemaps (sitemaps), Baku time (clock) and the category table (categories).
-
-A redesign of the site is a change to this package only. Facts marked "unconfirmed" in
-shared/site/REPORT_AZ.md always have a fallback.
-"""
+"""Everything newsbot knows about report.az (README, code map), so a redesign changes this package
+only. Facts marked "unconfirmed" in shared/site/REPORT_AZ.md always have a fallback."""
 
 from newsbot.site.block import BLOCK_STATUSES, is_challenge
 from newsbot.site.furniture import PHRASINGS as FURNITURE_PHRASINGS

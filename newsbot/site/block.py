@@ -5,8 +5,7 @@ from __future__ import annotations
 
 # Statuses that, answered in a row, mean the site (its WAF) refuses the crawler.
 BLOCK_STATUSES = frozenset({403, 429})
-# Cloudflare's interstitials: "Attention Required! | Cloudflare", "Just a moment..." (or "…"),
-# the challenge platform's script and its cf-chl-* names.
+# Cloudflare's interstitials ("Attention Required!", "Just a moment..."), challenge script, cf-chl-* names.
 CHALLENGE_MARKERS = (b"Attention Required", b"Just a moment", b"cf-chl", b"cf_chl_", b"challenge-platform")
 # Class names every page of the site carries somewhere (cards, article head and body, both designs):
 # a page with one of them is the site's, whatever its text says.
@@ -15,6 +14,5 @@ SITE_MARKS = (b"news__", b"index-post-block", b"news-detail", b"editor-body", b"
 
 def is_challenge(body: bytes) -> bool:
     """A WAF challenge page rather than a page of the site."""
-    # The site's marks first: on every page of the site one comes early in the markup, while a
-    # challenge marker is searched for through the whole body before it is known absent.
+    # The site's marks first: one comes early on every page of it, while a marker's absence takes the body.
     return not any(m in body for m in SITE_MARKS) and any(m in body for m in CHALLENGE_MARKERS)

@@ -53,8 +53,7 @@ def segments_for(key: str) -> dict[str, str]:
     return {c.language: c.segment for c in all_categories() if c.key == key}
 
 
-# Which edition's slug names a category none of the table knows: en slugs are English words,
-# the nearest thing the site has to a language-independent name.
+# Which slug names a category the table lacks: en slugs, English words, are the most language-neutral.
 KEY_PREFERENCE = ("en", "ru", "az")
 
 
@@ -82,6 +81,5 @@ def unify(editions: Iterable[tuple[str, str]], also_known: Container[str] = ()) 
     for language, key in editions:
         if key:
             by_language.setdefault(language, key)
-    order = [*KEY_PREFERENCE, *sorted(set(by_language) - set(KEY_PREFERENCE))]
-    ranked = [by_language[language] for language in order if language in by_language]
+    ranked = [by_language[language] for language in KEY_PREFERENCE if language in by_language]
     return next((key for key in ranked if is_known_key(key) or key in also_known), ranked[0] if ranked else "")

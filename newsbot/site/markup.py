@@ -1,7 +1,6 @@
-"""The site's markup, one declarative table per design generation, as fundus's publisher parsers: a
-generation is the newer one with only what changed overridden, and they are tried newest first.
-Where the real markup is unknown (the tags line, the links to the other editions, photo captions)
-there is no selector here: newsbot.evidence finds those parts by what they are."""
+"""The site's markup, one declarative table per design generation (each the newer one with what changed
+overridden), tried newest first, as fundus's publisher parsers. Where the real markup is unknown there
+is no selector here: newsbot.evidence finds those parts by what they are."""
 
 from __future__ import annotations
 
@@ -63,9 +62,8 @@ def selectors(part: str) -> str:
 # --- listings (cards are shared by the feed, the infinity fragment, category pages, the sidebar) ---
 
 CARD = "div.index-post-block"
-# (card, its link queries best first, title, category or "") per markup, current first; an
-# older markup's cards (parsed so they never crash a crawl) count only when the page has none of the
-# current ones.
+# (card, its link queries best first, title, category or "") per markup, current first; an older
+# markup's cards (parsed so they never crash a crawl) count only on a page with no current ones.
 CARD_MARKUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     (CARD, ("a.news__item::attr(href)", "a::attr(href)"), "h2.news__title ::text",
      "span.news__category ::text"),
@@ -74,8 +72,7 @@ CARD_MARKUPS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     (".news-block", (".title a::attr(href)", "a.title::attr(href)"), ".feed-news-title ::text, .title ::text",
      ""),
 )
-# The feed's container names its infinity endpoint (1 source); the other two are older guesses
-# kept for a page rendered by script.
+# The feed's container names its infinity endpoint; the others are older guesses, for script-made pages.
 FEED_ENDPOINT = ".loadContainer::attr(data-url)"
 CARD_CONTAINERS = ".loadContainer, [data-infinity], .infinity-container, #news-feed"
 PAGINATION_NEXT = ("a[rel=next]", ".pagination a.next")
@@ -115,9 +112,8 @@ _CSS = HTMLTranslator()  # what parsel's Selector.css uses on HTML
 
 @functools.cache
 def compiled(query: str) -> etree.XPath:
-    """A CSS query (``::text`` and ``::attr()`` too) compiled once into the XPath parsel would run:
-    article pages are read on lxml nodes, as parsel builds an XPath evaluator and a Selector per node
-    on every call."""
+    """A CSS query (``::text`` and ``::attr()`` too) compiled once into the XPath parsel would run, for
+    lxml nodes: parsel builds an XPath evaluator and a Selector per node on every call."""
     return etree.XPath(_CSS.css_to_xpath(query), smart_strings=False)
 
 
@@ -159,8 +155,7 @@ def has_pagination(selector: Selector) -> bool:
 def looks_truncated(body: bytes) -> bool:
     """A full page cut in transit (a 200 with a short body): it ends before its footer and </html>.
     Either one is enough to call a page whole, so sloppy markup that never closes its tags is not a cut."""
-    # The tail first, lowered alone: a whole page says so in its last bytes, and lowering all of it
-    # (a copy) costs more than the rest of the check.
+    # The tail first, lowered alone: lowering all of the page (a copy) costs more than the rest.
     if b"</html>" in body[-4096:].lower():
         return False
     return _FOOTER.search(body) is None

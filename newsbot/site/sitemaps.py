@@ -1,11 +1,6 @@
 """report.az's sitemaps (REPORT_AZ.md, "Sitemaps"): an index of archive shards, and a Google News
-sitemap of recent articles.
-
-How the live site names its shards is unseen. A shard whose URL carries a date is taken to start at
-that date of publication, Baku time, and to end where the next dated shard of the index starts, so a
-backfill skips shards wholly outside its window by name. Undated shards are judged by their <lastmod>
-alone, and their entries one by one.
-"""
+sitemap of recent articles. How the live site names its shards is unseen: a dated one is taken to
+span from its date (Baku time) to the next dated shard's, so a backfill skips shards by name."""
 
 from __future__ import annotations
 
@@ -24,22 +19,17 @@ SITEMAP_TYPES = frozenset({"sitemapindex", "urlset"})
 _SHARD_DATE = re.compile(r"(\d{4})[-/](\d{2})(?:[-/](\d{2}))?(?!.*\d{4}[-/]\d{2})")
 
 
-def shard_start(url: str) -> date | None:
-    """The first publication day a shard URL names, or None when it names none."""
-    match = _SHARD_DATE.search(urlsplit(url).path)
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3] or 1))
-    except ValueError:
-        return None
-
-
 def shard_spans(urls: list[str]) -> dict[str, tuple[date, date | None]] | None:
     """{shard url: (first day, the next dated shard's first day or None for the newest)} when every
     shard URL names a date, else None (no span can be told)."""
-    starts = {url: shard_start(url) for url in urls}
-    if not urls or any(start is None for start in starts.values()):
+    starts = {}
+    for url in urls:
+        match = _SHARD_DATE.search(urlsplit(url).path)
+        try:
+            starts[url] = date(int(match[1]), int(match[2]), int(match[3] or 1))
+        except (TypeError, ValueError):  # no date in its name (match is None), or no real date
+            return None
+    if not starts:
         return None
     ordered = sorted(set(starts.values()))
     following = {day: (ordered[i + 1] if i + 1 < len(ordered) else None) for i, day in enumerate(ordered)}

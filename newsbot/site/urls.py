@@ -32,9 +32,8 @@ TAG_SEGMENTS = frozenset({"tag", "tags"})
 
 # Story photos live in the site's photo store (static.report.az/photo/<uuid>_850.jpg; _490 in cards: 1 source).
 _STORY_PHOTO = re.compile(r"/photo/[^/]+$")
-# Unconfirmed, so the fallback: an image many pages share (a default share image, a logo, an icon, a
-# placeholder) is named for what it is, a story's photo for itself (a uuid, a digest, a long number)
-# or filed by the day it was uploaded.
+# Unconfirmed, so the fallback: an image many pages share (share image, logo, icon, placeholder) is
+# named for what it is, a story's for itself (a uuid, a digest, a long number) or its upload day.
 _OWN_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-|[0-9a-f]{12,}|\d{5,}", re.I)
 _PATH = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?([^?#]*)")
 _DATED_PLACE = re.compile(r"/20\d\d[/-][01]\d[/-]")
@@ -146,8 +145,7 @@ _SCHEME_HOST = re.compile(r"(https?)://([^/?#]*)", re.IGNORECASE)
 
 
 class Resolver:
-    """Links of one page made absolute and judged (this site's or not), without urljoin's general
-    machinery for the usual cases: an article page carries ~40 links."""
+    """Links of one page made absolute and judged (this site's or not), urljoin only for unusual ones."""
 
     def __init__(self, page_url: str) -> None:
         self.page_url = page_url

@@ -16,8 +16,7 @@ MONTHS: dict[str, int] = {
     for number, name in enumerate(names.split(), start=1)
 }
 
-# The nav link labels that lead to the latest-news feed (az path confirmed,
-# en/ru found by label; urls.LATEST_FALLBACK_PATHS are only the fallback).
+# Nav labels of the latest-news feed (az path confirmed; urls.LATEST_FALLBACK_PATHS only the fallback).
 LATEST_LABELS: dict[str, tuple[str, ...]] = {
     "az": ("son xəbərlər",),
     "en": ("latest news", "news feed", "all news feed"),
