@@ -82,18 +82,15 @@ class Store(Queries, AbstractContextManager):
         return self.write_rows(map(article_row, items), journal)
 
     def write_rows(self, rows: Iterable[_Row], journal: Journal | None = None) -> WriteResult:
-        """write() of items already made into rows by article_row (which need not hold the store).
-        journal: the file that gets the articles this transaction keeps (docs/schema.md, "Pipelines
-        and settings")."""
+        """write() of rows made by article_row; journal: docs/schema.md, "Pipelines and settings"."""
         newest = newest_rows(rows)  # one article twice: the newest crawl wins
         if not newest:
             return WriteResult()
         return self._write(lambda conn: write_rows(conn, newest, journal), journal)
 
     def open_journal(self, journal: Journal) -> tuple[int, int]:
-        """Before a journal's first write, bring it in line with the store in one write transaction (so
-        no other process is between appending and committing): articles.reconcile_journal.
-        Returns (lines cut, lines appended); OSError if the file refuses them again (they stay due)."""
+        """articles.reconcile_journal before a journal's first write, in one write transaction (so no other
+        process is between appending and committing); OSError if the file refuses them again (they stay due)."""
         return self._write(lambda conn: reconcile_journal(conn, journal), journal)
 
     def start_run(self, spider: str, arguments: Mapping[str, Any], settings: Mapping[str, Any],
