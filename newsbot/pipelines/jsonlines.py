@@ -47,30 +47,10 @@ def jsonl_path(template: str, spider: Any) -> Path:
     return Path(apply_uri_params(template, params))
 
 
-def store_keeps_journal(crawler: Crawler) -> bool:
-    """Whether the SQLite pipeline writes NEWSBOT_JSONL (a store is configured and its pipeline on)."""
-    enabled = map(load_object, build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES")))
-    from newsbot.pipelines.sqlite import SQLitePipeline
-    return bool(config(crawler).db) and any(isinstance(p, type) and issubclass(p, SQLitePipeline) for p in enabled)
-
-
 def record_of(item: Any) -> dict[str, Any]:
     """The item as one JSON object: ArticleItem's fields in their order, then any others."""
     values = as_mapping(item)
     return {**{field: values[field] for field in ArticleItem.fields if field in values}, **values}
-
-
-def _drop_partial_last_line(path: Path) -> int:
-    """Cut what follows the last newline (only a write interrupted mid-line leaves anything); bytes cut."""
-    with path.open("rb+") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        if not size:  # empty, or no regular file (/dev/full): nothing to map
-            return 0
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            end = data.rfind(b"\n") + 1
-        if end < size:
-            handle.truncate(end)
-        return size - end
 
 
 class JsonLinesFile:
@@ -91,11 +71,17 @@ class JsonLinesFile:
     def open(self) -> None:
         """Create or continue the file (OSError when it cannot be)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Only a write interrupted mid-line leaves anything after the last newline.
         if self.path.exists():
-            cut = _drop_partial_last_line(self.path)
-            if cut:
-                logger.warning("%s ended in a partial line (%d bytes) from an interrupted crawl; removed it",
-                               self.path, cut)
+            with self.path.open("rb+") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size:  # not empty, nor a device (/dev/full), which has nothing to map
+                    with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                        end = data.rfind(b"\n") + 1
+                    if end < size:
+                        handle.truncate(end)
+                        logger.warning("%s ended in a partial line (%d bytes) from an interrupted crawl; "
+                                       "removed it", self.path, size - end)
         # O_APPEND: every write lands at the end, even with another writer on the same file.
         # Readable too: a trim counts the lines it cuts.
         self.fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -184,9 +170,12 @@ class JsonLinesPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).jsonl
-        # Off by default, or written by the SQLite pipeline as the store's journal. (No message: Scrapy
-        # would log it as a warning on every crawl.)
-        if not self.template or store_keeps_journal(crawler):
+        from newsbot.pipelines.sqlite import SQLitePipeline
+        enabled = map(load_object, build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES")))
+        # Off by default, or written by the SQLite pipeline (a store configured, its pipeline on) as the
+        # store's journal. (No message: Scrapy would log it as a warning on every crawl.)
+        if not self.template or (config(crawler).db and any(
+                isinstance(p, type) and issubclass(p, SQLitePipeline) for p in enabled)):
             raise NotConfigured()
         self.crawler = crawler
         self.file: JsonLinesFile | None = None
