@@ -1,7 +1,5 @@
-"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL), not a feed export (FEEDS work
-alongside). With a store it is the store's journal, written by the SQLite pipeline inside each
-transaction so each article appears once per content (docs/schema.md, "Pipelines and settings");
-without one, JsonLinesPipeline appends every item. A refused write closes the crawl as output_unavailable."""
+"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL): with a store, the store's journal
+(docs/schema.md, "Pipelines and settings"); without one, JsonLinesPipeline appends every item."""
 
 from __future__ import annotations
 
@@ -157,7 +155,6 @@ class JsonLinesFile:
                        self.path, len(lines))
 
     def close(self) -> OSError | None:
-        """fsync and close; the error if the kernel could not write back what it had taken."""
         if self.fd is None:
             return None
         fd, self.fd = self.fd, None
@@ -179,7 +176,6 @@ class JsonLinesPipeline:
             raise NotConfigured()
         self.crawler = crawler
         self.file: JsonLinesFile | None = None
-        self.failed = False  # a write failed: said once; later items are only counted
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonLinesPipeline:
@@ -194,18 +190,18 @@ class JsonLinesPipeline:
 
     def process_item(self, item: Any) -> Any:
         written = False
-        if self.file is not None and self.file.fd is not None and not self.failed:
+        # Once a write failed (said once), later items are only counted.
+        if self.file is not None and self.file.fd is not None and self.file.refused is None:
             try:
                 self.file.append([record_of(item)])
                 written = True
             except OSError as exc:
-                self.failed = True
                 jsonl_failed(self.crawler, self.file.path, exc)
         self.crawler.stats.inc_value("newsbot/jsonl/items" if written else "newsbot/jsonl/unsaved")
         return item  # written or not: the other outputs still get it
 
     def close_spider(self) -> None:
-        close_jsonl(self.crawler, self.file, self.failed)
+        close_jsonl(self.crawler, self.file, self.file is not None and self.file.refused is not None)
 
 
 def open_jsonl(crawler: Crawler, path: Path) -> JsonLinesFile:
