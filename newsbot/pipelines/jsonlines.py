@@ -272,19 +272,5 @@ def complete_other_journals(crawler: Crawler, store: Any, own: JsonLinesFile | N
         count_reconciled(crawler, path, cut, appended)
 
 
-def count_journal_write(crawler: Crawler, path: Path, result: Any, failed: bool) -> bool:
-    """Count what a store transaction appended to the journal (or cut from it); whether it has failed."""
-    if result.journal_lines:
-        crawler.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
-    if result.journal_cut:
-        crawler.stats.inc_value("newsbot/jsonl/cut", result.journal_cut)
-    if result.journal_error is not None:
-        crawler.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
-        if not failed:
-            jsonl_failed(crawler, path, result.journal_error)
-        return True
-    return failed
-
-
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)

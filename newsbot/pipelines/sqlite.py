@@ -213,9 +213,15 @@ class SQLitePipeline:
                 if count := getattr(result, name):
                     self.stats.inc_value(f"newsbot/store/{name}", count)
             self.latencies.extend(result.new_latencies)
-            if self.journal is not None:
-                self.journal_failed = jsonlines.count_journal_write(self.crawler, self.journal.path, result,
-                                                                    self.journal_failed)
+            if result.journal_lines:
+                self.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
+            if result.journal_cut:
+                self.stats.inc_value("newsbot/jsonl/cut", result.journal_cut)
+            if result.journal_error is not None:
+                self.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
+                if not self.journal_failed:
+                    self.journal_failed = True
+                    jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error)
 
     async def close_spider(self) -> None:
         self.closing = True
