@@ -18,9 +18,7 @@ from newsbot.store.connection import insert_rows, select_in
 
 
 @dataclass
-class StoryAssignment:
-    """What assign_stories decided for a batch of pages."""
-
+class StoryAssignment:  # what assign_stories decided for a batch of pages
     stories: list[str]                                    # the story id of each group, in order
     new_nodes: dict[str, str] = field(default_factory=dict)  # node -> story id, for nodes not stored yet
     merged: dict[str, str] = field(default_factory=dict)     # story id that lost -> the one that survived
