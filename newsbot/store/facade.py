@@ -16,7 +16,7 @@ from newsbot.normalize import utc_now_iso
 from newsbot.store import merge, schema
 from newsbot.store.articles import (Journal, WriteResult, _Row, article_row, newest_rows, reconcile_journal,
                                     write_rows)
-from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction
+from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction, uri
 from newsbot.store.merge import MergeResult
 from newsbot.store.queries import Queries
 
@@ -135,4 +135,9 @@ class Store(Queries, AbstractContextManager):
             copy = Path(scratch) / other.name
             merge.copy_store(other, copy, self.timeout)
             Store(copy, timeout=self.timeout).close()  # migrates the copy of an older shard
-            return merge.merge_attached_from(self._conn, copy, self._write)
+            # ATTACH is not allowed inside a transaction, so it wraps the write.
+            self._conn.execute("ATTACH DATABASE ? AS src", (uri(copy, "rw"),))
+            try:
+                return self._write(merge.merge_copy)
+            finally:
+                self._conn.execute("DETACH DATABASE src")
