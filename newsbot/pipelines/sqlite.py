@@ -36,9 +36,8 @@ RECORDED_SETTINGS = ("BOT_NAME", "JOBDIR", "USER_AGENT", "CONCURRENT_REQUESTS", 
 RUN_COUNTS = {"scraped": "item_scraped_count", "new": stats_keys.STORED_NEW, "updated": stats_keys.STORED_UPDATED,
               "unchanged": stats_keys.STORED_UNCHANGED, "duplicate": "newsbot/items/duplicate",
               "dropped": "item_dropped_count"}
-# Batches handed to the writer thread and not yet committed; one more and process_item waits
-# for the oldest. One batch being written and one queued keep the writer busy; more would only
-# pile items up in memory while a slow disk or another process's lock holds the writer.
+# Batches handed to the writer and not yet committed before process_item waits for the oldest: one
+# being written and one queued keep it busy; more would only pile items up while a lock or disk holds it.
 MAX_BATCHES_IN_FLIGHT = 1
 
 
