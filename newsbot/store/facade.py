@@ -42,9 +42,8 @@ class Store(Queries, AbstractContextManager):
         if readonly:
             self._conn = open_readonly(self.path, self.timeout, lambda conn: schema.check_readable(conn, self.path))
         else:
-            self._conn = open_writable(self.path, self.timeout, lambda conn: schema.migrate(
-                conn, self.path, lambda work: transaction(
-                    conn, work, path=self.path, timeout=self.timeout, retries=self.retries)))
+            self._conn = open_writable(self.path, self.timeout,
+                                       lambda conn: schema.migrate(conn, self.path, self.timeout, self.retries))
         self.schema_version: int = schema.version_of(self._conn)
         if background_checkpoints and not readonly:
             # Autocheckpoint stays on as a backstop, at ~200 MB of WAL, should the thread fall behind.
