@@ -1,7 +1,5 @@
-"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL), not a feed export (FEEDS work
-alongside). With a store it is the store's journal, written by the SQLite pipeline inside each
-transaction so each article appears once per content (docs/schema.md, "Pipelines and settings");
-without one, JsonLinesPipeline appends every item. A refused write closes the crawl as output_unavailable."""
+"""The JSON Lines log of every article a crawl keeps (NEWSBOT_JSONL): with a store, the store's journal
+(docs/schema.md, "Pipelines and settings"); without one, JsonLinesPipeline appends every item."""
 
 from __future__ import annotations
 
@@ -47,30 +45,10 @@ def jsonl_path(template: str, spider: Any) -> Path:
     return Path(apply_uri_params(template, params))
 
 
-def store_keeps_journal(crawler: Crawler) -> bool:
-    """Whether the SQLite pipeline writes NEWSBOT_JSONL (a store is configured and its pipeline on)."""
-    enabled = map(load_object, build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES")))
-    from newsbot.pipelines.sqlite import SQLitePipeline
-    return bool(config(crawler).db) and any(isinstance(p, type) and issubclass(p, SQLitePipeline) for p in enabled)
-
-
 def record_of(item: Any) -> dict[str, Any]:
     """The item as one JSON object: ArticleItem's fields in their order, then any others."""
     values = as_mapping(item)
     return {**{field: values[field] for field in ArticleItem.fields if field in values}, **values}
-
-
-def _drop_partial_last_line(path: Path) -> int:
-    """Cut what follows the last newline (only a write interrupted mid-line leaves anything); bytes cut."""
-    with path.open("rb+") as handle:
-        size = handle.seek(0, os.SEEK_END)
-        if not size:  # empty, or no regular file (/dev/full): nothing to map
-            return 0
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            end = data.rfind(b"\n") + 1
-        if end < size:
-            handle.truncate(end)
-        return size - end
 
 
 class JsonLinesFile:
@@ -91,11 +69,17 @@ class JsonLinesFile:
     def open(self) -> None:
         """Create or continue the file (OSError when it cannot be)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Only a write interrupted mid-line leaves anything after the last newline.
         if self.path.exists():
-            cut = _drop_partial_last_line(self.path)
-            if cut:
-                logger.warning("%s ended in a partial line (%d bytes) from an interrupted crawl; removed it",
-                               self.path, cut)
+            with self.path.open("rb+") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size:  # not empty, nor a device (/dev/full), which has nothing to map
+                    with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                        end = data.rfind(b"\n") + 1
+                    if end < size:
+                        handle.truncate(end)
+                        logger.warning("%s ended in a partial line (%d bytes) from an interrupted crawl; "
+                                       "removed it", self.path, size - end)
         # O_APPEND: every write lands at the end, even with another writer on the same file.
         # Readable too: a trim counts the lines it cuts.
         self.fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -171,7 +155,6 @@ class JsonLinesFile:
                        self.path, len(lines))
 
     def close(self) -> OSError | None:
-        """fsync and close; the error if the kernel could not write back what it had taken."""
         if self.fd is None:
             return None
         fd, self.fd = self.fd, None
@@ -184,13 +167,15 @@ class JsonLinesPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).jsonl
-        # Off by default, or written by the SQLite pipeline as the store's journal. (No message: Scrapy
-        # would log it as a warning on every crawl.)
-        if not self.template or store_keeps_journal(crawler):
+        from newsbot.pipelines.sqlite import SQLitePipeline
+        enabled = map(load_object, build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES")))
+        # Off by default, or written by the SQLite pipeline (a store configured, its pipeline on) as the
+        # store's journal. (No message: Scrapy would log it as a warning on every crawl.)
+        if not self.template or (config(crawler).db and any(
+                isinstance(p, type) and issubclass(p, SQLitePipeline) for p in enabled)):
             raise NotConfigured()
         self.crawler = crawler
         self.file: JsonLinesFile | None = None
-        self.failed = False  # a write failed: said once; later items are only counted
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JsonLinesPipeline:
@@ -205,18 +190,18 @@ class JsonLinesPipeline:
 
     def process_item(self, item: Any) -> Any:
         written = False
-        if self.file is not None and self.file.fd is not None and not self.failed:
+        # Once a write failed (said once), later items are only counted.
+        if self.file is not None and self.file.fd is not None and self.file.refused is None:
             try:
                 self.file.append([record_of(item)])
                 written = True
             except OSError as exc:
-                self.failed = True
                 jsonl_failed(self.crawler, self.file.path, exc)
         self.crawler.stats.inc_value("newsbot/jsonl/items" if written else "newsbot/jsonl/unsaved")
         return item  # written or not: the other outputs still get it
 
     def close_spider(self) -> None:
-        close_jsonl(self.crawler, self.file, self.failed)
+        close_jsonl(self.crawler, self.file, self.file is not None and self.file.refused is not None)
 
 
 def open_jsonl(crawler: Crawler, path: Path) -> JsonLinesFile:
@@ -285,20 +270,6 @@ def complete_other_journals(crawler: Crawler, store: Any, own: JsonLinesFile | N
         finally:
             other.close()
         count_reconciled(crawler, path, cut, appended)
-
-
-def count_journal_write(crawler: Crawler, path: Path, result: Any, failed: bool) -> bool:
-    """Count what a store transaction appended to the journal (or cut from it); whether it has failed."""
-    if result.journal_lines:
-        crawler.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
-    if result.journal_cut:
-        crawler.stats.inc_value("newsbot/jsonl/cut", result.journal_cut)
-    if result.journal_error is not None:
-        crawler.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
-        if not failed:
-            jsonl_failed(crawler, path, result.journal_error)
-        return True
-    return failed
 
 
 def _reason(exc: OSError) -> str:

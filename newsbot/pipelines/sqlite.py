@@ -36,9 +36,8 @@ RECORDED_SETTINGS = ("BOT_NAME", "JOBDIR", "USER_AGENT", "CONCURRENT_REQUESTS", 
 RUN_COUNTS = {"scraped": "item_scraped_count", "new": stats_keys.STORED_NEW, "updated": stats_keys.STORED_UPDATED,
               "unchanged": stats_keys.STORED_UNCHANGED, "duplicate": "newsbot/items/duplicate",
               "dropped": "item_dropped_count"}
-# Batches handed to the writer thread and not yet committed; one more and process_item waits
-# for the oldest. One batch being written and one queued keep the writer busy; more would only
-# pile items up in memory while a slow disk or another process's lock holds the writer.
+# Batches handed to the writer and not yet committed before process_item waits for the oldest: one
+# being written and one queued keep it busy; more would only pile items up while a lock or disk holds it.
 MAX_BATCHES_IN_FLIGHT = 1
 
 
@@ -213,9 +212,15 @@ class SQLitePipeline:
                 if count := getattr(result, name):
                     self.stats.inc_value(f"newsbot/store/{name}", count)
             self.latencies.extend(result.new_latencies)
-            if self.journal is not None:
-                self.journal_failed = jsonlines.count_journal_write(self.crawler, self.journal.path, result,
-                                                                    self.journal_failed)
+            if result.journal_lines:
+                self.stats.inc_value("newsbot/jsonl/items", result.journal_lines)
+            if result.journal_cut:
+                self.stats.inc_value("newsbot/jsonl/cut", result.journal_cut)
+            if result.journal_error is not None:
+                self.stats.inc_value("newsbot/jsonl/unsaved", result.inserted + result.updated)
+                if not self.journal_failed:
+                    self.journal_failed = True
+                    jsonlines.jsonl_failed(self.crawler, self.journal.path, result.journal_error)
 
     async def close_spider(self) -> None:
         self.closing = True

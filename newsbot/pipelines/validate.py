@@ -36,7 +36,6 @@ class ValidationPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.stats = crawler.stats
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
@@ -46,7 +45,7 @@ class ValidationPipeline:
     def process_item(self, item: Any) -> Any:
         bad = problems(item)
         if bad:
-            self.stats.inc_value(f"newsbot/dropped/invalid_{bad[0]}")
+            self.crawler.stats.inc_value(f"newsbot/dropped/invalid_{bad[0]}")
             url = as_mapping(item).get("url") or "(no url)"
             report_lost(self.crawler, "invalid", url)
             raise DropItem(f"Invalid article {url}: bad or missing {', '.join(bad)}")

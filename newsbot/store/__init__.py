@@ -1,7 +1,5 @@
-"""The SQLite store (docs/schema.md): plain tables any SQLite reader can open, and every SQL statement
-newsbot runs (here and in newsbot/data/*.sql). Callers use ``Store`` (``facade``, reads in ``queries``);
-behind it ``connection`` (opening, write transactions), ``schema`` (migrations), ``articles`` (items as
-rows), ``identity`` and ``merge``."""
+"""The SQLite store (docs/schema.md) and every SQL statement newsbot runs (here and in newsbot/data/*.sql).
+Callers use ``Store`` (``facade``, its reads in ``queries``); each module's docstring says what it holds."""
 
 from newsbot.store.articles import (ARTICLE_COLUMNS, EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, Outcome, WriteResult,
                                     article_row, as_mapping, decide)

@@ -58,29 +58,22 @@ _JOURNAL_BATCH = 500
 
 class Journal(Protocol):
     """A file that records every article a transaction keeps (newsbot.pipelines.jsonlines.JsonLinesFile):
-    appended inside the transaction, its committed size recorded in the same transaction."""
+    appended inside the transaction, its committed size recorded in the same transaction. append()
+    returns the file's size after the records and leaves none of them written if it raises OSError;
+    committed() keeps the lines of the transaction that appended, rollback() takes them back; trim()
+    cuts what follows the committed size (None: nothing recorded yet) and returns the lines cut;
+    versions() gives (line number, article_id, content_hash) per line, None for a line that is no
+    record; drop_lines() removes lines so numbered, keeping the others in order."""
 
     key: str  # the file, as journal_files names it
 
-    def append(self, records: list[dict[str, Any]]) -> int:
-        """Write the records; the file's size after them. OSError: nothing of them stays written."""
-
-    def committed(self) -> None:
-        """The transaction that appended committed: its lines stay."""
-
-    def rollback(self) -> None:
-        """The transaction that appended did not commit: take its lines back."""
-
-    def trim(self, committed: int | None) -> int:
-        """Cut what follows `committed` bytes (None: nothing recorded yet); the lines cut."""
-
+    def append(self, records: list[dict[str, Any]]) -> int: ...
+    def committed(self) -> None: ...
+    def rollback(self) -> None: ...
+    def trim(self, committed: int | None) -> int: ...
     def size(self) -> int: ...
-
-    def versions(self) -> Iterator[tuple[int, str | None, str | None]]:
-        """(line number, article_id, content_hash) of every line; None for a line that is no record."""
-
-    def drop_lines(self, lines: set[int]) -> None:
-        """Remove those lines (numbered as versions() numbers them), keeping the others in order."""
+    def versions(self) -> Iterator[tuple[int, str | None, str | None]]: ...
+    def drop_lines(self, lines: set[int]) -> None: ...
 
 
 @dataclass

@@ -1,7 +1,6 @@
-"""Connections to the SQLite file: opening them, SQLite's errors as StoreErrors, write transactions
-retried with backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and
-failures"), and the WAL checkpointer thread. Nothing here knows the schema: an opener runs the
-``prepare`` callback it is given (newsbot.store.schema provides them)."""
+"""Connections to the SQLite file: opening them, SQLite's errors as StoreErrors, write transactions retried
+with backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and failures"), the WAL
+checkpointer thread. Nothing here knows the schema: openers run the ``prepare`` callback they are given."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from newsbot.normalize import utc_now_iso
 from newsbot.store import merge, schema
 from newsbot.store.articles import (Journal, WriteResult, _Row, article_row, newest_rows, reconcile_journal,
                                     write_rows)
-from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction
+from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction, uri
 from newsbot.store.merge import MergeResult
 from newsbot.store.queries import Queries
 
@@ -42,9 +42,8 @@ class Store(Queries, AbstractContextManager):
         if readonly:
             self._conn = open_readonly(self.path, self.timeout, lambda conn: schema.check_readable(conn, self.path))
         else:
-            self._conn = open_writable(self.path, self.timeout, lambda conn: schema.migrate(
-                conn, self.path, lambda work: transaction(
-                    conn, work, path=self.path, timeout=self.timeout, retries=self.retries)))
+            self._conn = open_writable(self.path, self.timeout,
+                                       lambda conn: schema.migrate(conn, self.path, self.timeout, self.retries))
         self.schema_version: int = schema.version_of(self._conn)
         if background_checkpoints and not readonly:
             # Autocheckpoint stays on as a backstop, at ~200 MB of WAL, should the thread fall behind.
@@ -82,18 +81,15 @@ class Store(Queries, AbstractContextManager):
         return self.write_rows(map(article_row, items), journal)
 
     def write_rows(self, rows: Iterable[_Row], journal: Journal | None = None) -> WriteResult:
-        """write() of items already made into rows by article_row (which need not hold the store).
-        journal: the file that gets the articles this transaction keeps (docs/schema.md, "Pipelines
-        and settings")."""
+        """write() of rows made by article_row; journal: docs/schema.md, "Pipelines and settings"."""
         newest = newest_rows(rows)  # one article twice: the newest crawl wins
         if not newest:
             return WriteResult()
         return self._write(lambda conn: write_rows(conn, newest, journal), journal)
 
     def open_journal(self, journal: Journal) -> tuple[int, int]:
-        """Before a journal's first write, bring it in line with the store in one write transaction (so
-        no other process is between appending and committing): articles.reconcile_journal.
-        Returns (lines cut, lines appended); OSError if the file refuses them again (they stay due)."""
+        """articles.reconcile_journal before a journal's first write, in one write transaction (so no other
+        process is between appending and committing); OSError if the file refuses them again (they stay due)."""
         return self._write(lambda conn: reconcile_journal(conn, journal), journal)
 
     def start_run(self, spider: str, arguments: Mapping[str, Any], settings: Mapping[str, Any],
@@ -138,4 +134,9 @@ class Store(Queries, AbstractContextManager):
             copy = Path(scratch) / other.name
             merge.copy_store(other, copy, self.timeout)
             Store(copy, timeout=self.timeout).close()  # migrates the copy of an older shard
-            return merge.merge_attached_from(self._conn, copy, self._write)
+            # ATTACH is not allowed inside a transaction, so it wraps the write.
+            self._conn.execute("ATTACH DATABASE ? AS src", (uri(copy, "rw"),))
+            try:
+                return self._write(merge.merge_copy)
+            finally:
+                self._conn.execute("DETACH DATABASE src")

@@ -18,9 +18,7 @@ from newsbot.store.connection import insert_rows, select_in
 
 
 @dataclass
-class StoryAssignment:
-    """What assign_stories decided for a batch of pages."""
-
+class StoryAssignment:  # what assign_stories decided for a batch of pages
     stories: list[str]                                    # the story id of each group, in order
     new_nodes: dict[str, str] = field(default_factory=dict)  # node -> story id, for nodes not stored yet
     merged: dict[str, str] = field(default_factory=dict)     # story id that lost -> the one that survived
@@ -28,15 +26,11 @@ class StoryAssignment:
 
 def assign_stories(groups: Iterable[tuple[str, Iterable[str]]], known: Mapping[str, str],
                    proposals_are_ids: bool = False) -> StoryAssignment:
-    """Story ids for groups of pages linked to each other, given the stored story of known nodes.
-
-    groups: (the id the pages propose, their nodes: a page's url_key and those of the editions it
-    links). known: node -> stored story id, for the nodes already in the graph. A component with
-    stored stories keeps the smallest of their ids (the others are merged into it); one without
-    takes the smallest id its pages propose. proposals_are_ids: the proposals are story ids of
-    another store (a shard being merged), which compete with the stored ones and become aliases
-    when they lose.
-    """
+    """Story ids for groups of pages linked to each other (docs/schema.md, "Identity"). groups: (the id
+    the pages propose, their nodes: a page's url_key and those of the editions it links); known: node ->
+    stored story id. A component keeps the smallest of its stored ids (merging the others into it), else
+    the smallest id its pages propose. proposals_are_ids: the proposals are a shard's story ids, which
+    compete with the stored ones and become aliases when they lose."""
     groups = [(hint, list(nodes)) for hint, nodes in groups]
     # Union-find over nodes and stored story ids ("\0" keeps the two apart), iterative and sparse: a
     # node that is no group's link and not stored never enters `parent` (it is its own root).

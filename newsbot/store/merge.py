@@ -5,7 +5,6 @@ migrated, ATTACHed as ``src`` and merged in one write transaction."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,23 +38,13 @@ def copy_store(source: Path, target: Path, timeout: float) -> None:
         src.close()
 
 
-def merge_attached_from(conn: sqlite3.Connection, copy: Path,
-                        write: Callable[[Callable[[sqlite3.Connection], MergeResult]], MergeResult]) -> MergeResult:
-    """ATTACH the shard's scratch copy (current schema) as src and merge it in with write(work),
-    one write transaction."""
-    def merge_copy(conn: sqlite3.Connection) -> MergeResult:
-        identity.rekey(conn, _ids_here(conn), schema="src")
-        result = _merge_articles(conn)
-        _merge_identity(conn)
-        return result
-
-    # ATTACH is not allowed inside a transaction, so it wraps the write. Read-write: the copy's
-    # ids are changed to this store's before the articles are copied.
-    conn.execute("ATTACH DATABASE ? AS src", (uri(copy, "rw"),))
-    try:
-        return write(merge_copy)
-    finally:
-        conn.execute("DETACH DATABASE src")
+def merge_copy(conn: sqlite3.Connection) -> MergeResult:
+    """Merge the shard's scratch copy (current schema), ATTACHed read-write as src, inside the caller's
+    write transaction: its ids are first changed to this store's."""
+    identity.rekey(conn, _ids_here(conn), schema="src")
+    result = _merge_articles(conn)
+    _merge_identity(conn)
+    return result
 
 
 def _ids_here(conn: sqlite3.Connection) -> dict[str, str]:

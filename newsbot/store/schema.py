@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from newsbot.store import identity
-from newsbot.store.connection import StoreError
+from newsbot.store.connection import StoreError, transaction
 
 logger = logging.getLogger("newsbot.store")
 
@@ -56,9 +56,8 @@ def check_readable(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{path} is empty, not a newsbot database")
 
 
-def migrate(conn: sqlite3.Connection, path: Path,
-            write: Callable[[Callable[[sqlite3.Connection], int]], int]) -> None:
-    """Bring the database to SCHEMA_VERSION; write(work) runs work(conn) in one write transaction."""
+def migrate(conn: sqlite3.Connection, path: Path, timeout: float, retries: int) -> None:
+    """Bring the database to SCHEMA_VERSION, in one write transaction (connection.transaction's arguments)."""
     version = version_of(conn)
     check_version(conn, path, version)
     if version == SCHEMA_VERSION:
@@ -82,7 +81,7 @@ def migrate(conn: sqlite3.Connection, path: Path,
     # remaking a table says: dropping the old one would otherwise delete its child rows (v7).
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
-        start = write(run_scripts)
+        start = transaction(conn, run_scripts, path=path, timeout=timeout, retries=retries)
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
     if start:
