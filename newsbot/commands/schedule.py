@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import sys
 import time
 import urllib.error
@@ -21,9 +20,8 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict, get_config
 from w3lib.http import basic_auth_header
 
-from newsbot.commands.common import NewsbotCommand, usage_error
+from newsbot.commands.common import NewsbotCommand, is_loopback, usage_error
 from newsbot.commands.crawl import check_spider_arguments
-from newsbot.net import is_loopback
 from newsbot.reasons import BROKEN, SHUTDOWN
 
 DEFAULT_SPIDER = "latest"
@@ -71,7 +69,7 @@ class Scrapyd:
                                    "(http://USER:PASSWORD@host:6800), as username and password of the scrapy.cfg "
                                    f"deploy target, or in {USERNAME_ENV} and {PASSWORD_ENV}") from exc
             raise ScrapydError(f"Scrapyd at {self.url} answered HTTP {exc.code} for {path}: {detail}") from exc
-        except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+        except OSError as exc:  # URLError, a timeout, a refused or reset connection
             reason = getattr(exc, "reason", exc)
             raise ScrapydError(f"Cannot reach Scrapyd at {self.url} ({reason}). Is it running, and is "
                                      "the URL right (--url, -t TARGET, or [deploy] url in scrapy.cfg)?") from exc
