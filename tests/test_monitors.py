@@ -24,10 +24,10 @@ def run(stats: dict, spider=LATEST, fill: dict[str, Baseline] | None = None, lea
     counters = {kind: counter for kind, (counter, _) in (leaks or {}).items()}
     limits = {kind: limit for kind, (_, limit) in (leaks or {}).items()}
     suite = CrawlHealthSuite.build(fill or {}, limits)
-    verdict = judge(suite, stats=stats, config=CONFIG, crawler=None, spider=spider, baselines=fill or {},
-                    leaks=counters, leak_limits=limits)
-    assert verdict.errors == []
-    return [(monitor.reason, message) for monitor, message in verdict.failed]
+    failed, errors = judge(suite, stats=stats, config=CONFIG, crawler=None, spider=spider, baselines=fill or {},
+                           leaks=counters, leak_limits=limits)
+    assert errors == []
+    return [(monitor.reason, message) for monitor, message in failed]
 
 
 def healthy(**overrides) -> dict:
