@@ -101,9 +101,7 @@ def _members(path: Path, reading: ArchiveReading) -> Iterator[tuple[int, bytes]]
 
 
 class _Corrupt(Exception):
-    def __init__(self, offset: int, why: str) -> None:
-        super().__init__(why)
-        self.offset = offset
+    """(the offset of the corrupt member, why)"""
 
 
 def read_archive(paths: Iterable[Path], reading: ArchiveReading | None = None) -> Iterator[ArchivedPage]:
@@ -116,9 +114,10 @@ def read_archive(paths: Iterable[Path], reading: ArchiveReading | None = None) -
         try:
             yield from _records(path, reading)
         except _Corrupt as exc:
-            if exc.offset == 0:
-                raise NotWarc(f"{path} is not a gzipped WARC file ({exc})") from None
-            reading.corrupt.append(f"{path} at byte {exc.offset} (after {reading.records - before} records of it)")
+            offset, why = exc.args
+            if offset == 0:
+                raise NotWarc(f"{path} is not a gzipped WARC file ({why})") from None
+            reading.corrupt.append(f"{path} at byte {offset} (after {reading.records - before} records of it)")
 
 
 def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
