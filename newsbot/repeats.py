@@ -86,8 +86,7 @@ class RepeatCounter:
         return [Repeat(entry.text, entry.count, self.error, tuple(entry.samples)) for entry in ordered]
 
     def top(self) -> Repeat | None:
-        held = self.repeats()
-        return held[0] if held else None
+        return next(iter(self.repeats()), None)
 
     def more_than(self, share: float, at_least: int) -> list[Repeat]:
         """The texts that may be in more than `share` of the stories and in `at_least` of them: judged
