@@ -34,9 +34,7 @@ class Report:
     filtered_out: int = 0      # articles outside --since/--until/--lang
     skipped: Counter = field(default_factory=Counter)  # reason -> records that gave no article
     fields: Counter = field(default_factory=Counter)   # field -> articles whose new revision changed it
-    # field -> articles whose stored value differs but whose content_hash does not (the field is outside
-    # the hash, e.g. the category's display name): the revision path keeps the stored value.
-    differences_not_stored: Counter = field(default_factory=Counter)
+    differences_not_stored: Counter = field(default_factory=Counter)  # outside the hash: docs/archive.md
 
     def as_dict(self) -> dict[str, Any]:
         return {name: dict(sorted(value.items())) if isinstance(value, Counter) else value
