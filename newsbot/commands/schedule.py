@@ -188,14 +188,13 @@ class Command(NewsbotCommand, ScrapyCommand):
     def check_locally(self, spider: str, opts: argparse.Namespace) -> None:
         """A bad -a argument (or -s setting) is said here in one line, before a job is sent to fail on the
         node. A spider this checkout lacks is left to Scrapyd, whose deployed egg may differ."""
-        settings = self.settings.copy()
-        settings.setdict(opts.job_settings, priority="cmdline")
+        # self.settings holds the job's -s settings already (ScrapyCommand.process_options).
         try:
-            spidercls = get_spider_loader(settings).load(spider)
+            spidercls = get_spider_loader(self.settings).load(spider)
         except KeyError:
             return
         # The job id Scrapyd will add, which file templates may name (%(_job)s).
-        check_spider_arguments("schedule", settings, spidercls, {**opts.spargs, "_job": opts.jobid or "job"})
+        check_spider_arguments("schedule", self.settings, spidercls, {**opts.spargs, "_job": opts.jobid or "job"})
 
     def schedule(self, scrapyd: Scrapyd, spider: str, opts: argparse.Namespace) -> None:
         """Schedule the job, unless one of `spider` is active, and with --wait wait for its end;
