@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 STAT_PREFIX = "newsbot/archive/"
 ERROR_STAT = "newsbot/output_errors/archive"
 _STAMP = "_newsbot_archived_at"
-# Extension fields, so a page reached through a redirect can be told from one linked directly (docs/archive.md).
+# Extension fields: a page reached through a redirect is told from one linked directly (docs/archive.md).
 REQUEST_URI, REDIRECTS = "WARC-Newsbot-Request-URI", "WARC-Newsbot-Redirects"
 # Scrapy has decompressed the body before any spider middleware sees it: headers that describe the
 # transfer, not the body kept, would make a WARC reader decode it a second time.
@@ -77,8 +77,6 @@ class ArchiveFile:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.path = Path(directory) / f"{spider_name}-{stamp}-{os.getpid()}.warc.gz"
         self.fd: int | None = None
-        self.records = 0
-        self.bytes = 0
 
     def open(self, info: dict[str, str]) -> None:
         """Create the file (never continue another crawl's) and write its warcinfo (OSError if it cannot)."""
@@ -97,8 +95,6 @@ class ArchiveFile:
     def append(self, record: bytes) -> None:
         assert self.fd is not None
         write_whole(self.fd, record, os.fstat(self.fd).st_size, self.path)
-        self.records += 1
-        self.bytes += len(record)
 
     def close(self) -> OSError | None:
         if self.fd is None:
@@ -198,7 +194,9 @@ class ArchiveMiddleware:
         if error is not None and not self.failed:
             self.stats.inc_value(ERROR_STAT)
             logger.error("Could not sync the archive %s: %s", self.file.path, _strerror(error))
-        logger.info("Archived %d article pages (%d bytes) to %s", self.file.records, self.file.bytes, self.file.path)
+        stats = self.stats.get_stats()
+        logger.info("Archived %d article pages (%d bytes) to %s", stats.get(STAT_PREFIX + "records", 0),
+                    stats.get(STAT_PREFIX + "bytes", 0), self.file.path)
 
 
 def _strerror(exc: OSError) -> str:
