@@ -96,8 +96,7 @@ class CrawlHealth:
 
     # Texts a story typically adds (real paragraphs, photos): what the leak counters are sized by. A
     # crawl whose stories add more only loosens the counts, which the judgement takes into account.
-    PARAGRAPHS_PER_STORY = 20
-    IMAGES_PER_STORY = 4
+    TEXTS_PER_STORY = {"paragraph": 20, "image": 4}
     SHOWN_CHARS = 80
 
     def __init__(self, crawler: Crawler):
@@ -114,9 +113,8 @@ class CrawlHealth:
             ("image", LeakLimit(settings.leak_image_share, settings.leak_image_min_stories,
                                 "NEWSBOT_LEAK_IMAGE_SHARE")),
         ) if limit.share < 1}
-        per_story = {"paragraph": self.PARAGRAPHS_PER_STORY, "image": self.IMAGES_PER_STORY}
-        self.leaks = {kind: RepeatCounter.for_share(limit.share, per_story[kind], samples=Leak.SAMPLES,
-                                                    keep_chars=self.SHOWN_CHARS)
+        self.leaks = {kind: RepeatCounter.for_share(limit.share, self.TEXTS_PER_STORY[kind],
+                                                    samples=Leak.SAMPLES, keep_chars=self.SHOWN_CHARS)
                       for kind, limit in self.leak_limits.items()}
         self.baselines: dict[str, Baseline] | None = None  # read from the store once, when first judged
 
