@@ -23,7 +23,6 @@ _FAIL = spidermon_settings.MONITOR.STATUS.FAILURE  # a failed assertion; ERROR i
 class Baseline:
     """What one field's fill rate is judged against."""
 
-    field: str
     threshold: float
     median: float | None = None   # of the qualifying runs' fill rates, when there were enough
     runs: int = 0                 # qualifying runs in the store that recorded this field's fill rate
@@ -47,9 +46,9 @@ def baselines(history: Iterable[Mapping[str, Any]], config: Config) -> dict[str,
         rates = [float(run[keys.fill_rate(field)]) for run in history if run.get(keys.fill_rate(field)) is not None]
         if len(rates) >= max(1, config.fill_history_min_runs):
             median = statistics.median(rates)
-            result[field] = Baseline(field, median * config.fill_history_ratio, median, len(rates))
+            result[field] = Baseline(median * config.fill_history_ratio, median, len(rates))
         else:
-            result[field] = Baseline(field, float(floor), None, len(rates))
+            result[field] = Baseline(float(floor), None, len(rates))
     return result
 
 

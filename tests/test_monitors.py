@@ -38,7 +38,7 @@ def test_a_healthy_crawl_passes_every_check():
     counter = RepeatCounter(50)
     for story in range(100):
         counter.add(f"s{story}", [f"paragraph {story}", "Shared by a few"] if story < 3 else [f"paragraph {story}"])
-    fill = {"tags": Baseline("tags", 0.05)}
+    fill = {"tags": Baseline(0.05)}
     assert run(healthy(**{keys.fill_rate("tags"): 0.4}), fill=fill,
                leaks={"paragraph": (counter, LeakLimit(0.3, 10, "NEWSBOT_LEAK_SHARE"))}) == []
 
@@ -62,7 +62,7 @@ def test_no_listing_is_no_listings_except_for_the_article_spider():
 
 
 def test_a_field_below_its_baseline_fails_naming_it():
-    fill = {"tags": Baseline("tags", 0.05), "images": Baseline("images", 0.05)}
+    fill = {"tags": Baseline(0.05), "images": Baseline(0.05)}
     failed = run(healthy(**{keys.fill_rate("tags"): 0.04, keys.fill_rate("images"): 0.05}), fill=fill)
     assert [reason for reason, _ in failed] == ["extraction_degraded"]
     assert failed[0][1].startswith("tags filled on 4% of 100 article pages (4); below the floor of 5%")
