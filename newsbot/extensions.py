@@ -96,8 +96,7 @@ class CrawlHealth:
 
     # Texts a story typically adds (real paragraphs, photos): what the leak counters are sized by. A
     # crawl whose stories add more only loosens the counts, which the judgement takes into account.
-    PARAGRAPHS_PER_STORY = 20
-    IMAGES_PER_STORY = 4
+    TEXTS_PER_STORY = {"paragraph": 20, "image": 4}
     SHOWN_CHARS = 80
 
     def __init__(self, crawler: Crawler):
@@ -114,11 +113,9 @@ class CrawlHealth:
             ("image", LeakLimit(settings.leak_image_share, settings.leak_image_min_stories,
                                 "NEWSBOT_LEAK_IMAGE_SHARE")),
         ) if limit.share < 1}
-        per_story = {"paragraph": self.PARAGRAPHS_PER_STORY, "image": self.IMAGES_PER_STORY}
-        self.leaks = {kind: RepeatCounter.for_share(limit.share, per_story[kind], samples=Leak.SAMPLES,
-                                                    keep_chars=self.SHOWN_CHARS)
+        self.leaks = {kind: RepeatCounter.for_share(limit.share, self.TEXTS_PER_STORY[kind],
+                                                    samples=Leak.SAMPLES, keep_chars=self.SHOWN_CHARS)
                       for kind, limit in self.leak_limits.items()}
-        self.fill_floors = {field: float(floor) for field, floor in settings.fill_floors.items()}
         self.baselines: dict[str, Baseline] | None = None  # read from the store once, when first judged
 
     @classmethod
@@ -184,29 +181,30 @@ class CrawlHealth:
         if closing(self.crawler):
             return False
         if self.baselines is None and only is None:
-            self.baselines = baselines(self.fill_floors, self.history(spider.name), self.config)
+            self.baselines = baselines(self.history(spider.name), self.config)
         # A suite runs once (unittest drops each test it ran): built for every judgement.
-        suite = CrawlHealthSuite.build(self.fill_floors, self.leak_limits, only=only)
-        verdict = judge(suite, stats=self.crawler.stats.get_stats(), config=self.config, crawler=self.crawler,
-                        spider=spider, baselines=self.baselines or {}, leaks=self.leaks, leak_limits=self.leak_limits)
-        for error in verdict.errors:  # a bug in a check is said, but does not fail the crawl
+        suite = CrawlHealthSuite.build(self.config.fill_floors, self.leak_limits, only=only)
+        failed, errors = judge(suite, stats=self.crawler.stats.get_stats(), config=self.config,
+                               crawler=self.crawler, spider=spider, baselines=self.baselines or {},
+                               leaks=self.leaks, leak_limits=self.leak_limits)
+        for error in errors:  # a bug in a check is said, but does not fail the crawl
             logger.error("Crawl health check could not run: %s", error)
-        if not verdict.failed:
+        if not failed:
             if only is None:
                 self.log_as_usual()
             return False
-        for monitor, message in verdict.failed:
+        for monitor, message in failed:
             for line in message.splitlines():
                 logger.error("Crawl is broken (%s): %s", monitor.reason, line)
-        closed = report_broken(self.crawler, verdict.failed[0][0].reason)
-        if closed and any(isinstance(monitor, RequiredFields) for monitor, _ in verdict.failed):
+        closed = report_broken(self.crawler, failed[0][0].reason)
+        if closed and any(isinstance(monitor, RequiredFields) for monitor, _ in failed):
             self.closed_it = True  # the selectors that found nothing are why: said as errors
             self.log_failed_selectors(logging.ERROR)
         return closed
 
     def log_as_usual(self) -> None:
         stats = self.crawler.stats
-        if self.fill_floors and self.pages >= self.config.degraded_min_pages:
+        if self.config.fill_floors and self.pages >= self.config.degraded_min_pages:
             logger.info("Fill rates of %d article pages are as usual: %s", self.pages, ", ".join(
                 f"{field} {stats.get_value(keys.fill_rate(field), 0):.0%} "
                 f"(>= {b.threshold:.1%}, {'median of %d runs' % b.runs if b.median is not None else 'floor'})"
@@ -218,9 +216,9 @@ class CrawlHealth:
 
     def history(self, spider_name: str) -> list[dict[str, Any]]:
         """Fill rates of the store's last complete runs of this spider (none without a store)."""
-        if not self.fill_floors or not self.config.db:
+        if not self.config.fill_floors or not self.config.db:
             return []
-        wanted = [keys.fill_rate(field) for field in self.fill_floors]
+        wanted = [keys.fill_rate(field) for field in self.config.fill_floors]
         try:
             with Store(self.config.db, readonly=True) as store:
                 return store.complete_run_stats(spider_name, wanted, min_pages=self.config.degraded_min_pages,

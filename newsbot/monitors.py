@@ -1,16 +1,6 @@
 """Crawl health as one spidermon suite, run by newsbot.extensions.CrawlHealth when the spider goes idle:
-spidermon's extension runs suites at spider_closed, when the close reason is fixed already.
-
-| monitor          | judges                                              | reason              | off with                              |
-|------------------|-----------------------------------------------------|---------------------|---------------------------------------|
-| RequiredFields   | share of article pages lacking a required field     | extraction_degraded | NEWSBOT_DEGRADED_THRESHOLD >= 1       |
-| Listings         | a listing page gave a card (not the article spider) | no_listings         | always on                             |
-| FillRate_<field> | an optional field's fill rate against its baseline  | extraction_degraded | NEWSBOT_FILL_FLOORS without the field |
-| Leak_<kind>      | the same paragraph or photo in too many stories     | extraction_degraded | its NEWSBOT_LEAK_*SHARE >= 1          |
-
-All but Listings judge only a crawl that saw NEWSBOT_DEGRADED_MIN_PAGES article pages; a fill rate is
-judged against a low floor until the store has history, as a false alarm on every crawl is as bad as none.
-"""
+spidermon's extension runs suites at spider_closed, when the close reason is fixed already. Each check,
+its close reason and the setting that turns it off: docs/crawling.md, Crawl health."""
 
 from __future__ import annotations
 
@@ -33,7 +23,6 @@ _FAIL = spidermon_settings.MONITOR.STATUS.FAILURE  # a failed assertion; ERROR i
 class Baseline:
     """What one field's fill rate is judged against."""
 
-    field: str
     threshold: float
     median: float | None = None   # of the qualifying runs' fill rates, when there were enough
     runs: int = 0                 # qualifying runs in the store that recorded this field's fill rate
@@ -47,20 +36,19 @@ class Baseline:
                 f"{config.fill_history_min_runs} needed for a median)")
 
 
-def baselines(floors: Mapping[str, float], history: Iterable[Mapping[str, Any]],
-              config: Config) -> dict[str, Baseline]:
-    """Per watched field (the keys of `floors`): NEWSBOT_FILL_HISTORY_RATIO of the median of its fill
-    rate over `history` (stats of earlier complete runs) when at least NEWSBOT_FILL_HISTORY_MIN_RUNS
-    of them recorded it, else its floor."""
+def baselines(history: Iterable[Mapping[str, Any]], config: Config) -> dict[str, Baseline]:
+    """Per watched field (the keys of NEWSBOT_FILL_FLOORS): NEWSBOT_FILL_HISTORY_RATIO of the median of
+    its fill rate over `history` (stats of earlier complete runs) when at least
+    NEWSBOT_FILL_HISTORY_MIN_RUNS of them recorded it, else its floor."""
     history = list(history)
     result = {}
-    for field, floor in floors.items():
+    for field, floor in config.fill_floors.items():
         rates = [float(run[keys.fill_rate(field)]) for run in history if run.get(keys.fill_rate(field)) is not None]
         if len(rates) >= max(1, config.fill_history_min_runs):
             median = statistics.median(rates)
-            result[field] = Baseline(field, median * config.fill_history_ratio, median, len(rates))
+            result[field] = Baseline(median * config.fill_history_ratio, median, len(rates))
         else:
-            result[field] = Baseline(field, float(floor), None, len(rates))
+            result[field] = Baseline(float(floor), None, len(rates))
     return result
 
 
@@ -148,19 +136,14 @@ class CrawlHealthSuite(MonitorSuite):
                              if only is None or issubclass(monitor, only)])
 
 
-@dataclass
-class Verdict:
-    failed: list[tuple[HealthMonitor, str]]  # each failing monitor and its message, in suite order
-    errors: list[str]               # monitors that raised (a bug in a check, not a verdict on the crawl)
-
-
-def judge(suite: CrawlHealthSuite, **data: Any) -> Verdict:
-    """Run the suite with spidermon's plain runner (it logs nothing by itself; SpiderMonitorRunner
-    would log every monitor and each failure's traceback)."""
+def judge(suite: CrawlHealthSuite, **data: Any) -> tuple[list[tuple[HealthMonitor, str]], list[str]]:
+    """(each failing monitor and its message, in suite order; each monitor that raised: a bug in a check,
+    not a verdict on the crawl), run with spidermon's plain runner (it logs nothing by itself;
+    SpiderMonitorRunner would log every monitor and each failure's traceback)."""
     failed, errors = [], []
     for item in MonitorRunner().run(suite, **data).monitors_failed_results:
         if item.status == _FAIL:  # spidermon keeps a failure's message as its reason
             failed.append((item.item, item.reason))
         else:  # the last line of the traceback spidermon keeps: the exception and its message
             errors.append(f"monitor {item.item.name}: {item.error.strip().splitlines()[-1].strip()}")
-    return Verdict(failed, errors)
+    return failed, errors

@@ -61,7 +61,7 @@ class RepeatCounter:
     def add(self, story: str, texts: Iterable[str]) -> None:
         """One story (its URL) and its texts; a text it repeats is counted once."""
         self.stories += 1
-        kept = self.kept
+        kept, limit = self.kept, self.keep_chars
         for key, text in {hash(text): text for text in texts}.items():
             self.added += 1
             entry = kept.get(key)
@@ -70,20 +70,15 @@ class RepeatCounter:
                 if len(entry.samples) < self.sample_limit:
                     entry.samples.append(story)
             elif len(kept) < self.counters:
-                kept[key] = _Kept(1, self._shorten(text), [story][:self.sample_limit])
-            else:
-                self._drop_one()
-
-    def _drop_one(self) -> None:
-        self.error += 1
-        for key in [key for key, entry in self.kept.items() if entry.count == 1]:
-            del self.kept[key]
-        for entry in self.kept.values():
-            entry.count -= 1
-
-    def _shorten(self, text: str) -> str:
-        limit = self.keep_chars
-        return text if limit is None or len(text) <= limit else text[:limit - 1].rstrip() + "…"
+                if limit is not None and len(text) > limit:
+                    text = text[:limit - 1].rstrip() + "…"
+                kept[key] = _Kept(1, text, [story][:self.sample_limit])
+            else:  # every counter taken: each count drops by one, and this text is not held
+                self.error += 1
+                for gone in [key for key, entry in kept.items() if entry.count == 1]:
+                    del kept[gone]
+                for entry in kept.values():
+                    entry.count -= 1
 
     def repeats(self) -> list[Repeat]:
         """Every held text, most counted first."""
@@ -91,8 +86,7 @@ class RepeatCounter:
         return [Repeat(entry.text, entry.count, self.error, tuple(entry.samples)) for entry in ordered]
 
     def top(self) -> Repeat | None:
-        held = self.repeats()
-        return held[0] if held else None
+        return next(iter(self.repeats()), None)
 
     def more_than(self, share: float, at_least: int) -> list[Repeat]:
         """The texts that may be in more than `share` of the stories and in `at_least` of them: judged

@@ -24,10 +24,10 @@ def run(stats: dict, spider=LATEST, fill: dict[str, Baseline] | None = None, lea
     counters = {kind: counter for kind, (counter, _) in (leaks or {}).items()}
     limits = {kind: limit for kind, (_, limit) in (leaks or {}).items()}
     suite = CrawlHealthSuite.build(fill or {}, limits)
-    verdict = judge(suite, stats=stats, config=CONFIG, crawler=None, spider=spider, baselines=fill or {},
-                    leaks=counters, leak_limits=limits)
-    assert verdict.errors == []
-    return [(monitor.reason, message) for monitor, message in verdict.failed]
+    failed, errors = judge(suite, stats=stats, config=CONFIG, crawler=None, spider=spider, baselines=fill or {},
+                           leaks=counters, leak_limits=limits)
+    assert errors == []
+    return [(monitor.reason, message) for monitor, message in failed]
 
 
 def healthy(**overrides) -> dict:
@@ -38,7 +38,7 @@ def test_a_healthy_crawl_passes_every_check():
     counter = RepeatCounter(50)
     for story in range(100):
         counter.add(f"s{story}", [f"paragraph {story}", "Shared by a few"] if story < 3 else [f"paragraph {story}"])
-    fill = {"tags": Baseline("tags", 0.05)}
+    fill = {"tags": Baseline(0.05)}
     assert run(healthy(**{keys.fill_rate("tags"): 0.4}), fill=fill,
                leaks={"paragraph": (counter, LeakLimit(0.3, 10, "NEWSBOT_LEAK_SHARE"))}) == []
 
@@ -62,7 +62,7 @@ def test_no_listing_is_no_listings_except_for_the_article_spider():
 
 
 def test_a_field_below_its_baseline_fails_naming_it():
-    fill = {"tags": Baseline("tags", 0.05), "images": Baseline("images", 0.05)}
+    fill = {"tags": Baseline(0.05), "images": Baseline(0.05)}
     failed = run(healthy(**{keys.fill_rate("tags"): 0.04, keys.fill_rate("images"): 0.05}), fill=fill)
     assert [reason for reason, _ in failed] == ["extraction_degraded"]
     assert failed[0][1].startswith("tags filled on 4% of 100 article pages (4); below the floor of 5%")

@@ -4,10 +4,6 @@
 from __future__ import annotations
 
 INSTALL_HINT = "pip install -e '.[archive]'"
-# Extension fields (WARC allows any WARC-* field): the URL the spider asked for and the redirects
-# that led to WARC-Target-URI, so a page reached through a 301 can be told from one linked directly.
-REQUEST_URI = "WARC-Newsbot-Request-URI"
-REDIRECTS = "WARC-Newsbot-Redirects"
 
 
 def require_warcio() -> None:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from newsbot.archive import require_warcio
 
@@ -101,9 +100,7 @@ def _members(path: Path, reading: ArchiveReading) -> Iterator[tuple[int, bytes]]
 
 
 class _Corrupt(Exception):
-    def __init__(self, offset: int, why: str) -> None:
-        super().__init__(why)
-        self.offset = offset
+    """(the offset of the corrupt member, why)"""
 
 
 def read_archive(paths: Iterable[Path], reading: ArchiveReading | None = None) -> Iterator[ArchivedPage]:
@@ -116,41 +113,36 @@ def read_archive(paths: Iterable[Path], reading: ArchiveReading | None = None) -
         try:
             yield from _records(path, reading)
         except _Corrupt as exc:
-            if exc.offset == 0:
-                raise NotWarc(f"{path} is not a gzipped WARC file ({exc})") from None
-            reading.corrupt.append(f"{path} at byte {exc.offset} (after {reading.records - before} records of it)")
+            offset, why = exc.args
+            if offset == 0:
+                raise NotWarc(f"{path} is not a gzipped WARC file ({why})") from None
+            reading.corrupt.append(f"{path} at byte {offset} (after {reading.records - before} records of it)")
 
 
 def _records(path: Path, reading: ArchiveReading) -> Iterator[ArchivedPage]:
     from warcio.archiveiterator import ArchiveIterator
+    from warcio.timeutils import iso_date_to_datetime
 
     for offset, data in _members(path, reading):
         try:
             # The member is already inflated: warcio reads it as a plain WARC stream.
             for record in ArchiveIterator(BytesIO(data), ensure_http_headers=False):
-                page = _page(record, offset)
-                if page is None:
+                if record.rec_type != "response" or record.http_headers is None:
                     reading.other_records += 1
-                else:
-                    reading.records += 1
-                    yield page
+                    continue
+                headers = record.rec_headers
+                # raw_stream: the block as written (content_stream would undo a Content-Encoding not kept).
+                body = record.raw_stream.read()
+                date = headers.get_header("WARC-Date")
+                try:
+                    fetched_at = iso_date_to_datetime(date.strip(), tz_aware=True)
+                except (AttributeError, TypeError, ValueError):
+                    raise ValueError(f"no WARC-Date: {date!r}") from None
+                page = ArchivedPage(url=headers.get_header("WARC-Target-URI") or "",
+                                    status=int(record.http_headers.get_statuscode() or 0),
+                                    headers=list(record.http_headers.headers), body=body,
+                                    fetched_at=fetched_at, offset=offset)
+                reading.records += 1
+                yield page
         except Exception as exc:  # warcio raises its own errors and ValueErrors for a mangled record
             raise _Corrupt(offset, f"no WARC record: {exc}") from None
-
-
-def _page(record: Any, offset: int) -> ArchivedPage | None:
-    from warcio.timeutils import iso_date_to_datetime
-
-    if record.rec_type != "response" or record.http_headers is None:
-        return None
-    headers = record.rec_headers
-    # raw_stream: the block as written (content_stream would undo a Content-Encoding we never kept).
-    body = record.raw_stream.read()
-    date = headers.get_header("WARC-Date")
-    try:
-        fetched_at = iso_date_to_datetime(date.strip(), tz_aware=True)
-    except (AttributeError, TypeError, ValueError):
-        raise ValueError(f"no WARC-Date: {date!r}") from None
-    return ArchivedPage(url=headers.get_header("WARC-Target-URI") or "",
-                        status=int(record.http_headers.get_statuscode() or 0),
-                        headers=list(record.http_headers.headers), body=body, fetched_at=fetched_at, offset=offset)

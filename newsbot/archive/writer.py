@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from http.client import responses
 from io import BytesIO
@@ -19,7 +19,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsbot.appendfile import close_synced, write_whole
-from newsbot.archive import REDIRECTS, REQUEST_URI, require_warcio
+from newsbot.archive import require_warcio
 from newsbot.config import config
 from newsbot.normalize import iso_utc
 from newsbot.outcome import CrawlOutcome, is_article_page, report_broken
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 STAT_PREFIX = "newsbot/archive/"
 ERROR_STAT = "newsbot/output_errors/archive"
 _STAMP = "_newsbot_archived_at"
+# Extension fields: a page reached through a redirect is told from one linked directly (docs/archive.md).
+REQUEST_URI, REDIRECTS = "WARC-Newsbot-Request-URI", "WARC-Newsbot-Redirects"
 # Scrapy has decompressed the body before any spider middleware sees it: headers that describe the
 # transfer, not the body kept, would make a WARC reader decode it a second time.
 _TRANSFER_HEADERS = frozenset({b"content-encoding", b"transfer-encoding", b"content-length"})
@@ -75,8 +77,6 @@ class ArchiveFile:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.path = Path(directory) / f"{spider_name}-{stamp}-{os.getpid()}.warc.gz"
         self.fd: int | None = None
-        self.records = 0
-        self.bytes = 0
 
     def open(self, info: dict[str, str]) -> None:
         """Create the file (never continue another crawl's) and write its warcinfo (OSError if it cannot)."""
@@ -95,8 +95,6 @@ class ArchiveFile:
     def append(self, record: bytes) -> None:
         assert self.fd is not None
         write_whole(self.fd, record, os.fstat(self.fd).st_size, self.path)
-        self.records += 1
-        self.bytes += len(record)
 
     def close(self) -> OSError | None:
         if self.fd is None:
@@ -180,16 +178,14 @@ class ArchiveMiddleware:
         # look older than the article it produced, and `scrapy reextract` would leave that one as stale.
         meta[_STAMP] = iso_utc(fetched_at)
 
-    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Any = None) -> Iterator[Any]:
-        stamp = response.meta.get(_STAMP) if response.request is not None else None
-        for output in result:
-            yield _stamped(output, stamp)
-
-    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any],
-                                          spider: Any = None) -> AsyncIterator[Any]:
+    # Async only: Scrapy upgrades a plain callback's output and calls no sync twin of this method.
+    async def process_spider_output(self, response: Response, result: AsyncIterator[Any],
+                                    spider: Any = None) -> AsyncIterator[Any]:
         stamp = response.meta.get(_STAMP) if response.request is not None else None
         async for output in result:
-            yield _stamped(output, stamp)
+            if stamp and ItemAdapter.is_item(output) and "crawled_at" in ItemAdapter(output).field_names():
+                ItemAdapter(output)["crawled_at"] = stamp
+            yield output
 
     def spider_closed(self, spider: Any) -> None:
         if self.file is None:
@@ -198,13 +194,9 @@ class ArchiveMiddleware:
         if error is not None and not self.failed:
             self.stats.inc_value(ERROR_STAT)
             logger.error("Could not sync the archive %s: %s", self.file.path, _strerror(error))
-        logger.info("Archived %d article pages (%d bytes) to %s", self.file.records, self.file.bytes, self.file.path)
-
-
-def _stamped(output: Any, stamp: str | None) -> Any:
-    if stamp and ItemAdapter.is_item(output) and "crawled_at" in ItemAdapter(output).field_names():
-        ItemAdapter(output)["crawled_at"] = stamp
-    return output
+        stats = self.stats.get_stats()
+        logger.info("Archived %d article pages (%d bytes) to %s", stats.get(STAT_PREFIX + "records", 0),
+                    stats.get(STAT_PREFIX + "bytes", 0), self.file.path)
 
 
 def _strerror(exc: OSError) -> str:

@@ -13,8 +13,7 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 
 from newsbot.children import PREEXEC_DIE_WITH_PARENT
-from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
-from newsbot.net import is_loopback
+from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, is_loopback, usage_error
 from newsbot.store import Store, StoreError
 from newsbot.store.datasette import datasette_metadata
 

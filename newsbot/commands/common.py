@@ -1,9 +1,11 @@
-"""What newsbot's commands share: the one-line usage error, and NewsbotCommand, the base of every
-command but crawl: their defaults, texts, shared options (--db, --since, --until, --lang, -o) and checks."""
+"""What newsbot's commands share: the one-line usage error, whether a host is loopback, and NewsbotCommand,
+the base of every command but crawl: their defaults, texts, shared options (--db, --since, --until, --lang,
+-o) and checks."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from datetime import date
 from pathlib import Path
@@ -23,6 +25,19 @@ def usage_error(command: str, message: str) -> NoReturn:
     """One line on stderr, like argparse's own error line but without the usage block, and exit 2."""
     print(f"{command}: error: {message}", file=sys.stderr)
     sys.exit(USAGE_ERROR)
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` is this machine only: `localhost` or a loopback address (127.0.0.0/8, ::1).
+    Any other name is taken as reachable from the network."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def day(text: str) -> date:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from scrapy.commands import ScrapyCommand
 
@@ -34,9 +34,7 @@ class Report:
     filtered_out: int = 0      # articles outside --since/--until/--lang
     skipped: Counter = field(default_factory=Counter)  # reason -> records that gave no article
     fields: Counter = field(default_factory=Counter)   # field -> articles whose new revision changed it
-    # field -> articles whose stored value differs but whose content_hash does not (the field is outside
-    # the hash, e.g. the category's display name): the revision path keeps the stored value.
-    differences_not_stored: Counter = field(default_factory=Counter)
+    differences_not_stored: Counter = field(default_factory=Counter)  # outside the hash: docs/archive.md
 
     def as_dict(self) -> dict[str, Any]:
         return {name: dict(sorted(value.items())) if isinstance(value, Counter) else value
@@ -99,14 +97,13 @@ def in_filters(item: dict[str, Any], since: date | None, until: date | None, lan
         since and published < since.isoformat() or until and published > until.isoformat())
 
 
-def reextract(store: Any, files: list[Path], *, since: date | None = None, until: date | None = None,
-              languages: Iterable[str] = (), batch_size: int = 2000) -> Report:
+def reextract(store: Any, files: list[Path], *, since: date | None, until: date | None, languages: list[str],
+              batch_size: int) -> Report:
     """Read `files`, re-extract each article's newest record and write them through store.write."""
     from newsbot.archive.reader import ArchiveReading, read_archive
     from newsbot.normalize import url_key
     from newsbot.store import Outcome, article_row, decide
 
-    languages = list(languages)
     report = Report(files=len(files))
     reading = ArchiveReading()
     newest: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -133,7 +130,7 @@ def reextract(store: Any, files: list[Path], *, since: date | None = None, until
     chosen = [item for _, item in newest.values() if in_filters(item, since, until, languages)]
     report.filtered_out = len(newest) - len(chosen)
     chosen.sort(key=lambda item: (item["published_at"], item["url"]))
-    for start in range(0, len(chosen), max(1, batch_size)):
+    for start in range(0, len(chosen), batch_size):
         batch = chosen[start:start + batch_size]
         stored = store.articles_at(item["url"] for item in batch)
         for item in batch:

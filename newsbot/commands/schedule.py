@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import sys
 import time
 import urllib.error
@@ -21,9 +20,8 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict, get_config
 from w3lib.http import basic_auth_header
 
-from newsbot.commands.common import NewsbotCommand, usage_error
+from newsbot.commands.common import NewsbotCommand, is_loopback, usage_error
 from newsbot.commands.crawl import check_spider_arguments
-from newsbot.net import is_loopback
 from newsbot.reasons import BROKEN, SHUTDOWN
 
 DEFAULT_SPIDER = "latest"
@@ -71,7 +69,7 @@ class Scrapyd:
                                    "(http://USER:PASSWORD@host:6800), as username and password of the scrapy.cfg "
                                    f"deploy target, or in {USERNAME_ENV} and {PASSWORD_ENV}") from exc
             raise ScrapydError(f"Scrapyd at {self.url} answered HTTP {exc.code} for {path}: {detail}") from exc
-        except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+        except OSError as exc:  # URLError, a timeout, a refused or reset connection
             reason = getattr(exc, "reason", exc)
             raise ScrapydError(f"Cannot reach Scrapyd at {self.url} ({reason}). Is it running, and is "
                                      "the URL right (--url, -t TARGET, or [deploy] url in scrapy.cfg)?") from exc
@@ -190,14 +188,13 @@ class Command(NewsbotCommand, ScrapyCommand):
     def check_locally(self, spider: str, opts: argparse.Namespace) -> None:
         """A bad -a argument (or -s setting) is said here in one line, before a job is sent to fail on the
         node. A spider this checkout lacks is left to Scrapyd, whose deployed egg may differ."""
-        settings = self.settings.copy()
-        settings.setdict(opts.job_settings, priority="cmdline")
+        # self.settings holds the job's -s settings already (ScrapyCommand.process_options).
         try:
-            spidercls = get_spider_loader(settings).load(spider)
+            spidercls = get_spider_loader(self.settings).load(spider)
         except KeyError:
             return
         # The job id Scrapyd will add, which file templates may name (%(_job)s).
-        check_spider_arguments("schedule", settings, spidercls, {**opts.spargs, "_job": opts.jobid or "job"})
+        check_spider_arguments("schedule", self.settings, spidercls, {**opts.spargs, "_job": opts.jobid or "job"})
 
     def schedule(self, scrapyd: Scrapyd, spider: str, opts: argparse.Namespace) -> None:
         """Schedule the job, unless one of `spider` is active, and with --wait wait for its end;
