@@ -177,7 +177,7 @@ class CategoryWalks:
         request = self.request(url, "parse_listing", meta=meta, dont_filter=fetch.again,
                                priority=1 if fetch.urgent else 0, language=language, page=fetch.page,
                                segment=segment, walk=fetch.walk)
-        return self.spider.rendered(request) if self.spider.js_mode == "always" else request
+        return self.spider.rendered(request) if self.spider.config.js_mode == "always" else request
 
     def act(self, decision: Decision) -> Iterator[scrapy.Request]:
         """The navigator's decision taken: what it learnt in the stats, its fetches as (paced) requests."""
@@ -237,16 +237,13 @@ class CategoryWalks:
         yield from self.act(self.navigator.cards_read(key, walk, shown, cards))
 
     def failed(self, failure: Failure) -> Iterator[Any]:
-        kwargs = failure.request.cb_kwargs
-        if kwargs["step"] == "parse_listing":
-            return self.listing_failed(failure)
-        logger.warning("Could not read %s to learn its category (%s)", failure.request.url, failure_reason(failure))
-        return self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
-
-    def listing_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
-        self.spider.pacing.answered(request)
         kwargs = request.cb_kwargs
+        if kwargs["step"] != "parse_listing":
+            logger.warning("Could not read %s to learn its category (%s)", request.url, failure_reason(failure))
+            yield from self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
+            return
+        self.spider.pacing.answered(request)
         walk, page = kwargs["walk"], kwargs["page"]
         is_404 = bool(failure.check(HttpError)) and failure.value.response.status == 404
         guessed = bool(request.meta.get("guessed_page"))
