@@ -175,7 +175,6 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         # Scrapy keeps no record of the -a arguments; crawl_runs stores this one.
         spider.arguments = dict(kwargs)
         spider.configure(crawler.settings)
-        crawler.signals.connect(spider._close_store, scrapy.signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, scrapy.signals.request_dropped)
         crawler.signals.connect(spider.request_scheduled, scrapy.signals.request_scheduled)
         spider.pacing = Pacing(crawler, spider.config.walk_backlog if cls.paced else 0,
@@ -196,7 +195,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
             self._store = Store(path, timeout=self.config.db_timeout, readonly=True)
         return self._store
 
-    def _close_store(self, spider) -> None:
+    def closed(self, reason: str) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
