@@ -1,8 +1,5 @@
-"""newsbot's own signals (Scrapy signals are plain objects compared by identity).
-
-Spiders, middlewares, pipelines and monitors report through these; one extension,
-newsbot.outcome.CrawlOutcome, decides how the crawl ends from them.
-"""
+"""newsbot's own signals: the crawl's parts report through them to newsbot.outcome.CrawlOutcome
+and crawl health."""
 
 # Sent once per article page parsed, with extraction=, url=, spider=; crawl health listens.
 article_extracted = object()
