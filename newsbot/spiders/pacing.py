@@ -28,9 +28,8 @@ STEPS_OUT = 2
 
 
 class Pacing:
-    """Holds a spider's walk steps and new article links back while the scheduler is full.
-    backlog 0: nothing is held (a JOBDIR's queue on disk holds a backlog at no memory cost, and a
-    held step would be lost with a killed crawl's memory)."""
+    """backlog 0, and always with a JOBDIR, holds nothing: a JOBDIR's queue on disk holds a backlog at
+    no memory cost, and a held step would be lost with a killed crawl's memory."""
 
     def __init__(self, crawler, backlog: int, article_request: Callable[[str], scrapy.Request]) -> None:
         self.crawler = crawler
