@@ -29,14 +29,13 @@ def _joined(node: etree._Element, query: str) -> str:
 
 class CardReader:
     """Reads the page's own listing cards as the page is parsed (newsbot.html.document's `read`), and
-    takes each card out of the tree once read: the last page of a big cumulative category is never a
-    whole tree. A card inside page chrome (the "Latest News" sidebar, a menu, a footer) is not one, and
-    stays in the tree: it would send the feed walk back to the newest card, mix every section's stories
-    into this one's, or make a script-only feed look rendered.
+    takes each card out of the tree once read (docs/crawling.md, Backfill). A card inside page chrome
+    (the "Latest News" sidebar, a menu, a footer) is not one, and stays in the tree: it would send the
+    feed walk back to the newest card, mix every section's stories into this one's, or make a
+    script-only feed look rendered.
 
-    known: the url_keys of a walk's cards read before, which are only counted
-    (shown, known_shown), as are repeats: a cumulative page repeats thousands of cards to add a few.
-    """
+    known: the url_keys of a walk's cards read before, which are only counted (shown, known_shown), as
+    are repeats: a cumulative page repeats thousands of cards to add a few."""
 
     def __init__(self, base_url: str, take: bool = True, known: Container[str] | None = None) -> None:
         self.base_url = base_url

@@ -70,11 +70,6 @@ class Fetch:
     past_end_probe: bool = False
     counts: tuple[str, ...] = ()
 
-    @property
-    def again(self) -> bool:
-        """Requested before by this walk (a jump that was not cumulative): past the dupe filter."""
-        return self.page <= self.walk.reread_to
-
 
 @dataclass(frozen=True)
 class End:

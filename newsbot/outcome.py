@@ -18,7 +18,7 @@ from newsbot import stats as keys
 from newsbot.config import config
 from newsbot.loaders import Extraction
 from newsbot.reasons import BROKEN, FINISHED, KILLED, exit_code
-from newsbot.signals import article_extracted, crawl_broken, page_lost
+from newsbot.signals import article_extracted
 
 logger = logging.getLogger("newsbot.extensions")  # the crawl-health log, whoever writes the line
 
@@ -30,7 +30,8 @@ _OUTCOMES: WeakKeyDictionary[Crawler, CrawlOutcome] = WeakKeyDictionary()
 def report_lost(crawler: Crawler, reason: str, url: str) -> None:
     """A page the crawl meant to store and will not, for one of newsbot.stats.LOSS_REASONS."""
     assert reason in keys.LOSS_REASONS, reason
-    crawler.signals.send_catch_log(signal=page_lost, reason=reason, url=url)
+    if crawler in _OUTCOMES:
+        _OUTCOMES[crawler].page_lost(reason, url)
 
 
 def report_broken(crawler: Crawler, reason: str, message: str | None = None, *args: Any) -> bool:
@@ -38,8 +39,8 @@ def report_broken(crawler: Crawler, reason: str, message: str | None = None, *ar
     (<reason>): <message>" (none when message is None: the caller has said what broke), and the
     crawl closes. False (and nothing logged) when it is closing already: the first reason stands."""
     assert reason in BROKEN, reason
-    answers = crawler.signals.send_catch_log(signal=crawl_broken, reason=reason, message=message, args=args)
-    return any(answer is True for _, answer in answers)
+    outcome = _OUTCOMES.get(crawler)
+    return outcome is not None and outcome.crawl_broken(reason, message, args)
 
 
 def is_article_page(response: Any, spider: Any) -> bool:
@@ -93,8 +94,6 @@ class CrawlOutcome:
             return found
         outcome = _OUTCOMES[crawler] = cls(crawler)
         connect = crawler.signals.connect
-        connect(outcome.page_lost, signal=page_lost)
-        connect(outcome.crawl_broken, signal=crawl_broken)
         connect(outcome.article_extracted, signal=article_extracted)
         connect(outcome.spider_error, signal=scrapy_signals.spider_error)
         connect(outcome.request_left_downloader, signal=scrapy_signals.request_left_downloader)

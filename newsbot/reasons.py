@@ -27,6 +27,5 @@ KILLED = 1
 
 
 def exit_code(reason: str | None) -> int:
-    """0 for a crawl that finished (or closed for a reason that is not a breakage, e.g. CLOSESPIDER_*),
-    else 1."""
+    """0 for a crawl that finished or closed for a reason that is no breakage (CLOSESPIDER_*), else 1."""
     return 1 if reason == SHUTDOWN or reason in BROKEN else 0

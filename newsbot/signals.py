@@ -1,13 +1,4 @@
-"""newsbot's own signals (Scrapy signals are plain objects compared by identity).
-
-Spiders, middlewares, pipelines and monitors report through these; one extension,
-newsbot.outcome.CrawlOutcome, decides how the crawl ends from them.
-"""
+"""newsbot's own signals; a lost page or a broken crawl is reported through newsbot.outcome instead."""
 
 # Sent once per article page parsed, with extraction=, url=, spider=; crawl health listens.
 article_extracted = object()
-# A page the crawl meant to store and will not: reason= (one of newsbot.stats.LOSS_REASONS), url=.
-page_lost = object()
-# The crawl is broken: reason= (one of newsbot.reasons.BROKEN), message= (None when the sender
-# logged what broke), args=. The receiver answers True when it closes the crawl for that reason.
-crawl_broken = object()

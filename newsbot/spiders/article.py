@@ -110,9 +110,8 @@ class ArticleSpider(NewsbotSpider):
         if self.skipped:
             self.crawler.stats.inc_value("newsbot/skipped/not_an_article_url", self.skipped)
         for url in self.requested:
-            request = self.article_request(url, dont_filter=True)
-            if request is not None:
-                yield request
+            if self.first_request_for(url):
+                yield self.article_request(url, dont_filter=True)
 
     def record_extraction(self, extraction: Extraction, url: str) -> None:
         super().record_extraction(extraction, url)

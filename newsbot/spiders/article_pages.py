@@ -65,11 +65,7 @@ class ArticlePages:
         self.crawler.stats.inc_value("newsbot/requests/same_article")
         return False
 
-    def article_request(self, url: str, dont_filter: bool = False) -> scrapy.Request | None:
-        """A request for an article link as the page wrote it; None when this run asked for it already."""
-        return self.article_page_request(url, dont_filter) if self.first_request_for(url) else None
-
-    def article_page_request(self, url: str, dont_filter: bool = False) -> scrapy.Request:
+    def article_request(self, url: str, dont_filter: bool = False) -> scrapy.Request:
         return scrapy.Request(urldefrag(url)[0], callback=self.parse_article, errback=self.article_failed,
                               dont_filter=dont_filter)
 
@@ -164,6 +160,7 @@ class ArticlePages:
         previous = request.meta.get("redirect_urls", ())
         if request.callback == self.parse_article and url_key(request.url) in map(url_key, previous):
             self.count_drop("redirect_loop", previous[0])
+
 
 def failure_reason(failure: Failure) -> str:
     """What a failure line says: "HTTP 503 after 4 retries", "TimeoutError: ... after 2 retries"."""

@@ -161,7 +161,6 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         self.base_url = (self.config.base_url or site.DEFAULT_BASE_URL).rstrip("/")
         self.allowed_domains = [urlsplit(self.base_url).hostname]
         self.languages = parse_languages(self.lang_arg, self.config.languages)
-        self.js_mode = self.config.js_mode
         # The file templates name spider attributes: a missing one is known now, before any request.
         for name in ("jsonl", "archive"):
             template = getattr(self.config, name)
@@ -176,11 +175,10 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         # Scrapy keeps no record of the -a arguments; crawl_runs stores this one.
         spider.arguments = dict(kwargs)
         spider.configure(crawler.settings)
-        crawler.signals.connect(spider._close_store, scrapy.signals.spider_closed)
         crawler.signals.connect(spider.request_dropped, scrapy.signals.request_dropped)
         crawler.signals.connect(spider.request_scheduled, scrapy.signals.request_scheduled)
-        spider.pacing = Pacing.from_crawler(crawler, spider.config.walk_backlog if cls.paced else 0,
-                                            spider.article_page_request)
+        spider.pacing = Pacing(crawler, spider.config.walk_backlog if cls.paced else 0,
+                               spider.article_request)
         return spider
 
     def edition(self, language: str) -> site.Edition:
@@ -197,7 +195,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
             self._store = Store(path, timeout=self.config.db_timeout, readonly=True)
         return self._store
 
-    def _close_store(self, spider) -> None:
+    def closed(self, reason: str) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -240,11 +238,9 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
     def walk_failed(self, failure: Failure) -> Iterator[Any]:
         return self.category_walks.failed(failure)
 
-    def listing_request(self, url: str, callback, language: str, page: int, *, meta: dict | None = None,
-                        dont_filter: bool = False, priority: int = 0, **extra: Any) -> scrapy.Request:
+    def listing_request(self, url: str, callback, language: str, page: int, meta: dict) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.listing_failed, meta=meta,
-                              dont_filter=dont_filter, priority=priority,
-                              cb_kwargs={"language": language, "page": page, **extra})
+                              cb_kwargs={"language": language, "page": page})
 
     def listing_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value(stats_keys.LISTING_FAILED)
@@ -262,7 +258,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         reader = CardReader(response.url, known=known)
         document(response, read=reader)
         # A listing with no cards in its HTML is rendered by script: ask Chromium (mode auto).
-        if (self.js_mode == "auto" and not reader.shown() and not response.meta.get("playwright")
+        if (self.config.js_mode == "auto" and not reader.shown() and not response.meta.get("playwright")
                 and site.has_card_container(document(response))):
             return None, [self.rendered(response.request)]
         self.crawler.stats.inc_value(stats_keys.LISTING_PAGES if reader.shown() else stats_keys.LISTING_EMPTY)

@@ -80,17 +80,15 @@ class CategoryWalks:
             logger.warning("No category links in the %s navigation; using the known categories", language)
             yield from self.fallback(language)
             return
-        if self.category_keys is None:
-            self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(nav))
-            for segment, url in nav.items():
-                yield self.first_page(language, segment, url)
-            return
-        keys = self.nav_keys(language, nav)
-        found = {segment: key for segment, key in keys.items() if key in self.category_keys}
+        keys = self.nav_keys(language, nav) if self.category_keys is not None else {}
+        found = [segment for segment in nav
+                 if self.category_keys is None or keys.get(segment) in self.category_keys]
         self.crawler.stats.inc_value("newsbot/discovery/categories_from_nav", len(found))
         for segment in found:
             yield self.first_page(language, segment, nav[segment])
-        missing = self.category_keys - set(found.values())
+        if self.category_keys is None:
+            return
+        missing = self.category_keys - {keys[segment] for segment in found}
         for key in sorted(missing):
             # Not in the navigation as far as anything knows: the table may still know the slug.
             segment = categories.segments_for(key).get(language)
@@ -174,10 +172,11 @@ class CategoryWalks:
         language, segment = fetch.key
         meta = {"guessed_page": fetch.guessed, **({PAST_END_PROBE: True} if fetch.past_end_probe else {})}
         url = fetch.url or self.spider.edition(language).category_url(segment, fetch.page)
-        request = self.request(url, "parse_listing", meta=meta, dont_filter=fetch.again,
+        # A page this walk requested before (reread_to) goes past the dupe filter.
+        request = self.request(url, "parse_listing", meta=meta, dont_filter=fetch.page <= fetch.walk.reread_to,
                                priority=1 if fetch.urgent else 0, language=language, page=fetch.page,
                                segment=segment, walk=fetch.walk)
-        return self.spider.rendered(request) if self.spider.js_mode == "always" else request
+        return self.spider.rendered(request) if self.spider.config.js_mode == "always" else request
 
     def act(self, decision: Decision) -> Iterator[scrapy.Request]:
         """The navigator's decision taken: what it learnt in the stats, its fetches as (paced) requests."""
@@ -237,16 +236,13 @@ class CategoryWalks:
         yield from self.act(self.navigator.cards_read(key, walk, shown, cards))
 
     def failed(self, failure: Failure) -> Iterator[Any]:
-        kwargs = failure.request.cb_kwargs
-        if kwargs["step"] == "parse_listing":
-            return self.listing_failed(failure)
-        logger.warning("Could not read %s to learn its category (%s)", failure.request.url, failure_reason(failure))
-        return self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
-
-    def listing_failed(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
-        self.spider.pacing.answered(request)
         kwargs = request.cb_kwargs
+        if kwargs["step"] != "parse_listing":
+            logger.warning("Could not read %s to learn its category (%s)", request.url, failure_reason(failure))
+            yield from self.probe_done(kwargs["language"], kwargs["segment"], kwargs["nav_url"], None)
+            return
+        self.spider.pacing.answered(request)
         walk, page = kwargs["walk"], kwargs["page"]
         is_404 = bool(failure.check(HttpError)) and failure.value.response.status == 404
         guessed = bool(request.meta.get("guessed_page"))

@@ -98,7 +98,7 @@ class LatestSpider(NewsbotSpider):
 
     def feed_request(self, url: str, language: str, fallbacks: list[str]) -> scrapy.Request:
         request = self.listing_request(url, self.parse_feed, language, page=1, meta={"feed_fallbacks": fallbacks})
-        return self.rendered(request) if self.js_mode == "always" else request
+        return self.rendered(request) if self.config.js_mode == "always" else request
 
     def listing_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         fallbacks = failure.request.meta.get("feed_fallbacks")

@@ -1,15 +1,10 @@
-"""Pacing: a spider's walk steps and new article links wait while the scheduler has plenty to do.
+"""Pacing: a spider's walk steps and new article links wait while the scheduler has plenty to do, so
+a backfill's memory does not grow with the site (docs/crawling.md, Backfill).
 
-A jump on cumulative category pages, or a sitemap shard, adds thousands of links at once: walks let
-run ahead of the downloader would hold a whole backfill's requests in memory (bench/memory.py). So
-a walk's next page (or shard) waits while the scheduler holds NEWSBOT_WALK_BACKLOG requests or
-STEPS_OUT steps are out; new article links go in only as the queue has room, held meanwhile in a
-TextQueue (far smaller than as many Requests), and no walk steps while any wait. What was let in
-counts as queued until the scheduler has it: Scrapy schedules a callback's output asynchronously,
-and answers handled meanwhile would each let in room that others had already filled.
-
-Every spider holds one (NewsbotSpider.paced switches it on): steps go through `step`, new article
-links through `articles`; each answer to a paced request calls `answered`, then yields `resume`.
+What was let in counts as queued until the scheduler has it: Scrapy schedules a callback's output
+asynchronously, and answers handled meanwhile would each let in room that others had already filled.
+Steps go through `step`, new article links through `articles`; each answer to a paced request calls
+`answered`, then yields `resume`.
 """
 
 from __future__ import annotations
@@ -33,26 +28,21 @@ STEPS_OUT = 2
 
 
 class Pacing:
-    """Holds a spider's walk steps and new article links back while the scheduler is full.
-    backlog 0: nothing is held (a JOBDIR's queue on disk holds a backlog at no memory cost, and a
-    held step would be lost with a killed crawl's memory)."""
+    """backlog 0, and always with a JOBDIR, holds nothing: a JOBDIR's queue on disk holds a backlog at
+    no memory cost, and a held step would be lost with a killed crawl's memory."""
 
-    def __init__(self, crawler, backlog: int, article_request: Callable[[str], scrapy.Request]):
+    def __init__(self, crawler, backlog: int, article_request: Callable[[str], scrapy.Request]) -> None:
         self.crawler = crawler
-        self.backlog = backlog
+        self.backlog = 0 if crawler.settings.get("JOBDIR") else backlog
         self.article_request = article_request
         self.paused: deque[scrapy.Request] = deque()
         self.steps_out = 0
         self.on_the_way = 0
         self.held = TextQueue()
-        if backlog:  # unpaced, nothing is ever held back nor counted on its way
+        if self.backlog:  # unpaced, nothing is ever held back nor counted on its way
             crawler.signals.connect(self.request_scheduled, signal=scrapy.signals.request_scheduled)
             crawler.signals.connect(self.request_dropped, signal=scrapy.signals.request_dropped)
             crawler.signals.connect(self.count_held_at_close, signal=scrapy.signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler, backlog: int, article_request: Callable[[str], scrapy.Request]) -> Pacing:
-        return cls(crawler, 0 if crawler.settings.get("JOBDIR") else backlog, article_request)
 
     def step(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
         """A walk's next page: now, or paused until the scheduler drains."""

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
@@ -61,18 +60,12 @@ class SitemapSpider(NewsbotSpider, ScrapySitemapSpider):
         spider.category_walks = CategoryWalks(spider)  # the fallback; its idle check also lets held links in
         return spider
 
-    def configure(self, settings: BaseSettings) -> None:
-        super().configure(settings)
-        edition = self.edition("az")  # the sitemaps are site-wide, at the root
-        self.index_url = edition.url(site.SITEMAP_INDEX_PATH)
-        self.news_url = edition.url(site.NEWS_SITEMAP_PATH)
-        # Only the first node of a split reads the news sitemap: each part would fetch the same pages.
-        self.reads_news = self.until is None and (self.partition is None or self.partition[0] == 1)
-
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self.sitemap_request(self.index_url, "index")
-        if self.reads_news:
-            yield self.sitemap_request(self.news_url, "news")
+        edition = self.edition("az")  # the sitemaps are site-wide, at the root
+        yield self.sitemap_request(edition.url(site.SITEMAP_INDEX_PATH), "index")
+        # Only the first node of a split reads the news sitemap: each part would fetch the same pages.
+        if self.until is None and (self.partition is None or self.partition[0] == 1):
+            yield self.sitemap_request(edition.url(site.NEWS_SITEMAP_PATH), "news")
 
     def sitemap_request(self, url: str, kind: str) -> scrapy.Request:
         return scrapy.Request(url, callback=self._parse_sitemap, errback=self.sitemap_failed,
