@@ -15,13 +15,12 @@ from twisted.internet import task
 
 from newsbot.config import config
 from newsbot.items import REQUIRED_FIELDS, ArticleItem
-from newsbot.loaders import Extraction
+from newsbot.loaders import Extraction, article_extracted
 from newsbot import stats as keys
 from newsbot.monitors import (Baseline, CrawlHealthSuite, HealthMonitor, Leak, LeakLimit, RequiredFields, baselines,
                               count, judge)
 from newsbot.outcome import closing, report_broken
 from newsbot.repeats import RepeatCounter
-from newsbot.signals import article_extracted
 from newsbot.store import Store, StoreError
 
 logger = logging.getLogger(__name__)

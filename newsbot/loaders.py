@@ -128,6 +128,10 @@ def extract_article(html: str | bytes | Selector, url: str, crawled_at: str | No
     return Extraction(item, problems, failed, page.version, furniture, sources)
 
 
+# newsbot's one signal: sent once per article page parsed, with extraction=, url=, spider=; crawl
+# health and the outcome listen. (A lost page or a broken crawl is reported through newsbot.outcome.)
+article_extracted = object()
+
 # A page cut short: the crawl fetches it again before it counts it lost.
 CUT_SHORT = frozenset({"truncated", "empty"})
 

@@ -37,7 +37,7 @@ LOSS_REASONS = frozenset({
 })
 # Losses found after the page gave an item (which the outcome counted as kept until then).
 AFTER_EXTRACTION = frozenset({"invalid"})
-# The exit status the crawl's outcome gave (newsbot.reasons), in the stats the run record keeps.
+# The exit status the crawl's outcome gave (newsbot.outcome), in the stats the run record keeps.
 EXIT_STATUS = "newsbot/exit_status"
 
 

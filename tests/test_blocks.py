@@ -10,7 +10,7 @@ import socket
 import pytest
 import pytest_twisted
 
-from newsbot.reasons import exit_code
+from newsbot.outcome import exit_code
 from newsbot.settings import CONCURRENT_REQUESTS, NEWSBOT_BLOCK_AFTER, RETRY_TIMES
 from tests.crawling import crawl_settings, logged, scrapy_cli
 from tests.test_fault_drills import (ANY_ARTICLE, EN_ARTICLE, assert_stored_exactly, drill_crawl, english,

@@ -14,7 +14,6 @@ import re
 import sqlite3
 from collections import Counter
 
-import pytest
 import pytest_twisted
 from hypothesis import given, strategies as st
 

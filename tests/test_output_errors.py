@@ -11,8 +11,6 @@ import errno
 import json
 import logging
 import os
-import re
-import sqlite3
 import subprocess
 import datetime
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Callable, Iterator
 import pytest
 import pytest_twisted
 
-from newsbot.reasons import exit_code
+from newsbot.outcome import exit_code
 from newsbot.store import Store
 from tests.crawling import logged, scrapy_cli
 from tests.test_pipelines import assert_journal_is_the_store, crawl, settings, stat

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, NoReturn
 from scrapy.settings import BaseSettings
 
 from newsbot.config import Config
-from newsbot.reasons import USAGE_ERROR
+from newsbot.outcome import USAGE_ERROR
 from newsbot.site import LANGUAGES
 
 # What to run when an analysis extra's package is missing (export, report, browse say it).

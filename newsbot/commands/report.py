@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
-from newsbot.reasons import exit_code
+from newsbot.outcome import exit_code
 from newsbot.site import LANGUAGES
 from newsbot.store import Store, StoreError
 

@@ -22,7 +22,7 @@ from w3lib.http import basic_auth_header
 
 from newsbot.commands.common import NewsbotCommand, is_loopback, usage_error
 from newsbot.commands.crawl import check_spider_arguments
-from newsbot.reasons import BROKEN, SHUTDOWN
+from newsbot.outcome import BROKEN, SHUTDOWN
 
 DEFAULT_SPIDER = "latest"
 # Parameters of Scrapyd's schedule.json: a spider argument of one of these names would be taken for them.

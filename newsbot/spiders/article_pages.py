@@ -17,10 +17,9 @@ from twisted.python.failure import Failure
 from newsbot import site
 from newsbot import stats as stats_keys
 from newsbot.listing import Card
-from newsbot.loaders import CUT_SHORT, Extraction, read_article
+from newsbot.loaders import CUT_SHORT, Extraction, article_extracted, read_article
 from newsbot.normalize import url_key
 from newsbot.outcome import report_lost
-from newsbot.signals import article_extracted
 
 logger = logging.getLogger(__name__)
 
