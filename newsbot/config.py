@@ -46,10 +46,6 @@ def _check_share(value: float) -> str:
     return "" if 0 < value <= 1 else "a share above 0 (1 turns the check off)"
 
 
-def _one_of(*choices: str) -> Check:
-    return lambda value: "" if value in choices else f"{', '.join(choices[:-1])} or {choices[-1]}"
-
-
 def _site_url(value: str) -> str:
     parts = urlsplit(value)
     if not value or (parts.scheme in ("http", "https") and parts.hostname):
@@ -85,7 +81,7 @@ class Config:
     base_url: str = _checked(_site_url)
     languages: list = _checked(_languages)
     latest_since: str = _checked(_moment)
-    js_mode: str = _checked(_one_of("auto", "always", "never"))
+    js_mode: str = _checked(lambda v: "" if v in ("auto", "always", "never") else "auto, always or never")
     js_scrolls: int = _at_least(0)
     db: str
     jsonl: str

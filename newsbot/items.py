@@ -13,7 +13,7 @@ from typing import Any
 import scrapy
 from itemloaders.processors import Compose, Identity, Join, TakeFirst
 
-from newsbot.normalize import (Each, article_id, canonical_url, edition_link, iso_local, iso_utc, photo,
+from newsbot.normalize import (article_id, canonical_url, each, edition_link, iso_local, iso_utc, photo,
                                positive_int, real_paragraphs, story_id, tag_text, texts, unique, word_count)
 from newsbot.site import LANGUAGES
 
@@ -114,13 +114,13 @@ class Field:
 # site are unconfirmed: a disagreement keeps the visible one and is counted.
 FIELDS: tuple[Field, ...] = (
     Field("url", URL, "The URL the page was last fetched at, as the site writes it (canonical, absolute)",
-          required=True, watched=True, sources=("canonical", "response"), clean_in=Each(canonical_url)),
+          required=True, watched=True, sources=("canonical", "response"), clean_in=each(canonical_url)),
     Field("article_id", HEX16, "16 hex digits: sha1 of the URL path without its trailing slash when the article "
           "was first stored; kept when its slug is edited", IDENTITY, required=True, watched=True,
-          clean_in=Each(canonical_url, article_id)),
+          clean_in=each(canonical_url, article_id)),
     Field("site_id", SITE_NUMBER, "report.az's own article number, from the page's short link "
           "report.az/NNNNNNN; NULL when the page shows none", sources=("markup", "shortlink"),
-          clean_in=Each(positive_int)),
+          clean_in=each(positive_int)),
     Field("source", TEXT, "report.az"),
     Field("language", LANGUAGE, "Edition: az, en or ru", required=True, watched=True),
     Field("title", TEXT, "Headline", required=True, watched=True, hashed=True,
@@ -128,23 +128,23 @@ FIELDS: tuple[Field, ...] = (
     Field("lead", TEXT, "First real paragraph"),
     Field("body", TEXT, "Real paragraphs joined by blank lines", required=True, watched=True, hashed=True,
           sources=("markup", "structure", "json-ld"), clean_in=texts, clean_out=Compose(real_paragraphs, Join("\n\n"))),
-    Field("word_count", COUNT, "Words in body", clean_in=Each(word_count)),
+    Field("word_count", COUNT, "Words in body", clean_in=each(word_count)),
     Field("published_at", BAKU_TIME, "Publication time in Baku time (+04:00) as the site shows it; '' if "
           "unreadable. Its first ten characters are the Baku day", watched=True, hashed=True,
-          sources=("markup", "json-ld", "meta"), clean_in=Each(iso_local)),
-    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable", clean_in=Each(iso_utc)),
+          sources=("markup", "json-ld", "meta"), clean_in=each(iso_local)),
+    Field("published_at_utc", UTC_TIME, "The same instant in UTC; '' if unreadable", clean_in=each(iso_utc)),
     Field("category", TEXT, "Category name as the edition shows it", sources=("markup", "breadcrumb", "meta"),
           clean_in=texts),
     Field("category_slug", TEXT, "Language-independent category key (energy, foreign-politics, ...), the same "
           "for every edition of a story", required=True, watched=True, hashed=True),
     Field("tags", WORDS, "Tag names, in the page's order", hashed=True, sources=("structure",),
-          clean_in=Compose(texts, Each(tag_text)), clean_out=unique),
+          clean_in=Compose(texts, each(tag_text)), clean_out=unique),
     Field("images", PHOTOS, "Photos {url, caption}, in the page's order", hashed=True,
-          sources=("markup+structure", "og", "json-ld"), clean_in=Each(photo), clean_out=unique),
+          sources=("markup+structure", "og", "json-ld"), clean_in=each(photo), clean_out=unique),
     Field("translations", EDITIONS, "The other editions this page links {language, url, title}", hashed=True,
-          sources=("structure", "hreflang"), clean_in=Each(edition_link), clean_out=Identity()),
+          sources=("structure", "hreflang"), clean_in=each(edition_link), clean_out=Identity()),
     Field("story_id", HEX16, "Shared by every edition (az, en, ru) of one story", IDENTITY, required=True,
-          watched=True, clean_in=Each(canonical_url), clean_out=story_id),
+          watched=True, clean_in=each(canonical_url), clean_out=story_id),
     Field("crawled_at", RUN_TIME, "UTC: the crawl that produced the stored content (this revision)", RUN),
     Field("content_hash", HEX64, "sha256 of the editable content (title, body, category, date, tags, images, "
           "translations)", RUN, required=True),

@@ -1,10 +1,6 @@
-"""Compact in-run membership: what a crawl has seen, kept as 64-bit hashes in one flat array.
-
-A long backfill remembers every page it has asked for (the spiders' url_keys, the dupe filter's
-request fingerprints, the dedupe pipeline's article ids). A set of strings holds a string object
-and a slot per key, a set of ints still an int object per key. KeySet keeps only each key's
-hash(), 8 bytes a slot of one array, and answers ``in`` / ``add`` the same way a set would.
-"""
+"""Compact in-run memory. A long backfill remembers every page it has asked for (the spiders' url_keys,
+the dupe filter's request fingerprints, the dedupe pipeline's article ids), and a set of strings holds a
+string object and a slot per key: KeySet keeps only each key's hash(), in one flat array."""
 
 from __future__ import annotations
 
@@ -76,11 +72,6 @@ class KeySet:
 
     def __repr__(self) -> str:
         return f"<KeySet of {self._len} keys in {len(self._slots)} slots>"
-
-    @property
-    def nbytes(self) -> int:
-        """The memory its slots take (for the benchmarks' census)."""
-        return self._slots.itemsize * len(self._slots)
 
 
 class TextQueue:

@@ -263,23 +263,20 @@ def slugify(text: str) -> str:
 
 # --- the item loader's processors (newsbot.items declares which field uses which) ----------------
 
-class Each:
+def each(*functions: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
     """MapCompose for plain one-value functions (a None result drops the value), without the loader
     context and list flattening that cost MapCompose more per call than these functions do."""
-
-    def __init__(self, *functions: Callable[[Any], Any]) -> None:
-        self.functions = functions
-
-    def __call__(self, values: list[Any]) -> list[Any]:
+    def apply(values: list[Any]) -> list[Any]:
         out = []
         for value in values:
-            for function in self.functions:
+            for function in functions:
                 value = function(value)
                 if value is None:
                     break
             else:
                 out.append(value)
         return out
+    return apply
 
 
 def texts(values: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from parsel import Selector
 from scrapy.http import HtmlResponse
 
 from newsbot.html import document, parse_html, parse_html_reading
-from newsbot.normalize import Each
+from newsbot.normalize import each
 from newsbot.normalize import clean_text, clean_texts, iso_utc, repair_mojibake, repair_mojibake_all, url_key
 from newsbot.listing import CardReader, parse_cards
 from newsbot.site import has_card_container, has_pagination, is_challenge, next_page_url
@@ -47,7 +47,7 @@ def test_each_is_map_compose_for_plain_functions(values):
     def second(v):
         return None if v == "" else repr(v)
 
-    assert Each(first, second)(values) == MapCompose(first, second)(values)
+    assert each(first, second)(values) == MapCompose(first, second)(values)
 
 
 def test_iso_utc():

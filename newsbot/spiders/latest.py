@@ -130,7 +130,6 @@ class LatestSpider(NewsbotSpider):
             moments += [m for m in (walk.newest, walk.oldest) if m]
             walk.newest, walk.oldest = max(moments), min(moments)
         covered = self.coverage(language)
-        # A rendered page may already hold several scrolls' worth: count it as one batch.
         if passed_since:
             self.stopped(language, "since", response.url)
         elif all_stored and covered and walk.oldest and walk.oldest <= covered[1]:

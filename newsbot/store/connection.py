@@ -16,8 +16,6 @@ from urllib.parse import quote
 
 logger = logging.getLogger("newsbot.store")
 
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_CANTOPEN = 5, 6, 8, 14
-_SQLITE_IOERR, _SQLITE_FULL = 10, 13  # the disk failed a write, or has no room for it
 _CHUNK = 500  # ids per IN (...) list, or rows per multi-row INSERT (500 x 18 values: SQLite >= 3.32 allows 32766)
 
 _T = TypeVar("_T")
@@ -36,17 +34,8 @@ class StoreWriteError(StoreError):
 
 
 def _error_code(exc: sqlite3.Error) -> int:
-    """The primary SQLite result code of an error (Python 3.10 has no sqlite_errorcode: read the message)."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF
-    message = str(exc)
-    for text, value in (("locked", _SQLITE_BUSY), ("readonly", _SQLITE_READONLY),
-                        ("unable to open", _SQLITE_CANTOPEN), ("disk is full", _SQLITE_FULL),
-                        ("disk I/O error", _SQLITE_IOERR)):
-        if text in message:
-            return value
-    return 0
+    """The primary SQLite result code of an error (its extended code's low byte; 0 if it has none)."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
 
 
 def _abandon(conn: sqlite3.Connection | None, exc: StoreError | sqlite3.Error, failed: str) -> NoReturn:
@@ -117,7 +106,7 @@ def open_readonly(path: Path, timeout: float,
             conn = _connect(path, "ro", timeout)
             conn.execute("PRAGMA user_version").fetchone()
         except sqlite3.OperationalError as exc:
-            if _error_code(exc) not in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+            if _error_code(exc) not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
                 raise
             # A WAL database in a directory this user cannot write, and no writer running (one
             # would have left the -shm file SQLite needs): nothing changes it, so read it as is.
@@ -188,9 +177,9 @@ def transaction(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], _
                 raise
             return result
         except sqlite3.OperationalError as exc:
-            if _error_code(exc) in (_SQLITE_FULL, _SQLITE_IOERR):  # the transaction was rolled back
+            if _error_code(exc) in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR):  # rolled back: full, or failed
                 raise StoreWriteError(f"{path}: {exc}") from exc
-            if _error_code(exc) not in (_SQLITE_BUSY, _SQLITE_LOCKED):
+            if _error_code(exc) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise
             if attempt == retries:
                 raise StoreBusyError(
