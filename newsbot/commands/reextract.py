@@ -143,9 +143,8 @@ def reextract(store: Any, files: list[Path], *, since: date | None, until: date 
             if outcome is Outcome.UPDATED:
                 report.fields.update(differ)
             elif outcome is Outcome.UNCHANGED:
-                # site_id: a NULL stored one is filled in; otherwise the store keeps what it has.
-                report.differences_not_stored.update(
-                    d for d in differ if not (d == "site_id" and before["site_id"] is None))
+                # The store fills in a NULL (its one nullable column); any other value it keeps.
+                report.differences_not_stored.update(d for d in differ if before[d] is not None)
         result = store.write(batch)
         report.reextracted += len(batch)
         report.changed += result.updated
