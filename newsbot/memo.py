@@ -16,11 +16,9 @@ class KeySet:
     """A set of keys (str, bytes: anything with a hash() that is the same for equal keys) that
     stores their 64-bit hash() only, in an array('q') with open addressing and linear probing,
     never more than 2/3 full. Within one process only: hash() of str and bytes is seeded per
-    process (PYTHONHASHSEED), so a KeySet is never saved or shared.
-
-    Two keys are taken for one when their hashes are equal: hash() of str and bytes is SipHash over
-    the whole key, so over n distinct keys the chance that any two share a 64-bit hash is about n^2/2^65.
-    """
+    process (PYTHONHASHSEED), so a KeySet is never saved or shared. Two keys are taken for one when
+    their hashes are equal: hash() of str and bytes is SipHash over the whole key, so over n distinct
+    keys the chance that any two share a 64-bit hash is about n^2/2^65."""
 
     __slots__ = ("_slots", "_mask", "_len")
 
@@ -30,26 +28,30 @@ class KeySet:
         self._len = 0
         self.update(keys)
 
-    def _slot(self, h: int) -> int:
-        """The slot that holds `h`, or the empty one where it would go."""
+    # `in` and add each probe inline, with no shared helper: a walk asks about every card a cumulative
+    # page shows, and a call per probe shows in a crawl's CPU (bench/RESULTS.md).
+    def __contains__(self, key: Hashable) -> bool:
+        h = hash(key) or 1
         slots, mask = self._slots, self._mask
         i = h & mask
-        while (value := slots[i]) != h and value != _EMPTY:
+        while (value := slots[i]) != h:
+            if value == _EMPTY:
+                return False
             i = (i + 1) & mask
-        return i
-
-    def __contains__(self, key: Hashable) -> bool:
-        return self._slots[self._slot(hash(key) or 1)] != _EMPTY
+        return True
 
     def add(self, key: Hashable) -> bool:
         """Add a key; True when it was not there yet (one probe for "seen? then remember")."""
         h = hash(key) or 1
-        i = self._slot(h)
-        if self._slots[i] != _EMPTY:
-            return False
-        self._slots[i] = h
+        slots, mask = self._slots, self._mask
+        i = h & mask
+        while (value := slots[i]) != _EMPTY:
+            if value == h:
+                return False
+            i = (i + 1) & mask
+        slots[i] = h
         self._len += 1
-        if 3 * self._len > 2 * len(self._slots):
+        if 3 * self._len > 2 * (mask + 1):
             self._grow()
         return True
 
@@ -62,10 +64,13 @@ class KeySet:
 
     def _grow(self) -> None:
         old = self._slots
-        self._slots, self._mask = array("q", bytes(16 * len(old))), 2 * len(old) - 1
+        slots, mask = self._slots, self._mask = array("q", bytes(16 * len(old))), 2 * len(old) - 1
         for h in old:
             if h != _EMPTY:
-                self._slots[self._slot(h)] = h
+                i = h & mask
+                while slots[i] != _EMPTY:
+                    i = (i + 1) & mask
+                slots[i] = h
 
     def __len__(self) -> int:
         return self._len
@@ -76,12 +81,10 @@ class KeySet:
 
 class TextQueue:
     """A first-in first-out queue of strings (links) kept as a few joined texts, not one object
-    each: a batch put in is one str and an array of the strings' lengths.
-
-    A category walk's page can add thousands of new links at once, held until the scheduler has
-    room. As strings they would be thousands of small objects in Python's arenas, interleaved with
-    whatever lives on; a joined batch is one block outside them, and a fraction of their size.
-    """
+    each: a batch put in is one str and an array of the strings' lengths. A category walk's page can
+    add thousands of new links at once, held until the scheduler has room; as strings they would be
+    thousands of small objects in Python's arenas, interleaved with whatever lives on, and a joined
+    batch is one block outside them, a fraction of their size."""
 
     __slots__ = ("_batches", "_at", "_next", "_len")
 

@@ -123,14 +123,11 @@ def repair_mojibake(value: str | None) -> str:
             continue
         # A combining mark with nothing to combine with is no text anyone wrote: the bytes only
         # happened to decode (Cyrillic "М…" read back as cp1251 makes a lone U+0305).
-        if _signs_of_misreading(fixed) < signs and not _stray_mark(fixed):
+        if _signs_of_misreading(fixed) < signs and not any(
+                unicodedata.category(c).startswith("M") and (i == 0 or not fixed[i - 1].isalpha())
+                for i, c in enumerate(fixed)):
             return fixed
     return value
-
-
-def _stray_mark(text: str) -> bool:
-    return any(unicodedata.category(char).startswith("M") and (i == 0 or not text[i - 1].isalpha())
-               for i, char in enumerate(text))
 
 
 def display_text(value: str | None) -> str:

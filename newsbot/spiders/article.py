@@ -24,9 +24,8 @@ MAX_URLS_FILE_BYTES = 16 * 1024 * 1024
 
 
 def read_urls_file(path: str) -> list[tuple[int, str]]:
-    """(line number, URL text) of each line that is not blank or a # comment; ValueError when unreadable.
-
-    The messages never quote the file's content: it may be any file the user can read."""
+    """(line number, URL text) of each line that is not blank or a # comment; ValueError when unreadable,
+    whose message never quotes the file's content: it may be any file the user can read."""
     file = Path(path)
     try:
         if not file.is_file():
