@@ -51,3 +51,22 @@ def warnings_caplog(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixtur
     """caplog recording WARNING and above: what the drills and health checks judge a crawl by."""
     caplog.set_level(logging.WARNING)
     return caplog
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator["PostgresServer"]:
+    """One real PostgreSQL cluster for the session (tests/postgres.py)."""
+    from tests.postgres import remove, start_postgres
+
+    server = start_postgres()
+    yield server
+    remove(server)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the session's PostgreSQL: its postgresql:// URL."""
+    import re
+
+    name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50] + f"_{len(postgres_server.databases)}"
+    return postgres_server.create_database(name)
