@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import enum
 import json
-import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from itemadapter import ItemAdapter
 from newsbot.items import BY_NAME, ITEM_FIELDS, LIST_FIELDS
 from newsbot.normalize import url_key, utc_now_iso
 from newsbot.store import identity
-from newsbot.store.connection import insert_rows, select_in
+from newsbot.store.connection import Connection, insert_rows, select_in
 
 # What exports carry (Store.iter_articles): the item's fields and, next to the UTC instant, the Baku
 # publication day as article_view derives it, so a count per day needs no time-zone arithmetic.
@@ -41,14 +40,15 @@ ALL_ARTICLE_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "re
 _UPSERT_ARTICLES = (
     "ON CONFLICT (article_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c not in ("article_id", "site_id"))
-    + ", site_id = coalesce(excluded.site_id, site_id)"
-    + ", revision = revision + 1, last_crawled_at = max(last_crawled_at, excluded.last_crawled_at)"
+    + ", site_id = coalesce(excluded.site_id, articles.site_id), revision = articles.revision + 1"
+    + ", last_crawled_at = CASE WHEN excluded.last_crawled_at > articles.last_crawled_at "
+      "THEN excluded.last_crawled_at ELSE articles.last_crawled_at END"
 )
 # Run before and after an update so both the previous and the new content are on record
-# (OR IGNORE: already there).
+# (nothing: already there).
 _SNAPSHOT_REVISION = (
-    f"INSERT OR IGNORE INTO article_revisions ({', '.join(REVISION_COLUMNS)}) "
-    f"SELECT {', '.join(REVISION_COLUMNS)} FROM articles WHERE article_id = ?"
+    f"INSERT INTO article_revisions ({', '.join(REVISION_COLUMNS)}) "
+    f"SELECT {', '.join(REVISION_COLUMNS)} FROM articles WHERE article_id = ? ON CONFLICT DO NOTHING"
 )
 _RECORD_JOURNAL = ("INSERT INTO journal_files (path, size, updated_at) VALUES (?, ?, ?) "
                    "ON CONFLICT (path) DO UPDATE SET size = excluded.size, updated_at = excluded.updated_at")
@@ -196,13 +196,13 @@ def newest_rows(rows: Iterable[_Row]) -> list[_Row]:
     return list(newest.values())
 
 
-def next_article_id(conn: sqlite3.Connection) -> int:
+def next_article_id(conn: Connection) -> int:
     """The id (articles_fts's rowid) of the next new article: since v7 it is no longer the rowid, so
     SQLite does not choose it. Read inside the write transaction, so no other writer takes it."""
     return conn.execute("SELECT coalesce(max(id), 0) + 1 FROM articles").fetchone()[0]
 
 
-def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | None = None) -> WriteResult:
+def write_rows(conn: Connection, rows: list[_Row], journal: Journal | None = None) -> WriteResult:
     """Store rows (one per article: newest_rows) inside the caller's write transaction, each as
     decide() says against what is stored now, under the article, story and category identity the
     store keeps (identity)."""
@@ -243,18 +243,20 @@ def write_rows(conn: sqlite3.Connection, rows: list[_Row], journal: Journal | No
                     [child for r in to_write for child in r.children[n]])
     # Also fills in a site_id not known yet (an article stored before schema v3), which is no content
     # change, and the URL the page was fetched at if this is the latest fetch (a stale row's URL may be
-    # an edited slug's old one). SQLite evaluates every SET expression on the row as it was.
-    conn.executemany("UPDATE articles SET last_crawled_at = max(last_crawled_at, ?1), "
-                     "site_id = coalesce(site_id, ?2), "
-                     "url = CASE WHEN ?1 >= last_crawled_at THEN ?3 ELSE url END WHERE article_id = ?4", touched)
-    insert_rows(conn, "INSERT OR IGNORE INTO article_urls (url_key, article_id, url, first_seen_at)",
-                [(keys(r.url), r.article_id, r.url, r.crawled_at) for r in rows])
+    # an edited slug's old one). Every SET expression sees the row as it was.
+    conn.executemany("UPDATE articles SET "
+                     "last_crawled_at = CASE WHEN ? > last_crawled_at THEN ? ELSE last_crawled_at END, "
+                     "site_id = coalesce(site_id, ?), "
+                     "url = CASE WHEN ? >= last_crawled_at THEN ? ELSE url END WHERE article_id = ?",
+                     [(crawled, crawled, site_id, crawled, url, aid) for crawled, site_id, url, aid in touched])
+    insert_rows(conn, "INSERT INTO article_urls (url_key, article_id, url, first_seen_at)",
+                [(keys(r.url), r.article_id, r.url, r.crawled_at) for r in rows], "ON CONFLICT DO NOTHING")
     if journal is not None and to_write:
         _journal(conn, journal, to_write, result)
     return result
 
 
-def _journal(conn: sqlite3.Connection, journal: Journal, rows: list[_Row], result: WriteResult) -> None:
+def _journal(conn: Connection, journal: Journal, rows: list[_Row], result: WriteResult) -> None:
     """Append the rows to the journal, or record them as missing from it if it refuses them. Under the
     write lock what follows the committed size was left by a crawl killed before its commit: cut it
     first, or our commit would record it as committed."""
@@ -264,7 +266,7 @@ def _journal(conn: sqlite3.Connection, journal: Journal, rows: list[_Row], resul
         size = journal.append([r.record() for r in rows])
     except OSError as exc:
         result.journal_error = exc
-        conn.executemany("INSERT OR IGNORE INTO journal_missing (path, article_id) VALUES (?, ?)", keys)
+        conn.executemany("INSERT INTO journal_missing (path, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING", keys)
         return
     result.journal_lines = len(rows)
     conn.execute(_RECORD_JOURNAL, (journal.key, size, utc_now_iso()))
@@ -272,17 +274,17 @@ def _journal(conn: sqlite3.Connection, journal: Journal, rows: list[_Row], resul
     conn.executemany("DELETE FROM journal_missing WHERE path = ? AND article_id = ?", keys)
 
 
-def _journal_size(conn: sqlite3.Connection, key: str) -> int | None:
+def _journal_size(conn: Connection, key: str) -> int | None:
     """The size of a JSON Lines journal as of the last committed transaction that wrote to it."""
     row = conn.execute("SELECT size FROM journal_files WHERE path = ?", (key,)).fetchone()
     return row[0] if row else None
 
 
-def reconcile_journal(conn: sqlite3.Connection, journal: Journal) -> tuple[int, int]:
+def reconcile_journal(conn: Connection, journal: Journal) -> tuple[int, int]:
     """Store.open_journal's work: cut the lines of transactions that never committed, then append the
     articles stored while the file refused their lines (a full disk); (lines cut, lines appended)."""
     cut = journal.trim(_journal_size(conn, journal.key))
-    if not conn.execute("SELECT 1 FROM journal_files WHERE path = ? AND verified", (journal.key,)).fetchone():
+    if not conn.execute("SELECT 1 FROM journal_files WHERE path = ? AND verified = 1", (journal.key,)).fetchone():
         # Once per file: one written before v5 may hold uncommitted lines mid-file.
         unstored = _unstored_lines(conn, journal.versions())
         if unstored:
@@ -302,7 +304,7 @@ def reconcile_journal(conn: sqlite3.Connection, journal: Journal) -> tuple[int, 
     return cut, appended
 
 
-def _unstored_lines(conn: sqlite3.Connection,
+def _unstored_lines(conn: Connection,
                     versions: Iterable[tuple[int, str | None, str | None]]) -> set[int]:
     """The lines of a journal that no committed transaction wrote: a version the store never kept
     (nor any revision of it), and every copy of a version but its last (a killed crawl's line of an
@@ -310,23 +312,23 @@ def _unstored_lines(conn: sqlite3.Connection,
     checked in bounded memory."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS journal_lines "
                  "(line INTEGER PRIMARY KEY, article_id TEXT, content_hash TEXT)")
-    conn.execute("DELETE FROM temp.journal_lines")
-    conn.executemany("INSERT INTO temp.journal_lines VALUES (?, ?, ?)", versions)  # streamed from the iterator
-    conn.execute("CREATE INDEX IF NOT EXISTS temp.journal_lines_version ON journal_lines (article_id, content_hash)")
+    conn.execute("DELETE FROM journal_lines")
+    conn.executemany("INSERT INTO journal_lines VALUES (?, ?, ?)", versions)  # streamed from the iterator
+    conn.execute("CREATE INDEX IF NOT EXISTS journal_lines_version ON journal_lines (article_id, content_hash)")
     found = {line for (line,) in conn.execute(
-        "SELECT line FROM temp.journal_lines AS l "
+        "SELECT line FROM journal_lines AS l "
         "WHERE NOT EXISTS (SELECT 1 FROM articles AS a WHERE a.article_id = l.article_id "
         "                  AND a.content_hash = l.content_hash) "
         "  AND NOT EXISTS (SELECT 1 FROM article_revisions AS r WHERE r.article_id = l.article_id "
         "                  AND r.content_hash = l.content_hash) "
         "UNION "
-        "SELECT line FROM temp.journal_lines AS l WHERE line < (SELECT max(line) FROM temp.journal_lines AS m "
+        "SELECT line FROM journal_lines AS l WHERE line < (SELECT max(line) FROM journal_lines AS m "
         "    WHERE m.article_id = l.article_id AND m.content_hash = l.content_hash)")}
-    conn.execute("DELETE FROM temp.journal_lines")
+    conn.execute("DELETE FROM journal_lines")
     return found
 
 
-def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteResult,
+def _resolve_articles(conn: Connection, rows: list[_Row], result: WriteResult,
                       keys: Callable[[str], str]) -> list[_Row]:
     """The rows under the ids of the stored articles they are (one row per article, the newest)."""
     found = identity.stored_ids(conn, [(keys(r.url), r.article_id, r.language, r.site_id) for r in rows])
@@ -336,7 +338,7 @@ def _resolve_articles(conn: sqlite3.Connection, rows: list[_Row], result: WriteR
     return newest_rows(resolved)  # a slug edit can make two of them one article
 
 
-def _place_in_stories(conn: sqlite3.Connection, rows: list[_Row], stored_ids: set[str],
+def _place_in_stories(conn: Connection, rows: list[_Row], stored_ids: set[str],
                       result: WriteResult, keys: Callable[[str], str]) -> list[_Row]:
     """The rows to write with the story ids of the graph their edition links extend, and the
     category keys their stories teach; merges and learned keys reach earlier rows too.

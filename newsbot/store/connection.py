@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 from urllib.parse import quote
 
 logger = logging.getLogger("newsbot.store")
@@ -19,6 +19,14 @@ logger = logging.getLogger("newsbot.store")
 _CHUNK = 500  # ids per IN (...) list, or rows per multi-row INSERT (500 x 18 values: SQLite >= 3.32 allows 32766)
 
 _T = TypeVar("_T")
+
+
+class Connection(Protocol):
+    """What the SQL both backends share runs on: an sqlite3.Connection, or newsbot.store.postgres.Connection
+    (which takes the same ``?`` placeholders)."""
+
+    def execute(self, sql: str, params: Iterable[Any] = ..., /) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[Iterable[Any]], /) -> Any: ...
 
 
 class StoreError(Exception):
@@ -58,13 +66,13 @@ def chunks(values: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
         yield values[start:start + size]
 
 
-def select_in(conn: sqlite3.Connection, sql: str, values: Iterable[object]) -> Iterator[tuple]:
+def select_in(conn: Connection, sql: str, values: Iterable[object]) -> Iterator[tuple]:
     """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""
     for chunk in chunks(list(values)):
         yield from conn.execute(sql.format(", ".join("?" * len(chunk))), chunk)
 
 
-def insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple], conflict: str = "") -> None:
+def insert_rows(conn: Connection, insert: str, rows: list[tuple], conflict: str = "") -> None:
     """INSERT many rows as one multi-row statement (per chunk), not with executemany: an INSERT that
     fires the FTS trigger runs in a savepoint, and FTS5 writes its pending index out at every
     savepoint, so row-at-a-time inserts into articles would make one index segment per article,

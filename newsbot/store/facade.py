@@ -1,11 +1,11 @@
-"""Store: the one object callers use. It holds the connection, reads (newsbot.store.queries) and
-hands each write to the module that does it (articles, merge) in one write transaction."""
+"""Store: the one object callers use, on either backend (newsbot.store.sqlite, newsbot.store.postgres).
+It holds the backend, reads (newsbot.store.queries) and hands each write to the module that does it
+(articles, merge) in one of the backend's write transactions."""
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import tempfile
 from contextlib import AbstractContextManager
 from collections.abc import Callable, Iterable, Mapping
@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsbot.normalize import utc_now_iso
-from newsbot.store import merge, schema
+from newsbot.store import merge, postgres, schema, sqlite
 from newsbot.store.articles import (Journal, WriteResult, _Row, article_row, newest_rows, reconcile_journal,
                                     write_rows)
-from newsbot.store.connection import Checkpointer, StoreError, open_readonly, open_writable, transaction, uri
+from newsbot.store.connection import StoreError
 from newsbot.store.merge import MergeResult
 from newsbot.store.queries import Queries
 
@@ -28,44 +28,47 @@ def _json(value: Mapping[str, Any]) -> str:
 
 
 class Store(Queries, AbstractContextManager):
-    """The newsbot SQLite database, as a context manager or closed with close(). ``readonly=True`` never
-    creates or migrates; it reads databases of this version (the lookups also older ones), never newer."""
+    """A newsbot database, as a context manager or closed with close(): an SQLite file (a path) or a
+    PostgreSQL database (a postgresql:// URL), behind the same methods. ``readonly=True`` never creates
+    or migrates; it reads databases of this version (the lookups also older ones), never newer."""
 
-    def __init__(self, path: str | os.PathLike, timeout: float = 30.0, readonly: bool = False,
+    def __init__(self, db: str | os.PathLike, timeout: float = 30.0, readonly: bool = False,
                  retries: int = 3, background_checkpoints: bool = False) -> None:
-        """background_checkpoints: checkpoint the WAL on a thread of its own (for bulk writers)."""
-        self.path = Path(path)
+        """db: a path or a postgresql:// URL. background_checkpoints: an SQLite file's WAL is checkpointed
+        on a thread of its own (for bulk writers)."""
         self.timeout = float(timeout)
         self.readonly = readonly
-        self.retries = retries  # write attempts after the first, each after sqlite waited `timeout`
-        self._checkpointer: Checkpointer | None = None
-        if readonly:
-            self._conn = open_readonly(self.path, self.timeout, lambda conn: schema.check_readable(conn, self.path))
-        else:
-            self._conn = open_writable(self.path, self.timeout,
-                                       lambda conn: schema.migrate(conn, self.path, self.timeout, self.retries))
-        self.schema_version: int = schema.version_of(self._conn)
-        if background_checkpoints and not readonly:
-            # Autocheckpoint stays on as a backstop, at ~200 MB of WAL, should the thread fall behind.
-            self._conn.execute("PRAGMA wal_autocheckpoint = 50000")
-            self._checkpointer = Checkpointer(self.path, self.timeout)
+        self.backend: sqlite.Backend | postgres.Backend = (
+            postgres.Backend(str(db), self.timeout, readonly, retries) if postgres.is_url(db)
+            else sqlite.Backend(db, self.timeout, readonly, retries, background_checkpoints))
+        self.name = self.backend.name  # what messages call it (a URL without its password)
+        self.schema_version: int = self.backend.schema_version
+
+    @property
+    def _conn(self) -> Any:
+        return self.backend.conn
 
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
-            self._checkpointer = None
-        self._conn.close()
+        self.backend.close()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _write(self, work: Callable[[sqlite3.Connection], _T], journal: Journal | None = None) -> _T:
-        """work(conn) in one write transaction (connection.transaction); the journal it appended to
-        keeps its lines if it committed, and loses them if not."""
-        checkpointer = self._checkpointer
+    def journal_key(self, path: str) -> str:
+        """What journal_files calls the JSON Lines file at `path` (absolute) of this node."""
+        return self.backend.journal_key(path)
+
+    def journal_path(self, key: str) -> str | None:
+        """The file a journal key names, None when it is another node's."""
+        return self.backend.journal_path(key)
+
+    def _write(self, work: Callable[[Any], _T], journal: Journal | None = None) -> _T:
+        """work(conn) in one write transaction (the backend's); the journal it appended to keeps its
+        lines if it committed, and loses them if not."""
+        if self.readonly:
+            raise StoreError(f"{self.name} is open read-only")
         try:
-            result = transaction(self._conn, work, path=self.path, timeout=self.timeout, retries=self.retries,
-                                 on_commit=checkpointer.request if checkpointer is not None else None)
+            result = self.backend.write(work)
         except BaseException:
             if journal is not None:
                 journal.rollback()
@@ -96,8 +99,9 @@ class Store(Queries, AbstractContextManager):
                   job_id: str | None = None, started_at: str | None = None) -> int:
         """Record a crawl run starting; returns its run_id for finish_run()."""
         return self._write(lambda conn: conn.execute(
-            "INSERT INTO crawl_runs (spider, started_at, job_id, arguments, settings) VALUES (?, ?, ?, ?, ?)",
-            (spider, started_at or utc_now_iso(), job_id, _json(arguments), _json(settings))).lastrowid)
+            "INSERT INTO crawl_runs (spider, started_at, job_id, arguments, settings) VALUES (?, ?, ?, ?, ?) "
+            "RETURNING run_id",
+            (spider, started_at or utc_now_iso(), job_id, _json(arguments), _json(settings))).fetchone()[0])
 
     def finish_run(self, run_id: int, reason: str, counts: Mapping[str, int | None],
                    stats: Mapping[str, Any] | None = None, finished_at: str | None = None) -> None:
@@ -118,13 +122,13 @@ class Store(Queries, AbstractContextManager):
             "updated_at = excluded.updated_at", (spider, language, oldest, newest, utc_now_iso())))
 
     def merge_from(self, other_path: str | os.PathLike) -> MergeResult:
-        """Copy another store's articles with their children and revisions, and join its identity to
+        """Copy an SQLite store's articles with their children and revisions, and join its identity to
         this store's (newsbot.store.merge). An article in both keeps the content of the crawl that saw
         it last; revision histories are united by content_hash (so merging twice changes nothing)."""
         if self.readonly:
-            raise StoreError(f"{self.path} is open read-only")
+            raise StoreError(f"{self.name} is open read-only")
         other = Path(other_path)
-        if other.exists() and other.resolve() == self.path.resolve():
+        if self.backend.path is not None and other.exists() and other.resolve() == self.backend.path.resolve():
             raise StoreError("Cannot merge a database into itself")
         with Store(other, timeout=self.timeout, readonly=True) as source:
             if source.schema_version < merge.MERGE_MIN_VERSION:
@@ -133,10 +137,27 @@ class Store(Queries, AbstractContextManager):
         with tempfile.TemporaryDirectory(prefix="newsbot-merge-") as scratch:
             copy = Path(scratch) / other.name
             merge.copy_store(other, copy, self.timeout)
-            Store(copy, timeout=self.timeout).close()  # migrates the copy of an older shard
-            # ATTACH is not allowed inside a transaction, so it wraps the write.
-            self._conn.execute("ATTACH DATABASE ? AS src", (uri(copy, "rw"),))
-            try:
-                return self._write(merge.merge_copy)
-            finally:
-                self._conn.execute("DETACH DATABASE src")
+            with Store(copy, timeout=self.timeout) as shard:  # migrates the copy of an older shard
+                return self.backend.merge(shard.backend, merge.SHARD_TABLES, merge.merge_copy)
+
+    def snapshot(self, target: str | os.PathLike) -> int:
+        """Write the whole store, as one consistent read, to a new SQLite file at `target` (a newsbot
+        store Datasette serves: newsbot.store.serve); returns the articles it holds."""
+        target = Path(target)
+        if target.exists():
+            raise StoreError(f"{target} exists: a snapshot is written to a new file")
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            if isinstance(self.backend, sqlite.Backend):
+                merge.copy_store(self.backend.path, partial, self.timeout)
+            else:
+                with Store(partial, timeout=self.timeout) as copy:
+                    copy._write(lambda conn: copy.backend.load(conn, self.backend.tables(merge.SNAPSHOT_TABLES)))
+            with Store(partial, readonly=True) as written:
+                count = written.count_articles()
+            os.replace(partial, target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        return count

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from newsbot.normalize import article_id, url_key, utc_now_iso
 from newsbot.site import split_article_path
 from newsbot.site.categories import edition_key, is_known_key, unify
-from newsbot.store.connection import insert_rows, select_in
+from newsbot.store.connection import Connection, insert_rows, select_in
 
 
 @dataclass
@@ -95,7 +95,7 @@ def learn_categories(stories: Mapping[str, Iterable[tuple[str, str]]],
     return new
 
 
-def stored_ids(conn: sqlite3.Connection, rows: list[tuple[str, str, str, int | None]]) -> list[str | None]:
+def stored_ids(conn: Connection, rows: list[tuple[str, str, str, int | None]]) -> list[str | None]:
     """The stored article each (url_key, article_id, language, site_id) is, or None for a new one:
     by url_key, else by the id itself, else by the same edition's site_id (a slug edit)."""
     found = dict(select_in(conn, "SELECT url_key, article_id FROM article_urls WHERE url_key IN ({})",
@@ -111,28 +111,30 @@ def stored_ids(conn: sqlite3.Connection, rows: list[tuple[str, str, str, int | N
             for key, aid, language, sid in rows]
 
 
-def known_nodes(conn: sqlite3.Connection, nodes: Iterable[str]) -> dict[str, str]:
+def known_nodes(conn: Connection, nodes: Iterable[str]) -> dict[str, str]:
     return dict(select_in(conn, "SELECT node, story_id FROM story_nodes WHERE node IN ({})", set(nodes)))
 
 
-def apply_stories(conn: sqlite3.Connection, assignment: StoryAssignment, now: str) -> None:
+def apply_stories(conn: Connection, assignment: StoryAssignment, now: str) -> None:
     """Store the new nodes, and move every member, article and alias of a merged story to its survivor."""
     if assignment.new_nodes:
-        insert_rows(conn, "INSERT OR REPLACE INTO story_nodes (node, story_id)", list(assignment.new_nodes.items()))
+        insert_rows(conn, "INSERT INTO story_nodes (node, story_id)", list(assignment.new_nodes.items()),
+                    "ON CONFLICT (node) DO UPDATE SET story_id = excluded.story_id")
     if assignment.merged:
         pairs = [(survivor, loser) for loser, survivor in assignment.merged.items()]
         for table in ("story_nodes", "articles", "story_aliases"):
             conn.executemany(f"UPDATE {table} SET story_id = ? WHERE story_id = ?", pairs)
-        conn.executemany("INSERT OR REPLACE INTO story_aliases (alias, story_id, merged_at) VALUES (?, ?, ?)",
+        conn.executemany("INSERT INTO story_aliases (alias, story_id, merged_at) VALUES (?, ?, ?) ON CONFLICT (alias) "
+                         "DO UPDATE SET story_id = excluded.story_id, merged_at = excluded.merged_at",
                          [(loser, survivor, now) for survivor, loser in pairs])
 
 
-def category_map(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
+def category_map(conn: Connection) -> dict[tuple[str, str], str]:
     return {(language, slug): key for language, slug, key in
             conn.execute("SELECT language, slug, key FROM category_map")}
 
 
-def learn_and_apply_categories(conn: sqlite3.Connection, stories: Mapping[str, list[tuple[str, str]]],
+def learn_and_apply_categories(conn: Connection, stories: Mapping[str, list[tuple[str, str]]],
                                learned: Mapping[tuple[str, str], str], now: str,
                                stored: Iterable[str] | None = None) -> dict[tuple[str, str], str]:
     """Learn keys from `stories` (story id -> editions (language, key) about to be written), together
@@ -146,32 +148,35 @@ def learn_and_apply_categories(conn: sqlite3.Connection, stories: Mapping[str, l
         editions[story].append((language, slug))
     new = learn_categories(editions, learned)
     if new:
-        conn.executemany("INSERT OR IGNORE INTO category_map (language, slug, key, learned_at) VALUES (?, ?, ?, ?)",
+        conn.executemany("INSERT INTO category_map (language, slug, key, learned_at) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT DO NOTHING",
                          [(language, slug, key, now) for (language, slug), key in new.items()])
         conn.executemany("UPDATE articles SET category_slug = ? WHERE language = ? AND category_slug = ?",
                          [(key, language, slug) for (language, slug), key in new.items()])
     return new
 
 
-def rekey(conn: sqlite3.Connection, mapping: Mapping[str, str], schema: str = "main") -> None:
+def rekey(conn: Connection, mapping: Mapping[str, str], schema: str = "main") -> None:
     """Give articles new ids (old -> new) in every table that holds one, inside the caller's transaction."""
     if not mapping:
         return
-    # Children point at articles without ON UPDATE CASCADE: check the keys at COMMIT, once all moved.
-    conn.execute("PRAGMA defer_foreign_keys = ON")
+    # Children point at articles without ON UPDATE CASCADE: check the keys at COMMIT, once all moved
+    # (a shard's copy on PostgreSQL has no foreign keys).
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute("PRAGMA defer_foreign_keys = ON")
     conn.execute("CREATE TEMP TABLE rekey (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
     try:
-        conn.executemany("INSERT INTO temp.rekey VALUES (?, ?)", mapping.items())
+        conn.executemany("INSERT INTO rekey VALUES (?, ?)", mapping.items())
         for table in ("articles", "tags", "images", "translations", "article_revisions", "article_urls"):
             # Two steps, through ids no article has ("~" is not hex), so that an id another article
             # is about to give up is free when it is taken.
             conn.execute(f"UPDATE {schema}.{table} SET article_id = '~' || "
-                         "(SELECT new FROM temp.rekey WHERE old = article_id) "
-                         "WHERE article_id IN (SELECT old FROM temp.rekey)")
+                         "(SELECT new FROM rekey WHERE old = article_id) "
+                         "WHERE article_id IN (SELECT old FROM rekey)")
             conn.execute(f"UPDATE {schema}.{table} SET article_id = substr(article_id, 2) "
                          "WHERE article_id LIKE '~%'")
     finally:
-        conn.execute("DROP TABLE temp.rekey")
+        conn.execute("DROP TABLE rekey")
 
 
 def migrate_v4(conn: sqlite3.Connection) -> None:

@@ -4,12 +4,10 @@ that need the current schema check it first; the others also read older schemas.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,8 +15,7 @@ from newsbot import stats as stats_keys
 from newsbot.normalize import canonical_url, url_key
 from newsbot.site import split_article_path
 from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, article_dict
-from newsbot.store.connection import StoreError, select_in
-from newsbot.store.schema import SCHEMA_VERSION
+from newsbot.store.connection import Connection, StoreError, select_in
 
 
 @dataclass(frozen=True)
@@ -33,17 +30,23 @@ class StoredArticle:
 class Queries:
     """The reads of newsbot.store.Store, which opens `_conn`."""
 
-    path: Path
+    name: str
     schema_version: int
-    _conn: sqlite3.Connection
+    backend: Any  # newsbot.store.sqlite.Backend or newsbot.store.postgres.Backend
+    _conn: Connection
 
-    def _current(self) -> sqlite3.Connection:
+    def _current(self) -> Connection:
         """The connection, once the store is known to be of this schema version (a read-only store of
         an older one was never migrated)."""
-        if self.schema_version != SCHEMA_VERSION:
-            raise StoreError(f"{self.path} has schema version {self.schema_version}; open it read-write once "
-                             f"(any crawl does) to migrate it to version {SCHEMA_VERSION}")
+        newest = self.backend.SCHEMA_VERSION
+        if self.schema_version != newest:
+            raise StoreError(f"{self.name} has schema version {self.schema_version}; open it read-write once "
+                             f"(any crawl does) to migrate it to version {newest}")
         return self._conn
+
+    def _before(self, version: int) -> bool:
+        """An SQLite store older than `version` (which some lookups still read); never a PostgreSQL one."""
+        return self.backend.kind == "sqlite" and self.schema_version < version
 
     def _rows(self, sql: str, *params: Any) -> list[dict[str, Any]]:
         cursor = self._current().execute(sql, params)
@@ -54,7 +57,7 @@ class Queries:
         """The stored articles among `urls`, keyed by the URL as given (matched by url_key, so either
         spelling of a link, and an earlier URL of an article whose slug was edited, finds it)."""
         wanted: dict[str, list[str]] = {}
-        if self.schema_version < 4:  # no article_urls: match the canonical spelling an older store kept
+        if self._before(4):  # no article_urls: match the canonical spelling an older store kept
             for url in urls:
                 canonical = canonical_url(url)
                 for spelling in {canonical, canonical if canonical.endswith("/") else canonical + "/"}:
@@ -89,7 +92,7 @@ class Queries:
         return {
             "renamed_articles": conn.execute(
                 "SELECT count(*) FROM (SELECT article_id FROM article_urls GROUP BY article_id "
-                "HAVING count(*) > 1)").fetchone()[0],
+                "HAVING count(*) > 1) AS renamed").fetchone()[0],
             "article_aliases": conn.execute("SELECT count(*) FROM article_aliases").fetchone()[0],
             "story_aliases": conn.execute("SELECT count(*) FROM story_aliases").fetchone()[0],
             "learned": conn.execute(
@@ -164,10 +167,11 @@ class Queries:
 
     def fill_rates(self) -> dict[str, float]:
         """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
-        special = {"word_count": "sum(word_count > 0)", "site_id": "sum(site_id IS NOT NULL)",
-                   **{name: f"sum(EXISTS (SELECT 1 FROM {name} AS c WHERE c.article_id = a.article_id))"
+        special = {"word_count": "word_count > 0", "site_id": "site_id IS NOT NULL",
+                   **{name: f"EXISTS (SELECT 1 FROM {name} AS c WHERE c.article_id = a.article_id)"
                       for name in LIST_FIELDS}}
-        expressions = [special.get(name, f"sum({name} != '')") for name in ITEM_FIELDS]
+        expressions = [f"count(*) FILTER (WHERE {special.get(name, f'{name} != ' + repr(''))})"
+                       for name in ITEM_FIELDS]
         total, *filled = self._current().execute(
             f"SELECT count(*), {', '.join(expressions)} FROM articles AS a").fetchone()
         return {name: (count or 0) / total if total else 0.0 for name, count in zip(ITEM_FIELDS, filled)}
@@ -177,28 +181,27 @@ class Queries:
         """The stats named by `keys` (those recorded) of the last `limit` complete runs of `spider`
         (finish_reason 'finished') whose stats say they saw at least `min_pages` article pages
         (newsbot.stats.PAGES_JUDGED), newest first; crawl health's history."""
-        if self.schema_version < 2:  # crawl_runs.stats came with version 2
+        if self._before(2):  # crawl_runs.stats came with version 2
             return []
         keys = list(keys)
-        # Keys hold slashes: quoted JSON paths. The run being recorded has no finish_reason yet.
+        # The run being recorded has no finish_reason yet.
         rows = self._conn.execute(
             "SELECT stats FROM crawl_runs WHERE spider = ? AND finish_reason = 'finished' AND stats IS NOT NULL "
-            "AND json_valid(stats) AND json_extract(stats, ?) >= ? ORDER BY run_id DESC LIMIT ?",
-            (spider, f'$."{stats_keys.PAGES_JUDGED}"', min_pages, limit))
+            f"AND {self.backend.stat(stats_keys.PAGES_JUDGED)} >= ? ORDER BY run_id DESC LIMIT ?",
+            (spider, min_pages, limit))
         return [{key: stats[key] for key in keys if key in stats}
                 for stats in (json.loads(text) for (text,) in rows)]
 
     def search(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Full-text search over title and body (FTS5 query syntax), best match first."""
-        return self._rows(
-            "SELECT a.article_id, a.url, a.language, a.title, "
-            "snippet(articles_fts, 1, '[', ']', '…', 12) AS snippet "
-            "FROM articles_fts JOIN articles AS a ON a.id = articles_fts.rowid "
-            "WHERE articles_fts MATCH ? ORDER BY rank LIMIT ?", query, limit)
+        """Full-text search over title and body, diacritics folded, best match first (an SQLite store
+        takes FTS5's query syntax, a PostgreSQL one web-search syntax: words, "a phrase", -word, or)."""
+        self._current()
+        columns = ("article_id", "url", "language", "title", "snippet")
+        return [dict(zip(columns, row)) for row in self.backend.search(query, limit)]
 
     def coverage(self, spider: str, language: str) -> tuple[str, str] | None:
         """(oldest, newest) of the feed stretch an earlier complete run of `spider` stored, if any."""
-        if self.schema_version < 2:  # feed_coverage came with v2: no run has recorded any
+        if self._before(2):  # feed_coverage came with v2: no run has recorded any
             return None
         return self._conn.execute("SELECT oldest, newest FROM feed_coverage WHERE spider = ? AND language = ?",
                                   (spider, language)).fetchone()
@@ -215,7 +218,7 @@ class Queries:
         """(number of editions stored, stories with that many)."""
         return self._current().execute(
             "SELECT editions, count(*) FROM (SELECT count(DISTINCT language) AS editions FROM articles "
-            "GROUP BY story_id) GROUP BY editions ORDER BY editions").fetchall()
+            "GROUP BY story_id) AS stories GROUP BY editions ORDER BY editions").fetchall()
 
     def category_mix(self) -> list[tuple[str, str, int]]:
         """(edition, category key, articles)."""
@@ -229,14 +232,13 @@ class Queries:
         and failed pages their stats counted."""
         return self._rows(
             "SELECT * FROM (SELECT run_id, spider, started_at, finished_at, "
-            "(julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds, finish_reason, "
+            f"{self.backend.seconds_between('started_at', 'finished_at')} AS seconds, finish_reason, "
             "items_new, items_updated, items_unchanged, items_dropped, "
-            "CASE WHEN json_valid(stats) THEN coalesce(json_extract(stats, '$.\"log_count/ERROR\"'), 0) "
-            "END AS errors "
-            "FROM crawl_runs ORDER BY run_id DESC LIMIT ?) ORDER BY run_id", limit)
+            f"CASE WHEN stats IS NOT NULL THEN coalesce({self.backend.stat('log_count/ERROR')}, 0) END AS errors "
+            "FROM crawl_runs ORDER BY run_id DESC LIMIT ?) AS runs ORDER BY run_id", limit)
 
     def freshness(self) -> list[tuple[str, float]]:
         """(edition, seconds from publication to the crawl that first stored it) per dated article."""
         return self._current().execute(
-            "SELECT language, (julianday(first_seen_at) - julianday(published_at_utc)) * 86400.0 FROM articles "
+            f"SELECT language, {self.backend.seconds_between('published_at_utc', 'first_seen_at')} FROM articles "
             "WHERE published_at_utc != '' AND first_seen_at != '' ORDER BY language").fetchall()

@@ -1,0 +1,14 @@
+-- Version 2: full-text search over title and body, folded as SQLite's FTS5 index folds
+-- (unicode61 remove_diacritics): lower case, no diacritics, and ə and ı, which unaccent keeps,
+-- as e and i. So "şirkəti" finds "ŞİRKƏTİ" and "sirketi". IMMUTABLE through unaccent's
+-- two-argument form, so an index can be built on it; 'simple': no stemming, as in SQLite.
+CREATE EXTENSION IF NOT EXISTS unaccent;
+
+CREATE FUNCTION newsbot_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+AS $$ SELECT translate(lower(public.unaccent('public.unaccent'::regdictionary, t)), 'əı', 'ei') $$;
+
+CREATE FUNCTION newsbot_document(title text, body text) RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT setweight(to_tsvector('simple', newsbot_fold(title)), 'A')
+             || to_tsvector('simple', newsbot_fold(body)) $$;
+
+CREATE INDEX articles_search ON articles USING gin (newsbot_document(title, body));
