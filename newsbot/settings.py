@@ -133,7 +133,7 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.validate.ValidationPipeline": 100,
     "newsbot.pipelines.dedupe.DedupePipeline": 200,
     "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
-    "newsbot.pipelines.sqlite.SQLitePipeline": 900,
+    "newsbot.pipelines.store.StorePipeline": 900,
 }
 
 # Seconds between progress lines while a crawl runs (newsbot.extensions.Progress; 0: none). They

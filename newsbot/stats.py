@@ -13,7 +13,7 @@ LISTING_PAGES = "newsbot/listing/pages"
 LISTING_EMPTY = "newsbot/listing/empty"
 LISTING_FAILED = "newsbot/listing/failed"
 
-# The store's verdicts on the crawl's articles (newsbot.pipelines.sqlite, from WriteResult's names).
+# The store's verdicts on the crawl's articles (newsbot.pipelines.store, from WriteResult's names).
 STORED_NEW = "newsbot/store/inserted"
 STORED_UPDATED = "newsbot/store/updated"
 STORED_UNCHANGED = "newsbot/store/unchanged"

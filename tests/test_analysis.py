@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from newsbot.pipelines.sqlite import freshness
+from newsbot.pipelines.store import freshness
 from newsbot.store import EXPORT_FIELDS, Store
 from tests.browser import in_browser, visit
 from tests.crawling import ROOT, scrapy_cli

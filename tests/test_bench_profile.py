@@ -20,7 +20,7 @@ def test_each_main_thread_sample_goes_to_the_first_part_its_stack_shows():
         # a listing's parse belongs to the listing
         f"{LOOP};CategoryListings.parse_listing (newsbot/spiders/category.py:175);"
         "document (newsbot/html.py:102);parse_html_reading (newsbot/html.py:89) 11",
-        f"{LOOP};SQLitePipeline.process_item (newsbot/pipelines/sqlite.py:165) 5",
+        f"{LOOP};StorePipeline.process_item (newsbot/pipelines/store.py:165) 5",
         f"{LOOP};InMemoryDupeFilter.request_seen (newsbot/dupefilter.py:30);fingerprint (scrapy/utils/request.py:1) 3",
         # a plain download through the lazy Playwright handler is Scrapy's HTTP/1.1 download
         f"{LOOP};LazyPlaywrightDownloadHandler.download_request (newsbot/rendering.py:55);"

@@ -33,7 +33,7 @@ PIPELINES = {
     "newsbot.pipelines.validate.ValidationPipeline": 100,
     "newsbot.pipelines.dedupe.DedupePipeline": 200,
     "newsbot.pipelines.jsonlines.JsonLinesPipeline": 800,
-    "newsbot.pipelines.sqlite.SQLitePipeline": 900,
+    "newsbot.pipelines.store.StorePipeline": 900,
 }
 EDITIONS = {"az": ("", "energetika", "Energetika", "yanvar"), "en": ("en/", "energy", "Energy", "January"),
             "ru": ("ru/", "energetika", "Энергетика", "января")}

@@ -167,12 +167,12 @@ class JsonLinesPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.template = config(crawler).jsonl
-        from newsbot.pipelines.sqlite import SQLitePipeline
+        from newsbot.pipelines.store import StorePipeline
         enabled = map(load_object, build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES")))
         # Off by default, or written by the SQLite pipeline (a store configured, its pipeline on) as the
         # store's journal. (No message: Scrapy would log it as a warning on every crawl.)
         if not self.template or (config(crawler).db and any(
-                isinstance(p, type) and issubclass(p, SQLitePipeline) for p in enabled)):
+                isinstance(p, type) and issubclass(p, StorePipeline) for p in enabled)):
             raise NotConfigured()
         self.crawler = crawler
         self.file: JsonLinesFile | None = None
@@ -237,7 +237,7 @@ def close_jsonl(crawler: Crawler, jsonl: JsonLinesFile | None, failed: bool) -> 
         logger.warning("%d items were not written to %s", unsaved, jsonl.path)
 
 
-# --- the file as the store's journal (newsbot.pipelines.sqlite) ----------------------------------
+# --- the file as the store's journal (newsbot.pipelines.store) ----------------------------------
 
 def count_reconciled(crawler: Crawler, path: Path, cut: int, appended: int) -> None:
     """What opening the journal did to bring the file in line with the store."""
@@ -253,14 +253,17 @@ def complete_other_journals(crawler: Crawler, store: Any, own: JsonLinesFile | N
     """Files of earlier crawls that miss lines (a per-run NEWSBOT_JSONL such as %(time)s names a new
     file each crawl, so none would reopen them): completed now, each in its own transaction."""
     for key in store.journals_missing_lines():
-        path = Path(key)
         if own is not None and key == own.key:
             continue
+        if (named := store.journal_path(key)) is None:
+            continue  # another node's file, which that node completes
+        path = Path(named)
         if not path.is_file():
             logger.warning("%s misses lines of stored articles but is no longer there: `scrapy export` "
                            "gives them", path)
             continue
         other = JsonLinesFile(path)
+        other.key = key
         try:
             other.open()
             cut, appended = store.open_journal(other)

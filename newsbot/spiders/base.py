@@ -186,12 +186,13 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
 
     @property
     def store(self):
-        """The SQLite store, read fresh on every lookup: another process may be writing it."""
+        """The store, read fresh on every lookup: another process may be writing it."""
         if self._store is None:
+            from newsbot.store import Store, is_postgres_url
+
             path = self.config.db
-            if not path or not Path(path).exists():
+            if not path or not (is_postgres_url(path) or Path(path).exists()):
                 return None
-            from newsbot.store import Store
             self._store = Store(path, timeout=self.config.db_timeout, readonly=True)
         return self._store
 

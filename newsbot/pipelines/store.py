@@ -1,4 +1,5 @@
-"""Write articles to the SQLite store (NEWSBOT_DB), the default output and incremental-crawl memory."""
+"""Write articles to the store (NEWSBOT_DB: an SQLite file, or PostgreSQL), the default output and
+incremental-crawl memory."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from newsbot.config import config
 from newsbot.normalize import utc_now_iso
 from newsbot.outcome import CrawlOutcome, report_broken
 from newsbot.pipelines import jsonlines
-from newsbot.store import Store, StoreError, StoreWriteError, WriteResult, article_row
+from newsbot.store import Store, StoreError, StoreWriteError, WriteResult, article_row, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def freshness(latencies: Sequence[float]) -> dict[str, float]:
     return {"median_seconds": round(statistics.median(ordered), 1), "p95_seconds": round(p95, 1)}
 
 
-class SQLitePipeline:
+class StorePipeline:
     """Stores items in batches, one transaction each, and records the crawl in crawl_runs (docs/schema.md,
     "How articles are written"). Every store call runs on one writer thread, which owns the connection,
     so the reactor goes on while a batch is committed or waits for another process's lock."""
@@ -71,6 +72,7 @@ class SQLitePipeline:
         self.path = self.config.db
         if not self.path:
             raise NotConfigured("NEWSBOT_DB is empty")
+        self.name = redact_url(self.path)  # as logs may show it
         self.crawler = crawler
         self.stats = crawler.stats
         self.store: Store | None = None
@@ -92,7 +94,7 @@ class SQLitePipeline:
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SQLitePipeline:
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(crawler)
 
     # async for the reason JsonLinesPipeline.open_spider gives.
@@ -100,6 +102,7 @@ class SQLitePipeline:
         spider = self.crawler.spider
         recorded = {k: v for k, v in self.crawler.settings.copy_to_dict().items()
                     if k.startswith("NEWSBOT_") or k in RECORDED_SETTINGS}
+        recorded["NEWSBOT_DB"] = self.name  # a PostgreSQL URL's password stays out of the store
         job_id = getattr(spider, "_job", None) or os.environ.get("SCRAPY_JOB")
         if self.config.jsonl:
             self.journal = jsonlines.open_jsonl(self.crawler, jsonlines.jsonl_path(self.config.jsonl, spider))
@@ -122,7 +125,7 @@ class SQLitePipeline:
             raise CloseSpider(jsonlines.CLOSE_REASON if self.journal_failed else CLOSE_REASON) from exc
         if self.journal is not None:
             jsonlines.count_reconciled(self.crawler, self.journal.path, *reconciled)
-        logger.info("Storing articles in %s (crawl run %d)", self.path, self.run_id)
+        logger.info("Storing articles in %s (crawl run %d)", self.store.name, self.run_id)
         if self.config.db_flush_interval > 0:
             self.flusher = task.LoopingCall(self._flush_waiting)
             self.flusher.start(self.config.db_flush_interval, now=False)
@@ -132,6 +135,8 @@ class SQLitePipeline:
         in line with the store."""
         store = Store(self.path, timeout=self.config.db_timeout, background_checkpoints=True)
         try:
+            if self.journal is not None:
+                self.journal.key = store.journal_key(str(self.journal.path.absolute()))
             reconciled = store.open_journal(self.journal) if self.journal is not None else (0, 0)
             jsonlines.complete_other_journals(self.crawler, store, self.journal)
             run_id = store.start_run(spider.name, spider_arguments(spider), recorded, job_id=job_id)
@@ -188,7 +193,7 @@ class SQLitePipeline:
                 result = future.result()
             except Exception as exc:  # StoreError, or an SQLite error nobody foresaw: the batch is kept either way
                 if not isinstance(exc, StoreError):
-                    logger.error("Unexpected error writing %d items to %s", len(batch), self.path, exc_info=exc)
+                    logger.error("Unexpected error writing %d items to %s", len(batch), self.name, exc_info=exc)
                 self.stats.inc_value("newsbot/store/write_failed")
                 self.pending[:0] = batch  # kept, to be tried once more at close and counted if that fails
                 if self.disk_failed:  # said already; this is the last attempt at close failing again
@@ -234,7 +239,7 @@ class SQLitePipeline:
         if self.pending:
             logger.log(logging.WARNING if self.disk_failed else logging.ERROR,
                        "%d items were not stored in %s (nor in the JSON Lines journal, which follows the store)",
-                       len(self.pending), self.path)
+                       len(self.pending), self.name)
             self.stats.set_value("newsbot/store/unsaved", len(self.pending))
         # Before spider_closed, which records the stats with the run.
         for name, value in freshness(self.latencies).items():
@@ -259,7 +264,7 @@ class SQLitePipeline:
             if isinstance(exc, StoreWriteError) and not self.disk_failed:  # the first write the disk refused
                 self.stats.inc_value("newsbot/output_errors/store")
             logger.log(logging.WARNING if self.disk_failed else logging.ERROR,
-                       "Could not record the end of crawl run %s in %s: %s", self.run_id, self.path, exc)
+                       "Could not record the end of crawl run %s in %s: %s", self.run_id, self.store.name, exc)
         finally:
             self.store.close()
             self.store = None
