@@ -19,13 +19,15 @@ NEWSBOT_JS_MODE = "auto"
 NEWSBOT_JS_SCROLLS = 3
 
 # --- Where the data goes -------------------------------------------------
-# The SQLite store: the default output, and the memory of incremental crawls.
+# The store, the default output and the memory of incremental crawls: an SQLite file, or a
+# postgresql://user:password@host/database URL that several nodes share (docs/scrapyd.md). The
+# password may also come from ~/.pgpass or PGPASSWORD, which keep it out of settings files.
 NEWSBOT_DB = "data/newsbot.sqlite"
 # A JSON Lines file of every article kept ("" to turn off): with a store, its journal, written in
 # each transaction (each article once, under the store's ids); without one, as items arrive.
 # Scrapy's FEEDS / -O work alongside.
 NEWSBOT_JSONL = ""
-# Rows per SQLite transaction. Bigger batches index faster (FTS5 writes one segment per
+# Rows per store transaction. Bigger batches index faster (FTS5 writes one segment per
 # commit); a killed crawl loses its uncommitted items from the store, and the next run fetches them again.
 NEWSBOT_DB_BATCH_SIZE = 2000
 # Seconds after which items waiting for a full batch are committed anyway (0: only full batches).

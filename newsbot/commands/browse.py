@@ -14,18 +14,21 @@ from scrapy.commands import ScrapyCommand
 
 from newsbot.children import PREEXEC_DIE_WITH_PARENT
 from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, is_loopback, usage_error
-from newsbot.store import Store, StoreError
+from newsbot.store import Store, StoreError, is_postgres_url, redact_url
 from newsbot.store.datasette import datasette_metadata
 
 
 class Command(NewsbotCommand, ScrapyCommand):
     usage = "[--db PATH] [--port 8001] [--host 127.0.0.1] [--write-metadata FILE]"
+    db_help = "the SQLite store (default: the NEWSBOT_DB setting)"
+    db_metavar = "PATH"
     summary = "Browse and search the store in Datasette, with newsbot's metadata"
     description = ("Serve the SQLite store (NEWSBOT_DB, or --db) with Datasette: table and column descriptions, "
                    "full-text search on the articles table, facets on edition, category and publication day, "
                    "and canned queries (stories in all three editions, today's stories by category, edited "
                    "articles, the last crawl runs). --write-metadata FILE writes the metadata for "
-                   f"`datasette STORE --metadata FILE` instead. Needs Datasette: {INSTALL_HINT}.")
+                   f"`datasette STORE --metadata FILE` instead. Needs Datasette: {INSTALL_HINT}. Datasette reads "
+                   "SQLite: a store on PostgreSQL is browsed through its snapshot (scrapy export --format sqlite).")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -38,6 +41,9 @@ class Command(NewsbotCommand, ScrapyCommand):
         if not 0 <= opts.port <= 65535:
             usage_error("browse", f"--port: not a port number: {opts.port}")
         _, path = self.store_config(opts)
+        if is_postgres_url(path):
+            usage_error("browse", f"Datasette serves SQLite files, not {redact_url(path)}: take a snapshot with "
+                                  "`scrapy export --format sqlite -o snapshot.sqlite` and browse --db snapshot.sqlite")
         # Datasette names a database after its file, without the extension.
         metadata = json.dumps(datasette_metadata(Path(path).stem), ensure_ascii=False, indent=1)
         if opts.write_metadata:

@@ -55,8 +55,9 @@ class NewsbotCommand:
     requires_crawler_process = False
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
     usage = summary = description = ""  # Scrapy's syntax(), short_desc() and long_desc()
-    db_help: str | None = "the SQLite store (default: the NEWSBOT_DB setting)"  # None: no --db
-    db_metavar = "PATH"
+    db_help: str | None = ("the store: an SQLite file, or a postgresql:// URL (default: the NEWSBOT_DB "
+                            "setting)")  # None: no --db
+    db_metavar = "PATH_OR_URL"
     selects_articles = False  # --since, --until and --lang
     settings: BaseSettings | None
     exitcode: int

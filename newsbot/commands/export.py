@@ -54,22 +54,26 @@ def write(articles: Iterable[dict[str, Any]], output_format: str, out: IO[str]) 
 
 class Command(NewsbotCommand, ScrapyCommand):
     selects_articles = True
-    usage = ("[-o FILE] [--format jsonl|csv|parquet] [--since DATE] [--until DATE] [--lang en,ru] "
+    usage = ("[-o FILE] [--format jsonl|csv|parquet|sqlite] [--since DATE] [--until DATE] [--lang en,ru] "
              "[--category SLUG] [--story ID]")
-    summary = "Export stored articles as JSON Lines, CSV or Parquet"
-    description = ("Export articles from the SQLite store (NEWSBOT_DB, or --db) to stdout or a file, oldest "
+    summary = "Export stored articles as JSON Lines, CSV, Parquet or an SQLite snapshot"
+    description = ("Export articles from the store (NEWSBOT_DB, or --db: an SQLite file or PostgreSQL) to stdout "
+                   "or a file, oldest "
                    "first. JSON Lines has one article per line in the item's shape plus published_date (the Baku "
                    "day); CSV has one column per field, "
                    f"with tags, image URLs and translation URLs joined by '{LIST_SEPARATOR}'. Parquet (-o FILE "
                    f"needed; pyarrow: {INSTALL_HINT}) is typed: lists stay lists, times are timestamps with a "
                    "time zone (schema: docs/analysis.md). Dates are Baku publication days and both ends are "
-                   "included.")
+                   "included. --format sqlite (-o FILE.sqlite, a new file) copies the whole store, as one "
+                   "consistent read, into an SQLite store that `scrapy browse --db FILE.sqlite` serves: a team "
+                   "on PostgreSQL browses it so.")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-        parser.add_argument("--format", choices=("jsonl", "csv", "parquet"),
-                            help="output format (default: csv for a .csv FILE, parquet for .parquet, else jsonl)")
+        parser.add_argument("--format", choices=("jsonl", "csv", "parquet", "sqlite"),
+                            help="output format (default: csv for a .csv FILE, parquet for .parquet, sqlite for "
+                                 ".sqlite or .db, else jsonl)")
         parser.add_argument("--category", metavar="SLUG", help="category key, e.g. energy")
         parser.add_argument("--story", metavar="STORY_ID", help="the editions of one story")
 
@@ -78,7 +82,11 @@ class Command(NewsbotCommand, ScrapyCommand):
         if opts.output:
             self.check_output(opts.output)
         suffix = Path(opts.output or "").suffix.lower()
-        output_format = opts.format or {".csv": "csv", ".parquet": "parquet"}.get(suffix, "jsonl")
+        output_format = opts.format or {".csv": "csv", ".parquet": "parquet", ".sqlite": "sqlite",
+                                        ".db": "sqlite"}.get(suffix, "jsonl")
+        if output_format == "sqlite":
+            self.snapshot(opts)
+            return
         write_parquet = None
         if output_format == "parquet":
             if not opts.output:
@@ -120,3 +128,24 @@ class Command(NewsbotCommand, ScrapyCommand):
             return
         if opts.output:
             print(f"Exported {count} articles to {opts.output}", file=sys.stderr)
+
+    def snapshot(self, opts: argparse.Namespace) -> None:
+        """--format sqlite: the whole store (no selection applies) as a new SQLite file."""
+        if not opts.output:
+            usage_error("export", "--format sqlite: give the new file with -o FILE")
+        selected = [name for name in ("since", "until", "lang", "category", "story") if getattr(opts, name)]
+        if selected:
+            usage_error("export", f"--format sqlite copies the whole store: drop --{', --'.join(selected)}")
+        if Path(opts.output).exists():
+            usage_error("export", f"-o {opts.output}: exists; a snapshot is written to a new file")
+        _, path = self.store_config(opts)
+        try:
+            with Store(path, readonly=True) as store:
+                count = store.snapshot(opts.output)
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        except OSError as exc:
+            self.cannot_write(f"-o {opts.output}", exc)
+        print(f"Exported {count} articles to {opts.output} (an SQLite snapshot: scrapy browse --db {opts.output})",
+              file=sys.stderr)

@@ -15,10 +15,11 @@ from newsbot.commands.common import NewsbotCommand, usage_error
 class Command(NewsbotCommand, ScrapyCommand):
     db_metavar = "TARGET"
     db_help = "the store to merge into (default: NEWSBOT_DB)"
-    usage = "SHARD.sqlite [SHARD2.sqlite ...] [--db TARGET.sqlite]"
-    summary = "Merge newsbot SQLite stores (per-node shards) into one, without duplicates"
+    usage = "SHARD.sqlite [SHARD2.sqlite ...] [--db TARGET.sqlite|postgresql://…]"
+    summary = "Merge newsbot SQLite stores (per-node shards) into one store, without duplicates"
     description = ("Copy the articles of each SHARD (with tags, images, translations and revisions) into the "
-                   "target store, --db or NEWSBOT_DB. An article in both keeps the most recently crawled "
+                   "target store, --db or NEWSBOT_DB: an SQLite file, or PostgreSQL (nodes that crawled offline). "
+                   "An article in both keeps the most recently crawled "
                    "content; merging a shard twice changes nothing. The target is created if missing.")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -26,9 +27,8 @@ class Command(NewsbotCommand, ScrapyCommand):
 
         if not args:
             usage_error("merge", "Give at least one shard to merge")
-        config, path = self.store_config(opts)
-        target = Path(path)
-        if str(target) == ".":  # NEWSBOT_DB and --db empty
+        config, target = self.store_config(opts)
+        if not target:  # NEWSBOT_DB and --db empty
             usage_error("merge", "No target store: give --db TARGET or set NEWSBOT_DB")
         shards = [Path(a) for a in dict.fromkeys(args)]
         missing = [str(s) for s in shards if not s.is_file()]
@@ -54,7 +54,7 @@ class Command(NewsbotCommand, ScrapyCommand):
                     totals[key] += getattr(result, key)
                 print(f"{shard}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged")
             articles = store.count_articles()
-        print(f"{target}: {articles} articles ({totals['added']} added, {totals['updated']} updated, "
+        print(f"{store.name}: {articles} articles ({totals['added']} added, {totals['updated']} updated, "
               f"{totals['unchanged']} unchanged from {len(shards) - len(failed)} shard(s))")
         if failed:
             self.fail(f"{len(failed)} shard(s) not merged: {', '.join(failed)}")

@@ -200,9 +200,9 @@ class Command(NewsbotCommand, ScrapyCommand):
             usage_error("reextract", f"--archive {exc}: no such file or directory")
         if not files:
             usage_error("reextract", f"no WARC files (*.warc.gz) in {', '.join(given)}")
-        from newsbot.store import Store, StoreError
+        from newsbot.store import Store, StoreError, is_postgres_url
 
-        if not path or not Path(path).is_file():
+        if not path or not (is_postgres_url(path) or Path(path).is_file()):
             self.fail(f"no store at {path or '(NEWSBOT_DB is empty)'}: give --db PATH")
             return
         try:
