@@ -1,5 +1,6 @@
-"""Connections to the SQLite file: opening them, SQLite's errors as StoreErrors, write transactions retried
-with backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and failures"), the WAL
+"""What both backends' statements run on (Connection, select_in, insert_rows), the store's errors, and
+SQLite's connections: opening them, SQLite's errors as StoreErrors, write transactions retried with
+backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and failures"), the WAL
 checkpointer thread. Nothing here knows the schema: openers run the ``prepare`` callback they are given."""
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ class StoredArticle:
 
 
 class Queries:
-    """The reads of newsbot.store.Store, which opens `_conn`."""
+    """The reads of newsbot.store.Store, whose backend gives `_conn`."""
 
     name: str
     schema_version: int
