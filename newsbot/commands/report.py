@@ -287,7 +287,7 @@ class Command(NewsbotCommand, ScrapyCommand):
         try:
             with Store(path, readonly=True) as store:
                 data = {
-                    "database": str(path),
+                    "database": store.name,
                     "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "articles": store.count_articles(),
                     "stories": store.count_stories(),

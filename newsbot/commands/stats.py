@@ -56,7 +56,7 @@ class Command(NewsbotCommand, ScrapyCommand):
         try:
             with Store(path, readonly=True) as store:
                 report = {
-                    "database": str(path),
+                    "database": store.name,
                     "schema_version": store.schema_version,
                     "articles": store.count_articles(),
                     "stories": store.count_stories(),
