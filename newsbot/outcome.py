@@ -19,6 +19,7 @@ from scrapy.utils.defer import deferred_from_coro
 from newsbot import stats as keys
 from newsbot.config import config
 from newsbot.loaders import Extraction, article_extracted
+from newsbot.store import redact_url
 
 FINISHED = "finished"
 # Every reason here means the crawl was broken: exit status 1.
@@ -27,7 +28,7 @@ BROKEN = frozenset({
     "too_many_errors",          # more than NEWSBOT_ERROR_THRESHOLD of the pages lost or failed
     "no_listings",              # no listing gave a card: site down or redesigned
     "no_articles",              # none of the pages the article spider was given is an article
-    "store_unavailable",        # the SQLite store could not be written
+    "store_unavailable",        # the store could not be written, or read
     "output_unavailable",       # the JSON Lines file (NEWSBOT_JSONL) or the page archive (NEWSBOT_ARCHIVE) could not be written
     "blocked",                  # the site refused the crawler: 403/429 or challenge pages in a row
     "site_unreachable",         # no answer at all: DNS failure, connection refused, no route (offline?)
@@ -213,5 +214,5 @@ class CrawlOutcome:
         settings = config(self.crawler)
         logger.info("%d new, %d updated, %d unchanged articles -> %s (%s, %.0f s)",
                     stats.get_value(keys.STORED_NEW, 0), stats.get_value(keys.STORED_UPDATED, 0),
-                    stats.get_value(keys.STORED_UNCHANGED, 0), settings.db or settings.jsonl or "no store",
+                    stats.get_value(keys.STORED_UNCHANGED, 0), redact_url(settings.db) or settings.jsonl or "no store",
                     reason, stats.get_value("elapsed_time_seconds", 0))

@@ -264,7 +264,8 @@ class Command(NewsbotCommand, ScrapyCommand):
     usage = "[-o report.html] [--db PATH] [--runs N]"
     summary = "Write a self-contained HTML page of charts about the store"
     description = ("Write one HTML page, with every chart inline (no script, nothing fetched: it works offline), "
-                   "about the store (NEWSBOT_DB, or --db: SQLite or PostgreSQL): articles per day per edition, stories by "
+                   "about the store (NEWSBOT_DB, or --db: SQLite or PostgreSQL): articles per day per edition, "
+                   "stories by "
                    "number of editions, category mix per edition, crawl runs (duration, new and updated items, "
                    "failures marked), field fill rates, and freshness (publication to first stored). "
                    f"Needs matplotlib: {INSTALL_HINT}.")

@@ -41,7 +41,8 @@ def identity_report(summary: dict[str, Any]) -> dict[str, Any]:
 class Command(NewsbotCommand, ScrapyCommand):
     usage = "[--by day|edition|category] [--json]"
     summary = "Count stored articles per day, edition and category, and show field fill rates"
-    description = ("Summarise the store (NEWSBOT_DB, or --db: SQLite or PostgreSQL): article counts per Baku publication day, "
+    description = ("Summarise the store (NEWSBOT_DB, or --db: SQLite or PostgreSQL): article counts per Baku "
+                   "publication day, "
                    "edition and category (all three, or the one chosen with --by), and the fill rate of every "
                    "item field (the share of articles where it is non-empty).")
 

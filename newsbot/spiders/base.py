@@ -25,7 +25,10 @@ from newsbot.listing import Card, CardReader
 from newsbot.memo import KeySet
 from newsbot.spiders.article_pages import ArticlePages, failure_level, failure_reason, own_meta
 from newsbot.spiders.pacing import Pacing
+from newsbot.outcome import report_broken
 from newsbot.pipelines.jsonlines import jsonl_path
+from newsbot.pipelines.store import CLOSE_REASON as STORE_UNAVAILABLE
+from newsbot.store import Store, StoreError, is_postgres_url
 from newsbot.site.clock import BAKU
 from newsbot.normalize import display_text, parse_timestamp
 
@@ -131,6 +134,7 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
         self.max_pages = parse_max_pages(max_pages)
         self.refresh = str(refresh).strip().lower() in ("1", "true", "yes", "on")
         self._store = None
+        self._store_lost = False
         # url_key of every article requested this run: the site links one page as /x/y and /x/y/,
         # which Scrapy's dupefilter (exact URLs, so that a 301 between the two is still followed)
         # would fetch twice. As hashes (newsbot.memo.KeySet), far smaller than the URLs.
@@ -186,15 +190,26 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
 
     @property
     def store(self):
-        """The store, read fresh on every lookup: another process may be writing it."""
-        if self._store is None:
-            from newsbot.store import Store, is_postgres_url
-
+        """The store, read fresh on every lookup: another process may be writing it. None: no store, or
+        one that cannot be read (store_lost)."""
+        if self._store is None and not self._store_lost:
             path = self.config.db
             if not path or not (is_postgres_url(path) or Path(path).exists()):
                 return None
-            self._store = Store(path, timeout=self.config.db_timeout, readonly=True)
+            try:
+                self._store = Store(path, timeout=self.config.db_timeout, readonly=True)
+            except StoreError as exc:
+                self.store_lost(exc)
         return self._store
+
+    def store_lost(self, exc: StoreError) -> None:
+        """The store cannot be read (a server gone): the crawl closes, as when it cannot be written."""
+        self._store_lost = True
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self.crawler.stats.inc_value("newsbot/store/unavailable")
+        report_broken(self.crawler, STORE_UNAVAILABLE, "the article store cannot be read: %s", exc)
 
     def closed(self, reason: str) -> None:
         if self._store is not None:
@@ -204,7 +219,11 @@ class NewsbotSpider(ArticlePages, scrapy.Spider):
     def stored_versions(self, urls: list[str]) -> dict:
         if self.refresh or not self.incremental or not urls or self.store is None:
             return {}
-        return self.store.lookup(urls)
+        try:
+            return self.store.lookup(urls)
+        except StoreError as exc:
+            self.store_lost(exc)
+            return {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.home_requests():

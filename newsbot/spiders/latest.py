@@ -17,6 +17,7 @@ from newsbot import site
 from newsbot.html import document
 from newsbot.normalize import clean_text, parse_timestamp
 from newsbot.spiders.base import NewsbotSpider, parse_moment
+from newsbot.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +57,12 @@ class LatestSpider(NewsbotSpider):
     def coverage(self, language: str) -> tuple[datetime, datetime] | None:
         """(oldest, newest) card time of the feed stretch an earlier complete run stored."""
         if language not in self._coverage:
-            stored = self.store.coverage(self.name, language) if self.store is not None and not self.refresh else None
+            try:
+                store = None if self.refresh else self.store
+                stored = store.coverage(self.name, language) if store is not None else None
+            except StoreError as exc:
+                self.store_lost(exc)
+                stored = None
             self._coverage[language] = (parse_timestamp(stored[0]), parse_timestamp(stored[1])) if stored else None
         return self._coverage[language]
 
@@ -64,17 +70,18 @@ class LatestSpider(NewsbotSpider):
         """After a clean run, remember which stretch of each feed is now fully stored."""
         if reason != "finished" or not self.config.db:
             return
-        from newsbot.store import Store
-
-        with Store(self.config.db, timeout=self.config.db_timeout) as store:
-            for language, walk in self.feeds.items():
-                if walk.failed_articles or walk.stop not in CLEAN_STOPS or walk.newest is None:
-                    continue
-                oldest, newest = walk.oldest, walk.newest
-                covered = self.coverage(language)
-                if covered and oldest <= covered[1]:
-                    oldest = min(oldest, covered[0])
-                store.record_coverage(self.name, language, oldest.isoformat(), newest.isoformat())
+        try:
+            with Store(self.config.db, timeout=self.config.db_timeout) as store:
+                for language, walk in self.feeds.items():
+                    if walk.failed_articles or walk.stop not in CLEAN_STOPS or walk.newest is None:
+                        continue
+                    oldest, newest = walk.oldest, walk.newest
+                    covered = self.coverage(language)
+                    if covered and oldest <= covered[1]:
+                        oldest = min(oldest, covered[0])
+                    store.record_coverage(self.name, language, oldest.isoformat(), newest.isoformat())
+        except StoreError as exc:  # the next run walks further back instead
+            logger.warning("Could not record the feeds' coverage: %s", exc)
 
     def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         yield from super().article_failed(failure)

@@ -46,7 +46,8 @@ class Store(Queries, AbstractContextManager):
 
     @property
     def _conn(self) -> Any:
-        return self.backend.conn
+        """For the reads: a PostgreSQL store reconnects after a server restart."""
+        return self.backend.connection()
 
     def close(self) -> None:
         self.backend.close()

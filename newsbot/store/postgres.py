@@ -203,20 +203,23 @@ class Backend:
 
     # --- transactions ---
 
-    def write(self, work: Callable[[Connection], _T], on_commit: Callable[[], None] | None = None) -> _T:
+    def connection(self) -> Connection:
+        """The connection, opened again if the server dropped it (a restart): StoreError while it is down."""
+        if self.conn.raw.closed or self.conn.raw.broken:
+            self.conn = self._connect()
+        return self.conn
+
+    def write(self, work: Callable[[Connection], _T]) -> _T:
         """work(conn) in one transaction under the write lock, retried (`retries` times) while another
         writer holds the lock beyond the timeout or the server chose this one as a deadlock's victim."""
         psycopg = self._psycopg
         errors = psycopg.errors
         for attempt in range(self.retries + 1):
             try:
-                if self.conn.raw.closed or self.conn.raw.broken:
-                    self.conn = self._connect()  # the server came back after a restart, or raises StoreError
+                self.connection()
                 with self.conn.raw.transaction():
                     self.conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
                     result = work(self.conn)
-                if on_commit is not None:
-                    on_commit()
                 return result
             except (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure) as exc:
                 if attempt == self.retries:

@@ -33,7 +33,8 @@ class Backend:
         if readonly:
             self.conn = open_readonly(self.path, timeout, lambda conn: schema.check_readable(conn, self.path))
         else:
-            self.conn = open_writable(self.path, timeout, lambda conn: schema.migrate(conn, self.path, timeout, retries))
+            self.conn = open_writable(self.path, timeout,
+                                      lambda conn: schema.migrate(conn, self.path, timeout, retries))
         self.schema_version: int = schema.version_of(self.conn)
         if background_checkpoints and not readonly:
             # Autocheckpoint stays on as a backstop, at ~200 MB of WAL, should the thread fall behind.
@@ -46,28 +47,20 @@ class Backend:
             self._checkpointer = None
         self.conn.close()
 
+    def connection(self) -> sqlite3.Connection:
+        return self.conn
+
     def journal_key(self, path: str) -> str:
         return path
 
     def journal_path(self, key: str) -> str | None:
         return key
 
-    def write(self, work: Callable[[sqlite3.Connection], _T], on_commit: Callable[[], None] | None = None) -> _T:
+    def write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
         """work(conn) in one write transaction (connection.transaction)."""
         checkpointer = self._checkpointer
-        request = checkpointer.request if checkpointer is not None else None
-
-        def committed() -> None:
-            if request is not None:
-                request()
-            if on_commit is not None:
-                on_commit()
-
         return transaction(self.conn, work, path=self.path, timeout=self.timeout, retries=self.retries,
-                           on_commit=committed)
-
-    def read(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
-        return self.conn.execute(sql, params)
+                           on_commit=checkpointer.request if checkpointer is not None else None)
 
     def merge(self, shard: Backend, tables: tuple[str, ...], work: Callable[[sqlite3.Connection], _T]) -> _T:
         """work(conn) in one write transaction with the shard's file ATTACHed as ``src``."""
