@@ -1,8 +1,10 @@
-"""Fixtures: the report.az replica (tests/replica) as a real subprocess on a free port."""
+"""Fixtures: the report.az replica (tests/replica) as a real subprocess on a free port, a real PostgreSQL,
+and `db`, a fresh store target on each backend (with `rows` to query it)."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
@@ -70,3 +72,28 @@ def postgres_url(postgres_server, request: pytest.FixtureRequest) -> str:
 
     name = "t_" + re.sub(r"\W", "_", request.node.name.lower())[:50] + f"_{len(postgres_server.databases)}"
     return postgres_server.create_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path) -> Path | str:
+    """A fresh store target on each backend: a path under tmp_path, or an empty PostgreSQL database's
+    URL (the server starts only when a PostgreSQL case runs)."""
+    if request.param == "sqlite":
+        return tmp_path / "news.sqlite"
+    return request.getfixturevalue("postgres_url")
+
+
+def rows(db: Path | str, sql: str, *params) -> list[tuple]:
+    """`sql` (with ? placeholders) run on either backend's database, outside any Store."""
+    from newsbot.store import is_postgres_url
+
+    if is_postgres_url(db):
+        import psycopg
+
+        with psycopg.connect(str(db), autocommit=True) as conn:
+            cursor = conn.execute(sql.replace("?", "%s"), params)
+            return cursor.fetchall() if cursor.description else []
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, params).fetchall()

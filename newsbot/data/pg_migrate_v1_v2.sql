@@ -1,6 +1,6 @@
 -- Version 2: full-text search over title and body, folded as SQLite's FTS5 index folds
--- (unicode61 remove_diacritics): lower case, no diacritics, and ə and ı, which unaccent keeps,
--- as e and i. So "şirkəti" finds "ŞİRKƏTİ" and "sirketi". IMMUTABLE through unaccent's
+-- (unicode61 remove_diacritics: lower case, no diacritics) and further: ə and ı, which neither
+-- unaccent nor FTS5 treats as accented letters, as e and i. So "şirkəti" finds "ŞİRKƏTİ" and "sirketi". IMMUTABLE through unaccent's
 -- two-argument form, so an index can be built on it; 'simple': no stemming, as in SQLite.
 CREATE EXTENSION IF NOT EXISTS unaccent;
 

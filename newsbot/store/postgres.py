@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from newsbot.store.connection import StoreBusyError, StoreError, StoreWriteError
 
@@ -39,13 +38,13 @@ def is_url(db: object) -> bool:
     return str(db).startswith(("postgresql://", "postgres://"))
 
 
-def redact(url: str) -> str:
-    """The URL without its password: for logs, messages and the settings a crawl run records."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+# A URL's password (user:password@) and a password= parameter: for logs, messages, recorded settings.
+_PASSWORDS = re.compile(r"(\w+://[^/@\s:]*:)[^/@\s]*@|(\bpassword=)[^&\s]*")
+
+
+def redact(text: str) -> str:
+    """A URL, or a message quoting one (psycopg's may), without its password."""
+    return _PASSWORDS.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", text)
 
 
 @lru_cache(maxsize=512)
@@ -57,7 +56,7 @@ def _placeholders(sql: str) -> str:
 def _line(exc: BaseException) -> str:
     """psycopg's message on one line (the server's hints follow on others)."""
     text = str(exc).strip()
-    return re.sub(r"\s+", " ", text.splitlines()[0] if text else type(exc).__name__)
+    return redact(re.sub(r"\s+", " ", text.splitlines()[0] if text else type(exc).__name__))
 
 
 class Connection:
