@@ -1,5 +1,6 @@
 """For the analysts (issue 16): freshness stats, Parquet, the HTML report and Datasette in a real
-browser, and every command of docs/analysis.md, on a store crawled from the replica."""
+browser, and every command of docs/analysis.md, on a store crawled from the replica (and, for the
+doc's PostgreSQL section, on that store merged into PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -410,9 +412,31 @@ def test_canned_queries_run_on_the_store(crawled):
 # --- docs/analysis.md: every command, as written --------------------------------
 
 
-def doc_blocks() -> list[tuple[str, str]]:
-    text = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")
+def blocks_of(text: str) -> list[tuple[str, str]]:
     return re.findall(r"^```(sh|python)\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def doc_parts() -> tuple[str, str]:
+    """docs/analysis.md without its PostgreSQL section, and that section."""
+    before, rest = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8").split("\n## PostgreSQL\n")
+    section, _, after = rest.partition("\n## ")
+    return before + "\n## " + after, section
+
+
+def doc_blocks() -> list[tuple[str, str]]:
+    """The blocks run on the SQLite store."""
+    return blocks_of(doc_parts()[0])
+
+
+def doc_env() -> dict[str, str]:
+    """The doc's shell: the project's .venv/bin on the PATH, its settings and code importable."""
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "SCRAPY_SETTINGS_MODULE": "newsbot.settings",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
+def run_block(language: str, block: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    command = ["bash", "-euo", "pipefail", "-c", block] if language == "sh" else [sys.executable, "-c", block]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_docs_analysis_has_blocks_for_each_tool():
@@ -425,18 +449,15 @@ def test_docs_per_day_counts_of_duckdb_and_pandas_agree_with_scrapy_stats(crawle
     """The blocks of docs/analysis.md's "Counting per day", run as the doc shows them: the same count
     for every Baku day; and the UTC day, which the doc warns about, would not give it."""
     section = (ROOT / "docs" / "analysis.md").read_text(encoding="utf-8").split("## Counting per day")[1].split("\n## ")[0]
-    blocks = re.findall(r"^```(sh|python)\n(.*?)^```", section, flags=re.S | re.M)
+    blocks = blocks_of(section)
     assert [language for language, _ in blocks] == ["sh", "python", "python"]
     work = crawled.parent.parent
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "SCRAPY_SETTINGS_MODULE": "newsbot.settings",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = doc_env()
     subprocess.run(["scrapy", "export", "-o", str(tmp_path / "a.parquet")], cwd=work, env=env, check=True,
                    capture_output=True, timeout=120)
     counts = []
     for language, block in blocks:
-        block = block.replace("data/articles.parquet", str(tmp_path / "a.parquet"))
-        command = ["bash", "-euo", "pipefail", "-c", block] if language == "sh" else [sys.executable, "-c", block]
-        result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=120)
+        result = run_block(language, block.replace("data/articles.parquet", str(tmp_path / "a.parquet")), work, env)
         assert result.returncode == 0, result.stderr[-2000:]
         counts.append({day: int(n) for day, n in re.findall(r"(\d{4}-\d\d-\d\d)\D+?(\d+)", result.stdout)})
     stats, duckdb_days, pandas_days = counts
@@ -450,16 +471,73 @@ def test_docs_per_day_counts_of_duckdb_and_pandas_agree_with_scrapy_stats(crawle
 def test_docs_analysis_commands_run(crawled, index):
     language, block = doc_blocks()[index]
     work = crawled.parent.parent  # holds data/newsbot.sqlite, as the doc's project directory does
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "SCRAPY_SETTINGS_MODULE": "newsbot.settings",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = doc_env()
     if not (work / "data" / "articles.parquet").exists():  # the Parquet export the doc's first block makes
         subprocess.run(["scrapy", "export", "--format", "parquet", "-o", "data/articles.parquet"], cwd=work, env=env,
                        check=True, capture_output=True, timeout=120)
-    command = ["bash", "-euo", "pipefail", "-c", block] if language == "sh" else [sys.executable, "-c", block]
-    result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=120)
+    result = run_block(language, block, work, env)
     assert result.returncode == 0, f"{block}\n{result.stderr[-2000:]}"
     assert result.stdout.strip() or "scrapy export" in block, block
     assert "Error" not in result.stderr, result.stderr
+
+
+# --- docs/analysis.md on PostgreSQL ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def postgres_store(crawled, postgres_server) -> str:
+    """The crawled store merged into an empty PostgreSQL database: its URL."""
+    url = postgres_server.create_database("analysis_docs")
+    with Store(url) as store:
+        store.merge_from(crawled)
+    return url
+
+
+EDITIONS = ("az", "en", "ru")
+
+
+def per_day_per_edition(output: str) -> dict[str, tuple[int, ...]]:
+    """The lines of a printed table that start with a day (after a border): day -> the numbers after it."""
+    return {day: tuple(int(n) for n in re.findall(r"\d+", rest))
+            for day, rest in re.findall(r"^\W*(\d{4}-\d\d-\d\d)(.*)$", output, flags=re.M)}
+
+
+def sqlite_per_day_per_edition(db: Path) -> dict[str, tuple[int, ...]]:
+    counts = {(day, language): n for day, language, n in rows(db, """
+        SELECT substr(published_at, 1, 10), language, count(*) FROM articles WHERE published_at != ''
+        GROUP BY 1, 2""")}
+    return {day: tuple(counts.get((day, language), 0) for language in EDITIONS) for day, _ in sorted(counts)}
+
+
+def test_docs_postgresql_blocks_give_what_the_sqlite_store_gives(crawled, postgres_store, tmp_path):
+    """docs/analysis.md's PostgreSQL blocks, run as the doc shows them on a PostgreSQL copy of the crawled
+    store: the same articles per Baku day per edition as the SQLite store, through the exports, pandas
+    and DuckDB, and no warning on the way."""
+    import pyarrow.parquet as pq
+
+    blocks = blocks_of(doc_parts()[1])
+    assert [language for language, _ in blocks] == ["sh", "python", "python", "python"]
+    expected = sqlite_per_day_per_edition(crawled)
+    assert len(expected) > 5 and any(0 in counts for counts in expected.values())
+    (tmp_path / "data").mkdir()  # the project directory of the doc, without an SQLite store in it
+    env = {**doc_env(), "DATABASE_URL": postgres_store}
+    outputs = []
+    for language, block in blocks:
+        result = run_block(language, block, tmp_path, env)
+        assert result.returncode == 0, f"{block}\n{result.stderr[-2000:]}"
+        assert "Warning" not in result.stderr and "Error" not in result.stderr, result.stderr
+        outputs.append(result.stdout)
+    # The exports: the SQLite snapshot and the Parquet file.
+    assert sqlite_per_day_per_edition(tmp_path / "data" / "newsbot.sqlite") == expected
+    parquet = pq.read_table(tmp_path / "data" / "articles.parquet", columns=["published_date", "language"])
+    counts = Counter(zip(parquet.column("published_date").to_pylist(), parquet.column("language").to_pylist()))
+    assert {day.isoformat(): tuple(counts[day, language] for language in EDITIONS)
+            for day, _ in counts if day} == expected
+    # pandas on the view, then per day per edition by pandas and by DuckDB.
+    ru = rows(crawled, "SELECT count(*) FROM articles WHERE language = 'ru'")[0][0]
+    assert re.search(rf"^{ru} ru articles$", outputs[1], flags=re.M), outputs[1]
+    assert per_day_per_edition(outputs[2]) == expected, outputs[2]
+    assert per_day_per_edition(outputs[3]) == expected, outputs[3]
 
 
 @pytest.mark.parametrize("args, message", [
