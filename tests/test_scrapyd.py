@@ -1,14 +1,16 @@
-"""newsbot under real Scrapyd daemons on loopback: deploy, schedule, outputs, failures, shards and merge.
+"""newsbot under real Scrapyd daemons on loopback: deploy, schedule, outputs, failures, shards and merge,
+and a backfill that three nodes write into one PostgreSQL store.
 
-Two Scrapyd processes (node-a with one process slot, node-b with two), each in
-its own directory with its own scrapyd.conf, get the project through
-`scrapyd-deploy` (one egg, built once from a copy of the project). Jobs crawl
-the offline replica; everything is bounded by timeouts, and the daemons and
-their crawl processes are stopped at the end of the session.
+Three Scrapyd processes (node-a and node-c with one process slot, node-b with
+two), each in its own directory with its own scrapyd.conf, get the project
+through `scrapyd-deploy` (one egg, built once from a copy of the project). Jobs
+crawl the offline replica; everything is bounded by timeouts, and the daemons
+and their crawl processes are stopped at the end of the session.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -22,11 +24,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from newsbot.site import selectors
 from newsbot.store import ITEM_FIELDS, Store
 from tests.crawling import ROOT, assert_matches_ground_truth
+from tests.postgres import PASSWORD as PG_PASSWORD
 from tests.scrapyd_helpers import (PROJECT, ScrapydNode, cli, clean_env, copy_project, deploy_targets,
                                    free_port)
 
@@ -42,7 +46,8 @@ JOB_TIMEOUT = 120
 class Nodes:
     a: ScrapydNode
     b: ScrapydNode
-    config_home: Path  # XDG_CONFIG_HOME holding scrapy.cfg with [deploy:node-a] and [deploy:node-b]
+    c: ScrapydNode
+    config_home: Path  # XDG_CONFIG_HOME holding scrapy.cfg with [deploy:node-a], [deploy:node-b], [deploy:node-c]
     egg: Path
 
 
@@ -50,19 +55,22 @@ class Nodes:
 def nodes(tmp_path_factory) -> Nodes:
     base = tmp_path_factory.mktemp("scrapyd")
     project = copy_project(base / "project")
-    a, b = ScrapydNode("node-a", base / "node-a"), ScrapydNode("node-b", base / "node-b")
+    a, b, c = (ScrapydNode(f"node-{x}", base / f"node-{x}") for x in "abc")
     try:
-        a.start(max_proc=1)
-        b.start(max_proc=2)
-        config_home = deploy_targets(base / "xdg", a, b)
+        # The database password as docs/scrapyd.md puts it, in the daemon's environment (its crawls
+        # inherit it): the NEWSBOT_DB a job is scheduled with then carries none for Scrapyd to log.
+        for node, slots in ((a, 1), (b, 2), (c, 1)):
+            node.start(max_proc=slots, env={"PGPASSWORD": PG_PASSWORD})
+        config_home = deploy_targets(base / "xdg", a, b, c)
         # As an operator deploys: scrapyd-deploy builds the egg (setup.py bdist_egg) and uploads it...
         assert a.deploy(project, "r1", config_home)["spiders"] == 4
-        # ...and the very egg node-a stores goes to the other node.
-        assert b.deploy(project, "r1", config_home, egg=a.egg_path())["spiders"] == 4
-        yield Nodes(a, b, config_home, a.egg_path())
+        # ...and the very egg node-a stores goes to the other nodes.
+        for node in (b, c):
+            assert node.deploy(project, "r1", config_home, egg=a.egg_path())["spiders"] == 4
+        yield Nodes(a, b, c, config_home, a.egg_path())
     finally:
-        a.stop()
-        b.stop()
+        for node in (a, b, c):
+            node.stop()
 
 
 def schedule_cli(*args: str, nodes: Nodes | None = None) -> subprocess.CompletedProcess:
@@ -95,10 +103,11 @@ def test_the_deployed_egg_carries_its_data_and_runs_zipped(nodes, tmp_path):
         names = set(egg.namelist())
         entry_points = egg.read("EGG-INFO/entry_points.txt").decode()
     assert {"newsbot/data/categories.json", "newsbot/data/schema_v1.sql", "newsbot/data/migrate_v1_v2.sql",
-            "newsbot/data/migrate_v2_v3.sql",
+            "newsbot/data/migrate_v2_v3.sql", "newsbot/data/pg_schema_v1.sql", "newsbot/data/pg_migrate_v1_v2.sql",
             "newsbot/settings.py", "newsbot/spiders/latest.py",
             *(f"newsbot/store/{module}.py" for module in (
-                "__init__", "articles", "connection", "facade", "merge", "queries", "schema"))} <= names
+                "__init__", "articles", "connection", "facade", "merge", "queries", "schema", "sqlite",
+                "postgres"))} <= names
     assert re.search(r"\[scrapy\]\s*settings = newsbot\.settings", entry_points)
     assert not any(name.startswith("tests/") for name in names)
 
@@ -116,7 +125,7 @@ def test_the_deployed_egg_carries_its_data_and_runs_zipped(nodes, tmp_path):
     result = subprocess.run([sys.executable, "-c", probe, str(nodes.egg)], cwd=tmp_path, capture_output=True,
                             text=True, timeout=60, env=clean_env())
     assert result.returncode == 0 and result.stdout.startswith("OK"), result.stderr[-3000:]
-    for node in (nodes.a, nodes.b):
+    for node in (nodes.a, nodes.b, nodes.c):
         spiders = node.get("listspiders.json", project=PROJECT)["spiders"]
         assert sorted(spiders) == ["article", "category", "latest", "sitemap"]
 
@@ -240,6 +249,11 @@ def test_schedule_fails_clearly_when_scrapyd_is_unreachable_or_lacks_the_project
     assert result.returncode == 1
     assert f"Cannot reach Scrapyd at {dead}/" in result.stderr
     assert "Connection refused" in result.stderr
+    # A password in the job's NEWSBOT_DB would reach Scrapyd's log: said, without repeating it.
+    leaky = schedule_cli("latest", "--url", dead, "-s", "NEWSBOT_DB=postgresql://newsbot:s3cret@db.internal/newsbot")
+    assert leaky.returncode == 1 and "s3cret" not in leaky.stderr
+    assert "warning: the password in NEWSBOT_DB will show in Scrapyd's log" in leaky.stderr
+    assert "warning" not in result.stderr
 
     missing = schedule_cli("latest", "-t", "node-a", "-p", "nosuch", nodes=nodes)
     assert missing.returncode == 1
@@ -371,3 +385,65 @@ def test_partitioned_backfill_on_two_nodes_merges_into_the_single_node_result(no
 
     broken = cli("scrapy", "merge", str(tmp_path / "nope.sqlite"), "--db", str(merged))
     assert broken.returncode == 1 and "no such shard" in broken.stderr
+
+
+# Set by the crawl, not by the site: they differ between any two crawls.
+CRAWL_TIME_FIELDS = ("crawled_at", "first_seen_at", "last_crawled_at")
+
+
+def exported(db: str) -> list[dict]:
+    result = cli("scrapy", "export", "--db", db, "--format", "jsonl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = (json.loads(line) for line in result.stdout.splitlines())
+    return sorted(({k: v for k, v in r.items() if k not in CRAWL_TIME_FIELDS} for r in records),
+                  key=lambda r: r["url"])
+
+
+def test_a_backfill_split_over_three_nodes_writes_one_postgresql_as_one_node_would(nodes, replica, tmp_path,
+                                                                                   postgres_url):
+    """Issue 31: three nodes write one PostgreSQL store directly, each its part of the range; no copy, no merge."""
+    site = replica(stories=150)
+    since, until = "2026-01-10", "2026-01-20"
+    window = [t for t in site.ground_truth() if since <= t["published_at"][:10] <= until]
+    # Each node crawls every category listing, but only its own days' article pages.
+    parts = [("2026-01-10", "2026-01-13"), ("2026-01-14", "2026-01-17"), ("2026-01-18", "2026-01-20")]
+    assert all(any(start <= t["published_at"][:10] <= end for t in window) for start, end in parts)
+    # Scheduled without the password, which Scrapyd would log with the job's arguments: the nodes have it.
+    shared = postgres_url.replace(f":{PG_PASSWORD}@", "@")
+    assert shared != postgres_url
+    # refresh=1: a node fetches every article page of its part even when another node has stored it
+    # already, so the request log shows a split that overlaps however the jobs happen to interleave.
+    jobs = [(node, scheduled_job(schedule_cli(
+        "category", "-t", node.name, "-a", f"since={start}", "-a", f"until={end}", "-a", "refresh=1",
+        *job_settings(NEWSBOT_BASE_URL=site.base_url, NEWSBOT_DB=shared), nodes=nodes)))
+            for node, (start, end) in zip((nodes.a, nodes.b, nodes.c), parts)]
+    logs = []
+    for node, jobid in jobs:
+        job = node.wait_finished(jobid, JOB_TIMEOUT)
+        # A job that failed still shows "finished" in Scrapyd: its log tells.
+        assert job.finish_reason == "finished" and job.error_lines() == [], job.describe()
+        logs.append(job.log)
+
+    # The replica's request log: every article page of the range fetched, and by one node only.
+    articles = {t["url"].removeprefix(site.base_url) for t in site.ground_truth()}
+    fetched = {path: n for path, n in site.hits(reset=True)["paths"].items() if path in articles}
+    assert set(fetched) == {t["url"].removeprefix(site.base_url) for t in window}
+    assert {path: n for path, n in fetched.items() if n > 1} == {}
+
+    # The same range crawled by one node into SQLite.
+    single = tmp_path / "single.sqlite"
+    job = nodes.b.wait_finished(scheduled_job(schedule_cli(
+        "category", "-t", "node-b", "-a", f"since={since}", "-a", f"until={until}",
+        *job_settings(NEWSBOT_BASE_URL=site.base_url, NEWSBOT_DB=str(single)), nodes=nodes)), JOB_TIMEOUT)
+    assert job.finish_reason == "finished" and job.error_lines() == [], job.describe()
+
+    shared_export = exported(postgres_url)
+    assert shared_export == exported(str(single))
+    assert_matches_ground_truth(shared_export, window)
+    # Each node recorded its run in the shared store.
+    with psycopg.connect(postgres_url) as conn:
+        runs = conn.execute("SELECT job_id, finish_reason FROM crawl_runs").fetchall()
+    assert sorted(runs) == sorted((jobid, "finished") for _, jobid in jobs)
+    for node in (nodes.a, nodes.b, nodes.c):
+        assert PG_PASSWORD not in node.output()
+    assert not [log for log in logs if PG_PASSWORD in log]

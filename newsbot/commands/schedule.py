@@ -23,6 +23,7 @@ from w3lib.http import basic_auth_header
 from newsbot.commands.common import NewsbotCommand, is_loopback, usage_error
 from newsbot.commands.crawl import check_spider_arguments
 from newsbot.outcome import BROKEN, SHUTDOWN
+from newsbot.store import is_postgres_url, redact_url
 
 DEFAULT_SPIDER = "latest"
 # Parameters of Scrapyd's schedule.json: a spider argument of one of these names would be taken for them.
@@ -121,7 +122,9 @@ class Command(NewsbotCommand, ScrapyCommand):
     usage = "[options] [SPIDER]"
     summary = "Schedule a spider on Scrapyd (default: latest), unless one is already pending or running"
     description = ("Schedule SPIDER (default: latest) on Scrapyd through its schedule.json. -a NAME=VALUE become "
-                   "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=). Nothing is "
+                   "spider arguments and -s NAME=VALUE the job's settings (Scrapyd's setting=), such as "
+                   "-s NEWSBOT_DB=postgresql://USER@HOST/DATABASE for a store several nodes write, the password "
+                   "left to each node's ~/.pgpass or PGPASSWORD (Scrapyd logs a job's settings). Nothing is "
                    "scheduled while a job of the same spider is pending or running on that Scrapyd, unless "
                    "--allow-concurrent. The Scrapyd URL comes from --url, or from scrapy.cfg: [deploy] url, or "
                    "[deploy:TARGET] with -t TARGET. Scrapyd's basic auth is sent from the URL's user part "
@@ -132,7 +135,8 @@ class Command(NewsbotCommand, ScrapyCommand):
         super().add_options(parser)
         for action in parser._actions:
             if action.dest == "set":
-                action.help = "a setting for the job, sent as Scrapyd's setting=NAME=VALUE (may be repeated)"
+                action.help = ("a setting for the job, sent as Scrapyd's setting=NAME=VALUE (may be repeated), e.g. "
+                               "NEWSBOT_DB=postgresql://newsbot@db.internal/newsbot: the store several nodes share")
         parser.add_argument("-a", dest="spargs", action="append", default=[], metavar="NAME=VALUE",
                             help="spider argument for the job (may be repeated)")
         parser.add_argument("--url", help="Scrapyd URL (default: scrapy.cfg [deploy] url)")
@@ -166,6 +170,11 @@ class Command(NewsbotCommand, ScrapyCommand):
         reserved = sorted(name for name in opts.spargs if name in RESERVED_ARGS or name.startswith("_"))
         if reserved:
             usage_error("schedule", f"Spider argument name(s) {', '.join(reserved)} are Scrapyd's own parameters")
+        db = opts.job_settings.get("NEWSBOT_DB", "")
+        if is_postgres_url(db) and redact_url(db) != db:
+            print("scrapy schedule: warning: the password in NEWSBOT_DB will show in Scrapyd's log and the node's "
+                  "process list; give it to the node in ~/.pgpass or PGPASSWORD instead (docs/scrapyd.md, 7)",
+                  file=sys.stderr)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) > 1:
