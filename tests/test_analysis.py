@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from datetime import datetime
+from typing import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ from newsbot.pipelines.store import freshness
 from newsbot.store import EXPORT_FIELDS, Store
 from tests.browser import in_browser, visit
 from tests.crawling import ROOT, scrapy_cli
+from tests.postgres import PASSWORD
 
 BIN = Path(sys.executable).parent
 
@@ -164,10 +166,17 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def datasette(crawled):
     """`scrapy browse` on the crawled store: the base URL of the Datasette it runs."""
+    with browsing(crawled) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def browsing(db: Path) -> Iterator[str]:
+    """`scrapy browse --db db` running: the base URL of its Datasette."""
     port = free_port()
     # A file, not a pipe: nobody reads Datasette's access log while it serves, and a full pipe would stop it.
-    log = crawled.with_name("browse.log").open("w+b")
-    process = subprocess.Popen([str(BIN / "scrapy"), "browse", "--db", str(crawled), "--port", str(port)],
+    log = db.with_name(db.stem + "-browse.log").open("w+b")
+    process = subprocess.Popen([str(BIN / "scrapy"), "browse", "--db", str(db), "--port", str(port)],
                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -552,3 +561,28 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     result = scrapy_cli(*args, "--db", str(tmp_path / "none.sqlite"))
     assert result.returncode == 2
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_postgresql_teams_snapshot_is_browsed_in_datasette(postgres_store, tmp_path):
+    """`scrapy export --format sqlite` of the PostgreSQL store, served by `scrapy browse`: its search
+    finds what the PostgreSQL store's does, and the canned query lists the same stories (in Chromium)."""
+    snapshot = tmp_path / "team.sqlite"
+    result = scrapy_cli("export", "--db", postgres_store, "--format", "sqlite", "-o", str(snapshot))
+    assert result.returncode == 0, result.stderr
+    refused = scrapy_cli("browse", "--db", postgres_store)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "export --format sqlite" in refused.stderr
+    assert PASSWORD not in refused.stderr
+    with Store(postgres_store, readonly=True) as store:
+        titles = [title for (title,) in rows(snapshot, "SELECT title FROM articles WHERE language = 'en'")]
+        word, hits = next((w, found) for w in sorted({w for t in titles for w in re.findall(r"[A-Za-z]{6,}", t)})
+                          if 1 < len(found := store.search(w, limit=100)) <= 6)
+        complete = store.stories_by_editions()[-1]
+    with browsing(snapshot) as base:
+        (found, body), _ = visit(f"{base}/team/articles?_search={word}", lambda page: (
+            page.locator("td.col-title").all_inner_texts(), page.inner_text("body")),
+            screenshot=tmp_path / "search.png")
+        assert sorted(t.strip() for t in found) == sorted(hit["title"] for hit in hits)
+        assert "One row per edition page" in body
+        (stories, _), _ = visit(f"{base}/team/stories_in_all_editions", lambda page: (
+            page.locator("td.col-story_id").all_inner_texts(), None))
+    assert complete[0] == 3 and len(stories) == complete[1]
