@@ -196,20 +196,19 @@ class StorePipeline:
                     logger.error("Unexpected error writing %d items to %s", len(batch), self.name, exc_info=exc)
                 self.stats.inc_value("newsbot/store/write_failed")
                 self.pending[:0] = batch  # kept, to be tried once more at close and counted if that fails
-                if self.disk_failed:  # said already; this is the last attempt at close failing again
+                if self.disk_failed or self.failed:  # said already: the last attempt at close failing again
                     logger.warning("Still cannot write to the article store: %s", exc)
                     continue
                 if isinstance(exc, StoreWriteError):
                     self.disk_failed = True
                     self.stats.inc_value("newsbot/output_errors/store")
+                self.failed = True
                 if self.closing:
                     logger.error("Cannot write to the article store: %s", exc)
-                    report_broken(self.crawler, CLOSE_REASON)
-                elif not self.failed:
-                    self.failed = True
+                else:
                     logger.error("Cannot write to the article store, stopping the crawl (%d items waiting): %s",
                                  len(self.pending), exc)
-                    report_broken(self.crawler, CLOSE_REASON)
+                report_broken(self.crawler, CLOSE_REASON)
                 continue
             self.stats.inc_value("newsbot/store/transactions")
             for name in ("inserted", "updated", "unchanged", "stale", "slug_edits", "stories_merged",
@@ -263,7 +262,7 @@ class StorePipeline:
         except StoreError as exc:
             if isinstance(exc, StoreWriteError) and not self.disk_failed:  # the first write the disk refused
                 self.stats.inc_value("newsbot/output_errors/store")
-            logger.log(logging.WARNING if self.disk_failed else logging.ERROR,
+            logger.log(logging.WARNING if self.disk_failed or self.failed else logging.ERROR,
                        "Could not record the end of crawl run %s in %s: %s", self.run_id, self.store.name, exc)
         finally:
             self.store.close()

@@ -39,12 +39,20 @@ def is_url(db: object) -> bool:
 
 
 # A URL's password (user:password@) and a password= parameter: for logs, messages, recorded settings.
-_PASSWORDS = re.compile(r"(\w+://[^/@\s:]*:)[^/@\s]*@|(\bpassword=)[^&\s]*")
+_PASSWORDS = re.compile(r"(\w+://[^/@\s:]*:)([^/@\s]*)@|(\bpassword=)([^&\s]*)")
 
 
 def redact(text: str) -> str:
     """A URL, or a message quoting one (psycopg's may), without its password."""
-    return _PASSWORDS.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", text)
+    return _PASSWORDS.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[3]}***", text)
+
+
+def _without_passwords(message: str, url: str) -> str:
+    """libpq's message about `url` without its passwords: one it cannot decode it quotes alone."""
+    for match in _PASSWORDS.finditer(url):
+        if secret := match[2] or match[4]:
+            message = message.replace(secret, "***")
+    return message
 
 
 @lru_cache(maxsize=512)
@@ -134,7 +142,8 @@ class Backend:
             raw = psycopg.connect(self.url, autocommit=True, application_name="newsbot",
                                   connect_timeout=max(2, min(int(self.timeout), 30)))
         except psycopg.ProgrammingError as exc:  # the URL itself does not parse
-            raise StoreError(f"Invalid PostgreSQL URL {self.name}: {_line(exc)}") from None
+            raise StoreError(f"Invalid PostgreSQL URL {self.name}: "
+                             f"{_without_passwords(_line(exc), self.url)}") from None
         except psycopg.Error as exc:
             raise StoreError(f"Cannot connect to PostgreSQL at {self.name}: {_line(exc)}") from None
         try:
