@@ -90,3 +90,26 @@ def test_versus_head_against_head_shows_both_versions_equal_and_removes_its_work
     assert all(v["head"] == v["ref"] and not v["regression"] for v in data["field_exact"].values())
     assert data["regressions"] == [] and data["api"]["head"] == data["api"]["ref"]
     assert "head/ref: median" in result.stdout
+
+
+def test_storage_on_postgresql_runs_its_arms_on_a_durable_server_and_every_arm_stores_every_article(tmp_path):
+    import json
+
+    out = tmp_path / "storage.json"
+    result = subprocess.run([sys.executable, "-m", "bench.storage", "--backend", "postgresql", "--items", "300",
+                             "--rounds", "1", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(out.read_text(encoding="utf-8"))
+    # What production runs with, not the tests' throw-away settings.
+    assert {data["server"][name] for name in ("fsync", "synchronous_commit", "full_page_writes")} == {"on"}
+    assert data["complete"] and data["runs"]["pipelines"][0]["search_finds_last"]
+    assert [run["rows"] for arm in ("pipelines", "copy", "copy_nosearch") for run in data["runs"][arm]] == [300] * 3
+    assert data["ratio"] > 0 and data["writer_profile"]["server_cpu_us_per_article"] > 0
+    assert "INSERT INTO articles" in data["writer_profile"]["sql_us_per_article_by_statement"]
+
+
+def test_storage_refuses_a_round_count_below_one_in_one_line():
+    result = subprocess.run([sys.executable, "-m", "bench.storage", "--rounds", "0"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("--items and --rounds must be at least 1")
