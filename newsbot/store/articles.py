@@ -17,7 +17,7 @@ from itemadapter import ItemAdapter
 from newsbot.items import BY_NAME, ITEM_FIELDS, LIST_FIELDS
 from newsbot.normalize import url_key, utc_now_iso
 from newsbot.store import identity
-from newsbot.store.connection import Connection, insert_rows, select_in
+from newsbot.store.connection import Connection
 
 # What exports carry (Store.iter_articles): the item's fields and, next to the UTC instant, the Baku
 # publication day as article_view derives it, so a count per day needs no time-zone arithmetic.
@@ -211,8 +211,8 @@ def write_rows(conn: Connection, rows: list[_Row], journal: Journal | None = Non
     # in its story and to record it, and every edition link of its story once per edition.
     keys = lru_cache(maxsize=None)(url_key)
     rows = _resolve_articles(conn, rows, result, keys)
-    stored = {aid: (h, c) for aid, h, c in select_in(  # article_id -> (content_hash, crawled_at)
-        conn, "SELECT article_id, content_hash, crawled_at FROM articles WHERE article_id IN ({})",
+    stored = {aid: (h, c) for aid, h, c in conn.select_in(  # article_id -> (content_hash, crawled_at)
+        "SELECT article_id, content_hash, crawled_at FROM articles WHERE article_id IN ({})",
         [row.article_id for row in rows])}
     to_write: list[_Row] = []
     changed: list[tuple[str]] = []
@@ -233,14 +233,13 @@ def write_rows(conn: Connection, rows: list[_Row], journal: Journal | None = Non
     conn.executemany(_SNAPSHOT_REVISION, changed)
     # first_seen_at and last_crawled_at of a new article are its crawled_at; an update keeps its id.
     first_id = next_article_id(conn)
-    insert_rows(conn, f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, first_seen_at, last_crawled_at, id)",
-                [(*r.scalars, r.crawled_at, r.crawled_at, first_id + n) for n, r in enumerate(to_write)],
-                _UPSERT_ARTICLES)
+    conn.insert_rows("articles", (*ARTICLE_COLUMNS, "first_seen_at", "last_crawled_at", "id"),
+                     [(*r.scalars, r.crawled_at, r.crawled_at, first_id + n) for n, r in enumerate(to_write)],
+                     _UPSERT_ARTICLES)
     conn.executemany(_SNAPSHOT_REVISION, changed)
     for n, (table, columns) in enumerate(CHILD_COLUMNS.items()):
         conn.executemany(f"DELETE FROM {table} WHERE article_id = ?", changed)
-        insert_rows(conn, f"INSERT INTO {table} ({', '.join(columns)})",
-                    [child for r in to_write for child in r.children[n]])
+        conn.insert_rows(table, columns, [child for r in to_write for child in r.children[n]])
     # Also fills in a site_id not known yet (an article stored before schema v3), which is no content
     # change, and the URL the page was fetched at if this is the latest fetch (a stale row's URL may be
     # an edited slug's old one). Every SET expression sees the row as it was.
@@ -249,8 +248,8 @@ def write_rows(conn: Connection, rows: list[_Row], journal: Journal | None = Non
                      "site_id = coalesce(site_id, ?), "
                      "url = CASE WHEN ? >= last_crawled_at THEN ? ELSE url END WHERE article_id = ?",
                      [(crawled, crawled, site_id, crawled, url, aid) for crawled, site_id, url, aid in touched])
-    insert_rows(conn, "INSERT INTO article_urls (url_key, article_id, url, first_seen_at)",
-                [(keys(r.url), r.article_id, r.url, r.crawled_at) for r in rows], "ON CONFLICT DO NOTHING")
+    conn.insert_rows("article_urls", ("url_key", "article_id", "url", "first_seen_at"),
+                     [(keys(r.url), r.article_id, r.url, r.crawled_at) for r in rows], "ON CONFLICT DO NOTHING")
     if journal is not None and to_write:
         _journal(conn, journal, to_write, result)
     return result
@@ -347,7 +346,7 @@ def _place_in_stories(conn: Connection, rows: list[_Row], stored_ids: set[str],
         return rows
     now = utc_now_iso()
     stored_keys: dict[str, list[str]] = {}  # a stored article's earlier URLs are pages of its story too
-    for aid, key in select_in(conn, "SELECT article_id, url_key FROM article_urls WHERE article_id IN ({})",
+    for aid, key in conn.select_in("SELECT article_id, url_key FROM article_urls WHERE article_id IN ({})",
                               stored_ids):
         stored_keys.setdefault(aid, []).append(key)
     groups = [(row.story_id, list(dict.fromkeys([keys(row.url), *stored_keys.get(row.article_id, ()),

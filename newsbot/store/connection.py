@@ -1,6 +1,6 @@
-"""What both backends' statements run on (Connection, select_in, insert_rows), the store's errors, and
-SQLite's connections: opening them, SQLite's errors as StoreErrors, write transactions retried with
-backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and failures"), the WAL
+"""What both backends' statements run on (Connection: execute, executemany, select_in, insert_rows), the
+store's errors, and SQLite's connections: opening them, SQLite's errors as StoreErrors, write transactions
+retried with backoff (several Scrapyd jobs may write one file: docs/schema.md, "Concurrency and failures"), the WAL
 checkpointer thread. Nothing here knows the schema: openers run the ``prepare`` callback they are given."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, Protocol, TypeVar
 from urllib.parse import quote
@@ -28,6 +28,12 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Iterable[Any] = ..., /) -> Any: ...
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]], /) -> Any: ...
+
+    def select_in(self, sql: str, values: Iterable[object]) -> Iterator[tuple]:
+        """The rows of `sql`, a SELECT whose `IN ({})` takes all of `values`."""
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple], conflict: str = "") -> None:
+        """Insert `rows` (tuples of `columns`) the backend's fastest way; conflict: an ON CONFLICT clause."""
 
 
 class StoreError(Exception):
@@ -67,28 +73,31 @@ def chunks(values: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
         yield values[start:start + size]
 
 
-def select_in(conn: Connection, sql: str, values: Iterable[object]) -> Iterator[tuple]:
-    """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""
-    for chunk in chunks(list(values)):
-        yield from conn.execute(sql.format(", ".join("?" * len(chunk))), chunk)
+class SQLiteConnection(sqlite3.Connection):
+    """sqlite3's connection with the two bulk forms Connection asks for."""
 
+    def select_in(self, sql: str, values: Iterable[object]) -> Iterator[tuple]:
+        """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""
+        for chunk in chunks(list(values)):
+            yield from self.execute(sql.format(", ".join("?" * len(chunk))), chunk)
 
-def insert_rows(conn: Connection, insert: str, rows: list[tuple], conflict: str = "") -> None:
-    """INSERT many rows as one multi-row statement (per chunk), not with executemany: an INSERT that
-    fires the FTS trigger runs in a savepoint, and FTS5 writes its pending index out at every
-    savepoint, so row-at-a-time inserts into articles would make one index segment per article,
-    all to be merged again (far slower overall). Elsewhere it saves a step per row too."""
-    if not rows:
-        return
-    values = "(" + ", ".join("?" * len(rows[0])) + ")"
-    for chunk in chunks(rows):
-        conn.execute(f"{insert} VALUES {', '.join([values] * len(chunk))} {conflict}",
-                     [value for row in chunk for value in row])
+    def insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple], conflict: str = "") -> None:
+        """INSERT many rows as one multi-row statement (per chunk), not with executemany: an INSERT that
+        fires the FTS trigger runs in a savepoint, and FTS5 writes its pending index out at every
+        savepoint, so row-at-a-time inserts into articles would make one index segment per article,
+        all to be merged again (far slower overall). Elsewhere it saves a step per row too."""
+        if not rows:
+            return
+        values = "(" + ", ".join("?" * len(rows[0])) + ")"
+        for chunk in chunks(rows):
+            self.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([values] * len(chunk))} "
+                         f"{conflict}", [value for row in chunk for value in row])
 
 
 def _connect(path: Path, mode: str, timeout: float) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE themselves.
-    conn = sqlite3.connect(uri(path, mode), uri=True, timeout=timeout, isolation_level=None)
+    conn = sqlite3.connect(uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
+                           factory=SQLiteConnection)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from newsbot.normalize import article_id, url_key, utc_now_iso
 from newsbot.site import split_article_path
 from newsbot.site.categories import edition_key, is_known_key, unify
-from newsbot.store.connection import Connection, insert_rows, select_in
+from newsbot.store.connection import Connection
 
 
 @dataclass
@@ -98,13 +98,13 @@ def learn_categories(stories: Mapping[str, Iterable[tuple[str, str]]],
 def stored_ids(conn: Connection, rows: list[tuple[str, str, str, int | None]]) -> list[str | None]:
     """The stored article each (url_key, article_id, language, site_id) is, or None for a new one:
     by url_key, else by the id itself, else by the same edition's site_id (a slug edit)."""
-    found = dict(select_in(conn, "SELECT url_key, article_id FROM article_urls WHERE url_key IN ({})",
+    found = dict(conn.select_in("SELECT url_key, article_id FROM article_urls WHERE url_key IN ({})",
                            {key for key, *_ in rows}))
-    ids = {aid for (aid,) in select_in(conn, "SELECT article_id FROM articles WHERE article_id IN ({})",
+    ids = {aid for (aid,) in conn.select_in("SELECT article_id FROM articles WHERE article_id IN ({})",
                                        {aid for key, aid, *_ in rows if key not in found})}
     by_site: dict[tuple[int, str], str] = {}
-    for sid, language, aid in select_in(
-            conn, "SELECT site_id, language, article_id FROM articles WHERE site_id IN ({})",
+    for sid, language, aid in conn.select_in(
+            "SELECT site_id, language, article_id FROM articles WHERE site_id IN ({})",
             {sid for key, aid, _, sid in rows if sid is not None and key not in found and aid not in ids}):
         by_site.setdefault((sid, language), aid)
     return [found[key] if key in found else aid if aid in ids else by_site.get((sid, language))
@@ -112,14 +112,14 @@ def stored_ids(conn: Connection, rows: list[tuple[str, str, str, int | None]]) -
 
 
 def known_nodes(conn: Connection, nodes: Iterable[str]) -> dict[str, str]:
-    return dict(select_in(conn, "SELECT node, story_id FROM story_nodes WHERE node IN ({})", set(nodes)))
+    return dict(conn.select_in("SELECT node, story_id FROM story_nodes WHERE node IN ({})", set(nodes)))
 
 
 def apply_stories(conn: Connection, assignment: StoryAssignment, now: str) -> None:
     """Store the new nodes, and move every member, article and alias of a merged story to its survivor."""
     if assignment.new_nodes:
-        insert_rows(conn, "INSERT INTO story_nodes (node, story_id)", list(assignment.new_nodes.items()),
-                    "ON CONFLICT (node) DO UPDATE SET story_id = excluded.story_id")
+        conn.insert_rows("story_nodes", ("node", "story_id"), list(assignment.new_nodes.items()),
+                         "ON CONFLICT (node) DO UPDATE SET story_id = excluded.story_id")
     if assignment.merged:
         pairs = [(survivor, loser) for loser, survivor in assignment.merged.items()]
         for table in ("story_nodes", "articles", "story_aliases"):
@@ -143,8 +143,8 @@ def learn_and_apply_categories(conn: Connection, stories: Mapping[str, list[tupl
     them to its own rows)."""
     editions: dict[str, list[tuple[str, str]]] = {story: list(pairs) for story, pairs in stories.items()}
     with_history = list(editions) if stored is None else [story for story in stored if story in editions]
-    for story, language, slug in select_in(
-            conn, "SELECT story_id, language, category_slug FROM articles WHERE story_id IN ({})", with_history):
+    for story, language, slug in conn.select_in(
+            "SELECT story_id, language, category_slug FROM articles WHERE story_id IN ({})", with_history):
         editions[story].append((language, slug))
     new = learn_categories(editions, learned)
     if new:

@@ -15,7 +15,7 @@ from newsbot import stats as stats_keys
 from newsbot.normalize import canonical_url, url_key
 from newsbot.site import split_article_path
 from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, article_dict
-from newsbot.store.connection import Connection, StoreError, select_in
+from newsbot.store.connection import Connection, StoreError
 
 
 @dataclass(frozen=True)
@@ -62,12 +62,12 @@ class Queries:
                 canonical = canonical_url(url)
                 for spelling in {canonical, canonical if canonical.endswith("/") else canonical + "/"}:
                     wanted.setdefault(spelling, []).append(url)
-            rows = select_in(self._conn, "SELECT url, url, article_id, title, published_at, content_hash "
+            rows = self._conn.select_in("SELECT url, url, article_id, title, published_at, content_hash "
                              "FROM articles WHERE url IN ({})", wanted)
         else:
             for url in urls:
                 wanted.setdefault(url_key(url), []).append(url)
-            rows = select_in(self._conn, "SELECT u.url_key, a.url, a.article_id, a.title, a.published_at, "
+            rows = self._conn.select_in("SELECT u.url_key, a.url, a.article_id, a.title, a.published_at, "
                              "a.content_hash FROM article_urls AS u JOIN articles AS a USING (article_id) "
                              "WHERE u.url_key IN ({})", wanted)
         return {given: StoredArticle(*row) for key, *row in rows for given in wanted[key]}
@@ -76,8 +76,8 @@ class Queries:
         """The stored articles among `urls`, in the item's shape (as iter_articles gives them),
         keyed by url_key: what `scrapy reextract` compares its items with before writing them."""
         columns = ", ".join(f"v.{name}" for name in ITEM_FIELDS)
-        return {key: article_dict(tuple(row)) for key, *row in select_in(
-            self._current(), f"SELECT u.url_key, {columns} FROM article_urls AS u "
+        return {key: article_dict(tuple(row)) for key, *row in self._current().select_in(
+            f"SELECT u.url_key, {columns} FROM article_urls AS u "
             "JOIN article_view AS v USING (article_id) WHERE u.url_key IN ({})",
             dict.fromkeys(url_key(url) for url in urls))}
 

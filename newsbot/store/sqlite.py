@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from newsbot.store import schema
-from newsbot.store.connection import Checkpointer, insert_rows, open_readonly, open_writable, transaction, uri
+from newsbot.store.connection import Checkpointer, open_readonly, open_writable, transaction, uri
 
 _T = TypeVar("_T")
 
@@ -86,7 +86,7 @@ class Backend:
         """Insert every table's rows (tables()'s), inside the caller's write transaction."""
         for name, columns, rows in tables:
             while chunk := list(islice(rows, 500)):
-                insert_rows(conn, f"INSERT INTO {name} ({', '.join(columns)})", chunk)
+                conn.insert_rows(name, columns, chunk)
 
     # --- SQL that differs from PostgreSQL's ---
 
