@@ -3,22 +3,24 @@ Imports pyarrow at the top: import it only when Parquet is asked for (the `analy
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from newsbot.items import FIELDS, Kind
+from newsbot.items import FIELDS, LIST_FIELDS, Kind
 from newsbot.store import EXPORT_FIELDS
 
 # Baku has kept +04:00 all year since 2016: published_at keeps the offset the site shows.
 # Milliseconds, though the site gives minutes: Parquet has no seconds unit (pyarrow would coerce to ms anyway).
 BAKU = "+04:00"
-ROWS_PER_GROUP = 10_000  # one row group (and at most this many articles in memory) at a time
+ROWS_PER_GROUP = 10_000
+ROWS_PER_BATCH = 2_000  # rows turned into Arrow arrays at a time
 
 _ARROW = {"string": pa.string(), "int32": pa.int32(), "int64": pa.int64(),
           "baku_time": pa.timestamp("ms", tz=BAKU), "utc_time": pa.timestamp("ms", tz="UTC")}
@@ -35,25 +37,57 @@ def _arrow(kind: Kind) -> pa.DataType:
 _COLUMNS = {f.name: pa.field(f.name, _arrow(f.kind), nullable=f.kind.nullable) for f in FIELDS}
 _COLUMNS["published_date"] = pa.field("published_date", pa.date32())  # what a count per day groups by
 SCHEMA = pa.schema([_COLUMNS[name] for name in EXPORT_FIELDS])
-_TIMES = tuple(f.name for f in FIELDS if f.kind.arrow.endswith("_time"))
+# Stored as ISO text, '' when there is none: parsed by Arrow, the '' a null rather than a made-up epoch.
+_PARSED = frozenset(f.name for f in FIELDS if f.kind.arrow.endswith("_time")) | {"published_date"}
+_SCALARS = [(i, field) for i, field in enumerate(SCHEMA) if field.name not in LIST_FIELDS]
+_LISTS = [EXPORT_FIELDS.index(name) for name in LIST_FIELDS]
+# The lists come as JSON text (article_view's): one object per article, parsed by Arrow's JSON reader,
+# in C++ (PostgreSQL's json_agg puts newlines between elements).
+_LIST_OBJECT = "{{" + ",".join(f'"{name}":{{}}' for name in LIST_FIELDS) + "}}"
+_LIST_PARSING = pj.ParseOptions(explicit_schema=pa.schema([_COLUMNS[name] for name in LIST_FIELDS]),
+                                newlines_in_values=True)
 
 
-def _row(article: dict[str, Any]) -> dict[str, Any]:
-    row = dict(article)
-    for name in _TIMES:  # the store's '' (no date) is a null here, not a made-up epoch
-        row[name] = datetime.fromisoformat(row[name].replace("Z", "+00:00")) if row[name] else None
-    row["published_date"] = date.fromisoformat(row["published_date"]) if row["published_date"] else None
-    return row
+def _scalar(field: pa.Field, values: tuple) -> pa.Array:
+    if field.name in _PARSED:
+        text = pa.array(values, pa.string())
+        return pc.if_else(pc.equal(text, ""), None, text).cast(field.type)
+    return pa.array(values, field.type)
 
 
-def write_parquet(articles: Iterable[dict[str, Any]], path: str | Path) -> int:
-    """Write articles (as Store.iter_articles gives them) to a Parquet file; returns how many."""
-    count, rows = 0, map(_row, articles)
-    with pq.ParquetWriter(str(path), SCHEMA, compression="zstd") as writer:
-        # An empty export is still a file with the schema.
-        while (batch := list(islice(rows, ROWS_PER_GROUP))) or not count:
-            writer.write_table(pa.Table.from_pylist(batch, schema=SCHEMA))
-            count += len(batch)
-            if len(batch) < ROWS_PER_GROUP:
-                break
+def _table(rows: list[tuple]) -> pa.Table:
+    columns = list(zip(*rows))
+    lists = pj.read_json(pa.py_buffer("\n".join(map(_LIST_OBJECT.format, *(columns[i] for i in _LISTS))).encode()),
+                         parse_options=_LIST_PARSING)
+    scalars = {field.name: _scalar(field, columns[i]) for i, field in _SCALARS}
+    return pa.Table.from_pydict({**scalars, **{name: lists.column(name) for name in LIST_FIELDS}}, SCHEMA)
+
+
+def _group(rows: Iterator[tuple], size: int) -> pa.Table | None:
+    """The next `size` rows (fewer at the end; None after it) as one table, made ROWS_PER_BATCH rows at a
+    time: a group's rows are never all Python objects at once."""
+    tables, left = [], size
+    while left and (batch := list(islice(rows, min(left, ROWS_PER_BATCH)))):
+        tables.append(_table(batch))
+        left -= len(batch)
+    return pa.concat_tables(tables) if tables else None
+
+
+def write_parquet(rows: Iterable[tuple], path: str | Path, rows_per_group: int = ROWS_PER_GROUP) -> int:
+    """Write rows as Store.export_rows gives them to a Parquet file, in row groups of `rows_per_group`;
+    returns how many. An empty export is still a file with the schema."""
+    count, rows = 0, iter(rows)
+    # pyarrow's default allocator (mimalloc) hands a group's freed pages back to the system at once,
+    # and the next group faults them in again: the C library's allocator keeps them.
+    pa.set_memory_pool(pa.system_memory_pool())
+    # Compression runs on a thread of its own (pyarrow lets go of the GIL) while the next group is read.
+    with pq.ParquetWriter(str(path), SCHEMA, compression="zstd") as writer, ThreadPoolExecutor(1) as compressor:
+        written: Future | None = None
+        while (table := _group(rows, rows_per_group)) is not None:
+            count += table.num_rows
+            if written is not None:
+                written.result()  # one group compressed while the next is read: two in memory at most
+            written = compressor.submit(writer.write_table, table, rows_per_group)
+        if written is not None:
+            written.result()
     return count

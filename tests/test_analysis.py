@@ -114,6 +114,49 @@ def test_parquet_export_is_typed_and_holds_what_jsonl_holds(crawled, tmp_path):
     assert set(pq.read_table(english).column("language").to_pylist()) == {"en"}
 
 
+def test_parquet_is_written_in_row_groups_of_bounded_size(crawled, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from newsbot import parquet
+
+    whole = tmp_path / "whole.parquet"
+    assert scrapy_cli("export", "--db", str(crawled), "-o", str(whole)).returncode == 0
+    # Groups of 7 made 3 rows at a time: a group of several Arrow batches, and a short last one.
+    monkeypatch.setattr(parquet, "ROWS_PER_BATCH", 3)
+    grouped = tmp_path / "grouped.parquet"
+    with Store(crawled, readonly=True) as store:
+        count = parquet.write_parquet(store.export_rows(), grouped, rows_per_group=7)
+    assert count == rows(crawled, "SELECT count(*) FROM articles")[0][0] > 14 and count % 7
+    metadata = pq.ParquetFile(grouped).metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [7] * (count // 7) + [count % 7]
+    assert pq.read_table(grouped).equals(pq.read_table(whole))
+    # Nothing selected: a file with the schema and no rows.
+    empty = tmp_path / "empty.parquet"
+    assert scrapy_cli("export", "--db", str(crawled), "--since", "2099-01-01", "-o", str(empty)).returncode == 0
+    table = pq.read_table(empty)
+    assert table.num_rows == 0 and table.schema.equals(parquet.SCHEMA)
+
+
+@pytest.mark.parametrize("output_format", ["parquet", "jsonl", "csv"])
+def test_an_export_to_a_file_says_how_far_it_has_got(crawled, tmp_path, output_format):
+    count = rows(crawled, "SELECT count(*) FROM articles")[0][0]
+    target = tmp_path / f"articles.{output_format}"
+    every_article = ("-s", "NEWSBOT_PROGRESS_INTERVAL=0.000001")
+    done = scrapy_cli("export", "--db", str(crawled), "-o", str(target), *every_article)
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    *progress, last = done.stderr.splitlines()
+    assert last == f"Exported {count} articles to {target}"
+    counts = [int(re.fullmatch(rf"export: ([\d,]+) of {count:,} articles \([\d,]+/s\)", line)[1].replace(",", ""))
+              for line in progress]
+    assert len(counts) > count // 2 and counts == sorted(counts) and counts[-1] <= count, done.stderr
+    # A selection's total is not known beforehand; on stdout the data goes alone.
+    english = scrapy_cli("export", "--db", str(crawled), "--lang", "en", "-o", str(target), *every_article)
+    assert re.fullmatch(r"export: [\d,]+ articles \([\d,]+/s\)", english.stderr.splitlines()[0]), english.stderr
+    if output_format == "jsonl":
+        to_stdout = scrapy_cli("export", "--db", str(crawled), *every_article)
+        assert to_stdout.returncode == 0 and to_stdout.stderr == "" and len(to_stdout.stdout.splitlines()) == count
+
+
 def test_parquet_and_report_say_what_to_install_when_missing(crawled, tmp_path):
     # Packages that fail to import, ahead on the path: as if the analysis extra were not installed.
     fake = tmp_path / "fake"

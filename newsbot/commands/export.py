@@ -8,8 +8,9 @@ import csv
 import json
 import os
 import sys
+import time
 from pathlib import Path
-from typing import IO, Any, Iterable
+from typing import IO, Any, Iterable, Iterator, TypeVar
 
 from scrapy.commands import ScrapyCommand
 
@@ -18,6 +19,8 @@ from newsbot.items import BY_NAME, LIST_FIELDS
 from newsbot.store import EXPORT_FIELDS, Store, StoreError
 
 LIST_SEPARATOR = " | "
+
+_T = TypeVar("_T")
 
 
 # A spreadsheet reads a cell that starts with one of these as a formula (OWASP, "CSV Injection").
@@ -36,6 +39,18 @@ def csv_row(article: dict[str, Any]) -> list[Any]:
         values = article[name]
         row[name] = LIST_SEPARATOR.join(values if BY_NAME[name].kind.plain else (v["url"] for v in values))
     return [inert(row[field]) for field in EXPORT_FIELDS]
+
+
+def with_progress(articles: Iterable[_T], total: int | None, interval: float) -> Iterator[_T]:
+    """The articles, with a line on stderr every `interval` seconds (0: none) while they are read:
+    how many so far, of `total` when known, and the rate."""
+    started = last = time.monotonic()
+    for count, article in enumerate(articles, start=1):
+        if interval and (now := time.monotonic()) - last >= interval:
+            last = now
+            print(f"export: {count:,}{f' of {total:,}' if total is not None else ''} articles "
+                  f"({count / (now - started):,.0f}/s)", file=sys.stderr, flush=True)
+        yield article
 
 
 def write(articles: Iterable[dict[str, Any]], output_format: str, out: IO[str]) -> int:
@@ -66,7 +81,8 @@ class Command(NewsbotCommand, ScrapyCommand):
                    "time zone (schema: docs/analysis.md). Dates are Baku publication days and both ends are "
                    "included. --format sqlite (-o FILE.sqlite, a new file) copies the whole store, as one "
                    "consistent read, into an SQLite store that `scrapy browse --db FILE.sqlite` serves: a team "
-                   "on PostgreSQL browses it so.")
+                   "on PostgreSQL browses it so. An export to a file says how far it has got on stderr every "
+                   "NEWSBOT_PROGRESS_INTERVAL seconds (-s NEWSBOT_PROGRESS_INTERVAL=0: never).")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -95,11 +111,17 @@ class Command(NewsbotCommand, ScrapyCommand):
                 from newsbot.parquet import write_parquet
             except ImportError:
                 usage_error("export", f"--format parquet needs pyarrow, which is not installed: {INSTALL_HINT}")
-        _, path = self.store_config(opts)
+        config, path = self.store_config(opts)
+        selection = {"since": opts.since, "until": opts.until, "languages": languages, "category": opts.category,
+                     "story": opts.story}
         try:
             with Store(path, readonly=True) as store:
-                articles = store.iter_articles(since=opts.since, until=opts.until, languages=languages,
-                                               category=opts.category, story=opts.story)
+                # On stdout the data goes alone: stderr may be the same terminal.
+                total = None if not opts.output or any(selection.values()) else store.count_articles()
+                # Parquet takes the rows as they are (its lists parsed a batch at a time), the others dicts.
+                articles = (store.export_rows if write_parquet is not None else store.iter_articles)(**selection)
+                if opts.output:
+                    articles = with_progress(articles, total, config.progress_interval)
                 if write_parquet is not None:
                     try:
                         count = write_parquet(articles, opts.output)

@@ -125,10 +125,11 @@ class Queries:
     def count_stories(self) -> int:
         return self._current().execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0]
 
-    def iter_articles(self, *, since: date | None = None, until: date | None = None,
-                      languages: Iterable[str] = (), category: str | None = None,
-                      story: str | None = None) -> Iterator[dict[str, Any]]:
-        """Articles as exports carry them (EXPORT_FIELDS: the item's and the Baku day), oldest first.
+    def export_rows(self, *, since: date | None = None, until: date | None = None,
+                    languages: Iterable[str] = (), category: str | None = None,
+                    story: str | None = None) -> Iterable[tuple]:
+        """Articles as exports carry them, as tuples of EXPORT_FIELDS (the item's and the Baku day; the
+        lists as JSON text), oldest first (an SQLite cursor reads them as they are consumed).
         since/until are Baku dates, both inclusive; articles without a date only match no date filter.
         story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
         conn = self._current()
@@ -155,8 +156,12 @@ class Queries:
         if where:
             sql += " WHERE " + " AND ".join(where)
         # Not a generator function: the checks above and the query run now, not at the first next().
-        cursor = conn.execute(sql + " ORDER BY published_at, url", params)
-        return (article_dict(row, EXPORT_FIELDS) for row in cursor)
+        return conn.execute(sql + " ORDER BY published_at, url", params)
+
+    def iter_articles(self, **selection: Any) -> Iterator[dict[str, Any]]:
+        """export_rows' articles (selection: its keywords), each a dict in the item's shape plus
+        published_date."""
+        return (article_dict(row, EXPORT_FIELDS) for row in self.export_rows(**selection))
 
     def count_by(self, by: str) -> list[tuple[str, int]]:
         """(key, articles) per Baku publication day, edition (language) or category slug."""
