@@ -185,6 +185,29 @@ def test_two_shards_that_each_hold_part_of_a_story_merge_into_one(db, tmp_path: 
         assert len(store.lookup([edition_url(n, lang) for n in (1,) for lang in LANGS])) == 3
 
 
+def test_a_shards_two_urls_of_one_article_here_merge_into_it(db, tmp_path: Path) -> None:
+    """The target knows a slug edit; the shard, which never saw the site_id that tells, holds the old
+    and the new URL as two articles: they merge into the target's one, children and all."""
+    edited_url = edition_url(1, "en").replace("story-1", "story-1-edited")
+
+    def edited(**overrides: Any):
+        return make_item(1, url=edited_url, article_id=article_id(edited_url), body="Edited body.",
+                         crawled_at="2026-01-28T18:00:00Z", **overrides)
+
+    shard = tmp_path / "shard.sqlite"
+    with Store(shard) as store:
+        store.write([make_item(1, site_id=None)])
+        store.write([edited(site_id=None)])
+        assert store.count_articles() == 2
+    with Store(db) as store:
+        store.write([make_item(1)])
+        store.write([edited()])
+        result = store.merge_from(shard)
+        assert (result.added, result.updated) == (0, 0)
+        [article] = store.iter_articles()
+        assert (article["url"], article["body"], len(article["tags"])) == (edited_url, "Edited body.", 2)
+
+
 # --- categories -----------------------------------------------------------------------
 
 

@@ -155,8 +155,8 @@ class Queries:
         if where:
             sql += " WHERE " + " AND ".join(where)
         # Not a generator function: the checks above and the query run now, not at the first next().
-        cursor = conn.execute(sql + " ORDER BY published_at, url", params)
-        return (article_dict(row, EXPORT_FIELDS) for row in cursor)
+        rows = conn.stream(sql + " ORDER BY published_at, url", params)
+        return (article_dict(row, EXPORT_FIELDS) for row in rows)
 
     def count_by(self, by: str) -> list[tuple[str, int]]:
         """(key, articles) per Baku publication day, edition (language) or category slug."""
