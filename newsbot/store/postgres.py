@@ -11,6 +11,7 @@ whenever two nodes touch one story; a batch's transaction is short beside the cr
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import socket
@@ -33,6 +34,7 @@ _SCRIPTS = {1: "pg_schema_v1.sql", 2: "pg_migrate_v1_v2.sql"}
 # in this database.
 _WRITE_LOCK = 0x6E657773626F74
 INSTALL_HINT = "pip install 'newsbot[postgres]'"
+_STREAMS = itertools.count()  # names of server-side cursors, unique within the process
 
 
 def is_url(db: object) -> bool:
@@ -107,7 +109,7 @@ class Connection:
     def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
         """The rows of a query, fetched a batch at a time through a server-side cursor (WITH HOLD, as
         reads are outside transactions), so an export of any size holds one batch in memory."""
-        cursor = self.raw.cursor(name=f"newsbot_stream_{id(object())}", withhold=True)
+        cursor = self.raw.cursor(name=f"newsbot_stream_{next(_STREAMS)}", withhold=True)
         cursor.itersize = 2000
         try:
             cursor.execute(_placeholders(sql), tuple(params))
