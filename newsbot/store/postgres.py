@@ -97,7 +97,9 @@ class Connection:
         except self._lost as exc:
             if not (idle and self.raw.broken):
                 self._unreachable(exc)
-                raise
+                if idle:  # a read the server refused (a statement_timeout, a cancel): one line too
+                    raise StoreError(f"{self.name}: {_line(exc)}") from None
+                raise  # in a write transaction: Backend.write tells a lock timeout from the rest
         # A read outside any transaction on a connection the server dropped while idle: opened again, once.
         self.raw = self._reopen()
         try:
