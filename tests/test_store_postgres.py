@@ -277,3 +277,13 @@ def test_a_timeout_of_zero_fails_at_once_on_a_held_lock(postgres_url):
             waited = writer.is_alive()
         writer.join(30)  # the holder is gone: a writer that waited gets the lock now
     assert not waited and len(refused) == 1
+
+
+def test_a_read_the_server_cancels_is_one_line(postgres_url):
+    Store(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        database = admin.info.dbname
+        admin.execute(f'ALTER DATABASE "{database}" SET statement_timeout = 1')
+    with Store(postgres_url, readonly=True) as store, pytest.raises(StoreError) as info:
+        store._conn.execute("SELECT pg_sleep(1)")
+    assert "\n" not in str(info.value) and "statement timeout" in str(info.value)
