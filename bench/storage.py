@@ -280,6 +280,17 @@ class _TimedConnection:
         self._add(sql, started)
         return cursor
 
+    def select_in(self, sql: str, values: Any) -> Any:
+        started = time.perf_counter()
+        rows = list(self.conn.select_in(sql, values))
+        self._add(sql, started)
+        return iter(rows)
+
+    def insert_rows(self, table: str, columns: Any, rows: list, conflict: str = "") -> None:
+        started = time.perf_counter()
+        self.conn.insert_rows(table, columns, rows, conflict)
+        self._add(f"INSERT INTO {table}", started)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 

@@ -1,6 +1,7 @@
 """Identity in the store (issue 12): one article under one id whatever the spelling or slug of its
 URL, one story under one id whatever order or shard its edition links came from, one category key
-for every edition of a story. Real SQLite files throughout."""
+for every edition of a story. Real SQLite files, and the same on a real PostgreSQL where the `db`
+fixture gives both."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from newsbot.normalize import article_id, content_hash, story_id
 from newsbot.store import SCHEMA_VERSION, Store
 from newsbot.store.identity import assign_stories, learn_categories
+from tests.conftest import rows
 from tests.test_store import edition_url, make_item, sql
 
 LANGS = ("az", "en", "ru")
@@ -71,8 +73,7 @@ def test_learn_categories_takes_a_known_key_else_the_english_slug_and_never_rele
 # --- articles -----------------------------------------------------------------------
 
 
-def test_both_spellings_of_a_link_are_one_article_and_the_url_follows_the_last_fetch(tmp_path: Path) -> None:
-    db = tmp_path / "news.sqlite"
+def test_both_spellings_of_a_link_are_one_article_and_the_url_follows_the_last_fetch(db) -> None:
     slash = edition_url(1, "en")
     plain = slash.rstrip("/")
     with Store(db) as store:
@@ -88,8 +89,7 @@ def test_both_spellings_of_a_link_are_one_article_and_the_url_follows_the_last_f
         assert set(store.lookup([slash, plain])) == {slash, plain}
 
 
-def test_an_edited_slug_is_a_revision_of_the_same_article_and_the_old_url_stays_an_alias(tmp_path: Path) -> None:
-    db = tmp_path / "news.sqlite"
+def test_an_edited_slug_is_a_revision_of_the_same_article_and_the_old_url_stays_an_alias(db) -> None:
     old = edition_url(1, "en")
     new = old.replace("story-1", "story-1-corrected")
     with Store(db) as store:
@@ -105,16 +105,16 @@ def test_an_edited_slug_is_a_revision_of_the_same_article_and_the_old_url_stays_
         assert articles["en"]["title"] == "Story 1 (en), corrected"
         assert articles["en"]["story_id"] == articles["az"]["story_id"]
         assert {url: a.article_id for url, a in store.lookup([old, new]).items()} == {old: first_id, new: first_id}
-    assert sql(db, "SELECT revision FROM articles WHERE article_id = ?", first_id) == [(2,)]
-    assert sorted(sql(db, "SELECT url FROM article_urls WHERE article_id = ?", first_id)) == sorted([(old,), (new,)])
+    assert rows(db, "SELECT revision FROM articles WHERE article_id = ?", first_id) == [(2,)]
+    assert sorted(rows(db, "SELECT url FROM article_urls WHERE article_id = ?", first_id)) == sorted([(old,), (new,)])
     # Another edition's site_id is no match: an az page at the new en URL would be its own article.
 
 
 # --- stories ------------------------------------------------------------------------
 
 
-def test_an_edition_published_a_day_later_joins_its_story_under_the_same_id(tmp_path: Path) -> None:
-    with Store(tmp_path / "news.sqlite") as store:
+def test_an_edition_published_a_day_later_joins_its_story_under_the_same_id(db) -> None:
+    with Store(db) as store:
         store.write([linked(1, "az", ("en",)), linked(1, "en", ("az",))])
         [(first_id, langs)] = stories_of(store).items()
         assert langs == {"az", "en"}
@@ -144,8 +144,7 @@ def test_one_way_links_make_one_story_in_either_crawl_order(tmp_path: Path) -> N
             assert story == expected, order
 
 
-def test_a_link_that_joins_two_stories_merges_them_and_the_loser_id_stays_an_alias(tmp_path: Path) -> None:
-    db = tmp_path / "news.sqlite"
+def test_a_link_that_joins_two_stories_merges_them_and_the_loser_id_stays_an_alias(db) -> None:
     with Store(db) as store:
         store.write([linked(1, "az", ())])
         store.write([linked(1, "ru", ())])
@@ -161,13 +160,13 @@ def test_a_link_that_joins_two_stories_merges_them_and_the_loser_id_stays_an_ali
         assert [a["story_id"] for a in store.iter_articles(story=survivor)] == [survivor] * 3
         # An earlier export's id still finds the story, under its current id.
         assert [a["story_id"] for a in store.iter_articles(story=loser)] == [survivor] * 3
-    assert sql(db, "SELECT alias, story_id FROM story_aliases") == [(loser, survivor)]
-    assert sql(db, "SELECT DISTINCT story_id FROM story_nodes") == [(survivor,)]
-    assert sql(db, "SELECT story_id, editions FROM stories") == [(survivor, 3)]
+    assert rows(db, "SELECT alias, story_id FROM story_aliases") == [(loser, survivor)]
+    assert rows(db, "SELECT DISTINCT story_id FROM story_nodes") == [(survivor,)]
+    assert rows(db, "SELECT story_id, editions FROM stories") == [(survivor, 3)]
 
 
-def test_two_shards_that_each_hold_part_of_a_story_merge_into_one(tmp_path: Path) -> None:
-    one, two, main = tmp_path / "one.sqlite", tmp_path / "two.sqlite", tmp_path / "main.sqlite"
+def test_two_shards_that_each_hold_part_of_a_story_merge_into_one(db, tmp_path: Path) -> None:
+    one, two, main = tmp_path / "one.sqlite", tmp_path / "two.sqlite", db
     with Store(one) as store:
         store.write([linked(1, "az", ("en",)), linked(1, "en", ("az",)), make_item(2)])
     with Store(two) as store:
@@ -186,11 +185,33 @@ def test_two_shards_that_each_hold_part_of_a_story_merge_into_one(tmp_path: Path
         assert len(store.lookup([edition_url(n, lang) for n in (1,) for lang in LANGS])) == 3
 
 
+def test_a_shards_two_urls_of_one_article_here_merge_into_it(db, tmp_path: Path) -> None:
+    """The target knows a slug edit; the shard, which never saw the site_id that tells, holds the old
+    and the new URL as two articles: they merge into the target's one, children and all."""
+    edited_url = edition_url(1, "en").replace("story-1", "story-1-edited")
+
+    def edited(**overrides: Any):
+        return make_item(1, url=edited_url, article_id=article_id(edited_url), body="Edited body.",
+                         crawled_at="2026-01-28T18:00:00Z", **overrides)
+
+    shard = tmp_path / "shard.sqlite"
+    with Store(shard) as store:
+        store.write([make_item(1, site_id=None)])
+        store.write([edited(site_id=None)])
+        assert store.count_articles() == 2
+    with Store(db) as store:
+        store.write([make_item(1)])
+        store.write([edited()])
+        result = store.merge_from(shard)
+        assert (result.added, result.updated) == (0, 0)
+        [article] = store.iter_articles()
+        assert (article["url"], article["body"], len(article["tags"])) == (edited_url, "Edited body.", 2)
+
+
 # --- categories -----------------------------------------------------------------------
 
 
-def test_an_unknown_slug_learns_the_key_of_a_linked_edition_and_earlier_rows_follow(tmp_path: Path) -> None:
-    db = tmp_path / "news.sqlite"
+def test_an_unknown_slug_learns_the_key_of_a_linked_edition_and_earlier_rows_follow(db) -> None:
 
     def football(n: int, lang: str, links: tuple[str, ...], slug: str):
         item = linked(n, lang, links)
@@ -255,14 +276,14 @@ def test_a_v3_store_migrates_with_ids_rekeyed_aliases_kept_and_split_stories_joi
     assert sql(db, "PRAGMA foreign_key_check") == []
 
 
-def test_the_json_lines_journal_shows_the_ids_the_store_gave(tmp_path: Path) -> None:
+def test_the_json_lines_journal_shows_the_ids_the_store_gave(db, tmp_path: Path) -> None:
     import json
 
     from newsbot.pipelines.jsonlines import JsonLinesFile
 
     journal = JsonLinesFile(tmp_path / "news.jsonl")
     journal.open()
-    with Store(tmp_path / "news.sqlite") as store:
+    with Store(db) as store:
         store.open_journal(journal)
         store.write([linked(1, "az", ())], journal)
         store.write([linked(1, "ru", ())], journal)
@@ -279,12 +300,12 @@ def test_the_json_lines_journal_shows_the_ids_the_store_gave(tmp_path: Path) -> 
     assert (lines[3]["article_id"], lines[3]["url"]) == (lines[2]["article_id"], renamed["url"])
 
 
-def test_an_older_crawl_of_an_edited_article_changes_neither_its_content_nor_its_url(tmp_path: Path) -> None:
+def test_an_older_crawl_of_an_edited_article_changes_neither_its_content_nor_its_url(db) -> None:
     old = edition_url(1, "en")
     new = old.replace("story-1", "story-1-corrected")
     edited = make_item(1, title="Story 1 (en), corrected", crawled_at="2026-01-29T08:00:00Z")
     edited["url"], edited["article_id"] = new, article_id(new)
-    with Store(tmp_path / "news.sqlite") as store:
+    with Store(db) as store:
         store.write([edited])
         # Another process, slower, writes what it fetched before the edit: stale, under the same id.
         result = store.write([make_item(1, crawled_at="2026-01-28T17:00:00Z")])

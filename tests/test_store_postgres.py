@@ -8,14 +8,15 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from importlib import resources
 
 import psycopg
 import pytest
 
-from newsbot.store import Store, StoreError
-from newsbot.store.postgres import SCHEMA_VERSION as PG_SCHEMA_VERSION
+from newsbot.store import Store, StoreBusyError, StoreError
+from newsbot.store.postgres import _WRITE_LOCK, SCHEMA_VERSION as PG_SCHEMA_VERSION
 from tests.conftest import rows
 from tests.postgres import PASSWORD, PostgresServer
 from tests.scrapyd_helpers import free_port
@@ -47,6 +48,8 @@ def refusal(db: str, readonly: bool = False) -> str:
                  r"^Cannot connect to PostgreSQL at .*Connection refused", id="server down"),
     pytest.param(lambda s: s.url("no_such_database"), r'database "no_such_database" does not exist',
                  id="missing database"),
+    pytest.param(lambda s: s.url("postgres", password="se/cr@" + WRONG_PASSWORD),
+                 r"^Cannot connect to PostgreSQL at postgresql://newsbot:\*\*\*@", id="a password with / and @"),
 ])
 def test_a_url_that_reaches_no_database_is_one_clear_line(postgres_server: PostgresServer,
                                                          url: Callable[[PostgresServer], str], expected: str):
@@ -232,3 +235,55 @@ def test_two_writers_linking_one_story_from_both_sides_agree_on_its_id(postgres_
                               "JOIN story_nodes AS n ON n.node = u.url_key WHERE n.story_id = a.story_id") == [
         (2 * len(stories),)]
     assert rows(postgres_url, "SELECT count(DISTINCT story_id) FROM story_nodes") == [(len(stories),)]
+
+
+def test_unaccent_installed_in_another_schema_serves_the_search(postgres_url):
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA ext")
+        conn.execute("CREATE EXTENSION unaccent SCHEMA ext")
+    with Store(postgres_url) as store:
+        store.write([make_item(1, title="ŞİRKƏTİN hesabatı")])
+        assert [hit["title"] for hit in store.search("sirketin")] == ["ŞİRKƏTİN hesabatı"]
+
+
+def test_a_connection_the_server_dropped_while_idle_is_opened_again(postgres_url):
+    with Store(postgres_url) as store, Store(postgres_url, readonly=True) as reader:
+        store.write([make_item(1)])
+        assert reader.count_articles() == 1
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            dropped = admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE application_name = 'newsbot'").fetchall()
+        assert len(dropped) == 2
+        assert store.write([make_item(2)]).inserted == 1
+        assert reader.count_articles() == 2
+
+
+def test_a_timeout_of_zero_fails_at_once_on_a_held_lock(postgres_url):
+    Store(postgres_url).close()
+    refused: list[Exception] = []
+
+    def write(store: Store) -> None:
+        try:
+            store.write([make_item(1)])
+        except StoreBusyError as exc:
+            refused.append(exc)
+
+    with Store(postgres_url, timeout=0, retries=0) as store:
+        with psycopg.connect(postgres_url, autocommit=True) as holder:
+            holder.execute("SELECT pg_advisory_lock(%s)", (_WRITE_LOCK,))
+            writer = threading.Thread(target=write, args=(store,), daemon=True)
+            writer.start()
+            writer.join(10)
+            waited = writer.is_alive()
+        writer.join(30)  # the holder is gone: a writer that waited gets the lock now
+    assert not waited and len(refused) == 1
+
+
+def test_a_read_the_server_cancels_is_one_line(postgres_url):
+    Store(postgres_url).close()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        database = admin.info.dbname
+        admin.execute(f'ALTER DATABASE "{database}" SET statement_timeout = 1')
+    with Store(postgres_url, readonly=True) as store, pytest.raises(StoreError) as info:
+        store._conn.execute("SELECT pg_sleep(1)")
+    assert "\n" not in str(info.value) and "statement timeout" in str(info.value)

@@ -1,26 +1,27 @@
 -- newsbot store on PostgreSQL, schema version 1: the tables and views of the SQLite store's version 7
 -- (docs/schema.md), column for column, so the two export, merge and snapshot the same rows.
--- Times stay ISO 8601 text, as in SQLite: a value is byte-identical whichever store kept it.
+-- Times stay ISO 8601 text, as in SQLite: a value is byte-identical whichever store kept it. Text
+-- sorts and compares byte by byte (COLLATE "C"), as SQLite's BINARY does, whatever the database's locale.
 
 CREATE TABLE articles (
-    article_id       TEXT    NOT NULL PRIMARY KEY,
-    url              TEXT    NOT NULL UNIQUE,
+    article_id       TEXT COLLATE "C"    NOT NULL PRIMARY KEY,
+    url              TEXT COLLATE "C"    NOT NULL UNIQUE,
     site_id          BIGINT,
-    source           TEXT    NOT NULL DEFAULT '',
-    language         TEXT    NOT NULL,
-    title            TEXT    NOT NULL,
-    lead             TEXT    NOT NULL DEFAULT '',
-    body             TEXT    NOT NULL,
+    source           TEXT COLLATE "C"    NOT NULL DEFAULT '',
+    language         TEXT COLLATE "C"    NOT NULL,
+    title            TEXT COLLATE "C"    NOT NULL,
+    lead             TEXT COLLATE "C"    NOT NULL DEFAULT '',
+    body             TEXT COLLATE "C"    NOT NULL,
     word_count       INTEGER NOT NULL DEFAULT 0,
-    published_at     TEXT    NOT NULL DEFAULT '',
-    published_at_utc TEXT    NOT NULL DEFAULT '',
-    category         TEXT    NOT NULL DEFAULT '',
-    category_slug    TEXT    NOT NULL DEFAULT '',
-    story_id         TEXT    NOT NULL,
-    crawled_at       TEXT    NOT NULL,
-    content_hash     TEXT    NOT NULL,
-    first_seen_at    TEXT    NOT NULL,
-    last_crawled_at  TEXT    NOT NULL,
+    published_at     TEXT COLLATE "C"    NOT NULL DEFAULT '',
+    published_at_utc TEXT COLLATE "C"    NOT NULL DEFAULT '',
+    category         TEXT COLLATE "C"    NOT NULL DEFAULT '',
+    category_slug    TEXT COLLATE "C"    NOT NULL DEFAULT '',
+    story_id         TEXT COLLATE "C"    NOT NULL,
+    crawled_at       TEXT COLLATE "C"    NOT NULL,
+    content_hash     TEXT COLLATE "C"    NOT NULL,
+    first_seen_at    TEXT COLLATE "C"    NOT NULL,
+    last_crawled_at  TEXT COLLATE "C"    NOT NULL,
     revision         INTEGER NOT NULL DEFAULT 1,
     id               BIGINT  NOT NULL UNIQUE
 );
@@ -30,98 +31,98 @@ CREATE INDEX articles_category ON articles (category_slug, published_at);
 CREATE INDEX articles_site_id ON articles (site_id);
 
 CREATE TABLE tags (
-    article_id TEXT    NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    article_id TEXT COLLATE "C"    NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
     position   INTEGER NOT NULL,
-    tag        TEXT    NOT NULL,
+    tag        TEXT COLLATE "C"    NOT NULL,
     PRIMARY KEY (article_id, position)
 );
 CREATE TABLE images (
-    article_id TEXT    NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    article_id TEXT COLLATE "C"    NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
     position   INTEGER NOT NULL,
-    url        TEXT    NOT NULL,
-    caption    TEXT    NOT NULL DEFAULT '',
+    url        TEXT COLLATE "C"    NOT NULL,
+    caption    TEXT COLLATE "C"    NOT NULL DEFAULT '',
     PRIMARY KEY (article_id, position)
 );
 CREATE TABLE translations (
-    article_id TEXT NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
-    language   TEXT NOT NULL,
-    url        TEXT NOT NULL,
-    title      TEXT NOT NULL DEFAULT '',
+    article_id TEXT COLLATE "C" NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    language   TEXT COLLATE "C" NOT NULL,
+    url        TEXT COLLATE "C" NOT NULL,
+    title      TEXT COLLATE "C" NOT NULL DEFAULT '',
     PRIMARY KEY (article_id, language)
 );
 CREATE TABLE article_revisions (
-    article_id   TEXT    NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    article_id   TEXT COLLATE "C"    NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
     revision     INTEGER NOT NULL,
-    content_hash TEXT    NOT NULL,
-    title        TEXT    NOT NULL,
-    body         TEXT    NOT NULL,
-    crawled_at   TEXT    NOT NULL,
+    content_hash TEXT COLLATE "C"    NOT NULL,
+    title        TEXT COLLATE "C"    NOT NULL,
+    body         TEXT COLLATE "C"    NOT NULL,
+    crawled_at   TEXT COLLATE "C"    NOT NULL,
     PRIMARY KEY (article_id, revision)
 );
 CREATE TABLE article_urls (
-    url_key       TEXT NOT NULL PRIMARY KEY,
-    article_id    TEXT NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
-    url           TEXT NOT NULL,
-    first_seen_at TEXT NOT NULL
+    url_key       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    article_id    TEXT COLLATE "C" NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    url           TEXT COLLATE "C" NOT NULL,
+    first_seen_at TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX article_urls_article ON article_urls (article_id);
 CREATE TABLE article_aliases (
-    alias      TEXT NOT NULL PRIMARY KEY,
-    article_id TEXT NOT NULL,
-    reason     TEXT NOT NULL
+    alias      TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    article_id TEXT COLLATE "C" NOT NULL,
+    reason     TEXT COLLATE "C" NOT NULL
 );
 CREATE TABLE story_nodes (
-    node     TEXT NOT NULL PRIMARY KEY,
-    story_id TEXT NOT NULL
+    node     TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    story_id TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX story_nodes_story ON story_nodes (story_id);
 CREATE TABLE story_aliases (
-    alias     TEXT NOT NULL PRIMARY KEY,
-    story_id  TEXT NOT NULL,
-    merged_at TEXT NOT NULL
+    alias     TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+    story_id  TEXT COLLATE "C" NOT NULL,
+    merged_at TEXT COLLATE "C" NOT NULL
 );
 CREATE TABLE category_map (
-    language   TEXT NOT NULL,
-    slug       TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    learned_at TEXT NOT NULL,
+    language   TEXT COLLATE "C" NOT NULL,
+    slug       TEXT COLLATE "C" NOT NULL,
+    key        TEXT COLLATE "C" NOT NULL,
+    learned_at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (language, slug)
 );
 CREATE TABLE crawl_runs (
     run_id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    spider          TEXT NOT NULL,
-    started_at      TEXT NOT NULL,
-    finished_at     TEXT,
-    finish_reason   TEXT,
+    spider          TEXT COLLATE "C" NOT NULL,
+    started_at      TEXT COLLATE "C" NOT NULL,
+    finished_at     TEXT COLLATE "C",
+    finish_reason   TEXT COLLATE "C",
     items_scraped   INTEGER,
-    job_id          TEXT,
-    arguments       TEXT NOT NULL DEFAULT '{}',
-    settings        TEXT NOT NULL DEFAULT '{}',
+    job_id          TEXT COLLATE "C",
+    arguments       TEXT COLLATE "C" NOT NULL DEFAULT '{}',
+    settings        TEXT COLLATE "C" NOT NULL DEFAULT '{}',
     items_new       INTEGER,
     items_updated   INTEGER,
     items_unchanged INTEGER,
     items_duplicate INTEGER,
     items_dropped   INTEGER,
-    stats           TEXT
+    stats           TEXT COLLATE "C"
 );
 CREATE TABLE feed_coverage (
-    spider     TEXT NOT NULL,
-    language   TEXT NOT NULL,
-    oldest     TEXT NOT NULL,
-    newest     TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
+    spider     TEXT COLLATE "C" NOT NULL,
+    language   TEXT COLLATE "C" NOT NULL,
+    oldest     TEXT COLLATE "C" NOT NULL,
+    newest     TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (spider, language)
 );
 -- Journals are files on one node: their keys name the host (newsbot.store.facade.Store.journal_key).
 CREATE TABLE journal_files (
-    path       TEXT    NOT NULL PRIMARY KEY,
+    path       TEXT COLLATE "C"    NOT NULL PRIMARY KEY,
     size       BIGINT  NOT NULL,
-    updated_at TEXT    NOT NULL,
+    updated_at TEXT COLLATE "C"    NOT NULL,
     verified   INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE journal_missing (
-    path       TEXT NOT NULL,
-    article_id TEXT NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    path       TEXT COLLATE "C" NOT NULL,
+    article_id TEXT COLLATE "C" NOT NULL REFERENCES articles (article_id) ON DELETE CASCADE ON UPDATE CASCADE,
     PRIMARY KEY (path, article_id)
 );
 CREATE INDEX journal_missing_article ON journal_missing (article_id);

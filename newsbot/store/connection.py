@@ -35,6 +35,9 @@ class Connection(Protocol):
     def insert_rows(self, table: str, columns: Sequence[str], rows: list[tuple], conflict: str = "") -> None:
         """Insert `rows` (tuples of `columns`) the backend's fastest way; conflict: an ON CONFLICT clause."""
 
+    def stream(self, sql: str, params: Iterable[Any] = ...) -> Iterator[tuple]:
+        """The rows of a long query (an export), in bounded memory; the query runs at the call."""
+
 
 class StoreError(Exception):
     """The store cannot be used: missing, read-only, not a newsbot database, or a newer schema."""
@@ -74,7 +77,10 @@ def chunks(values: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
 
 
 class SQLiteConnection(sqlite3.Connection):
-    """sqlite3's connection with the two bulk forms Connection asks for."""
+    """sqlite3's connection with the bulk forms Connection asks for."""
+
+    def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
+        return iter(self.execute(sql, tuple(params)))  # sqlite3 steps through the rows as they are read
 
     def select_in(self, sql: str, values: Iterable[object]) -> Iterator[tuple]:
         """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""

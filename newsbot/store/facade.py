@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, closing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -154,7 +154,9 @@ class Store(Queries, AbstractContextManager):
                 merge.copy_store(self.backend.path, partial, self.timeout)
             else:
                 with Store(partial, timeout=self.timeout) as copy:
-                    copy._write(lambda conn: copy.backend.load(conn, self.backend.tables(merge.SNAPSHOT_TABLES)))
+                    # closing: a failed load ends the source's read transaction now, not when collected.
+                    with closing(self.backend.tables(merge.SNAPSHOT_TABLES)) as tables:
+                        copy._write(lambda conn: copy.backend.load(conn, tables))
             with Store(partial, readonly=True) as written:
                 count = written.count_articles()
             os.replace(partial, target)

@@ -165,18 +165,18 @@ def rekey(conn: Connection, mapping: Mapping[str, str], schema: str = "main") ->
     if isinstance(conn, sqlite3.Connection):
         conn.execute("PRAGMA defer_foreign_keys = ON")
     conn.execute("CREATE TEMP TABLE rekey (old TEXT PRIMARY KEY, new TEXT NOT NULL)")
-    try:
-        conn.executemany("INSERT INTO rekey VALUES (?, ?)", mapping.items())
-        for table in ("articles", "tags", "images", "translations", "article_revisions", "article_urls"):
-            # Two steps, through ids no article has ("~" is not hex), so that an id another article
-            # is about to give up is free when it is taken.
-            conn.execute(f"UPDATE {schema}.{table} SET article_id = '~' || "
-                         "(SELECT new FROM rekey WHERE old = article_id) "
-                         "WHERE article_id IN (SELECT old FROM rekey)")
-            conn.execute(f"UPDATE {schema}.{table} SET article_id = substr(article_id, 2) "
-                         "WHERE article_id LIKE '~%'")
-    finally:
-        conn.execute("DROP TABLE rekey")
+    conn.executemany("INSERT INTO rekey VALUES (?, ?)", mapping.items())
+    for table in ("articles", "tags", "images", "translations", "article_revisions", "article_urls"):
+        # Two steps, through ids no article has ("~" is not hex), so that an id another article
+        # is about to give up is free when it is taken.
+        conn.execute(f"UPDATE {schema}.{table} SET article_id = '~' || "
+                     "(SELECT new FROM rekey WHERE old = article_id) "
+                     "WHERE article_id IN (SELECT old FROM rekey)")
+        conn.execute(f"UPDATE {schema}.{table} SET article_id = substr(article_id, 2) "
+                     "WHERE article_id LIKE '~%'")
+    # Not in a finally: after an error PostgreSQL refuses every statement until the rollback (which
+    # takes the table away).
+    conn.execute("DROP TABLE rekey")
 
 
 def migrate_v4(conn: sqlite3.Connection) -> None:

@@ -73,7 +73,9 @@ def _ids_here(conn: Connection) -> dict[str, str]:
         previous = taken.get(target)
         if previous is not None:  # two src articles are one article here: keep the later crawl
             loser = aid if previous[0] >= last else previous[1]
-            conn.execute("DELETE FROM src.articles WHERE article_id = ?", (loser,))
+            # Its rows in every table, as an SQLite copy's foreign keys would cascade (a PostgreSQL copy has none).
+            for table in ("articles", *CHILD_COLUMNS, "article_revisions", "article_urls"):
+                conn.execute(f"DELETE FROM src.{table} WHERE article_id = ?", (loser,))
             mapping.pop(loser, None)
             if loser == aid:
                 continue
@@ -124,31 +126,31 @@ def _merge_articles(conn: Connection) -> MergeResult:
         (diverged if present and not identical else same if present else new).append((aid,))
 
     conn.execute("CREATE TEMP TABLE merge_ids (article_id TEXT PRIMARY KEY)")
-    try:
-        conn.executemany("INSERT INTO merge_ids VALUES (?)", new)
-        names = ", ".join(ALL_ARTICLE_COLUMNS)  # the ids (articles.id) are this store's
-        conn.execute(f"INSERT INTO articles (id, {names}) SELECT ? + row_number() OVER (), {names} "
-                     "FROM src.articles WHERE article_id IN (SELECT article_id FROM merge_ids)",
-                     (next_article_id(conn) - 1,))
-        for table, columns in (("article_revisions", REVISION_COLUMNS), *CHILD_COLUMNS.items()):
-            names = ", ".join(columns)
-            conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM src.{table} "
-                         "WHERE article_id IN (SELECT article_id FROM merge_ids)")
-        result.added = len(new)
+    conn.executemany("INSERT INTO merge_ids VALUES (?)", new)
+    names = ", ".join(ALL_ARTICLE_COLUMNS)  # the ids (articles.id) are this store's
+    conn.execute(f"INSERT INTO articles (id, {names}) SELECT ? + row_number() OVER (), {names} "
+                 "FROM src.articles WHERE article_id IN (SELECT article_id FROM merge_ids)",
+                 (next_article_id(conn) - 1,))
+    for table, columns in (("article_revisions", REVISION_COLUMNS), *CHILD_COLUMNS.items()):
+        names = ", ".join(columns)
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM src.{table} "
+                     "WHERE article_id IN (SELECT article_id FROM merge_ids)")
+    result.added = len(new)
 
-        conn.execute("DELETE FROM merge_ids")
-        conn.executemany("INSERT INTO merge_ids VALUES (?)", same)
-        conn.execute(
-            "UPDATE articles SET site_id = coalesce(articles.site_id, s.site_id), "
-            "first_seen_at = CASE WHEN s.first_seen_at < articles.first_seen_at "
-            "THEN s.first_seen_at ELSE articles.first_seen_at END, "
-            "last_crawled_at = CASE WHEN s.last_crawled_at > articles.last_crawled_at "
-            "THEN s.last_crawled_at ELSE articles.last_crawled_at END "
-            "FROM src.articles AS s WHERE s.article_id = articles.article_id "
-            "AND s.article_id IN (SELECT article_id FROM merge_ids)")
-        result.unchanged = len(same)
-    finally:
-        conn.execute("DROP TABLE merge_ids")
+    conn.execute("DELETE FROM merge_ids")
+    conn.executemany("INSERT INTO merge_ids VALUES (?)", same)
+    conn.execute(
+        "UPDATE articles SET site_id = coalesce(articles.site_id, s.site_id), "
+        "first_seen_at = CASE WHEN s.first_seen_at < articles.first_seen_at "
+        "THEN s.first_seen_at ELSE articles.first_seen_at END, "
+        "last_crawled_at = CASE WHEN s.last_crawled_at > articles.last_crawled_at "
+        "THEN s.last_crawled_at ELSE articles.last_crawled_at END "
+        "FROM src.articles AS s WHERE s.article_id = articles.article_id "
+        "AND s.article_id IN (SELECT article_id FROM merge_ids)")
+    result.unchanged = len(same)
+    # Dropped here, not in a finally: after an error PostgreSQL refuses every statement until the
+    # rollback, which takes a table created in the transaction away anyway.
+    conn.execute("DROP TABLE merge_ids")
 
     for (aid,) in diverged:
         if _merge_article(conn, aid):

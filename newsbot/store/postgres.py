@@ -11,11 +11,13 @@ whenever two nodes touch one story; a batch's transaction is short beside the cr
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from functools import lru_cache
 from importlib import resources
 from typing import Any, TypeVar
@@ -32,14 +34,16 @@ _SCRIPTS = {1: "pg_schema_v1.sql", 2: "pg_migrate_v1_v2.sql"}
 # in this database.
 _WRITE_LOCK = 0x6E657773626F74
 INSTALL_HINT = "pip install 'newsbot[postgres]'"
+_STREAMS = itertools.count()  # names of server-side cursors, unique within the process
 
 
 def is_url(db: object) -> bool:
     return str(db).startswith(("postgresql://", "postgres://"))
 
 
-# A URL's password (user:password@) and a password= parameter: for logs, messages, recorded settings.
-_PASSWORDS = re.compile(r"(\w+://[^/@\s:]*:)([^/@\s]*)@|(\bpassword=)([^&\s]*)")
+# A URL's password (user:password@, up to the last "@": a password may hold "/" or "@" unencoded) and a
+# password= parameter: for logs, messages, recorded settings.
+_PASSWORDS = re.compile(r"(\w+://[^/@\s:]*:)(\S*)@|(\bpassword=)([^&\s]*)")
 
 
 def redact(text: str) -> str:
@@ -72,12 +76,14 @@ class Connection:
     and executemany() returning a cursor. Autocommit: each read is its own, writes run in Backend.write.
     A lost server is a StoreError, as a locked or missing SQLite file is."""
 
-    def __init__(self, raw: Any, name: str) -> None:
+    def __init__(self, reopen: Callable[[], Any], name: str) -> None:
         import psycopg
 
-        self.raw = raw
+        self._reopen = reopen  # a new psycopg connection, or StoreError
+        self.raw = reopen()
         self.name = name
         self._lost = psycopg.OperationalError
+        self._idle = psycopg.pq.TransactionStatus.IDLE
 
     def _unreachable(self, exc: Exception) -> None:
         if self.raw.broken or self.raw.closed:
@@ -85,11 +91,39 @@ class Connection:
 
     def execute(self, sql: str, params: Iterable[Any] = ()) -> Any:
         params = tuple(params)
+        idle = self.raw.info.transaction_status == self._idle
+        try:
+            return self.raw.execute(_placeholders(sql), params) if params else self.raw.execute(sql)
+        except self._lost as exc:
+            if not (idle and self.raw.broken):
+                self._unreachable(exc)
+                if idle:  # a read the server refused (a statement_timeout, a cancel): one line too
+                    raise StoreError(f"{self.name}: {_line(exc)}") from None
+                raise  # in a write transaction: Backend.write tells a lock timeout from the rest
+        # A read outside any transaction on a connection the server dropped while idle: opened again, once.
+        self.raw = self._reopen()
         try:
             return self.raw.execute(_placeholders(sql), params) if params else self.raw.execute(sql)
         except self._lost as exc:
             self._unreachable(exc)
             raise
+
+    def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
+        """The rows of a query, fetched a batch at a time through a server-side cursor (WITH HOLD, as
+        reads are outside transactions), so an export of any size holds one batch in memory."""
+        cursor = self.raw.cursor(name=f"newsbot_stream_{next(_STREAMS)}", withhold=True)
+        cursor.itersize = 2000
+        try:
+            cursor.execute(_placeholders(sql), tuple(params))
+        except BaseException:
+            cursor.close()
+            raise
+        return self._rows(cursor)
+
+    @staticmethod
+    def _rows(cursor: Any) -> Iterator[tuple]:
+        with cursor:
+            yield from cursor
 
     def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> Any:
         cursor = self.raw.cursor()
@@ -161,6 +195,9 @@ class Backend:
             raise
 
     def _connect(self) -> Connection:
+        return Connection(self._open, self.name)
+
+    def _open(self) -> Any:
         psycopg = self._psycopg
         try:
             raw = psycopg.connect(self.url, autocommit=True, application_name="newsbot",
@@ -172,13 +209,14 @@ class Backend:
             raise StoreError(f"Cannot connect to PostgreSQL at {self.name}: {_line(exc)}") from None
         try:
             # A writer waits this long for another node's write lock before a retry (StoreBusyError at last).
-            raw.execute(f"SET lock_timeout = {int(self.timeout * 1000)}")
+            # At least a millisecond: 0 would mean waiting for ever, where SQLite's 0 means not at all.
+            raw.execute(f"SET lock_timeout = {max(1, int(self.timeout * 1000))}")
             if self.readonly:
                 raw.execute("SET default_transaction_read_only = on")
         except psycopg.Error as exc:
             raw.close()
             raise StoreError(f"Cannot use PostgreSQL at {self.name}: {_line(exc)}") from None
-        return Connection(raw, self.name)
+        return raw
 
     def close(self) -> None:
         self.conn.close()
@@ -216,7 +254,12 @@ class Backend:
             start = self._version()  # again under the write lock: another node may have migrated meanwhile
             self._check_version(start)
             for target in range(start + 1, SCHEMA_VERSION + 1):
-                conn.execute(resources.files("newsbot").joinpath(f"data/{_SCRIPTS[target]}").read_text("utf-8"))
+                script = resources.files("newsbot").joinpath(f"data/{_SCRIPTS[target]}").read_text("utf-8")
+                try:
+                    conn.execute(script)
+                except (self._psycopg.errors.UndefinedFile, self._psycopg.errors.FeatureNotSupported) as exc:
+                    raise StoreError(f"{self.name}: the server lacks the unaccent extension (Debian's "
+                                     f"postgresql package has it): {_line(exc)}") from None
             conn.execute("CREATE TABLE IF NOT EXISTS newsbot_schema (version INTEGER NOT NULL)")
             conn.execute("DELETE FROM newsbot_schema")
             conn.execute("INSERT INTO newsbot_schema (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -227,13 +270,28 @@ class Backend:
         except self._psycopg.errors.InsufficientPrivilege as exc:
             raise StoreError(f"{self.name}: the user may not create newsbot's tables or the unaccent extension "
                              f"(a database owner may): {_line(exc)}") from None
-        except self._psycopg.errors.UndefinedFile as exc:
-            raise StoreError(f"{self.name}: the server lacks the unaccent extension (Debian's postgresql "
-                             f"package has it): {_line(exc)}") from None
+        except self._psycopg.Error as exc:
+            raise StoreError(f"{self.name}: cannot create newsbot's schema: {_line(exc)}") from None
         if start:
             logger.info("Migrated %s from schema version %d to %d", self.name, start, SCHEMA_VERSION)
 
     # --- transactions ---
+
+    def _locked(self, work: Callable[[Connection], _T]) -> _T:
+        """work(conn) in one transaction that first takes the write lock. A connection the server dropped
+        while it sat idle (a restart, idle_session_timeout, a proxy) fails at BEGIN: opened again, once."""
+        for reopen in (True, False):
+            conn = self.connection()
+            started = False
+            try:
+                with conn.raw.transaction():
+                    conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+                    started = True
+                    return work(conn)
+            except self._psycopg.OperationalError:
+                if started or not reopen or not conn.raw.broken:
+                    raise
+        raise AssertionError("unreachable")
 
     def connection(self) -> Connection:
         """The connection, opened again if the server dropped it (a restart): StoreError while it is down."""
@@ -248,11 +306,7 @@ class Backend:
         errors = psycopg.errors
         for attempt in range(self.retries + 1):
             try:
-                self.connection()
-                with self.conn.raw.transaction():
-                    self.conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
-                    result = work(self.conn)
-                return result
+                return self._locked(work)
             except (errors.LockNotAvailable, errors.DeadlockDetected, errors.SerializationFailure) as exc:
                 if attempt == self.retries:
                     raise StoreBusyError(f"{self.name} stayed locked by another writer: gave up after "
@@ -298,7 +352,8 @@ class Backend:
                 raise StoreError(f"{self.name} has a schema named src, which merging needs for itself") from None
             for name in tables:
                 conn.execute(f"CREATE TABLE src.{name} (LIKE {name} INCLUDING DEFAULTS INCLUDING INDEXES)")
-            self.load(conn, shard.tables(tables), schema="src.")
+            with closing(shard.tables(tables)) as rows:
+                self.load(conn, rows, schema="src.")
             result = work(conn)
             conn.execute("DROP SCHEMA src CASCADE")
             return result

@@ -129,7 +129,7 @@ class Queries:
                     languages: Iterable[str] = (), category: str | None = None,
                     story: str | None = None) -> Iterable[tuple]:
         """Articles as exports carry them, as tuples of EXPORT_FIELDS (the item's and the Baku day; the
-        lists as JSON text), oldest first (an SQLite cursor reads them as they are consumed).
+        lists as JSON text), oldest first, read as they are consumed (Connection.stream).
         since/until are Baku dates, both inclusive; articles without a date only match no date filter.
         story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
         conn = self._current()
@@ -156,7 +156,7 @@ class Queries:
         if where:
             sql += " WHERE " + " AND ".join(where)
         # Not a generator function: the checks above and the query run now, not at the first next().
-        return conn.execute(sql + " ORDER BY published_at, url", params)
+        return conn.stream(sql + " ORDER BY published_at, url", params)
 
     def iter_articles(self, **selection: Any) -> Iterator[dict[str, Any]]:
         """export_rows' articles (selection: its keywords), each a dict in the item's shape plus
