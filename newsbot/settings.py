@@ -138,8 +138,9 @@ ITEM_PIPELINES = {
     "newsbot.pipelines.store.StorePipeline": 900,
 }
 
-# Seconds between progress lines while a crawl runs (newsbot.extensions.Progress; 0: none). They
-# replace Scrapy's own LogStats line, which gives no totals, no new articles and no ETA.
+# Seconds between progress lines while a crawl runs (newsbot.extensions.Progress; 0: none), and while
+# `scrapy export` writes a file. They replace Scrapy's own LogStats line, which gives no totals, no
+# new articles and no ETA.
 NEWSBOT_PROGRESS_INTERVAL = 10.0
 LOGSTATS_INTERVAL = 0
 
