@@ -170,7 +170,8 @@ class Command(NewsbotCommand, ScrapyCommand):
         reserved = sorted(name for name in opts.spargs if name in RESERVED_ARGS or name.startswith("_"))
         if reserved:
             usage_error("schedule", f"Spider argument name(s) {', '.join(reserved)} are Scrapyd's own parameters")
-        db = dict(opts.job_settings).pop("NEWSBOT_DB", "")  # the job's -s, not this project's settings
+        job = opts.job_settings  # the job's -s, not this project's settings
+        db = job.get("NEWSBOT_DB", "")
         if is_postgres_url(db) and redact_url(db) != db:
             print("scrapy schedule: warning: the password in NEWSBOT_DB will show in Scrapyd's log and the node's "
                   "process list; give it to the node in ~/.pgpass or PGPASSWORD instead (docs/scrapyd.md, 7)",

@@ -85,6 +85,12 @@ class Connection:
         self._lost = psycopg.OperationalError
         self._idle = psycopg.pq.TransactionStatus.IDLE
 
+    def reopened(self) -> Connection:
+        """This connection, on a new psycopg connection if the server dropped the old one."""
+        if self.raw.closed or self.raw.broken:
+            self.raw = self._reopen()
+        return self
+
     def _unreachable(self, exc: Exception) -> None:
         if self.raw.broken or self.raw.closed:
             raise StoreError(f"{self.name} is unreachable: {_line(exc)}") from None
@@ -180,7 +186,7 @@ class Backend:
         self.timeout = timeout
         self.readonly = readonly
         self.retries = retries
-        self.conn = self._connect()
+        self.conn = Connection(self._open, self.name)
         try:
             if readonly:
                 self.schema_version = self._version()
@@ -193,9 +199,6 @@ class Backend:
         except BaseException:
             self.conn.close()
             raise
-
-    def _connect(self) -> Connection:
-        return Connection(self._open, self.name)
 
     def _open(self) -> Any:
         psycopg = self._psycopg
@@ -295,9 +298,7 @@ class Backend:
 
     def connection(self) -> Connection:
         """The connection, opened again if the server dropped it (a restart): StoreError while it is down."""
-        if self.conn.raw.closed or self.conn.raw.broken:
-            self.conn = self._connect()
-        return self.conn
+        return self.conn.reopened()
 
     def write(self, work: Callable[[Connection], _T]) -> _T:
         """work(conn) in one transaction under the write lock, retried (`retries` times) while another
