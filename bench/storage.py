@@ -291,6 +291,11 @@ class _TimedConnection:
         self.conn.insert_rows(table, columns, rows, conflict)
         self._add(f"INSERT INTO {table}", started)
 
+    def reopened(self) -> _TimedConnection:
+        """PostgreSQL's Backend asks its connection for itself before each write: still this wrapper."""
+        self.conn.reopened()
+        return self
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.conn, name)
 
