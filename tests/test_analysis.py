@@ -497,6 +497,24 @@ def test_docs_analysis_has_blocks_for_each_tool():
         assert needle in code
 
 
+def test_docs_python_blocks_read_only_the_columns_they_use():
+    """Every column of a million articles takes many gigabytes of memory (bench.docs_memory measures the
+    blocks): every pandas read of the Parquet file names its columns, and no query selects every column."""
+    import ast
+
+    reads = 0
+    for language, block in blocks_of((ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")):
+        if language != "python":
+            continue
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "read_parquet":
+                reads += 1
+                assert "columns" in [keyword.arg for keyword in node.keywords], ast.unparse(node)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not re.search(r"\bSELECT\s+\*", node.value, flags=re.I), node.value
+    assert reads >= 3
+
+
 def test_docs_per_day_counts_of_duckdb_and_pandas_agree_with_scrapy_stats(crawled, tmp_path):
     """The blocks of docs/analysis.md's "Counting per day", run as the doc shows them: the same count
     for every Baku day; and the UTC day, which the doc warns about, would not give it."""
