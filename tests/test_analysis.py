@@ -125,7 +125,7 @@ def test_parquet_is_written_in_row_groups_of_bounded_size(crawled, tmp_path, mon
     monkeypatch.setattr(parquet, "ROWS_PER_BATCH", 3)
     grouped = tmp_path / "grouped.parquet"
     with Store(crawled, readonly=True) as store:
-        count = parquet.write_parquet(store.export_rows(), grouped, rows_per_group=7)
+        count = parquet.write_parquet(store.export_rows(encoded=True), grouped, rows_per_group=7)
     assert count == rows(crawled, "SELECT count(*) FROM articles")[0][0] > 14 and count % 7
     metadata = pq.ParquetFile(grouped).metadata
     assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [7] * (count // 7) + [count % 7]

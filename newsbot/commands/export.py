@@ -119,7 +119,8 @@ class Command(NewsbotCommand, ScrapyCommand):
                 # On stdout the data goes alone: stderr may be the same terminal.
                 total = None if not opts.output or any(selection.values()) else store.count_articles()
                 # Parquet takes the rows as they are (its lists parsed a batch at a time), the others dicts.
-                articles = (store.export_rows if write_parquet is not None else store.iter_articles)(**selection)
+                articles = (store.export_rows(encoded=True, **selection) if write_parquet is not None
+                            else store.iter_articles(**selection))
                 if opts.output:
                     articles = with_progress(articles, total, config.progress_interval)
                 if write_parquet is not None:

@@ -333,6 +333,10 @@ class Backend:
         return f"extract(epoch FROM ({end}::timestamptz - {start}::timestamptz))::float8"
 
     @staticmethod
+    def utf8(column: str) -> str:
+        return f"convert_to({column}, 'UTF8')"
+
+    @staticmethod
     def stat(key: str) -> str:
         """A crawl run's stat, by key, as a whole number (stats are JSON text; the ones read are counts)."""
         return f"round((stats::jsonb ->> '{key}')::numeric)::bigint"

@@ -12,10 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsbot import stats as stats_keys
+from newsbot.items import FIELDS
 from newsbot.normalize import canonical_url, url_key
 from newsbot.site import split_article_path
 from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, article_dict
 from newsbot.store.connection import Connection, StoreError
+
+
+_NUMBERS = frozenset(f.name for f in FIELDS if f.kind.arrow in ("int32", "int64"))
 
 
 @dataclass(frozen=True)
@@ -133,9 +137,10 @@ class Queries:
 
     def export_rows(self, *, since: date | None = None, until: date | None = None,
                     languages: Iterable[str] = (), category: str | None = None,
-                    story: str | None = None) -> Iterable[tuple]:
+                    story: str | None = None, encoded: bool = False) -> Iterable[tuple]:
         """Articles as exports carry them, as tuples of EXPORT_FIELDS (the item's and the Baku day; the
-        lists as JSON text), oldest first, read as they are consumed (Connection.stream).
+        lists as JSON text), oldest first, read as they are consumed (Connection.stream). encoded: text as
+        UTF-8 bytes, which Parquet's writer takes as they are (a str would be decoded only to be encoded back).
         since/until are Baku dates, both inclusive; articles without a date only match no date filter.
         story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
         conn = self._current()
@@ -158,7 +163,8 @@ class Queries:
         if story:
             where.append("story_id = ?")
             params.append(self.story_of(story))
-        sql = f"SELECT {', '.join(EXPORT_FIELDS)} FROM article_view"
+        columns = [self.backend.utf8(name) if encoded and name not in _NUMBERS else name for name in EXPORT_FIELDS]
+        sql = f"SELECT {', '.join(columns)} FROM article_view"
         if where:
             sql += " WHERE " + " AND ".join(where)
         # Not a generator function: the checks above and the query run now, not at the first next().
