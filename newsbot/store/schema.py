@@ -13,7 +13,7 @@ from newsbot.store.connection import StoreError, transaction
 
 logger = logging.getLogger("newsbot.store")
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # The script that brings a database from version v-1 to v. A new database runs
 # them all, so a fresh file and a migrated one are the same by construction.
 _SCRIPTS = {1: "schema_v1.sql", **{v: f"migrate_v{v - 1}_v{v}.sql" for v in range(2, SCHEMA_VERSION + 1)}}
@@ -69,6 +69,8 @@ def migrate(conn: sqlite3.Connection, path: Path, timeout: float, retries: int) 
         start = version_of(conn)
         check_version(conn, path, start)
         for target in range(start + 1, SCHEMA_VERSION + 1):
+            if start:  # a store with articles, maybe many: say where a long migration is
+                logger.info("Migrating %s to schema version %d", path, target)
             for statement in _script_statements(_SCRIPTS[target]):
                 conn.execute(statement)
             if target in _STEPS:
