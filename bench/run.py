@@ -1,8 +1,9 @@
 """newsbot's benchmarks in one command: `.venv/bin/python -m bench.run [--quick] [--only NAMES]`.
 
 Runs crawl throughput, extraction, incremental, memory, storage, archive, backfill and navigation against local
-replicas, writes bench/results/latest.json (and a dated copy per run) and prints the
-results as a markdown table: every figure next to a baseline measured in the same run.
+replicas, and the analyst's commands on a realistic store of 100,000 articles (bench/analyst.py), writes
+bench/results/latest.json (and a dated copy per run) and prints the results as a markdown table: every figure
+next to a baseline measured in the same run.
 See bench/README.md.
 """
 
@@ -20,19 +21,20 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from bench import archive, backfill, extraction, incremental, levers, memory, navigation, storage, throughput
+from bench import analyst, archive, backfill, extraction, incremental, levers, memory, navigation, storage, throughput
 from bench.common import RESULTS, ROOT, log
+from bench.exports import CACHE
 
 SIZES = {
     "quick": {"throughput": (250, 5), "extraction": (120, 150, 5), "incremental": 200,
               "memory": (2000, 6000), "storage": 5000, "archive": (100, 5), "backfill": (300, 5),
-              "navigation": 250},
+              "navigation": 250, "analyst": 10_000},
     "full": {"throughput": (2000, 5), "extraction": (300, 300, 7), "incremental": 300,
              "memory": (10000, 30000), "storage": 20000, "archive": (300, 5), "backfill": (600, 5),
-             "navigation": 2000},
+             "navigation": 2000, "analyst": 100_000},
 }
 ALL = ("throughput", "extraction", "incremental", "memory", "storage", "archive", "backfill", "navigation",
-       "levers")
+       "levers", "analyst")
 
 
 def machine() -> dict[str, Any]:
@@ -211,6 +213,26 @@ def table(results: dict[str, Any]) -> str:
                 others if r["spider"] == "category" else f"the feed's bound: {fmt(n['latest_bound'], 4)}"
                 if r["spider"] == "latest" else "–",
                 "–", r["target"], "met" if r["passed"] else "**not met**"))
+    an = results.get("analyst")
+    if an and "error" not in an:
+        opened = an["first_open"]
+        rows.append((f"analyst: a store of {an['articles']:,} articles written through `Store.write` "
+                     f"(bench/exports.py), {fmt(an['store_mb'], 0)} MB", analyst.writing(an),
+                     "–", "–", "measured", ""))
+        rows.append((f"analyst: first open, `scrapy stats` (schema {opened['schema_before']} → "
+                     f"{opened['schema_after']}: summaries built on open when older)",
+                     f"{fmt(opened['wall_seconds'], 2)} s, {fmt(opened['peak_rss_mb'], 0)} MB",
+                     "–", "–", "measured", ""))
+        for key, c in an["commands"].items():
+            rate = c.get("articles_per_second")
+            rows.append((
+                f"analyst: {analyst.LABELS[key]} on {an['articles']:,} articles, {an['rounds']} paired rounds",
+                f"{fmt(c['wall_seconds']['median'], 2)} s ({fmt(c['wall_seconds']['min'], 2)}–"
+                f"{fmt(c['wall_seconds']['max'], 2)})" + (f", {fmt(rate['median'], 0)} articles/s" if rate else "")
+                + f", peak {fmt(c['peak_rss_mb']['median'], 0)} MB",
+                f"bare `SELECT count(*)` over the same file: {fmt(c['baseline_seconds']['median'], 3)} s",
+                f"{fmt(c['ratio']['median'], 1)} ({fmt(c['ratio']['min'], 1)}–{fmt(c['ratio']['max'], 1)})",
+                c.get("target", "measured"), verdict(c) if "passed" in c else ""))
     for name in ALL:
         if name in results and "error" in results[name]:
             rows.append((name, "failed: " + results[name]["error"].splitlines()[-1][:150], "", "", "", "**error**"))
@@ -228,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-sizes", metavar="SMALL,LARGE",
                         help="stories of the two memory crawls instead of the mode's (full: 10000,30000), "
                              "e.g. 10000,100000")
+    parser.add_argument("--analyst-size", type=int, metavar="N",
+                        help="articles in the analyst benchmark's store instead of the mode's (full: 100000), "
+                             "e.g. 1000000")
+    parser.add_argument("--analyst-rounds", type=int, default=5, metavar="N",
+                        help="the analyst benchmark's paired rounds (default 5)")
+    parser.add_argument("--analyst-cache", default=str(CACHE), metavar="DIR",
+                        help=f"where the analyst benchmark keeps its stores (default {CACHE})")
     parser.add_argument("--out", default=str(RESULTS / "latest.json"),
                         help="the results' JSON file (a directory: results.json in it)")
     parser.add_argument("--table", metavar="RESULTS_JSON", help="only print the table of an earlier run's results")
@@ -254,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
         if not 0 < small < large:
             parser.error(f"--memory-sizes: SMALL must be below LARGE (and above 0); got {args.memory_sizes!r}")
         sizes["memory"] = (small, large)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.analyst_size is not None:
+        sizes["analyst"] = args.analyst_size
+    if sizes["analyst"] < 1 or args.analyst_rounds < 1:
+        parser.error("--analyst-size and --analyst-rounds must be at least 1")
     # Checked before the benchmarks, which can take an hour: their results must have somewhere to go.
     out = Path(args.out) / "results.json" if Path(args.out).is_dir() else Path(args.out)
     try:
@@ -274,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         "backfill": lambda d: backfill.run(*sizes["backfill"], workdir=d),
         "levers": lambda d: levers.run(120, 150 if mode == "quick" else 300, 7),
         "navigation": lambda d: navigation.run(sizes["navigation"], d),
+        "analyst": lambda d: analyst.run(sizes["analyst"], d, args.analyst_rounds, Path(args.analyst_cache)),
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-") as tmp:
@@ -295,8 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     results["table"] = table(results)
     text = json.dumps(results, indent=1, ensure_ascii=False, default=str)
     out.write_text(text, encoding="utf-8")
-    # latest.json is overwritten by every run (a --only subset too): keep each run's own copy as well.
-    (RESULTS / f"{mode}-{time.strftime('%Y%m%d-%H%M%S')}-{'-'.join(chosen)}.json").write_text(text, encoding="utf-8")
+    # latest.json is overwritten by every run (a --only subset too): keep each run's own copy beside it.
+    (out.parent / f"{mode}-{time.strftime('%Y%m%d-%H%M%S')}-{'-'.join(chosen)}.json").write_text(text, encoding="utf-8")
     print(f"newsbot benchmarks ({mode}, {results['machine']['cpus']} CPUs, commit {results['machine']['commit']}, "
           f"{results['total_seconds']:.0f} s; details in {os.path.relpath(out, ROOT)})\n")
     print(results["table"])
@@ -306,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     if "navigation" in results and "error" not in results["navigation"]:
         print("\nNavigation, full crawls (requests per stored article, robots.txt included):\n")
         print(navigation.table(results["navigation"]))
+    if "analyst" in results and "error" not in results["analyst"]:
+        print("\nAnalyst commands (median, min–max):\n")
+        print(analyst.table(results["analyst"]))
     return 1 if any("error" in results.get(n, {}) for n in chosen) else 0
 
 

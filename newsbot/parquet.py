@@ -43,7 +43,7 @@ _SCALARS = [(i, field) for i, field in enumerate(SCHEMA) if field.name not in LI
 _LISTS = [EXPORT_FIELDS.index(name) for name in LIST_FIELDS]
 # The lists come as JSON text (article_view's): one object per article, parsed by Arrow's JSON reader,
 # in C++ (PostgreSQL's json_agg puts newlines between elements).
-_LIST_OBJECT = "{{" + ",".join(f'"{name}":{{}}' for name in LIST_FIELDS) + "}}"
+_LIST_OBJECT = ("{" + ",".join(f'"{name}":%b' for name in LIST_FIELDS) + "}").encode()
 _LIST_PARSING = pj.ParseOptions(explicit_schema=pa.schema([_COLUMNS[name] for name in LIST_FIELDS]),
                                 newlines_in_values=True)
 
@@ -57,8 +57,8 @@ def _scalar(field: pa.Field, values: tuple) -> pa.Array:
 
 def _table(rows: list[tuple]) -> pa.Table:
     columns = list(zip(*rows))
-    lists = pj.read_json(pa.py_buffer("\n".join(map(_LIST_OBJECT.format, *(columns[i] for i in _LISTS))).encode()),
-                         parse_options=_LIST_PARSING)
+    objects = b"\n".join([_LIST_OBJECT % lists for lists in zip(*(columns[i] for i in _LISTS))])
+    lists = pj.read_json(pa.py_buffer(objects), parse_options=_LIST_PARSING)
     scalars = {field.name: _scalar(field, columns[i]) for i, field in _SCALARS}
     return pa.Table.from_pydict({**scalars, **{name: lists.column(name) for name in LIST_FIELDS}}, SCHEMA)
 
@@ -74,8 +74,8 @@ def _group(rows: Iterator[tuple], size: int) -> pa.Table | None:
 
 
 def write_parquet(rows: Iterable[tuple], path: str | Path, rows_per_group: int = ROWS_PER_GROUP) -> int:
-    """Write rows as Store.export_rows gives them to a Parquet file, in row groups of `rows_per_group`;
-    returns how many. An empty export is still a file with the schema."""
+    """Write rows as Store.export_rows(encoded=True) gives them to a Parquet file, in row groups of
+    `rows_per_group`; returns how many. An empty export is still a file with the schema."""
     count, rows = 0, iter(rows)
     # pyarrow's default allocator (mimalloc) hands a group's freed pages back to the system at once,
     # and the next group faults them in again: the C library's allocator keeps them.

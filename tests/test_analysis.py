@@ -125,7 +125,7 @@ def test_parquet_is_written_in_row_groups_of_bounded_size(crawled, tmp_path, mon
     monkeypatch.setattr(parquet, "ROWS_PER_BATCH", 3)
     grouped = tmp_path / "grouped.parquet"
     with Store(crawled, readonly=True) as store:
-        count = parquet.write_parquet(store.export_rows(), grouped, rows_per_group=7)
+        count = parquet.write_parquet(store.export_rows(encoded=True), grouped, rows_per_group=7)
     assert count == rows(crawled, "SELECT count(*) FROM articles")[0][0] > 14 and count % 7
     metadata = pq.ParquetFile(grouped).metadata
     assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [7] * (count // 7) + [count % 7]
@@ -495,6 +495,24 @@ def test_docs_analysis_has_blocks_for_each_tool():
     code = "\n".join(block for _, block in doc_blocks())
     for needle in ("pd.read_parquet", "import duckdb", "sqlite3 -box", "scrapy export --format parquet"):
         assert needle in code
+
+
+def test_docs_python_blocks_read_only_the_columns_they_use():
+    """Every column of a million articles takes many gigabytes of memory (bench.docs_memory measures the
+    blocks): every pandas read of the Parquet file names its columns, and no query selects every column."""
+    import ast
+
+    reads = 0
+    for language, block in blocks_of((ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")):
+        if language != "python":
+            continue
+        for node in ast.walk(ast.parse(block)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "read_parquet":
+                reads += 1
+                assert "columns" in [keyword.arg for keyword in node.keywords], ast.unparse(node)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not re.search(r"\bSELECT\s+\*", node.value, flags=re.I), node.value
+    assert reads >= 3
 
 
 def test_docs_per_day_counts_of_duckdb_and_pandas_agree_with_scrapy_stats(crawled, tmp_path):

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -113,3 +115,58 @@ def test_storage_refuses_a_round_count_below_one_in_one_line():
                             text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].endswith("--items and --rounds must be at least 1")
+
+
+def test_analyst_builds_a_store_then_times_every_command_against_the_count_baseline_and_writes_the_figures(tmp_path):
+    import json
+
+    from bench.analyst import COMMANDS, LABELS
+    from newsbot.store.schema import SCHEMA_VERSION
+
+    out = tmp_path / "results" / "latest.json"
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--only", "analyst", "--analyst-size", "300",
+                             "--analyst-rounds", "1", "--analyst-cache", str(tmp_path / "cache"), "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(out.read_text(encoding="utf-8"))["analyst"]
+    assert (data["articles"], data["rounds"]) == (300, 1)
+    assert Path(data["store"]) == tmp_path / "cache" / "store-300.sqlite"
+    # The builder's log, kept beside the store, gives the write rate.
+    assert data["writing"]["articles"] == 300 and data["writing"]["articles_per_second"] > 0
+    assert [(s["from"], s["to"]) for s in data["writing"]["slices"]] == [(0, 300)]
+    assert data["first_open"]["schema_before"] == data["first_open"]["schema_after"] == SCHEMA_VERSION
+    assert set(data["commands"]) == set(COMMANDS)
+    for name, figures in data["commands"].items():
+        wall, baseline = figures["wall_seconds"], figures["baseline_seconds"]
+        assert wall["min"] == wall["median"] == wall["max"] > 0, name  # one round: one pair
+        # The figures are kept to the millisecond: a baseline of 30 ms is 1.7 % off.
+        assert figures["ratio"]["median"] == pytest.approx(wall["median"] / baseline["median"], rel=0.1)
+        assert figures["peak_rss_mb"]["median"] > 0
+    for name in ("parquet", "jsonl"):
+        figures = data["commands"][name]
+        assert figures["output_mb"] > 0
+        assert abs(figures["articles_per_second"]["median"] * figures["wall_seconds"]["median"] - 300) < 3
+    assert {name for name, figures in data["commands"].items() if "passed" in figures} == {"stats", "report", "parquet"}
+    assert data["passed"] == all(data["commands"][name]["passed"] for name in ("stats", "report", "parquet"))
+    assert all(LABELS[name] in result.stdout for name in COMMANDS)
+    # The run's own dated copy goes beside --out, not into the repository's bench/results.
+    assert len(list(out.parent.glob("full-*-analyst.json"))) == 1
+
+
+def test_analyst_write_rates_are_read_per_slice_from_the_builders_log():
+    from bench.analyst import write_rates
+
+    text = ("[bench 01:00:10] built 20000 of 100000 articles (2000/s)\n"
+            "[bench 01:00:40] built 40000 of 100000 articles (1000/s)\n"
+            "[bench 01:00:41] built 20000 of 50000 articles (9999/s)\n")
+    rates = write_rates(text, 100_000)
+    assert (rates["articles"], rates["seconds"], rates["articles_per_second"]) == (40_000, 40.0, 1000)
+    assert [s["articles_per_second"] for s in rates["slices"]] == [2000, 667]
+    assert write_rates(text, 300) is None
+
+
+def test_analyst_refuses_a_round_count_below_one_in_one_line():
+    result = subprocess.run([sys.executable, "-m", "bench.run", "--only", "analyst", "--analyst-rounds", "0"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].endswith("--analyst-size and --analyst-rounds must be at least 1")

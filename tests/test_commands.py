@@ -129,8 +129,10 @@ def test_export_fails_clearly(filled, tmp_path):
 def test_commands_on_a_store_corrupt_in_the_middle_say_so_in_one_line(tmp_path):
     path = tmp_path / "news.sqlite"
     corrupt_in_the_middle(path)
-    for command in (["stats"], ["export"], ["export", "-o", str(tmp_path / "out.csv")],
-                    ["report", "-o", str(tmp_path / "report.html")]):
+    # stats and the report read the summary tables only, not the damaged article pages.
+    for command in (["stats"], ["report", "-o", str(tmp_path / "report.html")]):
+        assert scrapy(*command, "--db", str(path)).returncode == 0
+    for command in (["export"], ["export", "-o", str(tmp_path / "out.csv")]):
         done = scrapy(*command, "--db", str(path))
         assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, (command, done.stderr)
         assert re.fullmatch(rf"{command[0]}: {re.escape(str(path))} is corrupt \(.+\): restore it "

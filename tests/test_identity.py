@@ -262,7 +262,7 @@ def test_a_v3_store_migrates_with_ids_rekeyed_aliases_kept_and_split_stories_joi
     assert sql(db, "PRAGMA user_version") == [(3,)]
 
     with Store(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == 7
+        assert store.schema_version == SCHEMA_VERSION == 9
         articles = {a["language"]: a for a in store.iter_articles()}
         assert {lang: a["article_id"] for lang, a in articles.items()} == {
             lang: article_id(edition_url(1, lang)) for lang in LANGS}

@@ -84,7 +84,7 @@ def sqlite3_cli(path: Path, query: str) -> str:
 def test_new_store_is_current_wal_and_readable_in_the_sqlite3_shell(tmp_path):
     path = tmp_path / "sub" / "dir" / "news.sqlite"
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 7
+        assert store.schema_version == SCHEMA_VERSION == 9
         assert store.write([make_item(1, "az"), make_item(1, "en"), make_item(1, "ru")]).inserted == 3
     assert sql(path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in sql(path, "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
@@ -311,7 +311,7 @@ def test_a_v2_file_migrates_to_v3_and_later_crawls_fill_in_site_ids(tmp_path):
     assert sql(old, "PRAGMA user_version") == [(2,)]
 
     with Store(old) as store:
-        assert store.schema_version == SCHEMA_VERSION == 7
+        assert store.schema_version == SCHEMA_VERSION == 9
         exported = {a["url"]: a for a in store.iter_articles()}
         assert {url: list(a) for url, a in exported.items()} == {i["url"]: list(EXPORT_FIELDS) for i in stored}
         assert exported == {i["url"]: {**dict(i), "site_id": None, "published_date": i["published_at"][:10]}
@@ -406,12 +406,16 @@ def corrupt_in_the_middle(path: Path, articles: int = 300) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_store_corrupt_in_the_middle_is_refused_at_open(tmp_path):
+def test_a_store_corrupt_in_the_middle_is_refused_at_a_writable_open_and_said_where_a_read_meets_it(tmp_path):
     path = tmp_path / "news.sqlite"
     corrupt_in_the_middle(path)
-    for readonly in (False, True):
-        with pytest.raises(StoreError, match=rf"^{path} is corrupt \(.+\): restore it from a backup"):
-            Store(path, readonly=readonly)
+    corrupt = rf"^{path} is corrupt \(.+\): restore it from a backup"
+    with pytest.raises(StoreError, match=corrupt):
+        Store(path)
+    # A reader opens at once, whatever the size (no page-by-page check), and is told when it meets the damage.
+    with Store(path, readonly=True) as store:
+        with pytest.raises(StoreError, match=corrupt):
+            list(store.export_rows())
 
 
 def run_as_unprivileged(code: str, cwd: Path) -> subprocess.CompletedProcess:

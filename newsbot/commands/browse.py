@@ -19,7 +19,7 @@ from newsbot.store.datasette import datasette_metadata
 
 
 class Command(NewsbotCommand, ScrapyCommand):
-    usage = "[--db PATH] [--port 8001] [--host 127.0.0.1] [--write-metadata FILE]"
+    usage = "[--db PATH] [--port 8001] [--host 127.0.0.1] [--setting NAME VALUE ...] [--write-metadata FILE]"
     db_help = "the SQLite store (default: the NEWSBOT_DB setting)"
     db_metavar = "PATH"
     summary = "Browse and search the store in Datasette, with newsbot's metadata"
@@ -34,6 +34,8 @@ class Command(NewsbotCommand, ScrapyCommand):
         super().add_options(parser)
         parser.add_argument("--port", type=int, default=8001, help="port to listen on (default: 8001; 0: any free one)")
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+        parser.add_argument("--setting", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                            help="a Datasette setting, e.g. --setting sql_time_limit_ms 5000 (repeatable)")
         parser.add_argument("--write-metadata", metavar="FILE",
                             help="write Datasette's metadata for this store to FILE and exit")
 
@@ -57,7 +59,7 @@ class Command(NewsbotCommand, ScrapyCommand):
         except ImportError:
             usage_error("browse", f"Datasette is not installed: {INSTALL_HINT}")
         try:  # the same checks as every reader: a missing file, not a store, a newer schema
-            Store(path, readonly=True).close()
+            self.read_store(path).close()
         except StoreError as exc:
             self.fail(str(exc))
             return
@@ -69,7 +71,15 @@ class Command(NewsbotCommand, ScrapyCommand):
         command = [sys.executable, "-m", "newsbot.store.serve", str(path), "--metadata", "/dev/stdin",
                    "--host", opts.host, "--port", str(opts.port),
                    # A body is thousands of characters: cut in tables (the row page shows it whole).
-                   "--setting", "truncate_cells_html", "300"]
+                   "--setting", "truncate_cells_html", "300",
+                   # A facet is one query, as long as any other may take: Datasette's 200 ms default leaves
+                   # facets out of the pages of a large store, where each counts a million index entries.
+                   "--setting", "facet_time_limit_ms", "1000",
+                   # Suggestions count the distinct values of every column of every page shown: on a large
+                   # store each runs out of its time and none is suggested, after adding that time to the page.
+                   "--setting", "suggest_facets", "off"]
+        for name, value in opts.setting:  # after newsbot's: Datasette keeps the last of a name
+            command += ["--setting", name, value]
         child = subprocess.Popen(command, stdin=subprocess.PIPE, preexec_fn=PREEXEC_DIE_WITH_PARENT)
         with child.stdin:
             child.stdin.write(metadata.encode("utf-8"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ from scrapy.settings import BaseSettings
 from newsbot.config import Config
 from newsbot.outcome import USAGE_ERROR
 from newsbot.site import LANGUAGES
+from newsbot.store import Store
 
 # What to run when an analysis extra's package is missing (export, report, browse say it).
 INSTALL_HINT = "pip install -e '.[analysis]'"
@@ -89,6 +91,27 @@ class NewsbotCommand:
         """What is not the user's mistake (a store that cannot be read, a write refused): one line, exit 1."""
         print(f"{self.name}: {message}", file=sys.stderr)
         self.exitcode = 1
+
+    def read_store(self, path: str) -> Store:
+        """The store open read-only, once at this newsbot's schema version: a store written by an earlier
+        one is migrated first (on a large store the summaries take a while: a line on stderr per step).
+        Raises StoreError."""
+        store = Store(path, readonly=True)
+        if store.schema_version == store.backend.SCHEMA_VERSION:
+            return store
+        store.close()
+        progress = logging.StreamHandler(sys.stderr)
+        progress.setFormatter(logging.Formatter(f"{self.name}: %(message)s"))
+        logger = logging.getLogger("newsbot.store")
+        level = logger.level
+        logger.addHandler(progress)
+        logger.setLevel(logging.INFO)
+        try:
+            Store(path).close()
+        finally:
+            logger.removeHandler(progress)
+            logger.setLevel(level)
+        return Store(path, readonly=True)
 
     def store_config(self, opts: argparse.Namespace) -> tuple[Config, str]:
         """The settings and the store's path: read also beside --db, so a bad setting is said, not ignored."""

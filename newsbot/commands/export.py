@@ -16,7 +16,7 @@ from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
 from newsbot.items import BY_NAME, LIST_FIELDS
-from newsbot.store import EXPORT_FIELDS, Store, StoreError
+from newsbot.store import EXPORT_FIELDS, StoreError
 
 LIST_SEPARATOR = " | "
 
@@ -115,11 +115,12 @@ class Command(NewsbotCommand, ScrapyCommand):
         selection = {"since": opts.since, "until": opts.until, "languages": languages, "category": opts.category,
                      "story": opts.story}
         try:
-            with Store(path, readonly=True) as store:
+            with self.read_store(path) as store:
                 # On stdout the data goes alone: stderr may be the same terminal.
                 total = None if not opts.output or any(selection.values()) else store.count_articles()
                 # Parquet takes the rows as they are (its lists parsed a batch at a time), the others dicts.
-                articles = (store.export_rows if write_parquet is not None else store.iter_articles)(**selection)
+                articles = (store.export_rows(encoded=True, **selection) if write_parquet is not None
+                            else store.iter_articles(**selection))
                 if opts.output:
                     articles = with_progress(articles, total, config.progress_interval)
                 if write_parquet is not None:
@@ -162,7 +163,7 @@ class Command(NewsbotCommand, ScrapyCommand):
             usage_error("export", f"-o {opts.output}: exists; a snapshot is written to a new file")
         _, path = self.store_config(opts)
         try:
-            with Store(path, readonly=True) as store:
+            with self.read_store(path) as store:
                 count = store.snapshot(opts.output)
         except StoreError as exc:
             self.fail(str(exc))

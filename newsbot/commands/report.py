@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import html
 import io
-import statistics
+import itertools
+import math
 import sys
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ from scrapy.commands import ScrapyCommand
 from newsbot.commands.common import INSTALL_HINT, NewsbotCommand, usage_error
 from newsbot.outcome import exit_code
 from newsbot.site import LANGUAGES
-from newsbot.store import Store, StoreError
+from newsbot.store import StoreError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -175,38 +177,84 @@ def chart_fill_rates(rates: dict[str, float]) -> Figure:
     return figure
 
 
-def _unit(seconds: list[float]) -> tuple[str, float]:
-    median = statistics.median(seconds)
+class Histogram:
+    """Sorted values with how many articles have each (the store's freshness summary): the order
+    statistics of the articles it counts, without a value per article."""
+
+    def __init__(self, counts: list[tuple[int, int]]) -> None:
+        self.values = [value for value, _ in counts]
+        self.ends = list(itertools.accumulate(count for _, count in counts))  # cumulative counts
+        self.total = self.ends[-1] if self.ends else 0
+
+    def at(self, rank: int) -> int:
+        """The rank-th smallest article's value (0-based)."""
+        return self.values[bisect.bisect_right(self.ends, rank)]
+
+    def median(self) -> float:
+        return (self.at((self.total - 1) // 2) + self.at(self.total // 2)) / 2
+
+    def percentile(self, q: float) -> float:
+        """numpy's default percentile (linear between the closest ranks), as matplotlib's boxplot takes."""
+        position = q / 100 * (self.total - 1)
+        low, high = self.at(math.floor(position)), self.at(math.ceil(position))
+        return low + (high - low) * (position - math.floor(position))
+
+    def nearest_rank(self, q: float) -> int:
+        return self.at(max(0, -(-q * self.total // 100) - 1))
+
+    def box(self, size: float, label: str) -> dict[str, Any]:
+        """matplotlib's boxplot statistics (whiskers at 1.5 IQR, fliers beyond), in units of `size`."""
+        q1, q3 = self.percentile(25), self.percentile(75)
+        low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        inside = [v for v in self.values if low <= v <= high]
+        return {"label": label, "med": self.median() / size, "q1": q1 / size, "q3": q3 / size,
+                "whislo": min(inside) / size, "whishi": max(inside) / size,
+                "fliers": [v / size for v in self.values if not low <= v <= high]}
+
+
+def _histograms(rows: list[tuple[str, int, int]]) -> dict[str, Histogram]:
+    per_edition: dict[str, list[tuple[int, int]]] = {}
+    for language, seconds, articles in rows:
+        per_edition.setdefault(language, []).append((seconds, articles))
+    return {language: Histogram(counts) for language, counts in sorted(per_edition.items())}
+
+
+def _everything(rows: list[tuple[str, int, int]]) -> Histogram:
+    counts: dict[int, int] = {}
+    for _, seconds, articles in rows:
+        counts[seconds] = counts.get(seconds, 0) + articles
+    return Histogram(sorted(counts.items()))
+
+
+def _unit(everything: Histogram) -> tuple[str, float]:
+    median = everything.median()
     for name, size in (("days", 86400.0), ("hours", 3600.0), ("minutes", 60.0)):
         if median >= 2 * size:
             return name, size
     return "seconds", 1.0
 
 
-def chart_freshness(rows: list[tuple[str, float]]) -> Figure:
+def chart_freshness(rows: list[tuple[str, int, int]]) -> Figure:
+    """rows: the store's freshness (edition, seconds, articles)."""
     figure, ax = _figure(2.8)
-    per_edition: dict[str, list[float]] = {}
-    for language, seconds in rows:
-        if seconds is not None:
-            per_edition.setdefault(language, []).append(seconds)
+    per_edition = _histograms(rows)
     if _no_data(per_edition, ax):
         return figure
-    unit, size = _unit([s for values in per_edition.values() for s in values])
-    editions = sorted(per_edition)
-    ax.boxplot([[s / size for s in per_edition[e]] for e in editions], orientation="horizontal",
-               tick_labels=editions, showfliers=True)
+    unit, size = _unit(_everything(rows))
+    ax.bxp([histogram.box(size, language) for language, histogram in per_edition.items()],
+           orientation="horizontal", showfliers=True)
     ax.set_xlabel(f"publication to first stored ({unit})")
     ax.grid(alpha=0.3, axis="x")
     return figure
 
 
-def _summary(seconds: list[float]) -> str:
-    if not seconds:
+def _summary(rows: list[tuple[str, int, int]]) -> str:
+    everything = _everything(rows)
+    if not everything.total:
         return "no dated articles"
-    unit, size = _unit(seconds)
-    ordered = sorted(seconds)
-    p95 = ordered[max(0, -(-95 * len(ordered) // 100) - 1)]
-    return f"median {statistics.median(ordered) / size:.1f} {unit}, 95th percentile {p95 / size:.1f} {unit}"
+    unit, size = _unit(everything)
+    return (f"median {everything.median() / size:.1f} {unit}, "
+            f"95th percentile {everything.nearest_rank(95) / size:.1f} {unit}")
 
 
 def render(data: dict[str, Any]) -> str:
@@ -223,7 +271,7 @@ def render(data: dict[str, Any]) -> str:
         ("Field fill rates", "Share of stored articles where each field is non-empty; red below 50%.",
          chart_fill_rates(data["fill_rates"])),
         ("Freshness", "Time from publication to the crawl that first stored the article: "
-         + _summary([s for _, s in data["freshness"] if s is not None]) + ".",
+         + _summary(data["freshness"]) + ".",
          chart_freshness(data["freshness"])),
     ]
     figures = "\n".join(
@@ -286,7 +334,7 @@ class Command(NewsbotCommand, ScrapyCommand):
             usage_error("report", f"matplotlib is not installed: {INSTALL_HINT}")
         _, path = self.store_config(opts)
         try:
-            with Store(path, readonly=True) as store:
+            with self.read_store(path) as store:
                 data = {
                     "database": store.name,
                     "generated_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

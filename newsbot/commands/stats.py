@@ -10,7 +10,7 @@ from scrapy.commands import ScrapyCommand
 
 from newsbot.commands.common import NewsbotCommand
 from newsbot.site.categories import is_known_key
-from newsbot.store import Store, StoreError
+from newsbot.store import StoreError
 
 BREAKDOWNS = {"day": "Per publication day (Baku)", "edition": "Per edition", "category": "Per category"}
 
@@ -55,7 +55,7 @@ class Command(NewsbotCommand, ScrapyCommand):
         _, path = self.store_config(opts)
         breakdowns = [opts.by] if opts.by else list(BREAKDOWNS)
         try:
-            with Store(path, readonly=True) as store:
+            with self.read_store(path) as store:
                 report = {
                     "database": store.name,
                     "schema_version": store.schema_version,

@@ -76,11 +76,40 @@ def chunks(values: list[_T], size: int = _CHUNK) -> Iterator[list[_T]]:
         yield values[start:start + size]
 
 
+def _corrupt(path: Path, problem: object) -> StoreError:
+    return StoreError(f"{path} is corrupt ({problem}): restore it from a backup, or recover what is left "
+                      "with the sqlite3 shell's .recover")
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    return _error_code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
 class SQLiteConnection(sqlite3.Connection):
-    """sqlite3's connection with the bulk forms Connection asks for."""
+    """sqlite3's connection with the bulk forms Connection asks for, and a damaged page met by a read
+    said as a StoreError (a read-only open does not read every page first: _check_intact)."""
+
+    path: Path
+
+    def execute(self, sql: str, params: Iterable[Any] = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, params)
+        except sqlite3.DatabaseError as exc:
+            if _damaged(exc):
+                raise _corrupt(self.path, exc) from exc
+            raise
 
     def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
-        return iter(self.execute(sql, tuple(params)))  # sqlite3 steps through the rows as they are read
+        cursor = self.execute(sql, tuple(params))
+        return self._rows(cursor)
+
+    def _rows(self, cursor: sqlite3.Cursor) -> Iterator[tuple]:
+        try:
+            yield from cursor  # sqlite3 steps through the rows as they are read
+        except sqlite3.DatabaseError as exc:
+            if _damaged(exc):
+                raise _corrupt(self.path, exc) from exc
+            raise
 
     def select_in(self, sql: str, values: Iterable[object]) -> Iterator[tuple]:
         """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""
@@ -104,19 +133,20 @@ def _connect(path: Path, mode: str, timeout: float) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE themselves.
     conn = sqlite3.connect(uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
                            factory=SQLiteConnection)
+    conn.path = path
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 
 
 def _check_intact(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse a database with a damaged page: SQLite meets one only when a query reaches it (a
-    crawl's write after hundreds of pages fetched, one article of an export), so every page is read
-    once, at open, by quick_check (the b-trees' structure, not the indexes' agreement with their tables)."""
+    """Refuse a database with a damaged page before writing to it: SQLite meets one only when a query
+    reaches it (a crawl's write after hundreds of pages fetched), so every page is read once, at a
+    writable open, by quick_check (the b-trees' structure, not the indexes' agreement with their tables).
+    A read-only open skips it: stats and the report read a few small tables, and what else a reader
+    meets damaged is said when met (SQLiteConnection)."""
     found = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
     if found != "ok":
-        problem = next((line for line in found.splitlines() if not line.startswith("***")), found)
-        raise StoreError(f"{path} is corrupt ({problem}): restore it from a backup, or recover what "
-                         "is left with the sqlite3 shell's .recover")
+        raise _corrupt(path, next((line for line in found.splitlines() if not line.startswith("***")), found))
 
 
 def open_readonly(path: Path, timeout: float,
@@ -138,7 +168,6 @@ def open_readonly(path: Path, timeout: float,
                 conn.close()
             conn = _connect(path, "ro&immutable=1", timeout)
             conn.execute("PRAGMA user_version").fetchone()
-        _check_intact(conn, path)
         prepare(conn)
     except (StoreError, sqlite3.Error) as exc:
         _abandon(conn, exc, f"Cannot read {path}")

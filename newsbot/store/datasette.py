@@ -44,7 +44,9 @@ CANNED_QUERIES: dict[str, dict[str, str]] = {
             "SELECT category_slug, count(*) AS stories,\n"
             "       group_concat(coalesce(title_en, title_ru, title_az), ' · ') AS titles\n"
             "FROM story_editions\n"
-            "WHERE substr(first_published_at, 1, 10) = coalesce(nullif(:day, ''), date('now', '+4 hours'))\n"
+            # A range, not substr(...) = day: the index on first_published_at finds the day's stories.
+            "WHERE first_published_at >= coalesce(nullif(:day, ''), date('now', '+4 hours'))\n"
+            "  AND first_published_at < date(coalesce(nullif(:day, ''), date('now', '+4 hours')), '+1 day')\n"
             "GROUP BY category_slug\n"
             "ORDER BY stories DESC, category_slug"),
     },
@@ -53,7 +55,8 @@ CANNED_QUERIES: dict[str, dict[str, str]] = {
         "description": "Articles whose content changed after they were first stored (revision > 1); "
                        "article_revisions holds every version.",
         "sql": (
-            "SELECT language, title, revision, published_at, first_seen_at, crawled_at AS edit_seen_at, url, article_id\n"
+            "SELECT language, title, revision, published_at, first_seen_at, crawled_at AS edit_seen_at, url,\n"
+            "       article_id\n"
             "FROM articles\n"
             "WHERE revision > 1\n"
             "ORDER BY crawled_at DESC"),

@@ -22,14 +22,17 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, TypeVar
 
+from newsbot.store import summaries
 from newsbot.store.connection import StoreBusyError, StoreError, StoreWriteError
 
 logger = logging.getLogger("newsbot.store")
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 2
-_SCRIPTS = {1: "pg_schema_v1.sql", 2: "pg_migrate_v1_v2.sql"}
+SCHEMA_VERSION = 3
+_SCRIPTS = {1: "pg_schema_v1.sql", 2: "pg_migrate_v1_v2.sql", 3: "pg_migrate_v2_v3.sql"}
+# Run after a version's script in the same transaction, as newsbot.store.schema's.
+_STEPS: dict[int, Callable[[Connection], None]] = {3: summaries.build}
 # Any number no other application on the server would choose: the write lock of every newsbot store
 # in this database.
 _WRITE_LOCK = 0x6E657773626F74
@@ -263,6 +266,8 @@ class Backend:
                 except (self._psycopg.errors.UndefinedFile, self._psycopg.errors.FeatureNotSupported) as exc:
                     raise StoreError(f"{self.name}: the server lacks the unaccent extension (Debian's "
                                      f"postgresql package has it): {_line(exc)}") from None
+                if target in _STEPS:
+                    _STEPS[target](conn)
             conn.execute("CREATE TABLE IF NOT EXISTS newsbot_schema (version INTEGER NOT NULL)")
             conn.execute("DELETE FROM newsbot_schema")
             conn.execute("INSERT INTO newsbot_schema (version) VALUES (?)", (SCHEMA_VERSION,))
@@ -326,6 +331,10 @@ class Backend:
     @staticmethod
     def seconds_between(start: str, end: str) -> str:
         return f"extract(epoch FROM ({end}::timestamptz - {start}::timestamptz))::float8"
+
+    @staticmethod
+    def utf8(column: str) -> str:
+        return f"convert_to({column}, 'UTF8')"
 
     @staticmethod
     def stat(key: str) -> str:

@@ -12,10 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsbot import stats as stats_keys
+from newsbot.items import FIELDS
 from newsbot.normalize import canonical_url, url_key
 from newsbot.site import split_article_path
-from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, LIST_FIELDS, article_dict
+from newsbot.store.articles import EXPORT_FIELDS, ITEM_FIELDS, article_dict
 from newsbot.store.connection import Connection, StoreError
+
+
+_NUMBERS = frozenset(f.name for f in FIELDS if f.kind.arrow in ("int32", "int64"))
 
 
 @dataclass(frozen=True)
@@ -90,16 +94,12 @@ class Queries:
         """Aliases, merged stories, learned and unknown category slugs (scrapy stats shows them)."""
         conn = self._current()
         return {
-            "renamed_articles": conn.execute(
-                "SELECT count(*) FROM (SELECT article_id FROM article_urls GROUP BY article_id "
-                "HAVING count(*) > 1) AS renamed").fetchone()[0],
+            "renamed_articles": conn.execute("SELECT renamed_articles FROM summary_totals").fetchone()[0],
             "article_aliases": conn.execute("SELECT count(*) FROM article_aliases").fetchone()[0],
             "story_aliases": conn.execute("SELECT count(*) FROM story_aliases").fetchone()[0],
             "learned": conn.execute(
                 "SELECT language, slug, key FROM category_map ORDER BY language, slug").fetchall(),
-            "categories": conn.execute(
-                "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
-                "ORDER BY language, category_slug").fetchall(),
+            "categories": self._summed("language, category_slug", order="language, category_slug"),
         }
 
     def story_of(self, story_id: str) -> str:
@@ -119,17 +119,28 @@ class Queries:
                 counts[parts[1]][key] += 1
         return {segment: keys.most_common(1)[0][0] for segment, keys in counts.items()}
 
+    def _summed(self, keys: str, *, where: str = "", order: str) -> list[tuple]:
+        """summary_articles' counts summed per `keys` (column names), as (*keys, articles) tuples."""
+        return self._current().execute(
+            f"SELECT {keys}, CAST(sum(articles) AS BIGINT) AS articles FROM summary_articles "
+            f"{'WHERE ' + where if where else ''} GROUP BY {keys} HAVING sum(articles) > 0 ORDER BY {order}"
+        ).fetchall()
+
     def count_articles(self) -> int:
-        return self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        if self.schema_version < self.backend.SCHEMA_VERSION:  # an older store read as it is: no summaries
+            return self._conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        return self._conn.execute("SELECT articles FROM summary_totals").fetchone()[0]
 
     def count_stories(self) -> int:
-        return self._current().execute("SELECT count(DISTINCT story_id) FROM articles").fetchone()[0]
+        return self._current().execute(
+            "SELECT CAST(coalesce(sum(stories), 0) AS BIGINT) FROM summary_editions").fetchone()[0]
 
     def export_rows(self, *, since: date | None = None, until: date | None = None,
                     languages: Iterable[str] = (), category: str | None = None,
-                    story: str | None = None) -> Iterable[tuple]:
+                    story: str | None = None, encoded: bool = False) -> Iterable[tuple]:
         """Articles as exports carry them, as tuples of EXPORT_FIELDS (the item's and the Baku day; the
-        lists as JSON text), oldest first, read as they are consumed (Connection.stream).
+        lists as JSON text), oldest first, read as they are consumed (Connection.stream). encoded: text as
+        UTF-8 bytes, which Parquet's writer takes as they are (a str would be decoded only to be encoded back).
         since/until are Baku dates, both inclusive; articles without a date only match no date filter.
         story: a story id, or an id that was merged into one (an earlier export's), meaning that story."""
         conn = self._current()
@@ -152,7 +163,8 @@ class Queries:
         if story:
             where.append("story_id = ?")
             params.append(self.story_of(story))
-        sql = f"SELECT {', '.join(EXPORT_FIELDS)} FROM article_view"
+        columns = [self.backend.utf8(name) if encoded and name not in _NUMBERS else name for name in EXPORT_FIELDS]
+        sql = f"SELECT {', '.join(columns)} FROM article_view"
         if where:
             sql += " WHERE " + " AND ".join(where)
         # Not a generator function: the checks above and the query run now, not at the first next().
@@ -165,21 +177,14 @@ class Queries:
 
     def count_by(self, by: str) -> list[tuple[str, int]]:
         """(key, articles) per Baku publication day, edition (language) or category slug."""
-        # A fixed expression, never user text.
-        key = {"day": "substr(published_at, 1, 10)", "edition": "language", "category": "category_slug"}[by]
-        return self._current().execute(
-            f"SELECT {key} AS key, count(*) FROM articles GROUP BY key ORDER BY key").fetchall()
+        key = {"day": "day", "edition": "language", "category": "category_slug"}[by]  # never user text
+        return self._summed(key, order=key)
 
     def fill_rates(self) -> dict[str, float]:
         """Per item field, the share of articles where it is non-empty (word_count: > 0, site_id: not NULL)."""
-        special = {"word_count": "word_count > 0", "site_id": "site_id IS NOT NULL",
-                   **{name: f"EXISTS (SELECT 1 FROM {name} AS c WHERE c.article_id = a.article_id)"
-                      for name in LIST_FIELDS}}
-        expressions = [f"count(*) FILTER (WHERE {special.get(name, f'{name} != ' + repr(''))})"
-                       for name in ITEM_FIELDS]
         total, *filled = self._current().execute(
-            f"SELECT count(*), {', '.join(expressions)} FROM articles AS a").fetchone()
-        return {name: (count or 0) / total if total else 0.0 for name, count in zip(ITEM_FIELDS, filled)}
+            f"SELECT articles, {', '.join(ITEM_FIELDS)} FROM summary_totals").fetchone()
+        return {name: count / total if total else 0.0 for name, count in zip(ITEM_FIELDS, filled)}
 
     def complete_run_stats(self, spider: str, keys: Iterable[str], *, min_pages: int,
                            limit: int = 10) -> list[dict[str, Any]]:
@@ -215,21 +220,16 @@ class Queries:
 
     def articles_per_day(self) -> list[tuple[str, str, int]]:
         """(Baku publication day, edition, articles); undated articles are left out."""
-        return self._current().execute(
-            "SELECT substr(published_at, 1, 10) AS day, language, count(*) FROM articles "
-            "WHERE published_at != '' GROUP BY day, language ORDER BY day, language").fetchall()
+        return self._summed("day, language", where="day != ''", order="day, language")
 
     def stories_by_editions(self) -> list[tuple[int, int]]:
         """(number of editions stored, stories with that many)."""
         return self._current().execute(
-            "SELECT editions, count(*) FROM (SELECT count(DISTINCT language) AS editions FROM articles "
-            "GROUP BY story_id) AS stories GROUP BY editions ORDER BY editions").fetchall()
+            "SELECT editions, stories FROM summary_editions WHERE stories > 0 ORDER BY editions").fetchall()
 
     def category_mix(self) -> list[tuple[str, str, int]]:
         """(edition, category key, articles)."""
-        return self._current().execute(
-            "SELECT language, category_slug, count(*) FROM articles GROUP BY language, category_slug "
-            "ORDER BY language, count(*) DESC, category_slug").fetchall()
+        return self._summed("language, category_slug", order="language, articles DESC, category_slug")
 
     def run_history(self, limit: int = 200) -> list[dict[str, Any]]:
         """The last `limit` crawl runs, oldest first: spider, times, duration in seconds (None while
@@ -242,8 +242,9 @@ class Queries:
             f"CASE WHEN stats IS NOT NULL THEN coalesce({self.backend.stat('log_count/ERROR')}, 0) END AS errors "
             "FROM crawl_runs ORDER BY run_id DESC LIMIT ?) AS runs ORDER BY run_id", limit)
 
-    def freshness(self) -> list[tuple[str, float]]:
-        """(edition, seconds from publication to the crawl that first stored it) per dated article."""
+    def freshness(self) -> list[tuple[str, int, int]]:
+        """(edition, seconds from publication to the crawl that first stored it, to three significant figures
+        (summaries.freshness_bucket), dated articles that took that long)."""
         return self._current().execute(
-            f"SELECT language, {self.backend.seconds_between('published_at_utc', 'first_seen_at')} FROM articles "
-            "WHERE published_at_utc != '' AND first_seen_at != '' ORDER BY language").fetchall()
+            "SELECT language, seconds, articles FROM summary_freshness WHERE articles > 0 "
+            "ORDER BY language, seconds").fetchall()

@@ -8,18 +8,19 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
-from newsbot.store import identity
+from newsbot.store import identity, summaries
 from newsbot.store.connection import StoreError, transaction
 
 logger = logging.getLogger("newsbot.store")
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 9
 # The script that brings a database from version v-1 to v. A new database runs
 # them all, so a fresh file and a migrated one are the same by construction.
 _SCRIPTS = {1: "schema_v1.sql", **{v: f"migrate_v{v - 1}_v{v}.sql" for v in range(2, SCHEMA_VERSION + 1)}}
 # What SQL alone cannot do, run after a version's script in the same transaction (v4 re-keys
-# ids with the hash newsbot.normalize computes).
-_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: identity.migrate_v4, 7: identity.migrate_v7}
+# ids with the hash newsbot.normalize computes; v8 fills the summaries its triggers keep from then on).
+_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {4: identity.migrate_v4, 7: identity.migrate_v7,
+                                                           8: summaries.build}
 
 
 def _script_statements(name: str) -> Iterator[str]:
@@ -68,6 +69,8 @@ def migrate(conn: sqlite3.Connection, path: Path, timeout: float, retries: int) 
         start = version_of(conn)
         check_version(conn, path, start)
         for target in range(start + 1, SCHEMA_VERSION + 1):
+            if start:  # a store with articles, maybe many: say where a long migration is
+                logger.info("Migrating %s to schema version %d", path, target)
             for statement in _script_statements(_SCRIPTS[target]):
                 conn.execute(statement)
             if target in _STEPS:

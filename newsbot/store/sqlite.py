@@ -95,6 +95,11 @@ class Backend:
         return f"(julianday({end}) - julianday({start})) * 86400.0"
 
     @staticmethod
+    def utf8(column: str) -> str:
+        """A text column read as its UTF-8 bytes."""
+        return f"CAST({column} AS BLOB)"
+
+    @staticmethod
     def stat(key: str) -> str:
         """A crawl run's stat, by key (stats are JSON text; before v2 some rows hold none)."""
         return f"CASE WHEN json_valid(stats) THEN json_extract(stats, '$.\"{key}\"') END"
