@@ -98,6 +98,13 @@ def _written_misreadings() -> str:
 _SIGNS = (re.compile(_NOT_WRITTEN), re.compile(_written_misreadings()))
 
 
+def _within_a_word(fixed: str, value: str) -> bool:
+    """Whether a character the decoding made touches a letter: a lone sign of a misreading is no evidence
+    ("С…" is "х" read as cp1251, and as likely a word cut short), one within a word is ("CafÃ©")."""
+    return any(c not in value and (fixed[i - 1:i].isalpha() or fixed[i + 1:i + 2].isalpha())
+               for i, c in enumerate(fixed))
+
+
 def _looks_misread(text: str) -> bool:
     return any(sign.search(text) for sign in _SIGNS)
 
@@ -123,7 +130,7 @@ def repair_mojibake(value: str | None) -> str:
             continue
         # A combining mark with nothing to combine with is no text anyone wrote: the bytes only
         # happened to decode (Cyrillic "М…" read back as cp1251 makes a lone U+0305).
-        if _signs_of_misreading(fixed) < signs and not any(
+        if _signs_of_misreading(fixed) < signs and (signs > 1 or _within_a_word(fixed, value)) and not any(
                 unicodedata.category(c).startswith("M") and (i == 0 or not fixed[i - 1].isalpha())
                 for i, c in enumerate(fixed)):
             return fixed

@@ -22,6 +22,7 @@ from newsbot.store import Store
 from tests.crawling import assert_matches_ground_truth, crawl, crawl_settings, scrapy_cli
 from tests.replica import renderings
 from tests.test_fault_drills import english_paths, only, pick
+from tests.test_store import downgrade
 
 LANGS = ("az", "en", "ru")
 
@@ -213,7 +214,7 @@ async def test_a_store_keyed_under_the_old_table_converges_to_one_key_per_topic(
         conn.execute("UPDATE articles SET category_slug = 'hadise' WHERE category_slug = 'incidents'")
         conn.execute("UPDATE articles SET category_slug = 'zdravookhranenie' WHERE category_slug = 'health'")
         conn.execute("INSERT INTO category_map VALUES ('az', 'sehiyye-xeberler', 'zdravookhranenie', '2026-01-01')")
-        conn.execute("PRAGMA user_version = 6")
+    downgrade(db, 6)
     Store(db).close()
     assert_one_key_per_topic(db)
     with sqlite3.connect(db) as conn:

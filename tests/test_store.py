@@ -22,6 +22,7 @@ import pytest
 from newsbot.items import ArticleItem
 from newsbot.normalize import article_id, content_hash, story_id
 from newsbot.store import EXPORT_FIELDS, SCHEMA_VERSION, Store, StoreBusyError, StoreError, is_postgres_url
+from newsbot.store.schema import _SCRIPTS
 from newsbot.store.postgres import _WRITE_LOCK
 from tests.conftest import rows
 
@@ -290,6 +291,27 @@ def make_v2_file(path: Path, items: list[ArticleItem]) -> None:
     conn.commit()
     conn.execute("PRAGMA journal_mode = WAL")  # as every v2 store was
     conn.close()
+
+
+def downgrade(path: Path, version: int) -> None:
+    """Make a current store's schema that of `version`, articles and all: every trigger, view, table and
+    index a later version added dropped, every trigger, view and index it changed made as it was. A table
+    a later version made again keeps its data and its later form (each migration copes with that)."""
+    reference = sqlite3.connect(":memory:")
+    for number in range(1, version + 1):
+        reference.executescript(resources.files("newsbot").joinpath(f"data/{_SCRIPTS[number]}").read_text("utf-8"))
+    was = dict(((kind, name), sql) for kind, name, sql in reference.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"))
+    with sqlite3.connect(path) as conn:
+        for kind in ("trigger", "view", "index", "table"):
+            for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = ? AND sql IS NOT NULL",
+                                          (kind,)).fetchall():
+                if was.get((kind, name)) != sql and not name.startswith("articles_fts_") and (
+                        kind != "table" or (kind, name) not in was):
+                    conn.execute(f"DROP {kind} IF EXISTS {name}")
+                    if (kind, name) in was:
+                        conn.execute(was[kind, name])
+        conn.execute(f"PRAGMA user_version = {version}")
 
 
 def schema_of(path: Path) -> list[tuple]:
