@@ -3,6 +3,7 @@ Imports pyarrow at the top: import it only when Parquet is asked for (the `analy
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
@@ -63,27 +64,35 @@ def _table(rows: list[tuple]) -> pa.Table:
     return pa.Table.from_pydict({**scalars, **{name: lists.column(name) for name in LIST_FIELDS}}, SCHEMA)
 
 
-def _group(rows: Iterator[tuple], size: int) -> pa.Table | None:
-    """The next `size` rows (fewer at the end; None after it) as one table, made ROWS_PER_BATCH rows at a
+def _batches(rows: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    """The rows `size` at a time, each batch read on a thread of its own while the one before is converted:
+    SQLite lets go of the GIL while it steps, so reading the store overlaps building the arrays."""
+    with ThreadPoolExecutor(1) as reader:
+        pending = reader.submit(lambda: list(islice(rows, size)))
+        while batch := pending.result():
+            pending = reader.submit(lambda: list(islice(rows, size)))
+            yield batch
+
+
+def _group(batches: Iterator[list[tuple]], count: int) -> pa.Table | None:
+    """The next `count` batches (fewer at the end; None after it) as one table, converted a batch at a
     time: a group's rows are never all Python objects at once."""
-    tables, left = [], size
-    while left and (batch := list(islice(rows, min(left, ROWS_PER_BATCH)))):
-        tables.append(_table(batch))
-        left -= len(batch)
+    tables = [_table(batch) for batch in islice(batches, count)]
     return pa.concat_tables(tables) if tables else None
 
 
 def write_parquet(rows: Iterable[tuple], path: str | Path, rows_per_group: int = ROWS_PER_GROUP) -> int:
     """Write rows as Store.export_rows(encoded=True) gives them to a Parquet file, in row groups of
     `rows_per_group`; returns how many. An empty export is still a file with the schema."""
-    count, rows = 0, iter(rows)
+    count, batch = 0, math.gcd(rows_per_group, ROWS_PER_BATCH)  # whole batches make a group
+    batches = _batches(iter(rows), batch)
     # pyarrow's default allocator (mimalloc) hands a group's freed pages back to the system at once,
     # and the next group faults them in again: the C library's allocator keeps them.
     pa.set_memory_pool(pa.system_memory_pool())
     # Compression runs on a thread of its own (pyarrow lets go of the GIL) while the next group is read.
     with pq.ParquetWriter(str(path), SCHEMA, compression="zstd") as writer, ThreadPoolExecutor(1) as compressor:
         written: Future | None = None
-        while (table := _group(rows, rows_per_group)) is not None:
+        while (table := _group(batches, rows_per_group // batch)) is not None:
             count += table.num_rows
             if written is not None:
                 written.result()  # one group compressed while the next is read: two in memory at most

@@ -130,9 +130,10 @@ class SQLiteConnection(sqlite3.Connection):
 
 
 def _connect(path: Path, mode: str, timeout: float) -> sqlite3.Connection:
-    # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE themselves.
+    # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE themselves. A reader's
+    # rows may be read on another thread than the one that opened it (the Parquet export reads ahead).
     conn = sqlite3.connect(uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
-                           factory=SQLiteConnection)
+                           factory=SQLiteConnection, check_same_thread=mode == "rwc")
     conn.path = path
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
