@@ -405,8 +405,9 @@ def test_other_files_are_refused_clearly(tmp_path):
         Store(foreign)
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(StoreError, match="not a database"):
-        Store(garbage)
+    for readonly in (False, True):  # not "corrupt": it never was a store
+        with pytest.raises(StoreError, match=f"^Cannot (open|read) {garbage}.*: file is not a database$"):
+            Store(garbage, readonly=readonly)
     with pytest.raises(StoreError, match="No newsbot database at"):
         Store(tmp_path / "missing.sqlite", readonly=True)
     blocker = tmp_path / "a-file"
@@ -438,6 +439,10 @@ def test_a_store_corrupt_in_the_middle_is_refused_at_a_writable_open_and_said_wh
     with Store(path, readonly=True) as store:
         with pytest.raises(StoreError, match=corrupt):
             list(store.export_rows())
+        # A snapshot copies page by page, damage and all: it is checked before it takes the name.
+        with pytest.raises(StoreError, match=corrupt):
+            store.snapshot(tmp_path / "snapshot.sqlite")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("snapshot")) == []
 
 
 def run_as_unprivileged(code: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -469,6 +474,22 @@ def test_read_only_file_or_directory_is_a_clear_error():
         "The database news.sqlite is read-only: newsbot needs to write to it",
         "The directory . is not writable: newsbot needs it for new.sqlite and its -wal and -shm files",
         "1"]
+
+
+def test_an_older_store_nobody_may_write_says_why_a_reader_needs_to_write_it():
+    with tempfile.TemporaryDirectory() as base:
+        base = Path(base)
+        base.chmod(0o755)
+        make_v2_file(base / "v2.sqlite", [make_item(1)])
+        (base / "v2.sqlite").chmod(0o444)
+        result = run_as_unprivileged(
+            "import os, sys\nos.environ['SCRAPY_SETTINGS_MODULE'] = 'newsbot.settings'\n"
+            "sys.argv = ['scrapy', 'stats', '--db', 'v2.sqlite']\nfrom scrapy.cmdline import execute\nexecute()", base)
+    lines = result.stderr.splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines == ["stats: v2.sqlite has schema version 2, older than this newsbot's 9: it is migrated once, by "
+                     "the first process that may write it (The database v2.sqlite is read-only: newsbot needs to "
+                     "write to it)"]
 
 
 # --- concurrency ------------------------------------------------------------

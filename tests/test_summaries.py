@@ -123,6 +123,19 @@ def test_every_kind_of_write_keeps_the_summaries_equal_to_a_scan(db, tmp_path: P
         assert store.count_articles() == rows(db, "SELECT count(*) FROM articles")[0][0] > 40
 
 
+def test_freshness_counts_utc_timestamps_by_their_whole_seconds_on_either_backend(db) -> None:
+    """What a scan counts, the triggers count: the store's own form with or without a fraction; not an
+    offset, a time without a zone, or a space for the T, which pass an item's check but are no UTC time."""
+    forms = ["2026-01-28T12:35:00Z", "2026-01-28T16:59:59.500Z", "2026-01-28T12:35:00+00:00", "2026-01-28T12:35:00",
+             "2026-01-28 12:35:00Z", "2026-01-28T12:35:00.5Z"]
+    with Store(db) as store:
+        store.write([make_item(n, "en", published_at_utc=utc) for n, utc in enumerate(forms, start=1)])
+        assert sum(n for _, _, n in store.freshness()) == 3
+        store.write([make_item(n, "en", published_at_utc="2026-01-28T12:00:00Z", crawled_at="2026-01-29T08:00:00Z",
+                               title="Edited") for n in range(1, len(forms) + 1)])
+    assert_summaries_agree(db)
+
+
 def _store_from_before(db: Path | str, items: list) -> None:
     """A store of the version before the summaries holding `items`: on PostgreSQL a current one with
     them taken away; on SQLite a file as release 2 made it (every later version migrates it)."""

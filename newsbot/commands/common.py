@@ -17,7 +17,7 @@ from scrapy.settings import BaseSettings
 from newsbot.config import Config
 from newsbot.outcome import USAGE_ERROR
 from newsbot.site import LANGUAGES
-from newsbot.store import Store
+from newsbot.store import Store, StoreError
 
 # What to run when an analysis extra's package is missing (export, report, browse say it).
 INSTALL_HINT = "pip install -e '.[analysis]'"
@@ -97,7 +97,8 @@ class NewsbotCommand:
         one is migrated first (on a large store the summaries take a while: a line on stderr per step).
         Raises StoreError."""
         store = Store(path, readonly=True)
-        if store.schema_version == store.backend.SCHEMA_VERSION:
+        version, current = store.schema_version, store.backend.SCHEMA_VERSION
+        if version == current:
             return store
         store.close()
         progress = logging.StreamHandler(sys.stderr)
@@ -108,6 +109,9 @@ class NewsbotCommand:
         logger.setLevel(logging.INFO)
         try:
             Store(path).close()
+        except StoreError as exc:
+            raise StoreError(f"{store.name} has schema version {version}, older than this newsbot's {current}: it is "
+                             f"migrated once, by the first process that may write it ({exc})") from None
         finally:
             logger.removeHandler(progress)
             logger.setLevel(level)

@@ -102,9 +102,11 @@ CREATE TRIGGER summary_change_apply INSTEAD OF INSERT ON summary_change BEGIN
                 WHEN abs(exact) < 10000000 THEN exact / 10000 * 10000
                 ELSE exact / 100000 * 100000 END,
            new.sign
-    FROM (SELECT CAST(round((julianday(new.first_seen_at) - julianday(new.published_at_utc)) * 86400)
-                      AS INTEGER) AS exact)
-    WHERE new.published_at_utc != '' AND new.first_seen_at != '' AND exact IS NOT NULL
+    FROM (SELECT CAST(strftime('%s', substr(new.first_seen_at, 1, 19)) AS INTEGER)
+                 - CAST(strftime('%s', substr(new.published_at_utc, 1, 19)) AS INTEGER) AS exact)
+    WHERE new.published_at_utc GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'
+      AND new.first_seen_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z'
+      AND exact IS NOT NULL
     ON CONFLICT DO UPDATE SET articles = articles + excluded.articles;
 
     -- The article's language counts for its story unless another article of the story has it: then the

@@ -49,8 +49,8 @@ CREATE TABLE summary_freshness (
     PRIMARY KEY (language, seconds)
 );
 
--- Seconds from publication to first stored, to three significant figures (newsbot.store.summaries);
--- NULL when either is not a timestamp (a cast would fail the write).
+-- Seconds from publication to first stored, to three significant figures, as newsbot.store.summaries.latency
+-- defines them; NULL when either is not a UTC timestamp (a cast would fail the write).
 CREATE FUNCTION newsbot_freshness(published_at_utc text, first_seen_at text) RETURNS bigint
 IMMUTABLE LANGUAGE sql AS $$
     SELECT CASE WHEN abs(exact) < 1000 THEN exact
@@ -59,10 +59,10 @@ IMMUTABLE LANGUAGE sql AS $$
                 WHEN abs(exact) < 1000000 THEN exact / 1000 * 1000
                 WHEN abs(exact) < 10000000 THEN exact / 10000 * 10000
                 ELSE exact / 100000 * 100000 END
-    FROM (SELECT CASE WHEN published_at_utc ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$'
-                       AND first_seen_at ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$'
-                      THEN round(extract(epoch FROM (first_seen_at::timestamptz
-                                                     - published_at_utc::timestamptz)))::bigint END AS exact) AS e
+    FROM (SELECT CASE WHEN published_at_utc ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}.*Z$'
+                       AND first_seen_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}.*Z$'
+                      THEN (extract(epoch FROM substr(first_seen_at, 1, 19)::timestamp)
+                            - extract(epoch FROM substr(published_at_utc, 1, 19)::timestamp))::bigint END AS exact) AS e
 $$;
 
 CREATE FUNCTION newsbot_summarise_articles() RETURNS trigger LANGUAGE plpgsql AS $body$

@@ -82,7 +82,7 @@ def _corrupt(path: Path, problem: object) -> StoreError:
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
-    return _error_code(exc) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    return _error_code(exc) == sqlite3.SQLITE_CORRUPT  # (SQLITE_NOTADB: a file that never was a store)
 
 
 class SQLiteConnection(sqlite3.Connection):
@@ -148,6 +148,15 @@ def _check_intact(conn: sqlite3.Connection, path: Path) -> None:
     found = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
     if found != "ok":
         raise _corrupt(path, next((line for line in found.splitlines() if not line.startswith("***")), found))
+
+
+def check_copy(copy: Path, source: Path) -> None:
+    """Refuse a copy of `source` with a damaged page (a page-by-page copy copies the damage too)."""
+    conn = sqlite3.connect(uri(copy, "ro"), uri=True)
+    try:
+        _check_intact(conn, source)
+    finally:
+        conn.close()
 
 
 def open_readonly(path: Path, timeout: float,

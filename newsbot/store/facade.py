@@ -16,7 +16,7 @@ from newsbot.normalize import utc_now_iso
 from newsbot.store import merge, postgres, schema, sqlite
 from newsbot.store.articles import (Journal, WriteResult, _Row, article_row, newest_rows, reconcile_journal,
                                     write_rows)
-from newsbot.store.connection import StoreError
+from newsbot.store.connection import StoreError, check_copy
 from newsbot.store.merge import MergeResult
 from newsbot.store.queries import Queries
 
@@ -152,6 +152,8 @@ class Store(Queries, AbstractContextManager):
         try:
             if isinstance(self.backend, sqlite.Backend):
                 merge.copy_store(self.backend.path, partial, self.timeout)
+                # Readers no longer read every page at open: the snapshot is where a damaged one would spread.
+                check_copy(partial, self.backend.path)
             else:
                 with Store(partial, timeout=self.timeout) as copy:
                     # closing: a failed load ends the source's read transaction now, not when collected.
@@ -163,4 +165,7 @@ class Store(Queries, AbstractContextManager):
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+        finally:  # a closed copy's WAL holds nothing; a reader may leave it and its index behind
+            for suffix in ("-wal", "-shm"):
+                partial.with_name(partial.name + suffix).unlink(missing_ok=True)
         return count

@@ -6,6 +6,7 @@ follow and the tests check them against."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,15 +32,21 @@ def freshness_bucket(seconds: int) -> int:
     return abs(seconds) // step * step * (1 if seconds >= 0 else -1)
 
 
+# A UTC timestamp as the store writes them (YYYY-MM-DDTHH:MM:SS, perhaps a fraction, Z): what the triggers'
+# SQL counts too (SQLite's GLOB, PostgreSQL's regular expression), each by its whole seconds.
+_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}.*Z", re.DOTALL)
+
+
 def latency(published_at_utc: str, first_seen_at: str) -> int | None:
-    """Whole seconds from publication to first stored; None when either is missing or no timestamp."""
-    if not published_at_utc or not first_seen_at:
+    """Seconds from publication to first stored, each time's fraction dropped; None unless both are UTC
+    timestamps as the store writes them."""
+    if not _UTC.fullmatch(published_at_utc) or not _UTC.fullmatch(first_seen_at):
         return None
     try:
-        delta = datetime.fromisoformat(first_seen_at) - datetime.fromisoformat(published_at_utc)
-    except (ValueError, TypeError):  # not a timestamp; or one with a zone and one without
+        delta = datetime.fromisoformat(first_seen_at[:19]) - datetime.fromisoformat(published_at_utc[:19])
+    except ValueError:  # no such day or time
         return None
-    return round(delta.total_seconds())
+    return int(delta.total_seconds())
 
 
 def build(conn: Connection) -> None:
