@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from itertools import islice
 from pathlib import Path
 
@@ -90,7 +91,9 @@ def write_parquet(rows: Iterable[tuple], path: str | Path, rows_per_group: int =
     # and the next group faults them in again: the C library's allocator keeps them.
     pa.set_memory_pool(pa.system_memory_pool())
     # Compression runs on a thread of its own (pyarrow lets go of the GIL) while the next group is read.
-    with pq.ParquetWriter(str(path), SCHEMA, compression="zstd") as writer, ThreadPoolExecutor(1) as compressor:
+    # closing: on a failure too, the reader thread is done with the store's cursor before the caller closes it.
+    with closing(batches), pq.ParquetWriter(str(path), SCHEMA, compression="zstd") as writer, \
+            ThreadPoolExecutor(1) as compressor:
         written: Future | None = None
         while (table := _group(batches, rows_per_group // batch)) is not None:
             count += table.num_rows
