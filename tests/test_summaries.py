@@ -136,6 +136,26 @@ def test_freshness_counts_utc_timestamps_by_their_whole_seconds_on_either_backen
     assert_summaries_agree(db)
 
 
+def test_one_upsert_that_adds_to_a_story_and_moves_an_article_into_it_counts_both(db) -> None:
+    """On PostgreSQL such a statement fires the INSERT and the UPDATE triggers, each after both kinds of rows
+    are written: the editions must not be counted from the articles table as either finds it."""
+    with Store(db) as store:
+        store.write([make_item(1, "en", story_id="S1")])
+    columns = ("article_id, url, source, language, title, lead, body, word_count, published_at, published_at_utc, "
+               "category, category_slug, story_id, crawled_at, content_hash, first_seen_at, last_crawled_at, "
+               "revision, id")
+    rows(db, f"INSERT INTO articles ({columns}) "
+             "SELECT 'new-ru', 'https://report.az/ru/x/', 'report.az', 'ru', 't', 'l', 'b', 1, '', '', 'Energy', "
+             "'energy', 'S2', '2026-01-28T17:00:00Z', 'h', '2026-01-28T17:00:00Z', '2026-01-28T17:00:00Z', 1, 1000 "
+             "UNION ALL SELECT article_id, url, source, language, title, lead, body, word_count, published_at, "
+             "published_at_utc, category, category_slug, 'S2', crawled_at, content_hash, first_seen_at, "
+             "last_crawled_at, revision, 1001 "
+             "FROM articles WHERE story_id = 'S1' "
+             "ON CONFLICT (article_id) DO UPDATE SET story_id = excluded.story_id")
+    assert rows(db, "SELECT story_id, count(*) FROM articles GROUP BY story_id") == [("S2", 2)]
+    assert_summaries_agree(db)
+
+
 def _store_from_before(db: Path | str, items: list) -> None:
     """A store of the version before the summaries holding `items`: on PostgreSQL a current one with
     them taken away; on SQLite a file as release 2 made it (every later version migrates it)."""
@@ -144,7 +164,8 @@ def _store_from_before(db: Path | str, items: list) -> None:
         return
     with Store(db) as store:
         store.write(items)
-    rows(db, "DROP TABLE summary_articles, summary_totals, summary_editions, summary_freshness")
+    rows(db, "DROP TABLE summary_articles, summary_totals, summary_editions, summary_freshness, "
+             "summary_story_languages")
     rows(db, "DROP FUNCTION newsbot_summarise_articles, newsbot_summarise_rows, newsbot_freshness CASCADE")
     rows(db, "UPDATE newsbot_schema SET version = 2")
 

@@ -42,6 +42,17 @@ CREATE TABLE summary_editions (
     stories  BIGINT  NOT NULL
 );
 
+-- Per story, its articles in each language: what the editions above are counted from (a count that
+-- falls to 0 keeps its row), filled here from the articles a store already holds.
+CREATE TABLE summary_story_languages (
+    story_id TEXT COLLATE "C" NOT NULL,
+    language TEXT COLLATE "C" NOT NULL,
+    articles BIGINT NOT NULL,
+    PRIMARY KEY (story_id, language)
+);
+INSERT INTO summary_story_languages (story_id, language, articles)
+SELECT story_id, language, count(*) FROM articles GROUP BY story_id, language;
+
 CREATE TABLE summary_freshness (
     language TEXT COLLATE "C" NOT NULL,
     seconds  BIGINT NOT NULL,
@@ -125,25 +136,31 @@ BEGIN
         WHERE seconds IS NOT NULL GROUP BY 1, 2 HAVING sum(sign) <> 0
         ON CONFLICT (language, seconds) DO UPDATE SET articles = s.articles + excluded.articles
     $q$, changes);
-    -- A story's editions before the statement: its other articles (told apart by id, which an update
-    -- keeps) with the rows it replaced or deleted; after: what the table holds now.
+    -- A story's editions move with its languages' counts: each trigger adds what its own rows change to
+    -- where the last one left them (an upsert fires the INSERT and the UPDATE triggers, each after both
+    -- kinds of rows are written, so the articles table cannot tell what either one found).
     EXECUTE format($q$
-        WITH stories AS (SELECT DISTINCT story_id FROM %1$s AS c),
-        after AS (SELECT a.story_id, count(DISTINCT a.language) AS editions
-                  FROM articles AS a JOIN stories USING (story_id) GROUP BY a.story_id),
-        before AS (SELECT story_id, count(DISTINCT language) AS editions FROM (
-                       SELECT a.story_id, a.language FROM articles AS a JOIN stories USING (story_id)
-                       WHERE a.id NOT IN (SELECT id FROM %2$s AS n)
-                       UNION ALL SELECT story_id, language FROM %3$s AS o) AS b
-                   GROUP BY story_id),
-        moved AS (SELECT coalesce(after.editions, 0) AS now, coalesce(before.editions, 0) AS was
-                  FROM after FULL JOIN before USING (story_id)),
-        moves AS (SELECT now AS editions, 1 AS change FROM moved WHERE now <> was AND now > 0
-                  UNION ALL SELECT was, -1 FROM moved WHERE now <> was AND was > 0)
+        WITH delta AS (SELECT story_id, language, sum(sign) AS n FROM %s AS c
+                       GROUP BY story_id, language HAVING sum(sign) <> 0),
+        stories AS (SELECT DISTINCT story_id FROM delta),
+        was AS (SELECT s.story_id, s.language, s.articles FROM summary_story_languages AS s
+                JOIN stories USING (story_id) WHERE s.articles > 0),
+        before AS (SELECT stories.story_id, count(was.language) AS editions
+                   FROM stories LEFT JOIN was USING (story_id) GROUP BY stories.story_id),
+        moved AS (SELECT d.story_id, sum((coalesce(was.articles, 0) + d.n > 0)::int
+                                         - (coalesce(was.articles, 0) > 0)::int) AS change
+                  FROM delta AS d LEFT JOIN was USING (story_id, language) GROUP BY d.story_id),
+        counted AS (INSERT INTO summary_story_languages AS s (story_id, language, articles)
+                    SELECT story_id, language, n FROM delta
+                    ON CONFLICT (story_id, language) DO UPDATE SET articles = s.articles + excluded.articles),
+        moves AS (SELECT before.editions + moved.change AS editions, 1 AS change
+                  FROM before JOIN moved USING (story_id) WHERE moved.change <> 0 AND before.editions + moved.change > 0
+                  UNION ALL SELECT before.editions, -1
+                  FROM before JOIN moved USING (story_id) WHERE moved.change <> 0 AND before.editions > 0)
         INSERT INTO summary_editions AS e (editions, stories)
         SELECT editions, sum(change) FROM moves GROUP BY editions
         ON CONFLICT (editions) DO UPDATE SET stories = e.stories + excluded.stories
-    $q$, changes, added, removed);
+    $q$, changes);
     RETURN NULL;
 END
 $body$;
