@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, Protocol, TypeVar
 from urllib.parse import quote
@@ -91,25 +92,25 @@ class SQLiteConnection(sqlite3.Connection):
 
     path: Path
 
-    def execute(self, sql: str, params: Iterable[Any] = (), /) -> sqlite3.Cursor:
+    @contextmanager
+    def _said_corrupt(self) -> Iterator[None]:
         try:
-            return super().execute(sql, params)
+            yield
         except sqlite3.DatabaseError as exc:
             if _damaged(exc):
                 raise _corrupt(self.path, exc) from exc
             raise
+
+    def execute(self, sql: str, params: Iterable[Any] = (), /) -> sqlite3.Cursor:
+        with self._said_corrupt():
+            return super().execute(sql, params)
 
     def stream(self, sql: str, params: Iterable[Any] = ()) -> Iterator[tuple]:
-        cursor = self.execute(sql, tuple(params))
-        return self._rows(cursor)
+        return self._rows(self.execute(sql, tuple(params)))
 
     def _rows(self, cursor: sqlite3.Cursor) -> Iterator[tuple]:
-        try:
+        with self._said_corrupt():
             yield from cursor  # sqlite3 steps through the rows as they are read
-        except sqlite3.DatabaseError as exc:
-            if _damaged(exc):
-                raise _corrupt(self.path, exc) from exc
-            raise
 
     def select_in(self, sql: str, values: Iterable[object]) -> Iterator[tuple]:
         """The rows of `sql`, whose `IN ({})` takes `values`, queried a chunk of them at a time."""
