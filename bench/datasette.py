@@ -17,61 +17,22 @@ table's row count out (its count query ran out of time). --setting NAME VALUE: a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from bench.common import ROOT, SCRAPY, log
+from bench.common import log
 from bench.exports import CACHE, build_store
+from tests.test_analysis import browsing
 
+# More than the tests' small stores take to start: a large store's first open may migrate it.
 START_SECONDS = 120
 PAGE_TIMEOUT_MS = 120_000
-
-
-@contextlib.contextmanager
-def browsing(db: Path, settings: list[tuple[str, str]]) -> Iterator[str]:
-    """`scrapy browse --db db` serving on a free port: its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [SCRAPY, "browse", "--db", str(db), "--port", str(port)]
-    for name, value in settings:
-        command += ["--setting", name, value]
-    # A file, not a pipe: nobody reads the access log while it serves, and a full pipe would stop it.
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + START_SECONDS
-            while not _answers(f"{base}/-/versions.json"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output.seek(0)
-                    raise SystemExit(f"scrapy browse did not start:\n{output.read().decode()[-2000:]}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def _json(url: str) -> Any:
@@ -144,7 +105,7 @@ def run(db: Path, settings: list[tuple[str, str]], sorts: bool = False) -> list[
     from newsbot.settings import PLAYWRIGHT_LAUNCH_OPTIONS
 
     results = []
-    with browsing(db, settings) as base, sync_playwright() as playwright:
+    with browsing(db, tuple(settings), START_SECONDS) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(**PLAYWRIGHT_LAUNCH_OPTIONS)
         try:
             page = browser.new_page()

@@ -214,16 +214,19 @@ def datasette(crawled):
 
 
 @contextlib.contextmanager
-def browsing(db: Path) -> Iterator[str]:
-    """`scrapy browse --db db` running: the base URL of its Datasette."""
+def browsing(db: Path, settings: tuple[tuple[str, str], ...] = (), start_seconds: float = 60) -> Iterator[str]:
+    """`scrapy browse --db db` running, with these Datasette settings (bench.datasette's too): the base URL of
+    its Datasette. start_seconds: how long it may take to answer (an older store is migrated first)."""
     port = free_port()
     # A file, not a pipe: nobody reads Datasette's access log while it serves, and a full pipe would stop it.
     log = db.with_name(db.stem + "-browse.log").open("w+b")
-    process = subprocess.Popen([str(BIN / "scrapy"), "browse", "--db", str(db), "--port", str(port)],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    command = [str(BIN / "scrapy"), "browse", "--db", str(db), "--port", str(port)]
+    for name, value in settings:
+        command += ["--setting", name, value]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + start_seconds
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/-/versions.json", timeout=2):
